@@ -1,0 +1,52 @@
+import type { Filter } from '../nostr/types.js';
+import { isIndexedTagName } from './kinds.js';
+
+export interface SqlWhere {
+  /** A boolean SQL expression over table alias `e`; '0' when the filter can match nothing. */
+  sql: string;
+  params: (string | number)[];
+}
+
+/**
+ * Translates one NIP-01 filter into a WHERE clause. Array fields are OR within the field and AND across fields;
+ * an empty array matches nothing (as in nostr-tools' matchFilter). Unknown keys that are not `#x` are ignored.
+ */
+export function filterToWhere(filter: Filter): SqlWhere {
+  const parts: string[] = [];
+  const params: (string | number)[] = [];
+  const inList = (column: string, values: readonly (string | number)[]) => {
+    if (values.length === 0) return false;
+    parts.push(`${column} IN (${values.map(() => '?').join(',')})`);
+    params.push(...values);
+    return true;
+  };
+
+  if (filter.ids && !inList('e.id', filter.ids)) return nothing();
+  if (filter.authors && !inList('e.pubkey', filter.authors)) return nothing();
+  if (filter.kinds && !inList('e.kind', filter.kinds)) return nothing();
+  if (filter.since !== undefined) {
+    parts.push('e.created_at >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    parts.push('e.created_at <= ?');
+    params.push(filter.until);
+  }
+  for (const key of Object.keys(filter)) {
+    if (!key.startsWith('#')) continue;
+    const name = key.slice(1);
+    const values = filter[key as `#${string}`];
+    if (!values) continue;
+    // Only single-letter tags are indexed; NIP-01 filters on no others, so a longer name can match nothing.
+    if (!isIndexedTagName(name) || values.length === 0) return nothing();
+    parts.push(
+      `e.seq IN (SELECT t.event_seq FROM tags t WHERE t.name = ? AND t.value IN (${values.map(() => '?').join(',')}))`,
+    );
+    params.push(name, ...values);
+  }
+  return { sql: parts.length > 0 ? parts.join(' AND ') : '1', params };
+}
+
+function nothing(): SqlWhere {
+  return { sql: '0', params: [] };
+}

@@ -1,0 +1,35 @@
+import type { Filter, NostrEvent } from '../nostr/types.js';
+
+/**
+ * What `save` did with an event. Only `stored` changed the database; every other outcome left it untouched.
+ * - `stored`: written (and durable: the promise resolves after the commit). `replaced` lists ids it superseded.
+ * - `duplicate`: an event with this id is already stored.
+ * - `stale`: a replaceable/addressable event older than the version already stored (`newerId`).
+ * - `ephemeral`: kinds 20000-29999 are never stored; the caller only delivers them.
+ */
+export type SaveOutcome =
+  | { status: 'stored'; replaced: string[] }
+  | { status: 'duplicate' }
+  | { status: 'stale'; newerId: string }
+  | { status: 'ephemeral' };
+
+export interface QueryOptions {
+  /** Cap on each filter's `limit`, and the limit for filters that have none. */
+  maxLimit?: number;
+}
+
+/**
+ * Event storage behind the relay. Methods are async so that a networked store (PostgreSQL) can implement the
+ * same contract; `test/store/conformance.ts` is the contract's executable definition.
+ */
+export interface EventStore {
+  /** Stores `event` under NIP-01 kind semantics. Resolves only once the write is durable. The event must already be verified. */
+  save(event: NostrEvent): Promise<SaveOutcome>;
+  /** Events matching any of `filters`, newest first (ties: lowest id first), each filter's `limit` applied to that filter. */
+  query(filters: Filter[], options?: QueryOptions): Promise<NostrEvent[]>;
+  /** How many stored events match any of `filters` (limits ignored). */
+  count(filters: Filter[]): Promise<number>;
+  /** The stored event with this id, if any. */
+  get(id: string): Promise<NostrEvent | undefined>;
+  close(): Promise<void>;
+}

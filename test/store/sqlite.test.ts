@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NostrEvent } from '../../src/nostr/types.js';
+import { SqliteEventStore } from '../../src/store/index.js';
+import { describeEventStoreConformance } from './conformance.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'crosstown-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+describeEventStoreConformance(
+  'SQLite in memory',
+  async ({ maxLimit }) => new SqliteEventStore({ path: ':memory:', maxLimit }),
+);
+describeEventStoreConformance(
+  'SQLite file',
+  async ({ maxLimit }) => new SqliteEventStore({ path: join(dir, `c${n++}.db`), maxLimit }),
+);
+
+describe('SqliteEventStore specifics', () => {
+  const sk = generateSecretKey();
+  const event = (kind: number, tags: string[][] = []) =>
+    JSON.parse(
+      JSON.stringify(finalizeEvent({ kind, created_at: 1_700_000_000, tags, content: 'hi' }, sk)),
+    ) as NostrEvent;
+
+  it('keeps events across close and reopen, in WAL mode', async () => {
+    const path = join(dir, 'reopen.db');
+    const first = new SqliteEventStore({ path });
+    const e = event(1, [['t', 'kept']]);
+    await first.save(e);
+    await first.close();
+    const second = new SqliteEventStore({ path });
+    expect(await second.get(e.id)).toEqual(e);
+    expect((await second.query([{ '#t': ['kept'] }])).map((x) => x.id)).toEqual([e.id]);
+    await second.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('answers tag, author and kind filters from indexes, not by scanning JSON', () => {
+    const path = join(dir, 'plan.db');
+    new SqliteEventStore({ path }).close();
+    const raw = new Database(path, { readonly: true });
+    const plan = (sql: string) =>
+      (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+        .map((r) => r.detail)
+        .join('\n');
+    const tagPlan = plan(
+      "SELECT raw FROM events e WHERE e.seq IN (SELECT t.event_seq FROM tags t WHERE t.name = 'e' AND t.value IN ('x')) ORDER BY e.created_at DESC LIMIT 10",
+    );
+    expect(tagPlan).toMatch(/tags_name_value/);
+    expect(plan("SELECT raw FROM events e WHERE e.pubkey IN ('a') ORDER BY e.created_at DESC")).toMatch(
+      /events_pubkey/,
+    );
+    expect(plan('SELECT raw FROM events e WHERE e.kind IN (1) ORDER BY e.created_at DESC')).toMatch(
+      /events_kind/,
+    );
+    raw.close();
+  });
+
+  it('says where it failed when the file cannot be opened', () => {
+    expect(() => new SqliteEventStore({ path: join(dir, 'missing-dir', 'x.db') })).toThrow(
+      expect.objectContaining({ code: 'STORE_OPEN_FAILED' }),
+    );
+  });
+});
