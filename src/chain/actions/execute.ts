@@ -1,0 +1,52 @@
+// Shared path of every write action: simulate (so a revert is decoded with the ABI before anything is
+// sent), send, wait for the receipt. Failures come out as ChainError with the Solidity error's name.
+import type {
+  Abi,
+  Address,
+  ContractFunctionArgs,
+  ContractFunctionName,
+  SimulateContractParameters,
+  TransactionReceipt,
+} from 'viem';
+import type { ChainClients } from '../clients.js';
+import { ChainError, toChainError } from '../errors.js';
+
+export interface ExecuteParams<
+  abi extends Abi,
+  functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
+> {
+  address: Address;
+  abi: abi;
+  functionName: functionName;
+  args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>;
+}
+
+export async function execute<
+  const abi extends Abi,
+  functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'>,
+>(
+  clients: ChainClients,
+  params: ExecuteParams<abi, functionName>,
+  action: string,
+): Promise<TransactionReceipt> {
+  let receipt: TransactionReceipt;
+  try {
+    const { request } = await clients.public.simulateContract({
+      ...params,
+      account: clients.wallet.account,
+    } as unknown as SimulateContractParameters);
+    const hash = await clients.wallet.writeContract(
+      request as Parameters<typeof clients.wallet.writeContract>[0],
+    );
+    receipt = await clients.public.waitForTransactionReceipt({ hash });
+  } catch (err) {
+    throw toChainError(err, action);
+  }
+  if (receipt.status !== 'success') {
+    throw new ChainError(
+      'TX_REVERTED',
+      `${action}: transaction ${receipt.transactionHash} reverted on-chain.`,
+    );
+  }
+  return receipt;
+}

@@ -1,0 +1,67 @@
+// Typed errors for the chain module. Contract reverts (custom Solidity errors) are decoded by viem and
+// mapped here to a code (the Solidity error name) and a message that says what to do about it.
+import { BaseError, ContractFunctionRevertedError } from 'viem';
+
+export class ChainError extends Error {
+  override name = 'ChainError';
+  constructor(
+    /** Stable code: a Solidity error name (e.g. `ChallengeWindowActive`) or a client-side code. */
+    readonly code: string,
+    message: string,
+    /** Decoded arguments of the Solidity error, when there was one. */
+    readonly args: readonly unknown[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+type Explain = (args: readonly unknown[]) => string;
+
+const fmtTime = (t: unknown) => `${new Date(Number(t) * 1000).toISOString()} (unix ${String(t)})`;
+
+/** What each custom error of PaymentChannels means, in words, with the way out. */
+const EXPLAIN: Record<string, Explain> = {
+  UnknownChannel: ([id]) =>
+    `Channel ${id} does not exist on this contract; check the channel id, the contract address and the network.`,
+  NotChannelSender: ([id, caller]) =>
+    `Only the channel's sender may do this on channel ${id}; ${caller} is not the sender. Use the sender's wallet.`,
+  NotChannelReceiver: ([id, caller]) =>
+    `Only the channel's receiver may claim on channel ${id}; ${caller} is not the receiver. Use the receiver's wallet.`,
+  InvalidReceiver: ([r]) =>
+    `Receiver ${r} is not allowed: it must be a non-zero address different from the sender.`,
+  ZeroAmount: () => 'The amount must be greater than zero (and the token must actually transfer something).',
+  ChallengeWindowOutOfRange: ([given, min, max]) =>
+    `Challenge window ${given}s is out of range: choose between ${min}s and ${max}s (the minimum gives the receiver time to claim).`,
+  ChannelAlreadySettled: ([id]) => `Channel ${id} is already settled: nothing is left to claim or withdraw.`,
+  ChannelClosing: ([id, closesAt]) =>
+    `Channel ${id} is closing (window ends ${fmtTime(closesAt)}): it cannot be topped up or closed again; open a new channel.`,
+  CloseNotStarted: ([id]) =>
+    `Channel ${id} has no close in progress: call startClose first, then withdraw after the challenge window.`,
+  ChallengeWindowActive: ([id, closesAt]) =>
+    `The challenge window of channel ${id} is still running: withdraw after ${fmtTime(closesAt)}.`,
+  InvalidClaimSignature: ([id, recovered]) =>
+    `The claim for channel ${id} is not signed by the channel's sender (recovered ${recovered}): it may be for another channel, contract or chain id. Ask the sender for a claim signed over this channel's EIP-712 domain.`,
+  ERC20InsufficientAllowance: ([spender, allowance, needed]) =>
+    `Token allowance for ${spender} is ${allowance} but ${needed} is needed: approve the channel contract first.`,
+  ERC20InsufficientBalance: ([sender, balance, needed]) =>
+    `${sender} holds ${balance} token base units but ${needed} are needed: fund the wallet first.`,
+  OwnableUnauthorizedAccount: ([account]) => `${account} is not the token owner: only the deployer may mint.`,
+};
+
+/** Converts anything a contract call threw into a ChainError (idempotent). */
+export function toChainError(err: unknown, action: string): ChainError {
+  if (err instanceof ChainError) return err;
+  if (err instanceof BaseError) {
+    const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName) {
+      const name = reverted.data.errorName;
+      const args = reverted.data.args ?? [];
+      const explain = EXPLAIN[name];
+      const text = explain ? explain(args) : `${name}(${args.map(String).join(', ')})`;
+      return new ChainError(name, `${action} reverted: ${text}`, args, { cause: err });
+    }
+    return new ChainError('RPC_ERROR', `${action} failed: ${err.shortMessage}`, [], { cause: err });
+  }
+  return new ChainError('UNKNOWN', `${action} failed: ${String(err)}`, [], { cause: err });
+}
