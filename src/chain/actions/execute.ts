@@ -10,6 +10,11 @@ import type {
 } from 'viem';
 import type { ChainClients } from '../clients.js';
 import { ChainError, toChainError } from '../errors.js';
+import { m2MTokenAbi } from '../generated/M2MToken.js';
+
+// Token reverts bubble up through the channel contract (e.g. transferFrom without allowance); knowing the
+// standard ERC-20 errors lets viem decode them too.
+const tokenErrors = m2MTokenAbi.filter((item) => item.type === 'error');
 
 export interface ExecuteParams<
   abi extends Abi,
@@ -33,6 +38,7 @@ export async function execute<
   try {
     const { request } = await clients.public.simulateContract({
       ...params,
+      abi: [...params.abi, ...tokenErrors],
       account: clients.wallet.account,
     } as unknown as SimulateContractParameters);
     const hash = await clients.wallet.writeContract(
