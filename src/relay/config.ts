@@ -1,0 +1,69 @@
+import type { EventStore } from '../store/types.js';
+import type { RateLimit } from './rate-limit.js';
+import type { SecretStore } from './secrets.js';
+
+/** Limits a relay enforces and advertises in its NIP-11 document. */
+export interface RelayLimits {
+  /** Frames larger than this get a NOTICE and are not processed. */
+  maxMessageBytes: number;
+  /** Frames larger than this close the connection (code 1009): the socket never buffers more. */
+  hardMaxMessageBytes: number;
+  /** Open subscriptions per connection. */
+  maxSubscriptions: number;
+  /** Filters per REQ. */
+  maxFilters: number;
+  /** Values in one filter field (ids, authors, kinds, #x); bounds the SQL a filter turns into. */
+  maxFilterValues: number;
+  /** Most events one filter returns from storage (also the limit when a filter has none). */
+  maxLimit: number;
+  maxSubIdLength: number;
+  /** Most bytes of TOON data a paid write may carry (ILPv4 caps PREPARE data at 32767). */
+  maxEventBytes: number;
+  /** NIP-42: how far an AUTH event's created_at may be from now. */
+  authWindowSeconds: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxMessageBytes: 128 * 1024,
+  hardMaxMessageBytes: 1024 * 1024,
+  maxSubscriptions: 20,
+  maxFilters: 10,
+  maxFilterValues: 500,
+  maxLimit: 500,
+  maxSubIdLength: 64,
+  maxEventBytes: 32767,
+  authWindowSeconds: 600,
+};
+
+/** Events the operator lets through without payment, e.g. the node's own kind 10032 peer info. */
+export interface FreeWrite {
+  pubkey: string;
+  kinds: number[];
+}
+
+export interface RelayInfo {
+  name?: string;
+  description?: string;
+  /** The operator's Nostr pubkey (hex). */
+  pubkey?: string;
+  contact?: string;
+}
+
+export interface RelayOptions {
+  store: EventStore;
+  /** Price of one byte of TOON event data, in base units of the asset the PREPAREs carry. */
+  basePricePerByte: bigint;
+  /** Shared secrets handed out by SPSP, looked up by PREPARE destination. */
+  secrets: SecretStore;
+  /** This relay's ILP address: `triggeredBy` of its rejects. */
+  ilpAddress?: string;
+  info?: RelayInfo;
+  limits?: Partial<RelayLimits>;
+  freeWrites?: FreeWrite[];
+  /** Rate limits for the free SPSP handshake kinds 23194/23195. */
+  handshakeLimits?: { perConnection?: RateLimit; perPubkey?: RateLimit };
+  /** The URL clients use to reach the relay; when set, NIP-42 AUTH events must name it in their `relay` tag. */
+  relayUrl?: string;
+  /** Clock in milliseconds (tests move it). */
+  now?: () => number;
+}

@@ -1,0 +1,173 @@
+// The write gate: an ILP receiver whose PREPARE data is a TOON-encoded Nostr event. Each step is one small
+// function that either returns what the next step needs or throws an IlpError that becomes the REJECT.
+import {
+  conditionOf,
+  deriveFulfillment,
+  IlpError,
+  IlpErrorCode,
+  type IlpFulfill,
+  IlpPacketType,
+  type IlpPrepare,
+  type IlpReject,
+} from '../ilp/index.js';
+import { verifyEvent } from '../nostr/index.js';
+import type { NostrEvent } from '../nostr/types.js';
+import type { EventStore, SaveOutcome } from '../store/types.js';
+import { decodeEvent } from '../toon/index.js';
+import { amountsData, priceOf } from './price.js';
+import type { SecretStore } from './secrets.js';
+
+export interface GateContext {
+  /** The moment to judge expiry against; defaults to the gate's clock. */
+  now?: Date;
+}
+
+export interface GateDeps {
+  store: EventStore;
+  secrets: SecretStore;
+  basePricePerByte: bigint;
+  maxEventBytes: number;
+  ilpAddress: string;
+  /** Hands a newly accepted event to live subscribers. */
+  deliver: (event: NostrEvent) => void;
+  now: () => number;
+}
+
+export type HandlePrepare = (prepare: IlpPrepare, ctx?: GateContext) => Promise<IlpFulfill | IlpReject>;
+
+/** Builds `handlePrepare`. It never throws: every failure is answered with a REJECT. */
+export function createWriteGate(deps: GateDeps): HandlePrepare {
+  return async (prepare, ctx = {}) => {
+    try {
+      checkExpiry(prepare, ctx.now?.getTime() ?? deps.now());
+      checkSize(prepare.data, deps.maxEventBytes);
+      const fulfillment = checkCondition(prepare, deps.secrets);
+      const event = decodeToonEvent(prepare.data);
+      checkSignature(event);
+      // A duplicate needs no price: the relay already has it, so the sender pays only what it chose to send.
+      const duplicate = (await deps.store.get(event.id)) !== undefined;
+      if (!duplicate) checkAmount(prepare, deps.basePricePerByte);
+      const outcome = duplicate ? ({ status: 'duplicate' } as const) : await storeEvent(deps.store, event);
+      if (outcome.status === 'stored' || outcome.status === 'ephemeral') deps.deliver(event);
+      return fulfillOf(fulfillment, event);
+    } catch (err) {
+      return toReject(err, deps.ilpAddress);
+    }
+  };
+}
+
+export function checkExpiry(prepare: IlpPrepare, nowMs: number): void {
+  if (prepare.expiresAt.getTime() <= nowMs) {
+    throw new IlpError(
+      IlpErrorCode.R00_TRANSFER_TIMED_OUT,
+      `packet expired at ${prepare.expiresAt.toISOString()}; send it again with a later expiry`,
+    );
+  }
+}
+
+export function checkSize(data: Uint8Array, maxEventBytes: number): void {
+  if (data.length === 0) {
+    throw new IlpError(
+      IlpErrorCode.F01_INVALID_PACKET,
+      'packet data is empty; it must carry a TOON-encoded event',
+    );
+  }
+  if (data.length > maxEventBytes) {
+    throw new IlpError(
+      IlpErrorCode.F01_INVALID_PACKET,
+      `event data is ${data.length} bytes; this relay accepts at most ${maxEventBytes}`,
+    );
+  }
+}
+
+/** Finds the sender's shared secret and returns the fulfillment, if it matches the PREPARE's condition. */
+export function checkCondition(prepare: IlpPrepare, secrets: SecretStore): Uint8Array {
+  const secret = secrets.secretFor(prepare.destination);
+  if (!secret) {
+    throw new IlpError(
+      IlpErrorCode.F02_UNREACHABLE,
+      `no account for destination ${prepare.destination}; run the SPSP handshake to get a destination and secret`,
+    );
+  }
+  const fulfillment = deriveFulfillment(secret, prepare.data);
+  if (!bytesEqual(conditionOf(fulfillment), prepare.executionCondition)) {
+    throw new IlpError(
+      IlpErrorCode.F05_WRONG_CONDITION,
+      'execution condition does not match the fulfillment derived from this account’s shared secret and the data',
+    );
+  }
+  return fulfillment;
+}
+
+export function decodeToonEvent(data: Uint8Array): NostrEvent {
+  try {
+    return decodeEvent(data);
+  } catch (err) {
+    throw new IlpError(
+      IlpErrorCode.F01_INVALID_PACKET,
+      `packet data is not a TOON-encoded Nostr event: ${(err as Error).message}`,
+    );
+  }
+}
+
+export function checkSignature(event: NostrEvent): void {
+  if (!verifyEvent(event)) {
+    throw new IlpError(
+      IlpErrorCode.F06_UNEXPECTED_PAYMENT,
+      `event ${event.id} does not verify: its id is not the hash of its fields or its signature is invalid`,
+    );
+  }
+}
+
+export function checkAmount(prepare: IlpPrepare, basePricePerByte: bigint): void {
+  const required = priceOf(prepare.data.length, basePricePerByte);
+  if (prepare.amount < required) {
+    throw new IlpError(
+      IlpErrorCode.F04_INSUFFICIENT_DESTINATION_AMOUNT,
+      `underpaid: received ${prepare.amount}, required ${required} (${prepare.data.length} bytes x ${basePricePerByte} per byte)`,
+      { data: amountsData(prepare.amount, required) },
+    );
+  }
+}
+
+async function storeEvent(store: EventStore, event: NostrEvent): Promise<SaveOutcome> {
+  let outcome: SaveOutcome;
+  try {
+    outcome = await store.save(event);
+  } catch (err) {
+    throw new IlpError(
+      IlpErrorCode.T00_INTERNAL_ERROR,
+      `could not store the event: ${(err as Error).message}`,
+    );
+  }
+  if (outcome.status === 'stale') {
+    throw new IlpError(
+      IlpErrorCode.F99_APPLICATION_ERROR,
+      `stale: a newer version of this replaceable event is stored (${outcome.newerId}); nothing was charged`,
+    );
+  }
+  return outcome;
+}
+
+/** FULFILL data is the 32-byte event id, so the sender can match the answer to the event. */
+function fulfillOf(fulfillment: Uint8Array, event: NostrEvent): IlpFulfill {
+  return { type: IlpPacketType.Fulfill, fulfillment, data: new Uint8Array(Buffer.from(event.id, 'hex')) };
+}
+
+function toReject(err: unknown, ilpAddress: string): IlpReject {
+  const error =
+    err instanceof IlpError
+      ? err
+      : new IlpError(
+          IlpErrorCode.T00_INTERNAL_ERROR,
+          `relay error: ${(err as Error)?.message ?? String(err)}`,
+        );
+  return error.toReject(ilpAddress);
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

@@ -1,0 +1,56 @@
+/** `capacity` actions at once, refilled at `perSecond`. */
+export interface RateLimit {
+  capacity: number;
+  perSecond: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Token buckets keyed by a string (a pubkey, a connection id). Buckets that have refilled completely are
+ * forgotten when the map grows, so a flood of distinct keys cannot grow memory without bound.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  constructor(
+    readonly limit: RateLimit,
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Takes one token for `key`; false when the bucket is empty. */
+  take(key: string): boolean {
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.maxKeys) this.evictFull(now);
+      bucket = { tokens: this.limit.capacity, at: now };
+      this.buckets.set(key, bucket);
+    }
+    this.refill(bucket, now);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  private refill(bucket: Bucket, now: number): void {
+    const elapsed = Math.max(0, now - bucket.at) / 1000;
+    bucket.tokens = Math.min(this.limit.capacity, bucket.tokens + elapsed * this.limit.perSecond);
+    bucket.at = now;
+  }
+
+  private evictFull(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      this.refill(bucket, now);
+      if (bucket.tokens >= this.limit.capacity) this.buckets.delete(key);
+    }
+    // Everyone is mid-burst: drop the oldest entry rather than grow.
+    if (this.buckets.size >= this.maxKeys) {
+      const oldest = this.buckets.keys().next();
+      if (!oldest.done) this.buckets.delete(oldest.value);
+    }
+  }
+}

@@ -1,0 +1,339 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  KIND_GIFT_WRAP,
+  KIND_SPSP_REQUEST,
+  KIND_SPSP_RESPONSE,
+  matchFilters,
+  validateEventShape,
+  verifyEvent,
+} from '../nostr/index.js';
+import type { Filter, NostrEvent } from '../nostr/types.js';
+import { decodeEvent } from '../toon/index.js';
+import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
+import { Connection, type Subscription } from './connection.js';
+import { canDeliver, FrameCache } from './delivery.js';
+import { createWriteGate, type HandlePrepare } from './gate.js';
+import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
+import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
+import { verifyAuth } from './nip42.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface StartRelayOptions extends RelayOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  host?: string;
+}
+
+const HANDSHAKE_KINDS = new Set([KIND_SPSP_REQUEST, KIND_SPSP_RESPONSE]);
+
+/**
+ * A NIP-01 relay: reads are free, writes arrive as paid ILP PREPAREs through `handlePrepare`. Over the
+ * WebSocket only the SPSP handshake kinds and operator-configured free events may be written.
+ * NIP-11 is served over HTTP on the same port.
+ */
+export class NostrRelay {
+  readonly limits: RelayLimits;
+  /** The write gate: give it a PREPARE whose data is a TOON event; it answers FULFILL or REJECT. */
+  readonly handlePrepare: HandlePrepare;
+  private readonly connections = new Set<Connection>();
+  private readonly freeWrites = new Map<string, Set<number>>();
+  private readonly perConnection: RateLimiter;
+  private readonly perPubkey: RateLimiter;
+  private readonly now: () => number;
+  private readonly ilpAddress: string;
+  private nextConnectionId = 1;
+
+  private constructor(
+    private readonly options: RelayOptions,
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+    this.ilpAddress = options.ilpAddress ?? '';
+    for (const { pubkey, kinds } of options.freeWrites ?? []) {
+      const set = this.freeWrites.get(pubkey) ?? new Set<number>();
+      for (const k of kinds) set.add(k);
+      this.freeWrites.set(pubkey, set);
+    }
+    this.perConnection = new RateLimiter(
+      options.handshakeLimits?.perConnection ?? { capacity: 20, perSecond: 1 },
+      this.now,
+    );
+    this.perPubkey = new RateLimiter(
+      options.handshakeLimits?.perPubkey ?? { capacity: 30, perSecond: 0.5 },
+      this.now,
+    );
+    this.handlePrepare = createWriteGate({
+      store: options.store,
+      secrets: options.secrets,
+      basePricePerByte: options.basePricePerByte,
+      maxEventBytes: this.limits.maxEventBytes,
+      ilpAddress: this.ilpAddress,
+      deliver: (event) => this.publish(event),
+      now: this.now,
+    });
+    http.on('request', (req, res) => this.onHttp(req, res));
+    wss.on('connection', (ws, req) => this.onConnection(ws, req));
+  }
+
+  /** Starts HTTP + WebSocket on `host:port` (default 127.0.0.1, a free port). */
+  static async start(options: StartRelayOptions): Promise<NostrRelay> {
+    if (options.basePricePerByte < 0n) throw new RangeError('basePricePerByte must be >= 0');
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const http = createServer();
+    // Frames up to the hard cap reach our handler (which answers NOTICE above maxMessageBytes); ws closes
+    // the connection with 1009 beyond it rather than buffer an unbounded frame.
+    const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
+    const relay = new NostrRelay(options, http, wss);
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    return relay;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const { address, port } = this.http.address() as AddressInfo;
+    return `ws://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Delivers an accepted event to every open subscription it matches (and may be shown to). */
+  publish(event: NostrEvent): void {
+    const frames = new FrameCache(event);
+    for (const conn of this.connections) {
+      if (!canDeliver(event, conn)) continue;
+      for (const sub of conn.subs.values()) {
+        if (!matchFilters(sub.filters, event)) continue;
+        if (sub.pending) sub.pending.push(event);
+        else conn.sendText(frames.frame(sub.id, conn.encoding));
+      }
+    }
+  }
+
+  /** Closes every connection and the listener. The store stays open: its owner closes it. */
+  async close(): Promise<void> {
+    for (const conn of this.connections) conn.ws.terminate();
+    this.connections.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    const cors = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': '*',
+      'access-control-allow-methods': 'GET, OPTIONS',
+    };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors).end();
+      return;
+    }
+    if ((req.headers.accept ?? '').includes('application/nostr+json')) {
+      const doc = infoDocument(
+        this.options.info ?? {},
+        this.limits,
+        this.options.basePricePerByte,
+        this.ilpAddress,
+      );
+      res.writeHead(200, { ...cors, 'content-type': 'application/nostr+json' }).end(JSON.stringify(doc));
+      return;
+    }
+    res
+      .writeHead(200, { ...cors, 'content-type': 'text/plain; charset=utf-8' })
+      .end(
+        'crosstown relay: connect with a Nostr client over WebSocket, or GET with Accept: application/nostr+json\n',
+      );
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const requested = new URL(req.url ?? '/', 'ws://relay').searchParams.get('encoding') ?? 'json';
+    const known = (ENCODINGS as readonly string[]).includes(requested);
+    const conn = new Connection(`c${this.nextConnectionId++}`, ws, known ? (requested as Encoding) : 'json');
+    this.connections.add(conn);
+    // Without an error listener ws would rethrow protocol errors (oversized or invalid frames) and kill the process.
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => this.connections.delete(conn));
+    ws.on('message', (data, isBinary) => {
+      this.onMessage(conn, data as Buffer, isBinary).catch((err: unknown) => {
+        conn.send(['NOTICE', `error: ${(err as Error).message}`]);
+      });
+    });
+    if (!known)
+      conn.send([
+        'NOTICE',
+        `unknown encoding '${requested}'; using json (available: ${ENCODINGS.join(', ')})`,
+      ]);
+    conn.send(['AUTH', conn.challenge]);
+  }
+
+  private async onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      conn.send(['NOTICE', 'invalid: binary frames are not accepted; send JSON text']);
+      return;
+    }
+    if (data.length > this.limits.maxMessageBytes) {
+      conn.send([
+        'NOTICE',
+        `invalid: message of ${data.length} bytes exceeds max_message_length ${this.limits.maxMessageBytes}`,
+      ]);
+      return;
+    }
+    let message: ReturnType<typeof parseClientMessage>;
+    try {
+      message = parseClientMessage(data.toString('utf8'), this.limits);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      if (err.reply[0] === 'CLOSED') conn.subs.delete(err.reply[1]);
+      conn.send(err.reply);
+      return;
+    }
+    switch (message.type) {
+      case 'EVENT':
+        return this.onEvent(conn, message.event);
+      case 'REQ':
+        return this.onReq(conn, message.subId, message.filters);
+      case 'CLOSE':
+        conn.subs.delete(message.subId);
+        return;
+      case 'AUTH':
+        return this.onAuth(conn, message.event);
+    }
+  }
+
+  private async onEvent(conn: Connection, raw: unknown): Promise<void> {
+    let event: NostrEvent;
+    try {
+      // A string is a TOON-encoded event, the mirror of TOON delivery.
+      event = typeof raw === 'string' ? decodeEvent(raw) : validateEventShape(raw);
+    } catch (err) {
+      const id = claimedId(raw);
+      const reason = `invalid: ${(err as Error).message}`;
+      conn.send(id ? ['OK', id, false, reason] : ['NOTICE', reason]);
+      return;
+    }
+    const reply = (ok: boolean, reason = '') => conn.send(['OK', event.id, ok, reason]);
+    const isHandshake = HANDSHAKE_KINDS.has(event.kind);
+    const isFree = this.freeWrites.get(event.pubkey)?.has(event.kind) ?? false;
+    // Policy before verification: refusing an unpaid write must not cost a signature check.
+    if (!isHandshake && !isFree) {
+      reply(
+        false,
+        `restricted: payment required; send the TOON-encoded event in an ILP PREPARE to ${this.ilpAddress || 'this relay'} paying ${this.options.basePricePerByte} per byte`,
+      );
+      return;
+    }
+    if (!verifyEvent(event)) {
+      reply(false, 'invalid: event id is not the hash of its fields or the signature does not verify');
+      return;
+    }
+    if (isHandshake) {
+      if (!this.perConnection.take(conn.id) || !this.perPubkey.take(event.pubkey)) {
+        reply(false, 'rate-limited: too many SPSP handshake events; slow down');
+        return;
+      }
+      this.publish(event);
+      reply(true);
+      return;
+    }
+    const outcome = await this.options.store.save(event);
+    switch (outcome.status) {
+      case 'stored':
+      case 'ephemeral':
+        this.publish(event);
+        reply(true);
+        return;
+      case 'duplicate':
+        reply(true, 'duplicate: already have this event');
+        return;
+      case 'stale':
+        reply(false, `duplicate: a newer version of this replaceable event is stored (${outcome.newerId})`);
+        return;
+    }
+  }
+
+  private async onReq(conn: Connection, subId: string, filters: Filter[]): Promise<void> {
+    if (!conn.subs.has(subId) && conn.subs.size >= this.limits.maxSubscriptions) {
+      conn.send([
+        'CLOSED',
+        subId,
+        `restricted: at most ${this.limits.maxSubscriptions} open subscriptions; CLOSE one first`,
+      ]);
+      return;
+    }
+    if (
+      conn.authed.size === 0 &&
+      filters.every((f) => f.kinds?.length && f.kinds.every((k) => k === KIND_GIFT_WRAP))
+    ) {
+      conn.subs.delete(subId);
+      conn.send([
+        'CLOSED',
+        subId,
+        'auth-required: gift wraps are served only to their AUTHenticated recipient',
+      ]);
+      return;
+    }
+    // Registered before the query so events published meanwhile are buffered, not lost.
+    const sub: Subscription = { id: subId, filters, pending: [] };
+    conn.subs.set(subId, sub);
+    let stored: NostrEvent[];
+    try {
+      stored = await this.options.store.query(filters, { maxLimit: this.limits.maxLimit });
+    } catch (err) {
+      if (conn.subs.get(subId) === sub) conn.subs.delete(subId);
+      conn.send(['CLOSED', subId, `error: could not query stored events: ${(err as Error).message}`]);
+      return;
+    }
+    if (conn.subs.get(subId) !== sub) return; // closed or replaced while querying
+    const sent = new Set<string>();
+    for (const event of stored) {
+      if (!canDeliver(event, conn)) continue;
+      conn.sendText(new FrameCache(event).frame(subId, conn.encoding));
+      sent.add(event.id);
+    }
+    conn.send(['EOSE', subId]);
+    const pending = sub.pending ?? [];
+    sub.pending = null;
+    for (const event of pending) {
+      if (!sent.has(event.id) && canDeliver(event, conn)) {
+        conn.sendText(new FrameCache(event).frame(subId, conn.encoding));
+      }
+    }
+  }
+
+  private onAuth(conn: Connection, raw: unknown): void {
+    try {
+      const event = verifyAuth(
+        raw,
+        conn.challenge,
+        this.options.relayUrl,
+        Math.floor(this.now() / 1000),
+        this.limits.authWindowSeconds,
+      );
+      conn.authed.add(event.pubkey);
+      conn.send(['OK', event.id, true, '']);
+    } catch (err) {
+      const message = (err as Error).message;
+      conn.send(['OK', claimedId(raw) ?? '', false, message.includes(':') ? message : `invalid: ${message}`]);
+    }
+  }
+}
+
+/** Starts a relay; see NostrRelay. */
+export function startRelay(options: StartRelayOptions): Promise<NostrRelay> {
+  return NostrRelay.start(options);
+}
