@@ -25,7 +25,7 @@ export interface IldcpResponse {
 }
 
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

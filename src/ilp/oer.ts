@@ -7,10 +7,14 @@ const MAX_UINT64 = (1n << 64n) - 1n;
 
 export class OerReader {
   private pos = 0;
+  private readonly bytes: Uint8Array;
   private readonly view: DataView;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(input: Uint8Array) {
+    // A plain Uint8Array view even when given a Node Buffer: Buffer#slice shares memory, and decoded
+    // fields must be independent copies of type Uint8Array.
+    this.bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   }
 
   get offset(): number {

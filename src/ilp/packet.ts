@@ -10,7 +10,7 @@ import { type IlpFulfill, type IlpPacket, IlpPacketType, type IlpPrepare, type I
 export const ILP_MAX_DATA_LENGTH = 32767;
 
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const ascii = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 
 /** Reads an address field; the length check comes first so a huge field is never turned into a string. */

@@ -43,7 +43,16 @@ describe('ILP addresses (RFC 0015 vectors)', () => {
   });
   it('agrees with the RFC regex on the vectors and on mutations', () => {
     const rfc = new RegExp(v.regex);
-    const samples = [...v.valid, ...v.invalid, 'g.a\n', 'g.a.b\u0000', 'G.a', 'g.a b', 'test3.a.b.c', 'local.~'];
+    const samples = [
+      ...v.valid,
+      ...v.invalid,
+      'g.a\n',
+      'g.a.b\u0000',
+      'G.a',
+      'g.a b',
+      'test3.a.b.c',
+      'local.~',
+    ];
     for (const s of samples) expect(isValidIlpAddress(s)).toBe(rfc.test(s));
   });
   it('rejects non-strings', () => {

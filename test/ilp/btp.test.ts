@@ -79,9 +79,19 @@ const roundTrips: BtpPacket[] = [
     expiresAt: new Date('2030-02-28T23:59:59.999Z'),
     protocolData: [],
   },
-  { type: BtpPacketType.Fulfill, requestId: 0, transferId, fulfillment: new Uint8Array(32).fill(6), protocolData },
+  {
+    type: BtpPacketType.Fulfill,
+    requestId: 0,
+    transferId,
+    fulfillment: new Uint8Array(32).fill(6),
+    protocolData,
+  },
   { type: BtpPacketType.Reject, requestId: 9, transferId, protocolData: [] },
-  { type: BtpPacketType.Message, requestId: 1, protocolData: [{ protocolName: 'x', contentType: 200, data: new Uint8Array(300) }] },
+  {
+    type: BtpPacketType.Message,
+    requestId: 1,
+    protocolData: [{ protocolName: 'x', contentType: 200, data: new Uint8Array(300) }],
+  },
 ];
 
 describe('BTP Prepare/Fulfill/Reject (RFC 0023 layouts) and edge values', () => {
@@ -89,7 +99,11 @@ describe('BTP Prepare/Fulfill/Reject (RFC 0023 layouts) and edge values', () => 
     it(`type ${p.type} round-trips`, () => expect(deserializeBtpPacket(serializeBtpPacket(p))).toEqual(p));
   }
   it('writes 300 protocolData entries with a 2-byte count', () => {
-    const many = Array.from({ length: 300 }, (_, i) => ({ protocolName: `p${i}`, contentType: 0, data: new Uint8Array() }));
+    const many = Array.from({ length: 300 }, (_, i) => ({
+      protocolName: `p${i}`,
+      contentType: 0,
+      data: new Uint8Array(),
+    }));
     const bytes = serializeBtpPacket({ type: 6, requestId: 1, protocolData: many });
     // type, requestId, 3-byte contents length, then the count: length 2, value 0x012c.
     expect(toHex(bytes.subarray(8, 11))).toBe('02012c');
@@ -110,7 +124,9 @@ describe('BTP auth and helpers', () => {
   });
   it('readBtpAuthToken refuses anything that is not an auth message', () => {
     expect(readBtpAuthToken(btpIlpMessage(new Uint8Array([1]), 1))).toBeUndefined();
-    expect(readBtpAuthToken({ type: 1, requestId: 1, protocolData: btpAuthMessage('t').protocolData })).toBeUndefined();
+    expect(
+      readBtpAuthToken({ type: 1, requestId: 1, protocolData: btpAuthMessage('t').protocolData }),
+    ).toBeUndefined();
     const noToken = btpAuthMessage('t');
     noToken.protocolData.pop();
     expect(readBtpAuthToken(noToken)).toBeUndefined();
@@ -145,7 +161,8 @@ describe('strict BTP decoding', () => {
     ['a GeneralizedTime with the wrong length', errorWithTime('20170828183200Z'), 'BAD_TIMESTAMP'],
     ['8193 bytes of error data', errorWithTime('20170828183200.000Z', 8193), 'BTP_DATA_TOO_LONG'],
   ];
-  for (const [name, bytes, code] of rejects) it(`rejects ${name} (${code})`, () => expect(codeOf(() => deserializeBtpPacket(bytes))).toBe(code));
+  for (const [name, bytes, code] of rejects)
+    it(`rejects ${name} (${code})`, () => expect(codeOf(() => deserializeBtpPacket(bytes))).toBe(code));
 
   it('the hand-built Error decodes when the time is right and data is 8192 bytes', () => {
     const p = deserializeBtpPacket(errorWithTime('20170828183200.000Z', 8192));
@@ -153,14 +170,60 @@ describe('strict BTP decoding', () => {
   });
 
   it('refuses to write bad fields', () => {
-    expect(codeOf(() => serializeBtpPacket({ type: 2, requestId: 1, code: 'F0', name: 'x', triggeredAt: new Date(), data: new Uint8Array(), protocolData: [] }))).toBe('BTP_BAD_ERROR_CODE');
-    expect(codeOf(() => serializeBtpPacket({ type: 3, requestId: 1, transferId: new Uint8Array(15), amount: 1n, executionCondition: new Uint8Array(32), expiresAt: new Date(), protocolData: [] }))).toBe('BTP_BAD_LENGTH');
-    expect(codeOf(() => serializeBtpPacket({ type: 6, requestId: 2 ** 32, protocolData: [] }))).toBe('OER_RANGE');
-    expect(codeOf(() => serializeBtpPacket({ type: 6, requestId: 1, protocolData: [{ protocolName: 'é', contentType: 0, data: new Uint8Array() }] }))).toBe('BTP_NOT_ASCII');
-    expect(codeOf(() => serializeBtpPacket({ type: 6, requestId: 1, protocolData: [{ protocolName: 'a', contentType: 256, data: new Uint8Array() }] }))).toBe('OER_RANGE');
+    expect(
+      codeOf(() =>
+        serializeBtpPacket({
+          type: 2,
+          requestId: 1,
+          code: 'F0',
+          name: 'x',
+          triggeredAt: new Date(),
+          data: new Uint8Array(),
+          protocolData: [],
+        }),
+      ),
+    ).toBe('BTP_BAD_ERROR_CODE');
+    expect(
+      codeOf(() =>
+        serializeBtpPacket({
+          type: 3,
+          requestId: 1,
+          transferId: new Uint8Array(15),
+          amount: 1n,
+          executionCondition: new Uint8Array(32),
+          expiresAt: new Date(),
+          protocolData: [],
+        }),
+      ),
+    ).toBe('BTP_BAD_LENGTH');
+    expect(codeOf(() => serializeBtpPacket({ type: 6, requestId: 2 ** 32, protocolData: [] }))).toBe(
+      'OER_RANGE',
+    );
+    expect(
+      codeOf(() =>
+        serializeBtpPacket({
+          type: 6,
+          requestId: 1,
+          protocolData: [{ protocolName: 'é', contentType: 0, data: new Uint8Array() }],
+        }),
+      ),
+    ).toBe('BTP_NOT_ASCII');
+    expect(
+      codeOf(() =>
+        serializeBtpPacket({
+          type: 6,
+          requestId: 1,
+          protocolData: [{ protocolName: 'a', contentType: 256, data: new Uint8Array() }],
+        }),
+      ),
+    ).toBe('OER_RANGE');
     const dup = { protocolName: 'a', contentType: 0, data: new Uint8Array() };
-    expect(codeOf(() => serializeBtpPacket({ type: 6, requestId: 1, protocolData: [dup, dup] }))).toBe('BTP_DUPLICATE_PROTOCOL');
-    expect(codeOf(() => serializeBtpPacket({ type: 9, requestId: 1, protocolData: [] } as unknown as BtpPacket))).toBe('BTP_UNKNOWN_TYPE');
+    expect(codeOf(() => serializeBtpPacket({ type: 6, requestId: 1, protocolData: [dup, dup] }))).toBe(
+      'BTP_DUPLICATE_PROTOCOL',
+    );
+    expect(
+      codeOf(() => serializeBtpPacket({ type: 9, requestId: 1, protocolData: [] } as unknown as BtpPacket)),
+    ).toBe('BTP_UNKNOWN_TYPE');
   });
 });
 
@@ -168,6 +231,16 @@ describe('strict BTP decoding', () => {
 function errorWithTime(time: string, dataLen = 0): Uint8Array {
   const lenPrefix = (n: number) => (n < 128 ? [n] : n < 256 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
   const t = [...Buffer.from(time, 'latin1')];
-  const contents = [...Buffer.from('F00'), 1, 0x78, ...lenPrefix(t.length), ...t, ...lenPrefix(dataLen), ...new Uint8Array(dataLen), 1, 0];
+  const contents = [
+    ...Buffer.from('F00'),
+    1,
+    0x78,
+    ...lenPrefix(t.length),
+    ...t,
+    ...lenPrefix(dataLen),
+    ...new Uint8Array(dataLen),
+    1,
+    0,
+  ];
   return Uint8Array.from([2, 0, 0, 0, 1, ...lenPrefix(contents.length), ...contents]);
 }

@@ -28,7 +28,13 @@ describe('ILP error codes', () => {
 describe('rejectOf and IlpError', () => {
   it('rejectOf builds a REJECT that serializes', () => {
     const r = rejectOf(IlpErrorCode.F02_UNREACHABLE, 'no route to g.nowhere', 'g.crosstown');
-    expect(r).toEqual({ type: 14, code: 'F02', message: 'no route to g.nowhere', triggeredBy: 'g.crosstown', data: new Uint8Array() });
+    expect(r).toEqual({
+      type: 14,
+      code: 'F02',
+      message: 'no route to g.nowhere',
+      triggeredBy: 'g.crosstown',
+      data: new Uint8Array(),
+    });
     expect(deserializeIlpReject(serializeIlpReject(r))).toEqual(r);
   });
   it('rejectOf refuses malformed codes', () => {
@@ -42,7 +48,13 @@ describe('rejectOf and IlpError', () => {
     expect(e).toBeInstanceOf(Error);
     expect(e.code).toBe('F04');
     expect(e.triggeredBy).toBe('');
-    expect(e.toReject('g.relay')).toEqual({ type: 14, code: 'F04', triggeredBy: 'g.relay', message: 'paid 10, need 875', data: new Uint8Array([1, 2]) });
+    expect(e.toReject('g.relay')).toEqual({
+      type: 14,
+      code: 'F04',
+      triggeredBy: 'g.relay',
+      message: 'paid 10, need 875',
+      data: new Uint8Array([1, 2]),
+    });
     const named = new IlpError('T04', 'no liquidity', { triggeredBy: 'g.connector' });
     expect(named.toReject('g.relay').triggeredBy).toBe('g.connector');
   });

@@ -43,11 +43,15 @@ describe('fulfillment derivation (STREAM crypto vectors)', () => {
   it('agrees with ilp-protocol-stream (test oracle) on random secrets and data', async () => {
     const oracle = await import('ilp-protocol-stream/dist/src/crypto.js');
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 2048 }), async (s, d) => {
-        const key = await oracle.generateFulfillmentKey(Buffer.from(s));
-        const f = await oracle.generateFulfillment(key, Buffer.from(d));
-        expect(toHex(deriveFulfillment(s, d))).toBe(f.toString('hex'));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 2048 }),
+        async (s, d) => {
+          const key = await oracle.generateFulfillmentKey(Buffer.from(s));
+          const f = await oracle.generateFulfillment(key, Buffer.from(d));
+          expect(toHex(deriveFulfillment(s, d))).toBe(f.toString('hex'));
+        },
+      ),
       { seed: 7, numRuns: 200 },
     );
   });

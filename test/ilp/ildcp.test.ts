@@ -34,20 +34,31 @@ describe('ILDCP vectors', () => {
     expect(v.request_invalid).toHaveLength(3);
     expect(v.response_invalid).toHaveLength(1);
   });
-  it('the condition is SHA-256 of 32 zero bytes', () => expect(toHex(ILDCP_CONDITION)).toBe(toHex(b64(v.condition_base64))));
+  it('the condition is SHA-256 of 32 zero bytes', () =>
+    expect(toHex(ILDCP_CONDITION)).toBe(toHex(b64(v.condition_base64))));
   it('serializes and accepts the valid request', () => {
     expect(toHex(serializeIldcpRequest(new Date(v.request_valid.expiresAt)))).toBe(v.request_valid.hex);
-    expect(deserializeIldcpRequest(hex(v.request_valid.hex), now).expiresAt.toISOString()).toBe(v.request_valid.expiresAt);
+    expect(deserializeIldcpRequest(hex(v.request_valid.hex), now).expiresAt.toISOString()).toBe(
+      v.request_valid.expiresAt,
+    );
   });
   for (const bad of v.request_invalid) {
-    it(`rejects a request: ${bad.why}`, () => expect(codeOf(() => deserializeIldcpRequest(hex(bad.hex), now))).toBe('ILDCP_BAD_REQUEST'));
+    it(`rejects a request: ${bad.why}`, () =>
+      expect(codeOf(() => deserializeIldcpRequest(hex(bad.hex), now))).toBe('ILDCP_BAD_REQUEST'));
   }
   it('serializes and decodes the valid response', () => {
     const { clientAddress, assetScale, assetCode } = v.response_valid;
-    expect(toHex(serializeIldcpResponse({ clientAddress, assetScale, assetCode }))).toBe(v.response_valid.hex);
-    expect(deserializeIldcpResponse(hex(v.response_valid.hex))).toEqual({ clientAddress, assetScale, assetCode });
+    expect(toHex(serializeIldcpResponse({ clientAddress, assetScale, assetCode }))).toBe(
+      v.response_valid.hex,
+    );
+    expect(deserializeIldcpResponse(hex(v.response_valid.hex))).toEqual({
+      clientAddress,
+      assetScale,
+      assetCode,
+    });
   });
   for (const bad of v.response_invalid) {
-    it(`rejects a response: ${bad.why}`, () => expect(codeOf(() => deserializeIldcpResponse(hex(bad.hex)))).toBe('ILDCP_BAD_RESPONSE'));
+    it(`rejects a response: ${bad.why}`, () =>
+      expect(codeOf(() => deserializeIldcpResponse(hex(bad.hex)))).toBe('ILDCP_BAD_RESPONSE'));
   }
 });

@@ -5,11 +5,11 @@ import {
   deserializeIlpPrepare,
   deserializeIlpReject,
   deserializeIlpReply,
+  ILP_MAX_DATA_LENGTH,
   IlpCodecError,
   type IlpPacket,
   IlpPacketType,
   type IlpPrepare,
-  ILP_MAX_DATA_LENGTH,
   serializeIlpFulfill,
   serializeIlpPacket,
   serializeIlpPrepare,
@@ -53,7 +53,11 @@ const expected: [string, string, IlpPacket][] = [
   [
     'interledgerjs fulfill',
     jsFulfill.binary,
-    { type: 13, fulfillment: b64(jsFulfill.json.fulfillment as string), data: b64(jsFulfill.json.data as string) },
+    {
+      type: 13,
+      fulfillment: b64(jsFulfill.json.fulfillment as string),
+      data: b64(jsFulfill.json.data as string),
+    },
   ],
   [
     'interledgerjs reject',
@@ -81,7 +85,11 @@ const expected: [string, string, IlpPacket][] = [
   [
     'interledger-rs fulfill',
     rs.fulfill.binary,
-    { type: 13, fulfillment: hex(rs.fulfill.json.fulfillment_hex as string), data: hex(rs.fulfill.json.data_hex as string) },
+    {
+      type: 13,
+      fulfillment: hex(rs.fulfill.json.fulfillment_hex as string),
+      data: hex(rs.fulfill.json.data_hex as string),
+    },
   ],
   [
     'interledger-rs reject',
@@ -117,6 +125,14 @@ describe('ILPv4 packet vectors', () => {
     expect(codeOf(() => deserializeIlpReject(hex(jsPrepare.binary)))).toBe('UNEXPECTED_TYPE');
     expect(codeOf(() => deserializeIlpReply(hex(jsPrepare.binary)))).toBe('UNEXPECTED_TYPE');
   });
+  it('a Node Buffer input gives plain Uint8Array copies, not Buffer views', () => {
+    const input = Buffer.from(jsPrepare.binary, 'hex');
+    const p = deserializeIlpPrepare(input);
+    expect(Buffer.isBuffer(p.data)).toBe(false);
+    expect(Buffer.isBuffer(p.executionCondition)).toBe(false);
+    input.fill(0);
+    expect(toHex(p.data)).toBe(toHex(b64(jsPrepare.json.data as string)));
+  });
   it('decoded fields are copies, not views of the input', () => {
     const input = hex(jsFulfill.binary);
     const p = deserializeIlpFulfill(input);
@@ -134,7 +150,9 @@ const basePrepare: Omit<IlpPrepare, 'type'> = {
 };
 
 /** Builds a PREPARE by hand so we can put in what the serializer refuses to write. */
-function rawPrepare(opts: { timestamp?: string; destination?: string; dataLen?: number; trailing?: number[] } = {}): Uint8Array {
+function rawPrepare(
+  opts: { timestamp?: string; destination?: string; dataLen?: number; trailing?: number[] } = {},
+): Uint8Array {
   const ts = Buffer.from(opts.timestamp ?? '20300102030405678', 'latin1');
   const dest = Buffer.from(opts.destination ?? 'g.crosstown.relay', 'latin1');
   const data = new Uint8Array(opts.dataLen ?? 0);
@@ -190,7 +208,11 @@ describe('strict decoding of ILPv4 packets', () => {
     ['a non-digit in the timestamp', () => rawPrepare({ timestamp: '2030010203040567Z' }), 'BAD_TIMESTAMP'],
     ['an unknown address scheme', () => rawPrepare({ destination: 'what.alice' }), 'BAD_ADDRESS'],
     ['an empty destination', () => rawPrepare({ destination: '' }), 'BAD_ADDRESS'],
-    ['a 1024-character destination', () => rawPrepare({ destination: `g.${'x'.repeat(1022)}` }), 'BAD_ADDRESS'],
+    [
+      'a 1024-character destination',
+      () => rawPrepare({ destination: `g.${'x'.repeat(1022)}` }),
+      'BAD_ADDRESS',
+    ],
     ['a non-ASCII destination', () => rawPrepare({ destination: 'g.caf\u00e9' }), 'BAD_ADDRESS'],
     ['trailing bytes inside the contents', () => rawPrepare({ trailing: [0] }), 'OER_TRAILING_BYTES'],
     ['trailing bytes after the envelope', () => Uint8Array.from([...rawPrepare(), 0]), 'OER_TRAILING_BYTES'],
@@ -199,7 +221,11 @@ describe('strict decoding of ILPv4 packets', () => {
     ['only a type byte', () => Uint8Array.from([12]), 'OER_TRUNCATED'],
     ['an unknown type', () => Uint8Array.from([15, 0]), 'UNKNOWN_TYPE'],
     ['type 1 (ILPv1)', () => Uint8Array.from([1, 0]), 'UNKNOWN_TYPE'],
-    ['a non-canonical envelope length', () => hex('0d812200000000000000000000000000000000000000000000000000000000000000000000'), 'OER_NON_CANONICAL_LENGTH'],
+    [
+      'a non-canonical envelope length',
+      () => hex('0d812200000000000000000000000000000000000000000000000000000000000000000000'),
+      'OER_NON_CANONICAL_LENGTH',
+    ],
     ['an empty FULFILL contents', () => hex('0d00'), 'OER_TRUNCATED'],
     ['a REJECT with a lower-case code', () => rawReject('f01', '', [], 0), 'BAD_ERROR_CODE'],
     ['a REJECT with a code outside F/T/R', () => rawReject('X01', '', [], 0), 'BAD_ERROR_CODE'],
@@ -207,28 +233,76 @@ describe('strict decoding of ILPv4 packets', () => {
     ['a REJECT with invalid UTF-8 in the message', () => rawReject('F01', '', [0xc3, 0x28], 0), 'BAD_UTF8'],
     ['a REJECT with 32768 bytes of data', () => rawReject('F01', '', [], 32768), 'DATA_TOO_LONG'],
   ];
-  for (const [name, build, code] of rejects) it(`rejects ${name} (${code})`, () => expect(codeOf(() => deserializeIlpPacket(build()))).toBe(code));
+  for (const [name, build, code] of rejects)
+    it(`rejects ${name} (${code})`, () => expect(codeOf(() => deserializeIlpPacket(build()))).toBe(code));
 
   it('accepts a REJECT with an empty triggeredBy and UTF-8 message', () => {
-    const bytes = serializeIlpReject({ code: 'T04', triggeredBy: '', message: 'liquidité épuisée ✓', data: new Uint8Array([1]) });
-    expect(deserializeIlpReject(bytes)).toEqual({ type: 14, code: 'T04', triggeredBy: '', message: 'liquidité épuisée ✓', data: new Uint8Array([1]) });
+    const bytes = serializeIlpReject({
+      code: 'T04',
+      triggeredBy: '',
+      message: 'liquidité épuisée ✓',
+      data: new Uint8Array([1]),
+    });
+    expect(deserializeIlpReject(bytes)).toEqual({
+      type: 14,
+      code: 'T04',
+      triggeredBy: '',
+      message: 'liquidité épuisée ✓',
+      data: new Uint8Array([1]),
+    });
   });
 });
 
 describe('strict encoding of ILPv4 packets', () => {
   const cases: [string, () => unknown, string][] = [
-    ['32768 bytes of PREPARE data', () => serializeIlpPrepare({ ...basePrepare, data: new Uint8Array(32768) }), 'DATA_TOO_LONG'],
-    ['32768 bytes of FULFILL data', () => serializeIlpFulfill({ fulfillment: new Uint8Array(32), data: new Uint8Array(32768) }), 'DATA_TOO_LONG'],
-    ['32768 bytes of REJECT data', () => serializeIlpReject({ code: 'F99', triggeredBy: '', message: '', data: new Uint8Array(32768) }), 'DATA_TOO_LONG'],
+    [
+      '32768 bytes of PREPARE data',
+      () => serializeIlpPrepare({ ...basePrepare, data: new Uint8Array(32768) }),
+      'DATA_TOO_LONG',
+    ],
+    [
+      '32768 bytes of FULFILL data',
+      () => serializeIlpFulfill({ fulfillment: new Uint8Array(32), data: new Uint8Array(32768) }),
+      'DATA_TOO_LONG',
+    ],
+    [
+      '32768 bytes of REJECT data',
+      () => serializeIlpReject({ code: 'F99', triggeredBy: '', message: '', data: new Uint8Array(32768) }),
+      'DATA_TOO_LONG',
+    ],
     ['a negative amount', () => serializeIlpPrepare({ ...basePrepare, amount: -1n }), 'OER_RANGE'],
     ['an amount of 2^64', () => serializeIlpPrepare({ ...basePrepare, amount: 1n << 64n }), 'OER_RANGE'],
-    ['a 31-byte condition', () => serializeIlpPrepare({ ...basePrepare, executionCondition: new Uint8Array(31) }), 'BAD_LENGTH'],
-    ['a 33-byte fulfillment', () => serializeIlpFulfill({ fulfillment: new Uint8Array(33), data: new Uint8Array() }), 'BAD_LENGTH'],
+    [
+      'a 31-byte condition',
+      () => serializeIlpPrepare({ ...basePrepare, executionCondition: new Uint8Array(31) }),
+      'BAD_LENGTH',
+    ],
+    [
+      'a 33-byte fulfillment',
+      () => serializeIlpFulfill({ fulfillment: new Uint8Array(33), data: new Uint8Array() }),
+      'BAD_LENGTH',
+    ],
     ['a bad destination', () => serializeIlpPrepare({ ...basePrepare, destination: 'g.' }), 'BAD_ADDRESS'],
-    ['an invalid date', () => serializeIlpPrepare({ ...basePrepare, expiresAt: new Date('nope') }), 'BAD_TIMESTAMP'],
-    ['a 4-character code', () => serializeIlpReject({ code: 'F001', triggeredBy: '', message: '', data: new Uint8Array() }), 'BAD_ERROR_CODE'],
-    ['a bad triggeredBy', () => serializeIlpReject({ code: 'F00', triggeredBy: 'me', message: '', data: new Uint8Array() }), 'BAD_ADDRESS'],
-    ['an unknown packet type', () => serializeIlpPacket({ type: 99 } as unknown as IlpPacket), 'UNKNOWN_TYPE'],
+    [
+      'an invalid date',
+      () => serializeIlpPrepare({ ...basePrepare, expiresAt: new Date('nope') }),
+      'BAD_TIMESTAMP',
+    ],
+    [
+      'a 4-character code',
+      () => serializeIlpReject({ code: 'F001', triggeredBy: '', message: '', data: new Uint8Array() }),
+      'BAD_ERROR_CODE',
+    ],
+    [
+      'a bad triggeredBy',
+      () => serializeIlpReject({ code: 'F00', triggeredBy: 'me', message: '', data: new Uint8Array() }),
+      'BAD_ADDRESS',
+    ],
+    [
+      'an unknown packet type',
+      () => serializeIlpPacket({ type: 99 } as unknown as IlpPacket),
+      'UNKNOWN_TYPE',
+    ],
   ];
   for (const [name, fn, code] of cases) it(`refuses ${name} (${code})`, () => expect(codeOf(fn)).toBe(code));
 

@@ -51,7 +51,13 @@ describe('ILPv4 timestamps (RFC 0030 vectors)', () => {
 });
 
 describe('calendar validation', () => {
-  const ok = ['20240229000000000', '20000229235959999', '00010101000000000', '99991231235959999', '00000101000000000'];
+  const ok = [
+    '20240229000000000',
+    '20000229235959999',
+    '00010101000000000',
+    '99991231235959999',
+    '00000101000000000',
+  ];
   const bad = [
     '20230229000000000', // not a leap year
     '19000229000000000', // century, not a leap year
@@ -69,7 +75,8 @@ describe('calendar validation', () => {
   for (const s of ok) {
     it(`accepts ${s} and round-trips it`, () => expect(encodeTimestamp(decodeTimestamp(s))).toBe(s));
   }
-  for (const s of bad) it(`rejects ${s}`, () => expect(codeOf(() => decodeTimestamp(s))).toBe('BAD_TIMESTAMP'));
+  for (const s of bad)
+    it(`rejects ${s}`, () => expect(codeOf(() => decodeTimestamp(s))).toBe('BAD_TIMESTAMP'));
 
   it('years below 100 are not shifted to the 1900s', () => {
     expect(decodeTimestamp('00500615120000000').getUTCFullYear()).toBe(50);
@@ -87,7 +94,13 @@ describe('BTP GeneralizedTime', () => {
     expect(encodeGeneralizedTime(d)).toBe('20170828183200.000Z');
     expect(decodeGeneralizedTime('20170828183200.000Z').getTime()).toBe(d.getTime());
   });
-  for (const s of ['20170828183200.000', '20170828183200Z', '20171328183200.000Z', '20170828243200.000Z', '20170828183200.000+0000']) {
+  for (const s of [
+    '20170828183200.000',
+    '20170828183200Z',
+    '20171328183200.000Z',
+    '20170828243200.000Z',
+    '20170828183200.000+0000',
+  ]) {
     it(`rejects ${s}`, () => expect(codeOf(() => decodeGeneralizedTime(s))).toBe('BAD_TIMESTAMP'));
   }
 });
