@@ -145,11 +145,20 @@ export class TestClient {
   }
 
   /** Sends EVENT and waits for its OK: [accepted, reason]. */
-  async publish(event: NostrEvent | string, id?: string): Promise<[boolean, string]> {
+  async publish(
+    event: NostrEvent | string,
+    id?: string,
+    type: 'EVENT' | 'AUTH' = 'EVENT',
+  ): Promise<[boolean, string]> {
     const eventId = id ?? (event as NostrEvent).id;
-    this.send(['EVENT', event]);
+    this.send([type, event]);
     const ok = await this.next((f) => f[0] === 'OK' && f[1] === eventId);
     return [ok[2] as boolean, ok[3] as string];
+  }
+
+  /** Sends AUTH (NIP-42) and waits for its OK. */
+  auth(event: NostrEvent): Promise<[boolean, string]> {
+    return this.publish(event, event.id, 'AUTH');
   }
 
   /** Resolves when no frame arrives for `ms` (to assert that something was NOT delivered). */
