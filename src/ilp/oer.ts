@@ -63,7 +63,8 @@ export class OerReader {
   /** `n` bytes as a copy, so callers may keep them after the input buffer is reused. */
   readOctets(n: number, what = 'octets'): Uint8Array {
     this.need(n, what);
-    const out = this.bytes.slice(this.pos, this.pos + n);
+    const out = new Uint8Array(n);
+    out.set(this.bytes.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
@@ -103,8 +104,16 @@ export class OerReader {
 
   /** A length prefix that must fit in the remaining input. */
   readLengthPrefix(what = 'length'): number {
-    const len = this.readLengthDeterminant(what);
-    if (len > BigInt(this.remaining)) {
+    // Fast path without bigint for the short form, which nearly every field uses.
+    const first = this.bytes[this.pos];
+    let len: number | bigint;
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      len = first;
+    } else {
+      len = this.readLengthDeterminant(what);
+    }
+    if (len > this.remaining) {
       throw new IlpCodecError(
         'OER_TRUNCATED',
         `${what} says ${len} bytes at offset ${this.pos} but only ${this.remaining} remain; the input is cut short`,

@@ -10,8 +10,10 @@ import { type IlpFulfill, type IlpPacket, IlpPacketType, type IlpPrepare, type I
 export const ILP_MAX_DATA_LENGTH = 32767;
 
 const utf8 = new TextEncoder();
+// fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: keep a leading BOM so re-encoding gives the same bytes.
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const ascii = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+// Callers bound the length first (addresses <= 1023 bytes), so apply() stays within argument limits.
+const ascii = (bytes: Uint8Array): string => String.fromCharCode.apply(null, bytes as unknown as number[]);
 
 /** Reads an address field; the length check comes first so a huge field is never turned into a string. */
 function readAddress(r: OerReader, what: string, allowEmpty: boolean): string {

@@ -44,14 +44,21 @@ function dateDigits(date: Date): string {
   );
 }
 
+/** The number written by the (already validated) ASCII digits s[from..to). */
+function digits(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  return v;
+}
+
 /** Parses and validates 14 date digits plus 3 millisecond digits. */
 function parseDigits(s: string, ms: string, original: string): Date {
-  const year = Number(s.slice(0, 4));
-  const month = Number(s.slice(4, 6));
-  const day = Number(s.slice(6, 8));
-  const hour = Number(s.slice(8, 10));
-  const minute = Number(s.slice(10, 12));
-  const second = Number(s.slice(12, 14));
+  const year = digits(s, 0, 4);
+  const month = digits(s, 4, 6);
+  const day = digits(s, 6, 8);
+  const hour = digits(s, 8, 10);
+  const minute = digits(s, 10, 12);
+  const second = digits(s, 12, 14);
   const bad = (why: string): never => {
     throw new IlpCodecError('BAD_TIMESTAMP', `timestamp "${original}": ${why}`);
   };
@@ -60,8 +67,10 @@ function parseDigits(s: string, ms: string, original: string): Date {
   if (hour > 23) bad(`hour ${hour} is not 0-23`);
   if (minute > 59) bad(`minute ${minute} is not 0-59`);
   if (second > 59) bad(`second ${second} is not 0-59 (leap seconds are smeared, never written)`);
+  const millis = digits(ms, 0, 3);
+  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
   // Date.UTC maps years 0-99 to 1900-1999, so set the full year separately.
-  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, Number(ms)));
+  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, millis));
   d.setUTCFullYear(year);
   return d;
 }

@@ -236,6 +236,17 @@ describe('strict decoding of ILPv4 packets', () => {
   for (const [name, build, code] of rejects)
     it(`rejects ${name} (${code})`, () => expect(codeOf(() => deserializeIlpPacket(build()))).toBe(code));
 
+  it('keeps a leading byte-order mark in a REJECT message, so re-encoding gives the same bytes', () => {
+    const bytes = serializeIlpReject({
+      code: 'F99',
+      triggeredBy: '',
+      message: '\uFEFFhi',
+      data: new Uint8Array(),
+    });
+    const r = deserializeIlpReject(bytes);
+    expect(r.message).toBe('\uFEFFhi');
+    expect(toHex(serializeIlpReject(r))).toBe(toHex(bytes));
+  });
   it('accepts a REJECT with an empty triggeredBy and UTF-8 message', () => {
     const bytes = serializeIlpReject({
       code: 'T04',
