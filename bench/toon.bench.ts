@@ -29,7 +29,7 @@ export function sampleJobRequest(): NostrEvent {
     ],
     content:
       'Build and test the sample repository on linux/amd64. Run the full test suite with Node 20, ' +
-      'collect coverage and junit results, gzip+base64 the logs. '.repeat(14) +
+      'collect coverage and junit results, gzip+base64 the logs. '.repeat(16) +
       'Report failures with the first 200 lines of each failing test log.\nkind: 1 (this is content, not a header)',
     sig:
       '908a15e46fb4d8675bab026fc230a0e3542bfade63da02d542fb78b2a8513fcd' +

@@ -33,7 +33,10 @@ describe('event round trip', () => {
     'empty tags list': { tags: [] },
     'empty tag and empty strings': { tags: [[], [''], ['', '']] },
     'number- and keyword-like strings': { content: '42', tags: [['1', 'true', 'null', '-1', '1e3', '0x1']] },
-    'delimiters and structure characters': { content: '- [1]: a', tags: [['a,b', 'c|d', '{x}', '[y]', 'k: v']] },
+    'delimiters and structure characters': {
+      content: '- [1]: a',
+      tags: [['a,b', 'c|d', '{x}', '[y]', 'k: v']],
+    },
     'leading/trailing spaces and tabs': { content: ' x ', tags: [['\t', ' ', 'a\tb']] },
     'comment-like and BOM-like strings': { content: '# not a comment', tags: [['#x', '\ufeffkind: 3']] },
     'control characters': { content: '\u0000\u0001\u001f\u007f' },
@@ -102,7 +105,9 @@ describe('decodeEvent rejects', () => {
 
   it('inputs over maxBytes', () => {
     expect(codeOf(() => decodeEvent(valid, { maxBytes: 100 }))).toBe('TOON_TOO_LARGE');
-    expect(codeOf(() => decodeEvent(new TextEncoder().encode(valid), { maxBytes: 100 }))).toBe('TOON_TOO_LARGE');
+    expect(codeOf(() => decodeEvent(new TextEncoder().encode(valid), { maxBytes: 100 }))).toBe(
+      'TOON_TOO_LARGE',
+    );
   });
 
   it('TOON syntax errors', () => {
@@ -115,7 +120,10 @@ describe('decodeEvent rejects', () => {
     'root array': '[1]: 1',
     'root primitive': 'hello',
     'empty document': '',
-    'missing field': valid.split('\n').filter((l) => !l.startsWith('sig')).join('\n'),
+    'missing field': valid
+      .split('\n')
+      .filter((l) => !l.startsWith('sig'))
+      .join('\n'),
     'extra field': `${valid}\nextra: 1`,
     'uppercase id': replaceLine('id', `id: ${'A'.repeat(64)}`),
     'short pubkey': replaceLine('pubkey', `pubkey: ${'b'.repeat(63)}`),

@@ -72,7 +72,9 @@ describe('TOON conformance fixtures', () => {
 
   afterAll(() => {
     const total = files.reduce((n, f) => n + f.data.tests.length, 0);
-    console.log(`TOON fixtures: ${executed} executed, ${skipped} skipped (optional leniency), ${total} total`);
+    console.log(
+      `TOON fixtures: ${executed} executed, ${skipped} skipped (optional leniency), ${total} total`,
+    );
     expect(total).toBe(516);
     expect(skipped).toBe(OPTIONAL_LENIENCY_SKIPS.size);
     expect(executed).toBe(total - skipped);

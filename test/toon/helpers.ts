@@ -34,9 +34,14 @@ export const trickyString = fc.oneof(
     ' padded ',
     'a,b|c',
   ),
-  fc.array(fc.constantFrom('kind: 1', '\n', '"', '\\', ',', ':', ' ', '#', '-', '[', ']', '{', 'x', '\r', '\t'), {
-    maxLength: 12,
-  }).map((parts) => parts.join('')),
+  fc
+    .array(
+      fc.constantFrom('kind: 1', '\n', '"', '\\', ',', ':', ' ', '#', '-', '[', ']', '{', 'x', '\r', '\t'),
+      {
+        maxLength: 12,
+      },
+    )
+    .map((parts) => parts.join('')),
 );
 
 export const validEvent: fc.Arbitrary<NostrEvent> = fc.record({

@@ -3,7 +3,15 @@ import { encodeEvent, peekKind, ToonError } from '../../src/toon/index.js';
 import { sampleEvent } from './helpers.js';
 import { oracle, tryPeek } from './oracle.js';
 
-const valid = encodeEvent(sampleEvent({ kind: 5065, tags: [['t', 'ci-cd-linux'], ['kind', '1']] }));
+const valid = encodeEvent(
+  sampleEvent({
+    kind: 5065,
+    tags: [
+      ['t', 'ci-cd-linux'],
+      ['kind', '1'],
+    ],
+  }),
+);
 const lines = valid.split('\n');
 const kindIndex = lines.indexOf('kind: 5065');
 const withKindLine = (...replacement: string[]) =>
@@ -34,24 +42,24 @@ const cases: Record<string, string> = {
   'escaped quoted key with bad escape': withKindLine('"ki\\qnd": 5065'),
   'quoted key as array header': withKindLine('"kind"[1]: 5065'),
   'leading zero': withKindLine('kind: 05065'),
-  'zero': withKindLine('kind: 0'),
+  zero: withKindLine('kind: 0'),
   'double zero': withKindLine('kind: 00'),
   'negative zero': withKindLine('kind: -0'),
   'decimal .0': withKindLine('kind: 5065.0'),
-  'fraction': withKindLine('kind: 5065.5'),
-  'exponent': withKindLine('kind: 5.065e3'),
+  fraction: withKindLine('kind: 5065.5'),
+  exponent: withKindLine('kind: 5.065e3'),
   'upper exponent': withKindLine('kind: 5065E0'),
   'negative exponent': withKindLine('kind: 50650e-1'),
   'huge exponent': withKindLine('kind: 1e400'),
   'plus sign': withKindLine('kind: +5065'),
-  'negative': withKindLine('kind: -1'),
+  negative: withKindLine('kind: -1'),
   'over 65535': withKindLine('kind: 65536'),
-  'max': withKindLine('kind: 65535'),
+  max: withKindLine('kind: 65535'),
   'six digits': withKindLine('kind: 100000'),
-  'hex': withKindLine('kind: 0x13c9'),
+  hex: withKindLine('kind: 0x13c9'),
   'quoted string': withKindLine('kind: "5065"'),
-  'null': withKindLine('kind: null'),
-  'true': withKindLine('kind: true'),
+  null: withKindLine('kind: null'),
+  true: withKindLine('kind: true'),
   'empty value (nested object)': withKindLine('kind:'),
   'nested object': withKindLine('kind:', '  a: 1'),
   'inline array': withKindLine('kind[1]: 5065'),
