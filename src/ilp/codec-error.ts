@@ -13,3 +13,9 @@ export class IlpCodecError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * BTP decoding reuses IlpCodecError (codes 'BTP_*' for BTP-specific faults, 'OER_*' for framing),
+ * so one `instanceof` check covers a whole BTP+ILP receive path. The alias exists for readability.
+ */
+export { IlpCodecError as BtpCodecError };
