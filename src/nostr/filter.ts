@@ -67,6 +67,11 @@ export function validateFilter(x: unknown): Filter {
             `unknown filter field '${key}': expected ids, authors, kinds, since, until, limit or #<letter>`,
           );
         }
+        // NIP-01: #e and #p hold event ids and pubkeys, exact 64-character lowercase hex.
+        if (key === '#e' || key === '#p') {
+          out[key] = hexList(key, value);
+          break;
+        }
         if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
           throw new NostrError('invalid_filter', `filter ${key} must be an array of strings`);
         }

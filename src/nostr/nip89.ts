@@ -89,7 +89,7 @@ export function parseHandlerInfo(event: NostrEvent): ParsedHandlerInfo {
     fail(`handler info has no valid ilp tag (got ${JSON.stringify(ilpAddress)})`);
   const kinds: number[] = [];
   const jobTypes: string[] = [];
-  const prices: Record<string, bigint> = {};
+  const prices = new Map<string, bigint>();
   const limits: HandlerLimits = {};
   for (const tag of e.tags) {
     const [name, a, b] = tag;
@@ -102,7 +102,8 @@ export function parseHandlerInfo(event: NostrEvent): ParsedHandlerInfo {
       jobTypes.push(a);
     } else if (name === 'price') {
       if (!a) fail('price tag must be ["price", <job type>, <amount>]');
-      prices[a] = parseAmount(b, `price of ${a}`, 'invalid_handler_info');
+      if (prices.has(a)) fail(`more than one price for job type '${a}'`);
+      prices.set(a, parseAmount(b, `price of ${a}`, 'invalid_handler_info'));
     } else if (name === 'limit' && (LIMIT_KEYS as readonly string[]).includes(a ?? '')) {
       // Unknown limit names are ignored so newer providers stay readable.
       const value = b !== undefined && /^(0|[1-9][0-9]*)$/.test(b) ? Number(b) : Number.NaN;
@@ -112,7 +113,7 @@ export function parseHandlerInfo(event: NostrEvent): ParsedHandlerInfo {
     }
   }
   if (kinds.length === 0) fail('handler info has no k tag: it must name the kinds it serves');
-  for (const jobType of Object.keys(prices)) {
+  for (const jobType of prices.keys()) {
     if (!jobTypes.includes(jobType)) fail(`price given for job type '${jobType}' without a matching t tag`);
   }
   let metadata: HandlerMetadata = {};
@@ -121,7 +122,18 @@ export function parseHandlerInfo(event: NostrEvent): ParsedHandlerInfo {
     if (!isPlainObject(parsed)) fail('handler metadata (content) must be a JSON object');
     metadata = parsed;
   }
-  return { identifier, kinds, jobTypes, prices, ilpAddress, limits, metadata, provider: e.pubkey, event: e };
+  const priceRecord = Object.fromEntries(prices);
+  return {
+    identifier,
+    kinds,
+    jobTypes,
+    prices: priceRecord,
+    ilpAddress,
+    limits,
+    metadata,
+    provider: e.pubkey,
+    event: e,
+  };
 }
 
 function fail(message: string): never {

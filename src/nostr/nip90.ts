@@ -123,7 +123,8 @@ export function parseJobRequest(event: NostrEvent): ParsedJobRequest {
   const jobType = findTag(e.tags, 't')?.[1];
   if (!jobType) fail('job request has no job type: expected a ["t", <job type>] tag');
   const inputs: JobInput[] = [];
-  const params: Record<string, string> = {};
+  // A Map, so a param named like an Object.prototype member (`__proto__`) is kept, not swallowed.
+  const params = new Map<string, string>();
   let bid: bigint | undefined;
   let provider: string | undefined;
   let relays: string[] = [];
@@ -141,8 +142,8 @@ export function parseJobRequest(event: NostrEvent): ParsedJobRequest {
       case 'param': {
         const [, name, value] = tag;
         if (!name || value === undefined) fail('param tag must be ["param", <name>, <value>]');
-        if (Object.hasOwn(params, name)) fail(`duplicate param '${name}'`);
-        params[name] = value;
+        if (params.has(name)) fail(`duplicate param '${name}'`);
+        params.set(name, value);
         break;
       }
       case 'bid':
@@ -164,7 +165,7 @@ export function parseJobRequest(event: NostrEvent): ParsedJobRequest {
     requester: e.pubkey,
     jobType,
     inputs,
-    params,
+    params: Object.fromEntries(params),
     relays,
     content: e.content,
     event: e,

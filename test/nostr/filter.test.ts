@@ -103,6 +103,8 @@ describe('validateFilter', () => {
     ['limit float', { limit: 2.5 }, /limit/],
     ['tag values not strings', { '#t': [1] }, /#t/],
     ['tag value not array', { '#t': 'x' }, /#t/],
+    ['#e not hex', { '#e': ['note1abc'] }, /#e must be an array of 64-character/],
+    ['#p uppercase', { '#p': ['A'.repeat(64)] }, /#p must be an array of 64-character/],
     ['multi-letter tag', { '#tt': ['x'] }, /unknown filter field '#tt'/],
     ['unknown field', { search: 'x' }, /unknown filter field 'search'/],
   ];

@@ -69,9 +69,12 @@ describe('NIP-89 handler info (kind 31990)', () => {
       () => parseHandlerInfo(retag((t) => t.map((x) => (x[0] === 'ilp' ? ['ilp', 'not an address'] : x)))),
       /ilp/,
     );
+    const badPrice = (t: string[][]) =>
+      t.map((x) => (x[0] === 'price' && x[1] === 'ci-cd-linux' ? ['price', 'ci-cd-linux', '1.5'] : x));
+    expectError(() => parseHandlerInfo(retag(badPrice)), /price of ci-cd-linux/);
     expectError(
-      () => parseHandlerInfo(retag((t) => [...t, ['price', 'ci-cd-linux', '1.5']])),
-      /price of ci-cd-linux/,
+      () => parseHandlerInfo(retag((t) => [...t, ['price', 'ci-cd-linux', '1']])),
+      /more than one price/,
     );
     expectError(
       () => parseHandlerInfo(retag((t) => [...t, ['price', 'gpu-render', '1']])),

@@ -95,6 +95,13 @@ describe('job request (kind 5065)', () => {
     expect(parsed.content).toBe('do it');
   });
 
+  it('keeps a param named __proto__ as data', () => {
+    const e = retag(requestEvent, (t) => [...t, ['param', '__proto__', 'x']]);
+    const params = parseJobRequest(e).params;
+    expect(Object.keys(params)).toContain('__proto__');
+    expect(Object.getOwnPropertyDescriptor(params, '__proto__')?.value).toBe('x');
+  });
+
   it('rejects malformed requests', () => {
     expectJobError(() => parseJobRequest({ ...requestEvent, kind: 1 }), /kind 1 is outside 5000-5999/);
     expectJobError(
