@@ -9,6 +9,6 @@ export {
   replaceKeyOf,
   supersedes,
 } from './kinds.js';
-export { filterToWhere, type SqlWhere } from './sql-filter.js';
+export { filterToSelect, filterToWhere, type SqlWhere } from './sql-filter.js';
 export { openSqliteStore, SqliteEventStore, type SqliteStoreOptions } from './sqlite.js';
 export type { EventStore, QueryOptions, SaveOutcome } from './types.js';

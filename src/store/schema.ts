@@ -25,5 +25,5 @@ CREATE TABLE IF NOT EXISTS tags (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tags_name_value ON tags (name, value, created_at DESC);
-CREATE INDEX IF NOT EXISTS tags_event ON tags (event_seq);
+CREATE UNIQUE INDEX IF NOT EXISTS tags_event ON tags (event_seq, name, value);
 `;

@@ -11,7 +11,7 @@ export interface SqlWhere {
  * Translates one NIP-01 filter into a WHERE clause. Array fields are OR within the field and AND across fields;
  * an empty array matches nothing (as in nostr-tools' matchFilter). Unknown keys that are not `#x` are ignored.
  */
-export function filterToWhere(filter: Filter): SqlWhere {
+export function filterToWhere(filter: Filter, skipTagKey?: string): SqlWhere {
   const parts: string[] = [];
   const params: (string | number)[] = [];
   const inList = (column: string, values: readonly (string | number)[]) => {
@@ -33,7 +33,7 @@ export function filterToWhere(filter: Filter): SqlWhere {
     params.push(filter.until);
   }
   for (const key of Object.keys(filter)) {
-    if (!key.startsWith('#')) continue;
+    if (!key.startsWith('#') || key === skipTagKey) continue;
     const name = key.slice(1);
     const values = filter[key as `#${string}`];
     if (!values) continue;
@@ -45,6 +45,33 @@ export function filterToWhere(filter: Filter): SqlWhere {
     params.push(name, ...values);
   }
   return { sql: parts.length > 0 ? parts.join(' AND ') : '1', params };
+}
+
+/**
+ * The SELECT for one filter, newest first, `limit` rows. A filter with a one-value tag condition (`#t: [x]`,
+ * the common case for job types, recipients and referenced ids) is driven from the tag index, which is in
+ * created_at order, so SQLite stops after `limit` rows instead of sorting every tagged event. Tags are unique
+ * per (event, name, value), so the join cannot return an event twice.
+ */
+export function filterToSelect(filter: Filter, limit: number): SqlWhere {
+  const driver = Object.keys(filter).find((key) => {
+    const values = filter[key as `#${string}`];
+    return key.startsWith('#') && isIndexedTagName(key.slice(1)) && values?.length === 1;
+  });
+  if (driver === undefined) {
+    const where = filterToWhere(filter);
+    return {
+      sql: `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`,
+      params: [...where.params, limit],
+    };
+  }
+  const where = filterToWhere(filter, driver);
+  return {
+    sql:
+      'SELECT e.raw FROM tags d JOIN events e ON e.seq = d.event_seq WHERE d.name = ? AND d.value = ? AND ' +
+      `${where.sql} ORDER BY d.created_at DESC, e.id ASC LIMIT ?`,
+    params: [driver.slice(1), filter[driver as `#${string}`]![0]!, ...where.params, limit],
+  };
 }
 
 function nothing(): SqlWhere {

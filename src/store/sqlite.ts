@@ -3,7 +3,7 @@ import type { Filter, NostrEvent } from '../nostr/types.js';
 import { StoreError } from './errors.js';
 import { isEphemeral, isIndexedTagName, newestFirst, replaceKeyOf, supersedes } from './kinds.js';
 import { SCHEMA } from './schema.js';
-import { filterToWhere } from './sql-filter.js';
+import { filterToSelect, filterToWhere } from './sql-filter.js';
 import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -53,7 +53,7 @@ export class SqliteEventStore implements EventStore {
       'INSERT INTO events (id, pubkey, created_at, kind, replace_key, raw) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.insertTag = this.db.prepare(
-      'INSERT INTO tags (event_seq, name, value, created_at) VALUES (?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO tags (event_seq, name, value, created_at) VALUES (?, ?, ?, ?)',
     );
     this.selectById = this.db.prepare('SELECT raw FROM events WHERE id = ?');
     this.selectByReplaceKey = this.db.prepare('SELECT seq, id, created_at FROM events WHERE replace_key = ?');
@@ -75,10 +75,8 @@ export class SqliteEventStore implements EventStore {
     for (const filter of filters) {
       const limit = Math.min(filter.limit ?? cap, cap);
       if (limit <= 0) continue;
-      const where = filterToWhere(filter);
-      const rows = this.db
-        .prepare(`SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`)
-        .all(...where.params, limit) as { raw: string }[];
+      const select = filterToSelect(filter, limit);
+      const rows = this.db.prepare(select.sql).all(...select.params) as { raw: string }[];
       for (const row of rows) {
         const event = JSON.parse(row.raw) as NostrEvent;
         byId.set(event.id, event);
@@ -90,7 +88,7 @@ export class SqliteEventStore implements EventStore {
   async count(filters: Filter[]): Promise<number> {
     this.assertOpen();
     if (filters.length === 0) return 0;
-    const wheres = filters.map(filterToWhere);
+    const wheres = filters.map((f) => filterToWhere(f));
     const sql = `SELECT COUNT(*) AS n FROM events e WHERE ${wheres.map((w) => `(${w.sql})`).join(' OR ')}`;
     const row = this.db.prepare(sql).get(...wheres.flatMap((w) => w.params)) as { n: number };
     return row.n;

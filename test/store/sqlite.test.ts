@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { NostrEvent } from '../../src/nostr/types.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import type { Filter, NostrEvent } from '../../src/nostr/types.js';
+import { filterToSelect, SqliteEventStore } from '../../src/store/index.js';
 import { describeEventStoreConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crosstown-store-'));
@@ -47,21 +47,36 @@ describe('SqliteEventStore specifics', () => {
     const path = join(dir, 'plan.db');
     new SqliteEventStore({ path }).close();
     const raw = new Database(path, { readonly: true });
-    const plan = (sql: string) =>
-      (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+    const plan = (filter: Filter) => {
+      const { sql, params } = filterToSelect(filter, 20);
+      return (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
         .map((r) => r.detail)
         .join('\n');
-    const tagPlan = plan(
-      "SELECT raw FROM events e WHERE e.seq IN (SELECT t.event_seq FROM tags t WHERE t.name = 'e' AND t.value IN ('x')) ORDER BY e.created_at DESC LIMIT 10",
-    );
-    expect(tagPlan).toMatch(/tags_name_value/);
-    expect(plan("SELECT raw FROM events e WHERE e.pubkey IN ('a') ORDER BY e.created_at DESC")).toMatch(
-      /events_pubkey/,
-    );
-    expect(plan('SELECT raw FROM events e WHERE e.kind IN (1) ORDER BY e.created_at DESC')).toMatch(
-      /events_kind/,
-    );
+    };
+    const pk = 'a'.repeat(64);
+    // One tag value: driven from the tag index in time order (no sort of every tagged event).
+    const single = plan({ kinds: [5065], '#t': ['ci-cd-linux'] });
+    expect(single).toMatch(/tags_name_value/);
+    expect(single).not.toMatch(/SCAN/);
+    expect(plan({ '#t': ['a', 'b'], '#p': [pk] })).toMatch(/tags_name_value/);
+    expect(plan({ '#e': ['x', 'y'] })).toMatch(/tags_name_value/);
+    expect(plan({ authors: [pk] })).toMatch(/events_pubkey/);
+    expect(plan({ kinds: [1] })).toMatch(/events_kind/);
+    expect(plan({ ids: [pk] })).toMatch(/USING INDEX sqlite_autoindex_events_1|USING COVERING INDEX|id=\?/);
     raw.close();
+  });
+
+  it('returns an event once even when it repeats a tag value', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    const e = event(1, [
+      ['t', 'a'],
+      ['t', 'a'],
+      ['t', 'b'],
+    ]);
+    await store.save(e);
+    expect(await store.query([{ '#t': ['a'] }])).toEqual([e]);
+    expect(await store.query([{ '#t': ['a', 'b'] }])).toEqual([e]);
+    await store.close();
   });
 
   it('says where it failed when the file cannot be opened', () => {
