@@ -40,12 +40,15 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`crosstown: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`crosstown: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `crosstown: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return ExitCode.Failure;
   }
 }
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+const isEntryPoint =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntryPoint) {
   main(process.argv).then((code) => {
     process.exitCode = code;

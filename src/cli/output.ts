@@ -54,7 +54,10 @@ export function toCsv(rows: Row[]): string {
  * Prints a command's result in the chosen format: `json` prints `value` as given, `csv` prints `rows`
  * (one line per record), `text` uses the command's own renderer.
  */
-export function printResult(format: OutputFormat, result: { value: unknown; rows: Row[]; text: () => string }): void {
+export function printResult(
+  format: OutputFormat,
+  result: { value: unknown; rows: Row[]; text: () => string },
+): void {
   if (format === 'json') process.stdout.write(`${toJson(result.value)}\n`);
   else if (format === 'csv') process.stdout.write(toCsv(result.rows));
   else process.stdout.write(`${result.text()}\n`);
