@@ -30,9 +30,10 @@ export class CliError extends Error {
   }
 }
 
-type Row = Record<string, string | number | bigint | boolean | null | undefined>;
+/** One CSV record: a flat object whose values are scalars (the keys of the first row are the header). */
+export type Row = object;
 
-function csvCell(value: Row[string]): string {
+function csvCell(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -44,9 +45,10 @@ export function toJson(value: unknown): string {
 
 export function toCsv(rows: Row[]): string {
   if (rows.length === 0) return '';
-  const headers = Object.keys(rows[0]!);
+  const records = rows as Record<string, unknown>[];
+  const headers = Object.keys(records[0]!);
   const lines = [headers.join(',')];
-  for (const row of rows) lines.push(headers.map((h) => csvCell(row[h])).join(','));
+  for (const row of records) lines.push(headers.map((h) => csvCell(row[h])).join(','));
   return `${lines.join('\n')}\n`;
 }
 

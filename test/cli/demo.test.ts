@@ -13,7 +13,15 @@ describe('crosstown demo', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const report = JSON.parse(run.stdout) as Record<string, string> & { steps: { step: string }[] };
+    const report = JSON.parse(run.stdout) as {
+      [field in
+        | 'price'
+        | 'toonBytes'
+        | 'nodeAfter'
+        | 'nodeBefore'
+        | 'requesterBefore'
+        | 'requesterAfter']: string;
+    } & { steps: { step: string }[] };
     expect(report.steps.map((s) => s.step)).toEqual(['devnet', 'relay', 'channel', 'post', 'settle', 'read']);
     const price = BigInt(report.price);
     expect(price).toBe(BigInt(report.toonBytes) * 10n ** 13n);
