@@ -10,6 +10,7 @@ import {
   verifyEvent,
 } from '../nostr/index.js';
 import type { Filter, NostrEvent } from '../nostr/types.js';
+import type { SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
@@ -250,7 +251,13 @@ export class NostrRelay {
       reply(true);
       return;
     }
-    const outcome = await this.options.store.save(event);
+    let outcome: SaveOutcome;
+    try {
+      outcome = await this.options.store.save(event);
+    } catch (err) {
+      reply(false, `error: could not store the event: ${(err as Error).message}`);
+      return;
+    }
     switch (outcome.status) {
       case 'stored':
       case 'ephemeral':

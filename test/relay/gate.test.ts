@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IlpPacketType, type IlpReject } from '../../src/ilp/index.js';
+import { conditionOf, IlpPacketType, type IlpReject } from '../../src/ilp/index.js';
 import { generateSecretKey, getEventHash } from '../../src/nostr/index.js';
 import type { NostrEvent } from '../../src/nostr/types.js';
 import { type IssuedAccount, readAmountsData } from '../../src/relay/index.js';
@@ -40,7 +40,6 @@ describe('write gate (handlePrepare)', () => {
     expect(reply.type).toBe(IlpPacketType.Fulfill);
     if (reply.type !== IlpPacketType.Fulfill) return;
     // The fulfillment is the preimage of the condition, and data names the event.
-    const { conditionOf } = await import('../../src/ilp/index.js');
     expect(conditionOf(reply.fulfillment)).toEqual(prepare.executionCondition);
     expect(Buffer.from(reply.data).toString('hex')).toBe(job.id);
     expect(await t.store.get(job.id)).toEqual(job);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IlpPacketType } from '../../src/ilp/index.js';
-import { generateSecretKey } from '../../src/nostr/index.js';
+import { generateSecretKey, getPublicKey } from '../../src/nostr/index.js';
 import type { Filter, NostrEvent } from '../../src/nostr/types.js';
 import {
   AccountSecretStore,
@@ -143,5 +143,21 @@ describe('REQ racing with writes', () => {
     c.close();
     await t.close();
     await store.close();
+  });
+});
+
+describe('store failures over WebSocket', () => {
+  it('answers a free write with OK false "error:" when the store fails, and a REQ with CLOSED', async () => {
+    const sk = generateSecretKey();
+    const t = await startTestRelay({ freeWrites: [{ pubkey: getPublicKey(sk), kinds: [1] }] });
+    const c = await TestClient.connect(t.relay.url);
+    await t.store.close();
+    const [ok, reason] = await c.publish(sign(sk, 1, [], 'x'));
+    expect(ok).toBe(false);
+    expect(reason).toMatch(/^error: could not store the event: .*closed/);
+    c.send(['REQ', 'r', {}]);
+    expect((await c.next((f) => f[0] === 'CLOSED'))[2]).toMatch(/^error: could not query/);
+    c.close();
+    await t.relay.close();
   });
 });
