@@ -43,7 +43,7 @@ async function payOk(event: NostrEvent): Promise<void> {
 }
 
 describe('NIP-01 serialization vectors through the gate', () => {
-  const sk = hex('0'.repeat(63) + '1');
+  const sk = hex(`${'0'.repeat(63)}1`);
   it.each(serialization.map((v) => [v.name, v] as const))(
     '%s: paid, stored and served unchanged',
     async (_n, v) => {
