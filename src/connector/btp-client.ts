@@ -1,0 +1,123 @@
+// The BTP client Mayors and connector-to-connector links use: connect, authenticate, send PREPAREs (many in
+// flight, matched by requestId), answer incoming PREPAREs, send and receive claims, reconnect, close.
+import WebSocket from 'ws';
+import {
+  BtpPacketType,
+  btpAuthMessage,
+  deserializeBtpPacket,
+  randomRequestId,
+  serializeBtpPacket,
+} from '../ilp/btp.js';
+import type { IlpPrepare, IlpReply } from '../ilp/types.js';
+import { rawDataToBytes } from './btp-server.js';
+import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
+import type { ClaimMessage } from './claim-message.js';
+import { ConnectorError } from './errors.js';
+
+export interface BtpClientOptions extends BtpSessionHandlers {
+  /** ws:// URL of the connector's BTP endpoint. */
+  url: string;
+  authToken: string;
+  /** Default timeout of a PREPARE when the caller gives none (ms). Default 30000. */
+  timeoutMs?: number;
+  /** Reconnect after an unexpected close, waiting this long (ms) between attempts. Off when undefined. */
+  reconnectDelayMs?: number;
+  onConnect?: () => void;
+  onDisconnect?: (code: number, reason: string) => void;
+  /** Our ILP address, triggeredBy of rejects made up locally. */
+  address?: string;
+}
+
+export class BtpClient {
+  private session: BtpSession | undefined;
+  private closing = false;
+
+  private constructor(private readonly options: BtpClientOptions) {}
+
+  /** Connects and authenticates; rejects with ConnectorError BTP_AUTH_FAILED if the server refuses. */
+  static async connect(options: BtpClientOptions): Promise<BtpClient> {
+    const client = new BtpClient(options);
+    await client.open();
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.session?.isOpen ?? false;
+  }
+
+  async sendPrepare(prepare: IlpPrepare, timeoutMs?: number): Promise<IlpReply> {
+    return this.current().sendPrepare(prepare, timeoutMs ?? this.options.timeoutMs ?? 30_000);
+  }
+
+  async sendClaim(msg: ClaimMessage, timeoutMs?: number): Promise<void> {
+    return this.current().sendClaim(msg, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const s = this.session;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      if (s.ws.readyState === WebSocket.CLOSED) return resolve();
+      s.ws.once('close', () => resolve());
+      s.close(1000, 'client closing');
+    });
+  }
+
+  private current(): BtpSession {
+    if (!this.session?.isOpen) throw new ConnectorError('BTP_CLOSED', `not connected to ${this.options.url}`);
+    return this.session;
+  }
+
+  private async open(): Promise<void> {
+    const o = this.options;
+    const ws = new WebSocket(o.url, { maxPayload: 64 * 1024 });
+    ws.binaryType = 'nodebuffer';
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', (err) =>
+        reject(new ConnectorError('BTP_CLOSED', `cannot connect to ${o.url}: ${err.message}`)),
+      );
+    });
+    ws.on('error', () => ws.terminate());
+    // Authenticate before anything else: the server drops peers whose first frame is not auth.
+    const requestId = randomRequestId();
+    await new Promise<void>((resolve, reject) => {
+      const fail = (why: string) => reject(new ConnectorError('BTP_AUTH_FAILED', why));
+      ws.once('close', (code, reason) =>
+        fail(`server closed the connection (${code}): ${reason.toString()}`),
+      );
+      ws.once('message', (data) => {
+        try {
+          const p = deserializeBtpPacket(rawDataToBytes(data));
+          if (p.type === BtpPacketType.Response && p.requestId === requestId) return resolve();
+          fail(`server answered auth with BTP type ${p.type}`);
+        } catch (err) {
+          fail(`malformed answer to auth: ${(err as Error).message}`);
+        }
+      });
+      ws.send(serializeBtpPacket(btpAuthMessage(o.authToken, requestId)));
+    }).catch((err: unknown) => {
+      ws.terminate();
+      throw err;
+    });
+    ws.removeAllListeners('close');
+    const session = new BtpSession(ws, o, o.address);
+    this.session = session;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) void session.handleFrame(rawDataToBytes(data));
+    });
+    ws.on('close', (code, reason) => {
+      o.onDisconnect?.(code, reason.toString());
+      if (!this.closing && o.reconnectDelayMs !== undefined) this.scheduleReconnect();
+    });
+    o.onConnect?.();
+  }
+
+  private scheduleReconnect(): void {
+    setTimeout(() => {
+      if (this.closing) return;
+      this.open().catch(() => this.scheduleReconnect());
+    }, this.options.reconnectDelayMs).unref();
+  }
+}

@@ -1,0 +1,263 @@
+// One authenticated BTP 2.0 connection, from either end: request/response correlation by requestId,
+// ILP PREPAREs in Messages (`ilp` protocol data) answered by Responses, and `payment-channel-claim` Messages.
+// A bad frame is answered with a BTP Error and never throws out of the socket handler.
+import type { WebSocket } from 'ws';
+import {
+  BtpContentType,
+  type BtpPacket,
+  BtpPacketType,
+  type BtpProtocolData,
+  deserializeBtpPacket,
+  getProtocolData,
+  serializeBtpPacket,
+} from '../ilp/btp.js';
+import { IlpErrorCode, rejectOf } from '../ilp/errors.js';
+import { deserializeIlpPacket, deserializeIlpReply, serializeIlpPacket } from '../ilp/packet.js';
+import { IlpPacketType, type IlpPrepare, type IlpReply } from '../ilp/types.js';
+import {
+  CLAIM_PROTOCOL,
+  type ClaimMessage,
+  decodeClaimMessage,
+  encodeClaimMessage,
+} from './claim-message.js';
+import { ConnectorError } from './errors.js';
+
+export interface BtpSessionHandlers {
+  /** Answers an incoming PREPARE; should not throw (a throw becomes T00). */
+  onPrepare?: (prepare: IlpPrepare) => Promise<IlpReply>;
+  /** Accepts an incoming claim; throw to answer a BTP Error carrying the message. */
+  onClaim?: (msg: ClaimMessage) => Promise<void>;
+}
+
+interface Pending {
+  resolve: (p: BtpPacket) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const utf8 = new TextEncoder();
+
+export class BtpSession {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = Math.floor(Math.random() * 2 ** 31);
+  private closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly handlers: BtpSessionHandlers,
+    /** Our ILP address, the triggeredBy of rejects we make up here. */
+    private readonly address = '',
+  ) {
+    ws.on('close', () => this.failAll('the BTP connection closed'));
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Sends a PREPARE and resolves with the FULFILL or REJECT; rejects with ConnectorError on timeout/close. */
+  async sendPrepare(prepare: IlpPrepare, timeoutMs: number): Promise<IlpReply> {
+    const reply = await this.request(
+      [{ protocolName: 'ilp', contentType: BtpContentType.OctetStream, data: serializeIlpPacket(prepare) }],
+      timeoutMs,
+    );
+    const ilp = getProtocolData(reply, 'ilp');
+    if (!ilp) throw new ConnectorError('BTP_BAD_FRAME', 'peer answered a PREPARE without an ilp packet');
+    return deserializeIlpReply(ilp.data);
+  }
+
+  /** Sends a claim; resolves when the peer accepted it, rejects with its reason otherwise. */
+  async sendClaim(msg: ClaimMessage, timeoutMs = 30_000): Promise<void> {
+    await this.request([encodeClaimMessage(msg)], timeoutMs);
+  }
+
+  /** Sends a Message and awaits its Response (a BTP Error rejects with BTP_REMOTE_ERROR). */
+  request(protocolData: BtpProtocolData[], timeoutMs: number): Promise<BtpPacket> {
+    if (!this.isOpen)
+      return Promise.reject(new ConnectorError('BTP_CLOSED', 'the BTP connection is not open'));
+    const requestId = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0;
+    return new Promise<BtpPacket>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new ConnectorError('BTP_TIMEOUT', `no BTP response within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+      this.send({ type: BtpPacketType.Message, requestId, protocolData });
+    });
+  }
+
+  /** Handles one binary frame from the socket. Never throws. */
+  async handleFrame(bytes: Uint8Array): Promise<void> {
+    let packet: BtpPacket;
+    try {
+      packet = deserializeBtpPacket(bytes);
+    } catch (err) {
+      // Echo the requestId when the header is readable, so the peer can match the error.
+      const id = bytes.length >= 5 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(1) : 0;
+      this.sendError(id, 'F01', 'InvalidFieldsError', `malformed BTP frame: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      await this.dispatch(packet);
+    } catch (err) {
+      this.sendError(
+        packet.requestId,
+        'T00',
+        'UnreachableError',
+        `internal error: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  close(code = 1000, reason = 'closing'): void {
+    this.closed = true;
+    this.failAll('the BTP connection was closed');
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  private async dispatch(packet: BtpPacket): Promise<void> {
+    switch (packet.type) {
+      case BtpPacketType.Response:
+      case BtpPacketType.Error: {
+        const p = this.pending.get(packet.requestId);
+        if (!p) return; // late answer after a timeout: nothing waits for it
+        this.pending.delete(packet.requestId);
+        clearTimeout(p.timer);
+        if (packet.type === BtpPacketType.Response) p.resolve(packet);
+        else
+          p.reject(
+            new ConnectorError(
+              'BTP_REMOTE_ERROR',
+              `peer answered BTP Error ${packet.code} ${packet.name}: ${new TextDecoder().decode(packet.data)}`,
+            ),
+          );
+        return;
+      }
+      case BtpPacketType.Message:
+        return this.onMessage(packet.requestId, packet.protocolData);
+      default:
+        this.sendError(
+          packet.requestId,
+          'F01',
+          'InvalidFieldsError',
+          `BTP type ${packet.type} is not supported here: send ILP packets in a Message (type 6) with 'ilp' protocol data`,
+        );
+    }
+  }
+
+  private async onMessage(requestId: number, protocolData: BtpProtocolData[]): Promise<void> {
+    const ilp = protocolData.find((d) => d.protocolName === 'ilp');
+    if (ilp) {
+      const reply = await this.answerIlp(ilp.data);
+      this.send({
+        type: BtpPacketType.Response,
+        requestId,
+        protocolData: [
+          { protocolName: 'ilp', contentType: BtpContentType.OctetStream, data: serializeIlpPacket(reply) },
+        ],
+      });
+      return;
+    }
+    const claim = protocolData.find((d) => d.protocolName === CLAIM_PROTOCOL);
+    if (claim) {
+      if (!this.handlers.onClaim) {
+        this.sendError(
+          requestId,
+          'F00',
+          'NotAcceptedError',
+          'this endpoint does not accept payment-channel claims',
+        );
+        return;
+      }
+      try {
+        await this.handlers.onClaim(decodeClaimMessage(claim.data));
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'ERROR';
+        this.sendError(
+          requestId,
+          'F00',
+          'NotAcceptedError',
+          `claim refused (${code}): ${(err as Error).message}`,
+        );
+        return;
+      }
+      this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
+      return;
+    }
+    if (protocolData[0]?.protocolName === 'auth') {
+      // A repeated auth on an authenticated connection is harmless: acknowledge it.
+      this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
+      return;
+    }
+    const names = protocolData.map((d) => d.protocolName).join(', ') || 'none';
+    this.sendError(
+      requestId,
+      'F00',
+      'NotAcceptedError',
+      `no supported protocol data (got: ${names}); expected ilp`,
+    );
+  }
+
+  private async answerIlp(data: Uint8Array): Promise<IlpReply> {
+    let packet: ReturnType<typeof deserializeIlpPacket>;
+    try {
+      packet = deserializeIlpPacket(data);
+    } catch (err) {
+      return rejectOf(
+        IlpErrorCode.F01_INVALID_PACKET,
+        `invalid ILP packet: ${(err as Error).message}`,
+        this.address,
+      );
+    }
+    if (packet.type !== IlpPacketType.Prepare) {
+      return rejectOf(
+        IlpErrorCode.F01_INVALID_PACKET,
+        'expected an ILP PREPARE in a BTP Message',
+        this.address,
+      );
+    }
+    if (!this.handlers.onPrepare) {
+      return rejectOf(IlpErrorCode.F02_UNREACHABLE, 'this endpoint does not accept payments', this.address);
+    }
+    try {
+      return await this.handlers.onPrepare(packet);
+    } catch (err) {
+      return rejectOf(
+        IlpErrorCode.T00_INTERNAL_ERROR,
+        `internal error: ${(err as Error).message}`,
+        this.address,
+      );
+    }
+  }
+
+  private sendError(requestId: number, code: string, name: string, message: string): void {
+    const data = utf8.encode(message).subarray(0, 8192);
+    this.send({
+      type: BtpPacketType.Error,
+      requestId,
+      code,
+      name,
+      triggeredAt: new Date(),
+      data,
+      protocolData: [],
+    });
+  }
+
+  private send(packet: BtpPacket): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(serializeBtpPacket(packet));
+  }
+
+  private failAll(why: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ConnectorError('BTP_CLOSED', why));
+      this.pending.delete(id);
+    }
+  }
+}

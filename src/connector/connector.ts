@@ -1,0 +1,386 @@
+// The ILP connector: BTP peers (server side and outgoing links), the packet pipeline, routing, and
+// settlement through payment channels. See docs/connector.md.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Address, Hex } from 'viem';
+import { submitClaim } from '../chain/actions/submitClaim.js';
+import { claimDomain } from '../chain/claims.js';
+import type { ChainClients } from '../chain/clients.js';
+import type { SignedClaim } from '../chain/types.js';
+import { type ClaimWatcher, watchClosures } from '../chain/watcher.js';
+import { isValidIlpAddress } from '../ilp/address.js';
+import { IlpError, IlpErrorCode } from '../ilp/errors.js';
+import type { IlpPrepare, IlpReply } from '../ilp/types.js';
+import { PeerAccount } from './accounts.js';
+import { BtpClient } from './btp-client.js';
+import { BtpServer } from './btp-server.js';
+import type { BtpSessionHandlers } from './btp-session.js';
+import type { ClaimMessage } from './claim-message.js';
+import { ClaimReceiver } from './claim-receiver.js';
+import { ClaimSender } from './claim-sender.js';
+import { ConnectorError } from './errors.js';
+import { balance } from './middleware/balance.js';
+import { expiry } from './middleware/expiry.js';
+import { forward } from './middleware/forward.js';
+import { maxPacketAmount } from './middleware/max-packet.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { route } from './middleware/route.js';
+import { settle } from './middleware/settle.js';
+import { validate } from './middleware/validate.js';
+import { verifyFulfillment } from './middleware/verify-fulfillment.js';
+import { compose, type PacketContext } from './pipeline.js';
+import { RoutingTable } from './routing.js';
+import type { LocalHandler, PacketSender, PeerBalance, PeerConfig } from './types.js';
+
+export interface ConnectorSettlementOptions {
+  /** The node's wallet: receiver of incoming channels, sender of outgoing ones, submitter of claims. */
+  clients: ChainClients;
+  token: Address;
+  /** PaymentChannels contract. */
+  channels: Address;
+  /** Sign a claim to a peer once we owe it at least this much (default 0n: after every FULFILL). */
+  settleThreshold?: bigint;
+  /** Redeem a peer's best claim on-chain once it exceeds what was redeemed by this much. Undefined: only on close or `redeem()`. */
+  onChainThreshold?: bigint;
+  /** Deposit of channels the node opens to peers it owes (and of each top-up). */
+  channelDeposit: bigint;
+  challengeWindow?: bigint;
+  /** Watch incoming channels for closes and claim before the window ends (default true). */
+  watch?: boolean;
+  /** Errors of background settlement (claims to peers, on-chain redemption). */
+  onError?: (error: unknown, peerId: string | undefined) => void;
+}
+
+export interface ConnectorOptions {
+  /** The node's ILP address, e.g. g.crosstown.node1; children are `<address>.<peer id>`. */
+  address: string;
+  btp?: { port?: number; host?: string; authTimeoutMs?: number };
+  /** Taken off the expiry at each hop (default 1000 ms). */
+  expiryMarginMs?: number;
+  /** Longest we hold a packet for a next hop (default 30 s). */
+  maxHoldTimeMs?: number;
+  /** Default largest packet amount per peer (F08 above). */
+  maxPacketAmount?: bigint;
+  /** Largest PREPARE data forwarded (default 32767). */
+  maxDataBytes?: number;
+  /** Default packets per second per peer; undefined for none. */
+  rateLimitPerSecond?: number;
+  settlement?: ConnectorSettlementOptions;
+  /** An HTTP handler on the BTP port (e.g. SPSP over HTTP); return true when it answered. */
+  http?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  now?: () => number;
+}
+
+export class Connector {
+  readonly address: string;
+  private readonly accounts = new Map<string, PeerAccount>();
+  private readonly tokens = new Map<string, string>();
+  private readonly links = new Map<string, BtpClient>();
+  readonly routes = new RoutingTable();
+  private readonly pipeline: (ctx: PacketContext) => Promise<IlpReply>;
+  private readonly now: () => number;
+  private server!: BtpServer;
+  private watcher: ClaimWatcher | undefined;
+  /** One queue for on-chain submissions: they come from one account and must not race for a nonce. */
+  private chainQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly options: ConnectorOptions) {
+    if (!isValidIlpAddress(options.address)) {
+      throw new ConnectorError(
+        'BAD_CONFIG',
+        `connector address '${options.address}' is not a valid ILP address`,
+      );
+    }
+    this.address = options.address;
+    this.now = options.now ?? Date.now;
+    const account = (id: string) => this.accounts.get(id);
+    this.pipeline = compose([
+      validate({ address: this.address, maxDataBytes: options.maxDataBytes ?? 32767 }),
+      expiry({
+        marginMs: options.expiryMarginMs ?? 1000,
+        maxHoldMs: options.maxHoldTimeMs ?? 30_000,
+        now: this.now,
+      }),
+      maxPacketAmount((id) => account(id)?.config.maxPacketAmount ?? options.maxPacketAmount),
+      rateLimit({
+        perSecondFor: (id) => account(id)?.config.rateLimitPerSecond ?? options.rateLimitPerSecond,
+        now: this.now,
+      }),
+      balance(account),
+      route(this.routes),
+      settle((peerId, condition, amount) => this.owe(peerId, condition, amount)),
+      verifyFulfillment(this.address),
+      forward({ senderFor: (id) => this.senderFor(id), now: this.now }),
+    ]);
+  }
+
+  /** Creates the connector and starts its BTP server (and the closure watcher when settlement is set). */
+  static async start(options: ConnectorOptions): Promise<Connector> {
+    const c = new Connector(options);
+    c.server = await BtpServer.start({
+      ...options.btp,
+      address: c.address,
+      authenticate: (token) => c.tokens.get(token),
+      handlersFor: (peerId) => c.handlersFor(peerId),
+      ...(options.http ? { http: options.http } : {}),
+    });
+    const s = options.settlement;
+    if (s && s.watch !== false) {
+      c.watcher = watchClosures({
+        clients: s.clients,
+        channels: s.channels,
+        bestClaim: (id) => c.bestClaim(id),
+        onError: (err) => s.onError?.(err, undefined),
+      });
+    }
+    return c;
+  }
+
+  /** ws:// URL peers connect to. */
+  get btpUrl(): string {
+    return this.server.url;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** Our settlement address (undefined without settlement). */
+  get settlementAddress(): Address | undefined {
+    return this.options.settlement?.clients.wallet.account.address;
+  }
+
+  /** Adds a peer; a child gets the route `<address>.<id>`. Its token lets it connect over BTP. */
+  addPeer(config: PeerConfig): void {
+    if (this.accounts.has(config.id))
+      throw new ConnectorError('PEER_EXISTS', `peer ${config.id} already exists`);
+    if (!/^[a-zA-Z0-9_~-]+$/.test(config.id)) {
+      throw new ConnectorError(
+        'BAD_CONFIG',
+        `peer id '${config.id}' must be one ILP address segment: letters, digits, _ ~ -`,
+      );
+    }
+    this.accounts.set(config.id, new PeerAccount(config));
+    if (config.authToken !== undefined) this.tokens.set(config.authToken, config.id);
+    if (config.relation === 'child')
+      this.routes.set(`${this.address}.${config.id}`, { kind: 'peer', peerId: config.id });
+  }
+
+  /** Changes a peer's settings (e.g. the settlement address learnt from SPSP); the id stays. */
+  updatePeer(id: string, changes: Partial<Omit<PeerConfig, 'id' | 'relation'>>): void {
+    const account = this.account(id);
+    if (changes.authToken !== undefined) {
+      if (account.config.authToken !== undefined) this.tokens.delete(account.config.authToken);
+      this.tokens.set(changes.authToken, id);
+    }
+    account.config = { ...account.config, ...changes };
+  }
+
+  peer(id: string): PeerConfig | undefined {
+    return this.accounts.get(id)?.config;
+  }
+
+  removePeer(id: string): void {
+    const account = this.accounts.get(id);
+    if (!account) return;
+    if (account.config.authToken !== undefined) this.tokens.delete(account.config.authToken);
+    this.routes.deletePeer(id);
+    this.accounts.delete(id);
+    this.server.disconnect(id, 'peer removed');
+    void this.links.get(id)?.close();
+    this.links.delete(id);
+  }
+
+  /** A static route: packets for `prefix` (and below) go to peer `peerId`. */
+  addRoute(prefix: string, peerId: string): void {
+    this.account(peerId);
+    this.routes.set(prefix, { kind: 'peer', peerId });
+  }
+
+  /** An in-process receiver for `prefix`, e.g. the relay's write gate at `<address>.relay`. */
+  addLocalRoute(prefix: string, handle: LocalHandler, name = prefix): void {
+    this.routes.set(prefix, { kind: 'local', name, handle });
+  }
+
+  /** Opens an outgoing BTP link to another connector (the peer must know our token). */
+  async connectPeer(
+    config: PeerConfig & { url: string; authToken: string },
+    reconnectDelayMs = 1000,
+  ): Promise<void> {
+    const { url, ...peer } = config;
+    if (!this.accounts.has(peer.id)) this.addPeer({ ...peer, authToken: undefined } as PeerConfig);
+    const client = await BtpClient.connect({
+      url,
+      authToken: config.authToken,
+      address: this.address,
+      reconnectDelayMs,
+      ...this.handlersFor(peer.id),
+    });
+    this.links.set(peer.id, client);
+  }
+
+  /** Runs a PREPARE from `fromPeer` through the pipeline. Never throws. */
+  async handlePrepare(prepare: IlpPrepare, fromPeer: string): Promise<IlpReply> {
+    const ctx: PacketContext = { incoming: prepare, fromPeer, receivedAt: this.now(), outgoing: prepare };
+    try {
+      return await this.pipeline(ctx);
+    } catch (err) {
+      const e =
+        err instanceof IlpError
+          ? err
+          : new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `connector error: ${(err as Error).message}`);
+      return e.toReject(this.address);
+    }
+  }
+
+  balance(peerId: string): PeerBalance {
+    return this.account(peerId).balance();
+  }
+
+  /**
+   * Accepts a peer's claim (DESIGN §3): it must pay exactly the listed fulfilled packets, on a channel from the
+   * peer's settlement address to ours in our token. Throws (changing nothing) otherwise. Returns the amount paid.
+   */
+  async acceptClaim(peerId: string, msg: ClaimMessage): Promise<bigint> {
+    const account = this.account(peerId);
+    const receiver = this.receiverOf(account);
+    const paid = await receiver.accept(msg, account.incoming);
+    const threshold = this.options.settlement?.onChainThreshold;
+    if (threshold !== undefined) {
+      const ch = receiver.list().find((c) => c.channelId.toLowerCase() === msg.channelId.toLowerCase());
+      if (ch?.best && ch.best.cumulativeAmount - ch.state.claimed >= threshold) {
+        this.redeem(peerId).catch((err: unknown) => this.options.settlement?.onError?.(err, peerId));
+      }
+    }
+    return paid;
+  }
+
+  /** Submits the best claim of each of the peer's channels (all peers when omitted) on-chain. Returns the total paid out. */
+  redeem(peerId?: string): Promise<bigint> {
+    const run = this.chainQueue.then(async () => {
+      const s = this.settlement();
+      let total = 0n;
+      const accounts = peerId === undefined ? [...this.accounts.values()] : [this.account(peerId)];
+      for (const account of accounts) {
+        for (const ch of account.receiver?.list() ?? []) {
+          if (!ch.best || ch.best.cumulativeAmount <= ch.state.claimed) continue;
+          const r = await submitClaim(s.clients, { channels: s.channels, claim: ch.best });
+          ch.state.claimed = r.totalClaimed;
+          total += r.paid;
+        }
+      }
+      return total;
+    });
+    this.chainQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Signs and sends a claim for everything we owe the peer now. Returns the amount paid (0n if nothing owed). */
+  settleWith(peerId: string): Promise<bigint> {
+    const account = this.account(peerId);
+    const sender = this.senderOf(account);
+    return sender.settle(async (msg) => {
+      const link = this.server.session(peerId) ?? this.links.get(peerId);
+      if (!link)
+        throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected; cannot send a claim`);
+      await link.sendClaim(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.watcher?.stop();
+    for (const link of this.links.values()) await link.close();
+    this.links.clear();
+    await this.server.close();
+    await this.chainQueue;
+  }
+
+  private handlersFor(peerId: string): BtpSessionHandlers {
+    return {
+      onPrepare: (prepare) => this.handlePrepare(prepare, peerId),
+      onClaim: async (msg) => {
+        await this.acceptClaim(peerId, msg);
+      },
+    };
+  }
+
+  private senderFor(peerId: string): PacketSender | undefined {
+    const session = this.server.session(peerId);
+    if (session) return session;
+    const link = this.links.get(peerId);
+    return link?.connected ? link : undefined;
+  }
+
+  private owe(peerId: string, condition: string, amount: bigint): void {
+    const account = this.accounts.get(peerId);
+    if (!account) return;
+    account.outgoing.add(condition, amount);
+    const s = this.options.settlement;
+    if (!s || !account.config.settlementAddress) return;
+    const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;
+    if (account.outgoing.total >= threshold && account.outgoing.total > 0n) {
+      this.settleWith(peerId).catch((err: unknown) => s.onError?.(err, peerId));
+    }
+  }
+
+  private bestClaim(channelId: Hex): SignedClaim | undefined {
+    for (const a of this.accounts.values()) {
+      const best = a.receiver?.bestClaim(channelId);
+      if (best) return best;
+    }
+    return undefined;
+  }
+
+  private settlement(): ConnectorSettlementOptions {
+    const s = this.options.settlement;
+    if (!s) throw new ConnectorError('CLAIM_NO_SETTLEMENT', 'this connector has no settlement configured');
+    return s;
+  }
+
+  private receiverOf(account: PeerAccount): ClaimReceiver {
+    if (account.receiver) return account.receiver;
+    const s = this.settlement();
+    const sender = account.config.settlementAddress;
+    if (!sender) {
+      throw new ConnectorError(
+        'CLAIM_NO_SETTLEMENT',
+        `peer ${account.config.id} has no settlement address; do the SPSP handshake with settlementAddress first`,
+      );
+    }
+    account.receiver = new ClaimReceiver({
+      publicClient: s.clients.public,
+      domain: claimDomain(s.clients.public.chain.id, s.channels),
+      token: s.token,
+      receiver: s.clients.wallet.account.address,
+      sender,
+    });
+    return account.receiver;
+  }
+
+  private senderOf(account: PeerAccount): ClaimSender {
+    if (account.sender) return account.sender;
+    const s = this.settlement();
+    const receiver = account.config.settlementAddress;
+    if (!receiver) {
+      throw new ConnectorError(
+        'CLAIM_NO_SETTLEMENT',
+        `peer ${account.config.id} has no settlement address to pay`,
+      );
+    }
+    account.sender = new ClaimSender({
+      clients: s.clients,
+      domain: claimDomain(s.clients.public.chain.id, s.channels),
+      token: s.token,
+      receiver,
+      deposit: s.channelDeposit,
+      ...(s.challengeWindow !== undefined ? { challengeWindow: s.challengeWindow } : {}),
+      unpaid: account.outgoing,
+    });
+    return account.sender;
+  }
+
+  private account(id: string): PeerAccount {
+    const a = this.accounts.get(id);
+    if (!a) throw new ConnectorError('UNKNOWN_PEER', `no peer '${id}'; add it with addPeer first`);
+    return a;
+  }
+}

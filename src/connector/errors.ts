@@ -1,0 +1,27 @@
+// Errors of the connector outside the ILP packet path (packet failures are IlpError -> REJECT).
+export type ConnectorErrorCode =
+  | 'BTP_AUTH_FAILED'
+  | 'BTP_CLOSED'
+  | 'BTP_TIMEOUT'
+  | 'BTP_REMOTE_ERROR'
+  | 'BTP_BAD_FRAME'
+  | 'PEER_EXISTS'
+  | 'UNKNOWN_PEER'
+  | 'BAD_CONFIG'
+  | 'CLAIM_MALFORMED'
+  | 'CLAIM_UNKNOWN_PACKET'
+  | 'CLAIM_NO_SETTLEMENT'
+  | 'CLAIM_WRONG_CHANNEL'
+  | 'CLAIM_REJECTED'
+  | 'SETTLEMENT_FAILED';
+
+export class ConnectorError extends Error {
+  override readonly name = 'ConnectorError';
+  constructor(
+    readonly code: ConnectorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,29 @@
+// Public API of the ILP connector. The node wires it up roughly like this:
+//
+//   const connector = await Connector.start({ address: 'g.crosstown.node1', settlement: {...}, http: spspHttp });
+//   connector.addLocalRoute('g.crosstown.node1.relay', (p) => relay.handlePrepare(p));
+//   const respond = createSpspResponder({ secretKey, connector, secrets, basePricePerByte, settlement, btpUrl, creditLimit });
+//   // on each kind 23194 event addressed to the node: publish(respond(event))
+//
+// Mayors use BtpClient (connect, auth, sendPrepare, sendClaim, onPrepare/onClaim) with ClaimSender to pay and
+// ClaimReceiver to check the node's claims. See docs/connector.md.
+export { PeerAccount } from './accounts.js';
+export { BtpClient, type BtpClientOptions } from './btp-client.js';
+export { BTP_CLOSE, BtpServer, type BtpServerOptions } from './btp-server.js';
+export { BtpSession, type BtpSessionHandlers } from './btp-session.js';
+export {
+  CLAIM_PROTOCOL,
+  type ClaimMessage,
+  decodeClaimMessage,
+  encodeClaimMessage,
+} from './claim-message.js';
+export { ClaimReceiver, type ClaimReceiverOptions } from './claim-receiver.js';
+export { ClaimSender, type ClaimSenderOptions } from './claim-sender.js';
+export { Connector, type ConnectorOptions, type ConnectorSettlementOptions } from './connector.js';
+export { ConnectorError, type ConnectorErrorCode } from './errors.js';
+export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
+export { RoutingTable } from './routing.js';
+export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
+export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
+export type { LocalHandler, NextHop, PacketSender, PeerBalance, PeerConfig } from './types.js';
+export { UnpaidPackets } from './unpaid.js';

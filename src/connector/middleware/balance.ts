@@ -1,0 +1,33 @@
+// Balance and credit limit of the sending peer. Its debt = fulfilled and unpaid (`incoming`) + in flight; a
+// PREPARE that would take it over the credit limit is refused T04 until a claim pays it down. The amount is
+// credited (added to the unpaid packets) only for a FULFILL that passed verification further in.
+import { IlpError, IlpErrorCode } from '../../ilp/errors.js';
+import { IlpPacketType } from '../../ilp/types.js';
+import type { PeerAccount } from '../accounts.js';
+import type { Middleware } from '../pipeline.js';
+
+export function balance(accountOf: (peerId: string) => PeerAccount | undefined): Middleware {
+  return async (ctx, next) => {
+    const account = accountOf(ctx.fromPeer);
+    if (!account) throw new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `peer ${ctx.fromPeer} has no account`);
+    const amount = ctx.incoming.amount;
+    const limit = account.config.creditLimit;
+    if (limit !== undefined && account.incoming.total + account.inFlight + amount > limit) {
+      throw new IlpError(
+        IlpErrorCode.T04_INSUFFICIENT_LIQUIDITY,
+        `insufficient liquidity: send a claim (owed ${account.incoming.total}, in flight ${account.inFlight}, packet ${amount}, credit limit ${limit})`,
+      );
+    }
+    account.inFlight += amount;
+    try {
+      const reply = await next();
+      if (reply.type === IlpPacketType.Fulfill && amount > 0n) {
+        // Recorded before the FULFILL is written back, so the sender's claim always finds the packet.
+        account.incoming.add(Buffer.from(ctx.incoming.executionCondition).toString('hex'), amount);
+      }
+      return reply;
+    } finally {
+      account.inFlight -= amount;
+    }
+  };
+}
