@@ -84,6 +84,9 @@ export class NostrRelay {
   static async start(options: StartRelayOptions): Promise<NostrRelay> {
     if (options.basePricePerByte < 0n) throw new RangeError('basePricePerByte must be >= 0');
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    if (limits.hardMaxMessageBytes < limits.maxMessageBytes) {
+      throw new RangeError('limits.hardMaxMessageBytes must be >= limits.maxMessageBytes');
+    }
     const http = createServer();
     // Frames up to the hard cap reach our handler (which answers NOTICE above maxMessageBytes); ws closes
     // the connection with 1009 beyond it rather than buffer an unbounded frame.
