@@ -17,7 +17,10 @@ export function timeIt(fn: () => unknown, { samples = 200, batch = 100, warmup =
     perCall.push(Number(process.hrtime.bigint() - start) / batch);
   }
   perCall.sort((a, b) => a - b);
-  return { medianNs: perCall[Math.floor(perCall.length / 2)]!, p90Ns: perCall[Math.floor(perCall.length * 0.9)]! };
+  return {
+    medianNs: perCall[Math.floor(perCall.length / 2)]!,
+    p90Ns: perCall[Math.floor(perCall.length * 0.9)]!,
+  };
 }
 
 export function formatNs(ns: number): string {
