@@ -190,6 +190,11 @@ export class Connector {
     this.links.delete(id);
   }
 
+  /** Drops a peer's BTP connection with a reason (its account stays; it may reconnect). */
+  disconnect(peerId: string, reason: string): void {
+    this.server.disconnect(peerId, reason);
+  }
+
   /** A static route: packets for `prefix` (and below) go to peer `peerId`. */
   addRoute(prefix: string, peerId: string): void {
     this.account(peerId);
