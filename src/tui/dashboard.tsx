@@ -1,0 +1,121 @@
+// The Ink component: holds the latest snapshot and the UI state, maps keys, and prints the frame the views
+// build. It re-renders straight from the source's subscribe callback; nothing here polls.
+import { Box, Text, type TextProps, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useState } from 'react';
+import { formatClock } from './format.js';
+import { fitLine, type Segment, type Style } from './line.js';
+import type { DashboardSource, DashboardState } from './model.js';
+import { applyKey, decodeKey, initialUi, type UiState } from './ui-state.js';
+import { buildFrame, findJob, logLines, logPageSize, type Size } from './views/index.js';
+
+export interface DashboardProps {
+  source: DashboardSource;
+  /** Columns and rows to lay out for; default: the terminal's (tracked on resize), else 80x24. */
+  width?: number;
+  height?: number;
+  /** Called when the operator quits (q or Ctrl-C), just before the Ink app exits. */
+  onQuit?: () => void;
+}
+
+const STYLE: Record<Style, TextProps> = {
+  plain: {},
+  dim: { dimColor: true },
+  bold: { bold: true },
+  heading: { bold: true, color: 'cyan' },
+  good: { color: 'green' },
+  warn: { color: 'yellow' },
+  danger: { color: 'red', bold: true },
+  accent: { color: 'cyan' },
+  selected: { inverse: true, bold: true },
+  local: { backgroundColor: 'green', color: 'black', bold: true },
+  testnet: { backgroundColor: 'yellow', color: 'black', bold: true },
+  mainnet: { backgroundColor: 'red', color: 'white', bold: true },
+};
+
+function Row({ segments, width }: { segments: Segment[]; width: number }) {
+  return (
+    <Box height={1} width={width} flexShrink={0}>
+      <Text wrap="truncate-end">
+        {segments.map((s, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: segments are positional and rebuilt every frame
+          <Text key={i} {...STYLE[s.style ?? 'plain']}>
+            {s.text}
+          </Text>
+        ))}
+      </Text>
+    </Box>
+  );
+}
+
+export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const [state, setState] = useState<DashboardState>(() => source.snapshot());
+  const [ui, setUi] = useState<UiState>(initialUi);
+  const [, setResizes] = useState(0);
+
+  useEffect(() => {
+    const unsubscribe = source.subscribe((next) => setState(next));
+    setState(source.snapshot()); // a change between the first render and subscribing is not lost
+    return unsubscribe;
+  }, [source]);
+
+  useEffect(() => {
+    const onResize = () => setResizes((n) => n + 1);
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+
+  // One line is left free: Ink ends the frame with a newline, and a frame as tall as the terminal scrolls.
+  const size: Size = {
+    width: Math.max(1, width ?? stdout.columns ?? 80),
+    height: Math.max(1, (height ?? stdout.rows ?? 24) - 1),
+  };
+
+  useInput((input, key) => {
+    const name = decodeKey(input, key);
+    if (!name) return;
+    if (name === 'quit') {
+      onQuit?.();
+      exit();
+      return;
+    }
+    if (name === 'refresh') {
+      refresh(source, setState, (notice) => setUi((u) => ({ ...u, notice })));
+      return;
+    }
+    const ctx = {
+      state,
+      logLines: logLines(findJob(state, ui.openJobId)).length,
+      logPage: logPageSize(size),
+    };
+    setUi((u) => applyKey(u, name, ctx));
+  });
+
+  const lines = buildFrame(state, ui, size);
+  return (
+    <Box flexDirection="column" width={size.width}>
+      {lines.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a frame is a fixed list of screen rows
+        <Row key={i} segments={fitLine(l, size.width)} width={size.width} />
+      ))}
+    </Box>
+  );
+}
+
+function refresh(
+  source: DashboardSource,
+  setState: (s: DashboardState) => void,
+  notify: (notice: string) => void,
+): void {
+  notify('refreshing…');
+  Promise.resolve(source.refresh?.()).then(
+    () => {
+      setState(source.snapshot());
+      notify(`refreshed ${formatClock(Date.now())}`);
+    },
+    (err: unknown) => notify(`refresh failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
+}

@@ -1,0 +1,45 @@
+// Mounting the dashboard on a terminal (or on test streams).
+import { type RenderOptions, render } from 'ink';
+import { Dashboard } from './dashboard.js';
+import type { DashboardSource } from './model.js';
+
+export interface RenderDashboardOptions {
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  /**
+   * When the operator quits (q, Ctrl-C), also end the process with exit code 0 once the dashboard is
+   * unmounted: for `crosstown mayor attach`, whose open connections would otherwise keep it alive.
+   * Default false: quitting only unmounts, and waitUntilExit() resolves.
+   */
+  exitOnQuit?: boolean;
+}
+
+export interface DashboardHandle {
+  /** Resolves when the dashboard is unmounted: by a quit key or by unmount(). */
+  waitUntilExit(): Promise<void>;
+  unmount(): void;
+}
+
+export function renderDashboard(
+  source: DashboardSource,
+  options: RenderDashboardOptions = {},
+): DashboardHandle {
+  let quitByKey = false;
+  // Ctrl-C is handled by the dashboard itself (as a quit key), so Ink's own handler is off.
+  const inkOptions: RenderOptions = { exitOnCtrlC: false, patchConsole: options.stdout === undefined };
+  if (options.stdout) inkOptions.stdout = options.stdout;
+  if (options.stdin) inkOptions.stdin = options.stdin;
+  const instance = render(
+    <Dashboard
+      source={source}
+      onQuit={() => {
+        quitByKey = true;
+      }}
+    />,
+    inkOptions,
+  );
+  const exited = instance.waitUntilExit().then(() => {
+    if (options.exitOnQuit && quitByKey) process.exit(0);
+  });
+  return { waitUntilExit: () => exited, unmount: () => instance.unmount() };
+}
