@@ -1,0 +1,75 @@
+// The real `git` binary, run with a fixed identity and without the user's global/system configuration,
+// hooks or signing, so that a commit can never stop to ask for anything.
+import { execFile } from 'node:child_process';
+import { StateError } from './errors.js';
+
+const GIT_ARGS = [
+  '-c',
+  'user.name=crosstown mayor',
+  '-c',
+  'user.email=mayor@crosstown.invalid',
+  '-c',
+  'commit.gpgsign=false',
+  '-c',
+  'core.hooksPath=/dev/null',
+  // Durability: fsync objects, the index and refs before the commit is reported done.
+  '-c',
+  'core.fsync=objects,derived-metadata,reference',
+  '-c',
+  'core.fsyncMethod=batch',
+  '-c',
+  'gc.auto=0',
+];
+
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // A parent git (e.g. running inside a hook) must not redirect us to another repository.
+  for (const k of [
+    'GIT_DIR',
+    'GIT_WORK_TREE',
+    'GIT_INDEX_FILE',
+    'GIT_OBJECT_DIRECTORY',
+    'GIT_CEILING_DIRECTORIES',
+  ])
+    delete env[k];
+  env.GIT_CONFIG_NOSYSTEM = '1';
+  env.GIT_CONFIG_GLOBAL = '/dev/null';
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.LC_ALL = 'C';
+  return env;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  /** Exit code (0 on success); only non-zero with `allowFail`. */
+  code: number;
+}
+
+/** Runs `git <args>` in `cwd`. Rejects with StateError GIT_FAILED (with git's stderr) on a non-zero exit. */
+export function git(cwd: string, args: string[], options: { allowFail?: boolean } = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      [...GIT_ARGS, ...args],
+      { cwd, env: gitEnv(), maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && !options.allowFail) {
+          const notFound = (err as NodeJS.ErrnoException).code === 'ENOENT';
+          reject(
+            new StateError(
+              'GIT_FAILED',
+              notFound
+                ? 'The git binary was not found: install git (the Mayor keeps its state in a git repository).'
+                : `git ${args.join(' ')} failed in ${cwd}: ${String(stderr).trim() || err.message}`,
+              { cause: err },
+            ),
+          );
+          return;
+        }
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ stdout: String(stdout), stderr: String(stderr), code });
+      },
+    );
+  });
+}

@@ -1,0 +1,24 @@
+// Public API of the Mayor's state repository (see docs/mayor-state.md).
+export { StateError, type StateErrorCode } from './errors.js';
+export type { CommitStats } from './queue.js';
+export {
+  type ChainInput,
+  type ChannelInput,
+  type OpenStateRepoOptions,
+  openStateRepo,
+  type RecoveryReport,
+  type StateRepo,
+} from './repo.js';
+export { canTransition, INITIAL_STATUSES, isTerminal, JOB_TRANSITIONS } from './transitions.js';
+export {
+  type ChainRecord,
+  type ChainStatus,
+  type ChainStep,
+  type ChannelRecord,
+  JOB_STATUSES,
+  type JobHistoryEntry,
+  type JobRecord,
+  type JobStatus,
+  type JobTransition,
+  type SubscriptionRecord,
+} from './types.js';

@@ -1,0 +1,146 @@
+// What `openStateRepo` does before loading: create or adopt the repository, take the owner lock, and undo
+// what a crash can leave behind (stale git locks, temporary files, a half-written log line, uncommitted files).
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { DIR_MODE, ensureDir, FILE_MODE, fsyncDir, TMP_SUFFIX, writeFileAtomic } from './atomic.js';
+import { StateError } from './errors.js';
+import { git } from './git.js';
+import { commitAll } from './queue.js';
+
+export const RECORD_DIRS = ['jobs', 'chains', 'channels'] as const;
+const LOCK_FILE = 'crosstown.lock';
+
+/** Creates the repository (0700, files 0600, first commit) if `dir` holds none. */
+export async function initRepo(dir: string): Promise<boolean> {
+  ensureDir(dir);
+  chmodSync(dir, DIR_MODE);
+  if (!existsSync(join(dir, '.git'))) {
+    const entries = readdirSync(dir);
+    if (entries.length > 0) {
+      throw new StateError(
+        'REPO_CORRUPT',
+        `${dir} is not empty and is not a git repository (${entries.slice(0, 3).join(', ')}…): choose an empty or new directory for the Mayor's state.`,
+      );
+    }
+    // --shared=0600: git writes its own objects 0600 too, whatever the umask.
+    await git(dir, ['init', '-q', '--shared=0600', '-b', 'main']);
+    chmodSync(join(dir, '.git'), DIR_MODE);
+  }
+  const head = await git(dir, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true });
+  if (head.code === 0) return false;
+  // No commit yet (new, or a crash during the first open): write the ignore file and commit.
+  writeFileAtomic(join(dir, '.gitignore'), `*${TMP_SUFFIX}\n`);
+  await commitAll(dir, 'init: crosstown mayor state');
+  return true;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One process owns a state repository. A lock left by a dead process is taken over. */
+export function acquireLock(dir: string): () => void {
+  const path = join(dir, '.git', LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', FILE_MODE);
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isSafeInteger(pid) && pid > 0 && pidAlive(pid)) {
+        throw new StateError(
+          'REPO_LOCKED',
+          `State repository ${dir} is in use by process ${pid}: stop that Mayor first (or delete ${path} if it is not a Mayor).`,
+        );
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new StateError('REPO_LOCKED', `Could not take the lock ${path}: another process keeps creating it.`);
+}
+
+/** Git lock files of a git process that was killed; safe to delete because we hold the owner lock. */
+export function removeStaleGitLocks(dir: string): string[] {
+  const removed: string[] = [];
+  const gitDir = join(dir, '.git');
+  const candidates = [
+    join(gitDir, 'index.lock'),
+    join(gitDir, 'HEAD.lock'),
+    join(gitDir, 'packed-refs.lock'),
+  ];
+  const heads = join(gitDir, 'refs', 'heads');
+  if (existsSync(heads))
+    for (const f of readdirSync(heads)) if (f.endsWith('.lock')) candidates.push(join(heads, f));
+  for (const p of candidates) {
+    if (existsSync(p)) {
+      rmSync(p, { force: true });
+      removed.push(p);
+    }
+  }
+  return removed;
+}
+
+/** Deletes temporary files of an interrupted atomic write (the target still holds the previous version). */
+export function removeTmpFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const sub of ['.', ...RECORD_DIRS]) {
+    const d = join(dir, sub);
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d)) {
+      if (f.endsWith(TMP_SUFFIX)) {
+        rmSync(join(d, f), { force: true });
+        removed.push(join(sub, f));
+      }
+    }
+    if (removed.length > 0) fsyncDir(d);
+  }
+  return removed;
+}
+
+/** A `.jsonl` file at the root cut by a crash mid-append ends without a newline: drop the partial line. */
+export function truncatePartialLines(dir: string): string[] {
+  const fixed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.jsonl')) continue;
+    const path = join(dir, f);
+    const size = statSync(path).size;
+    if (size === 0) continue;
+    const data = readFileSync(path);
+    if (data[size - 1] === 0x0a) continue;
+    const keep = data.lastIndexOf(0x0a) + 1;
+    const fd = openSync(path, 'r+');
+    try {
+      ftruncateSync(fd, keep);
+    } finally {
+      closeSync(fd);
+    }
+    fixed.push(f);
+  }
+  return fixed;
+}
+
+/** Commits whatever a crash left uncommitted. Returns true if there was something. */
+export async function commitLeftovers(dir: string): Promise<boolean> {
+  const st = await git(dir, ['status', '--porcelain', '--untracked-files=all']);
+  if (st.stdout.trim() === '') return false;
+  return commitAll(dir, 'recover: commit changes left by an interrupted run');
+}
