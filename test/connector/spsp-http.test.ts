@@ -30,7 +30,9 @@ describe('SPSP over HTTP (RFC 0009)', () => {
     expect(body.destination_account.startsWith('g.crosstown.node1.relay.')).toBe(true);
     const secret = new Uint8Array(Buffer.from(body.shared_secret, 'base64'));
     expect(secret.length).toBe(32);
-    const other = await (await fetch(url(), { headers: { accept: SPSP_CONTENT_TYPE } })).json();
+    const other = (await (
+      await fetch(url(), { headers: { accept: SPSP_CONTENT_TYPE } })
+    ).json()) as typeof body;
     expect(other.destination_account).not.toBe(body.destination_account);
 
     // An ordinary sender with that account pays through a BTP peer of the connector.
