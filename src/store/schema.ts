@@ -26,4 +26,14 @@ CREATE TABLE IF NOT EXISTS tags (
 );
 CREATE INDEX IF NOT EXISTS tags_name_value ON tags (name, value, created_at DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS tags_event ON tags (event_seq, name, value);
+
+-- NIP-09 deletion requests: target is an event id, or an address ('kind:pubkey' for replaceable kinds,
+-- 'kind:pubkey:d' for addressable ones). Only the author's own events are deleted, so the pubkey is part of the key.
+-- For an address, versions with created_at <= created_at are deleted and refused.
+CREATE TABLE IF NOT EXISTS deletions (
+  target     TEXT NOT NULL,
+  pubkey     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (target, pubkey)
+);
 `;

@@ -53,19 +53,21 @@ export function filterToWhere(filter: Filter, skipTagKey?: string): SqlWhere {
  * created_at order, so SQLite stops after `limit` rows instead of sorting every tagged event. Tags are unique
  * per (event, name, value), so the join cannot return an event twice.
  */
-export function filterToSelect(filter: Filter, limit: number): SqlWhere {
+export function filterToSelect(filter: Filter, limit: number, extra?: SqlWhere): SqlWhere {
   const driver = Object.keys(filter).find((key) => {
     const values = filter[key as `#${string}`];
     return key.startsWith('#') && isIndexedTagName(key.slice(1)) && values?.length === 1;
   });
+  const and = (where: SqlWhere): SqlWhere =>
+    extra ? { sql: `(${where.sql}) AND (${extra.sql})`, params: [...where.params, ...extra.params] } : where;
   if (driver === undefined) {
-    const where = filterToWhere(filter);
+    const where = and(filterToWhere(filter));
     return {
       sql: `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`,
       params: [...where.params, limit],
     };
   }
-  const where = filterToWhere(filter, driver);
+  const where = and(filterToWhere(filter, driver));
   return {
     sql:
       'SELECT e.raw FROM tags d JOIN events e ON e.seq = d.event_seq WHERE d.name = ? AND d.value = ? AND ' +
@@ -76,4 +78,13 @@ export function filterToSelect(filter: Filter, limit: number): SqlWhere {
 
 function nothing(): SqlWhere {
   return { sql: '0', params: [] };
+}
+
+/** The condition of QueryOptions.hiddenUnlessTagged: events of `kind` only when tagged with one of `values`. */
+export function visibleWhere(rule: { kind: number; tag: string; values: string[] }): SqlWhere {
+  if (rule.values.length === 0) return { sql: 'e.kind <> ?', params: [rule.kind] };
+  return {
+    sql: `(e.kind <> ? OR e.seq IN (SELECT v.event_seq FROM tags v WHERE v.name = ? AND v.value IN (${rule.values.map(() => '?').join(',')})))`,
+    params: [rule.kind, rule.tag, ...rule.values],
+  };
 }

@@ -228,6 +228,87 @@ export function describeEventStoreConformance(name: string, factory: StoreFactor
       );
     });
 
+    it("NIP-09: a kind 5 deletes the author's own events by id, not others', and they cannot be stored again", async () => {
+      const mine = sign(alice, 1, BASE + 1);
+      const theirs = sign(bob, 1, BASE + 2);
+      const later = sign(alice, 1, BASE + 3); // deleted before it arrives
+      await store.save(mine);
+      await store.save(theirs);
+      const request = sign(alice, 5, BASE + 10, [
+        ['e', mine.id],
+        ['e', theirs.id],
+        ['e', later.id],
+      ]);
+      const outcome = await store.save(request);
+      expect(outcome).toEqual({ status: 'stored', replaced: [], deleted: [mine.id] });
+      expect(await store.get(mine.id)).toBeUndefined();
+      expect(await store.get(theirs.id)).toEqual(theirs);
+      expect(ids(await store.query([{ kinds: [1] }]))).toEqual([theirs.id]);
+      expect(await store.get(request.id)).toEqual(request); // the request itself is kept and served
+      expect(await store.save(mine)).toEqual({ status: 'deleted' });
+      expect(await store.save(later)).toEqual({ status: 'deleted' });
+      expect(await store.count([{ ids: [mine.id, later.id] }])).toBe(0);
+      // A deletion of a deletion request has no effect.
+      const undo = sign(alice, 5, BASE + 11, [['e', request.id]]);
+      await store.save(undo);
+      expect(await store.get(request.id)).toEqual(request);
+    });
+
+    it('NIP-09: an `a` tag deletes versions of an address up to its created_at; newer versions are accepted', async () => {
+      const v1 = sign(alice, 30023, BASE + 1, [['d', 'post']]);
+      const other = sign(alice, 30023, BASE + 1, [['d', 'other']]);
+      const profile = sign(alice, 0, BASE + 1);
+      await store.save(v1);
+      await store.save(other);
+      await store.save(profile);
+      const request = sign(alice, 5, BASE + 5, [
+        ['a', `30023:${ALICE}:post`],
+        ['a', `0:${ALICE}:`],
+        ['a', `30023:${BOB}:post`], // not alice's: ignored
+      ]);
+      const outcome = await store.save(request);
+      expect(outcome.status).toBe('stored');
+      expect(new Set((outcome as { deleted?: string[] }).deleted)).toEqual(new Set([v1.id, profile.id]));
+      expect(await store.get(other.id)).toEqual(other);
+      expect(await store.save(sign(alice, 30023, BASE + 4, [['d', 'post']]))).toEqual({ status: 'deleted' });
+      expect(await store.save(sign(alice, 0, BASE + 5))).toEqual({ status: 'deleted' });
+      const v2 = sign(alice, 30023, BASE + 6, [['d', 'post']]);
+      expect(await store.save(v2)).toEqual({ status: 'stored', replaced: [] });
+      const bobs = sign(bob, 30023, BASE + 1, [['d', 'post']]);
+      expect((await store.save(bobs)).status).toBe('stored');
+    });
+
+    it('hides a kind from a query unless tagged with an allowed value, before the limit applies', async () => {
+      const wraps = [0, 1, 2, 3].map((i) => sign(bob, 1059, BASE + 10 + i, [['p', BOB]]));
+      const forAlice = sign(bob, 1059, BASE + 1, [['p', ALICE]]);
+      const note = sign(bob, 1, BASE);
+      for (const e of [...wraps, forAlice, note]) await store.save(e);
+      const rule = { kind: 1059, tag: 'p', values: [ALICE] };
+      expect(ids(await store.query([{ limit: 2 }], { hiddenUnlessTagged: rule }))).toEqual([
+        forAlice.id,
+        note.id,
+      ]);
+      expect(
+        ids(await store.query([{ '#p': [BOB, ALICE], limit: 1 }], { hiddenUnlessTagged: rule })),
+      ).toEqual([forAlice.id]);
+      expect(ids(await store.query([{}], { hiddenUnlessTagged: { ...rule, values: [] } }))).toEqual([
+        note.id,
+      ]);
+    });
+
+    it('resolves concurrent saves each with its own outcome (group commit)', async () => {
+      const events = Array.from({ length: 40 }, (_, i) => sign(alice, 1, BASE + i));
+      const outcomes = await Promise.all([...events, events[0]!].map((e) => store.save(e)));
+      expect(outcomes.slice(0, 40).every((o) => o.status === 'stored')).toBe(true);
+      expect(outcomes[40]).toEqual({ status: 'duplicate' });
+      expect(await store.count([{}])).toBe(40);
+      const newer = sign(alice, 10002, BASE + 2);
+      const older = sign(alice, 10002, BASE + 1);
+      const [a, b] = await Promise.all([store.save(newer), store.save(older)]);
+      expect(a.status).toBe('stored');
+      expect(b).toEqual({ status: 'stale', newerId: newer.id });
+    });
+
     it('rejects use after close', async () => {
       const closing = await factory({ maxLimit: 50 });
       await closing.close();
