@@ -1,7 +1,7 @@
 // The Ink component: holds the latest snapshot and the UI state, maps keys, and prints the frame the views
 // build. It re-renders straight from the source's subscribe callback; nothing here polls.
 import { Box, Text, type TextProps, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { formatClock } from './format.js';
 import { fitLine, type Segment, type Style } from './line.js';
 import type { DashboardSource, DashboardState } from './model.js';
@@ -74,6 +74,9 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
     height: Math.max(1, (height ?? stdout.rows ?? 24) - 1),
   };
 
+  const latest = useRef({ state, size });
+  latest.current = { state, size };
+
   useInput((input, key) => {
     const name = decodeKey(input, key);
     if (!name) return;
@@ -86,12 +89,16 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
       refresh(source, setState, (notice) => setUi((u) => ({ ...u, notice })));
       return;
     }
-    const ctx = {
-      state,
-      logLines: logLines(findJob(state, ui.openJobId)).length,
-      logPage: logPageSize(size),
-    };
-    setUi((u) => applyKey(u, name, ctx));
+    // Read the latest state and size through refs: a key can arrive before Ink re-attaches this handler.
+    setUi((u) => {
+      const current = latest.current;
+      const ctx = {
+        state: current.state,
+        logLines: logLines(findJob(current.state, u.openJobId)).length,
+        logPage: logPageSize(current.size),
+      };
+      return applyKey(u, name, ctx);
+    });
   });
 
   const lines = buildFrame(state, ui, size);

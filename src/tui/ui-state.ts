@@ -86,7 +86,7 @@ export function listFor(ui: UiState, state: DashboardState): JobInfo[] {
 /** Index of the highlighted job in `jobs` (the first one when nothing or a vanished job is selected). */
 export function selectedIndex(ui: UiState, jobs: JobInfo[]): number {
   const i = jobs.findIndex((j) => j.id === ui.selectedJobId);
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 export interface KeyContext {

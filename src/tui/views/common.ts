@@ -41,11 +41,10 @@ export function rule(size: Size, title?: string): Line {
   ]);
 }
 
+/** Key hints; a notice (e.g. "refreshed 12:00:01") goes first so it is never the part that is cut. */
 export function footer(size: Size, wide: string, narrow: string, notice?: string): Line {
-  return line(
-    [seg(` ${size.width < 60 ? narrow : wide}`, 'dim')],
-    notice ? [seg(notice, 'accent')] : undefined,
-  );
+  const hints = seg(` ${size.width < 60 ? narrow : wide}`, 'dim');
+  return line(notice ? [seg(` ${notice} `, 'accent'), seg('│', 'dim'), hints] : [hints]);
 }
 
 export const STATUS_ICON: Record<ConnectionStatus, Segment> = {
@@ -89,14 +88,14 @@ export function jobRow(job: JobInfo, selected: boolean, size: Size, showTime: bo
   const id = seg(cell(job.id, 14));
   const state = seg(cell(job.state, 8), jobStateStyle(job));
   const left: Segment[] = [marker, id, seg(' '), state];
-  if (w >= 48) left.push(seg(' '), seg(cell(job.jobType, w >= 72 ? 20 : 14)));
-  if (w >= 60) left.push(seg(' '), seg(cell(formatM2M(job.price), 14, 'right')));
+  if (w >= 48) left.push(seg(' '), seg(cell(job.jobType, w >= 90 ? 20 : w >= 72 ? 18 : 14)));
+  if (w >= 60) left.push(seg(' '), seg(cell(formatM2M(job.price), 13, 'right')));
   if (w >= 72) left.push(seg(' '), seg(cell(formatBytes(job.bytes), 7, 'right'), 'dim'));
   if (w >= 90 && showTime) left.push(seg(` ${formatClock(job.postedAt)}`, 'dim'));
   if (w >= 72) {
     const t = job.result?.tests;
     const detail = t ? `${t.passed}/${t.total} passed` : job.provider ? `provider ${job.provider}` : '';
-    if (detail) left.push(seg(`  ${detail}`, job.result ? jobStateStyle(job) : 'dim'));
+    if (detail) left.push(seg(` ${detail}`, job.result ? jobStateStyle(job) : 'dim'));
   }
   return line(left);
 }
