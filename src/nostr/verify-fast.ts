@@ -100,7 +100,9 @@ export class VerifierPool {
         if (!batch) return;
         pw.inFlight.delete(seq);
         pw.pending -= batch.resolvers.length;
-        batch.resolvers.forEach((resolve, j) => resolve(results[j] === true));
+        batch.resolvers.forEach((resolve, j) => {
+          resolve(results[j] === true);
+        });
       });
       const fail = () => {
         for (const batch of pw.inFlight.values()) for (const resolve of batch.resolvers) resolve(false);
