@@ -112,8 +112,32 @@ export function activityRow(entry: ActivityEntry, size: Size): Line {
   return line(left, [seg(`${sign}${formatM2M(entry.amount)}`, sign === '+' ? 'good' : 'warn')]);
 }
 
+/** The status block in one line, for short terminals: relays up, connector, channel balance. */
+export function compactStatus(state: DashboardState): Line {
+  const up = state.relays.filter((r) => r.status === 'connected').length;
+  const relayStatus = up === state.relays.length && up > 0 ? 'connected' : up > 0 ? 'connecting' : 'error';
+  const ch = state.channel;
+  const low = isLowBalance(state);
+  return line([
+    seg(' '),
+    STATUS_ICON[relayStatus],
+    seg(` relays ${up}/${state.relays.length}  `),
+    STATUS_ICON[state.connector.status],
+    seg(` connector ${state.connector.status}  `),
+    ch
+      ? seg(`channel ${formatM2M(ch.remaining)}${low ? ' LOW' : ''}`, low ? 'danger' : 'good')
+      : seg('no channel', 'warn'),
+  ]);
+}
+
+/** Below this many rows for the two lists, the status block shrinks to one line. */
+const MIN_LIST_ROWS = 4;
+
 export function mainView(state: DashboardState, ui: UiState, size: Size): Line[] {
-  const top = [...banner(state, size), rule(size), ...statusLines(state)];
+  const head = [...banner(state, size), rule(size)];
+  const full = statusLines(state);
+  const compact = size.height - head.length - full.length - 3 < MIN_LIST_ROWS;
+  const top = [...head, ...(compact ? [compactStatus(state)] : full)];
   const jobs = mainJobs(state);
   const inFlight = jobs.filter(isInFlight).length;
   const foot = footer(
