@@ -21,6 +21,12 @@ export interface RelayLimits {
   maxEventBytes: number;
   /** NIP-42: how far an AUTH event's created_at may be from now. */
   authWindowSeconds: number;
+  /** Events dated more than this many seconds after now are refused (`invalid:`), paid or free. */
+  maxFutureSeconds: number;
+  /** Events dated more than this many seconds before now are refused; Infinity (default) accepts any past date. */
+  maxPastSeconds: number;
+  /** A connection whose unsent output (ws.bufferedAmount) exceeds this is a slow reader and is dropped. */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -33,6 +39,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxSubIdLength: 64,
   maxEventBytes: 32767,
   authWindowSeconds: 600,
+  maxFutureSeconds: 900,
+  maxPastSeconds: Number.POSITIVE_INFINITY,
+  maxBufferedBytes: 8 * 1024 * 1024,
 };
 
 /** Events the operator lets through without payment, e.g. the node's own kind 10032 peer info. */
@@ -60,6 +69,13 @@ export interface RelayOptions {
   info?: RelayInfo;
   limits?: Partial<RelayLimits>;
   freeWrites?: FreeWrite[];
+  /** Frames per connection (any type); beyond it a frame is answered NOTICE "rate-limited:" and ignored. */
+  messageRate?: RateLimit;
+  /**
+   * Signature verification (nostr-wasm, libsecp256k1) on this many worker threads; 0 verifies on the main thread.
+   * Default: 0. Workers pay off when the main thread is busy with storage and sockets and a core is free.
+   */
+  verifyThreads?: number;
   /** Rate limits for the free SPSP handshake kinds 23194/23195. */
   handshakeLimits?: { perConnection?: RateLimit; perPubkey?: RateLimit };
   /** The URL clients use to reach the relay; when set, NIP-42 AUTH events must name it in their `relay` tag. */

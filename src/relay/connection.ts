@@ -18,10 +18,15 @@ export class Connection {
   readonly authed = new Set<string>();
   readonly subs = new Map<string, Subscription>();
 
+  /** Set once the connection was dropped for reading too slowly. */
+  dropped = false;
+
   constructor(
     readonly id: string,
     readonly ws: WebSocket,
     readonly encoding: Encoding,
+    /** Most bytes that may wait unsent in the socket before the reader counts as too slow. */
+    readonly maxBufferedBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   send(message: RelayMessage): void {
@@ -29,6 +34,24 @@ export class Connection {
   }
 
   sendText(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    if (this.ws.readyState !== WebSocket.OPEN || this.dropped) return;
+    if (this.ws.bufferedAmount + text.length > this.maxBufferedBytes) {
+      this.dropSlowReader();
+      return;
+    }
+    this.ws.send(text);
+  }
+
+  /**
+   * A reader that does not keep up would make the relay buffer without bound. Close with 1008 and a reason;
+   * the close frame waits behind the unsent data, so the socket is destroyed if it has not closed 2 s later.
+   */
+  private dropSlowReader(): void {
+    this.dropped = true;
+    this.ws.close(
+      1008,
+      `slow reader: more than ${this.maxBufferedBytes} bytes unsent; read faster or use smaller limits`,
+    );
+    setTimeout(() => this.ws.terminate(), 2000).unref();
   }
 }

@@ -24,6 +24,11 @@ export interface GateContext {
 
 export interface GateDeps {
   store: EventStore;
+  /** Signature check (recomputes the id); default: the pure-JS verifyEvent. The relay passes the wasm verifier. */
+  verify?: (event: NostrEvent) => Promise<boolean>;
+  /** Accepted created_at window around now, in seconds; default: 900 s ahead, any time back. */
+  maxFutureSeconds?: number;
+  maxPastSeconds?: number;
   secrets: SecretStore;
   basePricePerByte: bigint;
   maxEventBytes: number;
@@ -37,13 +42,20 @@ export type HandlePrepare = (prepare: IlpPrepare, ctx?: GateContext) => Promise<
 
 /** Builds `handlePrepare`. It never throws: every failure is answered with a REJECT. */
 export function createWriteGate(deps: GateDeps): HandlePrepare {
+  const verify = deps.verify ?? (async (event: NostrEvent) => verifyEvent(event));
+  const window = {
+    future: deps.maxFutureSeconds ?? 900,
+    past: deps.maxPastSeconds ?? Number.POSITIVE_INFINITY,
+  };
   return async (prepare, ctx = {}) => {
     try {
-      checkExpiry(prepare, ctx.now?.getTime() ?? deps.now());
+      const nowMs = ctx.now?.getTime() ?? deps.now();
+      checkExpiry(prepare, nowMs);
       checkSize(prepare.data, deps.maxEventBytes);
       const fulfillment = checkCondition(prepare, deps.secrets);
       const event = decodeToonEvent(prepare.data);
-      checkSignature(event);
+      checkCreatedAt(event, nowMs, window.future, window.past);
+      if (!(await verify(event))) throw badSignature(event);
       // A duplicate needs no price: the relay already has it, so the sender pays only what it chose to send.
       const duplicate = (await deps.store.get(event.id)) !== undefined;
       if (!duplicate) checkAmount(prepare, deps.basePricePerByte);
@@ -111,12 +123,44 @@ export function decodeToonEvent(data: Uint8Array): NostrEvent {
 }
 
 export function checkSignature(event: NostrEvent): void {
-  if (!verifyEvent(event)) {
-    throw new IlpError(
-      IlpErrorCode.F06_UNEXPECTED_PAYMENT,
-      `event ${event.id} does not verify: its id is not the hash of its fields or its signature is invalid`,
-    );
+  if (!verifyEvent(event)) throw badSignature(event);
+}
+
+function badSignature(event: NostrEvent): IlpError {
+  return new IlpError(
+    IlpErrorCode.F06_UNEXPECTED_PAYMENT,
+    `event ${event.id} does not verify: its id is not the hash of its fields or its signature is invalid`,
+  );
+}
+
+/**
+ * Refuses events dated too far from now (F99 "invalid: …"): a far-future created_at would pin a replaceable slot
+ * and sort first forever. `createdAtProblem` returns the reason (for an OK false); `checkCreatedAt` throws it.
+ */
+export function createdAtProblem(
+  event: NostrEvent,
+  nowMs: number,
+  maxFutureSeconds: number,
+  maxPastSeconds: number,
+): string | undefined {
+  const now = Math.floor(nowMs / 1000);
+  if (event.created_at > now + maxFutureSeconds) {
+    return `invalid: created_at ${event.created_at} is more than ${maxFutureSeconds} s in the future (now ${now}); fix the clock`;
   }
+  if (event.created_at < now - maxPastSeconds) {
+    return `invalid: created_at ${event.created_at} is more than ${maxPastSeconds} s in the past (now ${now})`;
+  }
+  return undefined;
+}
+
+export function checkCreatedAt(
+  event: NostrEvent,
+  nowMs: number,
+  maxFutureSeconds: number,
+  maxPastSeconds: number,
+): void {
+  const problem = createdAtProblem(event, nowMs, maxFutureSeconds, maxPastSeconds);
+  if (problem) throw new IlpError(IlpErrorCode.F99_APPLICATION_ERROR, problem);
 }
 
 export function checkAmount(prepare: IlpPrepare, basePricePerByte: bigint): void {
@@ -138,6 +182,12 @@ async function storeEvent(store: EventStore, event: NostrEvent): Promise<SaveOut
     throw new IlpError(
       IlpErrorCode.T00_INTERNAL_ERROR,
       `could not store the event: ${(err as Error).message}`,
+    );
+  }
+  if (outcome.status === 'deleted') {
+    throw new IlpError(
+      IlpErrorCode.F99_APPLICATION_ERROR,
+      `blocked: the author asked to delete event ${event.id} (NIP-09); it is not stored again and nothing was charged`,
     );
   }
   if (outcome.status === 'stale') {

@@ -9,9 +9,11 @@ export { canDeliver } from './delivery.js';
 export {
   checkAmount,
   checkCondition,
+  checkCreatedAt,
   checkExpiry,
   checkSignature,
   checkSize,
+  createdAtProblem,
   createWriteGate,
   decodeToonEvent,
   type GateContext,

@@ -1,6 +1,6 @@
 import type { RelayInfo, RelayLimits } from './config.js';
 
-export const SUPPORTED_NIPS = [1, 11, 42];
+export const SUPPORTED_NIPS = [1, 9, 11, 42];
 export const ENCODINGS = ['json', 'toon'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
@@ -33,6 +33,8 @@ export function infoDocument(
       auth_required: false,
       payment_required: true,
       restricted_writes: true,
+      created_at_upper_limit: limits.maxFutureSeconds,
+      ...(Number.isFinite(limits.maxPastSeconds) ? { created_at_lower_limit: limits.maxPastSeconds } : {}),
     },
     basePricePerByte: basePricePerByte.toString(),
     maxEventBytes: limits.maxEventBytes,

@@ -42,6 +42,11 @@ export class RateLimiter {
     bucket.at = now;
   }
 
+  /** Drops the bucket of a key that is gone (a closed connection). */
+  forget(key: string): void {
+    this.buckets.delete(key);
+  }
+
   private evictFull(now: number): void {
     for (const [key, bucket] of this.buckets) {
       this.refill(bucket, now);

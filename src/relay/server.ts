@@ -7,15 +7,15 @@ import {
   KIND_SPSP_RESPONSE,
   matchFilters,
   validateEventShape,
-  verifyEvent,
 } from '../nostr/index.js';
 import type { Filter, NostrEvent } from '../nostr/types.js';
+import { loadWasmVerifier, VerifierPool, verifyWithWasm } from '../nostr/verify-fast.js';
 import type { SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
 import { canDeliver, FrameCache } from './delivery.js';
-import { createWriteGate, type HandlePrepare } from './gate.js';
+import { createdAtProblem, createWriteGate, type HandlePrepare } from './gate.js';
 import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { verifyAuth } from './nip42.js';
@@ -42,6 +42,7 @@ export class NostrRelay {
   private readonly freeWrites = new Map<string, Set<number>>();
   private readonly perConnection: RateLimiter;
   private readonly perPubkey: RateLimiter;
+  private readonly perConnectionFrames: RateLimiter;
   private readonly now: () => number;
   private readonly ilpAddress: string;
   private nextConnectionId = 1;
@@ -50,6 +51,9 @@ export class NostrRelay {
     private readonly options: RelayOptions,
     private readonly http: Server,
     private readonly wss: WebSocketServer,
+    /** Verifies an event (recomputing its id): wasm on this thread, or a worker pool. */
+    private readonly verify: (event: NostrEvent) => Promise<boolean>,
+    private readonly pool: VerifierPool | undefined,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
@@ -67,8 +71,15 @@ export class NostrRelay {
       options.handshakeLimits?.perPubkey ?? { capacity: 30, perSecond: 0.5 },
       this.now,
     );
+    this.perConnectionFrames = new RateLimiter(
+      options.messageRate ?? { capacity: 1000, perSecond: 500 },
+      this.now,
+    );
     this.handlePrepare = createWriteGate({
       store: options.store,
+      verify,
+      maxFutureSeconds: this.limits.maxFutureSeconds,
+      maxPastSeconds: this.limits.maxPastSeconds,
       secrets: options.secrets,
       basePricePerByte: options.basePricePerByte,
       maxEventBytes: this.limits.maxEventBytes,
@@ -91,7 +102,11 @@ export class NostrRelay {
     // Frames up to the hard cap reach our handler (which answers NOTICE above maxMessageBytes); ws closes
     // the connection with 1009 beyond it rather than buffer an unbounded frame.
     const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
-    const relay = new NostrRelay(options, http, wss);
+    const threads = options.verifyThreads ?? 0;
+    const pool = threads > 0 ? new VerifierPool({ threads }) : undefined;
+    const wasm = await loadWasmVerifier();
+    const verify = pool ? pool.verify : async (event: NostrEvent) => verifyWithWasm(wasm, event);
+    const relay = new NostrRelay(options, http, wss, verify, pool);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -135,6 +150,7 @@ export class NostrRelay {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.pool?.close();
   }
 
   private onHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -167,11 +183,19 @@ export class NostrRelay {
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const requested = new URL(req.url ?? '/', 'ws://relay').searchParams.get('encoding') ?? 'json';
     const known = (ENCODINGS as readonly string[]).includes(requested);
-    const conn = new Connection(`c${this.nextConnectionId++}`, ws, known ? (requested as Encoding) : 'json');
+    const conn = new Connection(
+      `c${this.nextConnectionId++}`,
+      ws,
+      known ? (requested as Encoding) : 'json',
+      this.limits.maxBufferedBytes,
+    );
     this.connections.add(conn);
     // Without an error listener ws would rethrow protocol errors (oversized or invalid frames) and kill the process.
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => this.connections.delete(conn));
+    ws.on('close', () => {
+      this.connections.delete(conn);
+      this.perConnectionFrames.forget(conn.id);
+    });
     ws.on('message', (data, isBinary) => {
       this.onMessage(conn, data as Buffer, isBinary).catch((err: unknown) => {
         conn.send(['NOTICE', `error: ${(err as Error).message}`]);
@@ -186,6 +210,14 @@ export class NostrRelay {
   }
 
   private async onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
+    if (!this.perConnectionFrames.take(conn.id)) {
+      const { capacity, perSecond } = this.perConnectionFrames.limit;
+      conn.send([
+        'NOTICE',
+        `rate-limited: more than ${perSecond} messages/s (burst ${capacity}) on this connection; frame ignored`,
+      ]);
+      return;
+    }
     if (isBinary) {
       conn.send(['NOTICE', 'invalid: binary frames are not accepted; send JSON text']);
       return;
@@ -241,7 +273,17 @@ export class NostrRelay {
       );
       return;
     }
-    if (!verifyEvent(event)) {
+    const tooFar = createdAtProblem(
+      event,
+      this.now(),
+      this.limits.maxFutureSeconds,
+      this.limits.maxPastSeconds,
+    );
+    if (tooFar) {
+      reply(false, tooFar);
+      return;
+    }
+    if (!(await this.verify(event))) {
       reply(false, 'invalid: event id is not the hash of its fields or the signature does not verify');
       return;
     }
@@ -273,6 +315,9 @@ export class NostrRelay {
       case 'stale':
         reply(false, `duplicate: a newer version of this replaceable event is stored (${outcome.newerId})`);
         return;
+      case 'deleted':
+        reply(false, 'blocked: the author asked to delete this event (NIP-09); it is not stored again');
+        return;
     }
   }
 
@@ -302,7 +347,11 @@ export class NostrRelay {
     conn.subs.set(subId, sub);
     let stored: NostrEvent[];
     try {
-      stored = await this.options.store.query(filters, { maxLimit: this.limits.maxLimit });
+      // Gift wraps for other recipients are excluded inside the query, so they cannot eat into a filter's limit.
+      stored = await this.options.store.query(filters, {
+        maxLimit: this.limits.maxLimit,
+        hiddenUnlessTagged: { kind: KIND_GIFT_WRAP, tag: 'p', values: [...conn.authed] },
+      });
     } catch (err) {
       if (conn.subs.get(subId) === sub) conn.subs.delete(subId);
       conn.send(['CLOSED', subId, `error: could not query stored events: ${(err as Error).message}`]);
