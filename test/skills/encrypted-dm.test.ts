@@ -12,9 +12,9 @@ import { SkillPipeline } from '../../src/skills/pipeline.js';
 import { SkillRegistry } from '../../src/skills/registry.js';
 import type { SkillMetadata } from '../../src/skills/types.js';
 import {
-  getPublicKey as pub,
   giftWrapToon,
   loadTestTOON,
+  getPublicKey as pub,
   testContext,
   testMetadata,
   testRecipientSecretKey,
@@ -30,7 +30,10 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
   it('decrypts the committed fixture: "Analyze this private repo"', async () => {
     const toonPayload = loadTestTOON('kind1059_encrypted_dm.toon');
     const skill = encryptedDmSkill({ secretKey: mayorKey });
-    const result = await skill.handleToon(toonPayload, testMetadata({ payload: toonPayload, identityPubkey: mayor }));
+    const result = await skill.handleToon(
+      toonPayload,
+      testMetadata({ payload: toonPayload, identityPubkey: mayor }),
+    );
     expect(result.status).toBe('handled');
     expect(result.decryptedContent).toContain('Analyze this private repo');
     expect(result.senderPubkey).toBe(sender);
@@ -50,7 +53,9 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
       }),
     ]);
     const pipeline = new SkillPipeline({ registry, context: testContext({ identityPubkey: mayor }) });
-    const d = await pipeline.dispatch(loadTestTOON('kind1059_encrypted_dm.toon'), { relayUrl: 'ws://127.0.0.1:1' });
+    const d = await pipeline.dispatch(loadTestTOON('kind1059_encrypted_dm.toon'), {
+      relayUrl: 'ws://127.0.0.1:1',
+    });
     expect(d.skill).toBe('encrypted-dm');
     expect(d.outcome.status).toBe('handled');
     expect(d.outcome.result.summary).toMatch(/^private kind 5065 from [0-9a-f]{8}: accepted ci-cd-linux$/);
@@ -73,7 +78,11 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
         'bad MAC (ciphertext flipped, wrap re-signed)',
         () => {
           const oneTime = generateSecretKey();
-          const seal = createSeal(createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()), testSenderSecretKey(), mayor);
+          const seal = createSeal(
+            createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()),
+            testSenderSecretKey(),
+            mayor,
+          );
           const ct = Buffer.from(encrypt(JSON.stringify(seal), getConversationKey(oneTime, mayor)), 'base64');
           ct[40] = ct[40]! ^ 1;
           return finalizeEvent({ kind: 1059, tags: [['p', mayor]], content: ct.toString('base64') }, oneTime);
@@ -84,14 +93,25 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
         'seal signer is not the rumor author',
         () => {
           const impostor = generateSecretKey();
-          const rumor = createRumor({ kind: 1, tags: [], content: 'I am the sender, honest' }, testSenderSecretKey());
+          const rumor = createRumor(
+            { kind: 1, tags: [], content: 'I am the sender, honest' },
+            testSenderSecretKey(),
+          );
           return createWrap(createSeal(rumor, impostor, mayor), mayor);
         },
         /impersonation/,
       ],
       [
         'wrong recipient (p tag names someone else)',
-        () => createWrap(createSeal(createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()), testSenderSecretKey(), sender), sender),
+        () =>
+          createWrap(
+            createSeal(
+              createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()),
+              testSenderSecretKey(),
+              sender,
+            ),
+            sender,
+          ),
         /not to us/,
       ],
       [
@@ -99,9 +119,17 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
         () => {
           const other = getPublicKey(generateSecretKey());
           const oneTime = generateSecretKey();
-          const seal = createSeal(createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()), testSenderSecretKey(), other);
+          const seal = createSeal(
+            createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()),
+            testSenderSecretKey(),
+            other,
+          );
           return finalizeEvent(
-            { kind: 1059, tags: [['p', mayor]], content: encrypt(JSON.stringify(seal), getConversationKey(oneTime, other)) },
+            {
+              kind: 1059,
+              tags: [['p', mayor]],
+              content: encrypt(JSON.stringify(seal), getConversationKey(oneTime, other)),
+            },
             oneTime,
           );
         },
@@ -110,7 +138,14 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
       [
         'wrap content changed without re-signing',
         () => {
-          const wrap = createWrap(createSeal(createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()), testSenderSecretKey(), mayor), mayor);
+          const wrap = createWrap(
+            createSeal(
+              createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey()),
+              testSenderSecretKey(),
+              mayor,
+            ),
+            mayor,
+          );
           return { ...wrap, created_at: wrap.created_at + 1 };
         },
         /signature/,
@@ -128,7 +163,11 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
         expect(d.outcome.status).toBe('failed');
         expect(d.outcome.retryable).toBe(false);
         expect(d.outcome.result.summary).toMatch(reason);
-        expect(logger.records.some((r) => r.level === 'warn' && reason.test(r.message) && r.fields?.skill === 'encrypted-dm')).toBe(true);
+        expect(
+          logger.records.some(
+            (r) => r.level === 'warn' && reason.test(r.message) && r.fields?.skill === 'encrypted-dm',
+          ),
+        ).toBe(true);
         expect(pipeline.retry.size).toBe(0);
       });
     }
@@ -137,8 +176,12 @@ describe('encrypted-dm skill (kind 1059, journey 4)', () => {
   it('a rumor placeholder signature never passes as a signed public event', () => {
     const rumor = createRumor({ kind: 1, tags: [], content: 'x' }, testSenderSecretKey());
     const payload = encodeEventBytes({ ...rumor, sig: UNSIGNED_RUMOR_SIG });
-    expect(decodeSkillEvent(payload, { kind: 1, private: { senderPubkey: sender, wrapId: 'w' } }).content).toBe('x');
+    expect(
+      decodeSkillEvent(payload, { kind: 1, private: { senderPubkey: sender, wrapId: 'w' } }).content,
+    ).toBe('x');
     expect(() => decodeSkillEvent(payload, { kind: 1 })).toThrow(/signature/);
-    expect(() => decodeSkillEvent(payload, { kind: 1, private: { senderPubkey: mayor, wrapId: 'w' } })).toThrow(/sender/);
+    expect(() =>
+      decodeSkillEvent(payload, { kind: 1, private: { senderPubkey: mayor, wrapId: 'w' } }),
+    ).toThrow(/sender/);
   });
 });

@@ -42,7 +42,9 @@ describe('SkillRegistry', () => {
 
   it('two skills on one kind at the same priority is a configuration error naming both', () => {
     const reg = new SkillRegistry([skill('first', [1, 2])]);
-    expect(() => reg.register(skill('second', [3, 2]))).toThrow(/"first" and "second" both handle kind 2 at priority 0/);
+    expect(() => reg.register(skill('second', [3, 2]))).toThrow(
+      /"first" and "second" both handle kind 2 at priority 0/,
+    );
     // Atomic: the failed registration left nothing behind, not even kind 3.
     expect(reg.lookup(3)).toBeUndefined();
     expect(reg.get('second')).toBeUndefined();
@@ -78,11 +80,22 @@ describe('SkillRegistry', () => {
   });
 
   it('a correlated result goes to the callback skill instead of the kind route', () => {
-    const reg = new SkillRegistry([skill('generic-results', kindRange(6000, 6999)), skill('deploy-callback', [])]);
+    const reg = new SkillRegistry([
+      skill('generic-results', kindRange(6000, 6999)),
+      skill('deploy-callback', []),
+    ]);
     const jobId = 'a'.repeat(64);
-    const result = signTestEvent({ kind: 6065, tags: [['e', jobId], ['p', 'b'.repeat(64)]], content: '' });
+    const result = signTestEvent({
+      kind: 6065,
+      tags: [
+        ['e', jobId],
+        ['p', 'b'.repeat(64)],
+      ],
+      content: '',
+    });
     const payload = encodeEventBytes(result);
-    const correlate = (id: string) => (id === jobId ? { jobId, callbackSkill: 'deploy-callback', chainId: 'c1' } : undefined);
+    const correlate = (id: string) =>
+      id === jobId ? { jobId, callbackSkill: 'deploy-callback', chainId: 'c1' } : undefined;
     const routed = reg.route(payload, { correlate });
     expect(routed.skill?.name).toBe('deploy-callback');
     expect(routed.correlation).toEqual({ jobId, callbackSkill: 'deploy-callback', chainId: 'c1' });
@@ -90,6 +103,8 @@ describe('SkillRegistry', () => {
     // Not our job: the kind route.
     expect(reg.route(payload, { correlate: () => undefined }).skill?.name).toBe('generic-results');
     // Correlated to a skill that is not loaded: fall back to the kind route rather than drop it.
-    expect(reg.route(payload, { correlate: () => ({ jobId, callbackSkill: 'gone' }) }).skill?.name).toBe('generic-results');
+    expect(reg.route(payload, { correlate: () => ({ jobId, callbackSkill: 'gone' }) }).skill?.name).toBe(
+      'generic-results',
+    );
   });
 });

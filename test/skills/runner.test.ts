@@ -11,14 +11,26 @@ import { buildSignedToonEvent, testContext, testMetadata } from '../../src/testi
 
 const payload = buildSignedToonEvent({ kind: 1, tags: [], content: 'hello' });
 
-function skillWith(handle: (p: Uint8Array, m: SkillMetadata) => Promise<SkillResult>, extra: Partial<Skill> = {}): Skill {
+function skillWith(
+  handle: (p: Uint8Array, m: SkillMetadata) => Promise<SkillResult>,
+  extra: Partial<Skill> = {},
+): Skill {
   return { name: 'under-test', supportedEventKinds: () => [1], handleToon: handle, ...extra };
 }
 
 describe('runSkill isolation', () => {
   it('passes a good result through', async () => {
-    const out = await runSkill(skillWith(async () => ({ status: 'handled', summary: 'ok' })), payload, testMetadata({ payload }));
-    expect(out).toMatchObject({ status: 'handled', skill: 'under-test', retryable: false, result: { summary: 'ok' } });
+    const out = await runSkill(
+      skillWith(async () => ({ status: 'handled', summary: 'ok' })),
+      payload,
+      testMetadata({ payload }),
+    );
+    expect(out).toMatchObject({
+      status: 'handled',
+      skill: 'under-test',
+      retryable: false,
+      result: { summary: 'ok' },
+    });
   });
 
   it('a throwing skill becomes a logged, retryable failure naming the skill', async () => {
@@ -30,7 +42,11 @@ describe('runSkill isolation', () => {
       payload,
       meta,
     );
-    expect(out).toMatchObject({ status: 'failed', retryable: true, failure: { code: 'skill_threw', message: 'TypeError: boom' } });
+    expect(out).toMatchObject({
+      status: 'failed',
+      retryable: true,
+      failure: { code: 'skill_threw', message: 'TypeError: boom' },
+    });
     const line = meta.logger.records.find((r) => r.level === 'error');
     expect(line?.message).toContain('under-test');
     expect(line?.fields?.skill).toBe('under-test');
@@ -66,26 +82,43 @@ describe('runSkill isolation', () => {
   });
 
   it('a skill-level timeoutMs overrides the runner default', async () => {
-    const slow = skillWith(() => new Promise((r) => setTimeout(() => r({ status: 'handled' }), 200)), { timeoutMs: 20 });
-    expect((await runSkill(slow, payload, testMetadata({ payload }), { timeoutMs: 10_000 })).failure?.code).toBe('skill_timeout');
+    const slow = skillWith(() => new Promise((r) => setTimeout(() => r({ status: 'handled' }), 200)), {
+      timeoutMs: 20,
+    });
+    expect(
+      (await runSkill(slow, payload, testMetadata({ payload }), { timeoutMs: 10_000 })).failure?.code,
+    ).toBe('skill_timeout');
   });
 
   it('a malformed result is a failure, a late rejection after timeout is not unhandled', async () => {
     const garbage = skillWith(async () => ({ status: 'done' }) as unknown as SkillResult);
-    expect((await runSkill(garbage, payload, testMetadata({ payload }))).failure?.code).toBe('invalid_result');
-    const lateReject = skillWith(() => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30)));
-    expect((await runSkill(lateReject, payload, testMetadata({ payload }), { timeoutMs: 5 })).failure?.code).toBe('skill_timeout');
+    expect((await runSkill(garbage, payload, testMetadata({ payload }))).failure?.code).toBe(
+      'invalid_result',
+    );
+    const lateReject = skillWith(
+      () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30)),
+    );
+    expect(
+      (await runSkill(lateReject, payload, testMetadata({ payload }), { timeoutMs: 5 })).failure?.code,
+    ).toBe('skill_timeout');
     await new Promise((r) => setTimeout(r, 60)); // vitest fails the run on an unhandled rejection
   });
 
   it('a failure the skill marks retry: false is not retryable', async () => {
-    const out = await runSkill(skillWith(async () => ({ status: 'failed', retry: false, summary: 'tampered' })), payload, testMetadata({ payload }));
+    const out = await runSkill(
+      skillWith(async () => ({ status: 'failed', retry: false, summary: 'tampered' })),
+      payload,
+      testMetadata({ payload }),
+    );
     expect(out).toMatchObject({ status: 'failed', retryable: false });
   });
 
   it('guardUnhandledRejections keeps a stray rejected promise from killing the process (child process under tsx)', () => {
     const script = join(import.meta.dirname, 'fixtures', 'stray-rejection.ts');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     const parsed = JSON.parse(out.trim().split('\n').pop()!) as { status: string; logged: string[] };
     expect(parsed.status).toBe('handled');
     expect(parsed.logged[0]).toContain('forgotten promise');
@@ -113,11 +146,22 @@ describe('RetryQueue', () => {
     const q = new RetryQueue();
     const states: unknown[] = [];
     q.onChange = (s) => states.push(s);
-    q.recordFailure({ ...base, toon: 'kind: 7\nx: "é"', metadata: { eventId: 'y', relayUrl: 'ws://r' }, attempt: 1, now: 0 });
+    q.recordFailure({
+      ...base,
+      toon: 'kind: 7\nx: "é"',
+      metadata: { eventId: 'y', relayUrl: 'ws://r' },
+      attempt: 1,
+      now: 0,
+    });
     expect(states).toHaveLength(1);
     const restored = new RetryQueue({}, JSON.parse(JSON.stringify(q.snapshot())));
     const [entry] = restored.takeDue(10_000);
-    expect(entry).toMatchObject({ key: 'y', toon: 'kind: 7\nx: "é"', metadata: { relayUrl: 'ws://r' }, attempts: 1 });
+    expect(entry).toMatchObject({
+      key: 'y',
+      toon: 'kind: 7\nx: "é"',
+      metadata: { relayUrl: 'ws://r' },
+      attempts: 1,
+    });
   });
 });
 
@@ -130,7 +174,12 @@ describe('SkillPipeline', () => {
       return { status: 'handled', summary: `attempt ${m.attempt}` };
     });
     const logger = recordingLogger();
-    const pipeline = new SkillPipeline({ registry: new SkillRegistry([flaky]), context: testContext(), logger, retry: new RetryQueue({ baseDelayMs: 10 }) });
+    const pipeline = new SkillPipeline({
+      registry: new SkillRegistry([flaky]),
+      context: testContext(),
+      logger,
+      retry: new RetryQueue({ baseDelayMs: 10 }),
+    });
     const first = await pipeline.dispatch(payload, { eventId: 'e1' });
     expect(first.outcome.status).toBe('failed');
     expect(first.retryAt).toBeGreaterThan(Date.now() - 1);
@@ -145,7 +194,10 @@ describe('SkillPipeline', () => {
   it('unknown kinds are ignored and garbage is refused without a retry, never a throw', async () => {
     const pipeline = new SkillPipeline({ registry: new SkillRegistry([]), context: testContext() });
     const ignored = await pipeline.dispatch(payload);
-    expect(ignored).toMatchObject({ kind: 1, outcome: { status: 'ignored', result: { summary: 'no skill handles kind 1' } } });
+    expect(ignored).toMatchObject({
+      kind: 1,
+      outcome: { status: 'ignored', result: { summary: 'no skill handles kind 1' } },
+    });
     const garbage = await pipeline.dispatch(new TextEncoder().encode('[3]: 1,2,3'));
     expect(garbage.outcome).toMatchObject({ status: 'failed', retryable: false });
     expect(pipeline.retry.size).toBe(0);
@@ -160,14 +212,28 @@ describe('SkillPipeline', () => {
 
   it('passes metadata: kind, event id, relay, identity, correlation looked up from the job table', async () => {
     let seen: SkillMetadata | undefined;
-    const cb: Skill = { name: 'cb', supportedEventKinds: () => [], handleToon: async (_p, m) => ((seen = m), { status: 'handled' }) };
+    const cb: Skill = {
+      name: 'cb',
+      supportedEventKinds: () => [],
+      handleToon: async (_p, m) => {
+        seen = m;
+        return { status: 'handled' };
+      },
+    };
     const jobId = 'c'.repeat(64);
     const pipeline = new SkillPipeline({
       registry: new SkillRegistry([cb]),
       context: testContext({ identityPubkey: 'd'.repeat(64) }),
       correlate: (id) => (id === jobId ? { jobId, callbackSkill: 'cb', chainId: 'chain-1' } : undefined),
     });
-    const result = buildSignedToonEvent({ kind: 6065, tags: [['e', jobId], ['p', 'd'.repeat(64)]], content: '' });
+    const result = buildSignedToonEvent({
+      kind: 6065,
+      tags: [
+        ['e', jobId],
+        ['p', 'd'.repeat(64)],
+      ],
+      content: '',
+    });
     const d = await pipeline.dispatch(result, { relayUrl: 'ws://127.0.0.1:7777', receivedAt: 42 });
     expect(d.skill).toBe('cb');
     expect(seen).toMatchObject({

@@ -24,14 +24,16 @@ export interface EncryptedDmResult extends SkillResult {
   inner?: SkillResult;
 }
 
+export interface EncryptedDmSkill extends Skill {
+  handleToon(payload: Uint8Array, metadata: SkillMetadata): Promise<EncryptedDmResult>;
+}
+
 /**
  * Kind 1059 (NIP-59 gift wrap carrying a NIP-44 encrypted rumor). Unwraps with the Mayor's key, then hands
  * the rumor back to the pipeline as TOON, routed by its own kind, with `metadata.private` naming the sender
  * so replies go back gift-wrapped. A tampered or misaddressed wrap is refused (not retried) with the reason.
  */
-export function encryptedDmSkill(options: EncryptedDmSkillOptions = {}): Skill & {
-  handleToon(payload: Uint8Array, metadata: SkillMetadata): Promise<EncryptedDmResult>;
-} {
+export function encryptedDmSkill(options: EncryptedDmSkillOptions = {}): EncryptedDmSkill {
   const ownPubkey = options.secretKey ? getPublicKey(options.secretKey) : undefined;
   return {
     name: options.name ?? 'encrypted-dm',
