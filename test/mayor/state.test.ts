@@ -277,7 +277,7 @@ describe('state repo: recovery on open', () => {
     writeFileSync(join(dir, 'jobs', 'r1.json'), JSON.stringify({ ...j, status: 'posted' }));
     writeFileSync(join(dir, '.git', 'index.lock'), '');
     writeFileSync(join(dir, '.git', 'crosstown.lock'), '999999999\n'); // a dead owner
-    const b = await openStateRepo({ dir });
+    const b = await openStateRepo({ dir, staleLockWaitMs: 50 });
     cleanups.push(() => b.close());
     expect(b.recovery.tmpFilesRemoved).toEqual(['jobs/.r1.json.abcdef.tmp']);
     expect(b.recovery.truncatedLogs).toEqual(['payment_log.jsonl']);

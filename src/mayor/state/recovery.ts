@@ -78,23 +78,26 @@ export function acquireLock(dir: string): () => void {
   throw new StateError('REPO_LOCKED', `Could not take the lock ${path}: another process keeps creating it.`);
 }
 
-/** Git lock files of a git process that was killed; safe to delete because we hold the owner lock. */
-export function removeStaleGitLocks(dir: string): string[] {
+/**
+ * Git lock files left by a killed git. A git started by a Mayor that was just killed may still be running
+ * (killing a process does not kill its children), so a lock gets `waitMs` to disappear on its own before
+ * it is judged stale and deleted. Safe because we hold the owner lock: no new git of ours can start.
+ */
+export async function removeStaleGitLocks(dir: string, waitMs = 3000): Promise<string[]> {
   const removed: string[] = [];
   const gitDir = join(dir, '.git');
-  const candidates = [
-    join(gitDir, 'index.lock'),
-    join(gitDir, 'HEAD.lock'),
-    join(gitDir, 'packed-refs.lock'),
-  ];
-  const heads = join(gitDir, 'refs', 'heads');
-  if (existsSync(heads))
-    for (const f of readdirSync(heads)) if (f.endsWith('.lock')) candidates.push(join(heads, f));
-  for (const p of candidates) {
-    if (existsSync(p)) {
-      rmSync(p, { force: true });
-      removed.push(p);
-    }
+  const candidates = () => {
+    const list = [join(gitDir, 'index.lock'), join(gitDir, 'HEAD.lock'), join(gitDir, 'packed-refs.lock')];
+    const heads = join(gitDir, 'refs', 'heads');
+    if (existsSync(heads))
+      for (const f of readdirSync(heads)) if (f.endsWith('.lock')) list.push(join(heads, f));
+    return list.filter((p) => existsSync(p));
+  };
+  const deadline = Date.now() + waitMs;
+  while (candidates().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const p of candidates()) {
+    rmSync(p, { force: true });
+    removed.push(p);
   }
   return removed;
 }

@@ -44,6 +44,8 @@ export interface OpenStateRepoOptions {
   now?: () => number;
   /** Called when a background commit fails (flush() also rejects). Default: print to stderr. */
   onError?: (err: unknown) => void;
+  /** How long a git lock file may take to disappear (a git of a killed Mayor finishing) before it is deleted. */
+  staleLockWaitMs?: number;
 }
 
 /** What opening found and repaired, and where the jobs stand. */
@@ -175,7 +177,7 @@ export async function openStateRepo(options: OpenStateRepoOptions): Promise<Stat
   const created = await initRepo(dir);
   const release = acquireLock(dir);
   try {
-    const staleGitLocks = removeStaleGitLocks(dir);
+    const staleGitLocks = await removeStaleGitLocks(dir, options.staleLockWaitMs);
     const tmpFilesRemoved = removeTmpFiles(dir);
     const truncatedLogs = truncatePartialLines(dir);
     const committedLeftovers = await commitLeftovers(dir);
