@@ -60,7 +60,9 @@ export async function runSkill(
   };
   try {
     // A synchronous throw lands in the catch below; a non-promise return is wrapped.
-    const call = Promise.resolve(skill.handleToon(payload, { ...metadata, logger: log, signal: controller.signal }));
+    const call = Promise.resolve(
+      skill.handleToon(payload, { ...metadata, logger: log, signal: controller.signal }),
+    );
     // A late rejection after the timeout must not become an unhandled rejection.
     call.catch(() => {});
     const timeout = new Promise<'timeout'>((resolve) => {
