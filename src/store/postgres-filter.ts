@@ -24,7 +24,7 @@ export function filterToPgWhere(filter: Filter, offset = 0, skipTagKey?: string)
     params.push(value);
     return `$${offset + params.length}::${type}`;
   };
-  const nothing = { sql: 'false', params: [] };
+  const nothing: PgSql = { sql: 'false', params: [] };
 
   if (filter.ids) {
     const ids = storable(filter.ids);
@@ -60,11 +60,31 @@ export function filterToPgWhere(filter: Filter, offset = 0, skipTagKey?: string)
 }
 
 /**
- * The SELECT for one filter, newest first (ties: lowest id), at most `limit` rows. A one-value tag condition (the
- * common `#t`/`#p`/`#e` case) drives the query from the tag index, which is in created_at order, so PostgreSQL can
- * stop after `limit` rows. Tags are unique per (event, name, value): the join cannot return an event twice.
+ * The condition of QueryOptions.hiddenUnlessTagged: events of `kind` only when tagged with one of `values`.
+ * Parameters start after `offset`.
  */
-export function filterToPgSelect(filter: Filter, limit: number): PgSql {
+export function pgVisibleWhere(rule: { kind: number; tag: string; values: string[] }, offset: number): PgSql {
+  const values = storable(rule.values);
+  if (values.length === 0) return { sql: `e.kind <> $${offset + 1}::int`, params: [rule.kind] };
+  return {
+    sql:
+      `(e.kind <> $${offset + 1}::int OR e.seq IN (SELECT v.event_seq FROM tags v ` +
+      `WHERE v.name = $${offset + 2}::text AND v.value = ANY($${offset + 3}::text[])))`,
+    params: [rule.kind, rule.tag, values],
+  };
+}
+
+/**
+ * The SELECT for one filter, newest first (ties: lowest id), at most `limit` rows, optionally hiding a kind
+ * (QueryOptions.hiddenUnlessTagged) before the limit. A one-value tag condition (the common `#t`/`#p`/`#e` case)
+ * drives the query from the tag index, which is in created_at order, so PostgreSQL can stop after `limit` rows.
+ * Tags are unique per (event, name, value): the join cannot return an event twice.
+ */
+export function filterToPgSelect(
+  filter: Filter,
+  limit: number,
+  hidden?: { kind: number; tag: string; values: string[] },
+): PgSql {
   const driver = Object.keys(filter).find((key) => {
     const values = filter[key as `#${string}`];
     return (
@@ -74,18 +94,24 @@ export function filterToPgSelect(filter: Filter, limit: number): PgSql {
       !values[0]!.includes('\u0000')
     );
   });
+  const offset = driver === undefined ? 0 : 2;
+  const where = filterToPgWhere(filter, offset, driver);
+  if (hidden) {
+    const visible = pgVisibleWhere(hidden, offset + where.params.length);
+    where.sql = `(${where.sql}) AND ${visible.sql}`;
+    where.params.push(...visible.params);
+  }
+  const limitParam = `$${offset + where.params.length + 1}`;
   if (driver === undefined) {
-    const where = filterToPgWhere(filter);
     return {
-      sql: `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT $${where.params.length + 1}`,
+      sql: `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ${limitParam}`,
       params: [...where.params, limit],
     };
   }
-  const where = filterToPgWhere(filter, 2, driver);
   return {
     sql:
       'SELECT e.raw FROM tags d JOIN events e ON e.seq = d.event_seq WHERE d.name = $1 AND d.value = $2 AND ' +
-      `${where.sql} ORDER BY d.created_at DESC, e.id ASC LIMIT $${where.params.length + 3}`,
+      `${where.sql} ORDER BY d.created_at DESC, e.id ASC LIMIT ${limitParam}`,
     params: [driver.slice(1), filter[driver as `#${string}`]![0]!, ...where.params, limit],
   };
 }

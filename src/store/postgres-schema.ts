@@ -12,7 +12,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'events, tags, event_feed',
+    name: 'events, tags, deletions, event_feed',
     // ids and tag values use COLLATE "C": byte order, so "lowest id" means what it means in JavaScript, and the
     // indexes need no locale. `raw` keeps the exact JSON we return (jsonb would reorder keys).
     sql: `
@@ -40,6 +40,16 @@ CREATE TABLE tags (
   PRIMARY KEY (event_seq, name, value)
 );
 CREATE INDEX tags_name_value ON tags (name, value, created_at DESC);
+
+-- NIP-09 deletion requests: target is an event id, or an address ('kind:pubkey' for replaceable kinds,
+-- 'kind:pubkey:d' for addressable ones). Only the author's own events are deleted, so the pubkey is part of the key.
+-- For an address, versions with created_at <= created_at are deleted and refused.
+CREATE TABLE deletions (
+  target     text COLLATE "C" NOT NULL,
+  pubkey     text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (target, pubkey)
+);
 
 -- The live feed (see live-feed.ts): one row per committed event, stored or ephemeral, read in (xid, seq) order.
 -- xid is the writing transaction's id: a reader only takes rows whose transaction is older than every transaction

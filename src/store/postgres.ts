@@ -3,7 +3,15 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Filter, NostrEvent } from '../nostr/types.js';
 import { StoreError } from './errors.js';
-import { isEphemeral, isIndexedTagName, newestFirst, replaceKeyOf, supersedes } from './kinds.js';
+import {
+  isAddressable,
+  isEphemeral,
+  isIndexedTagName,
+  isReplaceable,
+  newestFirst,
+  replaceKeyOf,
+  supersedes,
+} from './kinds.js';
 import { filterToPgSelect, filterToPgWhere } from './postgres-filter.js';
 import { migrate } from './postgres-schema.js';
 import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
@@ -24,6 +32,15 @@ export interface PostgresStoreOptions {
 }
 
 const DEFAULT_MAX_LIMIT = 500;
+const KIND_DELETION = 5;
+/** Most saves written in one transaction: bounds how long one batch holds its locks. */
+const MAX_BATCH = 500;
+
+interface PendingSave {
+  event: NostrEvent;
+  resolve: (outcome: SaveOutcome) => void;
+  reject: (err: unknown) => void;
+}
 /** The NOTIFY channel the live feed listens on. Channels are per database, like the tables. */
 export const FEED_CHANNEL = 'crosstown_feed';
 const PRUNE_EVERY_MS = 5 * 60_000;
@@ -43,6 +60,9 @@ export class PostgresEventStore implements EventStore {
   private readonly retentionSeconds: number;
   private pruneTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private queue: PendingSave[] = [];
+  private drainScheduled = false;
+  private writing = false;
 
   /** Use `openPostgresStore`, which also migrates the schema. */
   constructor(options: PostgresStoreOptions) {
@@ -77,23 +97,189 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async save(event: NostrEvent): Promise<SaveOutcome> {
-    this.assertOpen();
+  save(event: NostrEvent): Promise<SaveOutcome> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (isEphemeral(event.kind)) {
-      if (this.liveFeed) await this.publishEphemeral(event);
-      return { status: 'ephemeral' };
+      return this.liveFeed
+        ? this.publishEphemeral(event).then(() => ({ status: 'ephemeral' }))
+        : Promise.resolve({ status: 'ephemeral' });
     }
-    const raw = JSON.stringify(event);
-    const replaceKey = replaceKeyOf(event);
-    if (replaceKey === undefined) {
-      // A regular event replaces nothing: one statement, its own transaction, committed when it returns.
-      const { rows } = await this.pool.query<{ seq: string }>(
-        this.insertSql(),
-        this.insertParams(event, raw, null),
+    return new Promise<SaveOutcome>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        // setImmediate, not a microtask: saves issued by other I/O callbacks of this loop turn join the batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /**
+   * Group commit: the saves queued while the previous batch was being written go out together, in one transaction
+   * on one connection, in the order they were made (so `save(newer)` then `save(older)` of one slot gives `stale`).
+   * One batch at a time per store; each `save` resolves after its batch's COMMIT.
+   */
+  private async drain(): Promise<void> {
+    this.drainScheduled = false;
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeBatch(batch: PendingSave[]): Promise<void> {
+    try {
+      const outcomes = await this.transaction((client) =>
+        this.applyBatch(
+          client,
+          batch.map((b) => b.event),
+        ),
       );
-      return rows.length > 0 ? { status: 'stored', replaced: [] } : { status: 'duplicate' };
+      for (const [i, item] of batch.entries()) item.resolve(outcomes[i]!);
+      return;
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(this.writeError(err));
+        return;
+      }
     }
-    return this.saveReplaceable(event, raw, replaceKey);
+    // Something in the batch failed and rolled it all back: write each save on its own so only the culprit fails.
+    for (const item of batch) {
+      try {
+        const [outcome] = await this.transaction((client) => this.applyBatch(client, [item.event]));
+        item.resolve(outcome!);
+      } catch (err) {
+        item.reject(this.writeError(err));
+      }
+    }
+  }
+
+  private writeError(err: unknown): Error {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  /** Runs `work` in a transaction on one pooled connection; retries a deadlock or serialization failure. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        const code = (err as { code?: string }).code;
+        if ((code === '40P01' || code === '40001') && attempt < 5) continue;
+        throw err;
+      } finally {
+        // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than return it to the pool.
+        client.release(broken);
+      }
+    }
+  }
+
+  /**
+   * The batch's saves, in order, inside the caller's transaction. First it takes a transaction advisory lock on
+   * every key the batch touches (event ids, replaceable slots, NIP-09 targets), in one sorted order: a concurrent
+   * batch of another process touching the same keys waits for our COMMIT (even when the slot is still empty, where
+   * a row lock would have nothing to lock), and two batches cannot deadlock.
+   */
+  private async applyBatch(client: pg.PoolClient, events: NostrEvent[]): Promise<SaveOutcome[]> {
+    const keys = new Set<string>();
+    for (const event of events) {
+      keys.add(event.id);
+      const slot = replaceKeyOf(event);
+      if (slot !== undefined) keys.add(slot);
+      if (event.kind === KIND_DELETION) {
+        const targets = deletionTargets(event);
+        for (const id of targets.ids) keys.add(id);
+        for (const key of targets.addresses) keys.add(key);
+      }
+    }
+    await client.query(
+      `SELECT count(pg_advisory_xact_lock(h)) FROM
+         (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS sorted`,
+      [[...keys]],
+    );
+    const outcomes: SaveOutcome[] = [];
+    for (const event of events) outcomes.push(await this.saveOne(client, event));
+    return outcomes;
+  }
+
+  /** One save under the batch's locks: the SQLite store's rules (duplicate, deleted, stale, replace, NIP-09). */
+  private async saveOne(client: pg.PoolClient, event: NostrEvent): Promise<SaveOutcome> {
+    const slot = replaceKeyOf(event) ?? null;
+    const { rows } = await client.query<{
+      dup: boolean;
+      id_tomb: boolean;
+      slot_tomb: string | null;
+      seq: string | null;
+      id: string | null;
+      created_at: string | null;
+    }>(
+      `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1) AS dup,
+              EXISTS (SELECT 1 FROM deletions WHERE target = $1 AND pubkey = $2) AS id_tomb,
+              (SELECT created_at FROM deletions WHERE target = $3 AND pubkey = $2) AS slot_tomb,
+              cur.seq, cur.id, cur.created_at
+       FROM (SELECT 1) AS one LEFT JOIN events cur ON cur.replace_key = $3`,
+      [event.id, event.pubkey, slot],
+    );
+    const found = rows[0]!;
+    if (found.dup) return { status: 'duplicate' };
+    if (event.kind !== KIND_DELETION) {
+      if (found.id_tomb) return { status: 'deleted' };
+      if (found.slot_tomb !== null && event.created_at <= Number(found.slot_tomb))
+        return { status: 'deleted' };
+    }
+    const replaced: string[] = [];
+    if (found.id !== null) {
+      if (!supersedes(event, { id: found.id, created_at: Number(found.created_at) })) {
+        return { status: 'stale', newerId: found.id };
+      }
+      // Its tags go with it (ON DELETE CASCADE).
+      await client.query('DELETE FROM events WHERE seq = $1', [found.seq]);
+      replaced.push(found.id);
+    }
+    await client.query(this.insertSql(), this.insertParams(event, JSON.stringify(event), slot));
+    if (event.kind !== KIND_DELETION) return { status: 'stored', replaced };
+    return { status: 'stored', replaced, deleted: await this.applyDeletion(client, event) };
+  }
+
+  /**
+   * NIP-09: removes the stored events a kind 5 names (`e`: ids, `a`: addresses, versions up to the request's
+   * created_at), only the requester's own and never another deletion request, and remembers the request so the
+   * events cannot be stored again. Returns the removed ids.
+   */
+  private async applyDeletion(client: pg.PoolClient, request: NostrEvent): Promise<string[]> {
+    const { ids, addresses } = deletionTargets(request);
+    if (ids.length + addresses.length === 0) return [];
+    const { rows } = await client.query<{ id: string }>(
+      `WITH tomb AS (
+         INSERT INTO deletions (target, pubkey, created_at) SELECT t, $1, $2 FROM unnest($3::text[]) AS t
+         ON CONFLICT (target, pubkey) DO UPDATE SET created_at = greatest(deletions.created_at, excluded.created_at)
+       ), by_id AS (
+         DELETE FROM events WHERE id = ANY($4::text[]) AND pubkey = $1 AND kind <> ${KIND_DELETION} RETURNING id
+       ), by_address AS (
+         DELETE FROM events WHERE replace_key = ANY($5::text[]) AND pubkey = $1 AND created_at <= $2 RETURNING id
+       )
+       SELECT id FROM by_id UNION ALL SELECT id FROM by_address`,
+      [request.pubkey, request.created_at, [...ids, ...addresses], ids, addresses],
+    );
+    return rows.map((r) => r.id);
   }
 
   async query(filters: Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
@@ -103,7 +289,7 @@ export class PostgresEventStore implements EventStore {
     for (const filter of filters) {
       const limit = Math.min(filter.limit ?? cap, cap);
       if (limit <= 0) continue;
-      const select = filterToPgSelect(filter, limit);
+      const select = filterToPgSelect(filter, limit, options.hiddenUnlessTagged);
       const { rows } = await this.pool.query<{ raw: string }>(select.sql, select.params);
       for (const row of rows) {
         const event = JSON.parse(row.raw) as NostrEvent;
@@ -140,6 +326,9 @@ export class PostgresEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pruneTimer);
+    // Saves already accepted are written before the pool closes.
+    await this.drain();
+    while (this.writing) await new Promise((r) => setTimeout(r, 5));
     await this.pool.end();
   }
 
@@ -150,54 +339,6 @@ export class PostgresEventStore implements EventStore {
       [this.retentionSeconds],
     );
     return rowCount ?? 0;
-  }
-
-  /**
-   * A replaceable/addressable save: lock the slot (a transaction advisory lock on its key, so a concurrent saver of
-   * the same slot in any process waits here, even when the slot is still empty), then compare with the holder,
-   * replace or refuse, and commit.
-   */
-  private async saveReplaceable(event: NostrEvent, raw: string, replaceKey: string): Promise<SaveOutcome> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      try {
-        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [replaceKey]);
-        const dup = await client.query('SELECT 1 FROM events WHERE id = $1', [event.id]);
-        if (dup.rows.length > 0) {
-          await client.query('ROLLBACK');
-          return { status: 'duplicate' };
-        }
-        const { rows } = await client.query<{ seq: string; id: string; created_at: string }>(
-          'SELECT seq, id, created_at FROM events WHERE replace_key = $1',
-          [replaceKey],
-        );
-        const current = rows[0];
-        const replaced: string[] = [];
-        if (current) {
-          if (!supersedes(event, { id: current.id, created_at: Number(current.created_at) })) {
-            await client.query('ROLLBACK');
-            return { status: 'stale', newerId: current.id };
-          }
-          // Tags go with it (ON DELETE CASCADE).
-          await client.query('DELETE FROM events WHERE seq = $1', [current.seq]);
-          replaced.push(current.id);
-        }
-        const inserted = await client.query(this.insertSql(), this.insertParams(event, raw, replaceKey));
-        await client.query('COMMIT');
-        // No row: another process stored this very id between our check and our insert.
-        return inserted.rows.length > 0 ? { status: 'stored', replaced } : { status: 'duplicate' };
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError;
-        });
-        throw err;
-      }
-    } finally {
-      // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than return it to the pool.
-      client.release(broken);
-    }
   }
 
   /**
@@ -281,4 +422,32 @@ export function redactUrl(url: string): string {
   } catch {
     return '<unparseable database URL>';
   }
+}
+
+/** The ids (`e`) and slot keys (`a`, the author's own only) a NIP-09 request names, each once. */
+function deletionTargets(request: NostrEvent): { ids: string[]; addresses: string[] } {
+  const ids = new Set<string>();
+  const addresses = new Set<string>();
+  for (const [name, value] of request.tags) {
+    if (name === 'e' && value && /^[0-9a-f]{64}$/.test(value)) ids.add(value);
+    else if (name === 'a' && value) {
+      const key = addressKey(value);
+      // U+0000 cannot be stored in PostgreSQL text, so no stored address contains it.
+      if (key !== undefined && key.pubkey === request.pubkey && !key.replaceKey.includes('\u0000')) {
+        addresses.add(key.replaceKey);
+      }
+    }
+  }
+  return { ids: [...ids], addresses: [...addresses] };
+}
+
+/** Parses a NIP-09 `a` value `kind:pubkey:d` into the store's replace key; undefined when it names no slot. */
+function addressKey(value: string): { pubkey: string; replaceKey: string } | undefined {
+  const match = /^(\d{1,5}):([0-9a-f]{64}):?(.*)$/s.exec(value);
+  if (!match) return undefined;
+  const kind = Number(match[1]);
+  const pubkey = match[2]!;
+  if (isReplaceable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}` };
+  if (isAddressable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}:${match[3] ?? ''}` };
+  return undefined;
 }
