@@ -72,8 +72,8 @@ export interface RelayOptions {
   /** Frames per connection (any type); beyond it a frame is answered NOTICE "rate-limited:" and ignored. */
   messageRate?: RateLimit;
   /**
-   * Signature verification (nostr-wasm, libsecp256k1) on this many worker threads; 0 verifies on the main thread.
-   * Default: 0. Workers pay off when the main thread is busy with storage and sockets and a core is free.
+   * TOON decoding and signature verification (nostr-wasm, libsecp256k1) of writes on this many worker threads;
+   * 0 does them on the main thread. Default: 0. Workers pay off when a core is free for them.
    */
   verifyThreads?: number;
   /** Rate limits for the free SPSP handshake kinds 23194/23195. */

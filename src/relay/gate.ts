@@ -26,6 +26,11 @@ export interface GateDeps {
   store: EventStore;
   /** Signature check (recomputes the id); default: the pure-JS verifyEvent. The relay passes the wasm verifier. */
   verify?: (event: NostrEvent) => Promise<boolean>;
+  /**
+   * Decode + verify in one call, e.g. on worker threads (GatePool). When set, it replaces decodeToonEvent + verify:
+   * `{ error }` is a decode failure, `{ event, valid }` the decoded event and its verification.
+   */
+  decodeAndVerify?: (data: Uint8Array) => Promise<{ event: NostrEvent; valid: boolean } | { error: string }>;
   /** Accepted created_at window around now, in seconds; default: 900 s ahead, any time back. */
   maxFutureSeconds?: number;
   maxPastSeconds?: number;
@@ -53,9 +58,19 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       checkExpiry(prepare, nowMs);
       checkSize(prepare.data, deps.maxEventBytes);
       const fulfillment = checkCondition(prepare, deps.secrets);
-      const event = decodeToonEvent(prepare.data);
-      checkCreatedAt(event, nowMs, window.future, window.past);
-      if (!(await verify(event))) throw badSignature(event);
+      let event: NostrEvent;
+      let valid: boolean;
+      if (deps.decodeAndVerify) {
+        const result = await deps.decodeAndVerify(prepare.data);
+        if ('error' in result) throw notToon(result.error);
+        ({ event, valid } = result);
+        checkCreatedAt(event, nowMs, window.future, window.past);
+      } else {
+        event = decodeToonEvent(prepare.data);
+        checkCreatedAt(event, nowMs, window.future, window.past); // before the costly signature check
+        valid = await verify(event);
+      }
+      if (!valid) throw badSignature(event);
       // A duplicate needs no price: the relay already has it, so the sender pays only what it chose to send.
       const duplicate = (await deps.store.get(event.id)) !== undefined;
       if (!duplicate) checkAmount(prepare, deps.basePricePerByte);
@@ -115,11 +130,15 @@ export function decodeToonEvent(data: Uint8Array): NostrEvent {
   try {
     return decodeEvent(data);
   } catch (err) {
-    throw new IlpError(
-      IlpErrorCode.F01_INVALID_PACKET,
-      `packet data is not a TOON-encoded Nostr event: ${(err as Error).message}`,
-    );
+    throw notToon((err as Error).message);
   }
+}
+
+function notToon(reason: string): IlpError {
+  return new IlpError(
+    IlpErrorCode.F01_INVALID_PACKET,
+    `packet data is not a TOON-encoded Nostr event: ${reason}`,
+  );
 }
 
 export function checkSignature(event: NostrEvent): void {

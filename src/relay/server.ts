@@ -9,13 +9,14 @@ import {
   validateEventShape,
 } from '../nostr/index.js';
 import type { Filter, NostrEvent } from '../nostr/types.js';
-import { loadWasmVerifier, VerifierPool, verifyWithWasm } from '../nostr/verify-fast.js';
+import { loadWasmVerifier, verifyWithWasm } from '../nostr/verify-fast.js';
 import type { SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
 import { canDeliver, FrameCache } from './delivery.js';
 import { createdAtProblem, createWriteGate, type HandlePrepare } from './gate.js';
+import { GatePool } from './gate-pool.js';
 import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { verifyAuth } from './nip42.js';
@@ -53,7 +54,7 @@ export class NostrRelay {
     private readonly wss: WebSocketServer,
     /** Verifies an event (recomputing its id): wasm on this thread, or a worker pool. */
     private readonly verify: (event: NostrEvent) => Promise<boolean>,
-    private readonly pool: VerifierPool | undefined,
+    private readonly pool: GatePool | undefined,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
@@ -78,6 +79,7 @@ export class NostrRelay {
     this.handlePrepare = createWriteGate({
       store: options.store,
       verify,
+      ...(pool ? { decodeAndVerify: (data: Uint8Array) => pool.decodeAndVerify(data) } : {}),
       maxFutureSeconds: this.limits.maxFutureSeconds,
       maxPastSeconds: this.limits.maxPastSeconds,
       secrets: options.secrets,
@@ -103,9 +105,11 @@ export class NostrRelay {
     // the connection with 1009 beyond it rather than buffer an unbounded frame.
     const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
     const threads = options.verifyThreads ?? 0;
-    const pool = threads > 0 ? new VerifierPool({ threads }) : undefined;
+    const pool = threads > 0 ? new GatePool(threads) : undefined;
     const wasm = await loadWasmVerifier();
-    const verify = pool ? pool.verify : async (event: NostrEvent) => verifyWithWasm(wasm, event);
+    const verify = pool
+      ? (event: NostrEvent) => pool.verify(event)
+      : async (event: NostrEvent) => verifyWithWasm(wasm, event);
     const relay = new NostrRelay(options, http, wss, verify, pool);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

@@ -1,0 +1,130 @@
+// Worker threads for the CPU-heavy half of a write: TOON decode and signature verification (gate-worker.ts).
+// Calls made in the same tick are batched into one message per worker, to amortize postMessage.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { NostrEvent } from '../nostr/types.js';
+import { type GateResult, type GateTask, runTask } from './gate-worker.js';
+
+// The worker is bootstrapped from a string so it starts the same way under tsx, vitest and plain node: when the
+// worker module is TypeScript (running from source), tsx's loader is registered in the worker first.
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsxApiUrl) {
+    const api = await import(workerData.tsxApiUrl);
+    (api.register ?? api.default.register)();
+  }
+  await import(workerData.moduleUrl);
+})().catch((err) => { setImmediate(() => { throw err; }); });
+`;
+
+interface PoolWorker {
+  worker: Worker;
+  inFlight: Map<number, { tasks: GateTask[]; resolvers: ((r: GateResult) => void)[] }>;
+  pending: number;
+}
+
+export class GatePool {
+  private readonly workers: PoolWorker[] = [];
+  private queue: { task: GateTask; resolve: (r: GateResult) => void }[] = [];
+  private scheduled = false;
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    threads: number,
+    private readonly maxBatch = 64,
+  ) {
+    const fromSource = import.meta.url.endsWith('.ts');
+    const moduleUrl = new URL(fromSource ? './gate-worker.ts' : './gate-worker.js', import.meta.url).href;
+    const tsxApiUrl = fromSource
+      ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
+      : undefined;
+    for (let i = 0; i < threads; i++) this.spawn(moduleUrl, tsxApiUrl);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Decodes TOON event data and verifies the event. Never rejects. */
+  decodeAndVerify(toon: Uint8Array): Promise<GateResult> {
+    return this.submit({ toon });
+  }
+
+  /** Verifies an event (shape, recomputed id, signature). Never rejects. */
+  async verify(event: NostrEvent): Promise<boolean> {
+    const result = await this.submit({ event });
+    return 'valid' in result && result.valid;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+
+  private spawn(moduleUrl: string, tsxApiUrl: string | undefined): void {
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { moduleUrl, tsxApiUrl } });
+    worker.unref(); // an idle pool must not keep the process alive
+    const pw: PoolWorker = { worker, inFlight: new Map(), pending: 0 };
+    worker.on('message', ({ seq, results }: { seq: number; results: GateResult[] }) => {
+      const batch = pw.inFlight.get(seq);
+      if (!batch) return;
+      pw.inFlight.delete(seq);
+      pw.pending -= batch.resolvers.length;
+      batch.resolvers.forEach((resolve, j) => {
+        resolve(results[j]!);
+      });
+    });
+    // A worker that dies is removed; its unanswered tasks are redone on this thread, so no write is lost.
+    const fail = () => {
+      const index = this.workers.indexOf(pw);
+      if (index >= 0) this.workers.splice(index, 1);
+      for (const { tasks, resolvers } of pw.inFlight.values()) {
+        tasks.forEach((task, j) => {
+          resolvers[j]!(runTask(task));
+        });
+      }
+      pw.inFlight.clear();
+      pw.pending = 0;
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    this.workers.push(pw);
+  }
+
+  private submit(task: GateTask): Promise<GateResult> {
+    if (this.closed || this.workers.length === 0) return Promise.resolve(runTask(task));
+    return new Promise<GateResult>((resolve) => {
+      this.queue.push({ task, resolve });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    for (let i = 0; i < queue.length; i += this.maxBatch) {
+      const chunk = queue.slice(i, i + this.maxBatch);
+      const target = this.workers.reduce<PoolWorker | undefined>(
+        (best, w) => (best === undefined || w.pending < best.pending ? w : best),
+        undefined,
+      );
+      if (!target) {
+        for (const item of chunk) item.resolve(runTask(item.task));
+        continue;
+      }
+      const seq = this.seq++;
+      const tasks = chunk.map((c) => c.task);
+      target.inFlight.set(seq, { tasks, resolvers: chunk.map((c) => c.resolve) });
+      target.pending += chunk.length;
+      target.worker.postMessage({ seq, tasks });
+    }
+  }
+}

@@ -1,0 +1,28 @@
+// Runs inside a worker thread of GatePool: decodes TOON event data and verifies the event (wasm, id recomputed),
+// the two CPU-heavy steps of a paid write, so the main thread keeps only the cheap checks, storage and sockets.
+import { parentPort } from 'node:worker_threads';
+import type { NostrEvent } from '../nostr/types.js';
+import { loadWasmVerifier, verifyWithWasm } from '../nostr/verify-fast.js';
+import { decodeEvent } from '../toon/index.js';
+
+export type GateTask = { toon: Uint8Array } | { event: unknown };
+export type GateResult = { event: NostrEvent; valid: boolean } | { error: string };
+
+const nostr = await loadWasmVerifier();
+
+export function runTask(task: GateTask): GateResult {
+  if ('toon' in task) {
+    let event: NostrEvent;
+    try {
+      event = decodeEvent(task.toon);
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+    return { event, valid: verifyWithWasm(nostr, event) };
+  }
+  return { event: task.event as NostrEvent, valid: verifyWithWasm(nostr, task.event) };
+}
+
+parentPort?.on('message', ({ seq, tasks }: { seq: number; tasks: GateTask[] }) => {
+  parentPort?.postMessage({ seq, results: tasks.map(runTask) });
+});
