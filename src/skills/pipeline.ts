@@ -1,3 +1,4 @@
+import type { EventTemplate } from '../nostr/types.js';
 import { ToonError } from '../toon/index.js';
 import { silentLogger } from './logger.js';
 import type { SkillRegistry } from './registry.js';
@@ -14,6 +15,11 @@ export interface PipelineOptions extends RunOptions {
   retry?: RetryQueue;
   /** How deep payloads may re-enter the pipeline (a wrap inside a wrap...). Default 2. */
   maxDepth?: number;
+  /**
+   * Post a handled result's `nextJobs` with `context.postJob`, in the same chain as the event's correlation.
+   * Default false: the Mayor may prefer to post them itself (e.g. after committing the result).
+   */
+  postNextJobs?: boolean;
 }
 
 /** The result of one dispatch: which kind and skill, and what happened. */
@@ -23,6 +29,9 @@ export interface Dispatched {
   outcome: SkillOutcome | { status: 'ignored' | 'failed'; result: SkillResult; retryable: false };
   /** Set when the payload went to the retry queue. */
   retryAt?: number;
+  /** With `postNextJobs`: ids of the jobs posted, and what failed to post. */
+  postedJobs?: string[];
+  postErrors?: string[];
 }
 
 const utf8 = new TextDecoder();
@@ -132,6 +141,10 @@ export class SkillPipeline {
       { ...(this.#options.timeoutMs !== undefined && { timeoutMs: this.#options.timeoutMs }) },
     );
     const dispatched: Dispatched = { kind, skill: skill.name, outcome };
+    const nextJobs = outcome.status === 'handled' ? outcome.result.nextJobs : undefined;
+    if (depth === 0 && this.#options.postNextJobs && nextJobs && nextJobs.length > 0) {
+      await this.#postNextJobs(nextJobs, correlation?.chainId, dispatched);
+    }
     if (outcome.retryable && queueOnFailure) {
       const entry = this.retry.recordFailure({
         toon: utf8.decode(payload),
@@ -148,6 +161,34 @@ export class SkillPipeline {
         });
     }
     return dispatched;
+  }
+  async #postNextJobs(
+    templates: EventTemplate[],
+    chainId: string | undefined,
+    into: Dispatched,
+  ): Promise<void> {
+    into.postedJobs = [];
+    into.postErrors = [];
+    const context = this.#context;
+    if (!context.postJob) {
+      into.postErrors.push('the host offers no postJob; next jobs were not posted');
+      this.#logger.error('a skill returned nextJobs but the host offers no postJob', { skill: into.skill });
+      return;
+    }
+    for (const template of templates) {
+      try {
+        // The next job's results come back to the skill that asked for it, in the same chain.
+        const { jobId } = await context.postJob(template, {
+          ...(into.skill !== undefined && { callbackSkill: into.skill }),
+          ...(chainId !== undefined && { chainId }),
+        });
+        into.postedJobs.push(jobId);
+      } catch (error) {
+        const message = `posting the next job (kind ${template.kind}) failed: ${(error as Error).message}`;
+        into.postErrors.push(message);
+        this.#logger.error(message, { skill: into.skill });
+      }
+    }
   }
 }
 

@@ -7,14 +7,17 @@ import type { JobCorrelation, Skill } from './types.js';
 export interface Route {
   kind: number;
   skill?: Skill;
-  /** Set when the payload answers one of our jobs and the callback skill overrode the kind route. */
+  /** Set when the payload answers one of our jobs (the job table knew its `e` tag). */
   correlation?: JobCorrelation;
   /** Known when routing had to decode the event (correlated kinds only). */
   eventId?: string;
 }
 
 export interface RouteOptions {
-  /** The Mayor's job table: job id -> callback skill. Consulted for results (6000-6999) and feedback (7000). */
+  /**
+   * The Mayor's job table: job id -> callback skill. Consulted for results (6000-6999), which then go to the
+   * callback skill, and feedback (7000), which keeps its kind route but gets the correlation attached.
+   */
   correlate?: (jobId: string) => JobCorrelation | undefined;
 }
 
@@ -105,10 +108,15 @@ export class SkillRegistry {
       const event = decodeEvent(payload);
       const jobId = event.tags.find((t) => t[0] === 'e')?.[1];
       const correlation = jobId === undefined ? undefined : options.correlate(jobId);
-      const callback = correlation && this.get(correlation.callbackSkill);
+      // Results go to the job's callback skill; feedback (7000) keeps its kind route but carries the
+      // correlation, since a callback written for results cannot parse feedback.
+      const callback = correlation && kind !== 7000 ? this.get(correlation.callbackSkill) : undefined;
       if (correlation && callback) return { kind, skill: callback, correlation, eventId: event.id };
       const skill = this.lookup(kind);
-      return skill ? { kind, skill, eventId: event.id } : { kind, eventId: event.id };
+      const route: Route = { kind, eventId: event.id };
+      if (skill) route.skill = skill;
+      if (correlation) route.correlation = correlation;
+      return route;
     }
     const skill = this.lookup(kind);
     return skill ? { kind, skill } : { kind };

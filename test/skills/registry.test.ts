@@ -107,4 +107,22 @@ describe('SkillRegistry', () => {
       'generic-results',
     );
   });
+
+  it('feedback on our job keeps its kind route and carries the correlation', () => {
+    const reg = new SkillRegistry([skill('feedback', [7000]), skill('deploy-callback', [])]);
+    const jobId = 'a'.repeat(64);
+    const fb = encodeEventBytes(
+      signTestEvent({
+        kind: 7000,
+        tags: [
+          ['status', 'processing'],
+          ['e', jobId],
+        ],
+        content: '',
+      }),
+    );
+    const routed = reg.route(fb, { correlate: () => ({ jobId, callbackSkill: 'deploy-callback' }) });
+    expect(routed.skill?.name).toBe('feedback');
+    expect(routed.correlation?.callbackSkill).toBe('deploy-callback');
+  });
 });

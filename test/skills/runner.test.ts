@@ -246,4 +246,33 @@ describe('SkillPipeline', () => {
     });
     expect(seen?.eventId).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it("postNextJobs posts a handled result's next jobs in the same chain, back to the same skill", async () => {
+    const posted: unknown[] = [];
+    const next = { kind: 5065, tags: [['t', 'deploy']], content: '' };
+    const chainer: Skill = {
+      name: 'chainer',
+      supportedEventKinds: () => [],
+      handleToon: async () => ({ status: 'handled', nextJobs: [next, { ...next, content: 'boom' }] }),
+    };
+    const jobId = 'c'.repeat(64);
+    const pipeline = new SkillPipeline({
+      registry: new SkillRegistry([chainer]),
+      context: testContext({
+        postJob: async (template, options) => {
+          if (template.content === 'boom') throw new Error('channel empty');
+          posted.push([template, options]);
+          return { jobId: 'next-1' };
+        },
+      }),
+      correlate: () => ({ jobId, callbackSkill: 'chainer', chainId: 'chain-9' }),
+      postNextJobs: true,
+    });
+    const d = await pipeline.dispatch(
+      buildSignedToonEvent({ kind: 6065, tags: [['e', jobId]], content: '' }),
+    );
+    expect(posted).toEqual([[next, { callbackSkill: 'chainer', chainId: 'chain-9' }]]);
+    expect(d.postedJobs).toEqual(['next-1']);
+    expect(d.postErrors).toEqual(['posting the next job (kind 5065) failed: channel empty']);
+  });
 });
