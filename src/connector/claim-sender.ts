@@ -27,6 +27,8 @@ export interface ClaimSenderOptions {
   cumulative?: bigint;
   /** The ledger of fulfilled, unpaid packets to use (e.g. the connector's per-peer ledger). */
   unpaid?: UnpaidPackets;
+  /** Runs on-chain writes (open, top up) under the owner's lock, so one wallet never races itself for a nonce. */
+  chainLock?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export class ClaimSender {
@@ -93,6 +95,11 @@ export class ClaimSender {
 
   private async ensureChannel(needed: bigint): Promise<void> {
     if (this.channelId && this.signed + needed <= this.deposit) return;
+    const lock = this.options.chainLock ?? ((fn) => fn());
+    await lock(() => this.openOrTopUp(needed));
+  }
+
+  private async openOrTopUp(needed: bigint): Promise<void> {
     const o = this.options;
     if (!this.channelId) {
       const opened = await openChannel(o.clients, {

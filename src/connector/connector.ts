@@ -261,7 +261,7 @@ export class Connector {
 
   /** Submits the best claim of each of the peer's channels (all peers when omitted) on-chain. Returns the total paid out. */
   redeem(peerId?: string): Promise<bigint> {
-    const run = this.chainQueue.then(async () => {
+    return this.chainLock(async () => {
       const s = this.settlement();
       let total = 0n;
       const accounts = peerId === undefined ? [...this.accounts.values()] : [this.account(peerId)];
@@ -275,6 +275,11 @@ export class Connector {
       }
       return total;
     });
+  }
+
+  /** Serializes the node wallet's on-chain writes (redemptions, opening and topping up channels). */
+  private chainLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chainQueue.then(fn);
     this.chainQueue = run.catch(() => undefined);
     return run;
   }
@@ -379,6 +384,7 @@ export class Connector {
       deposit: s.channelDeposit,
       ...(s.challengeWindow !== undefined ? { challengeWindow: s.challengeWindow } : {}),
       unpaid: account.outgoing,
+      chainLock: (fn) => this.chainLock(fn),
     });
     return account.sender;
   }

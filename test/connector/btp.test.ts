@@ -23,7 +23,7 @@ import {
 
 let node: Node;
 beforeEach(async () => {
-  node = await startNode({ btp: { authTimeoutMs: 300 } });
+  node = await startNode({ btp: { authTimeoutMs: 1000 } });
 });
 afterEach(async () => {
   await node.close();

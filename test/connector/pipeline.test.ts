@@ -174,15 +174,19 @@ describe('pipeline refusals over BTP', () => {
     expect(node.connector.balance('alice').owedByPeer).toBe(owed);
   });
 
-  it('T05 when a peer exceeds its rate', async () => {
-    node.connector.updatePeer('alice', { rateLimitPerSecond: 5 });
+  it('T05 when a peer exceeds its rate (frozen clock, so the bucket does not refill)', async () => {
+    const frozen = Date.now();
+    const slow = await startNode({ now: () => frozen, rateLimitPerSecond: 5 }, 'g.crosstown.slow');
+    const sm = addMayor(slow, 'a');
+    const c = await BtpClient.connect({ url: slow.connector.btpUrl, authToken: sm.authToken });
     const codes: string[] = [];
     for (let i = 0; i < 15; i++) {
-      const r = await send(paidWrite(makeEvent(), m.destination, m.sharedSecret).prepare);
+      const r = await c.sendPrepare(paidWrite(makeEvent(), sm.destination, sm.sharedSecret).prepare);
       codes.push(r.type === IlpPacketType.Reject ? r.code : 'ok');
     }
-    expect(codes.filter((c) => c === 'ok').length).toBe(10); // burst = 2 s worth
-    expect(codes.slice(10).every((c) => c === 'T05')).toBe(true);
+    expect(codes).toEqual([...Array(10).fill('ok'), ...Array(5).fill('T05')]); // burst = 2 s worth
+    await c.close();
+    await slow.close();
   });
 
   it('passes the relay reject through (underpaid write: F04) and credits nothing', async () => {
