@@ -3,7 +3,7 @@
 // since/until, limit 0, ephemeral, replaceable/addressable, NIP-09 deletion, CLOSED, EOSE). Storage-semantics items
 // write through the operator's free-write exception (nostr-tools expects OK for EVENT); payment is tested apart,
 // and paid writes go through handlePrepare with PREPAREs built here.
-import { SimplePool, useWebSocketImplementation as usePoolWebSocket } from 'nostr-tools/pool';
+import { SimplePool, useWebSocketImplementation as setPoolWebSocket } from 'nostr-tools/pool';
 import { type Relay, Relay as RelayClass, useWebSocketImplementation } from 'nostr-tools/relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -13,8 +13,8 @@ import type { Filter, NostrEvent } from '../../src/nostr/types.js';
 import type { IssuedAccount } from '../../src/relay/index.js';
 import { paidPrepare, sign, startTestRelay, type TestRelay } from './helpers.js';
 
-useWebSocketImplementation(WebSocket); // Node 20 has no global WebSocket
-usePoolWebSocket(WebSocket);
+setRelayWebSocket(WebSocket); // Node 20 has no global WebSocket
+setPoolWebSocket(WebSocket);
 
 const alice = generateSecretKey(); // free writer for storage-semantics items
 const ALICE = getPublicKey(alice);
