@@ -155,7 +155,7 @@ describe('BtpClient', () => {
     });
     const client = await BtpClient.connect({ url: node.connector.btpUrl, authToken: m.authToken });
     const { prepare } = paidWrite(makeEvent(), 'g.crosstown.node1.sleepy.x', m.sharedSecret, {
-      expiresInMs: 1500,
+      expiresInMs: 2500,
     });
     const reply = (await client.sendPrepare(prepare)) as IlpReject;
     expect(reply.code).toBe('R00');
