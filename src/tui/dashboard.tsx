@@ -1,7 +1,7 @@
 // The Ink component: holds the latest snapshot and the UI state, maps keys, and prints the frame the views
 // build. It re-renders straight from the source's subscribe callback; nothing here polls.
 import { Box, Text, type TextProps, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { formatClock } from './format.js';
 import { fitLine, type Segment, type Style } from './line.js';
 import type { DashboardSource, DashboardState } from './model.js';
@@ -32,20 +32,27 @@ const STYLE: Record<Style, TextProps> = {
   mainnet: { backgroundColor: 'red', color: 'white', bold: true },
 };
 
-function Row({ segments, width }: { segments: Segment[]; width: number }) {
-  return (
-    <Box height={1} width={width} flexShrink={0}>
-      <Text wrap="truncate-end">
-        {segments.map((s, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: segments are positional and rebuilt every frame
-          <Text key={i} {...STYLE[s.style ?? 'plain']}>
-            {s.text}
-          </Text>
-        ))}
-      </Text>
-    </Box>
-  );
-}
+/** One screen row. Memoized on its content: an update usually changes a few rows, not all of them. */
+const Row = memo(
+  function Row({ segments, width }: { segments: Segment[]; width: number }) {
+    return (
+      <Box height={1} width={width} flexShrink={0}>
+        <Text wrap="truncate-end">
+          {segments.map((s, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: segments are positional and rebuilt every frame
+            <Text key={i} {...STYLE[s.style ?? 'plain']}>
+              {s.text}
+            </Text>
+          ))}
+        </Text>
+      </Box>
+    );
+  },
+  (a, b) =>
+    a.width === b.width &&
+    a.segments.length === b.segments.length &&
+    a.segments.every((s, i) => s.text === b.segments[i]!.text && s.style === b.segments[i]!.style),
+);
 
 export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
   const { exit } = useApp();

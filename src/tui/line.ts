@@ -68,9 +68,20 @@ export function fitLine(input: Line, cols: number): Segment[] {
   const lw = width(left);
   const rw = width(right);
   if (rw > 0 && lw + 2 + rw <= cols) {
-    return [...left, seg(' '.repeat(cols - lw - rw)), ...right];
+    return merge([...left, seg(' '.repeat(cols - lw - rw)), ...right]);
   }
-  return cutSegments(left, cols);
+  return merge(cutSegments(left, cols));
+}
+
+/** Joins neighbours of the same style: fewer Ink text nodes to lay out on every frame. */
+function merge(segments: Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const s of segments) {
+    const last = out[out.length - 1];
+    if (last && (last.style ?? 'plain') === (s.style ?? 'plain')) last.text += s.text;
+    else if (s.text !== '') out.push({ ...s });
+  }
+  return out;
 }
 
 export function plainText(segments: Segment[]): string {

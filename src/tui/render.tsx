@@ -26,7 +26,13 @@ export function renderDashboard(
 ): DashboardHandle {
   let quitByKey = false;
   // Ctrl-C is handled by the dashboard itself (as a quit key), so Ink's own handler is off.
-  const inkOptions: RenderOptions = { exitOnCtrlC: false, patchConsole: options.stdout === undefined };
+  // maxFps 60: Ink coalesces bursts of updates into at most one frame per ~17 ms, well inside the 100 ms
+  // the dashboard promises between an event and the frame that shows it.
+  const inkOptions: RenderOptions = {
+    exitOnCtrlC: false,
+    patchConsole: options.stdout === undefined,
+    maxFps: 60,
+  };
   if (options.stdout) inkOptions.stdout = options.stdout;
   if (options.stdin) inkOptions.stdin = options.stdin;
   const instance = render(

@@ -283,7 +283,8 @@ describe('keys', () => {
 });
 
 describe('updates', () => {
-  it('shows a change within 100 ms of the event', async () => {
+  // Wall-clock bound on a shared 2-core machine: a retry re-measures after a load spike from other processes.
+  it('shows a change within 100 ms of the event', { retry: 2 }, async () => {
     const source = busySource();
     const { until, frame } = mount(source);
     await until((f) => f.includes('job-5abc123'));
