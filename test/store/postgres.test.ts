@@ -11,7 +11,7 @@ import { openPostgresStore, PostgresEventStore } from '../../src/store/postgres.
 import { openEventStore, resolveStoreLocation } from '../../src/store/postgres-open.js';
 import { MIGRATIONS, migrate } from '../../src/store/postgres-schema.js';
 import { SqliteEventStore } from '../../src/store/sqlite.js';
-import { type PostgresHandle, startPostgres } from '../support/postgres.js';
+import { POSTGRES_NOT_FOUND, type PostgresHandle, startPostgres } from '../support/postgres.js';
 import { describeEventStoreConformance } from './conformance.js';
 
 let server: PostgresHandle;
@@ -155,6 +155,36 @@ describe('PostgresEventStore specifics', () => {
       code: 'STORE_OPEN_FAILED',
       message: expect.not.stringContaining('s3cret'),
     });
+  });
+});
+
+describe('test harness', () => {
+  it('fails (never skips) with what to install when there is neither a URL nor PostgreSQL binaries', async () => {
+    await expect(
+      startPostgres({ env: { PATH: '/nonexistent' }, debianRoot: '/nonexistent' }),
+    ).rejects.toThrow(POSTGRES_NOT_FOUND);
+    expect(POSTGRES_NOT_FOUND).toMatch(
+      /install the `postgresql` Debian package or set CROSSTOWN_TEST_DATABASE_URL/,
+    );
+  });
+
+  it('uses CROSSTOWN_TEST_DATABASE_URL when set: a fresh database per start, dropped on stop', async () => {
+    const admin = new URL(server.url);
+    admin.pathname = '/postgres';
+    const handle = await startPostgres({ env: { CROSSTOWN_TEST_DATABASE_URL: admin.toString() } });
+    const name = new URL(handle.url).pathname.slice(1);
+    expect(name).not.toBe('postgres');
+    const client = new pg.Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      const exists = async () =>
+        (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+      expect(await exists()).toBe(true);
+      await handle.stop();
+      expect(await exists()).toBe(false);
+    } finally {
+      await client.end();
+    }
   });
 });
 

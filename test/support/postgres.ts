@@ -28,16 +28,24 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PostgresHandle> {
-  const external = process.env.CROSSTOWN_TEST_DATABASE_URL;
+export interface StartPostgresOptions {
+  /** Where to read CROSSTOWN_TEST_DATABASE_URL and PATH. Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Where Debian installs PostgreSQL versions. Default /usr/lib/postgresql. */
+  debianRoot?: string;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresHandle> {
+  const env = options.env ?? process.env;
+  const external = env.CROSSTOWN_TEST_DATABASE_URL;
   if (external) return onExternalServer(external);
-  const bin = findBinaries();
+  const bin = findBinaries(env.PATH ?? '', options.debianRoot ?? '/usr/lib/postgresql');
   if (!bin) throw new Error(POSTGRES_NOT_FOUND);
   return startCluster(bin);
 }
 
 /** The directory holding both `initdb` and `pg_ctl`: PATH first, then the newest Debian install. */
-export function findBinaries(): string | undefined {
+export function findBinaries(path: string, debianRoot: string): string | undefined {
   const executable = (dir: string) => {
     try {
       accessSync(join(dir, 'initdb'), constants.X_OK);
@@ -47,15 +55,15 @@ export function findBinaries(): string | undefined {
       return false;
     }
   };
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && executable(dir)) return dir;
+  for (const dir of path.split(delimiter)) if (dir && executable(dir)) return dir;
   let versions: string[] = [];
   try {
-    versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+    versions = readdirSync(debianRoot).sort((a, b) => Number(b) - Number(a));
   } catch {
     return undefined;
   }
   for (const v of versions) {
-    const dir = join('/usr/lib/postgresql', v, 'bin');
+    const dir = join(debianRoot, v, 'bin');
     if (executable(dir)) return dir;
   }
   return undefined;
