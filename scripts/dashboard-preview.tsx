@@ -1,7 +1,12 @@
 // Try the dashboard in a real terminal without a Mayor: a DemoDashboardSource walks through a scripted
 // sequence (connect, open a 50 M2M channel, post a job, result 2 s later).
 //   npx tsx scripts/dashboard-preview.tsx [--network devnet|base-sepolia|base] [--speed 1]
-import { DemoDashboardSource, type NetworkInfo, renderDashboard } from '../src/tui/index.js';
+import type { NetworkInfo } from '../src/tui/index.js';
+
+// React's production build renders several times faster than the development one; the import below is
+// dynamic so that this takes effect before React loads.
+process.env.NODE_ENV ??= 'production';
+const { DemoDashboardSource, renderDashboard } = await import('../src/tui/index.js');
 
 const NETWORKS: Record<string, NetworkInfo> = {
   devnet: {
