@@ -4,7 +4,11 @@
 // write through the operator's free-write exception (nostr-tools expects OK for EVENT); payment is tested apart,
 // and paid writes go through handlePrepare with PREPAREs built here.
 import { SimplePool, useWebSocketImplementation as setPoolWebSocket } from 'nostr-tools/pool';
-import { type Relay, Relay as RelayClass, useWebSocketImplementation } from 'nostr-tools/relay';
+import {
+  type Relay,
+  Relay as RelayClass,
+  useWebSocketImplementation as setRelayWebSocket,
+} from 'nostr-tools/relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { IlpPacketType, type IlpReject } from '../../src/ilp/index.js';
@@ -300,7 +304,7 @@ describe('gift wraps and limits', () => {
     for (const e of [...mine, ...others]) expect(await pay(e)).toBe(IlpPacketType.Fulfill);
     const reader = await RelayClass.connect(t.relay.url);
     await new Promise((r) => setTimeout(r, 50)); // the AUTH challenge arrives first
-    await reader.auth(async (template) => finalizeEvent(template as never, alice));
+    await reader.auth(async (template) => finalizeEvent(template as never, alice) as never);
     const got = (await fetch([{ kinds: [1059], limit: 2 }], reader)).events;
     expect(new Set(ids(got))).toEqual(new Set(ids(mine)));
     const broad = (await fetch([{ limit: 2, authors: [BOB], since: at, until: at + 20 }], reader)).events;

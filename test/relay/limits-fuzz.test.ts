@@ -164,7 +164,7 @@ function fuzzFrames(count: number, seed: number, valid: NostrEvent): (string | B
     '["REQ","s",{"__proto__":{"x":1}}]',
     '["CLOSE",{}]',
     '["AUTH",{}]',
-    '["EVENT",{"id":"' + '0'.repeat(64) + '","kind":"1"}]',
+    `["EVENT",{"id":"${'0'.repeat(64)}","kind":"1"}]`,
     '{"constructor":{"prototype":{}}}',
     '"just a string"',
     '9'.repeat(400),
