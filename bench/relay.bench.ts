@@ -16,7 +16,7 @@ import type { NostrEvent } from '../src/nostr/types.js';
 import { loadWasmVerifier, VerifierPool, verifyWithWasm } from '../src/nostr/verify-fast.js';
 import { AccountSecretStore, NostrRelay } from '../src/relay/index.js';
 import { SqliteEventStore } from '../src/store/index.js';
-import { encodeEventBytes } from '../src/toon/index.js';
+import { decodeEvent, encodeEventBytes } from '../src/toon/index.js';
 import { formatNs } from './stats.js';
 
 const WRITES = 3000;
@@ -80,6 +80,31 @@ async function verifyRates(events: NostrEvent[]): Promise<void> {
     `verify, nostr-wasm 2 workers:   ${rate(events.length, process.hrtime.bigint() - t0)} events/s`,
   );
   await pool.close();
+}
+
+/** Where the time of one paid write goes on one thread: each step timed alone over the same events. */
+async function breakdown(dir: string, events: NostrEvent[]): Promise<void> {
+  const data = events.map((e) => encodeEventBytes(e));
+  const secret = new Uint8Array(32).fill(7);
+  const wasm = await loadWasmVerifier();
+  const per = (label: string, fn: (i: number) => unknown) => {
+    for (let i = 0; i < 100; i++) fn(i);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < data.length; i++) fn(i);
+    const ns = Number(process.hrtime.bigint() - t0) / data.length;
+    console.log(`  ${label.padEnd(44)} ${formatNs(ns)}/write`);
+  };
+  console.log('one paid write, step by step (this thread):');
+  per('TOON decode (src/toon decodeEvent)', (i) => decodeEvent(data[i]!));
+  per('condition: HMAC x2 + SHA-256 (node:crypto)', (i) => conditionOf(deriveFulfillment(secret, data[i]!)));
+  per('verify: id recompute + BIP-340 (nostr-wasm)', (i) => verifyWithWasm(wasm, events[i]!));
+  const store = new SqliteEventStore({ path: join(dir, 'breakdown.db') });
+  const t0 = process.hrtime.bigint();
+  await Promise.all(events.map((e) => store.save(e)));
+  console.log(
+    `  ${'store: group-committed save, SQLite FULL'.padEnd(44)} ${formatNs(Number(process.hrtime.bigint() - t0) / events.length)}/write`,
+  );
+  await store.close();
 }
 
 async function paidWrites(dir: string, events: NostrEvent[], verifyThreads: number): Promise<void> {
@@ -258,7 +283,10 @@ export async function run(): Promise<void> {
   try {
     const sk = generateSecretKey();
     const events = await makeEvents(Math.max(WRITES, DELIVER), sk, Math.floor(Date.now() / 1000) - 100_000);
-    if (!process.env.BENCH_SKIP_VERIFY) await verifyRates(events.slice(0, WRITES));
+    if (!process.env.BENCH_SKIP_VERIFY) {
+      await verifyRates(events.slice(0, WRITES));
+      await breakdown(dir, events.slice(0, 1000));
+    }
     await paidWrites(dir, events.slice(0, WRITES), 0);
     await paidWrites(dir, events.slice(0, WRITES), 2);
     if (process.env.BENCH_ONLY_WRITES) return;

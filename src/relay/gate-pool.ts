@@ -38,8 +38,13 @@ export class GatePool {
   ) {
     const fromSource = import.meta.url.endsWith('.ts');
     const moduleUrl = new URL(fromSource ? './gate-worker.ts' : './gate-worker.js', import.meta.url).href;
+    // require.resolve finds tsx's CommonJS build of the API; its ES module build sits beside it as index.mjs.
     const tsxApiUrl = fromSource
-      ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
+      ? pathToFileURL(
+          createRequire(import.meta.url)
+            .resolve('tsx/esm/api')
+            .replace(/\.cjs$/, '.mjs'),
+        ).href
       : undefined;
     for (let i = 0; i < threads; i++) this.spawn(moduleUrl, tsxApiUrl);
   }
