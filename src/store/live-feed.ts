@@ -86,6 +86,9 @@ export function createPgLiveFeed(pool: pg.Pool, options: PgLiveFeedOptions): PgL
       .catch(reportError)
       .finally(() => {
         pumping = undefined;
+        // A notification that came after the pump's last read (e.g. during the held-back check) must not wait
+        // for the next one.
+        if (again) kick();
       });
   }
 
