@@ -1,6 +1,6 @@
 // The Ink component: holds the latest snapshot and the UI state, maps keys, and prints the frame the views
 // build. It re-renders straight from the source's subscribe callback; nothing here polls.
-import { Box, Text, type TextProps, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, type TextProps, useApp, useInput, useStdin, useStdout } from 'ink';
 import { memo, useEffect, useRef, useState } from 'react';
 import { formatClock } from './format.js';
 import { fitLine, type Segment, type Style } from './line.js';
@@ -34,22 +34,21 @@ const STYLE: Record<Style, TextProps> = {
 
 /** One screen row. Memoized on its content: an update usually changes a few rows, not all of them. */
 const Row = memo(
-  function Row({ segments, width }: { segments: Segment[]; width: number }) {
+  function Row({ segments }: { segments: Segment[] }) {
+    // An empty row still takes its line: a Text with no characters would collapse to nothing.
+    if (segments.length === 0) return <Text> </Text>;
     return (
-      <Box height={1} width={width} flexShrink={0}>
-        <Text wrap="truncate-end">
-          {segments.map((s, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: segments are positional and rebuilt every frame
-            <Text key={i} {...STYLE[s.style ?? 'plain']}>
-              {s.text}
-            </Text>
-          ))}
-        </Text>
-      </Box>
+      <Text wrap="truncate-end">
+        {segments.map((s, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: segments are positional and rebuilt every frame
+          <Text key={i} {...STYLE[s.style ?? 'plain']}>
+            {s.text}
+          </Text>
+        ))}
+      </Text>
     );
   },
   (a, b) =>
-    a.width === b.width &&
     a.segments.length === b.segments.length &&
     a.segments.every((s, i) => s.text === b.segments[i]!.text && s.style === b.segments[i]!.style),
 );
@@ -62,7 +61,19 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
   const [, setResizes] = useState(0);
 
   useEffect(() => {
-    const unsubscribe = source.subscribe((next) => setState(next));
+    // One action often changes several things at once (posting a job adds the job, pays, logs activity):
+    // coalesce the notifications of one synchronous burst into one render, still before any I/O happens.
+    let pending: DashboardState | undefined;
+    const unsubscribe = source.subscribe((next) => {
+      const first = pending === undefined;
+      pending = next;
+      if (!first) return;
+      queueMicrotask(() => {
+        const latest = pending!;
+        pending = undefined;
+        setState(latest);
+      });
+    });
     setState(source.snapshot()); // a change between the first render and subscribing is not lost
     return unsubscribe;
   }, [source]);
@@ -84,36 +95,41 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
   const latest = useRef({ state, size });
   latest.current = { state, size };
 
-  useInput((input, key) => {
-    const name = decodeKey(input, key);
-    if (!name) return;
-    if (name === 'quit') {
-      onQuit?.();
-      exit();
-      return;
-    }
-    if (name === 'refresh') {
-      refresh(source, setState, (notice) => setUi((u) => ({ ...u, notice })));
-      return;
-    }
-    // Read the latest state and size through refs: a key can arrive before Ink re-attaches this handler.
-    setUi((u) => {
-      const current = latest.current;
-      const ctx = {
-        state: current.state,
-        logLines: logLines(findJob(current.state, u.openJobId)).length,
-        logPage: logPageSize(current.size),
-      };
-      return applyKey(u, name, ctx);
-    });
-  });
+  // Without a TTY on stdin (piped, CI) there are no keys to read, and Ink would fail to enter raw mode.
+  const { isRawModeSupported } = useStdin();
+  useInput(
+    (input, key) => {
+      const name = decodeKey(input, key);
+      if (!name) return;
+      if (name === 'quit') {
+        onQuit?.();
+        exit();
+        return;
+      }
+      if (name === 'refresh') {
+        refresh(source, setState, (notice) => setUi((u) => ({ ...u, notice })));
+        return;
+      }
+      // Read the latest state and size through refs: a key can arrive before Ink re-attaches this handler.
+      setUi((u) => {
+        const current = latest.current;
+        const ctx = {
+          state: current.state,
+          logLines: logLines(findJob(current.state, u.openJobId)).length,
+          logPage: logPageSize(current.size),
+        };
+        return applyKey(u, name, ctx);
+      });
+    },
+    { isActive: isRawModeSupported },
+  );
 
   const lines = buildFrame(state, ui, size);
   return (
     <Box flexDirection="column" width={size.width}>
       {lines.map((l, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a frame is a fixed list of screen rows
-        <Row key={i} segments={fitLine(l, size.width)} width={size.width} />
+        <Row key={i} segments={fitLine(l, size.width)} />
       ))}
     </Box>
   );
@@ -125,11 +141,14 @@ function refresh(
   notify: (notice: string) => void,
 ): void {
   notify('refreshing…');
-  Promise.resolve(source.refresh?.()).then(
-    () => {
-      setState(source.snapshot());
-      notify(`refreshed ${formatClock(Date.now())}`);
-    },
-    (err: unknown) => notify(`refresh failed: ${err instanceof Error ? err.message : String(err)}`),
-  );
+  // Through a promise chain so that a refresh() that throws synchronously is reported like a rejection.
+  Promise.resolve()
+    .then(() => source.refresh?.())
+    .then(
+      () => {
+        setState(source.snapshot());
+        notify(`refreshed ${formatClock(Date.now())}`);
+      },
+      (err: unknown) => notify(`refresh failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
 }

@@ -177,6 +177,18 @@ describe('keys', () => {
     await other.press('r', (f) => f.includes('refresh failed: mayor not reachable on 127.0.0.1:7700'));
   });
 
+  it('r reports a refresh() that throws instead of returning a rejected promise', async () => {
+    const demo = busySource();
+    const throwing: DashboardSource = {
+      snapshot: () => demo.snapshot(),
+      subscribe: (l) => demo.subscribe(l),
+      refresh: () => {
+        throw new Error('not connected to the Mayor');
+      },
+    };
+    await mount(throwing).press('r', (f) => f.includes('refresh failed: not connected to the Mayor'));
+  });
+
   it('r works for a source without refresh()', async () => {
     const demo = busySource();
     const bare: DashboardSource = { snapshot: () => demo.snapshot(), subscribe: (l) => demo.subscribe(l) };

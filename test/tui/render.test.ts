@@ -71,6 +71,26 @@ describe('renderDashboard', () => {
     await h.waitUntilExit();
   });
 
+  it('renders without keys when stdin is not a terminal (piped)', async () => {
+    const source = busySource();
+    const stdout = new FakeStdout(80, 24);
+    const stdin = new FakeStdin();
+    stdin.isTTY = false;
+    handle = renderDashboard(source, {
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stdin: stdin as unknown as NodeJS.ReadStream,
+    });
+    await waitFor(
+      () => stdout.screen(),
+      (s) => s.includes('job-5abc123'),
+    );
+    source.setConnector('error', 'gone');
+    await waitFor(
+      () => stdout.screen(),
+      (s) => s.includes('gone'),
+    );
+  });
+
   it('unmount() also resolves waitUntilExit', async () => {
     const { until, handle: h } = start(80, 24);
     await until((s) => s.includes('job-5abc123'));

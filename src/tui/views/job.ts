@@ -12,10 +12,15 @@ export function logPageSize(size: Size): number {
   return Math.max(1, size.height - FIXED_LINES);
 }
 
+/** The last split, so a live view of a large log does not split it again on every frame. */
+let cache: { logs: string; lines: string[] } = { logs: '', lines: [] };
+
 export function logLines(job: JobInfo | undefined): string[] {
   const logs = job?.result?.logs ?? '';
-  if (logs === '') return [];
-  return logs.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
+  if (logs !== cache.logs) {
+    cache = { logs, lines: logs === '' ? [] : logs.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n') };
+  }
+  return cache.lines;
 }
 
 export function findJob(state: DashboardState, id: string | undefined): JobInfo | undefined {
