@@ -12,6 +12,7 @@ import {
   parseSetting,
   type ResolveConfigOptions,
   resolveConfig,
+  setPath,
 } from './resolve.js';
 import { SETTING_KEYS, type SettingDef, settingFor } from './schema.js';
 
@@ -62,10 +63,7 @@ export function configSet(key: string, value: string, options: ResolveConfigOpti
   const parsed = parseSetting(def, value, 'flag', file);
   const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   const doc = readDoc(file);
-  const parts = key.split('.');
-  let o = doc;
-  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
-  o[parts.at(-1)!] = def.type.toToml(parsed);
+  setPath(doc, key, def.type.toToml(parsed));
   writeDoc(file, doc);
   try {
     return resolveConfig(options).entry(key);

@@ -108,10 +108,14 @@ export function parseSetting(def: SettingDef, raw: unknown, source: ConfigSource
   }
 }
 
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+/** Sets a dotted path (provider.price) in a nested object, creating tables on the way. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let o = target;
-  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
   o[parts.at(-1)!] = value;
 }
 
