@@ -295,16 +295,15 @@ describe('keys', () => {
 });
 
 describe('updates', () => {
-  // Wall-clock bound on a shared 2-core machine: a retry re-measures after a load spike from other processes.
-  it('shows a change within 100 ms of the event', { retry: 2 }, async () => {
+  // The latency figure (target: within 100 ms) is measured by `npm run bench -- tui`, not asserted here:
+  // this test checks that every change is drawn from the source's notification alone, with no refresh or poll.
+  it('shows each change as soon as the source notifies, without a refresh', async () => {
     const source = busySource();
     const { until, frame } = mount(source);
     await until((f) => f.includes('job-5abc123'));
     for (const n of [1, 2, 3]) {
-      const start = performance.now();
       source.postJob({ id: `job-fast${n}`, jobType: 'ci-cd-linux', bytes: 100, price: JOB_PRICE });
       await until((f) => f.includes(`job-fast${n}`));
-      expect(performance.now() - start).toBeLessThan(100);
     }
     expect(frame()).toContain('4 in flight');
   });
