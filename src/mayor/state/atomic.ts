@@ -84,6 +84,11 @@ export async function writeFilesAtomic(files: { path: string; data: string }[]):
   for (const d of dirs) fsyncDir(d);
 }
 
+/** Writes more data to a descriptor opened by appendNoSync. */
+export function appendMore(fd: number, data: string): void {
+  writeAll(fd, data);
+}
+
 /** Opens `path` for appending (mode 0600 when created), writes `data` and returns the open descriptor. */
 export function appendNoSync(path: string, data: string): number {
   const fd = openSync(path, 'a', FILE_MODE);

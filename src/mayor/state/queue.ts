@@ -3,7 +3,7 @@
 // so git's cost is paid per batch, not per transition, and a FULFILL handler never waits on git.
 import { closeSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendNoSync, ensureDir, fsyncAll, fsyncDir, writeFilesAtomic } from './atomic.js';
+import { appendMore, appendNoSync, ensureDir, fsyncAll, fsyncDir, writeFilesAtomic } from './atomic.js';
 import { StateError } from './errors.js';
 import { git } from './git.js';
 
@@ -127,6 +127,7 @@ export class CommitQueue {
     const dirs = new Set<string>();
     const records: { path: string; data: string }[] = [];
     const appendFds: number[] = [];
+    const openAppends = new Map<string, number>();
     try {
       for (const op of ops) {
         if (op.type === 'write') {
@@ -140,15 +141,24 @@ export class CommitQueue {
             records.push({ path: abs, data: content });
           }
         } else if (op.type === 'append') {
+          // One descriptor per file per batch, however many lines a batch appends.
           const abs = join(this.dir, op.path);
-          ensureDir(dirname(abs));
-          appendFds.push(appendNoSync(abs, op.data));
+          let fd = openAppends.get(abs);
+          if (fd === undefined) {
+            ensureDir(dirname(abs));
+            fd = appendNoSync(abs, op.data);
+            openAppends.set(abs, fd);
+            appendFds.push(fd);
+          } else appendMore(fd, op.data);
           dirs.add(dirname(abs));
         } else if (op.type === 'rename') {
           const from = join(this.dir, op.from);
+          // Later appends to the old name start a new file; the open descriptor still fsyncs the renamed one.
+          openAppends.delete(from);
           if (existsSync(from)) renameSync(from, join(this.dir, op.to));
           dirs.add(dirname(from));
         } else {
+          openAppends.delete(join(this.dir, op.path));
           rmSync(join(this.dir, op.path), { force: true });
           dirs.add(dirname(join(this.dir, op.path)));
         }

@@ -1,0 +1,76 @@
+// The pool's memory across restarts: <home>/polecats.json lists every accepted job that has not finished,
+// with the process groups it started. Written atomically (temp file, fsync, rename) on every change, so a
+// crash leaves either the old or the new file, never half of one.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { validateEventShape } from '../../nostr/event.js';
+import type { NostrEvent } from '../../nostr/types.js';
+import { ProviderError } from './errors.js';
+
+export interface ProcessRef {
+  pid: number;
+  /** Start time from /proc/<pid>/stat (clock ticks since boot): tells our process from a later one with the same pid. */
+  startTime?: string;
+}
+
+export interface PersistedJob {
+  request: NostrEvent;
+  state: 'queued' | 'running';
+  acceptedAt: number;
+  attempt: number;
+  processes: ProcessRef[];
+}
+
+export interface PoolStateFile {
+  version: 1;
+  jobs: Record<string, PersistedJob>;
+}
+
+export const STATE_FILE = 'polecats.json';
+
+export function readPoolState(home: string): PoolStateFile {
+  const file = path.join(home, STATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, jobs: {} };
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text) as PoolStateFile;
+    if (parsed.version !== 1 || typeof parsed.jobs !== 'object' || parsed.jobs === null) throw new Error('unknown layout');
+    for (const job of Object.values(parsed.jobs)) validateEventShape(job.request);
+    return parsed;
+  } catch (err) {
+    throw new ProviderError(
+      'state_corrupt',
+      `${file} is not a valid pool state (${(err as Error).message}); move it aside to start with no remembered jobs`,
+      { cause: err },
+    );
+  }
+}
+
+export function writePoolState(home: string, state: PoolStateFile): void {
+  const file = path.join(home, STATE_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(state));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined off Linux / when the process is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

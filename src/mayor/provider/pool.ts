@@ -1,0 +1,211 @@
+// The Polecat pool: at most `size` jobs run at once, each in its own worktree and branch, under a time and
+// output limit, in its own process group. Accepted jobs are remembered in polecats.json until they finish,
+// so a provider that crashes finds them on restart (see `recover`).
+import type { ParsedJobRequest } from '../../nostr/nip90.js';
+import { errorOutcome } from './executors/common.js';
+import type { Executor } from './executors/types.js';
+import { killGroup } from './process.js';
+import {
+  type PersistedJob,
+  type PoolStateFile,
+  processStartTime,
+  readPoolState,
+  writePoolState,
+} from './pool-state.js';
+import type { JobOutcome } from './results.js';
+import type { Sandbox } from './sandbox.js';
+import type { WorkRepo } from './worktree.js';
+
+export interface PoolLimits {
+  timeoutMs: number;
+  maxOutputBytes: number;
+}
+
+export interface PoolOptions {
+  home: string;
+  repo: WorkRepo;
+  sandbox: Sandbox;
+  executors: ReadonlyMap<string, Executor>;
+  /** Jobs running at once (default 4). */
+  size?: number;
+  limits: PoolLimits;
+  gitProtocols: readonly string[];
+  /** Keep worktrees after jobs finish (debugging); default false. */
+  keepWorktrees?: boolean;
+}
+
+/** A job the previous provider process accepted and never finished. */
+export interface InterruptedJob {
+  request: ParsedJobRequest['event'];
+  attempt: number;
+  wasRunning: boolean;
+}
+
+export interface PoolRun {
+  outcome: JobOutcome;
+  /** The worktree the job ran in (removed by the time the promise resolves, unless keepWorktrees). */
+  worktree: string;
+  /** Pool time spent on the job besides the executor's own command (worktree, state writes, cleanup). */
+  overheadMs: number;
+}
+
+interface Slot {
+  job: ParsedJobRequest;
+  attempt: number;
+  controller: AbortController;
+  start: () => void;
+}
+
+export class PolecatPool {
+  readonly size: number;
+  private readonly opts: PoolOptions;
+  private state: PoolStateFile = { version: 1, jobs: {} };
+  private readonly waiting: Slot[] = [];
+  private readonly active = new Map<string, Slot>();
+  private readonly all = new Map<string, Slot>();
+  private stopped = false;
+
+  constructor(options: PoolOptions) {
+    this.opts = options;
+    this.size = options.size ?? 4;
+  }
+
+  /** Jobs accepted and not finished (running + queued). */
+  get inFlight(): number {
+    return this.all.size;
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  has(jobId: string): boolean {
+    return this.all.has(jobId);
+  }
+
+  /**
+   * Call once before submitting: reads what a previous process left, kills its surviving process groups,
+   * removes every stale worktree and branch, and returns the jobs it never finished (the caller reports or
+   * re-runs them; they are forgotten here).
+   */
+  async recover(): Promise<InterruptedJob[]> {
+    await this.opts.repo.init();
+    const previous = readPoolState(this.opts.home);
+    for (const job of Object.values(previous.jobs)) {
+      for (const p of job.processes) {
+        // Only a process that is still the one we started (same start time) is ours to kill.
+        if (p.startTime !== undefined && processStartTime(p.pid) === p.startTime) killGroup(p.pid);
+      }
+    }
+    await this.opts.repo.prune(new Set());
+    this.state = { version: 1, jobs: {} };
+    writePoolState(this.opts.home, this.state);
+    return Object.values(previous.jobs).map((j: PersistedJob) => ({
+      request: j.request,
+      attempt: j.attempt,
+      wasRunning: j.state === 'running',
+    }));
+  }
+
+  /** Queues a job; resolves when it has finished and its worktree is gone. Never rejects for job failures. */
+  submit(job: ParsedJobRequest, attempt = 1): Promise<PoolRun> {
+    if (this.stopped) return Promise.resolve({ outcome: errorOutcome('provider is stopping'), worktree: '', overheadMs: 0 });
+    if (this.all.has(job.id)) throw new Error(`job ${job.id} is already in the pool`);
+    return new Promise<PoolRun>((resolve) => {
+      const slot: Slot = {
+        job,
+        attempt,
+        controller: new AbortController(),
+        start: () => {
+          this.execute(slot).then(resolve, (err: Error) =>
+            resolve({ outcome: errorOutcome(`provider error: ${err.message}`), worktree: '', overheadMs: 0 }),
+          );
+        },
+      };
+      this.all.set(job.id, slot);
+      this.persist(job.id, { request: job.event, state: 'queued', acceptedAt: Date.now(), attempt, processes: [] });
+      this.waiting.push(slot);
+      this.pump();
+    });
+  }
+
+  /** Cancels a queued or running job (its process groups are killed); false when the pool does not have it. */
+  cancel(jobId: string): boolean {
+    const slot = this.all.get(jobId);
+    if (!slot) return false;
+    slot.controller.abort();
+    // A queued job finishes now (as cancelled) instead of waiting for a free Polecat.
+    const queued = this.waiting.indexOf(slot);
+    if (queued >= 0) {
+      this.waiting.splice(queued, 1);
+      slot.start();
+    }
+    return true;
+  }
+
+  /** Cancels everything and waits for the pool to drain. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const slot of this.all.values()) slot.controller.abort();
+    while (this.all.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private pump(): void {
+    while (this.active.size < this.size && this.waiting.length > 0) {
+      const slot = this.waiting.shift()!;
+      this.active.set(slot.job.id, slot);
+      slot.start();
+    }
+  }
+
+  private async execute(slot: Slot): Promise<PoolRun> {
+    const t0 = performance.now();
+    const { job } = slot;
+    const entry = this.state.jobs[job.id];
+    const run: PoolRun = { outcome: errorOutcome('job cancelled'), worktree: '', overheadMs: 0 };
+    let commandMs = 0;
+    try {
+      if (slot.controller.signal.aborted) return run;
+      const executor = this.opts.executors.get(job.jobType);
+      if (!executor) {
+        run.outcome = errorOutcome(`job type ${job.jobType} is not served`);
+        return run;
+      }
+      if (entry) {
+        entry.state = 'running';
+        writePoolState(this.opts.home, this.state);
+      }
+      run.worktree = await this.opts.repo.add(job.id);
+      const c0 = performance.now();
+      run.outcome = await executor.run({
+        job,
+        worktree: run.worktree,
+        sandbox: this.opts.sandbox,
+        timeoutMs: this.opts.limits.timeoutMs,
+        maxOutputBytes: this.opts.limits.maxOutputBytes,
+        signal: slot.controller.signal,
+        gitProtocols: this.opts.gitProtocols,
+        onSpawn: (pid) => {
+          entry?.processes.push({ pid, startTime: processStartTime(pid) });
+          writePoolState(this.opts.home, this.state);
+        },
+      });
+      // The command's own time, as the executor measured it (never more than the executor took).
+      commandMs = Math.min(performance.now() - c0, run.outcome.durationMs);
+      return run;
+    } finally {
+      if (run.worktree && !this.opts.keepWorktrees) await this.opts.repo.remove(job.id).catch(() => {});
+      delete this.state.jobs[job.id];
+      writePoolState(this.opts.home, this.state);
+      this.active.delete(job.id);
+      this.all.delete(job.id);
+      this.pump();
+      run.overheadMs = performance.now() - t0 - commandMs;
+    }
+  }
+
+  private persist(jobId: string, job: PersistedJob): void {
+    this.state.jobs[jobId] = job;
+    writePoolState(this.opts.home, this.state);
+  }
+}
