@@ -90,7 +90,8 @@ export function inspectTarGz(gz: Uint8Array, limits: ArchiveLimits = {}): Archiv
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
-      if (links.has(prefix)) unsafe(`${what} ${JSON.stringify(p)} goes through symlink ${JSON.stringify(prefix)}`);
+      if (links.has(prefix))
+        unsafe(`${what} ${JSON.stringify(p)} goes through symlink ${JSON.stringify(prefix)}`);
     }
   };
   let offset = 0;
@@ -121,7 +122,8 @@ export function inspectTarGz(gz: Uint8Array, limits: ArchiveLimits = {}): Archiv
     if (type === 'g') continue; // global pax defaults (comments, mtimes): no paths in practice
     const magic = cstr(header, 257, 6);
     const prefix = magic.startsWith('ustar') ? cstr(header, 345, 155) : '';
-    const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/${cstr(header, 0, 100)}` : cstr(header, 0, 100));
+    const rawName =
+      pax.path ?? longName ?? (prefix ? `${prefix}/${cstr(header, 0, 100)}` : cstr(header, 0, 100));
     const rawLink = pax.linkpath ?? longLink ?? cstr(header, 157, 100);
     longName = undefined;
     longLink = undefined;
@@ -134,7 +136,8 @@ export function inspectTarGz(gz: Uint8Array, limits: ArchiveLimits = {}): Archiv
     } else if (type === '5') {
       entries.push({ path: name, type: 'dir', size: 0 });
     } else if (type === '2') {
-      if (rawLink.startsWith('/')) unsafe(`symlink ${JSON.stringify(name)} points to absolute ${JSON.stringify(rawLink)}`);
+      if (rawLink.startsWith('/'))
+        unsafe(`symlink ${JSON.stringify(name)} points to absolute ${JSON.stringify(rawLink)}`);
       const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(name), rawLink));
       if (resolved === '..' || resolved.startsWith('../'))
         unsafe(`symlink ${JSON.stringify(name)} points out of the worktree (${JSON.stringify(rawLink)})`);
@@ -143,7 +146,8 @@ export function inspectTarGz(gz: Uint8Array, limits: ArchiveLimits = {}): Archiv
     } else if (type === '1') {
       const target = safePath(rawLink, 'hard link target');
       throughLink(target, 'hard link target');
-      if (links.has(target)) unsafe(`hard link ${JSON.stringify(name)} targets symlink ${JSON.stringify(target)}`);
+      if (links.has(target))
+        unsafe(`hard link ${JSON.stringify(name)} targets symlink ${JSON.stringify(target)}`);
       entries.push({ path: name, type: 'hardlink', size: 0, linkTarget: target });
     } else {
       unsafe(`entry ${JSON.stringify(name)} is a device, fifo or unknown type '${type}'`);

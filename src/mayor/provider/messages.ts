@@ -1,8 +1,9 @@
 // Event templates the provider publishes besides results: its NIP-89 announcement and NIP-90 feedback.
-import { type HandlerLimits, type HandlerMetadata, buildHandlerInfo } from '../../nostr/nip89.js';
+
+import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
+import { buildHandlerInfo, type HandlerLimits, type HandlerMetadata } from '../../nostr/nip89.js';
 import { buildJobFeedback } from '../../nostr/nip90.js';
 import type { EventTemplate, Filter } from '../../nostr/types.js';
-import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 
 export interface AdvertisementInput {
   identifier: string;
@@ -33,7 +34,11 @@ export function jobRequestFilter(jobTypes: readonly string[], since?: number): F
   return filter;
 }
 
-export function processingFeedback(jobId: string, requester: string, info = 'accepted; running in a Polecat worktree'): EventTemplate {
+export function processingFeedback(
+  jobId: string,
+  requester: string,
+  info = 'accepted; running in a Polecat worktree',
+): EventTemplate {
   return buildJobFeedback({ jobId, requester, status: 'processing', statusInfo: info });
 }
 

@@ -49,12 +49,19 @@ export function requestInputBytes(job: ParsedJobRequest): number {
 }
 
 /** Checks in a fixed order: who asks, what, for how much, whether we have room, then the inputs. */
-export function checkPolicy(job: ParsedJobRequest, policy: ProviderPolicy, facts: PolicyFacts): PolicyDecision {
+export function checkPolicy(
+  job: ParsedJobRequest,
+  policy: ProviderPolicy,
+  facts: PolicyFacts,
+): PolicyDecision {
   const refuse = (code: RefusalCode, reason: string): PolicyDecision => ({ ok: false, code, reason });
   if (policy.blockedRequesters.includes(job.requester))
     return refuse('requester_blocked', 'this provider does not accept jobs from you');
   if (policy.allowedRequesters && !policy.allowedRequesters.includes(job.requester))
-    return refuse('requester_not_allowed', 'this provider only accepts jobs from its allow-list of requesters');
+    return refuse(
+      'requester_not_allowed',
+      'this provider only accepts jobs from its allow-list of requesters',
+    );
   const price = facts.prices[job.jobType];
   if (price === undefined) {
     const served = Object.keys(facts.prices).join(', ') || 'nothing';
@@ -70,7 +77,7 @@ export function checkPolicy(job: ParsedJobRequest, policy: ProviderPolicy, facts
   if (bytes > policy.maxInputBytes)
     return refuse('input_too_large', `inputs take ${bytes} bytes, over the limit of ${policy.maxInputBytes}`);
   if (!facts.sandboxed && !policy.allowUnsandboxed && !policy.trustedRequesters.includes(job.requester))
-    return refuse('no_sandbox', 'this provider has no sandbox and runs only trusted requesters\' jobs');
+    return refuse('no_sandbox', "this provider has no sandbox and runs only trusted requesters' jobs");
   if (facts.inputProblem) return refuse('invalid_input', facts.inputProblem);
   return { ok: true };
 }

@@ -39,7 +39,8 @@ export function readPoolState(home: string): PoolStateFile {
   }
   try {
     const parsed = JSON.parse(text) as PoolStateFile;
-    if (parsed.version !== 1 || typeof parsed.jobs !== 'object' || parsed.jobs === null) throw new Error('unknown layout');
+    if (parsed.version !== 1 || typeof parsed.jobs !== 'object' || parsed.jobs === null)
+      throw new Error('unknown layout');
     for (const job of Object.values(parsed.jobs)) validateEventShape(job.request);
     return parsed;
   } catch (err) {

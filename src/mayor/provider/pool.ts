@@ -4,7 +4,6 @@
 import type { ParsedJobRequest } from '../../nostr/nip90.js';
 import { errorOutcome } from './executors/common.js';
 import type { Executor } from './executors/types.js';
-import { killGroup } from './process.js';
 import {
   type PersistedJob,
   type PoolStateFile,
@@ -12,6 +11,7 @@ import {
   readPoolState,
   writePoolState,
 } from './pool-state.js';
+import { killGroup } from './process.js';
 import type { JobOutcome } from './results.js';
 import type { Sandbox } from './sandbox.js';
 import type { WorkRepo } from './worktree.js';
@@ -109,7 +109,8 @@ export class PolecatPool {
 
   /** Queues a job; resolves when it has finished and its worktree is gone. Never rejects for job failures. */
   submit(job: ParsedJobRequest, attempt = 1): Promise<PoolRun> {
-    if (this.stopped) return Promise.resolve({ outcome: errorOutcome('provider is stopping'), worktree: '', overheadMs: 0 });
+    if (this.stopped)
+      return Promise.resolve({ outcome: errorOutcome('provider is stopping'), worktree: '', overheadMs: 0 });
     if (this.all.has(job.id)) throw new Error(`job ${job.id} is already in the pool`);
     return new Promise<PoolRun>((resolve) => {
       const slot: Slot = {
@@ -123,7 +124,13 @@ export class PolecatPool {
         },
       };
       this.all.set(job.id, slot);
-      this.persist(job.id, { request: job.event, state: 'queued', acceptedAt: Date.now(), attempt, processes: [] });
+      this.persist(job.id, {
+        request: job.event,
+        state: 'queued',
+        acceptedAt: Date.now(),
+        attempt,
+        processes: [],
+      });
       this.waiting.push(slot);
       this.pump();
     });

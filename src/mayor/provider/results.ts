@@ -2,7 +2,7 @@
 // TOON-encoded, signed event fits one ILP PREPARE. Logs shrink first (head and tail kept, the middle cut,
 // the sha256 of the full output always given when anything was cut); only if the logs alone cannot make it
 // fit are the copied inline inputs and then the embedded request dropped (the `e` tag still names the job).
-import { type JobStatus, buildJobResult } from '../../nostr/nip90.js';
+import { buildJobResult, type JobStatus } from '../../nostr/nip90.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import type { CiResultContent } from '../../skills/builtin/ci-result.js';
 import { compressLogs } from '../../skills/logs.js';

@@ -88,7 +88,8 @@ export class WorkRepo {
 }
 
 function checkId(jobId: string): string {
-  if (!JOB_ID.test(jobId)) throw new ProviderError('invalid_input', `job id ${JSON.stringify(jobId)} is not 64 lowercase hex`);
+  if (!JOB_ID.test(jobId))
+    throw new ProviderError('invalid_input', `job id ${JSON.stringify(jobId)} is not 64 lowercase hex`);
   return jobId;
 }
 
@@ -104,7 +105,10 @@ export async function checkoutGit(
   timeoutMs = 120_000,
 ): Promise<void> {
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit))
-    throw new ProviderError('invalid_input', `commit ${JSON.stringify(commit)} must be a full 40- or 64-hex object id`);
+    throw new ProviderError(
+      'invalid_input',
+      `commit ${JSON.stringify(commit)} must be a full 40- or 64-hex object id`,
+    );
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(url)?.[1];
   if (!scheme || !allowProtocols.includes(scheme))
     throw new ProviderError(
@@ -116,7 +120,17 @@ export async function checkoutGit(
     await git(['fetch', '-q', '--no-tags', '--', url, commit], opts);
   } catch {
     // Servers that refuse fetching by object id: fetch their branches and tags, then look for the commit.
-    await git(['fetch', '-q', '--', url, '+refs/heads/*:refs/polecat-fetch/heads/*', '+refs/tags/*:refs/polecat-fetch/tags/*'], opts);
+    await git(
+      [
+        'fetch',
+        '-q',
+        '--',
+        url,
+        '+refs/heads/*:refs/polecat-fetch/heads/*',
+        '+refs/tags/*:refs/polecat-fetch/tags/*',
+      ],
+      opts,
+    );
   }
   await git(['reset', '-q', '--hard', commit], opts);
 }

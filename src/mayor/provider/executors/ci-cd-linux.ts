@@ -4,7 +4,13 @@ import type { ParsedJobRequest } from '../../../nostr/nip90.js';
 import { ProviderError } from '../errors.js';
 import { runProcess } from '../process.js';
 import type { JobOutcome } from '../results.js';
-import { artifactManifest, errorOutcome, outcomeFromRun, prepareContext, readBuildContext } from './common.js';
+import {
+  artifactManifest,
+  errorOutcome,
+  outcomeFromRun,
+  prepareContext,
+  readBuildContext,
+} from './common.js';
 import type { ExecutionContext, Executor } from './types.js';
 
 export const CI_CD_LINUX = 'ci-cd-linux';

@@ -27,12 +27,20 @@ export type BuildContext =
 /** Reads the build context of a request, or throws ProviderError('invalid_input') saying what is wrong. */
 export function readBuildContext(job: ParsedJobRequest): BuildContext {
   const inputs = job.inputs.filter((i) => TAR_INPUT_TYPES.includes(i.type) || i.type === GIT_INPUT_TYPE);
-  if (inputs.length > 1) throw new ProviderError('invalid_input', 'more than one build context input; send one tar.gz or one git URL');
+  if (inputs.length > 1)
+    throw new ProviderError(
+      'invalid_input',
+      'more than one build context input; send one tar.gz or one git URL',
+    );
   const input = inputs[0];
   if (!input) return { kind: 'none' };
   if (input.type === GIT_INPUT_TYPE) {
     const commit = job.params.commit;
-    if (!commit) throw new ProviderError('invalid_input', 'a git input needs a ["param", "commit", <full commit id>] tag');
+    if (!commit)
+      throw new ProviderError(
+        'invalid_input',
+        'a git input needs a ["param", "commit", <full commit id>] tag',
+      );
     return { kind: 'git', url: input.data, commit };
   }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.data) || input.data.length % 4 !== 0)
@@ -41,14 +49,26 @@ export function readBuildContext(job: ParsedJobRequest): BuildContext {
 }
 
 /** Puts the build context into the worktree: tar is checked, then extracted inside the sandbox. */
-export async function prepareContext(ctx: ExecutionContext, context: BuildContext): Promise<string | undefined> {
+export async function prepareContext(
+  ctx: ExecutionContext,
+  context: BuildContext,
+): Promise<string | undefined> {
   if (context.kind === 'none') return undefined;
   if (context.kind === 'git') {
     await checkoutGit(ctx.worktree, context.url, context.commit, ctx.gitProtocols, ctx.timeoutMs);
     return undefined;
   }
   inspectTarGz(context.gz);
-  const tar = ['tar', '-xzf', '-', '--no-same-owner', '--no-same-permissions', '--no-overwrite-dir', '-C', ctx.worktree];
+  const tar = [
+    'tar',
+    '-xzf',
+    '-',
+    '--no-same-owner',
+    '--no-same-permissions',
+    '--no-overwrite-dir',
+    '-C',
+    ctx.worktree,
+  ];
   const out = await runProcess({
     argv: ctx.sandbox.wrap(tar, ctx.worktree),
     cwd: ctx.worktree,
@@ -59,7 +79,8 @@ export async function prepareContext(ctx: ExecutionContext, context: BuildContex
     onSpawn: ctx.onSpawn,
     stdin: context.gz,
   });
-  if (out.exitCode !== 0) return `extracting the build context failed: ${out.spawnError ?? out.output.trim()}`;
+  if (out.exitCode !== 0)
+    return `extracting the build context failed: ${out.spawnError ?? out.output.trim()}`;
   return undefined;
 }
 
@@ -107,16 +128,29 @@ export function outcomeFromRun(run: RunOutcome, timeoutMs: number, artifacts: Ar
   };
   if (run.spawnError) return { ...base, build: 'ERROR', status: 'error', statusInfo: run.spawnError };
   if (run.timedOut)
-    return { ...base, build: 'TIMEOUT', status: 'error', statusInfo: `killed after ${timeoutMs / 1000} s (time limit)` };
+    return {
+      ...base,
+      build: 'TIMEOUT',
+      status: 'error',
+      statusInfo: `killed after ${timeoutMs / 1000} s (time limit)`,
+    };
   if (run.cancelled) return { ...base, build: 'CANCELLED', status: 'error', statusInfo: 'job cancelled' };
   if (run.outputOverflow)
-    return { ...base, build: 'ERROR', status: 'error', statusInfo: `killed: output passed ${run.outputBytes} bytes` };
+    return {
+      ...base,
+      build: 'ERROR',
+      status: 'error',
+      statusInfo: `killed: output passed ${run.outputBytes} bytes`,
+    };
   const total = tests ? tests.passed + tests.failed : 0;
   if (run.exitCode === 0 && (!tests || tests.failed === 0)) {
     const info = tests ? `tests ${tests.passed}/${total} passed` : 'exit code 0';
     return { ...base, build: 'SUCCESS', status: 'success', statusInfo: info };
   }
-  const info = tests && tests.failed > 0 ? `${tests.failed} of ${total} tests failed` : `exit code ${run.exitCode ?? run.signal}`;
+  const info =
+    tests && tests.failed > 0
+      ? `${tests.failed} of ${total} tests failed`
+      : `exit code ${run.exitCode ?? run.signal}`;
   return { ...base, build: 'FAILURE', status: 'error', statusInfo: info };
 }
 

@@ -7,7 +7,13 @@ import { ProviderError } from '../errors.js';
 import { runProcess } from '../process.js';
 import type { JobOutcome } from '../results.js';
 import { checkCommand } from './ci-cd-linux.js';
-import { artifactManifest, errorOutcome, outcomeFromRun, prepareContext, readBuildContext } from './common.js';
+import {
+  artifactManifest,
+  errorOutcome,
+  outcomeFromRun,
+  prepareContext,
+  readBuildContext,
+} from './common.js';
 import type { ExecutionContext, Executor } from './types.js';
 
 export const DOCKER_BUILD_AMD64 = 'docker-build-amd64';
@@ -27,7 +33,16 @@ export function dockerNames(jobId: string): { image: string; container: string }
 
 export function dockerBuildArgs(jobId: string, contextDir: string, options: DockerOptions = {}): string[] {
   const { image } = dockerNames(jobId);
-  return [options.dockerPath ?? 'docker', 'build', '--platform', 'linux/amd64', '--pull=false', '-t', image, contextDir];
+  return [
+    options.dockerPath ?? 'docker',
+    'build',
+    '--platform',
+    'linux/amd64',
+    '--pull=false',
+    '-t',
+    image,
+    contextDir,
+  ];
 }
 
 export function dockerRunArgs(jobId: string, command: string, options: DockerOptions = {}): string[] {
@@ -60,7 +75,9 @@ export function dockerRunArgs(jobId: string, command: string, options: DockerOpt
 /** True when `docker info` answers within 5 s: an engine is running and we may talk to it. */
 export function probeDocker(dockerPath = 'docker'): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(dockerPath, ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 }, (err) => resolve(!err));
+    execFile(dockerPath, ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 }, (err) =>
+      resolve(!err),
+    );
   });
 }
 
@@ -81,7 +98,8 @@ export function dockerExecutor(options: DockerOptions = {}): Executor {
       const bad = checkCommand(job);
       if (bad) return bad;
       try {
-        if (readBuildContext(job).kind === 'none') return 'docker-build-amd64 needs a build context (tar.gz or git input) with a Dockerfile';
+        if (readBuildContext(job).kind === 'none')
+          return 'docker-build-amd64 needs a build context (tar.gz or git input) with a Dockerfile';
       } catch (err) {
         return (err as Error).message;
       }
@@ -99,14 +117,32 @@ export function dockerExecutor(options: DockerOptions = {}): Executor {
         throw err;
       }
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: ctx.worktree };
-      const limits = { cwd: ctx.worktree, env, maxOutputBytes: ctx.maxOutputBytes, signal: ctx.signal, onSpawn: ctx.onSpawn };
+      const limits = {
+        cwd: ctx.worktree,
+        env,
+        maxOutputBytes: ctx.maxOutputBytes,
+        signal: ctx.signal,
+        onSpawn: ctx.onSpawn,
+      };
       const { image, container } = dockerNames(ctx.job.id);
       try {
-        const build = await runProcess({ ...limits, argv: dockerBuildArgs(ctx.job.id, ctx.worktree, options), timeoutMs: ctx.timeoutMs });
+        const build = await runProcess({
+          ...limits,
+          argv: dockerBuildArgs(ctx.job.id, ctx.worktree, options),
+          timeoutMs: ctx.timeoutMs,
+        });
         if (build.exitCode !== 0) return outcomeFromRun(build, ctx.timeoutMs, []);
         const left = Math.max(1000, ctx.timeoutMs - build.durationMs);
-        const run = await runProcess({ ...limits, argv: dockerRunArgs(ctx.job.id, ctx.job.params.command!, options), timeoutMs: left });
-        return outcomeFromRun(run, ctx.timeoutMs, await artifactManifest(ctx.worktree, ctx.job.params.artifacts));
+        const run = await runProcess({
+          ...limits,
+          argv: dockerRunArgs(ctx.job.id, ctx.job.params.command!, options),
+          timeoutMs: left,
+        });
+        return outcomeFromRun(
+          run,
+          ctx.timeoutMs,
+          await artifactManifest(ctx.worktree, ctx.job.params.artifacts),
+        );
       } finally {
         // Killing the docker CLI does not stop the container: remove it and the image explicitly.
         await docker([dockerPath, 'rm', '-f', container]);

@@ -1,0 +1,403 @@
+// Provider mode as a service. The network side is injected (ProviderNetwork: sign + paid publish; an audit
+// log), so the Mayor runtime wires it to the relay and the payment path and tests pass an in-process fake.
+//
+// Flow: the runtime hands every kind 5065 event it receives to `handleJobRequest`. The policy accepts or
+// refuses it; a refusal publishes kind 7000 `error` with the reason, an acceptance publishes `processing`
+// and queues the job on the Polecat pool. When the job ends, the kind 6065 result (sized to fit one ILP
+// PREPARE) is signed and published through the paid write path; every write fee goes to the audit log.
+
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
+import type { HandlerMetadata } from '../../nostr/nip89.js';
+import { type ParsedJobRequest, parseJobRequest } from '../../nostr/nip90.js';
+import type { EventTemplate, Filter, NostrEvent } from '../../nostr/types.js';
+import type { JobProvider } from '../../skills/builtin/job-request.js';
+import { encodeEventBytes } from '../../toon/index.js';
+import type { PaymentInput } from '../audit/types.js';
+import { ProviderError } from './errors.js';
+import { ciCdLinuxExecutor } from './executors/ci-cd-linux.js';
+import { errorOutcome } from './executors/common.js';
+import { dockerExecutor } from './executors/docker.js';
+import type { Executor } from './executors/types.js';
+import { buildAdvertisement, errorFeedback, jobRequestFilter, processingFeedback } from './messages.js';
+import { checkPolicy, type ProviderPolicy, type RefusalCode } from './policy.js';
+import { PolecatPool } from './pool.js';
+import { buildResult, type JobOutcome, MAX_PACKET_DATA } from './results.js';
+import { detectSandbox, noSandbox, type Sandbox } from './sandbox.js';
+import { WorkRepo } from './worktree.js';
+
+/** The network side, provided by the Mayor runtime (or a fake in tests). */
+export interface ProviderNetwork {
+  /** Signs a template with the Mayor's identity key. */
+  sign(template: EventTemplate): NostrEvent | Promise<NostrEvent>;
+  /** Publishes a signed event through the paid relay write path; resolves with the fee paid (base units). */
+  publishPaid(event: NostrEvent): Promise<{ fee: bigint }>;
+}
+
+/** The Mayor's payment audit log (src/mayor/audit `record`), or anything with the same shape. */
+export interface ProviderAudit {
+  record(entry: PaymentInput): unknown;
+}
+
+export interface ProviderLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ProviderOptions {
+  /** Provider home: work repository, worktrees and polecats.json live here. */
+  home: string;
+  /** Our identity (hex pubkey): our own requests and requests naming another provider are ignored. */
+  pubkey: string;
+  ilpAddress: string;
+  /** Price per job type served (base units). Job types without an available executor are dropped. */
+  prices: Record<string, bigint>;
+  network: ProviderNetwork;
+  audit?: ProviderAudit;
+  /** Counterparty written in the audit log for relay write fees (the relay's ILP address). Default 'relay'. */
+  relayCounterparty?: string;
+  /** Default: ci-cd-linux and docker-build-amd64. */
+  executors?: Executor[];
+  /** Polecats running at once (default 4). */
+  poolSize?: number;
+  /** Per job (defaults: 10 minutes, 1 MiB kept output). */
+  timeoutMs?: number;
+  maxOutputBytes?: number;
+  policy?: Partial<ProviderPolicy>;
+  /** 'auto' (default): bwrap if it works here, else none. A Sandbox object is used as given. */
+  sandbox?: 'auto' | 'none' | Sandbox;
+  /** After a crash, jobs that were accepted but not finished are reported failed (default) or run again. */
+  onRestart?: 'fail' | 'rerun';
+  /** Most tries of one job across restarts when onRestart is 'rerun' (default 2). */
+  maxAttempts?: number;
+  /** URL schemes a `git` input may use (default https). */
+  gitProtocols?: string[];
+  identifier?: string;
+  metadata?: HandlerMetadata;
+  /** Relay hint for `e` tags. */
+  relay?: string;
+  logger?: ProviderLogger;
+}
+
+export type IntakeResult =
+  | { status: 'accepted'; jobId: string; done: Promise<JobReport> }
+  | { status: 'refused'; jobId: string; code: RefusalCode; reason: string; feedback?: NostrEvent }
+  | { status: 'ignored'; jobId?: string; reason: string };
+
+export interface JobReport {
+  jobId: string;
+  outcome: JobOutcome;
+  /** The published result, or undefined when building or publishing it failed (see `error`). */
+  result?: NostrEvent;
+  /** TOON bytes of the result. */
+  bytes?: number;
+  fee?: bigint;
+  worktree: string;
+  /** Pool time besides the command itself (ms). */
+  overheadMs: number;
+  error?: string;
+}
+
+const silent: ProviderLogger = { info() {}, warn() {} };
+const RECENT_IDS = 10_000;
+
+export class ProviderService {
+  readonly options: ProviderOptions;
+  readonly sandbox: Sandbox;
+  readonly pool: PolecatPool;
+  /** Served job types and prices (only those with an available executor). */
+  readonly prices: Record<string, bigint>;
+  readonly policy: ProviderPolicy;
+  private readonly executors: Map<string, Executor>;
+  private readonly sandboxed: boolean;
+  private readonly recent = new Set<string>();
+  private readonly log: ProviderLogger;
+  private readonly pending = new Set<Promise<JobReport>>();
+
+  private constructor(
+    options: ProviderOptions,
+    sandbox: Sandbox,
+    executors: Map<string, Executor>,
+    prices: Record<string, bigint>,
+  ) {
+    this.options = options;
+    this.sandbox = sandbox;
+    this.sandboxed = sandbox.kind !== 'none';
+    this.executors = executors;
+    this.prices = prices;
+    this.log = options.logger ?? silent;
+    const poolSize = options.poolSize ?? 4;
+    this.policy = {
+      blockedRequesters: [],
+      trustedRequesters: [],
+      allowUnsandboxed: false,
+      maxConcurrentJobs: poolSize,
+      maxInputBytes: MAX_PACKET_DATA,
+      requireBid: true,
+      ...options.policy,
+    };
+    this.pool = new PolecatPool({
+      home: options.home,
+      repo: new WorkRepo(options.home),
+      sandbox,
+      executors,
+      size: poolSize,
+      limits: {
+        timeoutMs: options.timeoutMs ?? 600_000,
+        maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+      },
+      gitProtocols: options.gitProtocols ?? ['https'],
+    });
+  }
+
+  /**
+   * Detects the sandbox, probes the executors, recovers what a previous process left (jobs it never finished
+   * are reported failed with a result, or re-run), and returns a service ready for `handleJobRequest`.
+   * `recovered` resolves when those reports/re-runs are done.
+   */
+  static async start(
+    options: ProviderOptions,
+  ): Promise<{ service: ProviderService; recovered: Promise<JobReport[]> }> {
+    await mkdir(options.home, { recursive: true });
+    let sandbox: Sandbox;
+    if (options.sandbox === 'none') sandbox = noSandbox();
+    else if (options.sandbox === undefined || options.sandbox === 'auto')
+      sandbox = (await detectSandbox()) ?? noSandbox();
+    else sandbox = options.sandbox;
+    const executors = new Map<string, Executor>();
+    const prices: Record<string, bigint> = {};
+    for (const ex of options.executors ?? [ciCdLinuxExecutor(), dockerExecutor()]) {
+      const price = options.prices[ex.jobType];
+      if (price === undefined || !(await ex.available())) continue;
+      executors.set(ex.jobType, ex);
+      prices[ex.jobType] = price;
+    }
+    if (executors.size === 0)
+      throw new ProviderError(
+        'invalid_config',
+        'no job type is both priced and runnable here; set prices for ci-cd-linux',
+      );
+    const service = new ProviderService(options, sandbox, executors, prices);
+    const interrupted = await service.pool.recover();
+    const recovered = Promise.all(interrupted.map((job) => service.resume(job.request, job.attempt)));
+    return { service, recovered };
+  }
+
+  /** Kind 31990 template announcing kinds, job types, prices, ILP address and limits (the runtime signs it). */
+  advertisement(): EventTemplate {
+    return buildAdvertisement({
+      identifier: this.options.identifier ?? 'crosstown-provider',
+      prices: this.prices,
+      ilpAddress: this.options.ilpAddress,
+      limits: {
+        timeoutSeconds: Math.ceil((this.options.timeoutMs ?? 600_000) / 1000),
+        maxOutputBytes: MAX_PACKET_DATA,
+        concurrency: this.pool.size,
+      },
+      metadata: { name: 'crosstown provider', sandbox: this.sandbox.kind, ...this.options.metadata },
+    });
+  }
+
+  /** The relay subscription for job requests of the served types. */
+  subscriptionFilter(since?: number): Filter {
+    return jobRequestFilter(Object.keys(this.prices), since);
+  }
+
+  /** Intake of one kind 5xxx event (already signature-checked by the relay/runtime). */
+  async handleJobRequest(event: NostrEvent): Promise<IntakeResult> {
+    let job: ParsedJobRequest;
+    try {
+      job = parseJobRequest(event);
+    } catch (err) {
+      return {
+        status: 'ignored',
+        jobId: event.id,
+        reason: `not a valid job request: ${(err as Error).message}`,
+      };
+    }
+    if (job.kind !== KIND_JOB_REQUEST)
+      return { status: 'ignored', jobId: job.id, reason: `kind ${job.kind} is not served` };
+    if (job.requester === this.options.pubkey)
+      return { status: 'ignored', jobId: job.id, reason: 'our own request' };
+    if (job.provider !== undefined && job.provider !== this.options.pubkey)
+      return { status: 'ignored', jobId: job.id, reason: `names another provider (${job.provider})` };
+    if (this.recent.has(job.id) || this.pool.has(job.id))
+      return { status: 'ignored', jobId: job.id, reason: 'already seen (duplicate delivery)' };
+    this.remember(job.id);
+    const executor = this.executors.get(job.jobType);
+    const decision = checkPolicy(job, this.policy, {
+      prices: this.prices,
+      inFlight: this.pool.inFlight,
+      sandboxed: this.sandboxed,
+      inputProblem: executor?.check(job),
+    });
+    if (!decision.ok) {
+      this.log.info(`refused job ${job.id}: ${decision.reason}`, { code: decision.code });
+      const feedback = await this.publish(
+        errorFeedback(job.id, job.requester, decision.reason),
+        job.id,
+      ).catch(() => undefined);
+      return {
+        status: 'refused',
+        jobId: job.id,
+        code: decision.code,
+        reason: decision.reason,
+        ...(feedback && { feedback: feedback.event }),
+      };
+    }
+    // Queue before announcing, so the concurrency count is right for the next request even while publishing.
+    const done = this.track(this.runAndReport(job, 1));
+    await this.publish(processingFeedback(job.id, job.requester), job.id).catch(() => undefined);
+    return { status: 'accepted', jobId: job.id, done };
+  }
+
+  /** Adapter for the `job-request` skill (src/skills/builtin/job-request.ts). */
+  jobProvider(): JobProvider {
+    return async (job) => {
+      const intake = await this.handleJobRequest(job.event);
+      if (intake.status === 'accepted') return { status: 'handled', summary: `job ${intake.jobId} accepted` };
+      if (intake.status === 'refused')
+        return { status: 'handled', summary: `job ${intake.jobId} refused: ${intake.reason}` };
+      return { status: 'ignored', summary: intake.reason };
+    };
+  }
+
+  /**
+   * The runtime calls this when the requester's payment for a job arrives (or fails): earnings go to the same
+   * audit log as the write fees.
+   */
+  recordEarning(
+    jobId: string,
+    amount: bigint,
+    counterparty: string,
+    status: PaymentInput['status'] = 'fulfilled',
+  ): void {
+    this.options.audit?.record({ direction: 'in', jobId, amount, status, counterparty });
+  }
+
+  cancel(jobId: string): boolean {
+    return this.pool.cancel(jobId);
+  }
+
+  /** Cancels running jobs (they are reported as cancelled) and waits for their results to be published. */
+  async stop(): Promise<void> {
+    await this.pool.stop();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private async resume(request: NostrEvent, attempt: number): Promise<JobReport> {
+    const job = parseJobRequest(request);
+    this.remember(job.id);
+    const maxAttempts = this.options.maxAttempts ?? 2;
+    if (this.options.onRestart === 'rerun' && attempt < maxAttempts && this.executors.has(job.jobType)) {
+      this.log.info(`re-running job ${job.id} after a provider restart (attempt ${attempt + 1})`);
+      return this.track(this.runAndReport(job, attempt + 1));
+    }
+    this.log.warn(`job ${job.id} was interrupted by a provider restart; reporting it failed`);
+    const outcome = errorOutcome(
+      'provider restarted while the job was running; it was not completed and is not charged',
+    );
+    return this.report(job, outcome, '', 0, false);
+  }
+
+  private async runAndReport(job: ParsedJobRequest, attempt: number): Promise<JobReport> {
+    const run = await this.pool.submit(job, attempt);
+    // Jobs that never ran their command (bad input, provider error, cancellation) are not charged.
+    const charge = run.outcome.build !== 'ERROR' && run.outcome.build !== 'CANCELLED';
+    return this.report(job, run.outcome, run.worktree, run.overheadMs, charge);
+  }
+
+  private async report(
+    job: ParsedJobRequest,
+    outcome: JobOutcome,
+    worktree: string,
+    overheadMs: number,
+    charge: boolean,
+  ): Promise<JobReport> {
+    const t0 = performance.now();
+    const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs };
+    try {
+      const amount = charge ? this.prices[job.jobType] : undefined;
+      let margin = 16;
+      for (;;) {
+        const built = buildResult({
+          request: job.event,
+          outcome,
+          margin,
+          ...(amount !== undefined && { amount }),
+          ...(this.options.relay !== undefined && { relay: this.options.relay }),
+        });
+        const event = await this.options.network.sign(built.template);
+        const bytes = encodeEventBytes(event).length;
+        // The estimate used placeholder id/sig; a real one can encode a little differently. Shrink again.
+        if (bytes > MAX_PACKET_DATA) {
+          margin += bytes - MAX_PACKET_DATA + 64;
+          continue;
+        }
+        const published = await this.publishSigned(event, job.id);
+        report.result = event;
+        report.bytes = bytes;
+        report.fee = published.fee;
+        break;
+      }
+    } catch (err) {
+      report.error = (err as Error).message;
+      this.log.warn(`result for job ${job.id} was not published: ${report.error}`);
+    }
+    report.overheadMs += performance.now() - t0;
+    return report;
+  }
+
+  private async publish(template: EventTemplate, jobId: string): Promise<{ event: NostrEvent; fee: bigint }> {
+    const event = await this.options.network.sign(template);
+    return { event, ...(await this.publishSigned(event, jobId)) };
+  }
+
+  private async publishSigned(event: NostrEvent, jobId: string): Promise<{ fee: bigint }> {
+    const bytes = encodeEventBytes(event).length;
+    const counterparty = this.options.relayCounterparty ?? 'relay';
+    try {
+      const { fee } = await this.options.network.publishPaid(event);
+      this.options.audit?.record({
+        direction: 'out',
+        jobId,
+        amount: fee,
+        bytes,
+        status: 'fulfilled',
+        counterparty,
+      });
+      return { fee };
+    } catch (err) {
+      this.options.audit?.record({
+        direction: 'out',
+        jobId,
+        amount: 0n,
+        bytes,
+        status: 'failed',
+        counterparty,
+      });
+      this.log.warn(`publishing kind ${event.kind} for job ${jobId} failed: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  private track(p: Promise<JobReport>): Promise<JobReport> {
+    this.pending.add(p);
+    p.finally(() => this.pending.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private remember(id: string): void {
+    this.recent.add(id);
+    if (this.recent.size > RECENT_IDS) {
+      const oldest = this.recent.values().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+  }
+}
+
+/** Where a Mayor keeps its provider home by default: <mayor home>/provider. */
+export function defaultProviderHome(mayorHome: string): string {
+  return path.join(mayorHome, 'provider');
+}
