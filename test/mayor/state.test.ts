@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStateRepo, StateError, type StateRepo } from '../../src/mayor/state/index.js';
@@ -174,6 +174,26 @@ describe('state repo: jobs', () => {
     expect(repo.stats().changes).toBe(n);
     expect(repo.stats().meanBatchSize).toBeGreaterThan(1);
     expect(gitOut(dir, ['ls-files', 'jobs']).trim().split('\n')).toHaveLength(n);
+  });
+
+  it('reports a failed commit through flush() and onError, and commits the change with the next one', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const dir = join(t.dir, 'm');
+    const errors: unknown[] = [];
+    const repo = await openStateRepo({ dir, onError: (e) => errors.push(e) });
+    cleanups.push(() => repo.close());
+    // Another git holding the index makes `git add` fail, as a real conflict would.
+    writeFileSync(join(dir, '.git', 'index.lock'), '');
+    repo.jobs.put(newJob('f1'));
+    await expect(repo.flush()).rejects.toMatchObject({ code: 'GIT_FAILED' });
+    expect(errors).toHaveLength(1);
+    expect(repo.jobs.get('f1')?.status).toBe('posting'); // memory is still the truth
+    rmSync(join(dir, '.git', 'index.lock'));
+    repo.jobs.put({ id: 'f1', status: 'posted' });
+    await repo.flush();
+    expect(JSON.parse(gitOut(dir, ['show', 'HEAD:jobs/f1.json'])).status).toBe('posted');
+    expect(gitOut(dir, ['status', '--porcelain'])).toBe('');
   });
 
   it('takes an owner lock: a second open of the same directory fails while the first is open', async () => {

@@ -1,0 +1,86 @@
+// Test support for the provider. `FakeNetwork` is an IN-PROCESS FAKE of the Mayor runtime's network side
+// (signing is real, with a real key; "publishing" stores the event and charges bytes × price like the relay
+// would, without a relay or ILP). Everything else in these tests is real: git, tar, bwrap, child processes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PaymentInput } from '../../../src/mayor/audit/types.js';
+import type { ProviderAudit, ProviderNetwork } from '../../../src/mayor/provider/index.js';
+import { finalizeEvent } from '../../../src/nostr/event.js';
+import { generateSecretKey, getPublicKey } from '../../../src/nostr/keys.js';
+import { buildJobRequest, type JobInput } from '../../../src/nostr/nip90.js';
+import type { EventTemplate, NostrEvent } from '../../../src/nostr/types.js';
+import { encodeEventBytes } from '../../../src/toon/index.js';
+
+export const FIXTURES = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../fixtures/sample-repos',
+);
+
+export class FakeNetwork implements ProviderNetwork {
+  readonly secretKey = generateSecretKey();
+  readonly pubkey = getPublicKey(this.secretKey);
+  readonly published: NostrEvent[] = [];
+  constructor(readonly pricePerByte = 10n) {}
+  sign(template: EventTemplate): NostrEvent {
+    return finalizeEvent(template, this.secretKey);
+  }
+  async publishPaid(event: NostrEvent): Promise<{ fee: bigint }> {
+    this.published.push(event);
+    return { fee: BigInt(encodeEventBytes(event).length) * this.pricePerByte };
+  }
+  ofKind(kind: number, jobId?: string): NostrEvent[] {
+    return this.published.filter(
+      (e) => e.kind === kind && (!jobId || e.tags.some((t) => t[0] === 'e' && t[1] === jobId)),
+    );
+  }
+}
+
+export class FakeAudit implements ProviderAudit {
+  readonly entries: PaymentInput[] = [];
+  record(entry: PaymentInput): void {
+    this.entries.push(entry);
+  }
+}
+
+export function tempHome(prefix = 'provider-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function tarGzBase64(dir: string): string {
+  return execFileSync('tar', ['-czf', '-', '-C', dir, '.']).toString('base64');
+}
+
+export interface RequestSpec {
+  command: string;
+  jobType?: string;
+  bid?: bigint | null;
+  tarDir?: string;
+  inputs?: JobInput[];
+  params?: Record<string, string>;
+  provider?: string;
+}
+
+export const requester = (() => {
+  const secretKey = generateSecretKey();
+  return { secretKey, pubkey: getPublicKey(secretKey) };
+})();
+
+export function jobRequest(spec: RequestSpec, secretKey = requester.secretKey): NostrEvent {
+  const inputs: JobInput[] = [...(spec.inputs ?? [])];
+  if (spec.tarDir) inputs.push({ data: tarGzBase64(spec.tarDir), type: 'tar.gz+base64' });
+  const template = buildJobRequest({
+    jobType: spec.jobType ?? 'ci-cd-linux',
+    inputs,
+    params: { command: spec.command, ...spec.params },
+    ...(spec.bid !== null && { bid: spec.bid ?? 1000n }),
+    ...(spec.provider !== undefined && { provider: spec.provider }),
+    relays: [],
+    content: '',
+  });
+  // Distinct created_at/content per call would be needed for identical specs: a nonce tag keeps ids unique.
+  template.tags.push(['nonce', Math.random().toString(36).slice(2)]);
+  return finalizeEvent(template, secretKey);
+}
