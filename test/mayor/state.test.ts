@@ -117,6 +117,24 @@ describe('state repo: jobs', () => {
     );
   });
 
+  it('updates fields without a status change, but not on final jobs', async () => {
+    const { repo, dir } = await open();
+    repo.jobs.put(newJob('u1'));
+    repo.jobs.put({ id: 'u1', status: 'posted' });
+    const u = repo.jobs.update({ id: 'u1', provider: 'b'.repeat(64), amount: 42n });
+    expect(u).toMatchObject({ status: 'posted', provider: 'b'.repeat(64), amount: 42n });
+    expect(u.history).toHaveLength(2); // no new status
+    repo.jobs.put({ id: 'u1', status: 'cancelled', error: 'operator cancelled' });
+    expect(() => repo.jobs.update({ id: 'u1', amount: 1n })).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRANSITION' }),
+    );
+    expect(() => repo.jobs.update({ id: 'nope', amount: 1n })).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_JOB' }),
+    );
+    await repo.flush();
+    expect(gitOut(dir, ['log', '--format=%B'])).toContain('job u1: posted (update)');
+  });
+
   it('refuses unknown jobs, missing fields, bad ids and negative amounts', async () => {
     const { repo } = await open();
     expect(() => repo.jobs.put({ id: 'nope', status: 'paid' })).toThrow(

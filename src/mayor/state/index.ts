@@ -4,6 +4,7 @@ export type { CommitStats } from './queue.js';
 export {
   type ChainInput,
   type ChannelInput,
+  type JobUpdate,
   type OpenStateRepoOptions,
   openStateRepo,
   type RecoveryReport,

@@ -66,6 +66,9 @@ export interface RecoveryReport {
   openMs: number;
 }
 
+/** Fields of a job that may change without a status change. */
+export type JobUpdate = Omit<JobTransition, 'status' | 'kind' | 'jobType' | 'callbackSkill'>;
+
 export interface ChainInput {
   id: string;
   steps: ChainStep[];
@@ -92,6 +95,8 @@ export interface StateRepo {
     list(filter?: { status?: JobStatus | JobStatus[] }): JobRecord[];
     /** Validates and applies a transition; the returned record is already the in-memory truth. */
     put(transition: JobTransition): JobRecord;
+    /** Sets fields that became known (provider, amount, …) without a status change; not on final jobs. */
+    update(fields: JobUpdate): JobRecord;
     /** Jobs not yet in a final state (paid, failed, cancelled). */
     pending(): JobRecord[];
     byStatus(): Record<JobStatus, string[]>;
@@ -244,7 +249,7 @@ function load(
     });
   const subsOp = writeOp('subscriptions.json', () => encodeSubscriptions(subs.values()));
 
-  const putJob = (t: JobTransition): JobRecord => {
+  const putJob = (t: JobTransition, fieldsOnly = false): JobRecord => {
     live();
     assertId('job', t.id);
     const at = t.at ?? now();
@@ -265,7 +270,17 @@ function load(
       }
     }
     let next: JobRecord;
-    if (!prev) {
+    if (fieldsOnly) {
+      if (!prev)
+        throw new StateError('UNKNOWN_JOB', `Job ${t.id} is not known: create it first with status posting.`);
+      if (isTerminal(prev.status)) {
+        throw new StateError(
+          'INVALID_TRANSITION',
+          `Job ${t.id} is ${prev.status}, which is final: it cannot change.`,
+        );
+      }
+      next = { ...prev, updatedAt: at };
+    } else if (!prev) {
       if (!INITIAL_STATUSES.includes(t.status)) {
         throw new StateError(
           'UNKNOWN_JOB',
@@ -314,7 +329,8 @@ function load(
     jobs.set(t.id, frozen);
     if (prev) statusIndex.get(prev.status)!.delete(t.id);
     statusIndex.get(frozen.status)!.add(t.id);
-    queue.enqueue([jobOp(t.id)], `job ${t.id}: ${prev ? `${prev.status} -> ` : ''}${t.status}`);
+    const what = fieldsOnly ? `${t.status} (update)` : `${prev ? `${prev.status} -> ` : ''}${t.status}`;
+    queue.enqueue([jobOp(t.id)], `job ${t.id}: ${what}`);
     return frozen;
   };
 
@@ -399,7 +415,11 @@ function load(
         const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
         return statuses.flatMap((s) => [...(statusIndex.get(s) ?? [])].map((id) => jobs.get(id)!));
       },
-      put: putJob,
+      put: (t) => putJob(t),
+      update: (fields) => {
+        const prev = jobs.get(fields.id);
+        return putJob({ ...fields, status: prev?.status ?? 'posting' }, true);
+      },
       pending: () => [...jobs.values()].filter((j) => !isTerminal(j.status)),
       byStatus: () => {
         const out = emptyIndex();
