@@ -9,14 +9,22 @@ import {
   serializeBtpPacket,
 } from '../ilp/btp.js';
 import type { IlpPrepare, IlpReply } from '../ilp/types.js';
+import type { WarnLogger } from '../transport/plaintext.js';
+import type { ClientTlsOptions } from '../transport/tls.js';
+import { connectError } from '../transport/tls.js';
+import { createWebSocket } from '../transport/websocket.js';
 import { rawDataToBytes } from './btp-server.js';
 import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
 
 export interface BtpClientOptions extends BtpSessionHandlers {
-  /** ws:// URL of the connector's BTP endpoint. */
+  /** ws:// or wss:// URL of the connector's BTP endpoint. */
   url: string;
+  /** Certificate checks for wss://: verified by default; `ca` (PEM) or `caPath` for a private CA. */
+  tls?: ClientTlsOptions;
+  /** Receives the warning about plain ws:// to a non-loopback host. Default: console. */
+  logger?: WarnLogger;
   authToken: string;
   /** Default timeout of a PREPARE when the caller gives none (ms). Default 30000. */
   timeoutMs?: number;
@@ -71,13 +79,19 @@ export class BtpClient {
 
   private async open(): Promise<void> {
     const o = this.options;
-    const ws = new WebSocket(o.url, { maxPayload: 64 * 1024 });
+    const ws = createWebSocket(o.url, {
+      ws: { maxPayload: 64 * 1024 },
+      ...(o.tls && { tls: o.tls }),
+      ...(o.logger && { logger: o.logger }),
+    });
     ws.binaryType = 'nodebuffer';
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
-      ws.once('error', (err) =>
-        reject(new ConnectorError('BTP_CLOSED', `cannot connect to ${o.url}: ${err.message}`)),
-      );
+      ws.once('error', (err) => {
+        // The message says whether the certificate or the network failed; the TransportError is the cause.
+        const why = connectError(o.url, err);
+        reject(new ConnectorError('BTP_CLOSED', why.message, { cause: why }));
+      });
     });
     ws.on('error', () => ws.terminate());
     // Authenticate before anything else: the server drops peers whose first frame is not auth.

@@ -1,10 +1,11 @@
 // BTP 2.0 server on WebSocket. The first frame must be an auth Message (`auth` + `auth_token`) with a token
 // `authenticate` knows; anything else (text frames, malformed frames, wrong token, silence) drops the peer
 // with a close reason. After that the connection is a BtpSession bound to the peer id.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { BtpPacketType, deserializeBtpPacket, readBtpAuthToken, serializeBtpPacket } from '../ilp/btp.js';
+import { createWebServer, type ServerTlsOptions } from '../transport/tls.js';
 import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 
 export interface BtpServerOptions {
@@ -24,6 +25,8 @@ export interface BtpServerOptions {
   address?: string;
   /** Extra HTTP handler on the same port (e.g. SPSP); return true when it answered. */
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Serve `wss://` (and the extra HTTP handler over https) with this certificate; plain `ws://` without it. */
+  tls?: ServerTlsOptions;
 }
 
 /** WebSocket close codes used when dropping a peer. */
@@ -45,7 +48,7 @@ export class BtpServer {
   }
 
   static async start(options: BtpServerOptions): Promise<BtpServer> {
-    const httpServer = createServer();
+    const httpServer = createWebServer(options.tls);
     const wss = new WebSocketServer({ server: httpServer, maxPayload: options.maxFrameBytes ?? 64 * 1024 });
     const server = new BtpServer(options, httpServer, wss);
     await new Promise<void>((resolve, reject) => {
@@ -62,8 +65,9 @@ export class BtpServer {
     return (this.httpServer.address() as AddressInfo).port;
   }
 
+  /** The URL a local peer connects to (127.0.0.1: the test certificates and the default listener cover it). */
   get url(): string {
-    return `ws://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
   }
 
   /** The open session of a peer, if it is connected. */

@@ -10,6 +10,8 @@ import { type ClaimWatcher, watchClosures } from '../chain/watcher.js';
 import { isValidIlpAddress } from '../ilp/address.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import type { IlpPrepare, IlpReply } from '../ilp/types.js';
+import type { WarnLogger } from '../transport/plaintext.js';
+import type { ClientTlsOptions, ServerTlsOptions } from '../transport/tls.js';
 import { PeerAccount } from './accounts.js';
 import { BtpClient } from './btp-client.js';
 import { BtpServer } from './btp-server.js';
@@ -53,7 +55,12 @@ export interface ConnectorSettlementOptions {
 export interface ConnectorOptions {
   /** The node's ILP address, e.g. g.crosstown.node1; children are `<address>.<peer id>`. */
   address: string;
-  btp?: { port?: number; host?: string; authTimeoutMs?: number };
+  /** The BTP listener; with `tls` it serves `wss://` (and the `http` handler over https). */
+  btp?: { port?: number; host?: string; authTimeoutMs?: number; tls?: ServerTlsOptions };
+  /** Certificate checks for outgoing `wss://` links (connectPeer), unless a peer gives its own `tls`. */
+  clientTls?: ClientTlsOptions;
+  /** Receives the warning about plain ws:// links to non-loopback hosts. Default: console. */
+  logger?: WarnLogger;
   /** Taken off the expiry at each hop (default 1000 ms). */
   expiryMarginMs?: number;
   /** Longest we hold a packet for a next hop (default 30 s). */
@@ -135,7 +142,7 @@ export class Connector {
     return c;
   }
 
-  /** ws:// URL peers connect to. */
+  /** ws:// (or wss:// with TLS) URL peers connect to. */
   get btpUrl(): string {
     return this.server.url;
   }
@@ -208,16 +215,19 @@ export class Connector {
 
   /** Opens an outgoing BTP link to another connector (the peer must know our token). */
   async connectPeer(
-    config: PeerConfig & { url: string; authToken: string },
+    config: PeerConfig & { url: string; authToken: string; tls?: ClientTlsOptions },
     reconnectDelayMs = 1000,
   ): Promise<void> {
-    const { url, ...peer } = config;
+    const { url, tls, ...peer } = config;
+    const clientTls = tls ?? this.options.clientTls;
     if (!this.accounts.has(peer.id)) this.addPeer({ ...peer, authToken: undefined } as PeerConfig);
     const client = await BtpClient.connect({
       url,
       authToken: config.authToken,
       address: this.address,
       reconnectDelayMs,
+      ...(clientTls && { tls: clientTls }),
+      ...(this.options.logger && { logger: this.options.logger }),
       ...this.handlersFor(peer.id),
     });
     this.links.set(peer.id, client);

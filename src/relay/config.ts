@@ -1,4 +1,5 @@
 import type { EventStore } from '../store/types.js';
+import type { ServerTlsOptions } from '../transport/tls.js';
 import type { RateLimit } from './rate-limit.js';
 import type { SecretStore } from './secrets.js';
 
@@ -82,4 +83,12 @@ export interface RelayOptions {
   relayUrl?: string;
   /** Clock in milliseconds (tests move it). */
   now?: () => number;
+  /** Serve `wss://` (and NIP-11 over https) with this certificate; plain `ws://` without it. */
+  tls?: ServerTlsOptions;
+  /**
+   * With a PostgreSQL store, the relay follows the database's live feed so that events written through other
+   * relay processes on the same database reach this process's subscribers. On by default for such a store;
+   * `false` turns it off (one process only). Ignored for other stores.
+   */
+  liveFeed?: false | { pollIntervalMs?: number; onError?: (error: Error) => void };
 }

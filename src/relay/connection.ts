@@ -9,6 +9,8 @@ export interface Subscription {
   filters: Filter[];
   /** Live events that arrived while the stored ones were being sent; null once EOSE went out. */
   pending: NostrEvent[] | null;
+  /** Ids of stored events sent before EOSE, kept briefly so a live copy from another process is not sent again. */
+  sentStored?: Set<string>;
 }
 
 /** One client's WebSocket and what the relay knows about it. */

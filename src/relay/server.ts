@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
@@ -10,8 +10,11 @@ import {
 } from '../nostr/index.js';
 import type { Filter, NostrEvent } from '../nostr/types.js';
 import { loadWasmVerifier, verifyWithWasm } from '../nostr/verify-fast.js';
+import { createPgLiveFeed, type PgLiveFeed } from '../store/live-feed.js';
+import { PostgresEventStore } from '../store/postgres.js';
 import type { SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
+import { createWebServer } from '../transport/tls.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
 import { canDeliver, FrameCache } from './delivery.js';
@@ -29,6 +32,12 @@ export interface StartRelayOptions extends RelayOptions {
 }
 
 const HANDSHAKE_KINDS = new Set([KIND_SPSP_REQUEST, KIND_SPSP_RESPONSE]);
+/**
+ * How long a subscription remembers the stored events it sent before EOSE. With several processes, an event
+ * committed elsewhere may be in the REQ's query result and still reach this process's live feed after EOSE;
+ * remembering the ids keeps it from being sent twice. Feed delivery normally lags by milliseconds.
+ */
+const STORED_DEDUP_MS = 30_000;
 
 /**
  * A NIP-01 relay: reads are free, writes arrive as paid ILP PREPAREs through `handlePrepare`. Over the
@@ -47,6 +56,8 @@ export class NostrRelay {
   private readonly now: () => number;
   private readonly ilpAddress: string;
   private nextConnectionId = 1;
+  /** Events other relay processes saved in the shared PostgreSQL database (undefined for other stores). */
+  private feed: PgLiveFeed | undefined;
 
   private constructor(
     private readonly options: RelayOptions,
@@ -100,7 +111,7 @@ export class NostrRelay {
     if (limits.hardMaxMessageBytes < limits.maxMessageBytes) {
       throw new RangeError('limits.hardMaxMessageBytes must be >= limits.maxMessageBytes');
     }
-    const http = createServer();
+    const http = createWebServer(options.tls);
     // Frames up to the hard cap reach our handler (which answers NOTICE above maxMessageBytes); ws closes
     // the connection with 1009 beyond it rather than buffer an unbounded frame.
     const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
@@ -111,6 +122,18 @@ export class NostrRelay {
       ? (event: NostrEvent) => pool.verify(event)
       : async (event: NostrEvent) => verifyWithWasm(wasm, event);
     const relay = new NostrRelay(options, http, wss, verify, pool);
+    const store = options.store;
+    if (store instanceof PostgresEventStore && options.liveFeed !== false) {
+      // One feed per process; our own saves are skipped: this process already delivered them after the commit.
+      const feedOptions = options.liveFeed ?? {};
+      relay.feed = createPgLiveFeed(store.pool, {
+        skipOrigin: store.origin,
+        onEvent: (event) => relay.publish(event),
+        ...(feedOptions.pollIntervalMs !== undefined && { pollIntervalMs: feedOptions.pollIntervalMs }),
+        ...(feedOptions.onError && { onError: feedOptions.onError }),
+      });
+      await relay.feed.start();
+    }
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -127,7 +150,8 @@ export class NostrRelay {
 
   get url(): string {
     const { address, port } = this.http.address() as AddressInfo;
-    return `ws://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    const scheme = this.options.tls ? 'wss' : 'ws';
+    return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
   get connectionCount(): number {
@@ -142,6 +166,7 @@ export class NostrRelay {
       for (const sub of conn.subs.values()) {
         if (!matchFilters(sub.filters, event)) continue;
         if (sub.pending) sub.pending.push(event);
+        else if (sub.sentStored?.has(event.id)) continue;
         else conn.sendText(frames.frame(sub.id, conn.encoding));
       }
     }
@@ -149,6 +174,7 @@ export class NostrRelay {
 
   /** Closes every connection and the listener. The store stays open: its owner closes it. */
   async close(): Promise<void> {
+    await this.feed?.stop();
     for (const conn of this.connections) conn.ws.terminate();
     this.connections.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -297,6 +323,17 @@ export class NostrRelay {
         return;
       }
       this.publish(event);
+      // Through the store so that a shared (PostgreSQL) store hands it to the other relay processes, where the
+      // recipient may be listening; other stores do nothing with an ephemeral event.
+      try {
+        await this.options.store.save(event);
+      } catch (err) {
+        reply(
+          false,
+          `error: delivered on this relay process only; could not share it with the others: ${(err as Error).message}`,
+        );
+        return;
+      }
       reply(true);
       return;
     }
@@ -371,6 +408,12 @@ export class NostrRelay {
     conn.send(['EOSE', subId]);
     const pending = sub.pending ?? [];
     sub.pending = null;
+    if (this.feed && sent.size > 0) {
+      sub.sentStored = sent;
+      setTimeout(() => {
+        if (sub.sentStored === sent) sub.sentStored = undefined;
+      }, STORED_DEDUP_MS).unref();
+    }
     for (const event of pending) {
       if (!sent.has(event.id) && canDeliver(event, conn)) {
         conn.sendText(new FrameCache(event).frame(subId, conn.encoding));
