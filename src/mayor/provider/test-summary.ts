@@ -8,7 +8,7 @@ export interface TestSummary {
 }
 
 // ANSI colour codes split numbers from their words ("\x1b[32m3 passed\x1b[39m").
-const ANSI = /\x1b\[[0-9;]*m/g;
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 function lastMatch(text: string, re: RegExp): RegExpMatchArray | undefined {
   let last: RegExpMatchArray | undefined;

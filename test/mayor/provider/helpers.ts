@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { PaymentInput } from '../../../src/mayor/audit/types.js';
 import type { ProviderAudit, ProviderNetwork } from '../../../src/mayor/provider/index.js';
 import { finalizeEvent } from '../../../src/nostr/event.js';
@@ -83,4 +84,38 @@ export function jobRequest(spec: RequestSpec, secretKey = requester.secretKey): 
   // Distinct created_at/content per call would be needed for identical specs: a nonce tag keeps ids unique.
   template.tags.push(['nonce', Math.random().toString(36).slice(2)]);
   return finalizeEvent(template, secretKey);
+}
+
+export interface TarSpec {
+  name: string;
+  /** '0' file, '2' symlink, '1' hard link, '5' dir, '3' char device, 'L' GNU long name, 'x' pax header. */
+  type?: string;
+  body?: string;
+  linkname?: string;
+}
+
+/** A hand-made ustar archive (gzip'd): system tar refuses to CREATE the hostile entries these tests need. */
+export function makeTarGz(entries: TarSpec[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const h = Buffer.alloc(512);
+    h.write(e.name.slice(0, 100), 0, 'utf8');
+    h.write('0000644\0', 100);
+    h.write('0000000\0', 108);
+    h.write('0000000\0', 116);
+    h.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
+    h.write('00000000000\0', 136);
+    h.write(e.type ?? '0', 156);
+    if (e.linkname) h.write(e.linkname, 157);
+    h.write('ustar\0', 257);
+    h.write('00', 263);
+    h.fill(' ', 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
 }

@@ -6,6 +6,7 @@ import { runProcess } from '../process.js';
 import type { JobOutcome } from '../results.js';
 import {
   artifactManifest,
+  checkBuildContext,
   errorOutcome,
   outcomeFromRun,
   prepareContext,
@@ -18,7 +19,7 @@ const MAX_COMMAND_CHARS = 4096;
 
 export function checkCommand(job: ParsedJobRequest): string | undefined {
   const command = job.params.command;
-  if (!command || !command.trim()) return 'no command: add a ["param", "command", "npm test"] tag';
+  if (!command?.trim()) return 'no command: add a ["param", "command", "npm test"] tag';
   if (command.length > MAX_COMMAND_CHARS) return `command is longer than ${MAX_COMMAND_CHARS} characters`;
   return undefined;
 }
@@ -28,14 +29,7 @@ export function ciCdLinuxExecutor(): Executor {
     jobType: CI_CD_LINUX,
     available: async () => true,
     check(job) {
-      const bad = checkCommand(job);
-      if (bad) return bad;
-      try {
-        readBuildContext(job);
-      } catch (err) {
-        return (err as Error).message;
-      }
-      return undefined;
+      return checkCommand(job) ?? checkBuildContext(job);
     },
     async run(ctx: ExecutionContext): Promise<JobOutcome> {
       const started = performance.now();

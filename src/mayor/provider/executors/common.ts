@@ -48,6 +48,18 @@ export function readBuildContext(job: ParsedJobRequest): BuildContext {
   return { kind: 'tar', gz: Buffer.from(input.data, 'base64') };
 }
 
+/** Reads and checks the build context at intake (tar entries included); the refusal reason, or undefined. */
+export function checkBuildContext(job: ParsedJobRequest): string | undefined {
+  try {
+    const context = readBuildContext(job);
+    if (context.kind === 'tar') inspectTarGz(context.gz);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ProviderError) return err.message;
+    throw err;
+  }
+}
+
 /** Puts the build context into the worktree: tar is checked, then extracted inside the sandbox. */
 export async function prepareContext(
   ctx: ExecutionContext,

@@ -9,6 +9,7 @@ import type { JobOutcome } from '../results.js';
 import { checkCommand } from './ci-cd-linux.js';
 import {
   artifactManifest,
+  checkBuildContext,
   errorOutcome,
   outcomeFromRun,
   prepareContext,
@@ -95,14 +96,10 @@ export function dockerExecutor(options: DockerOptions = {}): Executor {
       return probed;
     },
     check(job: ParsedJobRequest) {
-      const bad = checkCommand(job);
+      const bad = checkCommand(job) ?? checkBuildContext(job);
       if (bad) return bad;
-      try {
-        if (readBuildContext(job).kind === 'none')
-          return 'docker-build-amd64 needs a build context (tar.gz or git input) with a Dockerfile';
-      } catch (err) {
-        return (err as Error).message;
-      }
+      if (readBuildContext(job).kind === 'none')
+        return 'docker-build-amd64 needs a build context (tar.gz or git input) with a Dockerfile';
       return undefined;
     },
     async run(ctx: ExecutionContext): Promise<JobOutcome> {
