@@ -1,0 +1,399 @@
+// Attaching a Mayor to its node: SPSP handshake over Nostr (relay account, shared secret, price, settlement
+// chain, BTP token), the price ceiling, the outgoing payment channel (reused from state or from the chain,
+// or opened), the BTP session, and paying: PREPAREs with retries of transient rejects, claims batched by a
+// settlement threshold.
+import type { Address, Hex } from 'viem';
+import { listChannels } from '../../chain/actions/listChannels.js';
+import { openChannel } from '../../chain/actions/openChannel.js';
+import { readChannel } from '../../chain/actions/readChannel.js';
+import { startClose } from '../../chain/actions/startClose.js';
+import { topUpChannel } from '../../chain/actions/topUpChannel.js';
+import { withdraw } from '../../chain/actions/withdraw.js';
+import { claimDomain } from '../../chain/claims.js';
+import { type ChainClients, createChainClients } from '../../chain/clients.js';
+import { formatM2M } from '../../chain/units.js';
+import { BtpClient } from '../../connector/btp-client.js';
+import type { ClaimMessage } from '../../connector/claim-message.js';
+import { ClaimSender } from '../../connector/claim-sender.js';
+import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
+import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
+import { KIND_PEER_INFO } from '../../nostr/kinds.js';
+import { parsePeerInfo } from '../../nostr/peer-info.js';
+import type { SpspResponse } from '../../nostr/spsp.js';
+import type { StateRepo } from '../state/index.js';
+import { sleep } from './backoff.js';
+import { MayorError } from './errors.js';
+import type { RelayPool } from './relay-pool.js';
+import { spspHandshake } from './spsp-client.js';
+
+export interface AttachOptions {
+  pool: RelayPool;
+  nostrSecretKey: Uint8Array;
+  walletKey: Hex;
+  /** JSON-RPC of the settlement chain. */
+  rpcUrl: string;
+  /** The node's Nostr pubkey; found from its kind 10032 peer info on the relay when unset. */
+  nodePubkey?: string;
+  /** Refuse a relay that charges more per byte, unless `acceptPrice`. */
+  maxBasePricePerByte: bigint;
+  acceptPrice?: boolean;
+  /** Deposit of a new channel (and of each top-up). */
+  deposit: bigint;
+  /** Refuse deposits above this. */
+  maxDeposit: bigint;
+  /** Send a claim once this much is owed (0: after every FULFILL). */
+  settleThreshold?: bigint;
+  /** Where the channel is remembered (optional: providers stand-ins run without). */
+  state?: StateRepo;
+  /** Incoming PREPAREs (provider payments) and claims (the node paying us). */
+  onPrepare?: (p: IlpPrepare) => Promise<IlpReply>;
+  onClaim?: (m: ClaimMessage) => Promise<void>;
+  onConnector?: (status: 'connected' | 'disconnected', reason?: string) => void;
+  onWarning?: (message: string) => void;
+  /** Reconnect delay of the BTP session, ms (default 1000). */
+  reconnectDelayMs?: number;
+  /** Retries of transient rejects (default 3) and the first backoff (default 250 ms). */
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+export interface PayResult {
+  reply: IlpReply;
+  attempts: number;
+}
+
+export interface ChannelView {
+  channelId: Hex;
+  deposit: bigint;
+  cumulative: bigint;
+  receiver: Address;
+  contract: Address;
+  chainId: number;
+}
+
+export interface Attachment {
+  readonly spsp: SpspResponse;
+  readonly nodePubkey: string;
+  readonly clients: ChainClients;
+  readonly walletAddress: Address;
+  readonly btp: BtpClient;
+  readonly claims: ClaimSender;
+  /** How the channel was found: from local state, rebuilt from the chain, or newly opened. */
+  readonly channelSource: 'state' | 'chain' | 'opened';
+  channel(): ChannelView;
+  /** Sends a PREPARE; retries transient rejects; records the fulfilled amount for the next claim. */
+  pay(prepare: Omit<IlpPrepare, 'type' | 'expiresAt'> & { expiresAt?: Date }): Promise<PayResult>;
+  /** A paid relay write of `data` (a TOON event) at the price bytes × basePricePerByte (or `amount`). */
+  writeToRelay(data: Uint8Array, amount?: bigint): Promise<PayResult>;
+  /** Claims for everything fulfilled so far. */
+  settle(): Promise<bigint>;
+  topUp(amount: bigint): Promise<bigint>;
+  /** Starts closing the channel (the node claims during the challenge window); `withdraw` after it ends. */
+  close(): Promise<{ closesAt: bigint }>;
+  withdraw(): Promise<void>;
+  detach(): Promise<void>;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Transient: T-class, and R00 (expired, typically a timeout on the way). Everything else is final. */
+export function isTransient(reject: IlpReject): boolean {
+  return reject.code.startsWith('T') || reject.code === 'R00' || reject.code === 'R02';
+}
+
+/** What to do about a final reject, in words. */
+export function rejectAdvice(reject: IlpReject): string {
+  switch (reject.code) {
+    case 'F04':
+      return 'the relay asked more than was sent: its price may have changed; re-attach to read the current basePricePerByte';
+    case 'F06':
+      return 'the relay refused the event itself (signature, or a payment it did not expect); check the Mayor key and redo SPSP';
+    case 'F01':
+      return 'the packet or event is malformed or too large (at most 32767 bytes): shrink the job inputs';
+    case 'F02':
+      return 'the destination is unreachable: re-attach so SPSP gives a current address';
+    case 'F05':
+      return 'the receiver answered a wrong fulfillment: redo SPSP to get a fresh shared secret';
+    case 'F08':
+      return 'the amount is above the maximum per packet: split the payment';
+    case 'F99':
+      return 'the relay blocked the event (see its message)';
+    default:
+      return 'see the message; the payment was not made';
+  }
+}
+
+/** Finds the node pubkey from its kind 10032 peer info on the relay(s). */
+async function discoverNode(pool: RelayPool): Promise<string> {
+  const found = await pool.query([{ kinds: [KIND_PEER_INFO], limit: 10 }], 5000);
+  for (const { event } of found) {
+    try {
+      parsePeerInfo(event);
+      return event.pubkey;
+    } catch {}
+  }
+  throw new MayorError(
+    'NODE_UNKNOWN',
+    `No node peer info (kind 10032) on ${pool.urls.join(', ')}: set the node pubkey in the configuration, or check the relay.`,
+  );
+}
+
+export async function attach(options: AttachOptions): Promise<Attachment> {
+  const { pool } = options;
+  const warn = options.onWarning ?? ((m: string) => console.error(m));
+  const clients0 = { rpcUrl: options.rpcUrl, privateKey: options.walletKey };
+  await pool.waitConnected();
+  const nodePubkey = options.nodePubkey ?? (await discoverNode(pool));
+  // The wallet address comes from the key, before we know the chain id (any id derives the same address).
+  const probe = createChainClients({ ...clients0, chainId: 1 });
+  const walletAddress = probe.wallet.account.address;
+  const spsp = await spspHandshake({
+    pool,
+    secretKey: options.nostrSecretKey,
+    recipient: nodePubkey,
+    request: { settlementAddress: walletAddress },
+  });
+
+  if (spsp.basePricePerByte > options.maxBasePricePerByte) {
+    const msg =
+      `The relay charges ${formatM2M(spsp.basePricePerByte)} M2M per byte, above the ceiling of ` +
+      `${formatM2M(options.maxBasePricePerByte)} M2M (max-base-price-per-byte).`;
+    if (!options.acceptPrice) {
+      throw new MayorError(
+        'PRICE_TOO_HIGH',
+        `${msg} Raise the ceiling or accept the price explicitly to attach anyway.`,
+      );
+    }
+    warn(`WARNING: ${msg} Accepted by the operator.`);
+  }
+
+  const s = spsp.settlement;
+  const clients = createChainClients({ ...clients0, chainId: s.chainId });
+  const actualChain = await clients.public.getChainId();
+  if (actualChain !== s.chainId) {
+    throw new MayorError(
+      'CHAIN_MISMATCH',
+      `The node settles on chain ${s.chainId} but ${options.rpcUrl} is chain ${actualChain}: point rpc-url at the right chain.`,
+    );
+  }
+  const domain = claimDomain(s.chainId, s.channelContract);
+
+  // The channel: local state first (checked against the chain, which is the truth), then the chain's own
+  // record of our channels to this node, else a new one.
+  let channelSource: Attachment['channelSource'] = 'opened';
+  let channelId: Hex | undefined;
+  let deposit = 0n;
+  let cumulative = 0n;
+  const usable = (c: { closing: boolean; settled: boolean }) => !c.closing && !c.settled;
+  const local = options.state?.channels
+    .list()
+    .find(
+      (c) =>
+        c.direction === 'out' &&
+        c.chainId === s.chainId &&
+        c.contract.toLowerCase() === s.channelContract.toLowerCase() &&
+        c.counterparty.toLowerCase() === s.settlementAddress.toLowerCase(),
+    );
+  if (local) {
+    const onChain = await readChannel(clients.public, {
+      channels: s.channelContract,
+      channelId: local.channelId as Hex,
+    });
+    if (usable(onChain)) {
+      channelSource = 'state';
+      channelId = local.channelId as Hex;
+      deposit = onChain.deposit;
+      cumulative = Math.max(local.cumulativeSigned, onChain.claimed);
+    }
+  }
+  if (!channelId) {
+    const listed = await listChannels(clients.public, { channels: s.channelContract, wallet: walletAddress });
+    const mine = listed.find(
+      (c) =>
+        c.role === 'sender' &&
+        c.receiver.toLowerCase() === s.settlementAddress.toLowerCase() &&
+        c.token.toLowerCase() === s.token.toLowerCase() &&
+        usable(c),
+    );
+    if (mine) {
+      channelSource = 'chain';
+      channelId = mine.channelId;
+      deposit = mine.deposit;
+      // Claims signed but not yet redeemed are not on the chain: we can only start from what was claimed.
+      cumulative = mine.claimed;
+      warn(
+        `Channel ${mine.channelId} rebuilt from the chain: claims signed after its last redemption are not known locally.`,
+      );
+    }
+  }
+  if (!channelId) {
+    if (options.deposit > options.maxDeposit) {
+      throw new MayorError(
+        'DEPOSIT_TOO_HIGH',
+        `A deposit of ${formatM2M(options.deposit)} M2M is above max-channel-deposit (${formatM2M(options.maxDeposit)} M2M): lower default-deposit or raise the maximum.`,
+      );
+    }
+    const opened = await openChannel(clients, {
+      channels: s.channelContract,
+      token: s.token,
+      receiver: s.settlementAddress,
+      amount: options.deposit,
+      challengeWindow: 3600n,
+    });
+    channelId = opened.channelId;
+    deposit = opened.deposit;
+  }
+
+  const claims = new ClaimSender({
+    clients,
+    domain,
+    token: s.token,
+    receiver: s.settlementAddress,
+    deposit: options.deposit,
+    channelId,
+    channelDeposit: deposit,
+    cumulative,
+  });
+  const persistChannel = () => {
+    options.state?.channels.put({
+      channelId: claims.channel ?? channelId!,
+      direction: 'out',
+      chainId: s.chainId,
+      contract: s.channelContract,
+      counterparty: s.settlementAddress,
+      deposit: currentDeposit(),
+      cumulativeSigned: claims.cumulative,
+    });
+  };
+  // ClaimSender keeps the deposit private; track top-ups here too.
+  let knownDeposit = deposit;
+  const currentDeposit = () => knownDeposit;
+  persistChannel();
+
+  const btp = await BtpClient.connect({
+    url: spsp.btpUrl,
+    authToken: spsp.btpToken,
+    address: spsp.ilpAddress,
+    reconnectDelayMs: options.reconnectDelayMs ?? 1000,
+    onConnect: () => options.onConnector?.('connected'),
+    onDisconnect: (_code, reason) => options.onConnector?.('disconnected', reason),
+    ...(options.onPrepare ? { onPrepare: options.onPrepare } : {}),
+    ...(options.onClaim ? { onClaim: options.onClaim } : {}),
+  });
+  options.onConnector?.('connected');
+
+  const threshold = options.settleThreshold ?? 0n;
+  const retries = options.retries ?? 3;
+  const retryDelay = options.retryDelayMs ?? 250;
+  let settling: Promise<unknown> = Promise.resolve();
+
+  const settle = async (): Promise<bigint> => {
+    const paid = await claims.settle((msg) => btp.sendClaim(msg));
+    // ClaimSender tops the channel up on its own when a claim would exceed the deposit: re-read it then.
+    if (paid > 0n && claims.cumulative > knownDeposit) {
+      const chainState = await readChannel(clients.public, {
+        channels: s.channelContract,
+        channelId: claims.channel!,
+      });
+      knownDeposit = chainState.deposit;
+    }
+    if (paid > 0n) persistChannel();
+    return paid;
+  };
+
+  const pay: Attachment['pay'] = async (p) => {
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const prepare: IlpPrepare = {
+        type: IlpPacketType.Prepare,
+        amount: p.amount,
+        destination: p.destination,
+        executionCondition: p.executionCondition,
+        data: p.data,
+        expiresAt: p.expiresAt ?? new Date(Date.now() + 30_000),
+      };
+      let reply: IlpReply;
+      try {
+        reply = await btp.sendPrepare(prepare);
+      } catch (err) {
+        // The session is down or timed out: treat as transient (the BTP client reconnects on its own).
+        reply = {
+          type: IlpPacketType.Reject,
+          code: 'T01',
+          triggeredBy: spsp.ilpAddress,
+          message: `no answer from the connector: ${(err as Error).message}`,
+          data: new Uint8Array(),
+        };
+      }
+      if (reply.type === IlpPacketType.Fulfill) {
+        if (p.amount > 0n) {
+          claims.recordFulfilled(hex(p.executionCondition), p.amount);
+          if (claims.unpaid.total >= threshold) {
+            // Claims follow the FULFILL in the background: the caller does not wait on them.
+            settling = settling
+              .then(() => settle())
+              .catch((err) => warn(`claim failed: ${(err as Error).message}`));
+          }
+        }
+        return { reply, attempts };
+      }
+      if (!isTransient(reply) || attempts > retries) return { reply, attempts };
+      await sleep(retryDelay * 2 ** (attempts - 1));
+    }
+  };
+
+  const relaySecret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+  return {
+    spsp,
+    nodePubkey,
+    clients,
+    walletAddress,
+    btp,
+    claims,
+    channelSource,
+    channel: () => ({
+      channelId: claims.channel ?? channelId!,
+      deposit: knownDeposit,
+      cumulative: claims.cumulative + claims.unpaid.total,
+      receiver: s.settlementAddress,
+      contract: s.channelContract,
+      chainId: s.chainId,
+    }),
+    pay,
+    writeToRelay: (data, amount) =>
+      pay({
+        amount: amount ?? BigInt(data.length) * spsp.basePricePerByte,
+        destination: spsp.destinationAccount,
+        executionCondition: conditionOf(deriveFulfillment(relaySecret, data)),
+        data,
+      }),
+    settle: async () => {
+      await settling;
+      return settle();
+    },
+    topUp: async (amount) => {
+      const r = await topUpChannel(clients, {
+        channels: s.channelContract,
+        token: s.token,
+        channelId: claims.channel!,
+        amount,
+      });
+      knownDeposit = r.deposit;
+      persistChannel();
+      return r.deposit;
+    },
+    close: async () => {
+      await settling;
+      await settle();
+      return startClose(clients, { channels: s.channelContract, channelId: claims.channel! });
+    },
+    withdraw: async () => {
+      await withdraw(clients, { channels: s.channelContract, channelId: claims.channel! });
+    },
+    detach: async () => {
+      await settling;
+      await btp.close();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// The Mayor as a DashboardSource (src/tui/model.ts): a fresh immutable DashboardState on every change,
+// pushed to subscribers; `refresh` re-reads the channel from the chain.
+import { readChannel } from '../../chain/actions/readChannel.js';
+import type {
+  ActivityEntry,
+  DashboardSource,
+  DashboardState,
+  JobInfo,
+  JobState,
+  NetworkKind,
+} from '../../tui/model.js';
+import type { JobRecord } from '../state/index.js';
+import type { Mayor } from './mayor.js';
+
+const JOB_STATES: Record<JobRecord['status'], JobState> = {
+  posting: 'posting',
+  posted: 'waiting',
+  'result-received': 'result',
+  routed: 'result',
+  paid: 'result',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+const NETWORK_KIND: Record<string, NetworkKind> = {
+  devnet: 'local',
+  'base-sepolia': 'testnet',
+  base: 'mainnet',
+};
+
+export function mayorDashboardSource(
+  mayor: Mayor,
+  options: { lowBalanceThreshold?: bigint } = {},
+): DashboardSource {
+  const listeners = new Set<(s: DashboardState) => void>();
+  let current = build();
+  let scheduled = false;
+
+  function build(): DashboardState {
+    const status = mayor.status();
+    const att = mayor.attachment();
+    const price = status.basePricePerByte ?? 0n;
+    const results = mayor.results();
+    const jobs: JobInfo[] = mayor.jobs().map((j) => {
+      const routed = results.get(j.id);
+      const data = routed?.result.data ?? {};
+      const tests = (data.tests as JobInfo['result'] extends infer R
+        ? R extends { tests: infer T }
+          ? T
+          : never
+        : never) ?? {
+        passed: 0,
+        failed: 0,
+        total: 0,
+      };
+      return {
+        id: j.id,
+        jobType: j.jobType,
+        state: JOB_STATES[j.status],
+        bytes: price > 0n && j.price !== undefined ? Number(j.price / price) : 0,
+        price: j.price ?? 0n,
+        postedAt: j.createdAt,
+        ...(j.provider ? { provider: j.provider } : {}),
+        ...(routed
+          ? {
+              result: {
+                status:
+                  routed.result.status === 'handled'
+                    ? 'success'
+                    : routed.result.status === 'failed'
+                      ? 'failure'
+                      : 'error',
+                summary: routed.result.summary ?? routed.result.status,
+                tests,
+                logs: typeof data.logs === 'string' ? data.logs : '',
+                provider: routed.provider,
+              },
+            }
+          : {}),
+      } satisfies JobInfo;
+    });
+    const activity: ActivityEntry[] = mayor.activity().map((a) => ({
+      at: a.at,
+      kind: a.kind,
+      text: a.text,
+      ...(a.amount !== undefined ? { amount: a.amount } : {}),
+    }));
+    return {
+      mayor: status.name,
+      network: {
+        name: status.network as DashboardState['network']['name'],
+        kind: NETWORK_KIND[status.network] ?? 'local',
+        chainId: status.chainId ?? 0,
+        ...(att ? { token: att.spsp.settlement.token } : {}),
+      },
+      relays: status.relays.map((r) => ({
+        url: r.url,
+        status: r.status,
+        subscriptions: r.subscriptions,
+        ...(r.lastError ? { lastError: r.lastError } : {}),
+      })),
+      connector: {
+        url: status.connector.url ?? '',
+        status: status.connector.status,
+        ...(status.connector.lastError ? { lastError: status.connector.lastError } : {}),
+      },
+      channel: status.channel
+        ? {
+            id: status.channel.channelId,
+            deposit: status.channel.deposit,
+            spent: status.channel.spent,
+            remaining: status.channel.remaining,
+            lowBalanceThreshold: options.lowBalanceThreshold ?? 0n,
+            status: 'open',
+            ...(att
+              ? {
+                  receiver: att.spsp.settlement.settlementAddress,
+                  contract: att.spsp.settlement.channelContract,
+                }
+              : {}),
+          }
+        : null,
+      subscriptions: [{ id: 'results', summary: `kinds 6065,7000 #p ${status.pubkey.slice(0, 8)}…` }],
+      jobs,
+      activity,
+    };
+  }
+
+  const push = () => {
+    current = build();
+    for (const l of listeners) l(current);
+  };
+  mayor.on('change', () => {
+    // Bursts of changes (a recovery, a chain) become one new state per turn.
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      push();
+    });
+  });
+  mayor.on('relay', () => push());
+
+  return {
+    snapshot: () => current,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async refresh() {
+      const att = mayor.attachment();
+      if (att) {
+        const c = att.channel();
+        await readChannel(att.clients.public, { channels: c.contract, channelId: c.channelId }).catch(
+          () => undefined,
+        );
+      }
+      push();
+    },
+  };
+}

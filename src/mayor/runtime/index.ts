@@ -1,0 +1,33 @@
+// Public API of the Mayor runtime (see docs/mayor.md).
+export {
+  type Attachment,
+  type AttachOptions,
+  attach,
+  type ChannelView,
+  isTransient,
+  rejectAdvice,
+} from './attach.js';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export { mayorDashboardSource } from './dashboard-source.js';
+export { MayorError, type MayorErrorCode } from './errors.js';
+export { FAULT_POINTS, type FaultHook, type FaultPoint, faultsFromEnv, noFaults } from './faults.js';
+export {
+  type ActivityItem,
+  type ChainStepRequest,
+  type Mayor,
+  type MayorStatus,
+  type PostedJob,
+  type PostJobRequest,
+  type RoutedResult,
+  type StartMayorOptions,
+  startMayor,
+} from './mayor.js';
+export { createProviderSpsp, type ProviderSpsp, type ProviderSpspOptions } from './provider-spsp.js';
+export {
+  type PoolEvent,
+  RelayPool,
+  type RelayPoolOptions,
+  type RelayState,
+  type RelayStatus,
+} from './relay-pool.js';
+export { type SpspHandshakeOptions, spspHandshake } from './spsp-client.js';

@@ -1,0 +1,80 @@
+// The requesting side of SPSP over Nostr (DESIGN §3): publish a kind 23194 addressed to the receiver (the
+// node, or a provider Mayor), read its kind 23195 answer. Both kinds are ephemeral, so the answer is only
+// seen live: the subscription is opened before the request is published.
+import { getPublicKey } from '../../nostr/keys.js';
+import { KIND_SPSP_RESPONSE } from '../../nostr/kinds.js';
+import {
+  buildSpspRequest,
+  parseSpspResponse,
+  type SpspRequest,
+  type SpspResponse,
+} from '../../nostr/spsp.js';
+import { MayorError } from './errors.js';
+import type { RelayPool } from './relay-pool.js';
+
+export interface SpspHandshakeOptions {
+  pool: RelayPool;
+  secretKey: Uint8Array;
+  /** The receiver's Nostr pubkey (hex). */
+  recipient: string;
+  request: Omit<SpspRequest, 'requestId'> & { requestId?: string };
+  /** Default 10 s. */
+  timeoutMs?: number;
+}
+
+export async function spspHandshake(options: SpspHandshakeOptions): Promise<SpspResponse> {
+  const { pool, secretKey, recipient } = options;
+  const me = getPublicKey(secretKey);
+  const requestId = options.request.requestId ?? `spsp-${Date.now().toString(36)}`;
+  const event = buildSpspRequest(secretKey, recipient, { ...options.request, requestId });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let close = () => {};
+  try {
+    return await new Promise<SpspResponse>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new MayorError(
+              'SPSP_TIMEOUT',
+              `No SPSP answer (kind 23195) from ${recipient.slice(0, 16)}… within ${timeoutMs} ms: check that it is online and reads the relay(s) ${pool.urls.join(', ')}.`,
+            ),
+          ),
+        timeoutMs,
+      );
+      close = pool.subscribe(
+        `spsp-${event.id.slice(0, 12)}`,
+        [{ kinds: [KIND_SPSP_RESPONSE], '#p': [me], '#e': [event.id] }],
+        ({ event: answer }) => {
+          if (answer.pubkey !== recipient) return;
+          try {
+            const { response } = parseSpspResponse(answer, secretKey, event.id);
+            clearTimeout(timer);
+            resolve(response);
+          } catch (err) {
+            clearTimeout(timer);
+            reject(err);
+          }
+        },
+      );
+      pool.publish(event).then(
+        (acks) => {
+          if (!acks.some((a) => a.ok)) {
+            clearTimeout(timer);
+            reject(
+              new MayorError(
+                'RELAY_REFUSED',
+                `Every relay refused the SPSP request: ${acks.map((a) => `${a.url}: ${a.reason}`).join('; ')}.`,
+              ),
+            );
+          }
+        },
+        (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  } finally {
+    close();
+  }
+}

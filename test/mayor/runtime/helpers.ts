@@ -1,0 +1,168 @@
+// Shared pieces of the Mayor runtime tests: a provider stand-in (a small real provider: attached to the node
+// over SPSP + BTP, answers 5065 jobs with signed 6065 results paid through the relay gate, receives the
+// requester's payment through its own SPSP responder and the node's claims), config for a Mayor on a devnet,
+// and a recording callback skill.
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimDomain } from '../../../src/chain/index.js';
+import { ClaimReceiver, UnpaidPackets } from '../../../src/connector/index.js';
+import type { Devnet, DevnetMayor } from '../../../src/devnet/index.js';
+import { type MayorConfig, resolveConfig } from '../../../src/mayor/config/index.js';
+import {
+  type Attachment,
+  attach,
+  createProviderSpsp,
+  type ProviderSpsp,
+  RelayPool,
+} from '../../../src/mayor/runtime/index.js';
+import { buildJobResult, finalizeEvent, parseJobRequest } from '../../../src/nostr/index.js';
+import type { NostrEvent } from '../../../src/nostr/types.js';
+import type { Skill } from '../../../src/skills/index.js';
+import { encodeEventBytes } from '../../../src/toon/index.js';
+
+export const M2M = 10n ** 18n;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+export const keyOf = (m: DevnetMayor) => new Uint8Array(Buffer.from(m.nostrSecretKey.slice(2), 'hex'));
+
+export interface Standin {
+  pubkey: string;
+  att: Attachment;
+  spsp: ProviderSpsp;
+  receiver: ClaimReceiver;
+  /** Jobs seen and results published, by job id. */
+  answered: Map<string, NostrEvent>;
+  /** Pause answering (results are held until resumed). */
+  paused: boolean;
+  pending: NostrEvent[];
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A provider that answers every 5065 it sees (from now on) with a result asking `amount`. */
+export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: bigint): Promise<Standin> {
+  const sk = keyOf(who);
+  const pool = new RelayPool({ urls: [devnet.relayUrl], secretKey: sk, backoff: { minMs: 100, maxMs: 500 } });
+  pool.start();
+  const unpaid = new UnpaidPackets();
+  let spsp: ProviderSpsp | undefined;
+  let receiver: ClaimReceiver | undefined;
+  const att = await attach({
+    pool,
+    nostrSecretKey: sk,
+    walletKey: who.walletPrivateKey,
+    rpcUrl: devnet.rpcUrl,
+    nodePubkey: devnet.node.pubkey,
+    maxBasePricePerByte: M2M,
+    deposit: 10n * M2M,
+    maxDeposit: 100n * M2M,
+    onPrepare: (p) => spsp!.handlePrepare(p),
+    onClaim: async (m) => {
+      await receiver!.accept(m, unpaid);
+    },
+    onWarning: () => {},
+  });
+  spsp = createProviderSpsp({
+    secretKey: sk,
+    ilpAddress: att.spsp.ilpAddress,
+    settlement: att.spsp.settlement,
+    btpUrl: att.spsp.btpUrl,
+    onPayment: ({ prepare }) => unpaid.add(hex(prepare.executionCondition), prepare.amount),
+  });
+  receiver = new ClaimReceiver({
+    publicClient: att.clients.public,
+    domain: claimDomain(devnet.chainId, devnet.channels),
+    token: devnet.token,
+    receiver: who.walletAddress,
+    sender: devnet.node.settlementAddress,
+  });
+  pool.subscribe('spsp-in', [{ kinds: [23194], '#p': [who.nostrPubkey] }], ({ event }) => {
+    void pool.publish(spsp!.respond(event)).catch(() => {});
+  });
+  const answered = new Map<string, NostrEvent>();
+  const standin: Standin = {
+    pubkey: who.nostrPubkey,
+    att,
+    spsp,
+    receiver,
+    answered,
+    paused: false,
+    pending: [],
+    async resume() {
+      standin.paused = false;
+      for (const job of standin.pending.splice(0)) await answer(job);
+    },
+    async stop() {
+      await att.detach();
+      await pool.close();
+    },
+  };
+  const answer = async (job: NostrEvent) => {
+    if (answered.has(job.id)) return;
+    const req = parseJobRequest(job);
+    const result = finalizeEvent(
+      buildJobResult({
+        request: job,
+        content: JSON.stringify({ ok: true, jobType: req.jobType }),
+        amount: { amount },
+        status: 'success',
+      }),
+      sk,
+    );
+    answered.set(job.id, result);
+    const { reply } = await att.writeToRelay(encodeEventBytes(result));
+    if (reply.type !== 13) throw new Error(`result write refused: ${JSON.stringify(reply)}`);
+  };
+  pool.subscribe('jobs', [{ kinds: [5065], since: Math.floor(Date.now() / 1000) - 5 }], ({ event }) => {
+    if (standin.paused) standin.pending.push(event);
+    else void answer(event).catch((err) => console.error('standin:', err));
+  });
+  return standin;
+}
+
+/** A resolved Mayor config for a devnet (fresh home dir). */
+export function mayorConfig(
+  devnet: Devnet,
+  relayUrls = [devnet.relayUrl],
+  extra: Record<string, string> = {},
+): MayorConfig {
+  const home = mkdtempSync(join(tmpdir(), 'crosstown-mayor-'));
+  return resolveConfig({
+    env: {
+      CROSSTOWN_HOME: home,
+      CROSSTOWN_RELAY_URL: relayUrls.join(','),
+      GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
+      CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
+      CROSSTOWN_DEFAULT_DEPOSIT: '10',
+      ...extra,
+    },
+  }).values;
+}
+
+/** A callback skill that records every result routed to it (in memory and, optionally, a file). */
+export function recordingSkill(name = 'test-callback', file?: string): Skill & { routed: string[] } {
+  const routed: string[] = [];
+  return {
+    name,
+    routed,
+    supportedEventKinds: () => [],
+    async handleToon(_payload, meta) {
+      const jobId = meta.correlation?.jobId ?? '?';
+      routed.push(jobId);
+      if (file) appendFileSync(file, `${jobId}\n`);
+      return { status: 'handled', summary: `routed ${jobId.slice(0, 7)}` };
+    },
+  };
+}
+
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
