@@ -1,0 +1,166 @@
+// The Polecat pool under load and across a crash: real worktrees, real bwrap, real child processes; the
+// network side is the in-process FakeNetwork (helpers.ts).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type JobReport, ProviderService, readPoolState } from '../../../src/mayor/provider/index.js';
+import { parseJobResult } from '../../../src/nostr/nip90.js';
+import { parseCiResultContent } from '../../../src/skills/builtin/ci-result.js';
+import { decompressLogs } from '../../../src/skills/logs.js';
+import { FakeNetwork, jobRequest, tempHome } from './helpers.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const sandbox = existsSync('/usr/bin/bwrap') ? ('auto' as const) : ('none' as const);
+
+async function runMany(poolSize: number, jobs: number) {
+  const network = new FakeNetwork();
+  const home = tempHome();
+  const { service } = await ProviderService.start({
+    home,
+    pubkey: network.pubkey,
+    ilpAddress: 'g.crosstown.provider',
+    prices: { 'ci-cd-linux': 500n },
+    network,
+    poolSize,
+    sandbox,
+    policy: { allowUnsandboxed: true },
+  });
+  // Each job writes its own marker, waits so all of them overlap, then lists its worktree and prints where it is.
+  const events = Array.from({ length: jobs }, (_, i) =>
+    jobRequest({ command: `echo job-${i} > mine.txt; sleep 1; echo "pwd=$PWD"; ls; cat mine.txt` }),
+  );
+  const t0 = Date.now();
+  const intakes = await Promise.all(events.map((e) => service.handleJobRequest(e)));
+  const reports: JobReport[] = [];
+  for (const intake of intakes) {
+    if (intake.status !== 'accepted') throw new Error(`refused: ${JSON.stringify(intake)}`);
+    reports.push(await intake.done);
+  }
+  const wallMs = Date.now() - t0;
+  await service.stop();
+  return { reports, wallMs, home, events };
+}
+
+describe('Polecat pool', () => {
+  for (const [size, jobs] of [
+    [20, 20],
+    [30, 30],
+  ] as const) {
+    it(`runs ${jobs} concurrent jobs on a pool of ${size}, each in its own worktree, none contaminated`, async () => {
+      const { reports, wallMs, home, events } = await runMany(size, jobs);
+      // Sequential would take ≥ jobs seconds; overlapping runs take a few.
+      expect(wallMs).toBeLessThan(jobs * 1000 * 0.5);
+      const dirs = new Set<string>();
+      reports.forEach((report, i) => {
+        const result = parseJobResult(report.result!);
+        expect(result.jobId).toBe(events[i]!.id);
+        expect(result.status).toBe('success');
+        const logs = decompressLogs(parseCiResultContent(result.content).logs!);
+        const lines = logs.trim().split('\n');
+        expect(lines).toEqual([`pwd=${report.worktree}`, 'mine.txt', `job-${i}`]);
+        dirs.add(report.worktree);
+      });
+      expect(dirs.size).toBe(jobs);
+      expect(readdirSync(path.join(home, 'worktrees'))).toEqual([]);
+      expect(readPoolState(home).jobs).toEqual({});
+    }, 120_000);
+  }
+});
+
+/** Non-zombie processes in a process group (a container's pid 1 may never reap the crashed host's children). */
+function liveMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') out.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('provider restart mid-job', () => {
+  for (const mode of [
+    { sandbox, onRestart: 'fail' as const },
+    { sandbox: 'none' as const, onRestart: 'rerun' as const },
+  ]) {
+    it(`SIGKILL of the host (sandbox ${mode.sandbox}) → on start the job is ${mode.onRestart === 'fail' ? 'reported failed' : 're-run'}, no stale worktree, no orphan`, async () => {
+      const home = tempHome();
+      const marker = `${40000 + Math.floor(Math.random() * 9999)}`;
+      // 'fail': a job that would run for hours; 'rerun': one that finishes 2 s after its (re)start.
+      const command = mode.onRestart === 'rerun' ? `sleep 3; echo done-${marker}` : `sleep ${marker}`;
+      const request = jobRequest({ command });
+      const requestFile = path.join(home, 'request.json');
+      writeFileSync(requestFile, JSON.stringify(request));
+      const host = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(HERE, 'restart-host.ts'), home, requestFile, mode.sandbox],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      await waitFor(() => {
+        try {
+          const job = readPoolState(home).jobs[request.id];
+          return job?.state === 'running' && job.processes.length > 0;
+        } catch {
+          return false;
+        }
+      }, 30_000);
+      if (mode.onRestart === 'fail')
+        await waitFor(
+          () => execFileSync('ps', ['-eo', 'args']).toString().includes(`sleep ${marker}`),
+          10_000,
+        );
+      const groups = readPoolState(home).jobs[request.id]!.processes.map((p) => p.pid);
+      host.kill('SIGKILL');
+      await new Promise((r) => host.once('exit', r));
+      expect(existsSync(path.join(home, 'worktrees', request.id))).toBe(true); // the crash left it
+
+      const network = new FakeNetwork();
+      const { service, recovered } = await ProviderService.start({
+        home,
+        pubkey: network.pubkey,
+        ilpAddress: 'g.crosstown.provider',
+        prices: { 'ci-cd-linux': 500n },
+        network,
+        sandbox: mode.sandbox,
+        policy: { allowUnsandboxed: true },
+        onRestart: mode.onRestart,
+      });
+      const reports = await recovered;
+      expect(reports).toHaveLength(1);
+      const result = parseJobResult(reports[0]!.result!);
+      expect(result.jobId).toBe(request.id);
+      if (mode.onRestart === 'fail') {
+        expect(result.status).toBe('error');
+        expect(result.statusInfo).toMatch(/provider restarted/);
+        expect(result.amount).toBeUndefined();
+      } else {
+        expect(result.status).toBe('success');
+        expect(decompressLogs(parseCiResultContent(result.content).logs!)).toContain(`done-${marker}`);
+        expect(result.amount?.amount).toBe(500n);
+      }
+      // Every process group the crashed host started is gone.
+      for (const pgid of groups) expect(liveMembers(pgid)).toEqual([]);
+      expect(network.published.map((e) => e.id)).toContain(reports[0]!.result!.id);
+      expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`sleep ${marker}`);
+      expect(readdirSync(path.join(home, 'worktrees'))).toEqual([]);
+      await service.stop();
+    }, 60_000);
+  }
+});
