@@ -203,7 +203,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       channelSource = 'state';
       channelId = local.channelId as Hex;
       deposit = onChain.deposit;
-      cumulative = Math.max(local.cumulativeSigned, onChain.claimed);
+      cumulative = maxBig(local.cumulativeSigned, onChain.claimed);
     }
   }
   if (!channelId) {
@@ -396,4 +396,9 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       await btp.close();
     },
   };
+}
+
+/** Math.max for bigints. */
+function maxBig(a: bigint, b: bigint): bigint {
+  return a >= b ? a : b;
 }
