@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   KIND_GIFT_WRAP,
@@ -58,6 +59,8 @@ export class NostrRelay {
   private nextConnectionId = 1;
   /** Events other relay processes saved in the shared PostgreSQL database (undefined for other stores). */
   private feed: PgLiveFeed | undefined;
+  /** The feed's own connections (one LISTENs), so that closing the store never waits for the relay's feed. */
+  private feedPool: pg.Pool | undefined;
 
   private constructor(
     private readonly options: RelayOptions,
@@ -126,13 +129,26 @@ export class NostrRelay {
     if (store instanceof PostgresEventStore && options.liveFeed !== false) {
       // One feed per process; our own saves are skipped: this process already delivered them after the commit.
       const feedOptions = options.liveFeed ?? {};
-      relay.feed = createPgLiveFeed(store.pool, {
+      // pg keeps the password as a non-enumerable property: copy it explicitly.
+      const { password } = store.pool.options;
+      relay.feedPool = new pg.Pool({
+        ...store.pool.options,
+        ...(password !== undefined && { password }),
+        max: 2,
+      });
+      relay.feedPool.on('error', () => {}); // a dropped idle connection is replaced on the next query
+      relay.feed = createPgLiveFeed(relay.feedPool, {
         skipOrigin: store.origin,
         onEvent: (event) => relay.publish(event),
         ...(feedOptions.pollIntervalMs !== undefined && { pollIntervalMs: feedOptions.pollIntervalMs }),
         ...(feedOptions.onError && { onError: feedOptions.onError }),
       });
-      await relay.feed.start();
+      try {
+        await relay.feed.start();
+      } catch (err) {
+        await relay.close();
+        throw err;
+      }
     }
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -175,6 +191,7 @@ export class NostrRelay {
   /** Closes every connection and the listener. The store stays open: its owner closes it. */
   async close(): Promise<void> {
     await this.feed?.stop();
+    await this.feedPool?.end();
     for (const conn of this.connections) conn.ws.terminate();
     this.connections.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

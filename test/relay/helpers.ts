@@ -1,5 +1,5 @@
-// Test helpers: a relay on 127.0.0.1:0 with a real in-memory SQLite store, a small ws client that records
-// every frame, and a builder for paid PREPAREs.
+// Test helpers: a relay on 127.0.0.1:0 with a real in-memory SQLite store (or another backend chosen with
+// useTestStore, e.g. PostgreSQL), a small ws client that records every frame, and a builder for paid PREPAREs.
 import WebSocket from 'ws';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
 import { finalizeEvent } from '../../src/nostr/index.js';
@@ -10,21 +10,33 @@ import {
   NostrRelay,
   type StartRelayOptions,
 } from '../../src/relay/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import { type EventStore, SqliteEventStore } from '../../src/store/index.js';
 import { encodeEventBytes } from '../../src/toon/index.js';
 
 export const RELAY_ADDRESS = 'g.crosstown.relay';
 export const PRICE = 10n;
 
+/** Makes the store of each test relay. Default: a fresh in-memory SQLite store. */
+export type TestStoreFactory = () => EventStore | Promise<EventStore>;
+let storeFactory: TestStoreFactory = () => new SqliteEventStore({ path: ':memory:' });
+
+/**
+ * Runs the relay tests imported after this call on another backend: multiprocess-pg-conformance.test.ts imports
+ * relay.test.ts and client-conformance.test.ts unchanged with a PostgreSQL factory.
+ */
+export function useTestStore(factory: TestStoreFactory): void {
+  storeFactory = factory;
+}
+
 export interface TestRelay {
   relay: NostrRelay;
-  store: SqliteEventStore;
+  store: EventStore;
   secrets: AccountSecretStore;
   close(): Promise<void>;
 }
 
 export async function startTestRelay(overrides: Partial<StartRelayOptions> = {}): Promise<TestRelay> {
-  const store = new SqliteEventStore({ path: ':memory:' });
+  const store = await storeFactory();
   const secrets = new AccountSecretStore(RELAY_ADDRESS);
   const relay = await NostrRelay.start({
     store,

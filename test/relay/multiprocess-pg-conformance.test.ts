@@ -1,0 +1,24 @@
+// The relay's conformance suites, unchanged, on the PostgreSQL store that several relay processes share: the same
+// test files run here with every test relay backed by a fresh database on a real throwaway PostgreSQL server
+// (test/support/postgres.ts), with the relay's live feed on. Their SQLite runs are the files themselves.
+import { afterAll, describe } from 'vitest';
+import { openPostgresStore } from '../../src/store/index.js';
+import { startPostgres } from '../support/postgres.js';
+import { useTestStore } from './helpers.js';
+
+const server = await startPostgres();
+afterAll(() => server.stop());
+useTestStore(async () => openPostgresStore({ url: await server.createDatabase(), poolSize: 4 }));
+
+describe('relay.test.ts on PostgreSQL', async () => {
+  await import('./relay.test.js');
+});
+describe('client-conformance.test.ts on PostgreSQL', async () => {
+  await import('./client-conformance.test.js');
+});
+describe('gate.test.ts on PostgreSQL', async () => {
+  await import('./gate.test.js');
+});
+describe('vectors.test.ts on PostgreSQL', async () => {
+  await import('./vectors.test.js');
+});
