@@ -1,5 +1,5 @@
 // Test helpers: a relay on 127.0.0.1:0 with a real in-memory SQLite store (or another backend chosen with
-// useTestStore, e.g. PostgreSQL), a small ws client that records every frame, and a builder for paid PREPAREs.
+// setTestStoreFactory, e.g. PostgreSQL), a small ws client that records every frame, and a builder for paid PREPAREs.
 import WebSocket from 'ws';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
 import { finalizeEvent } from '../../src/nostr/index.js';
@@ -24,7 +24,7 @@ let storeFactory: TestStoreFactory = () => new SqliteEventStore({ path: ':memory
  * Runs the relay tests imported after this call on another backend: multiprocess-pg-conformance.test.ts imports
  * relay.test.ts and client-conformance.test.ts unchanged with a PostgreSQL factory.
  */
-export function useTestStore(factory: TestStoreFactory): void {
+export function setTestStoreFactory(factory: TestStoreFactory): void {
   storeFactory = factory;
 }
 

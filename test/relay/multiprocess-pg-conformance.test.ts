@@ -4,11 +4,11 @@
 import { afterAll, describe } from 'vitest';
 import { openPostgresStore } from '../../src/store/index.js';
 import { startPostgres } from '../support/postgres.js';
-import { useTestStore } from './helpers.js';
+import { setTestStoreFactory } from './helpers.js';
 
 const server = await startPostgres();
 afterAll(() => server.stop());
-useTestStore(async () => openPostgresStore({ url: await server.createDatabase(), poolSize: 4 }));
+setTestStoreFactory(async () => openPostgresStore({ url: await server.createDatabase(), poolSize: 4 }));
 
 describe('relay.test.ts on PostgreSQL', async () => {
   await import('./relay.test.js');
