@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
+    // Ink renders only the last frame when it thinks it runs in CI (is-in-ci reads CI at import time); the
+    // dashboard tests drive a live terminal, so test workers (and the processes they spawn) see CI=false.
+    env: { CI: 'false', CONTINUOUS_INTEGRATION: 'false' },
     hookTimeout: 120_000,
     // Tests start real servers and chains; 2 cores on CI.
     pool: 'forks',
