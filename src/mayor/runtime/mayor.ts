@@ -283,11 +283,12 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       if (state.jobs.get(jobId)?.status !== 'posting')
         return { jobId, bytes, price, status: state.jobs.get(jobId)!.status };
       putJob({ id: jobId, status: 'posted', price });
-      if (paid > 0n) {
+      // A probe that found the event stored means the previous run paid the full price before it crashed.
+      if (price > 0n) {
         audit.record({
           direction: 'out',
           jobId,
-          amount: paid,
+          amount: price,
           bytes,
           status: 'fulfilled',
           counterparty: att.spsp.destinationAccount,
@@ -296,8 +297,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       }
       activity(
         'post',
-        `Posted job-${jobId.slice(0, 7)}: ${job.jobType} (${bytes} bytes, ${formatM2M(paid)} M2M)`,
-        paid,
+        `Posted job-${jobId.slice(0, 7)}: ${job.jobType} (${bytes} bytes, ${formatM2M(price)} M2M)${paid === 0n ? ' (found on the relay after a restart)' : ''}`,
+        price,
       );
       armTimeout(jobId, job.createdAt);
       return { jobId, bytes, price, status: 'posted' };

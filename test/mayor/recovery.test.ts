@@ -1,0 +1,229 @@
+// Crash recovery (DESIGN §4) with a real Mayor child process SIGKILLed at each fault point, a real devnet
+// (anvil, node, relay, connector), real git state and a provider stand-in. After a restart: no job lost,
+// none posted twice (one copy on the relay, paid once in the node's books), every result routed exactly
+// once, chains complete. Also: a chain of three jobs without a human, and no secret in logs, state or git.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
+import { writeKey } from '../../src/mayor/keystore/index.js';
+import { type FaultPoint, RelayPool } from '../../src/mayor/runtime/index.js';
+import { type MayorChild, spawnMayor } from './runtime/child.js';
+import { mayorConfig, type Standin, startStandin, waitFor } from './runtime/helpers.js';
+
+const AMOUNT = 10n ** 15n;
+const PASSPHRASE = 'correct horse battery staple 42';
+let devnet: Devnet;
+let provider: Standin;
+let reader: RelayPool;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ mayors: ['beta', 'm1', 'm2', 'm3', 'm4', 'm5'] });
+  provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
+  reader = new RelayPool({ urls: [devnet.relayUrl] });
+  reader.start();
+  await reader.waitConnected();
+}, 60_000);
+
+afterAll(async () => {
+  await reader?.close();
+  await provider?.stop();
+  await devnet?.stop();
+});
+
+interface Home {
+  env: Record<string, string>;
+  stateDir: string;
+  routesFile: string;
+  logs: string[];
+}
+
+/** A Mayor home: config via environment, keys in the encrypted keystore, a recording callback skill. */
+async function makeHome(who: string): Promise<Home> {
+  const m = devnet.mayors[who]!;
+  const config = mayorConfig(devnet);
+  const skillsDir = join(config.home, 'skills');
+  mkdirSync(skillsDir, { recursive: true });
+  const routesFile = join(config.home, 'routes.log');
+  writeFileSync(
+    join(skillsDir, 'record.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export default {
+  name: 'record',
+  supportedEventKinds: () => [],
+  async handleToon(_p, meta) {
+    appendFileSync(${JSON.stringify(routesFile)}, meta.correlation.jobId + '\\n');
+    return { status: 'handled', summary: 'recorded' };
+  },
+};
+`,
+  );
+  await writeKey({
+    dir: config.keystoreDir,
+    entry: 'wallet',
+    secretKey: m.walletPrivateKey,
+    passphrase: PASSPHRASE,
+  });
+  await writeKey({
+    dir: config.keystoreDir,
+    entry: 'nostr',
+    secretKey: m.nostrSecretKey,
+    passphrase: PASSPHRASE,
+  });
+  return {
+    env: {
+      CROSSTOWN_HOME: config.home,
+      CROSSTOWN_RELAY_URL: devnet.relayUrl,
+      GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
+      CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
+      CROSSTOWN_DEFAULT_DEPOSIT: '10',
+      CROSSTOWN_SKILLS_DIR: skillsDir,
+      CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
+    },
+    stateDir: config.stateDir,
+    routesFile,
+    logs: [],
+  };
+}
+
+const jobFile = (home: Home, id: string) =>
+  JSON.parse(readFileSync(join(home.stateDir, 'jobs', `${id}.json`), 'utf8')) as {
+    status: string;
+    price?: string;
+  };
+const routes = (home: Home) =>
+  existsSync(home.routesFile) ? readFileSync(home.routesFile, 'utf8').trim().split('\n').filter(Boolean) : [];
+
+function start(home: Home, fault?: FaultPoint): MayorChild {
+  const child = spawnMayor({ ...home.env, ...(fault ? { CROSSTOWN_FAULT: fault } : {}) }, PASSPHRASE);
+  child.proc.stdout!.on('data', (d: Buffer) => home.logs.push(d.toString()));
+  child.proc.stderr!.on('data', (d: Buffer) => home.logs.push(d.toString()));
+  return child;
+}
+
+/** Checks the invariants after recovery for the given jobs. */
+async function checkJobs(home: Home, who: string, jobIds: string[]) {
+  for (const id of jobIds) expect(jobFile(home, id).status).toBe('paid');
+  // Every result routed exactly once, across both runs.
+  expect(routes(home).sort()).toEqual([...jobIds].sort());
+  // The relay has exactly one copy of each job.
+  const copies = await reader.query([{ ids: jobIds }]);
+  expect(copies.map((c) => c.event.id).sort()).toEqual([...jobIds].sort());
+  // Paid once: the node's books for this Mayor hold exactly the write prices plus the provider payments.
+  const prices = jobIds.reduce((a, id) => a + BigInt(jobFile(home, id).price!), 0n);
+  const peer = devnet.mayors[who]!.nostrPubkey.slice(0, 16);
+  const b = devnet.runningNode!.connector.balance(peer);
+  expect(b.owedByPeer + b.paidByPeer).toBe(prices + AMOUNT * BigInt(jobIds.length));
+  // Git has every transition committed: the working tree is clean after a stop.
+  expect(execFileSync('git', ['-C', home.stateDir, 'status', '--porcelain']).toString()).toBe('');
+}
+
+const POST = {
+  post: {
+    jobType: 'ci-cd-linux',
+    params: { command: 'npm test' },
+    bid: (10n * AMOUNT).toString(),
+    callbackSkill: 'record',
+  },
+};
+
+describe('crash recovery: SIGKILL at each fault point, then restart', () => {
+  const cases: [FaultPoint, string][] = [
+    ['post-before-fulfill', 'm1'],
+    ['fulfill-before-commit', 'm2'],
+    ['result-arrived', 'm3'],
+  ];
+  for (const [point, who] of cases) {
+    it(`${point}: no job lost, none posted or paid twice, routed once`, async () => {
+      const home = await makeHome(who);
+      const first = start(home, point);
+      await first.waitFor((e) => 'ready' in e, 60_000, 'ready');
+      first.send(POST);
+      const line = await first.waitStderr(/^FAULT /, 30_000);
+      const jobId = line.split(' ')[2]!;
+      await first.kill();
+      const second = start(home);
+      await second.waitFor((e) => 'ready' in e, 60_000, 'ready after restart');
+      await waitFor(
+        () =>
+          existsSync(join(home.stateDir, 'jobs', `${jobId}.json`)) && jobFile(home, jobId).status === 'paid',
+        30_000,
+        `job ${point} paid`,
+      );
+      await second.stop();
+      await checkJobs(home, who, [jobId]);
+    }, 120_000);
+  }
+
+  it('before-next-job: a chain of three jobs completes across a crash between A and B', async () => {
+    const home = await makeHome('m4');
+    const first = start(home, 'before-next-job');
+    await first.waitFor((e) => 'ready' in e, 60_000, 'ready');
+    const step = { jobType: 'ci-cd-linux', bid: (10n * AMOUNT).toString(), callbackSkill: 'record' };
+    first.send({ chain: [step, { ...step, jobType: 'docker-build-amd64' }, step] });
+    await first.waitStderr(/^FAULT before-next-job/, 30_000);
+    await first.kill();
+    const second = start(home);
+    await second.waitFor((e) => 'ready' in e, 60_000, 'ready after restart');
+    const chainFile = () => {
+      const f = readdirSync(join(home.stateDir, 'chains'))[0]!;
+      return JSON.parse(readFileSync(join(home.stateDir, 'chains', f), 'utf8')) as {
+        status: string;
+        steps: { jobId?: string }[];
+      };
+    };
+    await waitFor(() => chainFile().status === 'done', 60_000, 'chain done');
+    const ids = chainFile().steps.map((s) => s.jobId!);
+    await waitFor(() => ids.every((id) => jobFile(home, id).status === 'paid'), 30_000, 'chain jobs paid');
+    await second.stop();
+    await checkJobs(home, 'm4', ids);
+  }, 180_000);
+});
+
+describe('a sequential chain without a human, and keys', () => {
+  it('three jobs run in order; no key or passphrase in logs, state files or git history', async () => {
+    const home = await makeHome('m5');
+    const child = start(home);
+    await child.waitFor((e) => 'ready' in e, 60_000, 'ready');
+    const step = { jobType: 'ci-cd-linux', bid: (10n * AMOUNT).toString(), callbackSkill: 'record' };
+    child.send({ chain: [step, step, step] });
+    const chainId = (await child.waitFor((e) => 'chain' in e, 30_000, 'chain id')).chain as string;
+    const chainPath = join(home.stateDir, 'chains', `${chainId}.json`);
+    await waitFor(
+      () => existsSync(chainPath) && JSON.parse(readFileSync(chainPath, 'utf8')).status === 'done',
+      60_000,
+      'chain done',
+    );
+    const ids = (JSON.parse(readFileSync(chainPath, 'utf8')).steps as { jobId: string }[]).map(
+      (s) => s.jobId,
+    );
+    await waitFor(() => ids.every((id) => jobFile(home, id).status === 'paid'), 30_000, 'paid');
+    await child.stop();
+    // In order: each step's request names the previous job as its input.
+    const requests = await reader.query([{ ids }]);
+    const byId = new Map(requests.map((r) => [r.event.id, r.event]));
+    for (let i = 1; i < ids.length; i++) {
+      expect(byId.get(ids[i]!)!.tags).toContainEqual(['i', ids[i - 1]!, 'job']);
+    }
+    expect(routes(home)).toEqual(ids);
+    await checkJobs(home, 'm5', ids);
+
+    const m = devnet.mayors.m5!;
+    const secrets = [PASSPHRASE, m.walletPrivateKey.slice(2), m.nostrSecretKey.slice(2)];
+    const history = execFileSync('git', ['-C', home.stateDir, 'log', '-p', '--all']).toString();
+    const files = execFileSync('git', ['-C', home.stateDir, 'ls-files']).toString().trim().split('\n');
+    const contents = files.map((f) => readFileSync(join(home.stateDir, f), 'utf8')).join('\n');
+    const logs = home.logs.join('');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const s of secrets) {
+      for (const [where, text] of [
+        ['logs', logs],
+        ['state files', contents],
+        ['git history', history],
+      ] as const) {
+        expect(text.toLowerCase().includes(s.toLowerCase()), `${where} must not hold a secret`).toBe(false);
+      }
+    }
+  }, 180_000);
+});
