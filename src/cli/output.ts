@@ -64,3 +64,13 @@ export function printResult(
   else if (format === 'csv') process.stdout.write(toCsv(result.rows));
   else process.stdout.write(`${result.text()}\n`);
 }
+
+/** What each exit code means, for `--help` and docs/cli.md. */
+export const EXIT_CODES_HELP =
+  'Exit codes: 0 ok, 1 failure, 2 usage error (bad flag or value, a prompt needed under --yes or without a terminal), ' +
+  '3 a relay/connector/chain was unavailable or refused, 4 refused by a configured limit (max deposit, price ceiling, balance).';
+
+/** Writes one line to stderr (warnings, notes): stdout stays clean for data. */
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}

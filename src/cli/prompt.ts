@@ -1,0 +1,109 @@
+// Interactive prompts on the controlling terminal, and their non-interactive replacements for scripts.
+// Secrets are read without echo; nothing read here is ever printed or logged.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { CliError, ExitCode } from './output.js';
+
+/** Whether a person can answer a prompt: stdin and stderr (where prompts go) are terminals. */
+export function canPrompt(): boolean {
+  return process.stdin.isTTY === true && process.stderr.isTTY === true;
+}
+
+function needPrompt(what: string, instead: string, yes: boolean): never {
+  throw new CliError(
+    `${what} is needed but ${yes ? '--yes forbids prompts' : 'there is no terminal to ask on'}: ${instead}`,
+    ExitCode.Usage,
+  );
+}
+
+/** Reads one line from the terminal. With `hidden`, typed characters are not echoed. */
+export function ask(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    if (options.hidden) {
+      // readline echoes through _writeToOutput; swallow everything typed after the question.
+      const r = rl as unknown as { _writeToOutput: (s: string) => void };
+      let asked = false;
+      r._writeToOutput = (s: string) => {
+        if (!asked) {
+          process.stderr.write(s);
+          asked = true;
+        }
+      };
+    }
+    rl.on('SIGINT', () => {
+      rl.close();
+      process.stderr.write('\n');
+      reject(new CliError('cancelled', ExitCode.Failure));
+    });
+    rl.question(question, (answer) => {
+      rl.close();
+      if (options.hidden) process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+/**
+ * Asks for confirmation unless `yes`. Without a terminal (a script) and without --yes it fails with exit code 2,
+ * so a script never hangs on a prompt nobody can see.
+ */
+export async function confirm(question: string, options: { yes: boolean }): Promise<void> {
+  if (options.yes) return;
+  if (!canPrompt()) needPrompt('confirmation', 'pass --yes to confirm non-interactively', false);
+  const answer = (await ask(`${question} [y/N] `)).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new CliError('cancelled: nothing was done', ExitCode.Failure);
+}
+
+export interface PassphraseOptions {
+  /** --passphrase-file */
+  passphraseFile?: string | undefined;
+  yes: boolean;
+  /** Ask twice and require the same answer (when encrypting a new key). */
+  confirmNew?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * The keystore passphrase: from --passphrase-file, else CROSSTOWN_PASSPHRASE_FILE, else a prompt without echo.
+ * The file's first line is the passphrase (a trailing newline is not part of it).
+ */
+export async function readPassphrase(options: PassphraseOptions): Promise<string> {
+  const env = options.env ?? process.env;
+  const file = options.passphraseFile ?? (env.CROSSTOWN_PASSPHRASE_FILE || undefined);
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CliError(
+        `cannot read the passphrase file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the path and its permissions`,
+        ExitCode.Usage,
+      );
+    }
+    const passphrase = text.split(/\r?\n/)[0] ?? '';
+    if (passphrase === '') throw new CliError(`the passphrase file ${file} is empty`, ExitCode.Usage);
+    return passphrase;
+  }
+  const instead = 'pass --passphrase-file <file> or set CROSSTOWN_PASSPHRASE_FILE';
+  if (options.yes) needPrompt('the keystore passphrase', instead, true);
+  if (!canPrompt()) needPrompt('the keystore passphrase', instead, false);
+  const first = await ask('Keystore passphrase: ', { hidden: true });
+  if (first === '') throw new CliError('an empty passphrase is not allowed', ExitCode.Usage);
+  if (options.confirmNew) {
+    const second = await ask('Repeat the passphrase: ', { hidden: true });
+    if (second !== first)
+      throw new CliError('the two passphrases differ: nothing was written', ExitCode.Usage);
+  }
+  return first;
+}
+
+/** A secret typed by the operator (a private key to import), without echo. */
+export async function readSecret(
+  question: string,
+  options: { yes: boolean; instead: string },
+): Promise<string> {
+  if (options.yes) needPrompt('a secret', options.instead, true);
+  if (!canPrompt()) needPrompt('a secret', options.instead, false);
+  return ask(question, { hidden: true });
+}
