@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionOf, deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
 import { finalizeEvent, generateSecretKey, getPublicKey, KIND_CLIENT_AUTH } from '../../src/nostr/index.js';
 import type { NostrEvent } from '../../src/nostr/types.js';
+import { AccountSecretStore, NostrRelay } from '../../src/relay/index.js';
+import { openPostgresStore } from '../../src/store/index.js';
 import { decodeEvent, encodeEventBytes } from '../../src/toon/index.js';
 import { type PostgresHandle, startPostgres } from '../support/postgres.js';
-import { sign, TestClient } from './helpers.js';
+import { paidPrepare, sign, TestClient } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const secret = randomBytes(32);
@@ -249,5 +251,49 @@ describe('several relay processes on one PostgreSQL database', () => {
     expect(idsOf(reader.eventsFor('kill')).slice(delivered.length)).toEqual(later.map((e) => e.id));
     reader.close();
     await Promise.all([kill(a.child), kill(b2.child)]);
+  });
+
+  it('does not send again live an event that the REQ already sent as stored (feed held back past EOSE)', async () => {
+    // Two relays in this process on one database. A transaction left open holds A's feed back (it reads only rows
+    // older than every running transaction), so an event B commits is in A's REQ results before A's feed has it.
+    const db = await server.createDatabase();
+    const open = async () => {
+      const store = await openPostgresStore({ url: db, poolSize: 2 });
+      const secrets = new AccountSecretStore('g.crosstown.relay');
+      const relay = await NostrRelay.start({
+        store,
+        secrets,
+        basePricePerByte: 1n,
+        ilpAddress: 'g.crosstown.relay',
+      });
+      return { store, secrets, relay };
+    };
+    const [a, b] = await Promise.all([open(), open()]);
+    const blocker = new pg.Client({ connectionString: db });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_current_xact_id()');
+      const event = sign(sk, 5065, [['t', 'race']], 'committed before the REQ, fed after EOSE');
+      const reply = await b.relay.handlePrepare(paidPrepare(event, b.secrets.issue('w')));
+      expect(reply.type).toBe(IlpPacketType.Fulfill);
+      const client = await TestClient.connect(a.relay.url);
+      expect(idsOf(await client.req('race', { '#t': ['race'] }))).toEqual([event.id]);
+      await blocker.query('COMMIT'); // releases A's feed, which now reads the event
+      const other = sign(sk, 5065, [['t', 'race']], 'a later one, to know the feed caught up');
+      expect((await b.relay.handlePrepare(paidPrepare(other, b.secrets.issue('w2')))).type).toBe(
+        IlpPacketType.Fulfill,
+      );
+      await eventsArrive(client, 'race', 2);
+      await client.quiet(300);
+      expect(idsOf(client.eventsFor('race'))).toEqual([event.id, other.id]);
+      client.close();
+    } finally {
+      await blocker.end();
+      for (const r of [a, b]) {
+        await r.relay.close();
+        await r.store.close();
+      }
+    }
   });
 });
