@@ -7,6 +7,7 @@ import { type Mayor, mayorDashboardSource, startMayor } from '../../src/mayor/ru
 import {
   keyOf,
   mayorConfig,
+  proxy,
   recordingSkill,
   type Standin,
   startStandin,
@@ -18,7 +19,7 @@ let provider: Standin;
 const AMOUNT = 5n * 10n ** 15n; // 0.005 M2M asked by the provider
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'gamma'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
 }, 60_000);
 
@@ -98,5 +99,50 @@ describe('Journey 1: post a paid job, get the result, pay the provider', () => {
     expect(snap.jobs.find((j) => j.id === posted.jobId)?.state).toBe('result');
     expect(snap.channel?.spent).toBe(after.cumulative);
     expect(snap.relays[0]?.status).toBe('connected');
+  }, 90_000);
+});
+
+describe('relay down', () => {
+  it('keeps running in local mode, shows disconnected, reconnects and catches up', async () => {
+    const gamma = devnet.mayors.gamma!;
+    const p = await proxy(devnet.relayUrl);
+    const skill = recordingSkill();
+    const mayor = await startMayor({
+      config: mayorConfig(devnet, [p.url()]),
+      walletKey: gamma.walletPrivateKey,
+      nostrSecretKey: keyOf(gamma),
+      nodePubkey: devnet.node.pubkey,
+      skills: [skill],
+      backoff: { minMs: 100, maxMs: 500 },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const source = mayorDashboardSource(mayor);
+    try {
+      provider.paused = true;
+      const req = { jobType: 'ci-cd-linux', bid: 10n ** 16n, callbackSkill: skill.name };
+      const a = await mayor.postJob(req);
+      await p.down();
+      await waitFor(() => mayor.status().relays[0]!.status !== 'connected', 5000, 'relay shown down');
+      expect(mayor.status().localMode).toBe(true);
+      await waitFor(() => source.snapshot().relays[0]!.status !== 'connected', 2000, 'dashboard shows it');
+      // Still working: the paid path (BTP) does not need the relay's WebSocket.
+      const b = await mayor.postJob(req);
+      expect(b.status).toBe('posted');
+      // The provider answers while our relay link is down: only a catch-up can bring the results.
+      await provider.resume();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(skill.routed).toEqual([]);
+      await p.up();
+      await mayor.settled([a.jobId, b.jobId], 30_000);
+      expect(mayor.state.jobs.get(a.jobId)?.status).toBe('paid');
+      expect(mayor.state.jobs.get(b.jobId)?.status).toBe('paid');
+      expect(skill.routed.sort()).toEqual([a.jobId, b.jobId].sort());
+      expect(mayor.status()).toMatchObject({ localMode: false });
+      expect(mayor.status().relays[0]!.connects).toBeGreaterThanOrEqual(2);
+    } finally {
+      provider.paused = false;
+      await mayor.stop();
+      await p.down();
+    }
   }, 90_000);
 });

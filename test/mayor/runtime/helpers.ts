@@ -3,6 +3,7 @@
 // requester's payment through its own SPSP responder and the node's claims), config for a Mayor on a devnet,
 // and a recording callback skill.
 import { appendFileSync, mkdtempSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimDomain } from '../../../src/chain/index.js';
@@ -165,4 +166,38 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A TCP proxy in front of a relay that can be cut and restored on the same port. */
+export async function proxy(target: string) {
+  const t = new URL(target);
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const up = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((c) => {
+        const u = connect(Number(t.port), t.hostname);
+        sockets.add(c).add(u);
+        c.pipe(u).pipe(c);
+        const end = () => (c.destroy(), u.destroy());
+        c.on('error', end).on('close', end);
+        u.on('error', end).on('close', end);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  await up();
+  return {
+    url: () => `ws://127.0.0.1:${port}`,
+    up,
+    down: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+        server!.close(() => resolve());
+      }),
+  };
 }
