@@ -14,7 +14,13 @@ export {
 export type { ExecutionContext, Executor } from './executors/types.js';
 export { buildAdvertisement, errorFeedback, jobRequestFilter, processingFeedback } from './messages.js';
 export { checkPolicy, type PolicyDecision, type ProviderPolicy, type RefusalCode } from './policy.js';
-export { type InterruptedJob, PolecatPool, type PoolOptions, type PoolRun } from './pool.js';
+export {
+  type BeforeCleanup,
+  type InterruptedJob,
+  PolecatPool,
+  type PoolOptions,
+  type PoolRun,
+} from './pool.js';
 export { readPoolState, STATE_FILE } from './pool-state.js';
 export { killGroup, type RunOptions, type RunOutcome, runProcess } from './process.js';
 export {

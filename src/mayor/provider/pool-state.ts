@@ -52,13 +52,17 @@ export function readPoolState(home: string): PoolStateFile {
   }
 }
 
-export function writePoolState(home: string, state: PoolStateFile): void {
+/**
+ * `durable`: fsync before the rename. Needed when a job is accepted (a power cut must not lose it); later
+ * updates (process ids) only matter while this machine stays up, so a plain atomic rename is enough.
+ */
+export function writePoolState(home: string, state: PoolStateFile, durable = true): void {
   const file = path.join(home, STATE_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, JSON.stringify(state));
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

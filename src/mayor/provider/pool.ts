@@ -45,9 +45,14 @@ export interface PoolRun {
   outcome: JobOutcome;
   /** The worktree the job ran in (removed by the time the promise resolves, unless keepWorktrees). */
   worktree: string;
-  /** Pool time spent on the job besides the executor's own command (worktree, state writes, cleanup). */
+  /** Pool time from start to outcome besides the executor's own command (queue wait excluded). */
   overheadMs: number;
+  /** Time spent removing the worktree and branch afterwards. */
+  cleanupMs: number;
 }
+
+/** Called with the outcome while the worktree still exists (the service publishes the result here). */
+export type BeforeCleanup = (run: PoolRun) => Promise<void>;
 
 interface Slot {
   job: ParsedJobRequest;
@@ -108,9 +113,14 @@ export class PolecatPool {
   }
 
   /** Queues a job; resolves when it has finished and its worktree is gone. Never rejects for job failures. */
-  submit(job: ParsedJobRequest, attempt = 1): Promise<PoolRun> {
+  submit(job: ParsedJobRequest, attempt = 1, beforeCleanup?: BeforeCleanup): Promise<PoolRun> {
     if (this.stopped)
-      return Promise.resolve({ outcome: errorOutcome('provider is stopping'), worktree: '', overheadMs: 0 });
+      return Promise.resolve({
+        outcome: errorOutcome('provider is stopping'),
+        worktree: '',
+        overheadMs: 0,
+        cleanupMs: 0,
+      });
     if (this.all.has(job.id)) throw new Error(`job ${job.id} is already in the pool`);
     return new Promise<PoolRun>((resolve) => {
       const slot: Slot = {
@@ -118,8 +128,13 @@ export class PolecatPool {
         attempt,
         controller: new AbortController(),
         start: () => {
-          this.execute(slot).then(resolve, (err: Error) =>
-            resolve({ outcome: errorOutcome(`provider error: ${err.message}`), worktree: '', overheadMs: 0 }),
+          this.execute(slot, beforeCleanup).then(resolve, (err: Error) =>
+            resolve({
+              outcome: errorOutcome(`provider error: ${err.message}`),
+              worktree: '',
+              overheadMs: 0,
+              cleanupMs: 0,
+            }),
           );
         },
       };
@@ -165,12 +180,16 @@ export class PolecatPool {
     }
   }
 
-  private async execute(slot: Slot): Promise<PoolRun> {
+  private async execute(slot: Slot, beforeCleanup?: BeforeCleanup): Promise<PoolRun> {
     const t0 = performance.now();
     const { job } = slot;
     const entry = this.state.jobs[job.id];
-    const run: PoolRun = { outcome: errorOutcome('job cancelled'), worktree: '', overheadMs: 0 };
-    let commandMs = 0;
+    const run: PoolRun = {
+      outcome: errorOutcome('job cancelled'),
+      worktree: '',
+      overheadMs: 0,
+      cleanupMs: 0,
+    };
     try {
       if (slot.controller.signal.aborted) return run;
       const executor = this.opts.executors.get(job.jobType);
@@ -178,10 +197,8 @@ export class PolecatPool {
         run.outcome = errorOutcome(`job type ${job.jobType} is not served`);
         return run;
       }
-      if (entry) {
-        entry.state = 'running';
-        writePoolState(this.opts.home, this.state);
-      }
+      // Marked running in memory; written with the first process id (the only fact recovery acts on).
+      if (entry) entry.state = 'running';
       run.worktree = await this.opts.repo.add(job.id);
       const c0 = performance.now();
       run.outcome = await executor.run({
@@ -194,20 +211,23 @@ export class PolecatPool {
         gitProtocols: this.opts.gitProtocols,
         onSpawn: (pid) => {
           entry?.processes.push({ pid, startTime: processStartTime(pid) });
-          writePoolState(this.opts.home, this.state);
+          writePoolState(this.opts.home, this.state, false);
         },
       });
       // The command's own time, as the executor measured it (never more than the executor took).
-      commandMs = Math.min(performance.now() - c0, run.outcome.durationMs);
+      const commandMs = Math.min(performance.now() - c0, run.outcome.durationMs);
+      run.overheadMs = performance.now() - t0 - commandMs;
+      await beforeCleanup?.(run);
       return run;
     } finally {
+      const c1 = performance.now();
       if (run.worktree && !this.opts.keepWorktrees) await this.opts.repo.remove(job.id).catch(() => {});
+      run.cleanupMs = performance.now() - c1;
       delete this.state.jobs[job.id];
-      writePoolState(this.opts.home, this.state);
+      writePoolState(this.opts.home, this.state, false);
       this.active.delete(job.id);
       this.all.delete(job.id);
       this.pump();
-      run.overheadMs = performance.now() - t0 - commandMs;
     }
   }
 

@@ -22,7 +22,7 @@ import { dockerExecutor } from './executors/docker.js';
 import type { Executor } from './executors/types.js';
 import { buildAdvertisement, errorFeedback, jobRequestFilter, processingFeedback } from './messages.js';
 import { checkPolicy, type ProviderPolicy, type RefusalCode } from './policy.js';
-import { PolecatPool } from './pool.js';
+import { PolecatPool, type PoolRun } from './pool.js';
 import { buildResult, type JobOutcome, MAX_PACKET_DATA } from './results.js';
 import { detectSandbox, noSandbox, type Sandbox } from './sandbox.js';
 import { WorkRepo } from './worktree.js';
@@ -94,8 +94,10 @@ export interface JobReport {
   bytes?: number;
   fee?: bigint;
   worktree: string;
-  /** Pool time besides the command itself (ms). */
+  /** Time from the pool starting the job to the result being built and signed, minus the command (ms). */
   overheadMs: number;
+  /** Time removing the worktree and branch after the result went out (ms). */
+  cleanupMs?: number;
   error?: string;
 }
 
@@ -302,10 +304,16 @@ export class ProviderService {
   }
 
   private async runAndReport(job: ParsedJobRequest, attempt: number): Promise<JobReport> {
-    const run = await this.pool.submit(job, attempt);
     // Jobs that never ran their command (bad input, provider error, cancellation) are not charged.
-    const charge = run.outcome.build !== 'ERROR' && run.outcome.build !== 'CANCELLED';
-    return this.report(job, run.outcome, run.worktree, run.overheadMs, charge);
+    const charge = (run: PoolRun) => run.outcome.build !== 'ERROR' && run.outcome.build !== 'CANCELLED';
+    let report: JobReport | undefined;
+    // The result goes out while the worktree still exists; cleanup follows, before the Polecat takes new work.
+    const run = await this.pool.submit(job, attempt, async (r) => {
+      report = await this.report(job, r.outcome, r.worktree, r.overheadMs, charge(r));
+    });
+    report ??= await this.report(job, run.outcome, run.worktree, run.overheadMs, charge(run));
+    report.cleanupMs = run.cleanupMs;
+    return report;
   }
 
   private async report(
@@ -335,6 +343,7 @@ export class ProviderService {
           margin += bytes - MAX_PACKET_DATA + 64;
           continue;
         }
+        report.overheadMs += performance.now() - t0;
         const published = await this.publishSigned(event, job.id);
         report.result = event;
         report.bytes = bytes;
@@ -345,7 +354,6 @@ export class ProviderService {
       report.error = (err as Error).message;
       this.log.warn(`result for job ${job.id} was not published: ${report.error}`);
     }
-    report.overheadMs += performance.now() - t0;
     return report;
   }
 

@@ -34,11 +34,16 @@ export class WorkRepo {
     return path.join(this.worktreesDir, checkId(jobId));
   }
 
-  /** `git worktree add -b polecat/<jobid>`: a fresh, empty checkout for the job. */
+  /**
+   * `git worktree add -b polecat/<jobid>`: a fresh, empty checkout for the job. `--no-checkout`: the base
+   * commit is empty, so there is nothing to check out, and skipping it halves the time git takes.
+   */
   add(jobId: string): Promise<string> {
     const dir = this.pathFor(jobId);
     return this.serial(async () => {
-      await git(['worktree', 'add', '-q', '-b', `polecat/${jobId}`, dir, 'main'], { cwd: this.repoDir });
+      await git(['worktree', 'add', '-q', '--no-checkout', '-b', `polecat/${jobId}`, dir, 'main'], {
+        cwd: this.repoDir,
+      });
       return dir;
     });
   }
