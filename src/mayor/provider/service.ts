@@ -182,7 +182,20 @@ export class ProviderService {
       );
     const service = new ProviderService(options, sandbox, executors, prices);
     const interrupted = await service.pool.recover();
-    const recovered = Promise.all(interrupted.map((job) => service.resume(job.request, job.attempt)));
+    // Never rejects: a stored request that no longer parses is reported in its JobReport's `error`.
+    const recovered = Promise.all(
+      interrupted.map((job) =>
+        service.resume(job.request, job.attempt).catch(
+          (err: Error): JobReport => ({
+            jobId: job.request.id,
+            outcome: errorOutcome('provider restarted'),
+            worktree: '',
+            overheadMs: 0,
+            error: `could not report interrupted job: ${err.message}`,
+          }),
+        ),
+      ),
+    );
     return { service, recovered };
   }
 
