@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 /** `crosstown`: the operator's command line. Commands live in ./commands, one file each. */
 import { Command, CommanderError } from 'commander';
+import { registerChannel } from './commands/channel.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerPayments } from './commands/payments.js';
+import { registerSkill } from './commands/skill.js';
+import { registerWallet } from './commands/wallet.js';
 import { CliError, ExitCode } from './output.js';
 
 export function buildProgram(): Command {
@@ -23,6 +29,12 @@ Example:
     )
     .exitOverride();
   registerDemo(program);
+  registerConfig(program);
+  registerWallet(program);
+  registerChannel(program);
+  registerPayments(program);
+  registerSkill(program);
+  registerCompletion(program);
   return program;
 }
 

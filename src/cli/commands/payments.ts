@@ -9,7 +9,7 @@ import {
   type PaymentEntry,
   type Totals,
 } from '../../mayor/audit/index.js';
-import { openStateRepo } from '../../mayor/state/index.js';
+import { openStateRepo, StateError, type StateRepo } from '../../mayor/state/index.js';
 import { CliError, ExitCode, type OutputFormat, parseFormat, printResult } from '../output.js';
 import { addBase, type BaseOptions, helpExamples, loadConfig, run } from './common.js';
 
@@ -47,10 +47,30 @@ function range(o: RangeOptions): DateRange {
   return { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) };
 }
 
+/**
+ * A read-only view of a state repository that a running Mayor holds (its owner lock): the audit reads the log
+ * files as they are; rotation and commits stay the Mayor's job, so the write hooks do nothing.
+ */
+function readOnlyState(dir: string): StateRepo {
+  const nothing = () => {};
+  return {
+    dir,
+    flush: async () => {},
+    files: { append: nothing, rename: nothing, remove: nothing },
+  } as unknown as StateRepo;
+}
+
 /** Opens the audit for one call; the state repository is released afterwards. */
 async function withAudit<T>(o: BaseOptions, fn: (audit: PaymentAudit) => Promise<T>): Promise<T> {
   const config = loadConfig(o);
-  const state = await openStateRepo({ dir: config.stateDir });
+  let state: StateRepo;
+  try {
+    state = await openStateRepo({ dir: config.stateDir });
+  } catch (err) {
+    if (!(err instanceof StateError && err.code === 'REPO_LOCKED')) throw err;
+    // A running Mayor owns the repository: read its committed and appended log lines without the lock.
+    return fn(openPaymentAudit({ state: readOnlyState(config.stateDir) }));
+  }
   try {
     return await fn(openPaymentAudit({ state }));
   } finally {
