@@ -425,6 +425,10 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     } catch {
       return;
     }
+    // A fast provider's result can overtake our own FULFILL (separate sockets): let the post finish first.
+    for (let i = 0; i < 600 && state.jobs.get(parsed.jobId)?.status === 'posting' && !stopped; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const job = state.jobs.get(parsed.jobId);
     // Exactly once: only a job still waiting takes a result; a repeat (another relay, a catch-up) is ignored.
     if (job?.status !== 'posted' || parsed.requester !== pubkey) return;
