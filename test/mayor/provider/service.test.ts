@@ -11,6 +11,7 @@ import { verifyEvent } from '../../../src/nostr/event.js';
 import { parseHandlerInfo } from '../../../src/nostr/nip89.js';
 import { parseJobFeedback, parseJobResult } from '../../../src/nostr/nip90.js';
 import { parseCiResultContent } from '../../../src/skills/builtin/ci-result.js';
+import { jobRequestSkill } from '../../../src/skills/builtin/job-request.js';
 import { decompressLogs } from '../../../src/skills/logs.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
 import { FakeAudit, FakeNetwork, FIXTURES, jobRequest, makeTarGz, requester, tempHome } from './helpers.js';
@@ -328,7 +329,38 @@ describe.runIf(HAS_BWRAP)('provider service in bwrap', () => {
     await gitsvc.stop();
   });
 
-  it('leaves no worktrees or polecat branches behind', () => {
+  it('plugs into the job-request skill through jobProvider()', async () => {
+    const skill = jobRequestSkill({ provider: service.jobProvider(), jobTypes: Object.keys(service.prices) });
+    const req = jobRequest({ command: 'echo via-skill' });
+    const before = network.ofKind(6065, req.id).length;
+    const res = await skill.handleToon(encodeEventBytes(req), {
+      kind: 5065,
+      receivedAt: Date.now(),
+      attempt: 1,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      identityPubkey: network.pubkey,
+      context: { identityPubkey: network.pubkey },
+      signal: new AbortController().signal,
+    });
+    expect(res).toMatchObject({ status: 'handled', summary: `job ${req.id} accepted` });
+    expect(before).toBe(0);
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (network.ofKind(6065, req.id).length > 0) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+    const logs = decompressLogs(parseCiResultContent(network.ofKind(6065, req.id)[0]!.content).logs!);
+    expect(logs).toBe('via-skill\n');
+  });
+
+  it('leaves no worktrees or polecat branches behind', async () => {
+    // The skill test's cleanup runs just after its result went out: give it up to 5 s.
+    for (let i = 0; i < 100 && readdirSync(path.join(home, 'worktrees')).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+
     expect(readdirSync(path.join(home, 'worktrees'))).toEqual([]);
     const branches = execFileSync('git', ['branch', '--list', 'polecat/*'], {
       cwd: path.join(home, 'work'),
