@@ -357,15 +357,19 @@ describe.runIf(HAS_BWRAP)('provider service in bwrap', () => {
   });
 
   it('leaves no worktrees or polecat branches behind', async () => {
-    // The skill test's cleanup runs just after its result went out: give it up to 5 s.
-    for (let i = 0; i < 100 && readdirSync(path.join(home, 'worktrees')).length > 0; i++)
+    // The skill test's cleanup (directory, then branch) runs just after its result went out: give it up to 5 s.
+    const branches = () =>
+      execFileSync('git', ['branch', '--list', 'polecat/*'], { cwd: path.join(home, 'work') })
+        .toString()
+        .trim();
+    for (
+      let i = 0;
+      i < 100 && (readdirSync(path.join(home, 'worktrees')).length > 0 || branches() !== '');
+      i++
+    )
       await new Promise((r) => setTimeout(r, 50));
-
     expect(readdirSync(path.join(home, 'worktrees'))).toEqual([]);
-    const branches = execFileSync('git', ['branch', '--list', 'polecat/*'], {
-      cwd: path.join(home, 'work'),
-    }).toString();
-    expect(branches.trim()).toBe('');
+    expect(branches()).toBe('');
   });
 });
 
