@@ -126,8 +126,10 @@ describe('relay down', () => {
       expect(mayor.status().localMode).toBe(true);
       await waitFor(() => source.snapshot().relays[0]!.status !== 'connected', 2000, 'dashboard shows it');
       // Still working: the paid path (BTP) does not need the relay's WebSocket.
+      // The same request again within the same second is still a separate job (a distinct event id).
       const b = await mayor.postJob(req);
       expect(b.status).toBe('posted');
+      expect(b.jobId).not.toBe(a.jobId);
       // The provider answers while our relay link is down: only a catch-up can bring the results.
       await provider.resume();
       await new Promise((r) => setTimeout(r, 300));

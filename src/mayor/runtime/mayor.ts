@@ -331,19 +331,31 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     return track(sendPosting(event.id, false));
   };
 
-  const buildRequest = (req: PostJobRequest, extraInputs: JobInput[] = []): NostrEvent =>
-    sign(
-      buildJobRequest({
-        kind: req.kind ?? KIND_JOB_REQUEST,
-        jobType: req.jobType,
-        inputs: [...(req.inputs ?? []), ...extraInputs],
-        params: req.params ?? {},
-        ...(req.bid !== undefined ? { bid: req.bid } : {}),
-        ...(req.provider ? { provider: req.provider } : {}),
-        relays: config.relayUrls,
-        content: req.content ?? '',
-      }),
-    );
+  const buildRequest = (req: PostJobRequest, extraInputs: JobInput[] = []): NostrEvent => {
+    const template = buildJobRequest({
+      kind: req.kind ?? KIND_JOB_REQUEST,
+      jobType: req.jobType,
+      inputs: [...(req.inputs ?? []), ...extraInputs],
+      params: req.params ?? {},
+      ...(req.bid !== undefined ? { bid: req.bid } : {}),
+      ...(req.provider ? { provider: req.provider } : {}),
+      relays: config.relayUrls,
+      content: req.content ?? '',
+    });
+    // Two identical requests in the same second would be one event (same id): the later one moves to
+    // the next free second, so each postJob is its own job.
+    let createdAt = Math.floor(Date.now() / 1000);
+    for (;;) {
+      const event = sign({ ...template, created_at: createdAt });
+      if (!state.jobs.get(event.id) && !reserved.has(event.id)) {
+        reserved.add(event.id);
+        return event;
+      }
+      createdAt++;
+    }
+  };
+  /** Ids signed in this run (a chain's first step is signed before it is recorded). */
+  const reserved = new Set<string>();
 
   const armTimeout = (jobId: string, createdAt: number) => {
     if (timers.has(jobId)) return;
