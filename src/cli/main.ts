@@ -5,7 +5,12 @@ import { registerChannel } from './commands/channel.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDevnet } from './commands/devnet.js';
+import { registerJob } from './commands/job.js';
+import { registerMayor } from './commands/mayor.js';
+import { registerNode } from './commands/node.js';
 import { registerPayments } from './commands/payments.js';
+import { registerRelay } from './commands/relay.js';
 import { registerSkill } from './commands/skill.js';
 import { registerWallet } from './commands/wallet.js';
 import { CliError, ExitCode } from './output.js';
@@ -29,11 +34,16 @@ Example:
     )
     .exitOverride();
   registerDemo(program);
+  registerNode(program);
+  registerDevnet(program);
   registerConfig(program);
   registerWallet(program);
   registerChannel(program);
   registerPayments(program);
   registerSkill(program);
+  registerRelay(program);
+  registerMayor(program);
+  registerJob(program);
   registerCompletion(program);
   return program;
 }

@@ -1,0 +1,279 @@
+// The crosstown node: one process running the ILP connector and the ILP-gated relay together.
+// Wiring (see docs/node.md): the relay's write gate is the connector's local route `<address>.relay`;
+// SPSP requests (kind 23194, #p = node pubkey) arriving on the relay are answered with a kind 23195 on it;
+// SPSP over HTTP is mounted on the BTP port; the connector's closure watcher guards incoming channels.
+import { join } from 'node:path';
+import type { Address } from 'viem';
+import { createChainClients } from '../chain/index.js';
+import {
+  Connector,
+  createSpspHttpHandler,
+  createSpspResponder,
+  type LocalHandler,
+} from '../connector/index.js';
+import { IlpError, IlpErrorCode } from '../ilp/errors.js';
+import {
+  buildPeerInfo,
+  finalizeEvent,
+  getPublicKey,
+  KIND_PEER_INFO,
+  KIND_SPSP_REQUEST,
+  type SettlementInfo,
+} from '../nostr/index.js';
+import type { NostrEvent } from '../nostr/types.js';
+import { AccountSecretStore, type NostrRelay, startRelay } from '../relay/index.js';
+import { openSqliteStore, type SqliteEventStore } from '../store/index.js';
+import type { NodeConfig } from './config.js';
+import { NodeError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { RelayClient } from './relay-client.js';
+
+/** Path of RFC 0009 SPSP on the BTP port (a payment pointer `$host` resolves here). */
+export const SPSP_PATH = '/.well-known/pay';
+
+export interface StartNodeOptions {
+  logger?: Logger;
+  /** Longest stop() waits for in-flight relay writes (default 10 s). */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningNode {
+  /** ws:// URL of the relay (NIP-01; NIP-11 over HTTP on the same port). */
+  relayUrl: string;
+  /** ws:// URL of the BTP server. */
+  btpUrl: string;
+  /** http:// URL of SPSP (RFC 0009) on the BTP port. */
+  spspUrl: string;
+  ilpAddress: string;
+  /** The relay's own address: paid writes go to `<relayAddress>.<account>`. */
+  relayAddress: string;
+  /** The node's Nostr pubkey (hex): SPSP requests are addressed to it. */
+  pubkey: string;
+  settlementAddress: Address;
+  /** The kind 10032 peer info published at start. */
+  peerInfo: NostrEvent;
+  connector: Connector;
+  relay: NostrRelay;
+  store: SqliteEventStore;
+  /** Graceful shutdown: refuse new writes, finish in-flight ones, close the servers, close the store. */
+  stop(): Promise<void>;
+}
+
+function httpUrl(wsUrl: string, path: string): string {
+  return `${wsUrl.replace(/^ws/, 'http')}${path}`;
+}
+
+export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const log = options.logger ?? createLogger({ level: config.logLevel });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
+  };
+  try {
+    return await start(config, log, cleanups, options.drainTimeoutMs ?? 10_000);
+  } catch (err) {
+    await cleanup();
+    if (err instanceof NodeError) throw err;
+    throw new NodeError('START_FAILED', `the node did not start: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function start(
+  config: NodeConfig,
+  log: Logger,
+  cleanups: (() => Promise<void> | void)[],
+  drainTimeoutMs: number,
+): Promise<RunningNode> {
+  const pubkey = getPublicKey(config.nostrSecretKey);
+  const relayAddress = `${config.ilpAddress}.relay`;
+  const dbPath = join(config.dataDir, 'relay.db');
+  const store = await openSqliteStore({ path: dbPath });
+  cleanups.push(() => store.close());
+  const secrets = new AccountSecretStore(relayAddress);
+
+  const relay = await startRelay({
+    store,
+    secrets,
+    basePricePerByte: config.basePricePerByte,
+    ilpAddress: relayAddress,
+    info: {
+      name: `crosstown ${config.name}`,
+      description: `ILP-gated relay of crosstown node ${config.ilpAddress}: reading is free, writing is paid`,
+      pubkey,
+    },
+    // The node's own peer info is written for free; everything else is paid.
+    freeWrites: [{ pubkey, kinds: [KIND_PEER_INFO] }],
+    port: config.relayPort,
+    host: config.host,
+  });
+  cleanups.push(() => relay.close());
+
+  const clients = createChainClients({
+    rpcUrl: config.chain.rpcUrl,
+    chainId: config.chain.chainId,
+    privateKey: config.walletKey,
+  });
+  const settlementAddress = clients.wallet.account.address;
+  const connector = await Connector.start({
+    address: config.ilpAddress,
+    btp: { port: config.btpPort, host: config.host },
+    http: createSpspHttpHandler({ secrets, path: SPSP_PATH }),
+    settlement: {
+      clients,
+      token: config.chain.token,
+      channels: config.chain.channels,
+      channelDeposit: config.channelDeposit,
+      settleThreshold: config.settleThreshold,
+      ...(config.onChainThreshold !== undefined ? { onChainThreshold: config.onChainThreshold } : {}),
+      onError: (error, peerId) => log.error('settlement failed', { peer: peerId, error }),
+    },
+  });
+  cleanups.push(() => connector.close());
+
+  // Relay writes in flight: stop() lets them finish (and be stored) before closing anything.
+  let stopping = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const relayRoute: LocalHandler = async (prepare) => {
+    if (stopping) {
+      throw new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, 'node is shutting down; retry in a moment', {
+        triggeredBy: relayAddress,
+      });
+    }
+    inFlight++;
+    try {
+      return await relay.handlePrepare(prepare);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    }
+  };
+  connector.addLocalRoute(relayAddress, relayRoute, 'relay');
+
+  for (const peer of config.peers) {
+    connector.addPeer({
+      id: peer.id,
+      relation: 'peer',
+      authToken: peer.authToken,
+      ...(peer.creditLimit !== undefined ? { creditLimit: peer.creditLimit } : {}),
+      ...(peer.settlementAddress ? { settlementAddress: peer.settlementAddress } : {}),
+    });
+    for (const prefix of peer.routes) connector.addRoute(prefix, peer.id);
+  }
+  for (const peer of config.peers.filter((p) => p.url)) {
+    // Reconnects by itself once connected; a peer that is down at start is retried in the background.
+    const dial = () =>
+      connector
+        .connectPeer({ id: peer.id, relation: 'peer', url: peer.url!, authToken: peer.authToken })
+        .then(() => log.info('peer link up', { peer: peer.id, url: peer.url }))
+        .catch((error: unknown) => {
+          log.warn('peer link failed; retrying in 2 s', { peer: peer.id, url: peer.url, error });
+          if (!stopping) setTimeout(dial, 2000).unref();
+        });
+    void dial();
+  }
+
+  const settlement: SettlementInfo = {
+    chainId: config.chain.chainId,
+    token: config.chain.token,
+    channelContract: config.chain.channels,
+    settlementAddress,
+  };
+  const respond = createSpspResponder({
+    secretKey: config.nostrSecretKey,
+    connector,
+    secrets,
+    basePricePerByte: config.basePricePerByte,
+    settlement,
+    btpUrl: connector.btpUrl,
+    creditLimit: config.creditLimit,
+    settleThreshold: config.settleThreshold,
+  });
+
+  const client = await RelayClient.connect(relay.url);
+  cleanups.push(() => client.close());
+  const peerInfo = finalizeEvent(
+    {
+      ...buildPeerInfo({
+        ilpAddress: config.ilpAddress,
+        btpUrl: connector.btpUrl,
+        settlement,
+        basePricePerByte: config.basePricePerByte,
+      }),
+      created_at: Math.floor(Date.now() / 1000),
+    },
+    config.nostrSecretKey,
+  );
+  const ok = await client.publish(peerInfo);
+  if (!ok.ok) throw new NodeError('START_FAILED', `the relay refused the node's peer info: ${ok.reason}`);
+
+  // SPSP over Nostr: requests addressed to us arrive through our relay like any client's.
+  client.subscribe(
+    'spsp',
+    [{ kinds: [KIND_SPSP_REQUEST], '#p': [pubkey], since: Math.floor(Date.now() / 1000) - 60 }],
+    (request) => {
+      try {
+        const response = respond(request);
+        // 23195 is ephemeral: delivered to the requester's subscription, never stored.
+        relay.publish(response);
+        log.info('spsp answered', { requester: request.pubkey, request: request.id });
+      } catch (error) {
+        log.warn('spsp request refused', { requester: request.pubkey, request: request.id, error });
+      }
+    },
+  );
+  client.onClose(() => {
+    if (!stopping) log.error('lost the SPSP subscription on the node relay', {});
+  });
+
+  const spspUrl = httpUrl(connector.btpUrl, SPSP_PATH);
+  log.info('node started', {
+    ilpAddress: config.ilpAddress,
+    pubkey,
+    settlementAddress,
+    relayUrl: relay.url,
+    btpUrl: connector.btpUrl,
+    spspUrl,
+    chainId: config.chain.chainId,
+    rpcUrl: config.chain.rpcUrl,
+    db: dbPath,
+  });
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      log.info('stopping: refusing new writes, finishing in-flight ones', { inFlight });
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(() => {
+            log.warn('drain timed out; closing with writes in flight', { inFlight });
+            resolve();
+          }, drainTimeoutMs).unref();
+        });
+      }
+      await client.close();
+      await connector.close();
+      await relay.close();
+      await store.close();
+      log.info('stopped', {});
+    })();
+    return stopped;
+  };
+
+  return {
+    relayUrl: relay.url,
+    btpUrl: connector.btpUrl,
+    spspUrl,
+    ilpAddress: config.ilpAddress,
+    relayAddress,
+    pubkey,
+    settlementAddress,
+    peerInfo,
+    connector,
+    relay,
+    store,
+    stop,
+  };
+}
