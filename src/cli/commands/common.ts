@@ -118,6 +118,25 @@ export function toCliError(err: unknown): unknown {
     if (chainErr.code === 'ERC20InsufficientBalance') return new CliError(chainErr.message, ExitCode.Refused);
     return new CliError(chainErr.message, ExitCode.Failure);
   }
+  if (err instanceof Error && err.name === 'MayorError') {
+    const code = (err as { code?: string }).code ?? '';
+    const exit = ['PRICE_TOO_HIGH', 'DEPOSIT_TOO_HIGH'].includes(code)
+      ? ExitCode.Refused
+      : [
+            'RELAY_UNAVAILABLE',
+            'RELAY_REFUSED',
+            'SPSP_TIMEOUT',
+            'NODE_UNKNOWN',
+            'NOT_ATTACHED',
+            'POST_REJECTED',
+            'PAYMENT_REJECTED',
+          ].includes(code)
+        ? ExitCode.Unavailable
+        : ['JOB_UNKNOWN', 'BAD_OPTIONS'].includes(code)
+          ? ExitCode.Usage
+          : ExitCode.Failure;
+    return new CliError(err.message, exit);
+  }
   // Other typed library errors (SkillError, …) carry a message written for people: print it without a stack.
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !('errno' in err)) {
     return new CliError(err.message, ExitCode.Failure);

@@ -1,0 +1,339 @@
+// `crosstown job post|status|list|cancel`: paid NIP-90 jobs through the running Mayor (its control socket). Status
+// and list also work when no Mayor runs: they read the Mayor's state repository.
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatM2M, parseM2M } from '../../chain/index.js';
+import type { MayorConfig } from '../../mayor/config/index.js';
+import { JOB_STATUSES, type JobRecord, openStateRepo, StateError } from '../../mayor/state/index.js';
+import { CliError, ExitCode, note, printResult } from '../output.js';
+import { startProgress } from '../progress.js';
+import { addBase, type BaseOptions, helpExamples, loadConfig, run } from './common.js';
+import { type ControlRequest, controlRequest, controlSocketPath } from './control.js';
+
+/** The JSON shape of one job (docs/cli.md "job"): amounts are strings of base units, times Unix ms. */
+export interface JobJson {
+  id: string;
+  kind: number;
+  jobType: string;
+  callbackSkill: string;
+  status: string;
+  createdAt: number;
+  updatedAt: number;
+  price?: string;
+  bid?: string;
+  amount?: string;
+  provider?: string;
+  resultEventId?: string;
+  chainId?: string;
+  settlementChainId?: number;
+  error?: string;
+}
+
+type Wire = Omit<JobRecord, 'price' | 'bid' | 'amount'> & {
+  price?: unknown;
+  bid?: unknown;
+  amount?: unknown;
+};
+
+export function jobJson(j: Wire): JobJson {
+  const out: JobJson = {
+    id: j.id,
+    kind: j.kind,
+    jobType: j.jobType,
+    callbackSkill: j.callbackSkill,
+    status: j.status,
+    createdAt: j.createdAt,
+    updatedAt: j.updatedAt,
+  };
+  for (const k of ['price', 'bid', 'amount'] as const) if (j[k] !== undefined) out[k] = String(j[k]);
+  for (const k of ['provider', 'resultEventId', 'chainId', 'error'] as const)
+    if (j[k] !== undefined) out[k] = j[k];
+  if (j.settlementChainId !== undefined) out.settlementChainId = j.settlementChainId;
+  return out;
+}
+
+const m2m = (v: string | undefined) => (v === undefined ? '-' : `${formatM2M(BigInt(v))} M2M`);
+
+function jobText(j: JobJson): string {
+  return [
+    `Job ${j.id} (${j.jobType}, kind ${j.kind}): ${j.status}`,
+    `  posted ${new Date(j.createdAt).toISOString()}, updated ${new Date(j.updatedAt).toISOString()}`,
+    `  relay fee ${m2m(j.price)}, bid ${m2m(j.bid)}, asked ${m2m(j.amount)}${j.provider ? `, provider ${j.provider.slice(0, 16)}…` : ''}`,
+    ...(j.error ? [`  error: ${j.error}`] : []),
+  ].join('\n');
+}
+
+function jobRow(j: JobJson) {
+  return {
+    id: j.id,
+    kind: j.kind,
+    jobType: j.jobType,
+    status: j.status,
+    createdAt: j.createdAt,
+    price: j.price ?? '',
+    bid: j.bid ?? '',
+    amount: j.amount ?? '',
+    provider: j.provider ?? '',
+    error: j.error ?? '',
+  };
+}
+
+/** Asks the running Mayor; undefined when none runs. */
+async function ask(
+  config: MayorConfig,
+  req: ControlRequest,
+  timeoutMs?: number,
+): Promise<unknown | undefined> {
+  return controlRequest(controlSocketPath(config), req, timeoutMs);
+}
+
+/** The jobs from the running Mayor, else from its state repository (the repository is left as it was). */
+async function readJobs(config: MayorConfig): Promise<Wire[]> {
+  const live = (await ask(config, { op: 'jobs' })) as Wire[] | undefined;
+  if (live) return live;
+  if (!existsSync(config.stateDir)) return [];
+  try {
+    const state = await openStateRepo({ dir: config.stateDir });
+    try {
+      return state.jobs.list();
+    } finally {
+      await state.close();
+    }
+  } catch (err) {
+    if (err instanceof StateError && err.code === 'REPO_LOCKED') {
+      throw new CliError(
+        `the state of Mayor ${config.name} is held by a process that does not answer on ${controlSocketPath(config)}: is it a Mayor started without the CLI?`,
+        ExitCode.Unavailable,
+      );
+    }
+    throw err;
+  }
+}
+
+function notRunning(config: MayorConfig): never {
+  throw new CliError(
+    `no Mayor named ${config.name} is running (network ${config.network}): start it with \`crosstown mayor start\` (or attach)`,
+    ExitCode.Unavailable,
+  );
+}
+
+interface PostOptions extends BaseOptions {
+  type: string;
+  input: string[];
+  param: string[];
+  bid?: string;
+  provider?: string;
+  content?: string;
+  callbackSkill?: string;
+  kind?: string;
+  wait: boolean;
+  timeout?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerJob(program: Command): void {
+  const job = program.command('job').description('Paid NIP-90 jobs: post them, follow them, cancel them');
+
+  helpExamples(
+    addBase(job.command('post').description('Post a paid job request through the running Mayor'))
+      .requiredOption('--type <jobType>', 'job type (t tag), e.g. ci-cd-linux')
+      .option(
+        '--input <type:data>',
+        'an input, e.g. git:https://github.com/o/r@main or text:hello (repeatable)',
+        collect,
+        [],
+      )
+      .option('--param <key=value>', 'a parameter (repeatable)', collect, [])
+      .option('--bid <m2m>', 'the most you pay the provider, decimal M2M')
+      .option('--provider <pubkey>', 'a chosen provider (hex pubkey)')
+      .option('--content <text>', 'free-text content of the request')
+      .option('--callback-skill <name>', 'the skill the result is routed to')
+      .option('--kind <n>', 'request kind (default 5065)')
+      .option('--wait', 'wait until the job is final (paid, failed or cancelled)', false)
+      .option(
+        '--timeout <seconds>',
+        'with --wait: give up after this long (default: the job-timeout setting)',
+      ),
+    [
+      'crosstown job post --type ci-cd-linux --input git:https://github.com/acme/app@pr-1234 --bid 0.01 --wait',
+      'crosstown job post --type docker-build-amd64 --param arch=amd64 --format json | jq -r .id',
+    ],
+    'The relay fee (bytes × basePricePerByte) is paid over ILP when the request is posted; the provider is paid up to --bid when its result comes back.',
+  ).action(
+    run(async (o: PostOptions) => {
+      const config = loadConfig(o);
+      const inputs = o.input.map((i) => {
+        const c = i.indexOf(':');
+        if (c <= 0) throw new CliError(`--input "${i}" must be type:data (e.g. text:hello)`, ExitCode.Usage);
+        return { type: i.slice(0, c), data: i.slice(c + 1) };
+      });
+      const params: Record<string, string> = {};
+      for (const p of o.param) {
+        const e = p.indexOf('=');
+        if (e <= 0) throw new CliError(`--param "${p}" must be key=value`, ExitCode.Usage);
+        params[p.slice(0, e)] = p.slice(e + 1);
+      }
+      let bid: string | undefined;
+      if (o.bid !== undefined) {
+        try {
+          bid = parseM2M(o.bid).toString();
+        } catch {
+          throw new CliError(`--bid "${o.bid}" is not a decimal M2M amount`, ExitCode.Usage);
+        }
+      }
+      if (o.kind !== undefined && !/^5\d{3}$/.test(o.kind))
+        throw new CliError('--kind must be a job request kind 5000..5999', ExitCode.Usage);
+      const request = {
+        jobType: o.type,
+        ...(inputs.length ? { inputs } : {}),
+        ...(Object.keys(params).length ? { params } : {}),
+        ...(bid !== undefined ? { bid } : {}),
+        ...(o.provider ? { provider: o.provider } : {}),
+        ...(o.content ? { content: o.content } : {}),
+        ...(o.callbackSkill ? { callbackSkill: o.callbackSkill } : {}),
+        ...(o.kind ? { kind: Number(o.kind) } : {}),
+      };
+      if (o.format === 'text') note(`Network: ${config.network}`);
+      const progress = startProgress(`posting a ${o.type} job (paying the relay)`, o);
+      let posted: { jobId: string; bytes: number; price: string; status: string } | undefined;
+      try {
+        posted = (await ask(config, { op: 'post', request }, 120_000)) as typeof posted;
+      } catch (err) {
+        progress.fail();
+        throw err;
+      }
+      if (!posted) {
+        progress.fail();
+        notRunning(config);
+      }
+      progress.succeed(
+        `posted ${posted.jobId}: ${posted.bytes} bytes, relay fee ${formatM2M(BigInt(posted.price))} M2M`,
+      );
+      let record = (await ask(config, { op: 'job', id: posted.jobId })) as Wire;
+      if (o.wait) {
+        const seconds = o.timeout !== undefined ? Number(o.timeout) : config.jobTimeoutSeconds;
+        if (!Number.isFinite(seconds) || seconds <= 0)
+          throw new CliError('--timeout must be a positive number of seconds', ExitCode.Usage);
+        const waiting = startProgress(`waiting for the result of ${posted.jobId.slice(0, 12)}…`, o);
+        record = (await ask(
+          config,
+          { op: 'wait', id: posted.jobId, timeoutMs: seconds * 1000 },
+          seconds * 1000 + 10_000,
+        )) as Wire;
+        if (['paid', 'routed'].includes(record.status)) waiting.succeed(`result: ${record.status}`);
+        else waiting.fail(`not final after ${seconds} s: ${record.status}`);
+      }
+      const value = { ...jobJson(record), bytes: posted.bytes };
+      printResult(o.format, { value, rows: [jobRow(value)], text: () => jobText(value) });
+      if (o.wait && ['failed', 'cancelled'].includes(record.status)) {
+        throw new CliError(
+          `job ${record.id} ended ${record.status}${record.error ? `: ${record.error}` : ''}`,
+          ExitCode.Failure,
+        );
+      }
+      if (o.wait && !['paid', 'routed', 'failed', 'cancelled'].includes(record.status)) {
+        throw new CliError(
+          `job ${record.id} is still ${record.status}: follow it with \`crosstown job status ${record.id}\``,
+          ExitCode.Unavailable,
+        );
+      }
+    }),
+  );
+
+  helpExamples(
+    addBase(job.command('status').description('One job: status, fees, provider')).argument(
+      '<jobId>',
+      'the job (request event) id',
+    ),
+    ['crosstown job status 5abc123…', 'crosstown job status 5abc123… --format json | jq -r .status'],
+  ).action(
+    run(async (id: string, o: BaseOptions) => {
+      const config = loadConfig(o);
+      const found = (await readJobs(config)).find(
+        (j) => j.id === id || (id.length >= 8 && j.id.startsWith(id)),
+      );
+      if (!found)
+        throw new CliError(
+          `no job ${id} in Mayor ${config.name}: see \`crosstown job list\``,
+          ExitCode.Usage,
+        );
+      const value = jobJson(found);
+      printResult(o.format, { value, rows: [jobRow(value)], text: () => jobText(value) });
+    }),
+  );
+
+  helpExamples(
+    addBase(job.command('list').description('Jobs, newest first')).option(
+      '--status <status>',
+      `only jobs in this state: ${JOB_STATUSES.join(', ')}`,
+    ),
+    ['crosstown job list', 'crosstown job list --status posted --format csv'],
+  ).action(
+    run(async (o: BaseOptions & { status?: string }) => {
+      if (o.status && !(JOB_STATUSES as readonly string[]).includes(o.status)) {
+        throw new CliError(`--status "${o.status}" is not one of ${JOB_STATUSES.join(', ')}`, ExitCode.Usage);
+      }
+      const config = loadConfig(o);
+      const jobs = (await readJobs(config))
+        .filter((j) => !o.status || j.status === o.status)
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .map(jobJson);
+      printResult(o.format, {
+        value: jobs,
+        rows: jobs.map(jobRow),
+        text: () =>
+          jobs.length === 0
+            ? 'No jobs.'
+            : jobs
+                .map(
+                  (j) =>
+                    `${j.id.slice(0, 16)}…  ${j.status.padEnd(15)} ${j.jobType.padEnd(20)} ${new Date(j.createdAt).toISOString()}`,
+                )
+                .join('\n'),
+      });
+    }),
+  );
+
+  helpExamples(
+    addBase(
+      job
+        .command('cancel')
+        .description('Stop waiting for a job that has no result yet (asks first unless --yes)'),
+    ).argument('<jobId>', 'the job id'),
+    ['crosstown job cancel 5abc123…', 'crosstown job cancel 5abc123… --yes --format json'],
+    'A cancelled job is final: a result arriving later is not routed and its provider is not paid.',
+  ).action(
+    run(async (id: string, o: BaseOptions) => {
+      const config = loadConfig(o);
+      const { confirm } = await import('../prompt.js');
+      await confirm(`Cancel job ${id}?`, o);
+      let record = (await ask(config, { op: 'cancel', id }).catch((err: Error) => {
+        throw new CliError(
+          `cannot cancel job ${id}: ${err.message}`,
+          (err as { code?: string }).code === 'JOB_UNKNOWN' ? ExitCode.Usage : ExitCode.Failure,
+        );
+      })) as Wire | undefined;
+      if (!record) {
+        // No Mayor runs: change the state repository directly (the next start will not resume the job).
+        const state = await openStateRepo({ dir: config.stateDir });
+        try {
+          if (!state.jobs.get(id))
+            throw new CliError(
+              `no job ${id} in Mayor ${config.name}: see \`crosstown job list\``,
+              ExitCode.Usage,
+            );
+          try {
+            record = state.jobs.put({ id, status: 'cancelled', error: 'cancelled by the operator' });
+          } catch (err) {
+            throw new CliError(`cannot cancel job ${id}: ${(err as Error).message}`, ExitCode.Failure);
+          }
+        } finally {
+          await state.close();
+        }
+      }
+      const value = jobJson(record);
+      printResult(o.format, { value, rows: [jobRow(value)], text: () => `Cancelled.\n${jobText(value)}` });
+    }),
+  );
+}
