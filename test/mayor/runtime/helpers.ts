@@ -180,7 +180,10 @@ export async function proxy(target: string) {
         const u = connect(Number(t.port), t.hostname);
         sockets.add(c).add(u);
         c.pipe(u).pipe(c);
-        const end = () => (c.destroy(), u.destroy());
+        const end = () => {
+          c.destroy();
+          u.destroy();
+        };
         c.on('error', end).on('close', end);
         u.on('error', end).on('close', end);
       });
