@@ -16,7 +16,7 @@ import {
 import type { Filter } from '../../nostr/types.js';
 import { loadSkills } from '../../skills/loader.js';
 import { renderDashboard } from '../../tui/index.js';
-import { CliError, ExitCode, note, printResult } from '../output.js';
+import { CliError, ExitCode, note, printResult, toJson } from '../output.js';
 import { withProgress } from '../progress.js';
 import { readPassphrase } from '../prompt.js';
 import {
@@ -301,11 +301,15 @@ export function registerMayor(program: Command): void {
     run(async (o: MayorOptions) => {
       const r = await boot(o);
       const s = statusJson({ ...r.mayor.status(), pid: process.pid }, true);
-      printResult(o.format, {
-        value: { ...s, socket: r.socket },
-        rows: [{ name: s.name, pubkey: s.pubkey, network: s.network, pid: s.pid, socket: r.socket }],
-        text: () => `${statusText(s)}\nControl socket: ${r.socket}\nRunning; Ctrl-C to stop.`,
-      });
+      // json: exactly one line when ready, so a supervisor can read it with a line reader.
+      if (o.format === 'json')
+        process.stdout.write(`${toJson({ ...s, socket: r.socket }).replace(/\n\s*/g, '')}\n`);
+      else
+        printResult(o.format, {
+          value: undefined,
+          rows: [{ name: s.name, pubkey: s.pubkey, network: s.network, pid: s.pid, socket: r.socket }],
+          text: () => `${statusText(s)}\nControl socket: ${r.socket}\nRunning; Ctrl-C to stop.`,
+        });
       const sig = await waitForSignal();
       note(`${sig}: stopping the Mayor (committing state)…`);
       await r.stop();
