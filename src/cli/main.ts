@@ -5,8 +5,10 @@ import { registerChannel } from './commands/channel.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDevnet } from './commands/devnet.js';
 import { registerJob } from './commands/job.js';
 import { registerMayor } from './commands/mayor.js';
+import { registerNode } from './commands/node.js';
 import { registerPayments } from './commands/payments.js';
 import { registerRelay } from './commands/relay.js';
 import { registerSkill } from './commands/skill.js';
@@ -32,6 +34,8 @@ Example:
     )
     .exitOverride();
   registerDemo(program);
+  registerNode(program);
+  registerDevnet(program);
   registerConfig(program);
   registerWallet(program);
   registerChannel(program);
