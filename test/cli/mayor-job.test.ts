@@ -9,7 +9,7 @@ import { cliCommand, type Devnet, startDevnet } from '../../src/devnet/index.js'
 import { writeKey } from '../../src/mayor/keystore/index.js';
 import { type Standin, startStandin } from '../mayor/runtime/helpers.js';
 import { cleanEnv, json, runCli, tempHome } from './helpers.js';
-import { address, arrayOf, bool, hex32, nullable, num, obj, oneOf, problems, str, units } from './shapes.js';
+import { arrayOf, bool, hex32, nullable, num, obj, problems, str, units } from './shapes.js';
 
 const PASSPHRASE = 'correct horse battery staple 42';
 const AMOUNT = 10n ** 15n;
@@ -65,7 +65,6 @@ const relayStatusShape = obj({
   ),
   subscriptions: arrayOf(subscriptionShape),
 });
-void address;
 
 /** The daemon, spawned as the CLI itself (no launcher in between) so SIGTERM reaches it. */
 function startDaemon(extra: Record<string, string> = {}): {
