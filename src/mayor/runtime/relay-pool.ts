@@ -2,11 +2,19 @@
 // deduplicates events by id, opts in to TOON delivery (skills get the raw TOON bytes), answers NIP-42 AUTH,
 // and reconnects with backoff, resubscribing with `since` so events missed while down are caught up.
 // A relay being down never throws out of the pool: status shows it and work waits for it to return.
+// Sockets are opened through src/transport: `wss://` verified against Node's CA store or a custom CA, and a
+// warning for plain `ws://` to another machine.
 import WebSocket from 'ws';
 import { finalizeEvent } from '../../nostr/event.js';
 import { KIND_CLIENT_AUTH } from '../../nostr/kinds.js';
 import type { Filter, NostrEvent } from '../../nostr/types.js';
 import { decodeEvent, encodeEventBytes } from '../../toon/index.js';
+import {
+  type ClientTlsOptions,
+  connectError,
+  createWebSocket,
+  type WarnLogger,
+} from '../../transport/index.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { MayorError } from './errors.js';
 
@@ -20,6 +28,10 @@ export interface RelayState {
   subscriptions: number;
   /** Connections made so far (1 after the first, 2 after a reconnect...). */
   connects: number;
+  /** When the current connection opened (ms since epoch), while connected. */
+  connectedAt?: number;
+  /** When the last connection was lost (ms since epoch), while not connected. */
+  downSince?: number;
 }
 
 /** An event as the pool hands it on: the decoded event plus the TOON bytes as they arrived. */
@@ -43,6 +55,10 @@ export interface RelayPoolOptions {
   onStatus?: (state: RelayState) => void;
   /** Remembered ids for deduplication (default 50000). */
   dedupSize?: number;
+  /** How `wss://` relays are verified: Node's CA store by default, or `ca`/`caPath` for a private CA. */
+  tls?: ClientTlsOptions;
+  /** Receives the plain-ws:// warning (non-loopback hosts). Default: console. */
+  logger?: WarnLogger;
 }
 
 interface Sub {
@@ -50,8 +66,18 @@ interface Sub {
   filters: Filter[];
   onEvent: (e: PoolEvent) => void;
   onEose?: (relayUrl: string) => void;
-  /** Newest created_at seen on this subscription (Unix seconds). */
+  /** Newest created_at seen on this subscription (Unix seconds), from any relay. */
   since?: number;
+  /** The `since` the subscription was opened with (a saved resume point), for relays not followed yet. */
+  startSince?: number;
+  /**
+   * Per relay URL: up to when (Unix seconds) this relay's stream was followed, i.e. when its connection dropped.
+   * A relay's catch-up starts there, not at the newest event seen elsewhere: with several relays the others
+   * keep `since` moving while this one is down, and events only it holds would otherwise be skipped.
+   */
+  covered: Map<string, number>;
+  /** Relays this subscription's REQ is open on. */
+  openOn: Set<string>;
 }
 
 interface Conn {
@@ -134,8 +160,11 @@ export class RelayPool {
     onEvent: (e: PoolEvent) => void,
     options: { since?: number; onEose?: (relayUrl: string) => void } = {},
   ): () => void {
-    const sub: Sub = { id, filters, onEvent };
-    if (options.since !== undefined) sub.since = options.since;
+    const sub: Sub = { id, filters, onEvent, covered: new Map(), openOn: new Set() };
+    if (options.since !== undefined) {
+      sub.since = options.since;
+      sub.startSince = options.since;
+    }
     if (options.onEose) sub.onEose = options.onEose;
     this.#subs.set(id, sub);
     for (const c of this.#conns) if (c.state.status === 'connected') this.#sendReq(c, sub, false);
@@ -148,9 +177,19 @@ export class RelayPool {
     };
   }
 
-  /** The newest created_at seen on a subscription (to persist it for a restart). */
+  /**
+   * Where a restart should resume a subscription (to persist it): the newest created_at seen, or earlier when a
+   * relay that was followed is down now (its stream is only complete up to when it dropped).
+   */
   sinceOf(id: string): number | undefined {
-    return this.#subs.get(id)?.since;
+    const sub = this.#subs.get(id);
+    if (sub?.since === undefined) return sub?.since;
+    let since = sub.since;
+    for (const c of this.#conns) {
+      const covered = sub.covered.get(c.url);
+      if (c.state.status !== 'connected' && covered !== undefined) since = Math.min(since, covered);
+    }
+    return since;
   }
 
   /** Sends an EVENT to every connected relay; resolves with each relay's OK (free writes only: paid ones go over ILP). */
@@ -189,8 +228,9 @@ export class RelayPool {
     if (live.length === 0) return Promise.resolve([]);
     const id = `q${Math.random().toString(36).slice(2, 10)}`;
     const found = new Map<string, PoolEvent>();
+    // Relays still to answer: an EOSE, a CLOSED or a dropped connection each count as an answer.
+    const waiting = new Set(live.map((c) => c.url));
     return new Promise((resolve) => {
-      let waiting = live.length;
       const done = () => {
         clearTimeout(timer);
         this.#subs.delete(id);
@@ -202,9 +242,11 @@ export class RelayPool {
         id,
         filters,
         onEvent: () => {},
-        onEose: () => {
-          if (--waiting === 0) done();
+        onEose: (url) => {
+          if (waiting.delete(url) && waiting.size === 0) done();
         },
+        covered: new Map(),
+        openOn: new Set(),
       };
       // Queries bypass deduplication: the caller wants what the relay holds, seen before or not.
       sub.onEvent = (e) => found.set(e.event.id, e);
@@ -233,7 +275,17 @@ export class RelayPool {
   }
 
   #setStatus(c: Conn, status: RelayStatus, error?: string): void {
-    c.state = { ...c.state, status, ...(error !== undefined ? { lastError: error } : {}) };
+    const { connectedAt: _connectedAt, downSince, ...rest } = c.state;
+    c.state = {
+      ...rest,
+      status,
+      ...(error !== undefined ? { lastError: error } : {}),
+      ...(status === 'connected'
+        ? { connectedAt: Date.now() }
+        : downSince !== undefined
+          ? { downSince }
+          : {}),
+    };
     this.#options.onStatus?.({ ...c.state });
   }
 
@@ -247,10 +299,24 @@ export class RelayPool {
     if (this.#closed) return;
     this.#setStatus(c, 'connecting');
     const url = this.#options.toon === false ? c.url : withToon(c.url);
-    const ws = new WebSocket(url);
+    let ws: WebSocket;
+    try {
+      ws = createWebSocket(url, {
+        ...(this.#options.tls ? { tls: this.#options.tls } : {}),
+        ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+      });
+    } catch (err) {
+      // A bad URL or an unreadable CA file: shown on the relay's status; the pool keeps retrying (a file may
+      // appear) rather than throwing out of a reconnect timer.
+      this.#setStatus(c, 'error', (err as Error).message);
+      this.#retry(c);
+      return;
+    }
     c.ws = ws;
     let failed = false;
+    let opened = false;
     ws.on('open', () => {
+      opened = true;
       c.attempt = 0;
       c.state = { ...c.state, connects: c.state.connects + 1 };
       this.#setStatus(c, 'connected');
@@ -261,20 +327,34 @@ export class RelayPool {
     ws.on('message', (data) => this.#onMessage(c, String(data)));
     ws.on('error', (err) => {
       failed = true;
-      this.#setStatus(c, 'error', err.message);
+      // connectError says whether the certificate (and which CA option to set) or the network failed.
+      this.#setStatus(c, 'error', connectError(c.url, err).message);
     });
     ws.on('close', () => {
       for (const resolve of c.pendingOk.values()) resolve({ ok: false, reason: 'connection closed' });
       c.pendingOk.clear();
+      if (opened) c.state = { ...c.state, downSince: Date.now() };
+      const now = Math.floor(Date.now() / 1000);
+      for (const sub of [...this.#subs.values()]) {
+        if (!sub.openOn.delete(c.url)) continue;
+        sub.covered.set(c.url, now);
+        // A query waiting for this relay's EOSE gets nothing more from it.
+        if (sub.id.startsWith('q')) sub.onEose?.(c.url);
+      }
       if (this.#closed) {
         this.#setStatus(c, 'disconnected');
         return;
       }
       if (!failed) this.#setStatus(c, 'disconnected', c.state.lastError);
       this.#countSubs();
-      const delay = backoffDelay(c.attempt++, this.#options.backoff);
-      c.timer = setTimeout(() => this.#connect(c), delay);
+      this.#retry(c);
     });
+  }
+
+  #retry(c: Conn): void {
+    if (this.#closed) return;
+    const delay = backoffDelay(c.attempt++, this.#options.backoff);
+    c.timer = setTimeout(() => this.#connect(c), delay);
   }
 
   #send(c: Conn, msg: unknown[]): void {
@@ -283,9 +363,16 @@ export class RelayPool {
 
   #sendReq(c: Conn, sub: Sub, reconnect: boolean): void {
     const margin = this.#options.catchUpMarginSeconds ?? 60;
-    // After a (re)connect, ask only for what may have been missed: since the newest seen, minus a margin.
-    const since = sub.since !== undefined ? Math.max(0, sub.since - (reconnect ? margin : 0)) : undefined;
-    const filters = since === undefined ? sub.filters : sub.filters.map((f) => ({ ...f, since }));
+    // After a (re)connect, ask only for what may have been missed on this relay: since it dropped (or, for a
+    // relay not followed yet, since the saved resume point), minus a margin for clock skew and late writes.
+    const from = sub.covered.get(c.url) ?? sub.startSince;
+    const since = from !== undefined ? Math.max(0, from - (reconnect ? margin : 0)) : undefined;
+    // A filter's own `since` stays a lower bound: the caller never asked for anything older.
+    const filters =
+      since === undefined
+        ? sub.filters
+        : sub.filters.map((f) => ({ ...f, since: Math.max(f.since ?? 0, since) }));
+    if (c.ws?.readyState === WebSocket.OPEN) sub.openOn.add(c.url);
     this.#send(c, ['REQ', sub.id, ...filters]);
   }
 
