@@ -79,6 +79,35 @@ export function mayorDashboardSource(
           : {}),
       } satisfies JobInfo;
     });
+    // Jobs this Mayor serves in provider mode, beside the ones it requested.
+    const SERVED_STATES = {
+      running: 'waiting',
+      done: 'result',
+      refused: 'failed',
+      failed: 'failed',
+    } as const;
+    for (const s of mayor.provider()?.jobs() ?? []) {
+      jobs.push({
+        id: s.id,
+        jobType: `serving ${s.jobType}${s.private ? ' (private)' : ''}`,
+        state: SERVED_STATES[s.state],
+        bytes: 0,
+        price: s.amount ?? 0n,
+        postedAt: s.receivedAt,
+        provider: mayor.pubkey,
+        ...(s.state !== 'running'
+          ? {
+              result: {
+                status: s.state === 'done' ? 'success' : 'error',
+                summary: `${s.summary ?? s.state}; earned ${s.earned} base units from ${s.requester.slice(0, 8)}…`,
+                tests: { passed: 0, failed: 0, total: 0 },
+                logs: '',
+                provider: mayor.pubkey,
+              },
+            }
+          : {}),
+      } satisfies JobInfo);
+    }
     const activity: ActivityEntry[] = mayor.activity().map((a) => ({
       at: a.at,
       kind: a.kind,
@@ -120,7 +149,18 @@ export function mayorDashboardSource(
               : {}),
           }
         : null,
-      subscriptions: [{ id: 'results', summary: `kinds 6065,7000 #p ${status.pubkey.slice(0, 8)}…` }],
+      subscriptions: [
+        { id: 'results', summary: `kinds 6065,7000 #p ${status.pubkey.slice(0, 8)}…` },
+        { id: 'gift-wraps', summary: `kind 1059 #p ${status.pubkey.slice(0, 8)}… (private jobs)` },
+        ...(mayor.provider()
+          ? [
+              {
+                id: 'provider-jobs',
+                summary: `kind 5065 #t ${Object.keys(mayor.provider()!.service.prices).join(',')}`,
+              },
+            ]
+          : []),
+      ],
       jobs,
       activity,
     };

@@ -22,6 +22,15 @@ export {
   type StartMayorOptions,
   startMayor,
 } from './mayor.js';
+export { answeredJob, giftWrapSigned, isJobAnswerKind, type OpenedWrap, openWrap } from './private-jobs.js';
+export {
+  type ProviderMode,
+  type ProviderModeDeps,
+  type ProviderModeOptions,
+  providerEnabled,
+  type ServedJob,
+  startProviderMode,
+} from './provider-mode.js';
 export { createProviderSpsp, type ProviderSpsp, type ProviderSpspOptions } from './provider-spsp.js';
 export {
   type PoolEvent,

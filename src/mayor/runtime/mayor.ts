@@ -13,14 +13,23 @@ import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpReject } from '../../ilp/types.js';
 import { finalizeEvent, verifyEvent } from '../../nostr/event.js';
 import { getPublicKey } from '../../nostr/keys.js';
-import { KIND_JOB_FEEDBACK, KIND_JOB_REQUEST } from '../../nostr/kinds.js';
+import { KIND_GIFT_WRAP, KIND_JOB_FEEDBACK, KIND_JOB_REQUEST } from '../../nostr/kinds.js';
+import { unwrapEvent } from '../../nostr/nip59.js';
 import { buildJobRequest, type JobInput, parseJobResult } from '../../nostr/nip90.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { builtinSkills } from '../../skills/builtins.js';
+import { rumorToToon } from '../../skills/event.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
 import { SkillRegistry } from '../../skills/registry.js';
-import type { JobCorrelation, Skill, SkillContext, SkillLogger, SkillResult } from '../../skills/types.js';
-import { encodeEventBytes } from '../../toon/index.js';
+import type {
+  JobCorrelation,
+  PrivateOrigin,
+  Skill,
+  SkillContext,
+  SkillLogger,
+  SkillResult,
+} from '../../skills/types.js';
+import { decodeEvent, encodeEventBytes, peekKind } from '../../toon/index.js';
 import { openPaymentAudit, type PaymentAudit } from '../audit/index.js';
 import type { MayorConfig } from '../config/index.js';
 import { type ChainStep, type JobRecord, openStateRepo, type StateRepo } from '../state/index.js';
@@ -28,6 +37,13 @@ import { type Attachment, attach, rejectAdvice } from './attach.js';
 import type { BackoffOptions } from './backoff.js';
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
+import { giftWrapSigned, isJobAnswerKind, openWrap } from './private-jobs.js';
+import {
+  type ProviderMode,
+  type ProviderModeOptions,
+  providerEnabled,
+  startProviderMode,
+} from './provider-mode.js';
 import { type PoolEvent, RelayPool, type RelayState } from './relay-pool.js';
 import { spspHandshake } from './spsp-client.js';
 
@@ -56,6 +72,11 @@ export interface StartMayorOptions {
   /** Retries of transient rejects (default 3) and the first retry delay (default 250 ms). */
   retries?: number;
   retryDelayMs?: number;
+  /**
+   * Provider mode beyond the config file's settings (pool size, policy, per-type prices...). It runs when
+   * config.provider.enabled is true or `provider.enabled` says so.
+   */
+  provider?: ProviderModeOptions;
 }
 
 export interface PostJobRequest {
@@ -70,6 +91,11 @@ export interface PostJobRequest {
   /** Skill the result is routed to (default `ci-cd-callback`). */
   callbackSkill?: string;
   kind?: number;
+  /**
+   * Send the request as a NIP-59 gift wrap to `provider` only (kind 1059): nobody else can read it, and the
+   * provider answers gift-wrapped too. Needs `provider`.
+   */
+  private?: boolean;
 }
 
 export interface PostedJob {
@@ -83,7 +109,7 @@ export interface ChainStepRequest extends Omit<PostJobRequest, 'inputs' | 'conte
 
 export interface ActivityItem {
   at: number;
-  kind: 'post' | 'result' | 'payment' | 'channel' | 'connection' | 'error' | 'info';
+  kind: 'post' | 'result' | 'payment' | 'earning' | 'channel' | 'connection' | 'error' | 'info';
   text: string;
   amount?: bigint;
 }
@@ -120,6 +146,8 @@ export interface Mayor extends EventEmitter {
   readonly pool: RelayPool;
   readonly pipeline: SkillPipeline;
   attachment(): Attachment | undefined;
+  /** Provider mode, when enabled: the service, served jobs, earnings, `redeemEarnings()`. */
+  provider(): ProviderMode | undefined;
   postJob(req: PostJobRequest, options?: { chainId?: string }): Promise<PostedJob>;
   /** A sequential chain: each step is posted when the previous step's result is routed. Returns the chain id. */
   postChain(steps: ChainStepRequest[]): Promise<string>;
@@ -136,6 +164,7 @@ export interface Mayor extends EventEmitter {
 }
 
 const RESULTS_SUB = 'results';
+const PRIVATE_SUB = 'gift-wraps';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const toHex = (k: Uint8Array | Hex): Hex => (typeof k === 'string' ? k : (`0x${hex(k)}` as Hex));
 const consoleLogger: SkillLogger = {
@@ -213,9 +242,40 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       const { jobId } = await postSigned(sign(template), o?.callbackSkill ?? 'ci-cd-callback', o?.chainId);
       return { jobId };
     },
+    // Replies to private requests: wrapped to the one recipient, then a paid write like any other event.
+    publishPrivate: async (template, recipient) => {
+      if (!att) throw new MayorError('STOPPED', 'Not attached to a node: nothing can be published.');
+      const { reply } = await att.writeToRelay(
+        encodeEventBytes(giftWrapSigned(sign(template), sk, recipient)),
+      );
+      if (reply.type !== IlpPacketType.Fulfill)
+        throw new MayorError(
+          'POST_REJECTED',
+          `The relay refused a gift wrap: ${reply.code} ${reply.message}`,
+        );
+    },
+    // The key stays here: the encrypted-DM skill asks the Mayor to open wraps.
+    unwrapGiftWrap: (wrap) => unwrapEvent(wrap, sk),
   };
+  // Provider mode starts after the node attachment (it needs our ILP address); the job-request skill hands
+  // it the private requests the encrypted-DM skill opened.
+  const serving = providerEnabled(config, options.provider);
+  let providerMode: ProviderMode | undefined;
   const registry = new SkillRegistry([
-    ...(options.builtins === false ? [] : builtinSkills()),
+    ...(options.builtins === false
+      ? []
+      : builtinSkills(
+          serving
+            ? {
+                jobRequest: {
+                  provider: async (job, meta) =>
+                    providerMode
+                      ? providerMode.jobProvider(job, meta)
+                      : { status: 'failed', summary: 'provider mode is still starting' },
+                },
+              }
+            : {},
+        )),
     ...(options.skills ?? []),
   ]);
   const pipeline = new SkillPipeline({ registry, context, logger: log, correlate, postNextJobs: false });
@@ -230,9 +290,18 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
 
   // ---- posting ---------------------------------------------------------------------------------------
 
-  /** Records a signed request as `posting` (its TOON kept in the state repo, so a restart can resend it). */
-  const recordPosting = (event: NostrEvent, callbackSkill: string, chainId?: string, bid?: bigint) => {
-    const toon = encodeEventBytes(event);
+  /**
+   * Records a signed request as `posting` (its TOON kept in the state repo, so a restart can resend it).
+   * `sendAs` is what goes to the relay instead of the event itself: its gift wrap, for a private job.
+   */
+  const recordPosting = (
+    event: NostrEvent,
+    callbackSkill: string,
+    chainId?: string,
+    bid?: bigint,
+    sendAs?: NostrEvent,
+  ) => {
+    const toon = encodeEventBytes(sendAs ?? event);
     const jobType = event.tags.find((t) => t[0] === 't')?.[1] ?? 'unknown';
     state.files.append(requestPath(event.id), new TextDecoder().decode(toon), `job ${event.id}: request`);
     putJob({
@@ -323,9 +392,15 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     throw new MayorError('POST_REJECTED', `Posting job ${jobId} failed: ${why}.`);
   };
 
-  const postSigned = async (event: NostrEvent, callbackSkill: string, chainId?: string, bid?: bigint) => {
+  const postSigned = async (
+    event: NostrEvent,
+    callbackSkill: string,
+    chainId?: string,
+    bid?: bigint,
+    sendAs?: NostrEvent,
+  ) => {
     if (stopped) throw new MayorError('STOPPED', 'The Mayor is stopped: start it again to post jobs.');
-    recordPosting(event, callbackSkill, chainId, bid);
+    recordPosting(event, callbackSkill, chainId, bid, sendAs);
     // The request must be durable before it can reach the relay, or a crash could lose a paid job.
     await state.flush();
     return track(sendPosting(event.id, false));
@@ -419,13 +494,21 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
 
   // ---- results ---------------------------------------------------------------------------------------
 
-  const onResult = async (e: PoolEvent): Promise<void> => {
+  /**
+   * A result or feedback for one of our jobs. `priv`: it came out of a gift wrap (`e.event` is the rumor, its
+   * author proven by the seal; `e.toon` is the wrap, which is what gets stored).
+   */
+  const onResult = async (e: PoolEvent, priv?: PrivateOrigin): Promise<void> => {
     const { event } = e;
-    if (!verifyEvent(event)) return;
+    if (!priv && !verifyEvent(event)) return;
     if (event.kind === KIND_JOB_FEEDBACK) {
       const jobId = event.tags.find((t) => t[0] === 'e')?.[1];
       if (jobId && state.jobs.get(jobId)) {
-        await pipeline.dispatch(e.toon, { eventId: event.id, relayUrl: e.relayUrl });
+        await pipeline.dispatch(priv ? rumorToToon(event) : e.toon, {
+          eventId: event.id,
+          relayUrl: e.relayUrl,
+          ...(priv ? { private: priv } : {}),
+        });
         const status = event.tags.find((t) => t[0] === 'status')?.[1] ?? 'feedback';
         activity('info', `Job-${jobId.slice(0, 7)} feedback: ${status}`);
       }
@@ -468,11 +551,21 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   /** Routes a `result-received` job's stored result to its callback skill, then posts what follows. */
   const route = async (jobId: string): Promise<void> => {
     const job = state.jobs.get(jobId);
-    const toon = readStored(resultPath(jobId));
-    if (job?.status !== 'result-received' || !toon) return;
+    const stored = readStored(resultPath(jobId));
+    if (job?.status !== 'result-received' || !stored) return;
+    // A private result is stored as its wrap (encrypted at rest too): open it again to route the rumor.
+    let toon: Uint8Array = stored;
+    let priv: PrivateOrigin | undefined;
+    if (peekKind(stored) === KIND_GIFT_WRAP) {
+      const wrap = decodeEvent(stored);
+      const { rumor, senderPubkey } = unwrapEvent(wrap, sk);
+      toon = rumorToToon(rumor);
+      priv = { senderPubkey, wrapId: wrap.id };
+    }
     const dispatched = await pipeline.dispatch(toon, {
       ...(job.resultEventId ? { eventId: job.resultEventId } : {}),
       correlation: correlate(jobId)!,
+      ...(priv ? { private: priv } : {}),
     });
     const result = dispatched.outcome.result;
     routed.set(jobId, {
@@ -588,6 +681,20 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
     state,
+    // Provider mode: the requester's payments arrive as PREPAREs, the node's claims for them as claims.
+    onPrepare: async (p) =>
+      providerMode
+        ? providerMode.handlePrepare(p)
+        : {
+            type: IlpPacketType.Reject,
+            code: 'F02',
+            triggeredBy: p.destination,
+            message: `unreachable: ${config.name} is not in provider mode and takes no payments`,
+            data: new Uint8Array(),
+          },
+    onClaim: async (m) => {
+      if (providerMode) await providerMode.handleClaim(m);
+    },
     onWarning: (m) => log.warn(m),
     onConnector: (status, reason) => {
       connector = { url: config.connectorBtp ?? '', status, ...(reason ? { lastError: reason } : {}) };
@@ -658,6 +765,49 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   };
   await track(recover());
 
+  // Gift wraps addressed to us (the relay serves them only after our NIP-42 AUTH). Their created_at is
+  // randomized up to two days back, so no `since`: repeats are dropped by the job state / the provider journal.
+  const onWrap = async (e: PoolEvent): Promise<void> => {
+    const opened = openWrap(e.event, sk, pubkey);
+    if (!opened.ok) {
+      log.warn(`rejected gift wrap ${e.event.id}: ${opened.reason}`);
+      activity('error', `Rejected gift wrap ${e.event.id.slice(0, 8)}…: ${opened.reason}`);
+      return;
+    }
+    const { rumor, senderPubkey } = opened.opened;
+    if (isJobAnswerKind(rumor.kind)) {
+      const event = { ...rumor, sig: '0'.repeat(128) };
+      await onResult({ ...e, event }, { senderPubkey, wrapId: e.event.id });
+      return;
+    }
+    // Anything else (a private job request for provider mode, a DM): the encrypted-DM skill routes it.
+    await pipeline.dispatch(e.toon, { eventId: e.event.id, relayUrl: e.relayUrl });
+  };
+  pool.subscribe(PRIVATE_SUB, [{ kinds: [KIND_GIFT_WRAP], '#p': [pubkey] }], (e) => {
+    void track(onWrap(e)).catch((err) => log.error(`gift wrap ${e.event.id}: ${(err as Error).message}`));
+  });
+
+  if (serving) {
+    providerMode = await startProviderMode({
+      config,
+      options: options.provider ?? {},
+      pool,
+      secretKey: sk,
+      pubkey,
+      att,
+      audit,
+      state,
+      log,
+      activity,
+      changed: () => emitter.emit('change'),
+    }).catch(async (err) => {
+      await att?.detach().catch(() => {});
+      await pool.close();
+      await state.close();
+      throw err;
+    });
+  }
+
   const statusCounts = () =>
     Object.fromEntries(
       Object.entries(state.jobs.byStatus()).map(([k, v]) => [k, v.length]),
@@ -671,9 +821,17 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     pool,
     pipeline,
     attachment: () => att,
+    provider: () => providerMode,
     postJob: async (req: PostJobRequest, o?: { chainId?: string }) => {
+      if (req.private && !req.provider)
+        throw new MayorError(
+          'BAD_OPTIONS',
+          'A private job is gift-wrapped to one provider: name it with `provider` (its pubkey).',
+        );
       const event = buildRequest(req);
-      return postSigned(event, req.callbackSkill ?? 'ci-cd-callback', o?.chainId, req.bid);
+      // Private: the relay stores only the wrap; the job id is the rumor's id, the same as the event's.
+      const wrap = req.private ? giftWrapSigned(event, sk, req.provider!) : undefined;
+      return postSigned(event, req.callbackSkill ?? 'ci-cd-callback', o?.chainId, req.bid, wrap);
     },
     postChain: async (steps: ChainStepRequest[]) => {
       if (steps.length === 0) throw new MayorError('BAD_OPTIONS', 'A chain needs at least one step.');
@@ -732,6 +890,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       stopped = true;
       clearInterval(sinceTimer);
       for (const t of timers.values()) clearTimeout(t);
+      // Running provider jobs are cancelled and their results published before the links close.
+      await providerMode?.stop().catch((err) => log.error(`provider stop: ${(err as Error).message}`));
       await Promise.allSettled([...inFlight]);
       const since = pool.sinceOf(RESULTS_SUB);
       if (since !== undefined) state.subscriptions.set(RESULTS_SUB, resultFilters, since);

@@ -1,0 +1,140 @@
+// Issue 7 end to end on a real devnet (anvil, node with connector + relay, real git state, real worktrees,
+// bwrap when it works here): Mayor-Alpha posts ci-cd-linux jobs with a sample repository inline, Mayor-Beta
+// in provider mode runs its tests in a Polecat worktree, the result comes back to Alpha's callback skill,
+// Alpha pays the result's amount over ILP, the node's claims pay Beta, and Beta redeems them on-chain.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readChannel } from '../../src/chain/actions/readChannel.js';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
+import { type Mayor, mayorDashboardSource } from '../../src/mayor/runtime/index.js';
+import {
+  BID,
+  PRICE,
+  sampleRepoInput,
+  startProviderMayor,
+  startRequesterMayor,
+} from './provider-e2e-helpers.js';
+import { waitFor } from './runtime/helpers.js';
+
+let devnet: Devnet;
+let alpha: Mayor;
+let beta: Mayor;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  beta = await startProviderMayor(devnet, 'beta');
+  alpha = await startRequesterMayor(devnet, 'alpha');
+}, 90_000);
+
+afterAll(async () => {
+  await alpha?.stop();
+  await beta?.stop();
+  await devnet?.stop();
+});
+
+describe('provider mode: two Mayors on a real devnet', () => {
+  it('advertises itself (NIP-89) through the paid write path', async () => {
+    const ads = await alpha.pool.query([{ kinds: [31990], authors: [beta.pubkey] }]);
+    expect(ads).toHaveLength(1);
+    expect(ads[0]!.event.tags).toContainEqual(['k', '5065']);
+    const fees = (await beta.audit.list()).filter((p) => p.direction === 'out' && p.status === 'fulfilled');
+    expect(fees.map((f) => f.amount)).toContainEqual(BigInt(ads[0]!.toon.length) * 10n ** 13n);
+  });
+
+  it('runs a passing and a failing repository, routes both results, pays, and redeems exactly the amounts', async () => {
+    const provider = beta.provider()!;
+    expect(provider).toBeDefined();
+    // bwrap works on this machine (docs/provider.md): jobs run sandboxed.
+    expect(provider.service.sandbox.kind).toBe('bwrap');
+    const post = (repo: 'passing' | 'failing') =>
+      alpha.postJob({
+        jobType: 'ci-cd-linux',
+        inputs: [sampleRepoInput(repo)],
+        params: { command: 'node --test' },
+        bid: BID,
+        provider: beta.pubkey,
+      });
+    const ok = await post('passing');
+    const bad = await post('failing');
+    expect(ok.status).toBe('posted');
+    await alpha.settled([ok.jobId, bad.jobId], 90_000);
+
+    // Success: the callback skill (ci-cd-callback) got the result exactly once, with the test counts.
+    const okJob = alpha.state.jobs.get(ok.jobId)!;
+    expect(okJob.history.map((h) => h.status)).toEqual([
+      'posting',
+      'posted',
+      'result-received',
+      'routed',
+      'paid',
+    ]);
+    expect(okJob.provider).toBe(beta.pubkey);
+    expect(okJob.amount).toBe(PRICE);
+    const okRouted = alpha.results().get(ok.jobId)!;
+    expect(okRouted.skill).toBe('ci-cd-callback');
+    expect(okRouted.result.summary).toBe('Build: SUCCESS | Tests: 3/3 passed');
+    expect(okRouted.result.data).toMatchObject({ status: 'success', tests: { passed: 3, failed: 0 } });
+
+    // Failure: a failure result with the failing count (the fixture has 2 of 4 tests failing), still
+    // charged (the command ran).
+    const badRouted = alpha.results().get(bad.jobId)!;
+    expect(badRouted.result.data).toMatchObject({ status: 'error', tests: { passed: 2, failed: 2 } });
+    expect(badRouted.result.summary).toBe('Build: FAILURE | Tests: 2/4 passed');
+    expect(alpha.state.jobs.get(bad.jobId)!.status).toBe('paid');
+
+    // The provider ran them in worktrees (now cleaned up) and saw the payments for exactly these jobs.
+    const reports = [provider.reports.get(ok.jobId)!, provider.reports.get(bad.jobId)!];
+    expect(reports.map((r) => r.outcome.build)).toEqual(['SUCCESS', 'FAILURE']);
+    expect(reports[0]!.worktree).toContain('worktrees');
+    await waitFor(() => provider.earned() === 2n * PRICE, 20_000, 'payments at the provider');
+    const earnings = (await beta.audit.list()).filter((p) => p.direction === 'in');
+    expect(earnings.map((p) => [p.jobId, p.amount]).sort()).toEqual(
+      [
+        [ok.jobId, PRICE],
+        [bad.jobId, PRICE],
+      ].sort(),
+    );
+    // Alpha's audit: the provider payments are exactly the results' amounts.
+    const paidOut = (await alpha.audit.list()).filter(
+      (p) => p.direction === 'out' && p.counterparty === beta.pubkey,
+    );
+    expect(paidOut.map((p) => p.amount)).toEqual([PRICE, PRICE]);
+
+    // The node pays Beta by claims on its channel to Beta; Beta redeems the best one on-chain.
+    await waitFor(() => provider.receiver.paid === 2n * PRICE, 30_000, 'node claims to the provider');
+    const redeemed = await provider.redeemEarnings();
+    expect(redeemed.paid).toBe(2n * PRICE);
+    const [channel] = provider.receiver.list();
+    const onChain = await readChannel(beta.attachment()!.clients.public, {
+      channels: devnet.channels,
+      channelId: channel!.channelId,
+    });
+    expect(onChain.claimed).toBe(okJob.amount! + alpha.state.jobs.get(bad.jobId)!.amount!);
+    // Redeeming again moves nothing.
+    expect((await provider.redeemEarnings()).paid).toBe(0n);
+
+    // Beta's dashboard shows the jobs it served.
+    const served = mayorDashboardSource(beta)
+      .snapshot()
+      .jobs.filter((j) => j.jobType.startsWith('serving'));
+    expect(served.map((j) => j.id).sort()).toEqual([ok.jobId, bad.jobId].sort());
+    expect(served.every((j) => j.state === 'result')).toBe(true);
+  }, 150_000);
+
+  it('a job naming another provider is not run by Beta', async () => {
+    const other = devnet.mayors.alpha!.nostrPubkey;
+    const posted = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'true' },
+      bid: BID,
+      provider: 'f'.repeat(64) === other ? '0'.repeat(64) : 'f'.repeat(64),
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(
+      beta
+        .provider()!
+        .jobs()
+        .find((j) => j.id === posted.jobId),
+    ).toBeUndefined();
+    expect(alpha.state.jobs.get(posted.jobId)!.status).toBe('posted');
+  }, 30_000);
+});
