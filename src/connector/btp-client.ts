@@ -1,5 +1,6 @@
 // The BTP client Mayors and connector-to-connector links use: connect, authenticate, send PREPAREs (many in
 // flight, matched by requestId), answer incoming PREPAREs, send and receive claims, reconnect, close.
+import type { Hex } from 'viem';
 import WebSocket from 'ws';
 import {
   BtpPacketType,
@@ -17,6 +18,7 @@ import { rawDataToBytes } from './btp-server.js';
 import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
+import type { ChannelStatus } from './status-message.js';
 
 export interface BtpClientOptions extends BtpSessionHandlers {
   /** ws:// or wss:// URL of the connector's BTP endpoint. */
@@ -59,6 +61,11 @@ export class BtpClient {
 
   async sendClaim(msg: ClaimMessage, timeoutMs?: number): Promise<void> {
     return this.current().sendClaim(msg, timeoutMs);
+  }
+
+  /** Asks the connector what it accepted on our channel and what we owe (see ClaimSender.resync). */
+  async requestStatus(channelId: Hex, timeoutMs?: number): Promise<ChannelStatus> {
+    return this.current().requestStatus(channelId, timeoutMs);
   }
 
   async close(): Promise<void> {

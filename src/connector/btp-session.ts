@@ -1,6 +1,7 @@
 // One authenticated BTP 2.0 connection, from either end: request/response correlation by requestId,
 // ILP PREPAREs in Messages (`ilp` protocol data) answered by Responses, and `payment-channel-claim` Messages.
 // A bad frame is answered with a BTP Error and never throws out of the socket handler.
+import type { Hex } from 'viem';
 import type { WebSocket } from 'ws';
 import {
   BtpContentType,
@@ -21,12 +22,22 @@ import {
   encodeClaimMessage,
 } from './claim-message.js';
 import { ConnectorError } from './errors.js';
+import {
+  type ChannelStatus,
+  decodeStatus,
+  decodeStatusRequest,
+  encodeStatus,
+  encodeStatusRequest,
+  STATUS_PROTOCOL,
+} from './status-message.js';
 
 export interface BtpSessionHandlers {
   /** Answers an incoming PREPARE; should not throw (a throw becomes T00). */
   onPrepare?: (prepare: IlpPrepare) => Promise<IlpReply>;
   /** Accepts an incoming claim; throw to answer a BTP Error carrying the message. */
   onClaim?: (msg: ClaimMessage) => Promise<void>;
+  /** Answers a `payment-channel-status` request about one of the peer's channels; throw to refuse (BTP Error). */
+  onStatus?: (channelId: Hex) => Promise<ChannelStatus>;
 }
 
 interface Pending {
@@ -69,6 +80,21 @@ export class BtpSession {
   /** Sends a claim; resolves when the peer accepted it, rejects with its reason otherwise. */
   async sendClaim(msg: ClaimMessage, timeoutMs = 30_000): Promise<void> {
     await this.request([encodeClaimMessage(msg)], timeoutMs);
+  }
+
+  /** Asks the peer what it accepted on our channel and what we owe it (`payment-channel-status`). */
+  async requestStatus(channelId: Hex, timeoutMs = 30_000): Promise<ChannelStatus> {
+    const reply = await this.request([encodeStatusRequest({ channelId })], timeoutMs);
+    const status = getProtocolData(reply, STATUS_PROTOCOL);
+    if (!status)
+      throw new ConnectorError('STATUS_MALFORMED', 'peer answered a status request without status data');
+    const s = decodeStatus(status.data);
+    if (s.channelId.toLowerCase() !== channelId.toLowerCase())
+      throw new ConnectorError(
+        'STATUS_MALFORMED',
+        `peer answered about channel ${s.channelId}, not ${channelId}`,
+      );
+    return s;
   }
 
   /** Sends a Message and awaits its Response (a BTP Error rejects with BTP_REMOTE_ERROR). */
@@ -189,6 +215,8 @@ export class BtpSession {
       this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
       return;
     }
+    const status = protocolData.find((d) => d.protocolName === STATUS_PROTOCOL);
+    if (status) return this.answerStatus(requestId, status.data);
     if (protocolData[0]?.protocolName === 'auth') {
       // A repeated auth on an authenticated connection is harmless: acknowledge it.
       this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
@@ -201,6 +229,32 @@ export class BtpSession {
       'NotAcceptedError',
       `no supported protocol data (got: ${names}); expected ilp`,
     );
+  }
+
+  private async answerStatus(requestId: number, data: Uint8Array): Promise<void> {
+    if (!this.handlers.onStatus) {
+      this.sendError(
+        requestId,
+        'F00',
+        'NotAcceptedError',
+        'this endpoint does not answer payment-channel-status',
+      );
+      return;
+    }
+    let answer: ChannelStatus;
+    try {
+      answer = await this.handlers.onStatus(decodeStatusRequest(data).channelId);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'ERROR';
+      this.sendError(
+        requestId,
+        'F00',
+        'NotAcceptedError',
+        `status refused (${code}): ${(err as Error).message}`,
+      );
+      return;
+    }
+    this.send({ type: BtpPacketType.Response, requestId, protocolData: [encodeStatus(answer)] });
   }
 
   private async answerIlp(data: Uint8Array): Promise<IlpReply> {

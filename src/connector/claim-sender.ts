@@ -2,11 +2,16 @@
 // for exactly the packets the payee fulfilled. Used by a Mayor paying the node and by the node paying a Mayor.
 import type { Address, Hex, LocalAccount } from 'viem';
 import { openChannel } from '../chain/actions/openChannel.js';
+import { readChannel } from '../chain/actions/readChannel.js';
 import { signClaim } from '../chain/actions/signClaim.js';
 import { topUpChannel } from '../chain/actions/topUpChannel.js';
+import { verifyClaim } from '../chain/actions/verifyClaim.js';
 import type { ChainClients } from '../chain/clients.js';
 import type { ClaimDomain } from '../chain/types.js';
 import type { ClaimMessage } from './claim-message.js';
+import { ConnectorError } from './errors.js';
+import type { ChannelStatus } from './status-message.js';
+import type { OutgoingChannel } from './store.js';
 import { UnpaidPackets } from './unpaid.js';
 
 export interface ClaimSenderOptions {
@@ -29,6 +34,25 @@ export interface ClaimSenderOptions {
   unpaid?: UnpaidPackets;
   /** Runs on-chain writes (open, top up) under the owner's lock, so one wallet never races itself for a nonce. */
   chainLock?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs when the channel state changes: after opening or topping up (pays empty) and after the payee accepted a
+   * claim (pays = the packets it covered), e.g. to write it durably. A throw reaches the caller of settle().
+   */
+  onState?: (state: OutgoingChannel, pays: readonly string[]) => void;
+}
+
+export interface ResyncOptions {
+  /** Refuse (RESYNC_OWED_TOO_HIGH, nothing changed) when the payee says we owe packets we do not know of worth more than this. */
+  maxOwed?: bigint;
+}
+
+export interface ResyncResult {
+  /** The cumulative amount we continue from (the payee's last accepted one). */
+  cumulative: bigint;
+  /** Owed packets the payee listed that we did not know of. */
+  recovered: bigint;
+  /** Paid by the claim sent after resyncing (0n if nothing was owed). */
+  paid: bigint;
 }
 
 export class ClaimSender {
@@ -52,6 +76,74 @@ export class ClaimSender {
   /** Cumulative amount signed so far. */
   get cumulative(): bigint {
     return this.signed;
+  }
+
+  /** Deposit of the channel as far as we know (0n before it is opened). */
+  get channelDeposit(): bigint {
+    return this.deposit;
+  }
+
+  /**
+   * After a crash: asks the payee (`ask`, e.g. `(id) => btp.requestStatus(id)`) what it accepted on our channel
+   * and what we owe, continues from its cumulative amount, adds the owed packets we did not know of and pays them
+   * with one claim through `send`. The payee's figures are checked: its cumulative must carry our own signature
+   * (or equal the on-chain `claimed`), so it cannot make us pay twice. Serialized with settle().
+   */
+  resync(
+    ask: (channelId: Hex) => Promise<ChannelStatus>,
+    send: (msg: ClaimMessage) => Promise<void>,
+    options: ResyncOptions = {},
+  ): Promise<ResyncResult> {
+    const run = this.queue.then(async (): Promise<ResyncResult> => {
+      if (!this.channelId) return { cumulative: this.signed, recovered: 0n, paid: 0n };
+      const channelId = this.channelId;
+      const status = await ask(channelId);
+      const chain = await readChannel(this.options.clients.public, {
+        channels: this.options.domain.verifyingContract,
+        channelId,
+      });
+      await this.checkStatus(status, chain.claimed);
+      // What the payee lists beyond the packets we know of: merged into a copy first, so a refusal changes nothing.
+      const unknown = new UnpaidPackets(undefined, this.unpaid.entries()).merge(status.owed);
+      if (options.maxOwed !== undefined && unknown > options.maxOwed) {
+        throw new ConnectorError(
+          'RESYNC_OWED_TOO_HIGH',
+          `the payee says we owe ${unknown} for packets we have no record of, above maxOwed ${options.maxOwed}; check its list before paying`,
+        );
+      }
+      this.signed = status.cumulativeAmount;
+      this.deposit = chain.deposit;
+      const recovered = this.unpaid.merge(status.owed);
+      this.options.onState?.({ channelId, deposit: this.deposit, cumulative: this.signed }, []);
+      const paid = await this.settleNow(send);
+      return { cumulative: status.cumulativeAmount, recovered, paid };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async checkStatus(status: ChannelStatus, claimedOnChain: bigint): Promise<void> {
+    const bad = (why: string) =>
+      new ConnectorError(
+        'RESYNC_BAD_STATUS',
+        `the payee's status of channel ${status.channelId} ${why}; not resyncing`,
+      );
+    if (status.signature === null) {
+      if (status.cumulativeAmount !== claimedOnChain)
+        throw bad(
+          `claims ${status.cumulativeAmount} without our signature (on-chain claimed: ${claimedOnChain})`,
+        );
+      return;
+    }
+    if (status.cumulativeAmount < claimedOnChain)
+      throw bad(`is below what was claimed on-chain (${claimedOnChain})`);
+    const { valid } = await verifyClaim({
+      claim: { channelId: status.channelId, cumulativeAmount: status.cumulativeAmount },
+      signature: status.signature,
+      domain: this.options.domain,
+      expectedSigner: this.options.clients.wallet.account.address,
+    });
+    if (!valid) throw bad(`carries a signature that is not ours for ${status.cumulativeAmount}`);
   }
 
   /** Records a packet the payee fulfilled: it must be paid by a later claim. */
@@ -86,10 +178,11 @@ export class ClaimSender {
       });
       await send({ ...claim, pays });
     } catch (err) {
-      for (const [i, c] of pays.entries()) this.unpaid.add(c, amounts[i]!);
+      for (const [i, c] of pays.entries()) this.unpaid.putBack(c, amounts[i]!);
       throw err;
     }
     this.signed = cumulative;
+    this.options.onState?.({ channelId: this.channelId!, deposit: this.deposit, cumulative }, pays);
     return amount;
   }
 
@@ -111,6 +204,10 @@ export class ClaimSender {
       });
       this.channelId = opened.channelId;
       this.deposit = opened.deposit;
+      this.options.onState?.(
+        { channelId: opened.channelId, deposit: this.deposit, cumulative: this.signed },
+        [],
+      );
       return;
     }
     const shortfall = this.signed + needed - this.deposit;
@@ -121,6 +218,7 @@ export class ClaimSender {
       amount: maxOf(o.deposit, shortfall),
     });
     this.deposit = r.deposit;
+    this.options.onState?.({ channelId: this.channelId, deposit: this.deposit, cumulative: this.signed }, []);
   }
 }
 

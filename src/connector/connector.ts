@@ -2,6 +2,7 @@
 // settlement through payment channels. See docs/connector.md.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Address, Hex } from 'viem';
+import { readChannel } from '../chain/actions/readChannel.js';
 import { submitClaim } from '../chain/actions/submitClaim.js';
 import { claimDomain } from '../chain/claims.js';
 import type { ChainClients } from '../chain/clients.js';
@@ -31,7 +32,10 @@ import { validate } from './middleware/validate.js';
 import { verifyFulfillment } from './middleware/verify-fulfillment.js';
 import { compose, type PacketContext } from './pipeline.js';
 import { RoutingTable } from './routing.js';
+import type { ChannelStatus } from './status-message.js';
+import type { ConnectorStore } from './store.js';
 import type { LocalHandler, PacketSender, PeerBalance, PeerConfig } from './types.js';
+import { UnpaidPackets } from './unpaid.js';
 
 export interface ConnectorSettlementOptions {
   /** The node's wallet: receiver of incoming channels, sender of outgoing ones, submitter of claims. */
@@ -72,6 +76,12 @@ export interface ConnectorOptions {
   /** Default packets per second per peer; undefined for none. */
   rateLimitPerSecond?: number;
   settlement?: ConnectorSettlementOptions;
+  /**
+   * Where settlement state survives restarts (openConnectorStore({ path }) in the node's data dir): unpaid packets
+   * both ways, accepted claims, the channels we pay peers through, child peers (their tokens keep working). Child
+   * peers saved there are added back on start. Default: memory only. The caller closes it after close().
+   */
+  store?: ConnectorStore;
   /** An HTTP handler on the BTP port (e.g. SPSP over HTTP); return true when it answered. */
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
   now?: () => number;
@@ -123,6 +133,7 @@ export class Connector {
   /** Creates the connector and starts its BTP server (and the closure watcher when settlement is set). */
   static async start(options: ConnectorOptions): Promise<Connector> {
     const c = new Connector(options);
+    for (const peer of options.store?.peers() ?? []) c.addPeer(peer);
     c.server = await BtpServer.start({
       ...options.btp,
       address: c.address,
@@ -135,7 +146,12 @@ export class Connector {
       c.watcher = watchClosures({
         clients: s.clients,
         channels: s.channels,
-        bestClaim: (id) => c.bestClaim(id),
+        // The watcher would submit the claim itself, outside our queue: we submit it through the queue instead
+        // and tell the watcher there is nothing left to do. A failure reaches the watcher, which retries.
+        bestClaim: async (id) => {
+          await c.redeemChannel(id);
+          return undefined;
+        },
         onError: (err) => s.onError?.(err, undefined),
       });
     }
@@ -166,7 +182,8 @@ export class Connector {
         `peer id '${config.id}' must be one ILP address segment: letters, digits, _ ~ -`,
       );
     }
-    this.accounts.set(config.id, new PeerAccount(config));
+    this.accounts.set(config.id, this.newAccount(config));
+    if (config.relation === 'child') this.options.store?.savePeer(config);
     if (config.authToken !== undefined) this.tokens.set(config.authToken, config.id);
     if (config.relation === 'child')
       this.routes.set(`${this.address}.${config.id}`, { kind: 'peer', peerId: config.id });
@@ -180,6 +197,7 @@ export class Connector {
       this.tokens.set(changes.authToken, id);
     }
     account.config = { ...account.config, ...changes };
+    if (account.config.relation === 'child') this.options.store?.savePeer(account.config);
   }
 
   peer(id: string): PeerConfig | undefined {
@@ -192,6 +210,8 @@ export class Connector {
     if (account.config.authToken !== undefined) this.tokens.delete(account.config.authToken);
     this.routes.deletePeer(id);
     this.accounts.delete(id);
+    // Its money state stays in the store: adding the peer again brings back what it owes and is owed.
+    this.options.store?.deletePeer(id);
     this.server.disconnect(id, 'peer removed');
     void this.links.get(id)?.close();
     this.links.delete(id);
@@ -276,6 +296,9 @@ export class Connector {
       let total = 0n;
       const accounts = peerId === undefined ? [...this.accounts.values()] : [this.account(peerId)];
       for (const account of accounts) {
+        // Claims accepted before a restart: bind their channels so they are redeemed too.
+        if (account.config.settlementAddress && this.options.store?.acceptedClaims(account.config.id).length)
+          await this.receiverOf(account).bindRestored();
         for (const ch of account.receiver?.list() ?? []) {
           if (!ch.best || ch.best.cumulativeAmount <= ch.state.claimed) continue;
           const r = await submitClaim(s.clients, { channels: s.channels, claim: ch.best });
@@ -284,6 +307,39 @@ export class Connector {
         }
       }
       return total;
+    });
+  }
+
+  /**
+   * What `peerId` may learn about its channel `channelId` (the `payment-channel-status` request): our last accepted
+   * cumulative, its signature, and the peer's unpaid packets. Throws STATUS_REFUSED for a channel not from the peer.
+   */
+  channelStatus(peerId: string, channelId: Hex): Promise<ChannelStatus> {
+    const account = this.account(peerId);
+    if (!this.options.settlement || !account.config.settlementAddress) {
+      return Promise.reject(
+        new ConnectorError(
+          'STATUS_REFUSED',
+          `no settlement with peer ${peerId}: do the SPSP handshake with a settlementAddress first`,
+        ),
+      );
+    }
+    return this.receiverOf(account).status(channelId, account.incoming);
+  }
+
+  /** Submits the best claim we hold on one channel, through the wallet queue (the closure watcher's path). */
+  private redeemChannel(channelId: Hex): Promise<void> {
+    return this.chainLock(async () => {
+      const s = this.settlement();
+      const claim = this.bestClaim(channelId) ?? this.options.store?.acceptedClaim(channelId);
+      if (!claim) return;
+      const state = await readChannel(s.clients.public, { channels: s.channels, channelId });
+      if (state.settled || claim.cumulativeAmount <= state.claimed) return; // nothing to gain
+      const r = await submitClaim(s.clients, { channels: s.channels, claim });
+      for (const a of this.accounts.values()) {
+        const ch = a.receiver?.list().find((c) => c.channelId.toLowerCase() === channelId.toLowerCase());
+        if (ch) ch.state.claimed = r.totalClaimed;
+      }
     });
   }
 
@@ -320,6 +376,7 @@ export class Connector {
       onClaim: async (msg) => {
         await this.acceptClaim(peerId, msg);
       },
+      onStatus: (channelId) => this.channelStatus(peerId, channelId),
     };
   }
 
@@ -340,6 +397,23 @@ export class Connector {
     if (account.outgoing.total >= threshold && account.outgoing.total > 0n) {
       this.settleWith(peerId).catch((err: unknown) => s.onError?.(err, peerId));
     }
+  }
+
+  /** A peer account whose ledgers write through to the store (durable before the FULFILL goes back). */
+  private newAccount(config: PeerConfig): PeerAccount {
+    const store = this.options.store;
+    if (!store) return new PeerAccount(config);
+    const id = config.id;
+    return new PeerAccount(config, {
+      incoming: new UnpaidPackets(
+        (condition, amount) => store.addUnpaid(id, 'in', { condition, amount }),
+        store.unpaid(id, 'in'),
+      ),
+      outgoing: new UnpaidPackets(
+        (condition, amount) => store.addUnpaid(id, 'out', { condition, amount }),
+        store.unpaid(id, 'out'),
+      ),
+    });
   }
 
   private bestClaim(channelId: Hex): SignedClaim | undefined {
@@ -372,7 +446,12 @@ export class Connector {
       token: s.token,
       receiver: s.clients.wallet.account.address,
       sender,
+      ...(this.options.store && {
+        onAccept: (claim: SignedClaim, pays: readonly string[]) =>
+          this.options.store!.acceptClaim(account.config.id, claim, pays),
+      }),
     });
+    account.receiver.restore(this.options.store?.acceptedClaims(account.config.id) ?? []);
     return account.receiver;
   }
 
@@ -386,6 +465,8 @@ export class Connector {
         `peer ${account.config.id} has no settlement address to pay`,
       );
     }
+    const store = this.options.store;
+    const saved = store?.outgoing(account.config.id);
     account.sender = new ClaimSender({
       clients: s.clients,
       domain: claimDomain(s.clients.public.chain.id, s.channels),
@@ -395,6 +476,12 @@ export class Connector {
       ...(s.challengeWindow !== undefined ? { challengeWindow: s.challengeWindow } : {}),
       unpaid: account.outgoing,
       chainLock: (fn) => this.chainLock(fn),
+      ...(saved && {
+        channelId: saved.channelId,
+        channelDeposit: saved.deposit,
+        cumulative: saved.cumulative,
+      }),
+      ...(store && { onState: (state, pays) => store.saveOutgoing(account.config.id, state, pays) }),
     });
     return account.sender;
   }

@@ -13,7 +13,11 @@ export type ConnectorErrorCode =
   | 'CLAIM_NO_SETTLEMENT'
   | 'CLAIM_WRONG_CHANNEL'
   | 'CLAIM_REJECTED'
-  | 'SETTLEMENT_FAILED';
+  | 'SETTLEMENT_FAILED'
+  | 'STATUS_MALFORMED'
+  | 'STATUS_REFUSED'
+  | 'RESYNC_BAD_STATUS'
+  | 'RESYNC_OWED_TOO_HIGH';
 
 export class ConnectorError extends Error {
   override readonly name = 'ConnectorError';

@@ -18,12 +18,34 @@ export {
   encodeClaimMessage,
 } from './claim-message.js';
 export { ClaimReceiver, type ClaimReceiverOptions } from './claim-receiver.js';
-export { ClaimSender, type ClaimSenderOptions } from './claim-sender.js';
+export {
+  ClaimSender,
+  type ClaimSenderOptions,
+  type ResyncOptions,
+  type ResyncResult,
+} from './claim-sender.js';
 export { Connector, type ConnectorOptions, type ConnectorSettlementOptions } from './connector.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
 export { RoutingTable } from './routing.js';
 export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
 export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
+export {
+  type ChannelStatus,
+  type ChannelStatusRequest,
+  decodeStatus,
+  decodeStatusRequest,
+  encodeStatus,
+  encodeStatusRequest,
+  STATUS_PROTOCOL,
+} from './status-message.js';
+export {
+  type ConnectorStore,
+  MemoryConnectorStore,
+  type OutgoingChannel,
+  type UnpaidDirection,
+  type UnpaidPacket,
+} from './store.js';
+export { type ConnectorStoreOptions, openConnectorStore, SqliteConnectorStore } from './store-sqlite.js';
 export type { LocalHandler, NextHop, PacketSender, PeerBalance, PeerConfig } from './types.js';
 export { UnpaidPackets } from './unpaid.js';

@@ -1,10 +1,22 @@
 // Fulfilled packets not yet covered by a claim, keyed by their executionCondition (hex). The same condition
 // can be fulfilled twice (same data), so each key holds a list of amounts.
 import { ConnectorError } from './errors.js';
+import type { UnpaidPacket } from './store.js';
 
 export class UnpaidPackets {
   private readonly byCondition = new Map<string, bigint[]>();
   private sum = 0n;
+
+  /**
+   * @param onAdd runs before a packet is added (e.g. a durable write); if it throws, nothing is added.
+   * @param initial packets to start with (restored from a store), not passed to onAdd.
+   */
+  constructor(
+    private readonly onAdd?: (condition: string, amount: bigint) => void,
+    initial: readonly UnpaidPacket[] = [],
+  ) {
+    for (const p of initial) this.push(p.condition, p.amount);
+  }
 
   get total(): bigint {
     return this.sum;
@@ -15,6 +27,42 @@ export class UnpaidPackets {
   }
 
   add(condition: string, amount: bigint): void {
+    this.onAdd?.(condition, amount);
+    this.push(condition, amount);
+  }
+
+  /** Puts back a packet taken from this ledger (e.g. its claim failed): it was recorded already, so no onAdd. */
+  putBack(condition: string, amount: bigint): void {
+    this.push(condition, amount);
+  }
+
+  /** Every unpaid packet with its amount, oldest first per condition. */
+  entries(): UnpaidPacket[] {
+    const out: UnpaidPacket[] = [];
+    for (const [condition, list] of this.byCondition)
+      for (const amount of list) out.push({ condition, amount });
+    return out;
+  }
+
+  /**
+   * Adds the packets of `others` this ledger lacks: per condition, the ones beyond the count already held.
+   * Used when the payee tells a payer that lost its memory what it still owes. Returns the amount added.
+   */
+  merge(others: readonly UnpaidPacket[]): bigint {
+    const seen = new Map<string, number>();
+    let added = 0n;
+    for (const p of others) {
+      const n = (seen.get(p.condition) ?? 0) + 1;
+      seen.set(p.condition, n);
+      if (n > (this.byCondition.get(p.condition)?.length ?? 0)) {
+        this.add(p.condition, p.amount);
+        added += p.amount;
+      }
+    }
+    return added;
+  }
+
+  private push(condition: string, amount: bigint): void {
     const list = this.byCondition.get(condition);
     if (list) list.push(amount);
     else this.byCondition.set(condition, [amount]);

@@ -1,0 +1,95 @@
+// The `payment-channel-status` BTP protocol data: a payer that lost its memory asks the payee "what cumulative
+// have you accepted on channel X, and which fulfilled packets do I still owe?". Request and answer are JSON.
+import type { Hex } from 'viem';
+import { BtpContentType, type BtpProtocolData } from '../ilp/btp.js';
+import { ConnectorError } from './errors.js';
+import type { UnpaidPacket } from './store.js';
+
+export const STATUS_PROTOCOL = 'payment-channel-status';
+
+export interface ChannelStatusRequest {
+  channelId: Hex;
+}
+
+export interface ChannelStatus {
+  channelId: Hex;
+  /** Last accepted cumulative amount (the on-chain `claimed` when no claim was accepted). */
+  cumulativeAmount: bigint;
+  /** The payer's own signature over (channelId, cumulativeAmount), or null when that amount is just the on-chain `claimed`. */
+  signature: Hex | null;
+  /** Fulfilled packets of this peer not yet covered by an accepted claim, oldest first. */
+  owed: UnpaidPacket[];
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const SIG = /^0x[0-9a-fA-F]{130}$/;
+const COND = /^[0-9a-f]{64}$/;
+const DEC = /^(0|[1-9][0-9]{0,77})$/;
+
+function malformed(why: string): never {
+  throw new ConnectorError('STATUS_MALFORMED', `payment-channel-status is malformed: ${why}`);
+}
+
+function data(json: unknown): BtpProtocolData {
+  return {
+    protocolName: STATUS_PROTOCOL,
+    contentType: BtpContentType.ApplicationJson,
+    data: new TextEncoder().encode(JSON.stringify(json)),
+  };
+}
+
+function parseObject(bytes: Uint8Array, keys: string[]): Record<string, unknown> {
+  let x: unknown;
+  try {
+    x = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    malformed('not UTF-8 JSON');
+  }
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) malformed('not a JSON object');
+  const o = x as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!keys.includes(k)) malformed(`unknown field '${k}'`);
+  if (typeof o.channelId !== 'string' || !HEX32.test(o.channelId))
+    malformed('channelId must be 0x + 32 bytes hex');
+  return o;
+}
+
+export function encodeStatusRequest(r: ChannelStatusRequest): BtpProtocolData {
+  return data({ channelId: r.channelId });
+}
+
+export function decodeStatusRequest(bytes: Uint8Array): ChannelStatusRequest {
+  const o = parseObject(bytes, ['channelId']);
+  return { channelId: o.channelId as Hex };
+}
+
+export function encodeStatus(s: ChannelStatus): BtpProtocolData {
+  return data({
+    channelId: s.channelId,
+    cumulativeAmount: s.cumulativeAmount.toString(10),
+    signature: s.signature,
+    owed: s.owed.map((p) => ({ condition: p.condition, amount: p.amount.toString(10) })),
+  });
+}
+
+export function decodeStatus(bytes: Uint8Array): ChannelStatus {
+  const o = parseObject(bytes, ['channelId', 'cumulativeAmount', 'signature', 'owed']);
+  if (typeof o.cumulativeAmount !== 'string' || !DEC.test(o.cumulativeAmount))
+    malformed('cumulativeAmount must be a decimal string of base units');
+  if (o.signature !== null && (typeof o.signature !== 'string' || !SIG.test(o.signature)))
+    malformed('signature must be null or 0x + 65 bytes hex');
+  if (!Array.isArray(o.owed)) malformed('owed must be a list');
+  const owed = o.owed.map((p: unknown) => {
+    const q = p as Record<string, unknown> | null;
+    if (typeof q !== 'object' || q === null || typeof q.condition !== 'string' || !COND.test(q.condition))
+      malformed('each owed entry needs a condition of 64 lowercase hex characters');
+    if (typeof q.amount !== 'string' || !DEC.test(q.amount))
+      malformed('each owed entry needs an amount as a decimal string');
+    return { condition: q.condition, amount: BigInt(q.amount) };
+  });
+  return {
+    channelId: o.channelId as Hex,
+    cumulativeAmount: BigInt(o.cumulativeAmount),
+    signature: o.signature as Hex | null,
+    owed,
+  };
+}
