@@ -1,0 +1,109 @@
+// Issue 7: a provider restart mid-job loses nothing. Mayor-Beta runs as a real child process
+// (src/mayor/main.ts, provider mode from the environment, keys from the encrypted keystore) on a real devnet;
+// it is SIGKILLed while a job's command runs in its worktree, then started again. The requester (an
+// in-process Mayor) gets a result for the job, an error that says the provider restarted, and pays nothing.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
+import { writeKey } from '../../src/mayor/keystore/index.js';
+import type { Mayor } from '../../src/mayor/runtime/index.js';
+import { BID, PROVIDER_ENV, startRequesterMayor } from './provider-e2e-helpers.js';
+import { type MayorChild, spawnMayor } from './runtime/child.js';
+import { mayorConfig, waitFor } from './runtime/helpers.js';
+
+const PASSPHRASE = 'provider restart passphrase 7';
+let devnet: Devnet;
+let alpha: Mayor;
+let child: MayorChild | undefined;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  alpha = await startRequesterMayor(devnet, 'alpha');
+}, 90_000);
+
+afterAll(async () => {
+  await child?.stop();
+  await alpha?.stop();
+  await devnet?.stop();
+});
+
+async function betaEnv(): Promise<Record<string, string>> {
+  const m = devnet.mayors.beta!;
+  const config = mayorConfig(devnet);
+  mkdirSync(join(config.home, 'skills'), { recursive: true });
+  for (const [entry, secretKey] of [
+    ['wallet', m.walletPrivateKey],
+    ['nostr', m.nostrSecretKey],
+  ] as const) {
+    await writeKey({ dir: config.keystoreDir, entry, secretKey, passphrase: PASSPHRASE });
+  }
+  return {
+    CROSSTOWN_HOME: config.home,
+    CROSSTOWN_RELAY_URL: devnet.relayUrl,
+    GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
+    CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
+    CROSSTOWN_DEFAULT_DEPOSIT: '10',
+    CROSSTOWN_SKILLS_DIR: join(config.home, 'skills'),
+    CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
+    ...PROVIDER_ENV,
+  };
+}
+
+/** Process ids whose command line is exactly the job's marker command (none may survive the restart). */
+function jobProcesses(marker: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', `^sleep ${marker}$`])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('provider restart mid-job', () => {
+  it('SIGKILL while the job runs, restart: the requester gets an error result, never silence', async () => {
+    const env = await betaEnv();
+    child = spawnMayor(env, PASSPHRASE);
+    await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready');
+    const marker = `${60 + Math.floor(Math.random() * 1000)}.25`;
+    const posted = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: `sleep ${marker}` },
+      bid: BID,
+      provider: devnet.mayors.beta!.nostrPubkey,
+    });
+    // Beta accepted it (kind 7000 processing reached Alpha) and the command is running.
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.includes(`${posted.jobId.slice(0, 7)} feedback: processing`)),
+      30_000,
+      'processing feedback',
+    );
+    await waitFor(() => jobProcesses(marker).length > 0, 10_000, 'the job command running');
+    await child.kill();
+    expect(alpha.state.jobs.get(posted.jobId)!.status).toBe('posted');
+
+    child = spawnMayor(env, PASSPHRASE);
+    await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready again');
+    await alpha.settled([posted.jobId], 60_000);
+    const job = alpha.state.jobs.get(posted.jobId)!;
+    expect(job.status).toBe('paid');
+    expect(job.provider).toBe(devnet.mayors.beta!.nostrPubkey);
+    // Not charged: no amount, nothing paid to the provider.
+    expect(job.amount ?? 0n).toBe(0n);
+    const routed = alpha.results().get(posted.jobId)!;
+    expect(routed.result.data).toMatchObject({ status: 'error' });
+    const stored = alpha.state.jobs.get(posted.jobId)!;
+    expect(stored.history.filter((h) => h.status === 'result-received')).toHaveLength(1);
+    // No orphan of the killed provider survives (bwrap --die-with-parent; the restart kills leftover groups).
+    expect(jobProcesses(marker)).toEqual([]);
+    // The job is not run again after the restart (the request was journaled): no second result.
+    await new Promise((r) => setTimeout(r, 1500));
+    const results = await alpha.pool.query([{ kinds: [6065], '#e': [posted.jobId] }]);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.event.tags).toContainEqual(['status', 'error', expect.stringContaining('restarted')]);
+  }, 180_000);
+});
