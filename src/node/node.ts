@@ -2,6 +2,7 @@
 // Wiring (see docs/node.md): the relay's write gate is the connector's local route `<address>.relay`;
 // SPSP requests (kind 23194, #p = node pubkey) arriving on the relay are answered with a kind 23195 on it;
 // SPSP over HTTP is mounted on the BTP port; the connector's closure watcher guards incoming channels.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { createChainClients } from '../chain/index.js';
@@ -86,6 +87,7 @@ async function start(
 ): Promise<RunningNode> {
   const pubkey = getPublicKey(config.nostrSecretKey);
   const relayAddress = `${config.ilpAddress}.relay`;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const dbPath = join(config.dataDir, 'relay.db');
   const store = await openSqliteStore({ path: dbPath });
   cleanups.push(() => store.close());
