@@ -1,7 +1,7 @@
 // Interactive prompts on the controlling terminal, and their non-interactive replacements for scripts.
 // Secrets are read without echo; nothing read here is ever printed or logged.
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { CliError, ExitCode } from './output.js';
 
 /** Whether a person can answer a prompt: stdin and stderr (where prompts go) are terminals. */
@@ -16,32 +16,58 @@ function needPrompt(what: string, instead: string, yes: boolean): never {
   );
 }
 
-/** Reads one line from the terminal. With `hidden`, typed characters are not echoed. */
-export function ask(question: string, options: { hidden?: boolean } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    if (options.hidden) {
-      // readline echoes through _writeToOutput; swallow everything typed after the question.
-      const r = rl as unknown as { _writeToOutput: (s: string) => void };
-      let asked = false;
-      r._writeToOutput = (s: string) => {
-        if (!asked) {
-          process.stderr.write(s);
-          asked = true;
-        }
-      };
-    }
-    rl.on('SIGINT', () => {
-      rl.close();
-      process.stderr.write('\n');
-      reject(new CliError('cancelled', ExitCode.Failure));
-    });
-    rl.question(question, (answer) => {
-      rl.close();
-      if (options.hidden) process.stderr.write('\n');
-      resolve(answer);
-    });
+// One readline for the whole command: lines typed (or pasted) ahead of a question are queued, not lost
+// between two prompts. While `muted`, nothing typed is echoed (passphrases, keys).
+let rl: Interface | undefined;
+let muted = false;
+const queued: string[] = [];
+let waiting: { resolve: (line: string) => void; reject: (err: Error) => void } | undefined;
+
+function reader(): Interface {
+  if (rl) return rl;
+  const r = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const internal = r as unknown as { _writeToOutput: (s: string) => void };
+  const write = internal._writeToOutput.bind(r);
+  internal._writeToOutput = (s: string) => {
+    if (!muted) write(s);
+  };
+  r.on('line', (line) => {
+    const w = waiting;
+    waiting = undefined;
+    if (w) w.resolve(line);
+    else queued.push(line);
   });
+  r.on('SIGINT', () => {
+    const w = waiting;
+    waiting = undefined;
+    process.stderr.write('\n');
+    w?.reject(new CliError('cancelled: nothing was done', ExitCode.Failure));
+  });
+  rl = r;
+  return r;
+}
+
+/** Releases the terminal (the process can exit). Called when a command ends. */
+export function closePrompts(): void {
+  rl?.close();
+  rl = undefined;
+  queued.length = 0;
+}
+
+/** Reads one line from the terminal. With `hidden`, typed characters are not echoed. */
+export async function ask(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+  reader();
+  process.stderr.write(question);
+  muted = options.hidden === true;
+  try {
+    const next = queued.shift();
+    return next !== undefined
+      ? next
+      : await new Promise<string>((resolve, reject) => (waiting = { resolve, reject }));
+  } finally {
+    if (muted) process.stderr.write('\n');
+    muted = false;
+  }
 }
 
 /**

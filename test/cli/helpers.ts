@@ -53,3 +53,52 @@ export function json(run: CliRun): unknown {
     throw new Error(`stdout is not JSON (exit ${run.status}):\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
 }
+
+export interface PtySession {
+  /** Everything the terminal showed so far (echo included). */
+  output(): string;
+  /** Waits until the terminal shows `text`. */
+  expect(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  send(text: string): void;
+  exit: Promise<number | null>;
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Runs the binary on a real pseudo-terminal (util-linux `script`), so prompts, hidden input and the dashboard
+ * behave as for a person at a terminal.
+ */
+export function runInPty(args: string[], env: Record<string, string>): PtySession {
+  // A fresh pty has no size (0 x 0): give it one, as a terminal window would.
+  const cmd = `stty cols 120 rows 40; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`;
+  const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+    env: cleanEnv({ TERM: 'xterm-256color', COLUMNS: '120', LINES: '40', ...env }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const wake: (() => void)[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of wake.splice(0)) w();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return {
+    output: () => out,
+    async expect(text, timeoutMs = 30_000) {
+      const seen = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
+      const end = Date.now() + timeoutMs;
+      while (!seen()) {
+        if (Date.now() > end) throw new Error(`terminal never showed ${String(text)}; it showed:\n${out}`);
+        await new Promise<void>((r) => {
+          wake.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+    send: (text) => child.stdin.write(text),
+    exit,
+  };
+}

@@ -8,7 +8,7 @@ import { controlSocketPath } from '../../src/cli/commands/control.js';
 import { cliCommand, type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { writeKey } from '../../src/mayor/keystore/index.js';
 import { type Standin, startStandin } from '../mayor/runtime/helpers.js';
-import { cleanEnv, json, runCli, tempHome } from './helpers.js';
+import { cleanEnv, json, runCli, runInPty, tempHome } from './helpers.js';
 import { arrayOf, bool, hex32, nullable, num, obj, problems, str, units } from './shapes.js';
 
 const PASSPHRASE = 'correct horse battery staple 42';
@@ -261,4 +261,18 @@ describe('crosstown mayor + job + relay', () => {
     expect(pricey.status, pricey.stderr).toBe(4);
     expect(noRelay.status, noRelay.stderr).toBe(3);
   });
+
+  it('attach shows the dashboard on a terminal and q stops the Mayor cleanly; without a terminal it is exit 2', async () => {
+    const noTty = await runCli(['mayor', 'attach', '--yes'], env);
+    expect(noTty.status).toBe(2);
+    expect(noTty.stderr).toContain('needs a terminal');
+
+    const t = runInPty(['mayor', 'attach', '--yes'], env);
+    await t.expect('Channel', 60_000);
+    await t.expect('Relay');
+    t.send('q');
+    expect(await t.exit).toBe(0);
+    expect(t.output()).not.toContain(PASSPHRASE);
+    expect(existsSync(controlSocketPath({ home, name: 'mayor' }))).toBe(false);
+  }, 150_000);
 });

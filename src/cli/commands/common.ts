@@ -19,7 +19,7 @@ import { ConfigError, type MayorConfig, resolveConfig } from '../../mayor/config
 import { KeystoreError, keyInfo, resolveWalletKey, type WalletKey } from '../../mayor/keystore/index.js';
 import { StateError } from '../../mayor/state/index.js';
 import { CliError, EXIT_CODES_HELP, ExitCode, note, type OutputFormat, parseFormat } from '../output.js';
-import { readPassphrase } from '../prompt.js';
+import { closePrompts, readPassphrase } from '../prompt.js';
 
 /** Options every command accepts (commander camel-cases them). */
 export interface BaseOptions {
@@ -151,6 +151,8 @@ export function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (..
       await fn(...args);
     } catch (err) {
       throw toCliError(err);
+    } finally {
+      closePrompts();
     }
   };
 }
