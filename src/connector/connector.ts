@@ -182,8 +182,18 @@ export class Connector {
         `peer id '${config.id}' must be one ILP address segment: letters, digits, _ ~ -`,
       );
     }
-    this.accounts.set(config.id, this.newAccount(config));
-    if (config.relation === 'child') this.options.store?.savePeer(config);
+    const account = this.newAccount(config);
+    this.accounts.set(config.id, account);
+    const store = this.options.store;
+    if (config.relation === 'child') store?.savePeer(config);
+    // Claims accepted before a restart count in the balance and the closure watcher from the start.
+    if (
+      store &&
+      this.options.settlement &&
+      config.settlementAddress &&
+      store.acceptedClaims(config.id).length
+    )
+      this.receiverOf(account);
     if (config.authToken !== undefined) this.tokens.set(config.authToken, config.id);
     if (config.relation === 'child')
       this.routes.set(`${this.address}.${config.id}`, { kind: 'peer', peerId: config.id });

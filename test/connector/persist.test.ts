@@ -1,0 +1,349 @@
+// Settlement surviving restarts, on a real anvil, real BTP over loopback and real SQLite files:
+// - the node (its Connector, with its store file closed and reopened) restarts between two claims of a paying
+//   Mayor: the next claim is accepted, nothing owed is lost, the node redeems exactly the sum of the prices;
+// - the Mayor crashes between the node's acceptance of a claim and its own commit: a fresh ClaimSender resyncs
+//   through the payment-channel-status request and continues with exact totals;
+// - a peer asking about a channel that is not its own is refused and learns nothing.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Hex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ChainClients,
+  claimDomain,
+  createChainClients,
+  type DevChain,
+  openChannel,
+  readChannel,
+  signClaim,
+  startClose,
+  startDevChain,
+  tokenBalance,
+} from '../../src/chain/index.js';
+import {
+  BtpClient,
+  type ChannelStatus,
+  ClaimSender,
+  Connector,
+  type ConnectorStore,
+  openConnectorStore,
+} from '../../src/connector/index.js';
+import { IlpPacketType } from '../../src/ilp/index.js';
+import { AccountSecretStore, type NostrRelay, startRelay } from '../../src/relay/index.js';
+import { SqliteEventStore } from '../../src/store/index.js';
+import { makeEvent, NODE, PRICE, paidWrite, RELAY } from './helpers.js';
+
+const M2M = 10n ** 18n;
+let dev: DevChain;
+let domain: ReturnType<typeof claimDomain>;
+let relay: NostrRelay;
+let events: SqliteEventStore;
+const secrets = new AccountSecretStore(RELAY);
+const dir = mkdtempSync(join(tmpdir(), 'crosstown-persist-'));
+const dbPath = join(dir, 'connector.db');
+const wallets: ChainClients[] = [];
+const clients = (i: number) => {
+  wallets[i] ??= createChainClients({
+    rpcUrl: dev.anvil.rpcUrl,
+    chainId: dev.anvil.chainId,
+    privateKey: dev.anvil.accounts[i]!.privateKey,
+  });
+  return wallets[i]!;
+};
+const addr = (i: number) => dev.anvil.accounts[i]!.address as `0x${string}`;
+const balanceOf = (who: `0x${string}`) =>
+  tokenBalance(clients(0).public, { token: dev.network.token, owner: who });
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** The node's connector with its store file, on a fixed port so Mayors reconnect by themselves. */
+interface RunningNode {
+  connector: Connector;
+  store: ConnectorStore;
+  stop(): Promise<void>;
+}
+let port = 0;
+async function startNode(): Promise<RunningNode> {
+  const store = openConnectorStore({ path: dbPath });
+  const connector = await Connector.start({
+    address: NODE,
+    btp: { port },
+    store,
+    settlement: {
+      clients: clients(1),
+      token: dev.network.token,
+      channels: dev.network.channels,
+      channelDeposit: M2M,
+    },
+  });
+  port = connector.port;
+  connector.addLocalRoute(RELAY, (p) => relay.handlePrepare(p), 'relay');
+  return {
+    connector,
+    store,
+    async stop() {
+      await connector.close();
+      store.close();
+    },
+  };
+}
+
+let node: RunningNode;
+
+beforeAll(async () => {
+  dev = await startDevChain({ accounts: 8 });
+  domain = claimDomain(dev.anvil.chainId, dev.network.channels);
+  events = new SqliteEventStore({ path: ':memory:' });
+  relay = await startRelay({ store: events, secrets, basePricePerByte: PRICE, ilpAddress: RELAY });
+  node = await startNode();
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await relay?.close();
+  await events?.close();
+  await dev?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A Mayor as the node's child (what SPSP would set up), connected over BTP, reconnecting on its own. */
+async function mayor(account: number) {
+  const id = `mayor${account}`;
+  const authToken = randomBytes(16).toString('hex');
+  node.connector.addPeer({
+    id,
+    relation: 'child',
+    authToken,
+    settlementAddress: addr(account),
+    creditLimit: 10n ** 9n,
+  });
+  const relayAccount = secrets.issue(id);
+  const link = { connects: 0 };
+  const client = await BtpClient.connect({
+    url: node.connector.btpUrl,
+    authToken,
+    reconnectDelayMs: 50,
+    onConnect: () => link.connects++,
+  });
+  /** Waits until the client authenticated again after a node restart. */
+  const reconnected = (since: number) => until(() => link.connects > since && client.connected, 'reconnect');
+  const newSender = (from?: { channelId: Hex; deposit: bigint; cumulative: bigint }) =>
+    new ClaimSender({
+      clients: clients(account),
+      domain,
+      token: dev.network.token,
+      receiver: addr(1),
+      deposit: M2M,
+      ...(from && { channelId: from.channelId, channelDeposit: from.deposit, cumulative: from.cumulative }),
+    });
+  /** One paid write; returns its condition and price. */
+  const write = async (sender: ClaimSender) => {
+    const w = paidWrite(makeEvent(), relayAccount.destination, relayAccount.sharedSecret);
+    const reply = await client.sendPrepare(w.prepare);
+    expect(reply.type).toBe(IlpPacketType.Fulfill);
+    sender.recordFulfilled(hex(w.prepare.executionCondition), w.price);
+    return { condition: hex(w.prepare.executionCondition), price: w.price };
+  };
+  return {
+    id,
+    client,
+    link,
+    reconnected,
+    newSender,
+    write,
+    send: (m: Parameters<BtpClient['sendClaim']>[0]) => client.sendClaim(m),
+  };
+}
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('node restart between two claims', () => {
+  it('keeps unpaid packets, accepted claims and the child peer; the next claim is accepted; redeems exactly the prices', async () => {
+    const m = await mayor(2);
+    const payer = m.newSender();
+    const N = 30;
+    const k = 4;
+    let total = 0n;
+    let unpaidAtRestart = 0n;
+    for (let i = 1; i <= N; i++) {
+      const { condition, price } = await m.write(payer);
+      total += price;
+      if (i === 1) {
+        // Durable before the FULFILL came back: another connection to the file already sees the packet.
+        const reader = openConnectorStore({ path: dbPath });
+        expect(reader.unpaid(m.id, 'in')).toEqual([{ condition, amount: price }]);
+        reader.close();
+      }
+      if (i % k === 0) expect(await payer.settle(m.send)).toBeGreaterThan(0n);
+      if (i === 14) {
+        // Between two claims: 12 packets paid by 3 claims, 2 fulfilled and unpaid.
+        unpaidAtRestart = node.connector.balance(m.id).owedByPeer;
+        expect(unpaidAtRestart).toBeGreaterThan(0n);
+        const connects = m.link.connects;
+        await node.stop();
+        expect(existsSync(dbPath)).toBe(true);
+        node = await startNode();
+        // The child peer came back from the store: its old token authenticates again.
+        expect(node.connector.peer(m.id)?.settlementAddress).toBe(addr(2));
+        expect(node.connector.peer(m.id)?.creditLimit).toBe(10n ** 9n);
+        await m.reconnected(connects);
+        expect(node.connector.balance(m.id)).toMatchObject({
+          owedByPeer: unpaidAtRestart,
+          paidByPeer: payer.cumulative,
+        });
+      }
+      if (i === 16) {
+        // The first claim after the restart continued from the persisted cumulative, not the on-chain 0.
+        expect(node.connector.balance(m.id)).toMatchObject({ owedByPeer: 0n, paidByPeer: payer.cumulative });
+      }
+    }
+    expect(await payer.settle(m.send)).toBeGreaterThan(0n); // the remainder (30 = 7 * 4 + 2)
+    expect(payer.cumulative).toBe(total);
+    expect(node.connector.balance(m.id)).toMatchObject({ owedByPeer: 0n, paidByPeer: total, inFlight: 0n });
+
+    // Restart again with everything paid but nothing redeemed: the restored best claim is redeemed, exactly once.
+    const connects = m.link.connects;
+    await node.stop();
+    node = await startNode();
+    await m.reconnected(connects);
+    const before = await balanceOf(addr(1));
+    expect(await node.connector.redeem(m.id)).toBe(total);
+    expect((await balanceOf(addr(1))) - before).toBe(total);
+    expect(await node.connector.redeem(m.id)).toBe(0n);
+    const onChain = await readChannel(clients(0).public, {
+      channels: dev.network.channels,
+      channelId: payer.channel!,
+    });
+    expect(onChain.claimed).toBe(total);
+  });
+
+  it('after a restart the closure watcher redeems the persisted claim through the wallet queue', async () => {
+    const m = await mayor(5);
+    const payer = m.newSender();
+    let total = 0n;
+    for (let i = 0; i < 3; i++) total += (await m.write(payer)).price;
+    await payer.settle(m.send);
+    await node.stop();
+    node = await startNode(); // the claim now lives only in the store
+    const before = await balanceOf(addr(1));
+    await startClose(clients(5), { channels: dev.network.channels, channelId: payer.channel! });
+    const read = () =>
+      readChannel(clients(0).public, { channels: dev.network.channels, channelId: payer.channel! });
+    const end = Date.now() + 15_000;
+    while ((await read()).claimed < total && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect((await read()).claimed).toBe(total);
+    expect((await balanceOf(addr(1))) - before).toBe(total);
+  }, 30_000);
+});
+
+describe('Mayor crash between the node accepting a claim and the Mayor committing it', () => {
+  it('a fresh ClaimSender resyncs through payment-channel-status, pays what it forgot, and totals are exact', async () => {
+    const m = await mayor(3);
+    const first = m.newSender();
+    let total = 0n;
+    for (let i = 0; i < 4; i++) total += (await m.write(first)).price;
+    await first.settle(m.send);
+    // What the Mayor managed to commit before the crash: the channel and the cumulative of its FIRST claim.
+    const committed = {
+      channelId: first.channel!,
+      deposit: first.channelDeposit,
+      cumulative: first.cumulative,
+    };
+    for (let i = 0; i < 3; i++) total += (await m.write(first)).price;
+    await first.settle(m.send); // accepted by the node, then the Mayor dies before committing it
+    let forgotten = 0n;
+    for (let i = 0; i < 2; i++) forgotten += (await m.write(first)).price; // fulfilled, never claimed
+    total += forgotten;
+
+    const second = m.newSender(committed); // fresh memory, stale cumulative
+    const fresh = await m.write(second);
+    total += fresh.price;
+    // Without resync the node refuses: the claim does not continue from what it accepted.
+    await expect(second.settle(m.send)).rejects.toThrow(/CLAIM_WRONG_INCREMENT/);
+
+    // The node's figures are checked: a cumulative it cannot back with our signature is refused.
+    const status = await m.client.requestStatus(committed.channelId);
+    expect(status.cumulativeAmount).toBe(first.cumulative);
+    expect(status.owed.map((p) => p.amount).reduce((a, b) => a + b, 0n)).toBe(forgotten + fresh.price);
+    const forged = await signClaim({
+      signer: dev.anvil.accounts[4]!.privateKey,
+      domain,
+      claim: { channelId: committed.channelId, cumulativeAmount: status.cumulativeAmount + 1n },
+    });
+    const lies: ChannelStatus[] = [
+      { ...status, cumulativeAmount: forged.cumulativeAmount, signature: forged.signature },
+      { ...status, cumulativeAmount: 5n, signature: null },
+    ];
+    for (const lie of lies) {
+      await expect(second.resync(async () => lie, m.send)).rejects.toMatchObject({
+        code: 'RESYNC_BAD_STATUS',
+      });
+    }
+    // More owed than the caller accepts to pay blindly: refused, nothing changed.
+    await expect(
+      second.resync((id) => m.client.requestStatus(id), m.send, { maxOwed: 1n }),
+    ).rejects.toMatchObject({ code: 'RESYNC_OWED_TOO_HIGH' });
+    expect(second.cumulative).toBe(committed.cumulative);
+
+    const r = await second.resync((id) => m.client.requestStatus(id), m.send, { maxOwed: 10n ** 9n });
+    expect(r).toEqual({
+      cumulative: status.cumulativeAmount,
+      recovered: forgotten,
+      paid: forgotten + fresh.price,
+    });
+    expect(second.cumulative).toBe(total);
+    expect(node.connector.balance(m.id)).toMatchObject({ owedByPeer: 0n, paidByPeer: total });
+
+    // And it goes on normally.
+    for (let i = 0; i < 3; i++) total += (await m.write(second)).price;
+    await second.settle(m.send);
+    expect(second.cumulative).toBe(total);
+    const before = await balanceOf(addr(1));
+    expect(await node.connector.redeem(m.id)).toBe(total);
+    expect((await balanceOf(addr(1))) - before).toBe(total);
+  });
+});
+
+describe('payment-channel-status of a channel that is not your own', () => {
+  it('is refused with the same message whatever the channel, and reveals nothing', async () => {
+    const owner = await mayor(4);
+    const payer = owner.newSender();
+    for (let i = 0; i < 2; i++) await owner.write(payer);
+    await payer.settle(owner.send);
+    const owed = await owner.write(payer); // the owner owes one packet
+    const own = await owner.client.requestStatus(payer.channel!);
+    expect(own.owed).toEqual([{ condition: owed.condition, amount: owed.price }]);
+
+    // Another Mayor asks about the owner's channel, about a channel from itself to someone else, and about
+    // a channel that does not exist.
+    const other = await mayor(6);
+    const elsewhere = await openChannel(clients(6), {
+      channels: dev.network.channels,
+      token: dev.network.token,
+      receiver: addr(3),
+      amount: 1000n,
+      challengeWindow: 3600n,
+    });
+    const messages: string[] = [];
+    for (const channelId of [payer.channel!, elsewhere.channelId, `0x${'ab'.repeat(32)}` as Hex]) {
+      const err = await other.client.requestStatus(channelId).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/STATUS_REFUSED/);
+      messages.push(err!.message.replace(channelId, '<id>'));
+      // Nothing of the owner's: no condition, amount or address.
+      expect(err!.message).not.toContain(owed.condition);
+      expect(err!.message.toLowerCase()).not.toContain(addr(4).toLowerCase());
+      expect(err!.message).not.toContain(String(payer.cumulative));
+    }
+    expect(new Set(messages).size).toBe(1);
+  });
+});
