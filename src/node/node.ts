@@ -210,7 +210,7 @@ async function start(
   if (!ok.ok) throw new NodeError('START_FAILED', `the relay refused the node's peer info: ${ok.reason}`);
 
   // SPSP over Nostr: requests addressed to us arrive through our relay like any client's.
-  client.subscribe(
+  await client.subscribe(
     'spsp',
     [{ kinds: [KIND_SPSP_REQUEST], '#p': [pubkey], since: Math.floor(Date.now() / 1000) - 60 }],
     (request) => {

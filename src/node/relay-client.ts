@@ -6,6 +6,7 @@ import type { Filter, NostrEvent } from '../nostr/types.js';
 export class RelayClient {
   private readonly pendingOk = new Map<string, (ok: { ok: boolean; reason: string }) => void>();
   private readonly subs = new Map<string, (event: NostrEvent) => void>();
+  private readonly pendingEose = new Map<string, () => void>();
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => this.onMessage(String(data)));
@@ -55,9 +56,25 @@ export class RelayClient {
     });
   }
 
-  subscribe(id: string, filters: Filter[], onEvent: (event: NostrEvent) => void): void {
+  /** Opens a subscription; resolves at EOSE, when the relay is sure to deliver every later match. */
+  subscribe(
+    id: string,
+    filters: Filter[],
+    onEvent: (event: NostrEvent) => void,
+    timeoutMs = 5000,
+  ): Promise<void> {
     this.subs.set(id, onEvent);
-    this.ws.send(JSON.stringify(['REQ', id, ...filters]));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingEose.delete(id);
+        reject(new Error(`no EOSE for subscription ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingEose.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.send(JSON.stringify(['REQ', id, ...filters]));
+    });
   }
 
   async close(): Promise<void> {
@@ -84,6 +101,11 @@ export class RelayClient {
     if (msg[0] === 'OK' && typeof msg[1] === 'string') {
       this.pendingOk.get(msg[1])?.({ ok: msg[2] === true, reason: String(msg[3] ?? '') });
       this.pendingOk.delete(msg[1]);
+    } else if (msg[0] === 'EOSE' && typeof msg[1] === 'string') {
+      this.pendingEose.get(msg[1])?.();
+      this.pendingEose.delete(msg[1]);
+    } else if (msg[0] === 'CLOSED' && typeof msg[1] === 'string') {
+      this.subs.delete(msg[1]);
     } else if (msg[0] === 'EVENT' && typeof msg[1] === 'string') {
       this.subs.get(msg[1])?.(msg[2] as NostrEvent);
     }
