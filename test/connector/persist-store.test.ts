@@ -1,0 +1,146 @@
+// The two ConnectorStore implementations behave alike (SQLite on a real file, reopened), and the
+// payment-channel-status codec refuses malformed JSON.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Hex } from 'viem';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type ConnectorStore,
+  decodeStatus,
+  decodeStatusRequest,
+  encodeStatus,
+  MemoryConnectorStore,
+  openConnectorStore,
+  UnpaidPackets,
+} from '../../src/connector/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'crosstown-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const cond = (n: number) => n.toString(16).padStart(64, '0');
+const ch = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
+const sig = `0x${'11'.repeat(65)}` as Hex;
+
+function exercise(store: ConnectorStore, reopen: () => ConnectorStore) {
+  store.savePeer({
+    id: 'a',
+    relation: 'child',
+    authToken: 't',
+    creditLimit: 10n ** 30n,
+    settleThreshold: 5n,
+  });
+  store.savePeer({ id: 'a', relation: 'child', authToken: 't2', creditLimit: 7n });
+  store.addUnpaid('a', 'in', { condition: cond(1), amount: 10n });
+  store.addUnpaid('a', 'in', { condition: cond(2), amount: 20n });
+  store.addUnpaid('a', 'in', { condition: cond(1), amount: 11n }); // the same condition fulfilled twice
+  store.addUnpaid('a', 'out', { condition: cond(3), amount: 30n });
+  store.addUnpaid('b', 'in', { condition: cond(1), amount: 99n });
+  store.acceptClaim('a', { channelId: ch(1), cumulativeAmount: 10n, signature: sig }, [cond(1)]);
+  store.saveOutgoing('a', { channelId: ch(9), deposit: 1000n, cumulative: 30n }, [cond(3)]);
+  const s = reopen();
+  expect(s.peers()).toEqual([{ id: 'a', relation: 'child', authToken: 't2', creditLimit: 7n }]);
+  // The oldest packet of the condition went, the second one and the other peer's stay.
+  expect(s.unpaid('a', 'in')).toEqual([
+    { condition: cond(2), amount: 20n },
+    { condition: cond(1), amount: 11n },
+  ]);
+  expect(s.unpaid('b', 'in')).toEqual([{ condition: cond(1), amount: 99n }]);
+  expect(s.unpaid('a', 'out')).toEqual([]);
+  expect(s.acceptedClaims('a')).toEqual([{ channelId: ch(1), cumulativeAmount: 10n, signature: sig }]);
+  expect(s.acceptedClaims('b')).toEqual([]);
+  expect(s.acceptedClaim(ch(1))?.cumulativeAmount).toBe(10n);
+  expect(s.acceptedClaim(ch(2))).toBeUndefined();
+  expect(s.outgoing('a')).toEqual({ channelId: ch(9), deposit: 1000n, cumulative: 30n });
+  s.acceptClaim('a', { channelId: ch(1), cumulativeAmount: 41n, signature: sig }, [cond(2), cond(1)]);
+  expect(s.unpaid('a', 'in')).toEqual([]);
+  expect(s.acceptedClaim(ch(1))?.cumulativeAmount).toBe(41n);
+  s.deletePeer('a');
+  expect(s.peers()).toEqual([]);
+  s.close();
+}
+
+describe('ConnectorStore', () => {
+  it('memory', () => {
+    const m = new MemoryConnectorStore();
+    exercise(m, () => m);
+  });
+
+  it('SQLite: the same after closing and reopening the file', () => {
+    const path = join(dir, 'c.db');
+    const first = openConnectorStore({ path });
+    exercise(first, () => {
+      first.close();
+      return openConnectorStore({ path });
+    });
+  });
+
+  it('SQLite: a directory that does not exist is a BAD_CONFIG error saying so', () => {
+    expect(() => openConnectorStore({ path: join(dir, 'missing', 'c.db') })).toThrow(
+      expect.objectContaining({ code: 'BAD_CONFIG', message: expect.stringMatching(/writable/) }),
+    );
+  });
+});
+
+describe('UnpaidPackets durability hooks', () => {
+  it('a failing onAdd adds nothing; putBack and initial packets do not call it; merge adds only what is missing', () => {
+    const written: string[] = [];
+    let fail = false;
+    const u = new UnpaidPackets(
+      (c) => {
+        if (fail) throw new Error('disk full');
+        written.push(c);
+      },
+      [{ condition: cond(1), amount: 5n }],
+    );
+    expect(u.total).toBe(5n);
+    fail = true;
+    expect(() => u.add(cond(2), 7n)).toThrow(/disk full/);
+    expect(u.total).toBe(5n);
+    fail = false;
+    u.putBack(cond(3), 1n);
+    expect(written).toEqual([]);
+    expect(
+      u.merge([
+        { condition: cond(1), amount: 5n },
+        { condition: cond(1), amount: 6n },
+        { condition: cond(4), amount: 2n },
+      ]),
+    ).toBe(8n);
+    expect(written).toEqual([cond(1), cond(4)]);
+    expect(u.total).toBe(5n + 1n + 6n + 2n);
+  });
+});
+
+describe('payment-channel-status codec', () => {
+  const enc = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
+  it('round-trips and refuses malformed input', () => {
+    const s = {
+      channelId: ch(1),
+      cumulativeAmount: 12n,
+      signature: null,
+      owed: [{ condition: cond(1), amount: 3n }],
+    };
+    expect(decodeStatus(encodeStatus(s).data)).toEqual(s);
+    expect(decodeStatusRequest(enc({ channelId: ch(2) }))).toEqual({ channelId: ch(2) });
+    for (const bad of [{ channelId: 'x' }, { channelId: ch(1), extra: 1 }, [ch(1)]]) {
+      expect(() => decodeStatusRequest(enc(bad))).toThrow(
+        expect.objectContaining({ code: 'STATUS_MALFORMED' }),
+      );
+    }
+    for (const bad of [
+      { ...s, cumulativeAmount: 12 },
+      { ...s, cumulativeAmount: '-1' },
+      { ...s, signature: '0x12' },
+      { ...s, owed: [{ condition: cond(0xab).toUpperCase(), amount: '1' }] },
+      { ...s, owed: [{ condition: cond(1), amount: 1 }] },
+      { ...s, owed: 'none' },
+    ]) {
+      const json = JSON.stringify(bad, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      expect(() => decodeStatus(new TextEncoder().encode(json))).toThrow(
+        expect.objectContaining({ code: 'STATUS_MALFORMED' }),
+      );
+    }
+    expect(() => decodeStatus(new Uint8Array([0xff]))).toThrow(/not UTF-8 JSON/);
+  });
+});
