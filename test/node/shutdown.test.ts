@@ -1,0 +1,93 @@
+// Graceful stop in-process, made deterministic: stop() is called while a paid write is inside the relay's
+// gate (a spy on relay.handlePrepare tells us when). That write must finish and be durable; a write arriving
+// after stop() is refused with T00; reopening the SQLite file shows exactly the first.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevChain, startDevChain } from '../../src/chain/index.js';
+import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
+import { createLogger, type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
+import { generateSecretKey } from '../../src/nostr/index.js';
+import { openSqliteStore } from '../../src/store/index.js';
+import { jobEvent, paidWrite, spspOverNostr } from '../devnet/helpers.js';
+
+const PRICE = 10n ** 13n;
+let chain: DevChain;
+let dir: string;
+
+beforeAll(async () => {
+  chain = await startDevChain({ accounts: 2 });
+  dir = mkdtempSync(join(tmpdir(), 'crosstown-shutdown-'));
+});
+
+afterAll(async () => {
+  await chain?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('RunningNode.stop()', () => {
+  it('finishes the write in flight, refuses the next with T00, closes the store', async () => {
+    const lines: string[] = [];
+    const config: NodeConfig = {
+      name: 'node1',
+      ilpAddress: 'g.crosstown.node1',
+      host: '127.0.0.1',
+      relayPort: 0,
+      btpPort: 0,
+      dataDir: dir,
+      basePricePerByte: PRICE,
+      nostrSecretKey: generateSecretKey(),
+      walletKey: chain.anvil.accounts[1]!.privateKey,
+      chain: {
+        rpcUrl: chain.network.rpcUrl,
+        chainId: chain.network.chainId,
+        token: chain.network.token,
+        channels: chain.network.channels,
+      },
+      creditLimit: 10n ** 18n,
+      settleThreshold: 0n,
+      onChainThreshold: undefined,
+      channelDeposit: 10n ** 18n,
+      peers: [],
+      logLevel: 'debug',
+    };
+    const node: RunningNode = await startNode(config, {
+      logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+    });
+    const sk = generateSecretKey();
+    const spsp = await spspOverNostr(node.relayUrl, node.pubkey, sk, {});
+    const peerId = spsp.ilpAddress.split('.').at(-1)!;
+    const first = jobEvent(sk, 'in flight at stop');
+    const second = jobEvent(sk, 'after stop');
+
+    // Spy: call stop() the moment the first write enters the relay's gate.
+    const relay = node.relay as unknown as { handlePrepare: (p: IlpPrepare) => Promise<IlpReply> };
+    const original = relay.handlePrepare;
+    let stopped: Promise<void> | undefined;
+    relay.handlePrepare = (p) => {
+      stopped ??= node.stop();
+      return original(p);
+    };
+    const firstReply = node.connector.handlePrepare(paidWrite(first, spsp, PRICE).prepare, peerId);
+    while (!stopped) await new Promise((r) => setImmediate(r));
+    const secondReply = await node.connector.handlePrepare(paidWrite(second, spsp, PRICE).prepare, peerId);
+    expect(secondReply).toMatchObject({ type: IlpPacketType.Reject, code: 'T00' });
+    expect((secondReply as { message: string }).message).toMatch(/shutting down/);
+    expect((await firstReply).type).toBe(IlpPacketType.Fulfill);
+    await stopped;
+
+    const msgs = lines.map((l) => (JSON.parse(l) as { msg: string; inFlight?: number }).msg);
+    expect(msgs.slice(-2)).toEqual([expect.stringMatching(/^stopping/), 'stopped']);
+    const stopping = JSON.parse(lines.at(-2)!) as { inFlight: number };
+    expect(stopping.inFlight).toBe(1);
+
+    const store = await openSqliteStore({ path: join(dir, 'relay.db') });
+    try {
+      expect(await store.get(first.id)).toMatchObject({ id: first.id });
+      expect(await store.get(second.id)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
