@@ -186,14 +186,11 @@ export class Connector {
     this.accounts.set(config.id, account);
     const store = this.options.store;
     if (config.relation === 'child') store?.savePeer(config);
-    // Claims accepted before a restart count in the balance and the closure watcher from the start.
-    if (
-      store &&
-      this.options.settlement &&
-      config.settlementAddress &&
-      store.acceptedClaims(config.id).length
-    )
-      this.receiverOf(account);
+    // Claims accepted or signed before a restart count in the balance (and the watcher) from the start.
+    if (store && this.options.settlement && config.settlementAddress) {
+      if (store.acceptedClaims(config.id).length) this.receiverOf(account);
+      if (store.outgoing(config.id)) this.senderOf(account);
+    }
     if (config.authToken !== undefined) this.tokens.set(config.authToken, config.id);
     if (config.relation === 'child')
       this.routes.set(`${this.address}.${config.id}`, { kind: 'peer', peerId: config.id });

@@ -24,13 +24,16 @@ import {
 } from '../../src/chain/index.js';
 import {
   BtpClient,
+  type BtpClientOptions,
   type ChannelStatus,
+  ClaimReceiver,
   ClaimSender,
   Connector,
   type ConnectorStore,
   openConnectorStore,
+  UnpaidPackets,
 } from '../../src/connector/index.js';
-import { IlpPacketType } from '../../src/ilp/index.js';
+import { deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
 import { AccountSecretStore, type NostrRelay, startRelay } from '../../src/relay/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { makeEvent, NODE, PRICE, paidWrite, RELAY } from './helpers.js';
@@ -108,7 +111,7 @@ afterAll(async () => {
 });
 
 /** A Mayor as the node's child (what SPSP would set up), connected over BTP, reconnecting on its own. */
-async function mayor(account: number) {
+async function mayor(account: number, handlers: Pick<BtpClientOptions, 'onPrepare' | 'onClaim'> = {}) {
   const id = `mayor${account}`;
   const authToken = randomBytes(16).toString('hex');
   node.connector.addPeer({
@@ -125,6 +128,7 @@ async function mayor(account: number) {
     authToken,
     reconnectDelayMs: 50,
     onConnect: () => link.connects++,
+    ...handlers,
   });
   /** Waits until the client authenticated again after a node restart. */
   const reconnected = (since: number) => until(() => link.connects > since && client.connected, 'reconnect');
@@ -241,6 +245,55 @@ describe('node restart between two claims', () => {
     expect((await read()).claimed).toBe(total);
     expect((await balanceOf(addr(1))) - before).toBe(total);
   }, 30_000);
+});
+
+describe('node restart while it pays a provider', () => {
+  it('continues its channel to the provider from the persisted cumulative (the provider accepts, nothing reopened)', async () => {
+    const providerUnpaid = new UnpaidPackets();
+    const secret = new Uint8Array(randomBytes(32));
+    // The provider Mayor does not restart: its receiver would refuse a claim that started again from 0.
+    const receiver = new ClaimReceiver({
+      publicClient: clients(7).public,
+      domain,
+      token: dev.network.token,
+      receiver: addr(7),
+      sender: addr(1),
+    });
+    const provider = await mayor(7, {
+      onPrepare: async (p) => {
+        providerUnpaid.add(hex(p.executionCondition), p.amount);
+        return {
+          type: IlpPacketType.Fulfill,
+          fulfillment: deriveFulfillment(secret, p.data),
+          data: new Uint8Array(),
+        };
+      },
+      onClaim: async (msg) => {
+        await receiver.accept(msg, providerUnpaid);
+      },
+    });
+    const payer = await mayor(0); // a requester; its own debt to the node is not the point here
+    let sent = 0n;
+    const pay = async (amount: bigint) => {
+      const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount });
+      expect((await payer.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
+      sent += amount;
+      await until(() => receiver.paid === sent, 'the node to pay the provider');
+    };
+    await pay(1000n);
+    await pay(2000n);
+    const channelBefore = receiver.list()[0]!.channelId;
+    const connects = [provider.link.connects, payer.link.connects] as const;
+    await node.stop();
+    node = await startNode();
+    await provider.reconnected(connects[0]);
+    await payer.reconnected(connects[1]);
+    expect(node.connector.balance(provider.id)).toMatchObject({ paidToPeer: 3000n, owedToPeer: 0n });
+    await pay(4000n);
+    expect(receiver.list().map((c) => c.channelId)).toEqual([channelBefore]);
+    expect(receiver.bestClaim(channelBefore)?.cumulativeAmount).toBe(7000n);
+    expect(providerUnpaid.total).toBe(0n);
+  });
 });
 
 describe('Mayor crash between the node accepting a claim and the Mayor committing it', () => {
