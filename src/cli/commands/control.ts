@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { MayorConfig } from '../../mayor/config/index.js';
-import { MayorError, type MayorErrorCode } from '../../mayor/runtime/index.js';
+import { MayorError, type MayorErrorCode } from '../../mayor/runtime/errors.js';
 import { toJson } from '../output.js';
 
 export interface ControlRequest {

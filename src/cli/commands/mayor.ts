@@ -6,16 +6,11 @@ import type { Command } from 'commander';
 import { formatM2M } from '../../chain/index.js';
 import { type MayorConfig, resolveConfig } from '../../mayor/config/index.js';
 import { ensureNostrKey, keyInfo, resolveWalletKey } from '../../mayor/keystore/index.js';
-import {
-  type Mayor,
-  MayorError,
-  type MayorStatus,
-  mayorDashboardSource,
-  startMayor,
-} from '../../mayor/runtime/index.js';
+// The runtime, skills loader and dashboard (Ink, React) are loaded only by the commands that run a Mayor, so every
+// other command starts without them.
+import { MayorError } from '../../mayor/runtime/errors.js';
+import type { Mayor, MayorStatus } from '../../mayor/runtime/index.js';
 import type { Filter } from '../../nostr/types.js';
-import { loadSkills } from '../../skills/loader.js';
-import { renderDashboard } from '../../tui/index.js';
 import { CliError, ExitCode, note, printResult, toJson } from '../output.js';
 import { withProgress } from '../progress.js';
 import { readPassphrase } from '../prompt.js';
@@ -195,6 +190,8 @@ async function boot(o: MayorOptions): Promise<Running> {
   });
   const nostr = await ensureNostrKey({ dir: config.keystoreDir, passphrase });
   if (nostr.created) note(`created the Mayor's Nostr key (${nostr.pubkey}) in ${config.keystoreDir}`);
+  const { loadSkills } = await import('../../skills/loader.js');
+  const { startMayor } = await import('../../mayor/runtime/index.js');
   const loaded = await loadSkills({ skillsDir: config.skillsDir, context: { identityPubkey: nostr.pubkey } });
   for (const p of loaded.problems) note(`skill ${p.source}: ${p.message}`);
   const nodePubkey = o.nodePubkey ?? process.env.CROSSTOWN_NODE_PUBKEY;
@@ -334,6 +331,8 @@ export function registerMayor(program: Command): void {
         );
       }
       const r = await boot(o);
+      const { renderDashboard } = await import('../../tui/index.js');
+      const { mayorDashboardSource } = await import('../../mayor/runtime/index.js');
       const dashboard = renderDashboard(
         mayorDashboardSource(r.mayor, { lowBalanceThreshold: r.config.lowBalanceThreshold }),
       );
