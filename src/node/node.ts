@@ -192,8 +192,6 @@ async function start(
     settleThreshold: config.settleThreshold,
   });
 
-  const client = await RelayClient.connect(relay.url);
-  cleanups.push(() => client.close());
   const peerInfo = finalizeEvent(
     {
       ...buildPeerInfo({
@@ -206,27 +204,44 @@ async function start(
     },
     config.nostrSecretKey,
   );
-  const ok = await client.publish(peerInfo);
+  const onSpspRequest = (request: NostrEvent) => {
+    try {
+      const response = respond(request);
+      // 23195 is ephemeral: delivered to the requester's subscription, never stored.
+      relay.publish(response);
+      log.info('spsp answered', { requester: request.pubkey, request: request.id });
+    } catch (error) {
+      log.warn('spsp request refused', { requester: request.pubkey, request: request.id, error });
+    }
+  };
+  // SPSP over Nostr: requests addressed to us arrive through our relay like any client's. If that connection
+  // drops (it should not: same process), the node reconnects; requests sent meanwhile are lost (ephemeral)
+  // and the Mayor asks again.
+  let client: RelayClient | undefined;
+  const listen = async (): Promise<RelayClient> => {
+    const c = await RelayClient.connect(relay.url);
+    await c.subscribe('spsp', [{ kinds: [KIND_SPSP_REQUEST], '#p': [pubkey] }], onSpspRequest);
+    c.onClose(() => {
+      if (stopping) return;
+      log.warn('SPSP subscription on the node relay closed; reconnecting in 1 s', {});
+      const retry = () => {
+        if (stopping) return;
+        listen()
+          .then(() => log.info('SPSP subscription restored', {}))
+          .catch((error: unknown) => {
+            log.error('SPSP subscription failed; retrying in 1 s', { error });
+            setTimeout(retry, 1000).unref();
+          });
+      };
+      setTimeout(retry, 1000).unref();
+    });
+    client = c;
+    return c;
+  };
+  const first = await listen();
+  cleanups.push(() => client?.close());
+  const ok = await first.publish(peerInfo);
   if (!ok.ok) throw new NodeError('START_FAILED', `the relay refused the node's peer info: ${ok.reason}`);
-
-  // SPSP over Nostr: requests addressed to us arrive through our relay like any client's.
-  await client.subscribe(
-    'spsp',
-    [{ kinds: [KIND_SPSP_REQUEST], '#p': [pubkey], since: Math.floor(Date.now() / 1000) - 60 }],
-    (request) => {
-      try {
-        const response = respond(request);
-        // 23195 is ephemeral: delivered to the requester's subscription, never stored.
-        relay.publish(response);
-        log.info('spsp answered', { requester: request.pubkey, request: request.id });
-      } catch (error) {
-        log.warn('spsp request refused', { requester: request.pubkey, request: request.id, error });
-      }
-    },
-  );
-  client.onClose(() => {
-    if (!stopping) log.error('lost the SPSP subscription on the node relay', {});
-  });
 
   const spspUrl = httpUrl(connector.btpUrl, SPSP_PATH);
   log.info('node started', {
@@ -255,7 +270,7 @@ async function start(
           }, drainTimeoutMs).unref();
         });
       }
-      await client.close();
+      await client?.close();
       await connector.close();
       await relay.close();
       await store.close();

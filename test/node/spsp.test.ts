@@ -1,0 +1,86 @@
+// SPSP over Nostr on the node's own relay: a request for another chain is refused (logged, not answered);
+// when the node's subscription connection drops, it resubscribes and answers again.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevChain, startDevChain } from '../../src/chain/index.js';
+import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
+import { buildSpspRequest, generateSecretKey } from '../../src/nostr/index.js';
+import { publishOverSocket, spspOverNostr } from '../devnet/helpers.js';
+
+let chain: DevChain;
+let dir: string;
+let node: RunningNode;
+const lines: string[] = [];
+
+async function logged(msg: string, ms = 10_000): Promise<Record<string, unknown>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const line = lines.find((l) => l.includes(`"msg":"${msg}"`));
+    if (line) return JSON.parse(line) as Record<string, unknown>;
+    if (Date.now() > end) throw new Error(`no log "${msg}" within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  chain = await startDevChain({ accounts: 2 });
+  dir = mkdtempSync(join(tmpdir(), 'crosstown-spsp-'));
+  node = await startNode(
+    {
+      name: 'node1',
+      ilpAddress: 'g.crosstown.node1',
+      host: '127.0.0.1',
+      relayPort: 0,
+      btpPort: 0,
+      dataDir: dir,
+      basePricePerByte: 10n ** 13n,
+      nostrSecretKey: generateSecretKey(),
+      walletKey: chain.anvil.accounts[1]!.privateKey,
+      chain: {
+        rpcUrl: chain.network.rpcUrl,
+        chainId: chain.network.chainId,
+        token: chain.network.token,
+        channels: chain.network.channels,
+      },
+      creditLimit: 10n ** 18n,
+      settleThreshold: 0n,
+      onChainThreshold: undefined,
+      channelDeposit: 10n ** 18n,
+      peers: [],
+      logLevel: 'info',
+    },
+    { logger: createLogger({ write: (l) => lines.push(l) }) },
+  );
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await chain?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SPSP over Nostr on the node relay', () => {
+  it('refuses a request for a chain the node does not settle on, saying why in the log', async () => {
+    const sk = generateSecretKey();
+    const request = buildSpspRequest(sk, node.pubkey, { requestId: 'wrong-chain', supportedChains: [1] });
+    expect(await publishOverSocket(node.relayUrl, request)).toEqual([true, '']);
+    const refused = await logged('spsp request refused');
+    expect(refused).toMatchObject({
+      request: request.id,
+      error: { message: expect.stringMatching(/settles on/) },
+    });
+  });
+
+  it('resubscribes after its relay connection drops, then answers again', async () => {
+    // Test-only reach into the relay's private connection set: drop every socket, the node's included.
+    const relay = node.relay as unknown as { connections: Set<{ ws: { terminate(): void } }> };
+    expect(relay.connections.size).toBeGreaterThan(0);
+    for (const c of relay.connections) c.ws.terminate();
+    await logged('SPSP subscription on the node relay closed; reconnecting in 1 s');
+    await logged('SPSP subscription restored');
+    const response = await spspOverNostr(node.relayUrl, node.pubkey, generateSecretKey(), {});
+    expect(response.destinationAccount.startsWith('g.crosstown.node1.relay.')).toBe(true);
+  });
+});
