@@ -94,11 +94,7 @@ describe('crosstown devnet up / down', () => {
   });
 
   it('every command has --help with an example', () => {
-    for (const args of [
-      ['node', 'start'],
-      ['devnet', 'up'],
-      ['devnet', 'down'],
-    ]) {
+    for (const args of [['node'], ['devnet'], ['node', 'start'], ['devnet', 'up'], ['devnet', 'down']]) {
       const help = run([...args, '--help']);
       expect(help.status).toBe(0);
       expect(help.stdout).toContain('Example:');

@@ -19,7 +19,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function registerDevnet(program: Command): void {
   const devnet = program
     .command('devnet')
-    .description('A local network on this machine: anvil, contracts, funded accounts and a node');
+    .description('A local network on this machine: anvil, contracts, funded accounts and a node')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ crosstown devnet up --format json
+  $ crosstown devnet down`,
+    );
 
   devnet
     .command('up')

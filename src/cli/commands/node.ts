@@ -29,7 +29,13 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
 export function registerNode(program: Command): void {
   const node = program
     .command('node')
-    .description('Run a crosstown node: the ILP connector and the ILP-gated Nostr relay in one process');
+    .description('Run a crosstown node: the ILP connector and the ILP-gated Nostr relay in one process')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ crosstown node start --config crosstown.toml`,
+    );
   node
     .command('start')
     .description(
