@@ -234,6 +234,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   });
 
   const handle = async (event: NostrEvent, privateFrom?: string): Promise<IntakeResult> => {
+    const receivedAt = Date.now();
     if (seen.has(event.id)) return { status: 'ignored', jobId: event.id, reason: 'already handled' };
     // Journal first: the wrap decision for feedback and results, and restarts, depend on it.
     const record = {
@@ -252,7 +253,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       requester: record.requester,
       private: record.private,
       state: intake.status === 'accepted' ? 'running' : 'refused',
-      receivedAt: Date.now(),
+      receivedAt,
       earned: 0n,
       ...(intake.status === 'refused' ? { summary: intake.reason } : {}),
     };

@@ -1,0 +1,115 @@
+// Provider mode end to end on a real devnet (anvil, node, relay, connector; real git worktrees; bwrap when it
+// works here): Mayor-Alpha posts a ci-cd-linux job running `true`, Mayor-Beta (provider mode) receives it,
+// runs it, publishes the result; Alpha routes it to the callback skill. We report post -> routed minus the
+// command's own run time (the provider's `durationMs`), p50/p99, sequential jobs, public and private.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Devnet, startDevnet } from '../src/devnet/index.js';
+import { resolveConfig } from '../src/mayor/config/index.js';
+import { type Mayor, type ProviderModeOptions, startMayor } from '../src/mayor/runtime/index.js';
+import type { JobRecord } from '../src/mayor/state/index.js';
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const quiet = { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
+
+function config(devnet: Devnet, extra: Record<string, string> = {}) {
+  return resolveConfig({
+    env: {
+      CROSSTOWN_HOME: mkdtempSync(join(tmpdir(), 'provider-e2e-bench-')),
+      CROSSTOWN_RELAY_URL: devnet.relayUrl,
+      GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
+      CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
+      CROSSTOWN_DEFAULT_DEPOSIT: '100',
+      ...extra,
+    },
+  }).values;
+}
+
+async function start(devnet: Devnet, who: string, provider?: ProviderModeOptions): Promise<Mayor> {
+  const m = devnet.mayors[who]!;
+  return startMayor({
+    config: config(
+      devnet,
+      provider
+        ? {
+            CROSSTOWN_PROVIDER: 'true',
+            CROSSTOWN_PROVIDER_JOB_TYPES: 'ci-cd-linux',
+            CROSSTOWN_PROVIDER_PRICE: '0.001',
+          }
+        : {},
+    ),
+    walletKey: m.walletPrivateKey,
+    nostrSecretKey: new Uint8Array(Buffer.from(m.nostrSecretKey.slice(2), 'hex')),
+    nodePubkey: devnet.node.pubkey,
+    logger: quiet,
+    ...(provider ? { provider } : {}),
+  });
+}
+
+async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Promise<void> {
+  const routedAt = new Map<string, number>();
+  const resultAt = new Map<string, number>();
+  const onJob = (j: JobRecord) => {
+    if (j.status === 'routed' && !routedAt.has(j.id)) routedAt.set(j.id, performance.now());
+    if (j.status === 'result-received' && !resultAt.has(j.id)) resultAt.set(j.id, performance.now());
+  };
+  alpha.on('job', onJob);
+  const overhead: number[] = [];
+  const toProvider: number[] = [];
+  const command: number[] = [];
+  const postCall: number[] = [];
+  const providerSide: number[] = [];
+  const routing: number[] = [];
+  const provider = beta.provider()!;
+  for (let i = 0; i < n + 3; i++) {
+    const t0 = performance.now();
+    const wall0 = Date.now();
+    const { jobId, price } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'true' },
+      bid: 10n ** 16n,
+      provider: beta.pubkey,
+      private: priv,
+    });
+    const posted = performance.now();
+    await alpha.settled([jobId], 30_000);
+    const end = routedAt.get(jobId);
+    const report = provider.reports.get(jobId);
+    const served = provider.jobs().find((j) => j.id === jobId);
+    if (end === undefined || !report || !served) throw new Error(`job ${jobId} was not routed`);
+    if (i < 3) continue; // warm-up: first worktree, JIT
+    const cmd = report.outcome.durationMs;
+    overhead.push(end - t0 - cmd);
+    toProvider.push(served.receivedAt - wall0);
+    command.push(cmd);
+    postCall.push(posted - t0);
+    providerSide.push(report.overheadMs);
+    routing.push(end - resultAt.get(jobId)!);
+    void price;
+  }
+  alpha.off('job', onJob);
+  const label = priv ? 'private (gift-wrapped)' : 'public';
+  console.log(
+    `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms); ` +
+      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}`,
+  );
+}
+
+export async function run(): Promise<void> {
+  const devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  let alpha: Mayor | undefined;
+  let beta: Mayor | undefined;
+  try {
+    beta = await start(devnet, 'beta', { poolSize: 2 });
+    alpha = await start(devnet, 'alpha');
+    await series(alpha, beta, Number(process.env.N ?? 30), false);
+    await series(alpha, beta, Number(process.env.N ?? 30), true);
+  } finally {
+    await alpha?.stop();
+    await beta?.stop();
+    await devnet.stop();
+  }
+}
