@@ -2,7 +2,7 @@
 // A Mayor-side client does SPSP over Nostr through the node's relay, opens a channel, pays for writes over
 // BTP with claims, and reads them back free. Then stop() must leave no process and no listener behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimDomain, createChainClients, readChannel } from '../../src/chain/index.js';
+import { claimDomain, createChainClients, readChannel, tokenBalance } from '../../src/chain/index.js';
 import { BtpClient, ClaimSender } from '../../src/connector/index.js';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
@@ -47,6 +47,9 @@ describe('startDevnet', () => {
     });
     expect(clients.wallet.account.address).toBe(alpha.walletAddress);
     expect(await clients.public.getBalance({ address: alpha.walletAddress })).toBeGreaterThan(10n ** 18n);
+    for (const who of [alpha.walletAddress, net.mayors.beta!.walletAddress, net.node.settlementAddress]) {
+      expect(await tokenBalance(clients.public, { token: net.token, owner: who })).toBe(1000n * 10n ** 18n);
+    }
     expect(alpha.nostrPubkey).not.toBe(net.mayors.beta!.nostrPubkey);
     // The relay's NIP-11 names its price and ILP address.
     const info = await nip11(net.relayUrl);
