@@ -9,7 +9,8 @@ export function registerCompletion(program: Command): void {
     program
       .command('completion')
       .description('Print a shell completion script')
-      .argument('<shell>', SHELLS.join(' | ')),
+      .argument('<shell>', SHELLS.join(' | '))
+      .option('-y, --yes', 'non-interactive (this command never prompts)', false),
     [
       'source <(crosstown completion bash)                       # add to ~/.bashrc',
       'autoload -U compinit && compinit && source <(crosstown completion zsh)   # ~/.zshrc',

@@ -14,7 +14,8 @@ export function registerSkill(program: Command): void {
       .argument('<name>', 'kebab-case name, e.g. encrypted-dm')
       .option('--kinds <list>', 'event kinds it handles, comma-separated', '1')
       .option('--dir <dir>', 'where to write', 'skills')
-      .option('--force', 'overwrite existing files', false),
+      .option('--force', 'overwrite existing files', false)
+      .option('-y, --yes', 'non-interactive (this command never prompts)', false),
     [
       'crosstown skill new encrypted-dm --kinds 1059',
       'crosstown skill new note-logger --dir src/skills --format json',
