@@ -70,25 +70,39 @@ describe('provider restart mid-job', () => {
     child = spawnMayor(env, PASSPHRASE);
     await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready');
     const marker = `${60 + Math.floor(Math.random() * 1000)}.25`;
-    const posted = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      params: { command: `sleep ${marker}` },
-      bid: BID,
-      provider: devnet.mayors.beta!.nostrPubkey,
-    });
-    // Beta accepted it (kind 7000 processing reached Alpha) and the command is running.
-    await waitFor(
-      () => alpha.activity().some((a) => a.text.includes(`${posted.jobId.slice(0, 7)} feedback: processing`)),
-      30_000,
-      'processing feedback',
-    );
-    await waitFor(() => jobProcesses(marker).length > 0, 10_000, 'the job command running');
+    const post = (priv: boolean) =>
+      alpha.postJob({
+        jobType: 'ci-cd-linux',
+        params: { command: `sleep ${marker}` },
+        bid: BID,
+        provider: devnet.mayors.beta!.nostrPubkey,
+        private: priv,
+      });
+    const posted = await post(false);
+    // A private job too: after the restart its error must still go back gift-wrapped.
+    const hidden = await post(true);
+    // Beta accepted both (kind 7000 processing reached Alpha) and both commands are running.
+    for (const id of [posted.jobId, hidden.jobId]) {
+      await waitFor(
+        () => alpha.activity().some((a) => a.text.includes(`${id.slice(0, 7)} feedback: processing`)),
+        30_000,
+        'processing feedback',
+      );
+    }
+    await waitFor(() => jobProcesses(marker).length >= 2, 10_000, 'the job commands running');
     await child.kill();
     expect(alpha.state.jobs.get(posted.jobId)!.status).toBe('posted');
+    expect(alpha.state.jobs.get(hidden.jobId)!.status).toBe('posted');
 
     child = spawnMayor(env, PASSPHRASE);
     await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready again');
-    await alpha.settled([posted.jobId], 60_000);
+    await alpha.settled([posted.jobId, hidden.jobId], 60_000);
+    const hiddenJob = alpha.state.jobs.get(hidden.jobId)!;
+    expect(hiddenJob.status).toBe('paid');
+    expect(hiddenJob.amount ?? 0n).toBe(0n);
+    expect(alpha.results().get(hidden.jobId)!.result.data).toMatchObject({ status: 'error' });
+    // Nothing about the private job became public, even in the restart report.
+    expect(await alpha.pool.query([{ kinds: [6065, 7000], '#e': [hidden.jobId] }])).toEqual([]);
     const job = alpha.state.jobs.get(posted.jobId)!;
     expect(job.status).toBe('paid');
     expect(job.provider).toBe(devnet.mayors.beta!.nostrPubkey);
