@@ -3,9 +3,9 @@
 // BTP with claims, and reads them back free. Then stop() must leave no process and no listener behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDomain, createChainClients, readChannel, tokenBalance } from '../../src/chain/index.js';
-import { BtpClient, ClaimSender } from '../../src/connector/index.js';
+import { BtpClient, type ClaimMessage, ClaimSender } from '../../src/connector/index.js';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
-import { IlpPacketType } from '../../src/ilp/index.js';
+import { conditionOf, deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
 import { KIND_PEER_INFO, parsePeerInfo, type SpspResponse } from '../../src/nostr/index.js';
 import {
   gone,
@@ -132,6 +132,68 @@ describe('startDevnet', () => {
       expect(reason).toMatch(/^restricted: payment required/);
     } finally {
       await client.close();
+    }
+  });
+
+  it('alpha pays beta through the node; the node opens a channel to beta and signs a claim for it', async () => {
+    const [alpha, beta] = [net.mayors.alpha!, net.mayors.beta!];
+    const alphaSpsp = await spspOverNostr(net.relayUrl, net.node.pubkey, hexKey(alpha.nostrSecretKey), {});
+    const betaSpsp = await spspOverNostr(net.relayUrl, net.node.pubkey, hexKey(beta.nostrSecretKey), {
+      settlementAddress: beta.walletAddress,
+      supportedChains: [net.chainId],
+    });
+    // The payment's secret is agreed between alpha and beta (their own SPSP in real use); the node only
+    // checks that beta's fulfillment matches the condition.
+    const secret = new Uint8Array(32).fill(7);
+    const data = new TextEncoder().encode('job 42: 1 build');
+    const amount = 12_345n;
+    const claims: ClaimMessage[] = [];
+    let claimArrived!: () => void;
+    const gotClaim = new Promise<void>((resolve) => {
+      claimArrived = resolve;
+    });
+    const payee = await BtpClient.connect({
+      url: betaSpsp.btpUrl,
+      authToken: betaSpsp.btpToken,
+      onPrepare: async (p) => ({
+        type: IlpPacketType.Fulfill,
+        fulfillment: deriveFulfillment(secret, p.data),
+        data: new Uint8Array(0),
+      }),
+      onClaim: async (msg) => {
+        claims.push(msg);
+        claimArrived();
+      },
+    });
+    const payer = await BtpClient.connect({ url: alphaSpsp.btpUrl, authToken: alphaSpsp.btpToken });
+    try {
+      const reply = await payer.sendPrepare({
+        type: IlpPacketType.Prepare,
+        amount,
+        expiresAt: new Date(Date.now() + 20_000),
+        executionCondition: conditionOf(deriveFulfillment(secret, data)),
+        destination: betaSpsp.ilpAddress,
+        data,
+      });
+      expect(reply.type).toBe(IlpPacketType.Fulfill);
+      await gotClaim;
+      expect(claims).toHaveLength(1);
+      expect(BigInt(claims[0]!.cumulativeAmount)).toBe(amount);
+      const clients = createChainClients({
+        rpcUrl: net.rpcUrl,
+        chainId: net.chainId,
+        privateKey: beta.walletPrivateKey,
+      });
+      const channel = await readChannel(clients.public, {
+        channels: net.channels,
+        channelId: claims[0]!.channelId,
+      });
+      expect(channel.sender).toBe(net.node.settlementAddress);
+      expect(channel.receiver).toBe(beta.walletAddress);
+      expect(channel.deposit).toBe(10n * 10n ** 18n);
+    } finally {
+      await payer.close();
+      await payee.close();
     }
   });
 
