@@ -14,7 +14,7 @@ import { IlpPacketType, type IlpReject } from '../../ilp/types.js';
 import { finalizeEvent, verifyEvent } from '../../nostr/event.js';
 import { getPublicKey } from '../../nostr/keys.js';
 import { KIND_GIFT_WRAP, KIND_JOB_FEEDBACK, KIND_JOB_REQUEST } from '../../nostr/kinds.js';
-import { unwrapEvent } from '../../nostr/nip59.js';
+import { type Unwrapped, unwrapEvent } from '../../nostr/nip59.js';
 import { buildJobRequest, type JobInput, parseJobResult } from '../../nostr/nip90.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { builtinSkills } from '../../skills/builtins.js';
@@ -254,9 +254,12 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
           `The relay refused a gift wrap: ${reply.code} ${reply.message}`,
         );
     },
-    // The key stays here: the encrypted-DM skill asks the Mayor to open wraps.
-    unwrapGiftWrap: (wrap) => unwrapEvent(wrap, sk),
+    // The key stays here: the encrypted-DM skill asks the Mayor to open wraps. A wrap the Mayor has just
+    // opened itself is not decrypted twice (same verified id, same content, same result).
+    unwrapGiftWrap: (wrap) => openedWraps.get(wrap.id) ?? unwrapEvent(wrap, sk),
   };
+  /** Wraps being handled right now, opened once (NIP-44 + two signature checks are not free). */
+  const openedWraps = new Map<string, Unwrapped>();
   // Provider mode starts after the node attachment (it needs our ILP address); the job-request skill hands
   // it the private requests the encrypted-DM skill opened.
   const serving = providerEnabled(config, options.provider);
@@ -558,7 +561,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     let priv: PrivateOrigin | undefined;
     if (peekKind(stored) === KIND_GIFT_WRAP) {
       const wrap = decodeEvent(stored);
-      const { rumor, senderPubkey } = unwrapEvent(wrap, sk);
+      const { rumor, senderPubkey } = openedWraps.get(wrap.id) ?? unwrapEvent(wrap, sk);
       toon = rumorToToon(rumor);
       priv = { senderPubkey, wrapId: wrap.id };
     }
@@ -775,13 +778,18 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       return;
     }
     const { rumor, senderPubkey } = opened.opened;
-    if (isJobAnswerKind(rumor.kind)) {
-      const event = { ...rumor, sig: '0'.repeat(128) };
-      await onResult({ ...e, event }, { senderPubkey, wrapId: e.event.id });
-      return;
+    openedWraps.set(e.event.id, opened.opened);
+    try {
+      if (isJobAnswerKind(rumor.kind)) {
+        const event = { ...rumor, sig: '0'.repeat(128) };
+        await onResult({ ...e, event }, { senderPubkey, wrapId: e.event.id });
+        return;
+      }
+      // Anything else (a private job request for provider mode, a DM): the encrypted-DM skill routes it.
+      await pipeline.dispatch(e.toon, { eventId: e.event.id, relayUrl: e.relayUrl });
+    } finally {
+      openedWraps.delete(e.event.id);
     }
-    // Anything else (a private job request for provider mode, a DM): the encrypted-DM skill routes it.
-    await pipeline.dispatch(e.toon, { eventId: e.event.id, relayUrl: e.relayUrl });
   };
   pool.subscribe(PRIVATE_SUB, [{ kinds: [KIND_GIFT_WRAP], '#p': [pubkey] }], (e) => {
     void track(onWrap(e)).catch((err) => log.error(`gift wrap ${e.event.id}: ${(err as Error).message}`));
