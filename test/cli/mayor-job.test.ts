@@ -242,7 +242,8 @@ describe('crosstown mayor + job + relay', () => {
     expect(json(down)).toEqual({ running: false, name: 'mayor', network: 'devnet' });
     expect(list.status, list.stderr).toBe(0);
     expect((json(list) as unknown[]).length).toBe(1);
-  });
+    // Each CLI call is a fresh process (~1-4 s on a loaded 2-core machine): give the whole journey time.
+  }, 240_000);
 
   it('refuses a relay above the price ceiling with exit 4, and an unreachable relay with exit 3', async () => {
     // Other Mayor names (their own state), the same keys.
@@ -260,7 +261,7 @@ describe('crosstown mayor + job + relay', () => {
     ]);
     expect(pricey.status, pricey.stderr).toBe(4);
     expect(noRelay.status, noRelay.stderr).toBe(3);
-  });
+  }, 120_000);
 
   it('attach shows the dashboard on a terminal and q stops the Mayor cleanly; without a terminal it is exit 2', async () => {
     const noTty = await runCli(['mayor', 'attach', '--yes'], env);

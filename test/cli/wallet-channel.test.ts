@@ -104,7 +104,7 @@ describe('crosstown wallet', () => {
     const noPassFile = await runCli(['wallet', 'export-key', '--yes'], { CROSSTOWN_HOME: home });
     expect(noPassFile.status).toBe(2);
     expect(noPassFile.stderr).toContain('--passphrase-file');
-  });
+  }, 120_000);
 });
 
 describe('crosstown channel', () => {
