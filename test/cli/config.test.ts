@@ -36,7 +36,7 @@ describe('crosstown config', () => {
     expect(problems(configResetShape, json(reset))).toEqual([]);
     const after = await runCli(['config', 'get', 'default-deposit', '--format', 'json'], env);
     expect(json(after)).toMatchObject({ value: '50', source: 'default' });
-  });
+  }, 120_000);
 
   it('refuses bad values and unknown keys with exit 2 and says how to fix them', async () => {
     const env = { CROSSTOWN_HOME: tempHome() };

@@ -190,7 +190,7 @@ describe('crosstown channel', () => {
       state: 'settled',
       refunded: (75n * M2M).toString(),
     });
-  });
+  }, 180_000);
 
   it('says the chain is unavailable (exit 3), refuses mainnet without the flag (exit 2) and bad ids (exit 2)', async () => {
     const id = `0x${'11'.repeat(32)}`;
