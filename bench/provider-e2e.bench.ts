@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Devnet, startDevnet } from '../src/devnet/index.js';
 import { resolveConfig } from '../src/mayor/config/index.js';
 import { type Mayor, type ProviderModeOptions, startMayor } from '../src/mayor/runtime/index.js';
-import type { JobRecord } from '../src/mayor/state/index.js';
+import { type JobRecord, openStateRepo } from '../src/mayor/state/index.js';
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -47,6 +47,32 @@ async function start(devnet: Devnet, who: string, provider?: ProviderModeOptions
     logger: quiet,
     ...(provider ? { provider } : {}),
   });
+}
+
+/**
+ * Baseline measured in the same run: one durable state transition (put + git commit) in a scratch repo. The
+ * path makes three of them (requester: `posting`, `result-received`; provider: `git worktree add`), so on a
+ * loaded machine the figures below move with this one.
+ */
+async function commitBaseline(): Promise<number> {
+  const repo = await openStateRepo({
+    dir: join(mkdtempSync(join(tmpdir(), 'provider-e2e-bench-')), 'state'),
+  });
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    repo.jobs.put({
+      id: i.toString(16).padStart(64, '0'),
+      status: 'posting',
+      kind: 5065,
+      jobType: 'ci-cd-linux',
+      callbackSkill: 'ci-cd-callback',
+    });
+    await repo.flush();
+    times.push(performance.now() - t0);
+  }
+  await repo.close();
+  return pct(times, 0.5);
 }
 
 async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Promise<void> {
@@ -92,9 +118,11 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
   }
   alpha.off('job', onJob);
   const label = priv ? 'private (gift-wrapped)' : 'public';
+  const commit = await commitBaseline();
   console.log(
     `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms); ` +
-      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}`,
+      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
+      `baseline: one git-durable state commit now p50 ${ms(commit)} (overhead = ${(pct(overhead, 0.5) / commit).toFixed(1)} commits)`,
   );
 }
 
