@@ -123,6 +123,12 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   const prices =
     options.prices ?? Object.fromEntries(config.provider.jobTypes.map((t) => [t, config.provider.price]));
   const sandbox = options.sandbox ?? (config.provider.sandbox === 'none' ? 'none' : 'auto');
+  // `provider.sandbox = none` is the operator's explicit choice to run jobs unconfined (DESIGN §5); with
+  // 'auto' and no working sandbox the service still refuses untrusted requesters.
+  const policy: Partial<ProviderPolicy> = {
+    ...(options.sandbox === undefined && config.provider.sandbox === 'none' && { allowUnsandboxed: true }),
+    ...options.policy,
+  };
   const jobs = new Map<string, ServedJob>();
   const reports = new Map<string, JobReport>();
   let earned = 0n;
@@ -174,7 +180,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     ...(options.poolSize !== undefined && { poolSize: options.poolSize }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }),
-    ...(options.policy && { policy: options.policy }),
+    policy,
     sandbox,
     ...(options.onRestart && { onRestart: options.onRestart }),
     ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
