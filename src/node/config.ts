@@ -60,6 +60,10 @@ export interface NodeConfig {
   channelDeposit: bigint;
   peers: NodePeerConfig[];
   logLevel: LogLevel;
+  /** Relay event store: a `postgres://` URL for PostgreSQL (several relay processes may share it); else SQLite in dataDir. */
+  databaseUrl?: string | undefined;
+  /** PEM certificate and key files: the relay serves wss:// and the connector BTP over wss://. */
+  tls?: { certPath: string; keyPath: string } | undefined;
 }
 
 /** Values as typed on the command line (commander's camelCase option names). */
@@ -95,6 +99,9 @@ const SETTINGS = [
   { key: 'onChainThreshold', flag: 'onChainThreshold', env: 'CROSSTOWN_NODE_ON_CHAIN_THRESHOLD' },
   { key: 'channelDeposit', flag: 'channelDeposit', env: 'CROSSTOWN_NODE_CHANNEL_DEPOSIT' },
   { key: 'logLevel', flag: 'logLevel', env: 'CROSSTOWN_NODE_LOG_LEVEL' },
+  { key: 'databaseUrl', flag: 'databaseUrl', env: 'CROSSTOWN_RELAY_DATABASE_URL' },
+  { key: 'tlsCertFile', flag: 'tlsCert', env: 'CROSSTOWN_NODE_TLS_CERT' },
+  { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
 ] as const satisfies readonly Setting[];
 
 /** Environment variables holding keys directly (never a flag: flags show in `ps`). */
@@ -302,6 +309,17 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
   } catch (err) {
     bad((err as Error).message);
   }
+  const databaseUrl = get('databaseUrl');
+  if (databaseUrl !== undefined && !/^(postgres(ql)?:\/\/|sqlite:)/.test(String(databaseUrl))) {
+    bad(
+      `database URL must start with postgres://, postgresql:// or sqlite:, got ${String(databaseUrl).split('@').pop()}`,
+    );
+  }
+  const tlsCert = get('tlsCertFile');
+  const tlsKey = get('tlsKeyFile');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    bad('TLS needs both a certificate and a key: pass --tls-cert and --tls-key (or neither for plain ws://)');
+  }
   return {
     name,
     ilpAddress,
@@ -319,5 +337,10 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     channelDeposit: optionalAmount('channelDeposit', 10n * M2M)!,
     peers: parsePeers(table.peers),
     logLevel,
+    databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
+    tls:
+      tlsCert === undefined
+        ? undefined
+        : { certPath: resolve(String(tlsCert)), keyPath: resolve(String(tlsKey)) },
   };
 }

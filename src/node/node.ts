@@ -11,6 +11,7 @@ import {
   createSpspHttpHandler,
   createSpspResponder,
   type LocalHandler,
+  openConnectorStore,
 } from '../connector/index.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
 import { AccountSecretStore, type NostrRelay, startRelay } from '../relay/index.js';
-import { openSqliteStore, type SqliteEventStore } from '../store/index.js';
+import { type EventStore, openEventStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -39,9 +40,9 @@ export interface StartNodeOptions {
 }
 
 export interface RunningNode {
-  /** ws:// URL of the relay (NIP-01; NIP-11 over HTTP on the same port). */
+  /** ws:// (wss:// with TLS) URL of the relay (NIP-01; NIP-11 over HTTP on the same port). */
   relayUrl: string;
-  /** ws:// URL of the BTP server. */
+  /** ws:// (wss:// with TLS) URL of the BTP server. */
   btpUrl: string;
   /** http:// URL of SPSP (RFC 0009) on the BTP port. */
   spspUrl: string;
@@ -55,7 +56,7 @@ export interface RunningNode {
   peerInfo: NostrEvent;
   connector: Connector;
   relay: NostrRelay;
-  store: SqliteEventStore;
+  store: EventStore;
   /** Graceful shutdown: refuse new writes, finish in-flight ones, close the servers, close the store. */
   stop(): Promise<void>;
 }
@@ -88,9 +89,12 @@ async function start(
   const pubkey = getPublicKey(config.nostrSecretKey);
   const relayAddress = `${config.ilpAddress}.relay`;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const dbPath = join(config.dataDir, 'relay.db');
-  const store = await openSqliteStore({ path: dbPath });
+  const store = await openEventStore(config.databaseUrl, { defaultPath: join(config.dataDir, 'relay.db') });
   cleanups.push(() => store.close());
+  // Balances, unpaid packets and accepted claims: durable before the connector acts on them.
+  const connectorStore = openConnectorStore({ path: join(config.dataDir, 'connector.db') });
+  cleanups.push(() => connectorStore.close());
+  const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
 
   const relay = await startRelay({
@@ -107,6 +111,7 @@ async function start(
     freeWrites: [{ pubkey, kinds: [KIND_PEER_INFO] }],
     port: config.relayPort,
     host: config.host,
+    ...(tls ? { tls } : {}),
   });
   cleanups.push(() => relay.close());
 
@@ -118,7 +123,8 @@ async function start(
   const settlementAddress = clients.wallet.account.address;
   const connector = await Connector.start({
     address: config.ilpAddress,
-    btp: { port: config.btpPort, host: config.host },
+    btp: { port: config.btpPort, host: config.host, ...(tls ? { tls } : {}) },
+    store: connectorStore,
     http: createSpspHttpHandler({ secrets, path: SPSP_PATH }),
     settlement: {
       clients,
@@ -219,7 +225,8 @@ async function start(
   // and the Mayor asks again.
   let client: RelayClient | undefined;
   const listen = async (): Promise<RelayClient> => {
-    const c = await RelayClient.connect(relay.url);
+    // Its own relay, in this process, over loopback: nothing to authenticate, so no certificate check.
+    const c = await RelayClient.connect(relay.url, 5000, { rejectUnauthorized: false });
     await c.subscribe('spsp', [{ kinds: [KIND_SPSP_REQUEST], '#p': [pubkey] }], onSpspRequest);
     c.onClose(() => {
       if (stopping) return;
@@ -253,7 +260,7 @@ async function start(
     spspUrl,
     chainId: config.chain.chainId,
     rpcUrl: config.chain.rpcUrl,
-    db: dbPath,
+    db: config.databaseUrl ? 'postgres' : join(config.dataDir, 'relay.db'),
   });
 
   let stopped: Promise<void> | undefined;

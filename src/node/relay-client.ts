@@ -13,8 +13,12 @@ export class RelayClient {
     ws.on('error', () => {});
   }
 
-  static async connect(url: string, timeoutMs = 5000): Promise<RelayClient> {
-    const ws = new WebSocket(url);
+  static async connect(
+    url: string,
+    timeoutMs = 5000,
+    tls: { rejectUnauthorized?: boolean } = {},
+  ): Promise<RelayClient> {
+    const ws = new WebSocket(url, tls);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no connection to ${url} within ${timeoutMs} ms`)),

@@ -12,8 +12,9 @@ import {
 import type { Filter, NostrEvent } from '../../src/nostr/types.js';
 import { encodeEventBytes } from '../../src/toon/index.js';
 
-export async function openSocket(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url);
+/** `ca`: PEM of a custom CA, for wss:// relays with a test certificate. */
+export async function openSocket(url: string, ca?: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, ca ? { ca } : {});
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
@@ -22,8 +23,8 @@ export async function openSocket(url: string): Promise<WebSocket> {
 }
 
 /** Stored events matching `filter`, read free over a real WebSocket (REQ until EOSE). */
-export async function readEvents(relayUrl: string, filter: Filter): Promise<NostrEvent[]> {
-  const ws = await openSocket(relayUrl);
+export async function readEvents(relayUrl: string, filter: Filter, ca?: string): Promise<NostrEvent[]> {
+  const ws = await openSocket(relayUrl, ca);
   const events: NostrEvent[] = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no EOSE within 10 s')), 10_000);
@@ -64,8 +65,9 @@ export async function spspOverNostr(
   nodePubkey: string,
   mayorSk: Uint8Array,
   request: { settlementAddress?: `0x${string}`; supportedChains?: number[] },
+  ca?: string,
 ): Promise<SpspResponse> {
-  const ws = await openSocket(relayUrl);
+  const ws = await openSocket(relayUrl, ca);
   const me = getPublicKey(mayorSk);
   const req = buildSpspRequest(mayorSk, nodePubkey, { requestId: `req-${Date.now()}`, ...request });
   const answer = new Promise<NostrEvent>((resolve, reject) => {

@@ -64,6 +64,12 @@ Example:
       'redeem claims on-chain once this much is unredeemed (default: on close)',
     )
     .option('--channel-deposit <units>', 'deposit of channels the node opens to Mayors (default 10 M2M)')
+    .option(
+      '--database-url <url>',
+      'relay event store: postgres://… lets several relay processes share one database (or $CROSSTOWN_RELAY_DATABASE_URL; default SQLite in the data dir)',
+    )
+    .option('--tls-cert <file>', 'PEM certificate: serve wss:// (relay) and BTP over wss:// (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .addOption(
       new Option('--log-level <level>', 'debug | info | warn | error (default info)').choices([
         'debug',
