@@ -62,12 +62,13 @@ function installExitHooks(): void {
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
+      // Another handler (a graceful shutdown, e.g. `devnet up`) stops anvil itself, after the node has settled;
+      // the 'exit' hook still kills whatever is left.
+      if (process.listenerCount(signal) > 1) return;
+      // Nobody else handles the signal: kill anvil and keep the default behaviour (terminate).
       killAll();
-      // Keep the default behaviour (terminate) when nobody else handles the signal.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }

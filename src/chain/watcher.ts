@@ -17,6 +17,8 @@ export interface ClaimWatcherOptions {
   close?: boolean;
   /** Also handle closures started since this block (e.g. while the process was down). */
   fromBlock?: bigint;
+  /** How often to look for new ClosureStarted events, in ms. Default 1000. */
+  pollingIntervalMs?: number;
   onClaimed?: (channelId: Hex, result: SubmitClaimResult) => void;
   onError?: (error: unknown, channelId: Hex | undefined) => void;
 }
@@ -54,34 +56,39 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
     });
   };
 
-  const unwatch = clients.public.watchContractEvent({
-    address: channels,
-    abi: paymentChannelsAbi,
-    eventName: 'ClosureStarted',
-    args: { receiver },
-    strict: true,
-    onLogs: (logs) => {
-      for (const log of logs) handle(log.args.channelId);
-    },
-    onError: (err) => options.onError?.(err, undefined),
-  });
-
-  const ready = (async () => {
-    if (options.fromBlock === undefined) return;
+  // Our own polling loop rather than viem's watchContractEvent: viem keeps re-polling a dead RPC after unwatch,
+  // which kept stopped nodes alive. Each round reads ClosureStarted logs from the next unread block to the head.
+  const pollMs = options.pollingIntervalMs ?? 1000;
+  let nextBlock = options.fromBlock;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const pollOnce = async () => {
     try {
-      const past = await clients.public.getContractEvents({
+      const head = await clients.public.getBlockNumber();
+      nextBlock ??= head;
+      if (head < nextBlock) return;
+      const logs = await clients.public.getContractEvents({
         address: channels,
         abi: paymentChannelsAbi,
         eventName: 'ClosureStarted',
         args: { receiver },
-        fromBlock: options.fromBlock,
+        fromBlock: nextBlock,
+        toBlock: head,
         strict: true,
       });
-      for (const log of past) handle(log.args.channelId);
+      for (const log of logs) handle(log.args.channelId);
+      nextBlock = head + 1n;
     } catch (err) {
       options.onError?.(err, undefined);
     }
-  })();
+  };
+  const loop = async () => {
+    await pollOnce();
+    if (!stopped) timer = setTimeout(loop, pollMs);
+  };
+  const ready = pollOnce().then(() => {
+    if (!stopped) timer = setTimeout(loop, pollMs);
+  });
 
   return {
     ready,
@@ -89,6 +96,9 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
       await ready;
       await queue;
     },
-    stop: unwatch,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
   };
 }
