@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { writeKey } from '../../src/mayor/keystore/index.js';
 import type { Mayor } from '../../src/mayor/runtime/index.js';
-import { BID, PROVIDER_ENV, startRequesterMayor } from './provider-e2e-helpers.js';
+import { BID, PRICE, PROVIDER_ENV, startRequesterMayor } from './provider-e2e-helpers.js';
 import { type MayorChild, spawnMayor } from './runtime/child.js';
 import { mayorConfig, waitFor } from './runtime/helpers.js';
 
@@ -70,6 +70,17 @@ describe('provider restart mid-job', () => {
     child = spawnMayor(env, PASSPHRASE);
     await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready');
     const marker = `${60 + Math.floor(Math.random() * 1000)}.25`;
+    const quick = () =>
+      alpha.postJob({
+        jobType: 'ci-cd-linux',
+        params: { command: 'true' },
+        bid: BID,
+        provider: devnet.mayors.beta!.nostrPubkey,
+      });
+    // A job paid before the crash: Alpha now holds Beta's SPSP answer (account + secret).
+    const before = await quick();
+    await alpha.settled([before.jobId], 60_000);
+    expect(alpha.state.jobs.get(before.jobId)).toMatchObject({ status: 'paid', amount: PRICE });
     const post = (priv: boolean) =>
       alpha.postJob({
         jobType: 'ci-cd-linux',
@@ -119,5 +130,11 @@ describe('provider restart mid-job', () => {
     const results = await alpha.pool.query([{ kinds: [6065], '#e': [posted.jobId] }]);
     expect(results).toHaveLength(1);
     expect(results[0]!.event.tags).toContainEqual(['status', 'error', expect.stringContaining('restarted')]);
+
+    // The restarted Beta issued new SPSP accounts: Alpha's cached one is refused (F02), Alpha asks again and
+    // pays the next job.
+    const after = await quick();
+    await alpha.settled([after.jobId], 60_000);
+    expect(alpha.state.jobs.get(after.jobId)).toMatchObject({ status: 'paid', amount: PRICE });
   }, 180_000);
 });

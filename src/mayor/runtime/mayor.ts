@@ -16,6 +16,7 @@ import { getPublicKey } from '../../nostr/keys.js';
 import { KIND_GIFT_WRAP, KIND_JOB_FEEDBACK, KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import { type Unwrapped, unwrapEvent } from '../../nostr/nip59.js';
 import { buildJobRequest, type JobInput, parseJobResult } from '../../nostr/nip90.js';
+import type { SpspResponse } from '../../nostr/spsp.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { builtinSkills } from '../../skills/builtins.js';
 import { rumorToToon } from '../../skills/event.js';
@@ -608,6 +609,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   // ---- paying providers ------------------------------------------------------------------------------
 
   const held = new Set<string>();
+  /** SPSP answers of providers we paid, by pubkey. */
+  const providerSpsp = new Map<string, SpspResponse>();
   const payProvider = async (jobId: string, approved = false): Promise<void> => {
     const job = state.jobs.get(jobId);
     if (job?.status !== 'routed') return;
@@ -627,21 +630,37 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       return;
     }
     if (!att || !job.provider) return;
-    const spsp = await spspHandshake({
-      pool,
-      secretKey: sk,
-      recipient: job.provider,
-      request: { requestId: `pay-${jobId.slice(0, 16)}` },
-    });
-    const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
-    // The payment's data names the job, so the receiver can tie the money to it.
-    const data = new TextEncoder().encode(`crosstown job payment ${jobId}`);
-    const { reply } = await att.pay({
-      amount,
-      destination: spsp.destinationAccount,
-      executionCondition: conditionOf(deriveFulfillment(secret, data)),
-      data,
-    });
+    const provider = job.provider;
+    const payOnce = async (fresh: boolean) => {
+      // One SPSP handshake per provider, not per job: relays rate-limit handshakes, and the provider hands
+      // the same account and secret to the same requester anyway.
+      let spsp = fresh ? undefined : providerSpsp.get(provider);
+      if (!spsp) {
+        spsp = await spspHandshake({
+          pool,
+          secretKey: sk,
+          recipient: provider,
+          request: { requestId: `pay-${jobId.slice(0, 16)}` },
+        });
+        providerSpsp.set(provider, spsp);
+      }
+      const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+      // The payment's data names the job, so the receiver can tie the money to it.
+      const data = new TextEncoder().encode(`crosstown job payment ${jobId}`);
+      return att!.pay({
+        amount,
+        destination: spsp.destinationAccount,
+        executionCondition: conditionOf(deriveFulfillment(secret, data)),
+        data,
+      });
+    };
+    const cached = providerSpsp.has(provider);
+    let { reply } = await payOnce(false);
+    // A cached address goes stale when the provider restarts (new accounts, new secrets): ask again once.
+    if (cached && reply.type === IlpPacketType.Reject && (reply.code === 'F02' || reply.code === 'F06')) {
+      providerSpsp.delete(provider);
+      ({ reply } = await payOnce(true));
+    }
     if (reply.type === IlpPacketType.Fulfill) {
       held.delete(jobId);
       putJob({ id: jobId, status: 'paid' });
