@@ -95,7 +95,8 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
     const wall0 = Date.now();
     const { jobId, price } = await alpha.postJob({
       jobType: 'ci-cd-linux',
-      params: { command: 'true' },
+      // Distinct requests, as real ones are (identical ones in the same second move to later seconds).
+      params: { command: 'true', seq: `${priv ? 'p' : 'q'}${i}` },
       bid: 10n ** 16n,
       provider: beta.pubkey,
       private: priv,
