@@ -19,7 +19,7 @@ let provider: Standin;
 let reader: RelayPool;
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['beta', 'm1', 'm2', 'm3', 'm4', 'm5'] });
+  devnet = await startDevnet({ mayors: ['beta', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
   reader = new RelayPool({ urls: [devnet.relayUrl] });
   reader.start();
@@ -115,6 +115,8 @@ async function checkJobs(home: Home, who: string, jobIds: string[]) {
   const peer = devnet.mayors[who]!.nostrPubkey.slice(0, 16);
   const b = devnet.runningNode!.connector.balance(peer);
   expect(b.owedByPeer + b.paidByPeer).toBe(prices + AMOUNT * BigInt(jobIds.length));
+  // And all of it is paid by accepted claims: packets the first run never claimed were paid after the resync.
+  expect(b.owedByPeer).toBe(0n);
   // Git has every transition committed: the working tree is clean after a stop.
   expect(execFileSync('git', ['-C', home.stateDir, 'status', '--porcelain']).toString()).toBe('');
 }
@@ -178,6 +180,50 @@ describe('crash recovery: SIGKILL at each fault point, then restart', () => {
     await waitFor(() => ids.every((id) => jobFile(home, id).status === 'paid'), 30_000, 'chain jobs paid');
     await second.stop();
     await checkJobs(home, 'm4', ids);
+  }, 180_000);
+});
+
+describe('claims around a crash: resync with the node', () => {
+  it('claim-accepted: SIGKILL after the node accepted a claim, before the Mayor recorded it; the next claim is accepted', async () => {
+    const home = await makeHome('m6');
+    const first = start(home, 'claim-accepted');
+    await first.waitFor((e) => 'ready' in e, 60_000, 'ready');
+    first.send(POST);
+    const posted = await first.waitFor((e) => 'posted' in e, 30_000, 'posted');
+    const jobId = (posted.posted as { jobId: string }).jobId;
+    await first.waitStderr(/^FAULT claim-accepted/, 30_000);
+    const peer = devnet.mayors.m6!.nostrPubkey.slice(0, 16);
+    const node = devnet.runningNode!.connector;
+    // The node holds a claim the Mayor has no record of: its state still says less.
+    const acceptedByNode = node.balance(peer).paidByPeer;
+    expect(acceptedByNode).toBeGreaterThan(0n);
+    const channelFile = () => {
+      const f = readdirSync(join(home.stateDir, 'channels'))[0]!;
+      return JSON.parse(readFileSync(join(home.stateDir, 'channels', f), 'utf8')) as {
+        cumulativeSigned: string;
+      };
+    };
+    expect(BigInt(channelFile().cumulativeSigned)).toBeLessThan(acceptedByNode);
+    await first.kill();
+
+    const second = start(home);
+    await second.waitFor((e) => 'ready' in e, 60_000, 'ready after restart');
+    await waitFor(
+      () =>
+        existsSync(join(home.stateDir, 'jobs', `${jobId}.json`)) && jobFile(home, jobId).status === 'paid',
+      30_000,
+      'job paid after the restart',
+    );
+    // One more job after the restart: its claims continue from the node's cumulative and are accepted.
+    second.send(POST);
+    const again = await second.waitFor((e) => 'posted' in e, 30_000, 'second job posted');
+    const jobId2 = (again.posted as { jobId: string }).jobId;
+    await waitFor(() => jobFile(home, jobId2).status === 'paid', 30_000, 'second job paid');
+    await second.stop();
+    await checkJobs(home, 'm6', [jobId, jobId2]);
+    // What the state says we signed is what the node accepted.
+    expect(BigInt(channelFile().cumulativeSigned)).toBe(node.balance(peer).paidByPeer);
+    expect(home.logs.join('')).not.toMatch(/claim failed|Could not resync/);
   }, 180_000);
 });
 

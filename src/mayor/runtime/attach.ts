@@ -15,14 +15,18 @@ import { formatM2M } from '../../chain/units.js';
 import { BtpClient } from '../../connector/btp-client.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
 import { ClaimSender } from '../../connector/claim-sender.js';
+import type { ChannelStatus } from '../../connector/status-message.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
 import { KIND_PEER_INFO } from '../../nostr/kinds.js';
 import { parsePeerInfo } from '../../nostr/peer-info.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
+import type { WarnLogger } from '../../transport/plaintext.js';
+import type { ClientTlsOptions } from '../../transport/tls.js';
 import type { StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
 import { MayorError } from './errors.js';
+import { type FaultHook, noFaults } from './faults.js';
 import type { RelayPool } from './relay-pool.js';
 import { spspHandshake } from './spsp-client.js';
 
@@ -48,6 +52,20 @@ export interface AttachOptions {
   /** Incoming PREPAREs (provider payments) and claims (the node paying us). */
   onPrepare?: (p: IlpPrepare) => Promise<IlpReply>;
   onClaim?: (m: ClaimMessage) => Promise<void>;
+  /** The node asking what we accepted on its channel to us (it resyncs as a payer); throw to refuse. */
+  onStatus?: (channelId: Hex) => Promise<ChannelStatus>;
+  /**
+   * When resyncing a channel found in state or on the chain, refuse (and keep our own figures) if the node
+   * says we owe packets we have no record of worth more than this. Default 1 M2M, the node's default credit
+   * limit: a node never lets a Mayor owe more than its credit limit.
+   */
+  maxResyncOwed?: bigint;
+  /** Certificate checks of a wss:// BTP URL (a private CA: `ca` / `caPath`). */
+  tls?: ClientTlsOptions;
+  /** Receives the plain-ws:// warning of the BTP client. */
+  logger?: WarnLogger;
+  /** Crash-test hook (`claim-accepted`). */
+  fault?: FaultHook;
   onConnector?: (status: 'connected' | 'disconnected', reason?: string) => void;
   onWarning?: (message: string) => void;
   /** Reconnect delay of the BTP session, ms (default 1000). */
@@ -80,6 +98,8 @@ export interface Attachment {
   readonly claims: ClaimSender;
   /** How the channel was found: from local state, rebuilt from the chain, or newly opened. */
   readonly channelSource: 'state' | 'chain' | 'opened';
+  /** What the resync with the node found (channels from state or the chain only; undefined when it did not run). */
+  readonly resync?: { cumulative: bigint; recovered: bigint; paid: bigint };
   channel(): ChannelView;
   /** Sends a PREPARE; retries transient rejects; records the fulfilled amount for the next claim. */
   pay(prepare: Omit<IlpPrepare, 'type' | 'expiresAt'> & { expiresAt?: Date }): Promise<PayResult>;
@@ -244,6 +264,20 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     deposit = opened.deposit;
   }
 
+  /** Top-ups made through `topUp()` (the ClaimSender only knows its own). */
+  let toppedUp = deposit;
+  // The channel record follows the ClaimSender: after an open or a top-up, and after the node accepted a claim.
+  const persist = (st: { channelId: Hex; deposit: bigint; cumulative: bigint }) => {
+    options.state?.channels.put({
+      channelId: st.channelId,
+      direction: 'out',
+      chainId: s.chainId,
+      contract: s.channelContract,
+      counterparty: s.settlementAddress,
+      deposit: maxBig(st.deposit, toppedUp),
+      cumulativeSigned: st.cumulative,
+    });
+  };
   const claims = new ClaimSender({
     clients,
     domain,
@@ -253,53 +287,60 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     channelId,
     channelDeposit: deposit,
     cumulative,
+    onState: (st) => persist(st),
   });
-  const persistChannel = () => {
-    options.state?.channels.put({
-      channelId: claims.channel ?? channelId!,
-      direction: 'out',
-      chainId: s.chainId,
-      contract: s.channelContract,
-      counterparty: s.settlementAddress,
-      deposit: currentDeposit(),
-      cumulativeSigned: claims.cumulative,
-    });
-  };
-  // ClaimSender keeps the deposit private; track top-ups here too.
-  let knownDeposit = deposit;
-  const currentDeposit = () => knownDeposit;
-  persistChannel();
+  persist({ channelId, deposit, cumulative });
+  const currentDeposit = () => maxBig(claims.channelDeposit, toppedUp);
 
+  const fault = options.fault ?? noFaults;
+  // Crash tests stop here: the node accepted the claim, our new cumulative is not recorded yet.
+  const sendClaim = async (msg: ClaimMessage) => {
+    await btp.sendClaim(msg);
+    await fault('claim-accepted', msg.channelId);
+  };
+  const maxOwed = options.maxResyncOwed ?? 10n ** 18n;
+  const resync = () =>
+    claims
+      .resync((id) => btp.requestStatus(id), sendClaim, { maxOwed })
+      .catch((err) => {
+        warn(
+          `Could not resync channel ${claims.channel} with the node: ${(err as Error).message}. ` +
+            'Claims may be refused until it is resolved (check the node, or raise max resync owed if the amount is right).',
+        );
+        return undefined;
+      });
+
+  let connectedOnce = false;
   const btp = await BtpClient.connect({
     url: spsp.btpUrl,
     authToken: spsp.btpToken,
     address: spsp.ilpAddress,
     reconnectDelayMs: options.reconnectDelayMs ?? 1000,
-    onConnect: () => options.onConnector?.('connected'),
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    onConnect: () => {
+      // A claim in flight when the link dropped may have been accepted: ask the node before the next one.
+      if (connectedOnce) void resync();
+      connectedOnce = true;
+      options.onConnector?.('connected');
+    },
     onDisconnect: (_code, reason) => options.onConnector?.('disconnected', reason),
     ...(options.onPrepare ? { onPrepare: options.onPrepare } : {}),
     ...(options.onClaim ? { onClaim: options.onClaim } : {}),
+    ...(options.onStatus ? { onStatus: options.onStatus } : {}),
   });
   options.onConnector?.('connected');
+  // A channel we did not just open may have a history we missed: a claim the node accepted after our last
+  // record, or packets it fulfilled that we never claimed (a crash). The node says; we check and continue.
+  const resynced = channelSource === 'opened' ? undefined : await resync();
 
   const threshold = options.settleThreshold ?? 0n;
   const retries = options.retries ?? 3;
   const retryDelay = options.retryDelayMs ?? 250;
   let settling: Promise<unknown> = Promise.resolve();
 
-  const settle = async (): Promise<bigint> => {
-    const paid = await claims.settle((msg) => btp.sendClaim(msg));
-    // ClaimSender tops the channel up on its own when a claim would exceed the deposit: re-read it then.
-    if (paid > 0n && claims.cumulative > knownDeposit) {
-      const chainState = await readChannel(clients.public, {
-        channels: s.channelContract,
-        channelId: claims.channel!,
-      });
-      knownDeposit = chainState.deposit;
-    }
-    if (paid > 0n) persistChannel();
-    return paid;
-  };
+  // The ClaimSender records the new cumulative (and any top-up) through onState.
+  const settle = (): Promise<bigint> => claims.settle(sendClaim);
 
   const pay: Attachment['pay'] = async (p) => {
     let attempts = 0;
@@ -352,9 +393,10 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     btp,
     claims,
     channelSource,
+    ...(resynced ? { resync: resynced } : {}),
     channel: () => ({
       channelId: claims.channel ?? channelId!,
-      deposit: knownDeposit,
+      deposit: currentDeposit(),
       cumulative: claims.cumulative + claims.unpaid.total,
       receiver: s.settlementAddress,
       contract: s.channelContract,
@@ -379,8 +421,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         channelId: claims.channel!,
         amount,
       });
-      knownDeposit = r.deposit;
-      persistChannel();
+      toppedUp = r.deposit;
+      persist({ channelId: claims.channel!, deposit: currentDeposit(), cumulative: claims.cumulative });
       return r.deposit;
     },
     close: async () => {

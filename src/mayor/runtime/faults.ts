@@ -12,6 +12,8 @@ export const FAULT_POINTS = [
   'result-arrived',
   /** Job A is routed and job B recorded (one commit); B's PREPARE is not sent yet. */
   'before-next-job',
+  /** The node accepted a claim (BTP answer received); the new cumulative is not recorded in the state yet. */
+  'claim-accepted',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

@@ -74,6 +74,11 @@ export interface StartMayorOptions {
   retries?: number;
   retryDelayMs?: number;
   /**
+   * After a restart, pay at most this much for packets the node says we owe and we have no record of
+   * (default 1 M2M, the node's default credit limit). Above it the resync is refused and logged.
+   */
+  maxResyncOwed?: bigint;
+  /**
    * Provider mode beyond the config file's settings (pool size, policy, per-type prices...). It runs when
    * config.provider.enabled is true or `provider.enabled` says so.
    */
@@ -718,6 +723,17 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     onClaim: async (m) => {
       if (providerMode) await providerMode.handleClaim(m);
     },
+    // The node resyncing its channel to us (it pays our provider earnings) asks what we accepted.
+    onStatus: async (channelId) => {
+      if (!providerMode)
+        throw new MayorError(
+          'BAD_OPTIONS',
+          `${config.name} is not in provider mode: it holds no channel from the node (${channelId})`,
+        );
+      return providerMode.status(channelId);
+    },
+    fault,
+    ...(options.maxResyncOwed !== undefined ? { maxResyncOwed: options.maxResyncOwed } : {}),
     onWarning: (m) => log.warn(m),
     onConnector: (status, reason) => {
       connector = { url: config.connectorBtp ?? '', status, ...(reason ? { lastError: reason } : {}) };
@@ -731,6 +747,14 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     throw err;
   });
   connector = { url: att.spsp.btpUrl, status: 'connected' };
+  if (att.resync) {
+    const r = att.resync;
+    activity(
+      'channel',
+      `Resynced with the node: cumulative ${formatM2M(r.cumulative)} M2M${r.recovered > 0n ? `, ${formatM2M(r.recovered)} M2M owed from before the restart` : ''}${r.paid > 0n ? `, paid ${formatM2M(r.paid)} M2M` : ''}`,
+      r.paid,
+    );
+  }
   const ch = att.channel();
   activity(
     'channel',

@@ -12,6 +12,7 @@ import { claimDomain } from '../../chain/claims.js';
 import { formatM2M } from '../../chain/units.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
 import { ClaimReceiver } from '../../connector/claim-receiver.js';
+import type { ChannelStatus } from '../../connector/status-message.js';
 import { UnpaidPackets } from '../../connector/unpaid.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../ilp/types.js';
 import { finalizeEvent, verifyEvent } from '../../nostr/event.js';
@@ -80,8 +81,10 @@ export interface ProviderMode {
   jobProvider(job: ParsedJobRequest, metadata: SkillMetadata): Promise<SkillResult>;
   /** BTP `onPrepare`: the requester's payment for a job. */
   handlePrepare(prepare: IlpPrepare): Promise<IlpReply>;
-  /** BTP `onClaim`: the node paying us for what it forwarded. */
+  /** BTP `onClaim`: the node paying us for what it forwarded. A refusal is thrown back to the node. */
   handleClaim(message: ClaimMessage): Promise<void>;
+  /** BTP `onStatus`: the node (as a payer) asking what we accepted on its channel to us and what it owes. */
+  status(channelId: Hex): Promise<ChannelStatus>;
   /** Redeems the best claim of every node->us channel on-chain; returns what this call moved. */
   redeemEarnings(): Promise<{ paid: bigint; totalClaimed: bigint }>;
   /** Reports of jobs finished in this run, by job id. */
@@ -340,10 +343,13 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     },
     handlePrepare: (prepare) => spsp.handlePrepare(prepare),
     async handleClaim(message) {
+      // Refused claims go back to the node as a BTP error: it keeps the packets owed (and can resync).
       await receiver.accept(message, unpaid).catch((err) => {
         log.warn(`claim from the node refused: ${(err as Error).message}`);
+        throw err;
       });
     },
+    status: (channelId) => receiver.status(channelId, unpaid),
     async redeemEarnings() {
       let paid = 0n;
       let totalClaimed = 0n;
