@@ -1,217 +1,501 @@
-// The one-command demo on the embedded default: everything runs on this machine (anvil, relay, SQLite).
-// Today it walks one paid job post through the parts that exist: chain + channel, TOON, ILP, the relay's write
-// gate, a free read over WebSocket, and the node's on-chain claim. The connector/Mayor path replaces the
-// in-process gate call once those parts exist.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { privateKeyToAccount } from 'viem/accounts';
-import WebSocket from 'ws';
-import {
-  checkIncomingClaim,
-  claimDomain,
-  createChainClients,
-  formatM2M,
-  openChannel,
-  readChannel,
-  signClaim,
-  startDevChain,
-  submitClaim,
-  tokenBalance,
-} from '../chain/index.js';
-import {
-  conditionOf,
-  deriveFulfillment,
-  deserializeIlpPacket,
-  IlpPacketType,
-  type IlpPrepare,
-  serializeIlpPacket,
-} from '../ilp/index.js';
-import { buildJobRequest, finalizeEvent, generateSecretKey, KIND_JOB_REQUEST } from '../nostr/index.js';
-import type { NostrEvent } from '../nostr/types.js';
-import { AccountSecretStore, startRelay } from '../relay/index.js';
-import { openSqliteStore } from '../store/index.js';
-import { encodeEventBytes, peekKind } from '../toon/index.js';
+// `crosstown demo`: the journeys end to end on a fresh devnet with both Mayors (DESIGN §6). Mayor-Alpha posts a
+// ci-cd-linux job carrying the bundled sample repository, Mayor-Beta runs its tests in a Polecat worktree, the
+// result is routed to Alpha's callback skill, Alpha pays Beta over ILP, the node pays Beta by channel claims,
+// and Beta redeems them on-chain. The demo is a check, not just a show: every step and every balance is
+// asserted, and any mismatch is a DemoError (the CLI exits non-zero with its message).
+import type { Address } from 'viem';
+import { formatM2M, listChannels, tokenBalance } from '../chain/index.js';
+import type { PaymentEntry } from '../mayor/audit/index.js';
+import { probeBwrap } from '../mayor/provider/index.js';
+import type { Mayor } from '../mayor/runtime/index.js';
+import { ciCdCallbackSkill } from '../skills/builtin/index.js';
+import type { Skill } from '../skills/types.js';
+import { type DevnetWithMayors, startDevnetWithMayors } from './mayors.js';
+import { packRepo } from './sample-repo.js';
 
-export interface DemoStep {
-  step: string;
-  detail: string;
-}
+export type DemoErrorCode =
+  | 'START_FAILED'
+  | 'POST_FAILED'
+  | 'REFUSED'
+  | 'NO_RESULT'
+  | 'RESULT_NOT_SUCCESS'
+  | 'ROUTING'
+  | 'PAYMENT'
+  | 'BALANCES';
 
-export interface DemoReport {
-  network: { name: string; chainId: number; rpcUrl: string; token: string; channels: string };
-  jobId: string;
-  toonBytes: number;
-  price: bigint;
-  requesterBefore: bigint;
-  requesterAfter: bigint;
-  nodeBefore: bigint;
-  nodeAfter: bigint;
-  steps: DemoStep[];
-}
-
-/** 0.00001 M2M per byte, the journeys' price: 875 bytes cost 0.00875 M2M. */
-export const DEMO_PRICE_PER_BYTE = 10n ** 13n;
-
-export async function runDemo(onStep: (step: DemoStep) => void = () => {}): Promise<DemoReport> {
-  const steps: DemoStep[] = [];
-  const report = (step: string, detail: string) => {
-    const s = { step, detail };
-    steps.push(s);
-    onStep(s);
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'crosstown-demo-'));
-  const chain = await startDevChain({ chainId: 31337 });
-  const cleanups: (() => Promise<void> | void)[] = [
-    () => chain.stop(),
-    () => rmSync(dir, { recursive: true, force: true }),
-  ];
-  try {
-    const { network } = chain;
-    report(
-      'devnet',
-      `anvil on ${network.rpcUrl} (chain ${network.chainId}), M2M ${network.token}, channels ${network.channels}`,
-    );
-
-    const [, alphaKey, nodeKey] = chain.anvil.accounts;
-    const alpha = createChainClients({
-      rpcUrl: network.rpcUrl,
-      chainId: network.chainId,
-      privateKey: alphaKey!.privateKey,
-    });
-    const node = createChainClients({
-      rpcUrl: network.rpcUrl,
-      chainId: network.chainId,
-      privateKey: nodeKey!.privateKey,
-    });
-    const alphaAddress = privateKeyToAccount(alphaKey!.privateKey).address;
-    const nodeAddress = privateKeyToAccount(nodeKey!.privateKey).address;
-    const balanceOf = (owner: `0x${string}`) => tokenBalance(alpha.public, { token: network.token, owner });
-    const requesterBefore = await balanceOf(alphaAddress);
-    const nodeBefore = await balanceOf(nodeAddress);
-
-    const store = await openSqliteStore({ path: join(dir, 'relay.sqlite') });
-    const secrets = new AccountSecretStore('g.crosstown.devnet.relay');
-    const relay = await startRelay({
-      store,
-      secrets,
-      basePricePerByte: DEMO_PRICE_PER_BYTE,
-      ilpAddress: 'g.crosstown.devnet.relay',
-    });
-    cleanups.unshift(
-      () => relay.close(),
-      () => store.close(),
-    );
-    report('relay', `ILP-gated relay on ${relay.url} (${formatM2M(DEMO_PRICE_PER_BYTE)} M2M per byte)`);
-
-    const deposit = 50n * 10n ** 18n;
-    const opened = await openChannel(alpha, {
-      channels: network.channels,
-      token: network.token,
-      receiver: nodeAddress,
-      amount: deposit,
-      challengeWindow: 3600n,
-    });
-    report(
-      'channel',
-      `Mayor-Alpha opened channel ${opened.channelId.slice(0, 18)}… with ${formatM2M(opened.deposit)} M2M`,
-    );
-
-    // Mayor-Alpha builds and signs its job, TOON-encodes it and pays for the write.
-    const mayorKey = generateSecretKey();
-    const job: NostrEvent = finalizeEvent(
-      buildJobRequest({
-        jobType: 'ci-cd-linux',
-        inputs: [{ data: 'https://example.invalid/sample-repo.git', type: 'url' }],
-        params: { command: 'npm test' },
-        bid: 10n ** 17n,
-        relays: [relay.url],
-        content: 'Run the sample repository tests',
-      }),
-      mayorKey,
-    );
-    const data = encodeEventBytes(job);
-    const kind = peekKind(data);
-    if (kind !== KIND_JOB_REQUEST) throw new Error(`peekKind returned ${kind}, expected ${KIND_JOB_REQUEST}`);
-    const price = BigInt(data.length) * DEMO_PRICE_PER_BYTE;
-    const account = secrets.issue();
-    const fulfillment = deriveFulfillment(account.sharedSecret, data);
-    const prepare: IlpPrepare = {
-      type: IlpPacketType.Prepare,
-      amount: price,
-      expiresAt: new Date(Date.now() + 30_000),
-      executionCondition: conditionOf(fulfillment),
-      destination: account.destination,
-      data,
-    };
-    // Through the wire codec, as the connector will carry it.
-    const wire = deserializeIlpPacket(serializeIlpPacket(prepare));
-    if (wire.type !== IlpPacketType.Prepare) throw new Error('codec round trip changed the packet type');
-    const reply = await relay.handlePrepare(wire);
-    if (reply.type !== IlpPacketType.Fulfill)
-      throw new Error(`relay rejected the write: ${reply.code} ${reply.message}`);
-    report(
-      'post',
-      `Posted job-${job.id.slice(0, 7)}: ci-cd-linux (${data.length} bytes, ${formatM2M(price)} M2M) -> FULFILL`,
-    );
-
-    // The payment for the write: a cumulative claim the node checks before crediting, then redeems on-chain.
-    const domain = claimDomain(network.chainId, network.channels);
-    const claim = await signClaim({
-      signer: alphaKey!.privateKey,
-      domain,
-      claim: { channelId: opened.channelId, cumulativeAmount: price },
-    });
-    const channel = await readChannel(node.public, {
-      channels: network.channels,
-      channelId: opened.channelId,
-    });
-    await checkIncomingClaim({ claim, channel, domain, previousCumulative: 0n, expectedIncrease: price });
-    const redeemed = await submitClaim(node, { channels: network.channels, claim });
-    report('settle', `node redeemed claim on-chain: ${formatM2M(redeemed.paid)} M2M`);
-
-    // Reading is free: any Nostr client sees the job.
-    const seen = await readBack(relay.url, job.id);
-    report('read', `free REQ over WebSocket returned job ${seen.id.slice(0, 7)} (kind ${seen.kind})`);
-
-    return {
-      network: {
-        name: network.name,
-        chainId: network.chainId,
-        rpcUrl: network.rpcUrl,
-        token: network.token,
-        channels: network.channels,
-      },
-      jobId: job.id,
-      toonBytes: data.length,
-      price,
-      requesterBefore,
-      requesterAfter: await balanceOf(alphaAddress),
-      nodeBefore,
-      nodeAfter: await balanceOf(nodeAddress),
-      steps,
-    };
-  } finally {
-    for (const cleanup of cleanups) await cleanup();
+/** What failed in the demo, in words, with a code scripts can test. */
+export class DemoError extends Error {
+  constructor(
+    readonly code: DemoErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DemoError';
   }
 }
 
-function readBack(url: string, id: string): Promise<NostrEvent> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const timer = setTimeout(() => {
-      ws.close();
-      reject(new Error(`relay did not return event ${id} within 5 s`));
-    }, 5000);
-    ws.on('open', () => ws.send(JSON.stringify(['REQ', 'demo', { ids: [id] }])));
-    ws.on('error', reject);
-    ws.on('message', (raw) => {
-      const msg = JSON.parse(raw.toString()) as unknown[];
-      if (msg[0] === 'EVENT' && msg[1] === 'demo') {
-        clearTimeout(timer);
-        ws.close();
-        resolve(msg[2] as NostrEvent);
-      }
+export interface DemoOptions {
+  /** Each progress line as it happens (the journeys' words). */
+  onLine?: (line: string) => void;
+  /** 'auto' (default): bwrap when it works here; 'none': run Beta without a sandbox (tests of that path). */
+  sandbox?: 'auto' | 'none';
+  /** The repository sent as the job (default examples/sample-repo). */
+  repoDir?: string;
+  /** How long to wait for the result (default 120 s). */
+  resultTimeoutMs?: number;
+}
+
+/** Wallet and outgoing-channel balances of one party, base units. */
+export interface PartyBalances {
+  walletBefore: bigint;
+  walletAfter: bigint;
+  /** Its channel: Mayors' to the node; the node's to Mayor-Beta. */
+  channelDepositBefore: bigint;
+  channelDepositAfter: bigint;
+  /** Paid through that channel (claims: Mayors' cumulative; the node's: what Beta claimed on-chain). */
+  channelSpentBefore: bigint;
+  channelSpentAfter: bigint;
+}
+
+export interface DemoReport {
+  status: 'success';
+  network: { name: string; chainId: number; rpcUrl: string; relayUrl: string; btpUrl: string };
+  sandbox: string;
+  /** True when Beta ran the demo's job without a sandbox, with the permission the demo granted. */
+  unsandboxed: boolean;
+  job: {
+    id: string;
+    jobType: 'ci-cd-linux';
+    command: string;
+    repoBytes: number;
+    /** TOON bytes of the request: what the write fee is charged on. */
+    bytes: number;
+    bid: bigint;
+    history: string[];
+  };
+  result: {
+    provider: string;
+    build: string;
+    tests: { passed: number; failed: number; total: number };
+    summary: string;
+    /** The callback skill and how many times the result was routed to it (must be 1). */
+    skill: string;
+    routedCount: number;
+  };
+  payments: {
+    writeFee: bigint;
+    providerPayment: bigint;
+    providerFees: { what: 'feedback' | 'result'; bytes: number; amount: bigint }[];
+    providerFeesTotal: bigint;
+    redeemedOnChain: bigint;
+    /** What the node kept: the relay's write fees (it forwarded the provider payment on). */
+    nodeKept: bigint;
+  };
+  channelRemaining: bigint;
+  balances: { alpha: PartyBalances; beta: PartyBalances; node: PartyBalances };
+  /** What the demo asserted, one line each. */
+  checks: string[];
+  lines: string[];
+}
+
+const BID = 2n * 10n ** 17n; // 0.2 M2M: the most Alpha pays Beta
+const COMMAND = 'node --test';
+const CALLBACK = 'demo-ci-callback';
+
+/** Alpha's callback: the built-in ci-cd-callback reader, counting each result routed to it. */
+function countingCallback(): Skill & { count: Map<string, number> } {
+  const inner = ciCdCallbackSkill({ name: CALLBACK });
+  const count = new Map<string, number>();
+  return {
+    name: CALLBACK,
+    description: 'ci-cd-callback, counted by the demo (each result must arrive exactly once)',
+    count,
+    // Correlated results come by callback name; claiming no kinds keeps the built-in the default reader.
+    supportedEventKinds: () => [],
+    async handleToon(payload, metadata) {
+      const id = metadata.correlation?.jobId ?? '?';
+      count.set(id, (count.get(id) ?? 0) + 1);
+      return inner.handleToon(payload, metadata);
+    },
+  };
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
+  const lines: string[] = [];
+  const line = (text: string) => {
+    lines.push(text);
+    options.onLine?.(text);
+  };
+  const wanted = options.sandbox ?? 'auto';
+  const bwrap = wanted === 'auto' && (await probeBwrap());
+  const repo = packRepo(options.repoDir);
+  const callback = countingCallback();
+
+  let net: DevnetWithMayors;
+  try {
+    net = await startDevnetWithMayors({
+      betaSandbox: wanted,
+      // Without a sandbox Beta refuses untrusted work; the demo's operator permission covers Alpha's job only.
+      trustAlphaUnsandboxed: !bwrap,
+      alphaSkills: [callback],
     });
+  } catch (err) {
+    throw new DemoError(
+      'START_FAILED',
+      `could not start the devnet with Mayor-Alpha and Mayor-Beta: ${(err as Error).message}`,
+    );
+  }
+  try {
+    return await walk(net, { line, lines, repo, callback, timeoutMs: options.resultTimeoutMs ?? 120_000 });
+  } finally {
+    await net.stop();
+  }
+}
+
+interface WalkContext {
+  line: (text: string) => void;
+  lines: string[];
+  repo: ReturnType<typeof packRepo>;
+  callback: ReturnType<typeof countingCallback>;
+  timeoutMs: number;
+}
+
+async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport> {
+  const { alpha, beta, line } = { ...net, line: ctx.line };
+  const checks: string[] = [];
+  const check = (ok: boolean, code: DemoErrorCode, what: string, detail: string) => {
+    if (!ok) throw new DemoError(code, `${what}: ${detail}`);
+    checks.push(what);
+  };
+  const provider = beta.provider();
+  if (!provider) throw new DemoError('START_FAILED', 'Mayor-Beta started without provider mode');
+  const sandbox = provider.service.sandbox.kind;
+  const unsandboxed = sandbox === 'none';
+
+  line(`Devnet: anvil ${net.rpcUrl} (chain ${net.chainId}), relay ${net.relayUrl}, BTP ${net.btpUrl}`);
+  line(
+    `Mayor-Alpha (requester) ${net.running.alpha.ilpAddress}, Mayor-Beta (provider, ci-cd-linux at ${formatM2M(BigInt(net.running.beta.price!))} M2M) ${net.running.beta.ilpAddress}`,
+  );
+  line(
+    unsandboxed
+      ? 'No sandbox here (bwrap missing or not permitted): Mayor-Beta runs this demo job WITHOUT a sandbox, with the permission the demo grants for its own job from Mayor-Alpha only'
+      : `Mayor-Beta runs jobs in a ${sandbox} sandbox`,
+  );
+
+  const before = await snapshot(net);
+
+  // Journey 1: post the job.
+  let posted: Awaited<ReturnType<Mayor['postJob']>>;
+  try {
+    posted = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      inputs: [{ data: ctx.repo.base64, type: 'tar.gz+base64' }],
+      params: { command: COMMAND },
+      bid: BID,
+      provider: beta.pubkey,
+      content: 'Run the tests of the crosstown sample repository',
+      callbackSkill: CALLBACK,
+    });
+  } catch (err) {
+    throw new DemoError('POST_FAILED', `Mayor-Alpha could not post the job: ${(err as Error).message}`);
+  }
+  const jobId = posted.jobId;
+  const short = `job-${jobId.slice(0, 7)}`;
+  line(`Posted ${short}: ci-cd-linux (${posted.bytes} bytes, ${formatM2M(posted.price)} M2M)`);
+  line('Waiting for result...');
+
+  await waitForOutcome(alpha, beta, jobId, ctx.timeoutMs);
+  const job = alpha.state.jobs.get(jobId)!;
+  const routed = alpha.results().get(jobId);
+  if (!routed) throw new DemoError('NO_RESULT', `${short} ended ${job.status} without a routed result`);
+  const from = routed.provider === beta.pubkey ? 'Mayor-Beta' : routed.provider;
+  line(`Received result for ${short} from ${from}`);
+  line(routed.result.summary ?? '(no summary)');
+
+  const data = (routed.result.data ?? {}) as { status?: string; tests?: { passed: number; failed: number } };
+  const tests = data.tests ?? { passed: 0, failed: 0 };
+  check(
+    routed.provider === beta.pubkey,
+    'RESULT_NOT_SUCCESS',
+    'the result comes from Mayor-Beta',
+    `it came from ${routed.provider}`,
+  );
+  check(
+    data.status === 'success' && tests.failed === 0 && tests.passed > 0,
+    'RESULT_NOT_SUCCESS',
+    `the build succeeded with every test passing (${tests.passed}/${tests.passed + tests.failed})`,
+    `${routed.result.summary ?? 'no summary'}; see Mayor-Beta's logs in the result`,
+  );
+  const routedCount = ctx.callback.count.get(jobId) ?? 0;
+  check(
+    routed.skill === CALLBACK && routedCount === 1,
+    'ROUTING',
+    'the result was routed to the callback skill exactly once',
+    `skill ${routed.skill ?? 'none'} ran ${routedCount} times`,
+  );
+  const history = job.history.map((h) => h.status);
+  check(
+    history.join(',') === 'posting,posted,result-received,routed,paid',
+    'PAYMENT',
+    'the job went posting -> posted -> result-received -> routed -> paid',
+    `it went ${history.join(' -> ')}`,
+  );
+
+  // Money. Alpha's claims for the write and the payment; Beta's for its feedback and result writes.
+  const alphaAtt = alpha.attachment()!;
+  const betaAtt = beta.attachment()!;
+  await alphaAtt.settle();
+  const channel = alphaAtt.channel();
+  const remaining = channel.deposit - channel.cumulative;
+  line(`Payment Channel: ${formatM2M(remaining)} M2M remaining`);
+
+  const amount = job.amount ?? 0n;
+  await until(() => provider.reports.has(jobId), 20_000, "Mayor-Beta's report of the job");
+  await until(() => provider.earned() >= amount, 20_000, 'the payment to arrive at Mayor-Beta');
+  await until(() => provider.receiver.paid >= amount, 30_000, "the node's claim to Mayor-Beta");
+  await betaAtt.settle();
+  const redeemed = await provider.redeemEarnings();
+  const report = provider.reports.get(jobId)!;
+  const betaFees = (await beta.audit.list()).filter(
+    (p: PaymentEntry) => p.jobId === jobId && p.direction === 'out' && p.status === 'fulfilled',
+  );
+  const providerFees = betaFees.map((p) => ({
+    what: (p.bytes === report.bytes && p.amount === report.fee ? 'result' : 'feedback') as
+      | 'result'
+      | 'feedback',
+    bytes: p.bytes ?? 0,
+    amount: p.amount,
+  }));
+  const providerFeesTotal = providerFees.reduce((s, f) => s + f.amount, 0n);
+  const after = await snapshot(net);
+  const nodeKept = posted.price + providerFeesTotal;
+
+  line('Payments:');
+  line(
+    `  relay write fee, Mayor-Alpha -> node        ${formatM2M(posted.price)} M2M (${posted.bytes} bytes)`,
+  );
+  line(`  provider payment, Mayor-Alpha -> Mayor-Beta ${formatM2M(amount)} M2M (bid ${formatM2M(BID)})`);
+  for (const f of providerFees)
+    line(`${`  Mayor-Beta's ${f.what} fee -> node`.padEnd(46)}${formatM2M(f.amount)} M2M (${f.bytes} bytes)`);
+  line(`  Mayor-Beta's earnings redeemed on-chain     ${formatM2M(redeemed.paid)} M2M`);
+  line('Balances (M2M)        wallet before -> after          own channel paid before -> after (deposit)');
+  for (const [who, b] of [
+    ['Mayor-Alpha', after.alpha],
+    ['Mayor-Beta', after.beta],
+    ['node', after.node],
+  ] as const) {
+    const bb = before[who === 'Mayor-Alpha' ? 'alpha' : who === 'Mayor-Beta' ? 'beta' : 'node'];
+    line(
+      `  ${who.padEnd(12)} ${`${formatM2M(bb.wallet)} -> ${formatM2M(b.wallet)}`.padEnd(32)} ${formatM2M(bb.spent)} -> ${formatM2M(b.spent)} (${formatM2M(b.deposit)})`,
+    );
+  }
+
+  // The books, exactly (bigint): every base unit accounted for.
+  check(
+    amount === BigInt(net.running.beta.price ?? -1) && amount <= BID,
+    'PAYMENT',
+    `Mayor-Alpha paid Mayor-Beta its price (${formatM2M(amount)} M2M, within the bid)`,
+    `it paid ${amount}, Beta's price is ${net.running.beta.price}`,
+  );
+  check(
+    posted.price === BigInt(posted.bytes) * BigInt(net.node.basePricePerByte),
+    'PAYMENT',
+    'the write fee is bytes x basePricePerByte',
+    `${posted.price} != ${posted.bytes} x ${net.node.basePricePerByte}`,
+  );
+  const alphaSpent = after.alpha.spent - before.alpha.spent;
+  check(
+    alphaSpent === posted.price + amount,
+    'BALANCES',
+    "Mayor-Alpha's channel paid exactly the write fee plus the provider payment",
+    `it moved ${alphaSpent}, expected ${posted.price + amount}`,
+  );
+  check(
+    remaining === channel.deposit - after.alpha.spent,
+    'BALANCES',
+    'the remaining channel balance is the deposit minus what was paid',
+    `${remaining} != ${channel.deposit} - ${after.alpha.spent}`,
+  );
+  const betaSpent = after.beta.spent - before.beta.spent;
+  check(
+    betaSpent === providerFeesTotal && providerFees.some((f) => f.what === 'result'),
+    'BALANCES',
+    "Mayor-Beta's channel paid exactly its feedback and result write fees",
+    `it moved ${betaSpent}, its audit says ${providerFeesTotal}`,
+  );
+  check(
+    redeemed.paid === amount && after.node.spent - before.node.spent === amount,
+    'BALANCES',
+    "Mayor-Beta redeemed exactly the provider payment from the node's channel",
+    `redeemed ${redeemed.paid}, on-chain claimed moved ${after.node.spent - before.node.spent}, expected ${amount}`,
+  );
+  check(
+    after.beta.wallet - before.beta.wallet === amount && after.alpha.wallet === before.alpha.wallet,
+    'BALANCES',
+    "wallets: Mayor-Beta's grew by the payment, Mayor-Alpha's did not move (it pays from its channel)",
+    `Beta ${after.beta.wallet - before.beta.wallet}, Alpha ${after.alpha.wallet - before.alpha.wallet}`,
+  );
+  const nodeDeposited = after.node.deposit - before.node.deposit;
+  check(
+    before.node.wallet - after.node.wallet === nodeDeposited,
+    'BALANCES',
+    "the node's wallet moved only by the deposit of its channel to Mayor-Beta",
+    `wallet moved ${before.node.wallet - after.node.wallet}, deposited ${nodeDeposited}`,
+  );
+  check(
+    before.total === after.total,
+    'BALANCES',
+    'no M2M appeared or vanished (wallets + channel contract)',
+    `${before.total} before, ${after.total} after`,
+  );
+  const books = nodeBooks(net);
+  check(
+    books.alphaPaid - before.books.alphaPaid === alphaSpent &&
+      books.betaPaid - before.books.betaPaid === betaSpent &&
+      books.paidToBeta - before.books.paidToBeta === amount &&
+      alphaSpent + betaSpent - amount === nodeKept,
+    'BALANCES',
+    `the node's books: it received ${formatM2M(alphaSpent + betaSpent)} M2M, passed ${formatM2M(amount)} M2M to Mayor-Beta and kept the write fees (${formatM2M(nodeKept)} M2M)`,
+    `received ${books.alphaPaid - before.books.alphaPaid} + ${books.betaPaid - before.books.betaPaid}, paid Beta ${books.paidToBeta - before.books.paidToBeta}`,
+  );
+  line(`Demo succeeded: ${checks.length} checks passed.`);
+
+  const party = (b: Snapshot['alpha'], a: Snapshot['alpha']): PartyBalances => ({
+    walletBefore: b.wallet,
+    walletAfter: a.wallet,
+    channelDepositBefore: b.deposit,
+    channelDepositAfter: a.deposit,
+    channelSpentBefore: b.spent,
+    channelSpentAfter: a.spent,
   });
+  return {
+    status: 'success',
+    network: {
+      name: 'devnet',
+      chainId: net.chainId,
+      rpcUrl: net.rpcUrl,
+      relayUrl: net.relayUrl,
+      btpUrl: net.btpUrl,
+    },
+    sandbox,
+    unsandboxed,
+    job: {
+      id: jobId,
+      jobType: 'ci-cd-linux',
+      command: COMMAND,
+      repoBytes: ctx.repo.bytes,
+      bytes: posted.bytes,
+      bid: BID,
+      history,
+    },
+    result: {
+      provider: routed.provider,
+      build: 'SUCCESS',
+      tests: { ...tests, total: tests.passed + tests.failed },
+      summary: routed.result.summary ?? '',
+      skill: CALLBACK,
+      routedCount,
+    },
+    payments: {
+      writeFee: posted.price,
+      providerPayment: amount,
+      providerFees,
+      providerFeesTotal,
+      redeemedOnChain: redeemed.paid,
+      nodeKept,
+    },
+    channelRemaining: remaining,
+    balances: {
+      alpha: party(before.alpha, after.alpha),
+      beta: party(before.beta, after.beta),
+      node: party(before.node, after.node),
+    },
+    checks,
+    lines: ctx.lines,
+  };
+}
+
+interface Snapshot {
+  alpha: { wallet: bigint; deposit: bigint; spent: bigint };
+  beta: { wallet: bigint; deposit: bigint; spent: bigint };
+  node: { wallet: bigint; deposit: bigint; spent: bigint };
+  /** Every wallet plus the channel contract: constant while tokens only move between them. */
+  total: bigint;
+  books: ReturnType<typeof nodeBooks>;
+}
+
+async function snapshot(net: DevnetWithMayors): Promise<Snapshot> {
+  const client = net.alpha.attachment()!.clients.public;
+  const balance = (owner: Address) => tokenBalance(client, { token: net.token, owner });
+  const mayorSide = async (m: Mayor, wallet: Address) => {
+    const c = m.attachment()!.channel();
+    return { wallet: await balance(wallet), deposit: c.deposit, spent: c.cumulative };
+  };
+  const alpha = await mayorSide(net.alpha, net.mayors.alpha!.walletAddress);
+  const beta = await mayorSide(net.beta, net.mayors.beta!.walletAddress);
+  // The node's channels to Mayor-Beta, from the chain: deposits and what Beta claimed on-chain.
+  const toBeta = (
+    await listChannels(client, {
+      channels: net.channels,
+      wallet: net.mayors.beta!.walletAddress,
+      fromBlock: BigInt(net.deployBlock),
+    })
+  ).filter(
+    (c) => c.role === 'receiver' && c.sender.toLowerCase() === net.node.settlementAddress.toLowerCase(),
+  );
+  const node = {
+    wallet: await balance(net.node.settlementAddress),
+    deposit: toBeta.reduce((s, c) => s + c.deposit, 0n),
+    spent: toBeta.reduce((s, c) => s + c.claimed, 0n),
+  };
+  const contract = await balance(net.channels);
+  return {
+    alpha,
+    beta,
+    node,
+    total: alpha.wallet + beta.wallet + node.wallet + contract,
+    books: nodeBooks(net),
+  };
+}
+
+/** The node's connector books for the two Mayors (child peers named by the last part of their address). */
+function nodeBooks(net: DevnetWithMayors) {
+  const connector = net.runningNode!.connector;
+  const peer = (ilpAddress: string) => connector.balance(ilpAddress.split('.').at(-1)!);
+  const a = peer(net.running.alpha.ilpAddress);
+  const b = peer(net.running.beta.ilpAddress);
+  return { alphaPaid: a.paidByPeer, betaPaid: b.paidByPeer, paidToBeta: b.paidToPeer };
+}
+
+/** Until Alpha's job is final, or Beta refused or failed it (then fail at once with Beta's reason). */
+async function waitForOutcome(alpha: Mayor, beta: Mayor, jobId: string, timeoutMs: number): Promise<void> {
+  const short = `job-${jobId.slice(0, 7)}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = alpha.state.jobs.get(jobId)?.status;
+    if (status === 'paid') return;
+    if (status === 'failed' || status === 'cancelled')
+      throw new DemoError('NO_RESULT', `${short} ended ${status} at Mayor-Alpha`);
+    const served = beta
+      .provider()!
+      .jobs()
+      .find((j) => j.id === jobId);
+    if (served?.state === 'refused')
+      throw new DemoError('REFUSED', `Mayor-Beta refused ${short}: ${served.summary ?? 'no reason given'}`);
+    if (Date.now() > deadline) {
+      throw new DemoError(
+        'NO_RESULT',
+        `no paid result for ${short} within ${timeoutMs / 1000} s (Alpha: ${status}, Beta: ${served?.state ?? 'never saw it'})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new DemoError('PAYMENT', `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

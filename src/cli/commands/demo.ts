@@ -1,44 +1,68 @@
+// `crosstown demo`: the journeys end to end on a fresh devnet with Mayor-Alpha and Mayor-Beta (src/devnet/demo.ts).
+// Exit 0 only when every check passed; otherwise exit 1 with what failed.
 import type { Command } from 'commander';
-import { formatM2M } from '../../chain/index.js';
-import { runDemo } from '../../devnet/demo.js';
-import { type OutputFormat, parseFormat, printResult } from '../output.js';
+import { DemoError, runDemo } from '../../devnet/demo.js';
+import { CliError, ExitCode, type OutputFormat, parseFormat, printResult } from '../output.js';
+import { exitSoonAfterStop } from './node.js';
+
+function parseSandbox(value: string): 'auto' | 'none' {
+  if (value === 'auto' || value === 'none') return value;
+  throw new CliError(`unknown --sandbox "${value}": use auto or none`, ExitCode.Usage);
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'Run a paid job post end to end on a local devnet (anvil, relay, payment channel); exits 0 on success',
+      'Run the journeys end to end on a fresh local devnet: Mayor-Alpha posts a ci-cd-linux job, Mayor-Beta runs it, payments settle; exits 0 when every check passed',
     )
     .option('--format <format>', 'output: text | json | csv', parseFormat, 'text' as OutputFormat)
+    .option(
+      '--sandbox <mode>',
+      "Mayor-Beta's sandbox: auto (bwrap when it works here) | none (run the demo job unsandboxed)",
+      parseSandbox,
+      'auto' as const,
+    )
     .addHelpText(
       'after',
       `
-What it does: starts a local anvil chain with the M2M token and the channel contract, an ILP-gated relay on a free
-loopback port, opens a 50 M2M channel, posts a TOON-encoded kind 5065 job as a paid ILP PREPARE, redeems the
-payment claim on-chain, reads the job back for free, and prints balances before and after. Nothing outside this
-machine is used; everything it starts is stopped before it exits.
+What it does: starts anvil with the M2M token and the channel contract, a node (relay + connector) and two
+Mayors on free loopback ports: Mayor-Alpha (requester) and Mayor-Beta (provider of ci-cd-linux jobs). Each opens
+a 50 M2M channel to the node. Alpha posts a job carrying examples/sample-repo (tar.gz, inline) as a paid write;
+Beta runs \`node --test\` on it in a Polecat worktree (in bwrap when it works here; otherwise unsandboxed, with
+the permission the demo grants for its own job only, and it says so); the result is routed to Alpha's callback
+skill; Alpha pays Beta over ILP; the node pays Beta by channel claims and Beta redeems them on-chain.
+It checks that the build succeeded, that the result was routed exactly once and that every balance adds up to the
+base unit, prints payments and balances before/after, and stops everything it started. Nothing outside this
+machine is used.
 
 Example:
   $ crosstown demo
-  $ crosstown demo --format json | jq .price`,
+  $ crosstown demo --format json | jq .payments`,
     )
-    .action(async (options: { format: OutputFormat }) => {
-      const progress = options.format === 'text';
-      const result = await runDemo((s) => {
-        if (progress) process.stdout.write(`  ✓ ${s.step.padEnd(8)} ${s.detail}\n`);
-      });
-      printResult(options.format, {
-        value: result,
-        rows: result.steps,
-        text: () =>
-          [
-            '',
-            `Network: ${result.network.name} (chain ${result.network.chainId})`,
-            `Job ${result.jobId}: ${result.toonBytes} TOON bytes, paid ${formatM2M(result.price)} M2M`,
-            `Mayor-Alpha wallet: ${formatM2M(result.requesterBefore)} -> ${formatM2M(result.requesterAfter)} M2M (50 M2M locked in the channel)`,
-            `Node wallet:        ${formatM2M(result.nodeBefore)} -> ${formatM2M(result.nodeAfter)} M2M`,
-            'Demo succeeded.',
-          ].join('\n'),
-      });
+    .action(async (options: { format: OutputFormat; sandbox: 'auto' | 'none' }) => {
+      const text = options.format === 'text';
+      try {
+        const report = await runDemo({
+          sandbox: options.sandbox,
+          onLine: (line) => {
+            if (text) process.stdout.write(`${line}\n`);
+          },
+        });
+        // Text was printed line by line as it happened.
+        if (!text) {
+          printResult(options.format, {
+            value: report,
+            rows: report.checks.map((check) => ({ check, passed: true })),
+            text: () => '',
+          });
+        }
+      } catch (err) {
+        if (err instanceof DemoError) throw new CliError(`demo failed (${err.code}): ${err.message}`);
+        throw err;
+      } finally {
+        // Everything is stopped; a library timer left behind must not keep the process alive.
+        exitSoonAfterStop();
+      }
     });
 }
