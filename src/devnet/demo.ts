@@ -59,7 +59,14 @@ export interface PartyBalances {
 
 export interface DemoReport {
   status: 'success';
-  network: { name: string; chainId: number; rpcUrl: string; relayUrl: string; btpUrl: string };
+  network: {
+    name: string;
+    chainId: number;
+    rpcUrl: string;
+    relayUrl: string;
+    btpUrl: string;
+    anvilPid: number;
+  };
   sandbox: string;
   /** True when Beta ran the demo's job without a sandbox, with the permission the demo granted. */
   unsandboxed: boolean;
@@ -164,7 +171,7 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
   const { alpha, beta, line } = { ...net, line: ctx.line };
   const checks: string[] = [];
   const check = (ok: boolean, code: DemoErrorCode, what: string, detail: string) => {
-    if (!ok) throw new DemoError(code, `${what}: ${detail}`);
+    if (!ok) throw new DemoError(code, `check failed: ${what}: ${detail}`);
     checks.push(what);
   };
   const provider = beta.provider();
@@ -223,8 +230,8 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
   check(
     data.status === 'success' && tests.failed === 0 && tests.passed > 0,
     'RESULT_NOT_SUCCESS',
-    `the build succeeded with every test passing (${tests.passed}/${tests.passed + tests.failed})`,
-    `${routed.result.summary ?? 'no summary'}; see Mayor-Beta's logs in the result`,
+    'the build succeeded with every test passing',
+    `the result says "${routed.result.summary ?? 'no summary'}" (the logs are in the result event)`,
   );
   const routedCount = ctx.callback.count.get(jobId) ?? 0;
   check(
@@ -376,6 +383,7 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
       rpcUrl: net.rpcUrl,
       relayUrl: net.relayUrl,
       btpUrl: net.btpUrl,
+      anvilPid: net.anvilPid,
     },
     sandbox,
     unsandboxed,

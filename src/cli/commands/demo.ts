@@ -1,5 +1,6 @@
 // `crosstown demo`: the journeys end to end on a fresh devnet with Mayor-Alpha and Mayor-Beta (src/devnet/demo.ts).
 // Exit 0 only when every check passed; otherwise exit 1 with what failed.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DemoError, runDemo } from '../../devnet/demo.js';
 import { CliError, ExitCode, type OutputFormat, parseFormat, printResult } from '../output.js';
@@ -23,6 +24,7 @@ export function registerDemo(program: Command): void {
       parseSandbox,
       'auto' as const,
     )
+    .option('--repo <dir>', 'send this repository instead of the bundled examples/sample-repo')
     .addHelpText(
       'after',
       `
@@ -38,13 +40,15 @@ machine is used.
 
 Example:
   $ crosstown demo
-  $ crosstown demo --format json | jq .payments`,
+  $ crosstown demo --format json | jq .payments
+  $ crosstown demo --repo ./my-project   # its tests must run with \`node --test\` and no install`,
     )
-    .action(async (options: { format: OutputFormat; sandbox: 'auto' | 'none' }) => {
+    .action(async (options: { format: OutputFormat; sandbox: 'auto' | 'none'; repo?: string }) => {
       const text = options.format === 'text';
       try {
         const report = await runDemo({
           sandbox: options.sandbox,
+          ...(options.repo !== undefined && { repoDir: resolve(options.repo) }),
           onLine: (line) => {
             if (text) process.stdout.write(`${line}\n`);
           },

@@ -1,16 +1,20 @@
-// `crosstown devnet up|down`: the embedded default on this machine. `up` runs until Ctrl-C and records its
-// endpoints (and its pid) in $CROSSTOWN_HOME/devnet.json; `down` stops it from another terminal.
+// `crosstown devnet up|down`: the embedded default on this machine. `up` starts anvil, the contracts, a node and
+// the two Mayors (Alpha requester, Beta ci-cd-linux provider), runs until Ctrl-C and records its endpoints (and
+// its pid) in $CROSSTOWN_HOME/devnet.json; `down` stops it from another terminal.
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   devnetFilePath,
-  devnetInfo,
+  devnetWithMayorsInfo,
   isAlive,
   readDevnetFile,
   removeDevnetFile,
-  startDevnet,
+  startDevnetWithMayors,
   writeDevnetFile,
 } from '../../devnet/index.js';
+import { crosstownHome } from '../../node/config.js';
 import { createLogger, type LogLevel } from '../../node/logger.js';
+import type { SkillLogger } from '../../skills/types.js';
 import { CliError, ExitCode, type OutputFormat, parseFormat, printResult } from '../output.js';
 import { exitSoonAfterStop, waitForSignal } from './node.js';
 
@@ -19,7 +23,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function registerDevnet(program: Command): void {
   const devnet = program
     .command('devnet')
-    .description('A local network on this machine: anvil, contracts, funded accounts and a node')
+    .description(
+      'A local network on this machine: anvil, contracts, funded accounts, a node, Mayor-Alpha and Mayor-Beta',
+    )
     .addHelpText(
       'after',
       `
@@ -32,12 +38,14 @@ Example:
     .command('up')
     .description('Start the devnet, print every endpoint, and run until Ctrl-C (or `crosstown devnet down`)')
     .option('--format <format>', 'output: text | json | csv', parseFormat, 'text' as OutputFormat)
-    .option('--log-level <level>', 'node logs on stderr: debug | info | warn | error', 'warn')
+    .option('--log-level <level>', 'node and Mayor logs on stderr: debug | info | warn | error', 'warn')
     .addHelpText(
       'after',
       `
 Starts anvil on a free port, deploys the M2M token and the PaymentChannels contract, funds the node's wallet and
-the Mayors "alpha" and "beta" (ETH for gas, 1000 M2M), and starts a node (relay + connector) on free ports.
+the Mayors "alpha" and "beta" (ETH for gas, 1000 M2M), starts a node (relay + connector) on free ports, then
+Mayor-Beta (provider of ci-cd-linux jobs, bwrap sandbox when it works here) and Mayor-Alpha (requester); each
+opens a 50 M2M channel to the node. Their state lives in $CROSSTOWN_HOME/devnet/<name>/ (emptied at each up).
 Endpoints and the devnet's throwaway keys are written to $CROSSTOWN_HOME/devnet.json (default ~/.crosstown).
 
 Example:
@@ -52,8 +60,12 @@ Example:
           `a devnet is already running (pid ${existing.pid}, ${file}); stop it with \`crosstown devnet down\``,
         );
       }
-      const net = await startDevnet({ logger: createLogger({ level: options.logLevel }) });
-      const info = devnetInfo(net);
+      const net = await startDevnetWithMayors({
+        logger: createLogger({ level: options.logLevel }),
+        mayorLogger: stderrLogger(options.logLevel),
+        home: join(crosstownHome(), 'devnet'),
+      });
+      const info = devnetWithMayorsInfo(net);
       try {
         writeDevnetFile(file, { ...info, pid: process.pid, startedAt: new Date().toISOString() });
         const rows = [
@@ -67,7 +79,17 @@ Example:
           { name: 'nodeIlpAddress', value: info.node.ilpAddress },
           { name: 'nodePubkey', value: info.node.pubkey },
           { name: 'nodeSettlementAddress', value: info.node.settlementAddress },
-          ...Object.values(info.mayors).map((m) => ({ name: `mayor.${m.name}`, value: m.walletAddress })),
+          ...Object.values(info.running).flatMap((m) => [
+            {
+              name: `${m.name}.role`,
+              value: `${m.label}, ${m.role}${m.sandbox ? ` (ci-cd-linux, sandbox ${m.sandbox})` : ''}`,
+            },
+            { name: `${m.name}.pubkey`, value: m.pubkey },
+            { name: `${m.name}.ilpAddress`, value: m.ilpAddress },
+            { name: `${m.name}.wallet`, value: m.walletAddress },
+            { name: `${m.name}.channel`, value: m.channelId },
+            { name: `${m.name}.stateDir`, value: m.stateDir },
+          ]),
         ];
         printResult(options.format, {
           value: { ...info, pid: process.pid, file },
@@ -125,4 +147,13 @@ Example:
       removeDevnetFile(file);
       process.stdout.write(`devnet stopped (pid ${state.pid})\n`);
     });
+}
+
+/** Mayor log lines on stderr at or above `level` (stdout stays the endpoints). */
+function stderrLogger(level: LogLevel): SkillLogger {
+  const order = ['debug', 'info', 'warn', 'error'];
+  const at = (l: string) => (m: string) => {
+    if (order.indexOf(l) >= order.indexOf(level)) process.stderr.write(`mayor ${l}: ${m}\n`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
