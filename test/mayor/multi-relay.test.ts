@@ -166,6 +166,11 @@ describe('a Mayor with three relays', () => {
       expect(dash(urls[0]!)?.status).toBe('connected');
       expect(dash(urls[1]!)?.status).toBe('connected');
       expect(mayor.status().localMode).toBe(false);
+      // The activity feed says C dropped, and that this is not local mode (two relays are still up).
+      const dropped = mayor.activity().filter((a) => a.text.startsWith(`Relay ${urls[2]} `));
+      expect(dropped.length).toBeGreaterThan(0);
+      for (const a of dropped) expect(a.text).not.toContain('local mode');
+      expect(dropped.at(-1)!.text).toContain('(2 of 3 relays connected)');
       const during = [await post(), await post()];
       await expectPaid(during);
       expect((await resultsOn(b.relay.url, during)).length).toBe(2);

@@ -48,6 +48,8 @@ export interface MayorConfig {
   rpcUrl: string | undefined;
   relayUrls: string[];
   connectorBtp: string | undefined;
+  /** PEM file of a private CA that relays' and the connector's wss:// certificates are checked against. */
+  tlsCaFile: string | undefined;
   walletAddress: string | undefined;
   allowUnencryptedKeys: boolean;
   lowBalanceThreshold: bigint;
@@ -196,6 +198,17 @@ export const SETTINGS: readonly SettingDef[] = [
     env: 'CROSSTOWN_CONNECTOR_BTP',
     default: () => undefined,
     example: 'btp+ws://127.0.0.1:3000',
+  }),
+  setting({
+    key: 'tls-ca-file',
+    field: 'tlsCaFile',
+    label: 'TLS CA file',
+    description:
+      "PEM file of the CA that signed the relays' and the connector's wss:// certificates (a private network); default: the system CA store.",
+    type: pathType(home),
+    env: 'CROSSTOWN_TLS_CA_FILE',
+    default: () => undefined,
+    example: '~/.crosstown/ca.pem',
   }),
   setting({
     key: 'wallet-address',

@@ -31,6 +31,7 @@ import type {
   SkillResult,
 } from '../../skills/types.js';
 import { decodeEvent, encodeEventBytes, peekKind } from '../../toon/index.js';
+import type { ClientTlsOptions } from '../../transport/tls.js';
 import { openPaymentAudit, type PaymentAudit } from '../audit/index.js';
 import type { MayorConfig } from '../config/index.js';
 import { type ChainStep, type JobRecord, openStateRepo, type StateRepo } from '../state/index.js';
@@ -70,6 +71,8 @@ export interface StartMayorOptions {
   logger?: SkillLogger;
   /** Relay reconnect backoff (default 1 s .. 30 s). */
   backoff?: BackoffOptions;
+  /** Certificate checks of wss:// relays and the connector (default: config.tlsCaFile as `caPath`, else the system CA store). */
+  tls?: ClientTlsOptions;
   /** Retries of transient rejects (default 3) and the first retry delay (default 250 ms). */
   retries?: number;
   retryDelayMs?: number;
@@ -221,17 +224,25 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     return j;
   };
 
+  // wss:// relays and connector: the system CA store, or the operator's private CA (tls-ca-file).
+  const tls = options.tls ?? (config.tlsCaFile ? { caPath: config.tlsCaFile } : undefined);
+  const warnLogger = { warn: (m: string) => log.warn(m) };
   const pool = new RelayPool({
     urls: config.relayUrls,
     secretKey: sk,
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(tls ? { tls } : {}),
+    logger: warnLogger,
     onStatus: (s) => {
       if (s.status === 'connected') activity('connection', `Relay ${s.url} connected`);
-      else if (s.status === 'disconnected' || s.status === 'error')
+      else if (s.status === 'disconnected' || s.status === 'error') {
+        // Local mode only when no relay at all is left: with one relay up, jobs still post.
+        const up = pool.states().filter((r) => r.status === 'connected').length;
         activity(
           'connection',
-          `Relay ${s.url} ${s.status}${s.lastError ? `: ${s.lastError}` : ''} (local mode)`,
+          `Relay ${s.url} ${s.status}${s.lastError ? `: ${s.lastError}` : ''}${up === 0 ? ' (local mode)' : ` (${up} of ${config.relayUrls.length} relays connected)`}`,
         );
+      }
       emitter.emit('relay', s);
     },
   });
@@ -733,6 +744,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       return providerMode.status(channelId);
     },
     fault,
+    ...(tls ? { tls } : {}),
+    logger: warnLogger,
     ...(options.maxResyncOwed !== undefined ? { maxResyncOwed: options.maxResyncOwed } : {}),
     onWarning: (m) => log.warn(m),
     onConnector: (status, reason) => {
