@@ -123,6 +123,7 @@ interface PostOptions extends BaseOptions {
   param: string[];
   bid?: string;
   provider?: string;
+  private: boolean;
   content?: string;
   callbackSkill?: string;
   kind?: string;
@@ -147,6 +148,11 @@ export function registerJob(program: Command): void {
       .option('--param <key=value>', 'a parameter (repeatable)', collect, [])
       .option('--bid <m2m>', 'the most you pay the provider, decimal M2M')
       .option('--provider <pubkey>', 'a chosen provider (hex pubkey)')
+      .option(
+        '--private',
+        'send the request gift-wrapped (NIP-59) to --provider only; the result comes back wrapped to you',
+        false,
+      )
       .option('--content <text>', 'free-text content of the request')
       .option('--callback-skill <name>', 'the skill the result is routed to')
       .option('--kind <n>', 'request kind (default 5065)')
@@ -158,6 +164,7 @@ export function registerJob(program: Command): void {
     [
       'crosstown job post --type ci-cd-linux --input git:https://github.com/acme/app@pr-1234 --bid 0.01 --wait',
       'crosstown job post --type docker-build-amd64 --param arch=amd64 --format json | jq -r .id',
+      'crosstown job post --type ci-cd-linux --input git:https://github.com/acme/secret@main --provider <hex> --private',
     ],
     'The relay fee (bytes × basePricePerByte) is paid over ILP when the request is posted; the provider is paid up to --bid when its result comes back.',
   ).action(
@@ -182,6 +189,11 @@ export function registerJob(program: Command): void {
           throw new CliError(`--bid "${o.bid}" is not a decimal M2M amount`, ExitCode.Usage);
         }
       }
+      if (o.private && !o.provider)
+        throw new CliError(
+          '--private needs --provider <pubkey>: a gift wrap is addressed to one provider',
+          ExitCode.Usage,
+        );
       if (o.kind !== undefined && !/^5\d{3}$/.test(o.kind))
         throw new CliError('--kind must be a job request kind 5000..5999', ExitCode.Usage);
       const request = {
@@ -190,6 +202,7 @@ export function registerJob(program: Command): void {
         ...(Object.keys(params).length ? { params } : {}),
         ...(bid !== undefined ? { bid } : {}),
         ...(o.provider ? { provider: o.provider } : {}),
+        ...(o.private ? { private: true } : {}),
         ...(o.content ? { content: o.content } : {}),
         ...(o.callbackSkill ? { callbackSkill: o.callbackSkill } : {}),
         ...(o.kind ? { kind: Number(o.kind) } : {}),
