@@ -21,7 +21,8 @@ export type DemoErrorCode =
   | 'RESULT_NOT_SUCCESS'
   | 'ROUTING'
   | 'PAYMENT'
-  | 'BALANCES';
+  | 'BALANCES'
+  | 'INTERRUPTED';
 
 /** What failed in the demo, in words, with a code scripts can test. */
 export class DemoError extends Error {
@@ -43,6 +44,8 @@ export interface DemoOptions {
   repoDir?: string;
   /** How long to wait for the result (default 120 s). */
   resultTimeoutMs?: number;
+  /** Stops the demo at its next wait (Ctrl-C): everything started is stopped, then INTERRUPTED is thrown. */
+  signal?: AbortSignal;
 }
 
 /** Wallet and outgoing-channel balances of one party, base units. */
@@ -153,7 +156,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     );
   }
   try {
-    return await walk(net, { line, lines, repo, callback, timeoutMs: options.resultTimeoutMs ?? 120_000 });
+    return await walk(net, {
+      line,
+      lines,
+      repo,
+      callback,
+      timeoutMs: options.resultTimeoutMs ?? 120_000,
+      signal: options.signal,
+    });
   } finally {
     await net.stop();
   }
@@ -165,6 +175,7 @@ interface WalkContext {
   repo: ReturnType<typeof packRepo>;
   callback: ReturnType<typeof countingCallback>;
   timeoutMs: number;
+  signal: AbortSignal | undefined;
 }
 
 async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport> {
@@ -174,6 +185,8 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
     if (!ok) throw new DemoError(code, `check failed: ${what}: ${detail}`);
     checks.push(what);
   };
+  const wait = (cond: () => boolean, ms: number, what: string) => until(cond, ms, what, ctx.signal);
+  interrupted(ctx.signal);
   const provider = beta.provider();
   if (!provider) throw new DemoError('START_FAILED', 'Mayor-Beta started without provider mode');
   const sandbox = provider.service.sandbox.kind;
@@ -211,7 +224,7 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
   line(`Posted ${short}: ci-cd-linux (${posted.bytes} bytes, ${formatM2M(posted.price)} M2M)`);
   line('Waiting for result...');
 
-  await waitForOutcome(alpha, beta, jobId, ctx.timeoutMs);
+  await waitForOutcome(alpha, beta, jobId, ctx.timeoutMs, ctx.signal);
   const job = alpha.state.jobs.get(jobId)!;
   const routed = alpha.results().get(jobId);
   if (!routed) throw new DemoError('NO_RESULT', `${short} ended ${job.status} without a routed result`);
@@ -257,9 +270,9 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
   line(`Payment Channel: ${formatM2M(remaining)} M2M remaining`);
 
   const amount = job.amount ?? 0n;
-  await until(() => provider.reports.has(jobId), 20_000, "Mayor-Beta's report of the job");
-  await until(() => provider.earned() >= amount, 20_000, 'the payment to arrive at Mayor-Beta');
-  await until(() => provider.receiver.paid >= amount, 30_000, "the node's claim to Mayor-Beta");
+  await wait(() => provider.reports.has(jobId), 20_000, "Mayor-Beta's report of the job");
+  await wait(() => provider.earned() >= amount, 20_000, 'the payment to arrive at Mayor-Beta');
+  await wait(() => provider.receiver.paid >= amount, 30_000, "the node's claim to Mayor-Beta");
   await betaAtt.settle();
   const redeemed = await provider.redeemEarnings();
   const report = provider.reports.get(jobId)!;
@@ -476,10 +489,17 @@ function nodeBooks(net: DevnetWithMayors) {
 }
 
 /** Until Alpha's job is final, or Beta refused or failed it (then fail at once with Beta's reason). */
-async function waitForOutcome(alpha: Mayor, beta: Mayor, jobId: string, timeoutMs: number): Promise<void> {
+async function waitForOutcome(
+  alpha: Mayor,
+  beta: Mayor,
+  jobId: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const short = `job-${jobId.slice(0, 7)}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    interrupted(signal);
     const status = alpha.state.jobs.get(jobId)?.status;
     if (status === 'paid') return;
     if (status === 'failed' || status === 'cancelled')
@@ -500,9 +520,20 @@ async function waitForOutcome(alpha: Mayor, beta: Mayor, jobId: string, timeoutM
   }
 }
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+function interrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted)
+    throw new DemoError('INTERRUPTED', 'interrupted; everything the demo started is stopped');
+}
+
+async function until(
+  cond: () => boolean,
+  timeoutMs: number,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
+    interrupted(signal);
     if (Date.now() > deadline) throw new DemoError('PAYMENT', `timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -190,6 +190,28 @@ describe('crosstown demo', () => {
     expect(r.stdout).not.toContain('Demo succeeded');
   }, 180_000);
 
+  it('Ctrl-C while it waits: stops everything it started and exits 130', async () => {
+    const child = spawn(process.execPath, [bin, 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let out = '';
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('Posted job-')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err).toContain('demo failed (INTERRUPTED)');
+    const rpc = /anvil (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    await expect(fetch(rpc, { method: 'POST', signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  }, 120_000);
+
   it('refuses an unknown output format with exit code 2 and a clear message', async () => {
     const r = await run(['demo', '--format', 'xml']);
     expect(r.status).toBe(2);

@@ -45,8 +45,14 @@ Example:
     )
     .action(async (options: { format: OutputFormat; sandbox: 'auto' | 'none'; repo?: string }) => {
       const text = options.format === 'text';
+      // Ctrl-C / SIGTERM: the demo stops what it started (temporary homes included) at its next wait.
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      // `on`, not `once`: while a listener stays, anvil's own signal hook leaves the shutdown to us.
+      process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
       try {
         const report = await runDemo({
+          signal: abort.signal,
           sandbox: options.sandbox,
           ...(options.repo !== undefined && { repoDir: resolve(options.repo) }),
           onLine: (line) => {
@@ -62,9 +68,15 @@ Example:
           });
         }
       } catch (err) {
-        if (err instanceof DemoError) throw new CliError(`demo failed (${err.code}): ${err.message}`);
+        if (err instanceof DemoError) {
+          throw new CliError(
+            `demo failed (${err.code}): ${err.message}`,
+            err.code === 'INTERRUPTED' ? 130 : ExitCode.Failure,
+          );
+        }
         throw err;
       } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
         // Everything is stopped; a library timer left behind must not keep the process alive.
         exitSoonAfterStop();
       }
