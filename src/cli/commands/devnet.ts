@@ -99,6 +99,12 @@ Example:
               'crosstown devnet is up (Ctrl-C or `crosstown devnet down` to stop)',
               ...rows.map((r) => `  ${r.name.padEnd(22)} ${r.value}`),
               `  endpoints and keys in ${file}`,
+              ...(info.running.beta.sandbox === 'none'
+                ? [
+                    '  note: no sandbox works here (bwrap missing or not permitted), so Mayor-Beta refuses jobs from',
+                    '  requesters it does not trust; `crosstown demo` grants that permission for its own job only',
+                  ]
+                : []),
             ].join('\n'),
         });
         await waitForSignal();
