@@ -1,7 +1,7 @@
 // Mayor runtime: (1) loading 1,000 active job correlations (open the state repo + look each one up as the
 // result router does), (2) state commits under 100 transitions/s offered for 3 s (the Mayor never waits on
-// git; we measure how far durability lags), (3) post -> FULFILL latency on a real devnet: the PREPARE round
-// trip alone and the whole postJob (which first makes the request durable in git).
+// git; we measure how far durability (fsynced files) and the git commit lag), (3) post -> FULFILL latency on a
+// real devnet: the PREPARE round trip alone and the whole postJob (which first makes the request durable).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,7 @@ async function commits(): Promise<void> {
     const rate = 100;
     const seconds = 3;
     const lags: number[] = [];
+    const durableLags: number[] = [];
     let maxPending = 0;
     const start = performance.now();
     for (let i = 0; i < rate * seconds; i++) {
@@ -66,6 +67,7 @@ async function commits(): Promise<void> {
       const id = `b${i}`;
       const at = performance.now();
       repo.jobs.put({ id, status: 'posting', kind: 5065, jobType: 'ci-cd-linux', callbackSkill: 'cb' });
+      void repo.durable().then(() => durableLags.push(performance.now() - at));
       void repo.flush().then(() => lags.push(performance.now() - at));
       maxPending = Math.max(maxPending, repo.stats().pending);
     }
@@ -73,8 +75,9 @@ async function commits(): Promise<void> {
     const elapsed = (performance.now() - start) / 1000;
     const s = repo.stats();
     console.log(
-      `state commits at ${rate} transitions/s offered for ${seconds} s: ${(s.changes / elapsed).toFixed(0)} durable/s, ` +
-        `${s.commits} commits (mean batch ${s.meanBatchSize.toFixed(1)}), put->durable p50 ${ms(pct(lags, 0.5))} p99 ${ms(pct(lags, 0.99))}, max backlog ${maxPending}`,
+      `state commits at ${rate} transitions/s offered for ${seconds} s: ${(s.changes / elapsed).toFixed(0)} committed/s, ` +
+        `${s.commits} commits (mean batch ${s.meanBatchSize.toFixed(1)}), put->durable (fsynced) p50 ${ms(pct(durableLags, 0.5))} p99 ${ms(pct(durableLags, 0.99))}, ` +
+        `put->committed p50 ${ms(pct(lags, 0.5))} p99 ${ms(pct(lags, 0.99))}, max backlog ${maxPending}`,
     );
     await repo.close();
   } finally {
@@ -124,7 +127,7 @@ async function latency(): Promise<void> {
       `PREPARE -> FULFILL on the devnet (Mayor -> BTP -> connector -> relay gate), ${n} writes: p50 ${ms(pct(round, 0.5))} p99 ${ms(pct(round, 0.99))}`,
     );
     console.log(
-      `postJob (sign, TOON, git-durable request, PREPARE -> FULFILL), 50 jobs: p50 ${ms(pct(whole, 0.5))} p99 ${ms(pct(whole, 0.99))}`,
+      `postJob (sign, TOON, durable request, PREPARE -> FULFILL), 50 jobs: p50 ${ms(pct(whole, 0.5))} p99 ${ms(pct(whole, 0.99))}`,
     );
     await mayor.stop();
   } finally {

@@ -421,8 +421,9 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   ) => {
     if (stopped) throw new MayorError('STOPPED', 'The Mayor is stopped: start it again to post jobs.');
     recordPosting(event, callbackSkill, chainId, bid, sendAs);
-    // The request must be durable before it can reach the relay, or a crash could lose a paid job.
-    await state.flush();
+    // The request must be durable (fsynced; its git commit follows in the background) before it can reach
+    // the relay, or a crash could lose a paid job.
+    await state.durable();
     return track(sendPosting(event.id, false));
   };
 
@@ -565,7 +566,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     clearTimeout(timers.get(job.id));
     timers.delete(job.id);
     // Durable before the skill runs: a restart re-routes only what was not marked routed.
-    await state.flush();
+    await state.durable();
     await route(job.id);
   };
 
@@ -616,7 +617,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       'result',
       `Result for job-${jobId.slice(0, 7)} -> ${dispatched.skill ?? 'no skill'}: ${result.summary ?? result.status}`,
     );
-    await state.flush();
+    await state.durable();
     await fault('before-next-job', jobId);
     for (const ev of next)
       await track(sendPosting(ev.id, false)).catch((err) => log.error((err as Error).message));
@@ -808,7 +809,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
         // been created before B's step existed: make sure it advanced.
         const ev = advanceChain(j.chainId, j.id);
         if (ev) {
-          await state.flush();
+          await state.durable();
           await track(sendPosting(ev.id, false)).catch((err) => log.error((err as Error).message));
         }
       }

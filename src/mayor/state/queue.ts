@@ -1,6 +1,14 @@
-// The one commit queue of a state repository. Callers enqueue file operations and return at once; a single
-// loop applies them and commits. Whatever arrives while a commit runs goes into the next one (group commit),
-// so git's cost is paid per batch, not per transition, and a FULFILL handler never waits on git.
+// The one commit queue of a state repository. Callers enqueue file operations and return at once. Two
+// loops follow:
+// - the write loop applies each batch to the working tree (atomic writes, appends, all fsynced): once that is
+//   done the batch is **durable**, and `durable()` waiters resume. A crash after this point loses nothing:
+//   opening the repository commits whatever the working tree holds that git does not (recovery.ts).
+// - the commit loop then runs `git add` + `git commit` for every batch made durable so far (group commit), in
+//   the background, so neither a FULFILL nor a job transition ever waits on git. `flush()` waits for it.
+// Writes never wait for git: a batch may be written while `git add` reads the tree, so a commit can hold part of
+// a batch whose messages go with the next commit (committed even if empty, so no transition's line is lost).
+// That is harmless: the working tree, not git, is what recovery trusts. A `git add` that fails because a file
+// changed under it is retried once.
 import { closeSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { appendMore, appendNoSync, ensureDir, fsyncAll, fsyncDir, writeFilesAtomic } from './atomic.js';
@@ -24,12 +32,22 @@ export interface CommitStats {
   meanBatchSize: number;
   /** Changes enqueued but not yet committed. */
   pending: number;
+  /** Changes enqueued but not yet durable (written and fsynced). */
+  notDurable: number;
 }
 
 interface Waiter {
   seq: number;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** A durable batch waiting for its git commit. */
+interface Written {
+  seq: number;
+  messages: string[];
+  /** Set when writing the batch failed: its commit waiters get this error. */
+  err?: unknown;
 }
 
 /** Git commit messages stay readable: a batch lists at most this many changes. */
@@ -40,9 +58,16 @@ export class CommitQueue {
   private writePaths = new Set<string>();
   private messages: string[] = [];
   private enqueued = 0;
+  private durableSeq = 0;
   private committed = 0;
-  private running = false;
-  private waiters: Waiter[] = [];
+  private writing = false;
+  private committing = false;
+  private written: Written[] = [];
+  private durableWaiters: Waiter[] = [];
+  private commitWaiters: Waiter[] = [];
+  /** Batches whose writing started / ended: tells the commit loop whether a write overlapped its `git add`. */
+  private applyStarts = 0;
+  private applyEnds = 0;
   private commits = 0;
   private changes = 0;
 
@@ -63,18 +88,28 @@ export class CommitQueue {
     }
     this.messages.push(message);
     this.enqueued++;
-    if (!this.running) {
-      this.running = true;
-      // Defer to the next turn so a synchronous burst of changes lands in one commit.
-      setImmediate(() => void this.loop());
+    if (!this.writing) {
+      this.writing = true;
+      // Defer to the next turn so a synchronous burst of changes lands in one batch.
+      setImmediate(() => void this.writeLoop());
     }
   }
 
-  /** Resolves once every change enqueued before the call is committed; rejects if that commit failed. */
+  /**
+   * Resolves once every change enqueued before the call is durable: written and fsynced in the working tree,
+   * so a crash cannot lose it (its git commit may still be running). Rejects if writing it failed.
+   */
+  durable(): Promise<void> {
+    const seq = this.enqueued;
+    if (this.durableSeq >= seq) return Promise.resolve();
+    return new Promise((resolve, reject) => this.durableWaiters.push({ seq, resolve, reject }));
+  }
+
+  /** Resolves once every change enqueued before the call is committed to git; rejects if that commit failed. */
   flush(): Promise<void> {
     const seq = this.enqueued;
     if (this.committed >= seq) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    return new Promise((resolve, reject) => this.commitWaiters.push({ seq, resolve, reject }));
   }
 
   stats(): CommitStats {
@@ -83,10 +118,11 @@ export class CommitQueue {
       changes: this.changes,
       meanBatchSize: this.commits === 0 ? 0 : this.changes / this.commits,
       pending: this.enqueued - this.committed,
+      notDurable: this.enqueued - this.durableSeq,
     };
   }
 
-  private async loop(): Promise<void> {
+  private async writeLoop(): Promise<void> {
     while (this.messages.length > 0) {
       const ops = this.ops;
       const messages = this.messages;
@@ -94,31 +130,70 @@ export class CommitQueue {
       this.ops = [];
       this.writePaths = new Set();
       this.messages = [];
+      let err: unknown;
+      this.applyStarts++;
       try {
         await this.apply(ops);
-        const made = await commitAll(this.dir, commitMessage(messages));
-        if (made) this.commits++;
-        this.changes += messages.length;
-        this.committed = seq;
-        this.settle(seq, undefined);
-      } catch (err) {
+      } catch (e) {
         // Files already written stay on disk: the next commit (or recovery on open) picks them up.
-        this.committed = seq;
-        this.settle(seq, err);
-        this.onError(err);
+        err = e;
+      } finally {
+        this.applyEnds++;
+      }
+      this.written.push({ seq, messages, ...(err !== undefined ? { err } : {}) });
+      this.durableSeq = seq;
+      settle(this.durableWaiters, seq, err, (keep) => {
+        this.durableWaiters = keep;
+      });
+      if (err !== undefined) this.onError(err);
+      if (!this.committing) {
+        this.committing = true;
+        void this.commitLoop();
       }
     }
-    this.running = false;
+    this.writing = false;
   }
 
-  private settle(seq: number, err: unknown): void {
-    const keep: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.seq > seq) keep.push(w);
-      else if (err === undefined) w.resolve();
-      else w.reject(err);
+  private async commitLoop(): Promise<void> {
+    let allowEmpty = false;
+    while (this.written.length > 0) {
+      // Every batch written so far; batches written while git runs go to the next round.
+      const batches = this.written;
+      this.written = [];
+      const message = commitMessage(batches.flatMap((b) => b.messages));
+      let err: unknown;
+      let made = false;
+      let overlapped = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const started = this.applyStarts;
+          const writingAlready = started > this.applyEnds;
+          try {
+            await git(this.dir, ['add', '-A', '.']);
+          } finally {
+            overlapped = writingAlready || this.applyStarts > started;
+          }
+          made = await commitStaged(this.dir, message, allowEmpty);
+          err = undefined;
+          break;
+        } catch (e) {
+          err = e;
+          // A file renamed or removed while git read the tree fails `git add`: once more, then report.
+          if (attempt >= 2) break;
+        }
+      }
+      // The previous add may have staged part of a later batch: its lines still deserve a commit.
+      allowEmpty = overlapped;
+      if (err !== undefined) this.onError(err);
+      if (made) this.commits++;
+      this.changes += batches.reduce((n, b) => n + b.messages.length, 0);
+      const seq = batches.at(-1)!.seq;
+      this.committed = seq;
+      settle(this.commitWaiters, seq, err ?? batches.find((b) => b.err !== undefined)?.err, (keep) => {
+        this.commitWaiters = keep;
+      });
     }
-    this.waiters = keep;
+    this.committing = false;
   }
 
   private async apply(ops: FileOp[]): Promise<void> {
@@ -179,14 +254,31 @@ function commitMessage(messages: string[]): string {
   return `${messages.length} changes\n\n${body.join('\n')}`;
 }
 
-/** Stages everything and commits. Returns false when there was nothing to commit. */
-export async function commitAll(dir: string, message: string): Promise<boolean> {
-  await git(dir, ['add', '-A', '.']);
-  const res = await git(dir, ['commit', '-q', '--no-verify', '-m', message], { allowFail: true });
+/** Resolves (or rejects) the waiters whose changes are covered by `seq`; hands back the others. */
+function settle(waiters: Waiter[], seq: number, err: unknown, keep: (rest: Waiter[]) => void): void {
+  const rest: Waiter[] = [];
+  for (const w of waiters) {
+    if (w.seq > seq) rest.push(w);
+    else if (err === undefined) w.resolve();
+    else w.reject(err);
+  }
+  keep(rest);
+}
+
+/** Commits what is staged. Returns false when there was nothing to commit (and `allowEmpty` is not set). */
+async function commitStaged(dir: string, message: string, allowEmpty = false): Promise<boolean> {
+  const args = ['commit', '-q', '--no-verify', ...(allowEmpty ? ['--allow-empty'] : []), '-m', message];
+  const res = await git(dir, args, { allowFail: true });
   if (res.code === 0) return true;
   if (/nothing (added )?to commit/.test(res.stdout)) return false;
   throw new StateError(
     'GIT_FAILED',
     `git commit failed in ${dir}: ${res.stderr.trim() || res.stdout.trim()}. Check the disk and the repository (git -C ${dir} status).`,
   );
+}
+
+/** Stages everything and commits. Returns false when there was nothing to commit. */
+export async function commitAll(dir: string, message: string): Promise<boolean> {
+  await git(dir, ['add', '-A', '.']);
+  return commitStaged(dir, message);
 }

@@ -126,7 +126,13 @@ export interface StateRepo {
     rename(from: string, to: string, message: string): void;
     remove(path: string, message: string): void;
   };
-  /** Resolves when every change made before the call is committed (durable). */
+  /**
+   * Resolves when every change made before the call is durable: written atomically and fsynced, so a crash
+   * cannot lose it (the next open commits it). Its git commit follows in the background. Rejects if the write
+   * failed. This is what the runtime waits on before a PREPARE leaves or a result is routed.
+   */
+  durable(): Promise<void>;
+  /** Resolves when every change made before the call is durable and committed to git. */
   flush(): Promise<void>;
   stats(): CommitStats;
   /** Flushes, releases the owner lock; later changes throw CLOSED. */
@@ -467,6 +473,7 @@ function load(
         queue.enqueue([{ type: 'remove', path }], message);
       },
     },
+    durable: () => queue.durable(),
     flush: () => queue.flush(),
     stats: () => queue.stats(),
     close: async () => {
