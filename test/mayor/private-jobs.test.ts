@@ -120,7 +120,9 @@ describe('private jobs (NIP-59) between two Mayors', () => {
     const routed = alpha.results().get(posted.jobId)!;
     expect(routed.skill).toBe('ci-cd-callback');
     expect(routed.result.summary).toBe('Build: SUCCESS | Tests: 3/3 passed');
-    // Beta served it as a private job and was paid for it.
+    // Beta served it as a private job and was paid for it. Its own bookkeeping (worktree removed, report
+    // filed) may finish after Alpha has routed and paid.
+    await waitFor(() => beta.provider()!.reports.has(posted.jobId), 20_000, 'provider report');
     const served = beta
       .provider()!
       .jobs()

@@ -57,6 +57,13 @@ describe('provider mode: two Mayors on a real devnet', () => {
     const bad = await post('failing');
     expect(ok.status).toBe('posted');
     await alpha.settled([ok.jobId, bad.jobId], 90_000);
+    // The provider files its report when its job has finished (worktree removed), which can be after Alpha
+    // has already routed and paid: the requester does not wait on git any more.
+    await waitFor(
+      () => beta.provider()!.reports.has(ok.jobId) && beta.provider()!.reports.has(bad.jobId),
+      20_000,
+      'provider reports',
+    );
 
     // Success: the callback skill (ci-cd-callback) got the result exactly once, with the test counts.
     const okJob = alpha.state.jobs.get(ok.jobId)!;
