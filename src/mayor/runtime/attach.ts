@@ -242,7 +242,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       // Claims signed but not yet redeemed are not on the chain: we can only start from what was claimed.
       cumulative = mine.claimed;
       warn(
-        `Channel ${mine.channelId} rebuilt from the chain: claims signed after its last redemption are not known locally.`,
+        `Channel ${mine.channelId} rebuilt from the chain: claims signed after its last redemption are not known locally; asking the node.`,
       );
     }
   }
