@@ -11,6 +11,7 @@ export {
   startDevnet,
   stopChild,
 } from './devnet.js';
+export { type FundOptions, type FundResult, fundOnDevnet } from './fund.js';
 export {
   BETA_PRICE,
   type DevnetWithMayors,

@@ -3,9 +3,12 @@
 // its pid) in $CROSSTOWN_HOME/devnet.json; `down` stops it from another terminal.
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { type Address, isAddress } from 'viem';
+import { formatM2M, parseM2M } from '../../chain/index.js';
 import {
   devnetFilePath,
   devnetWithMayorsInfo,
+  fundOnDevnet,
   isAlive,
   readDevnetFile,
   removeDevnetFile,
@@ -16,6 +19,7 @@ import { crosstownHome } from '../../node/config.js';
 import { createLogger, type LogLevel } from '../../node/logger.js';
 import type { SkillLogger } from '../../skills/types.js';
 import { CliError, ExitCode, type OutputFormat, parseFormat, printResult } from '../output.js';
+import { loadConfig, run, walletAddress } from './common.js';
 import { exitSoonAfterStop, waitForSignal } from './node.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,6 +119,8 @@ Example:
       }
     });
 
+  registerFund(devnet);
+
   devnet
     .command('down')
     .description(
@@ -153,6 +159,76 @@ Example:
       removeDevnetFile(file);
       process.stdout.write(`devnet stopped (pid ${state.pid})\n`);
     });
+}
+
+function registerFund(devnet: Command): void {
+  devnet
+    .command('fund')
+    .description('The devnet faucet: add M2M and ETH (gas) to a wallet on the running devnet')
+    .argument('[address]', 'wallet to fund (default: the Mayor wallet in the keystore)')
+    .option('--m2m <amount>', 'M2M to mint, decimal', '100')
+    .option('--eth <amount>', 'ETH to add for gas, decimal', '1')
+    .option('--home <dir>', 'crosstown home (default $CROSSTOWN_HOME or ~/.crosstown)')
+    .option('--name <mayor>', 'Mayor whose wallet is funded (default $CROSSTOWN_MAYOR_NAME or "mayor")')
+    .option('--format <format>', 'output: text | json | csv', parseFormat, 'text' as OutputFormat)
+    .addHelpText(
+      'after',
+      `
+Only on a devnet started by \`crosstown devnet up\` (its endpoints come from devnet.json); on Base Sepolia use the
+M2M faucet and a testnet ETH faucet instead.
+
+Example:
+  $ crosstown wallet configure --generate && crosstown devnet fund
+  $ crosstown devnet fund 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --m2m 250 --format json`,
+    )
+    .action(
+      run(
+        async (
+          address: string | undefined,
+          o: { m2m: string; eth: string; home?: string; name?: string; format: OutputFormat },
+        ) => {
+          if (o.home) process.env.CROSSTOWN_HOME = o.home;
+          const state = readDevnetFile(devnetFilePath());
+          if (!state || !isAlive(state.pid)) {
+            throw new CliError(
+              'no devnet is running: start one with `crosstown devnet up`',
+              ExitCode.Unavailable,
+            );
+          }
+          let to: Address;
+          if (address !== undefined) {
+            if (!isAddress(address)) throw new CliError(`"${address}" is not a 0x address`, ExitCode.Usage);
+            to = address;
+          } else {
+            to = walletAddress(
+              loadConfig({ ...(o.home ? { home: o.home } : {}), ...(o.name ? { name: o.name } : {}) }),
+            );
+          }
+          const amount = (v: string, flag: string) => {
+            try {
+              return parseM2M(v);
+            } catch {
+              throw new CliError(`${flag} "${v}" is not a decimal amount`, ExitCode.Usage);
+            }
+          };
+          const funded = await fundOnDevnet({
+            rpcUrl: state.rpcUrl,
+            chainId: state.chainId,
+            token: state.token as Address,
+            to,
+            m2m: amount(o.m2m, '--m2m'),
+            eth: amount(o.eth, '--eth'), // ETH has 18 decimals too
+          });
+          const value = { network: 'devnet', address: funded.address, m2m: funded.m2m, eth: funded.eth };
+          printResult(o.format, {
+            value,
+            rows: [value],
+            text: () =>
+              `Network: devnet (chain ${state.chainId})\nFunded ${to}: now ${formatM2M(funded.m2m)} M2M, ${formatM2M(funded.eth)} ETH`,
+          });
+        },
+      ),
+    );
 }
 
 /** Mayor log lines on stderr at or above `level` (stdout stays the endpoints). */

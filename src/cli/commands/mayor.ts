@@ -1,7 +1,9 @@
 // `crosstown mayor start|attach|status`: run the Mayor daemon in the foreground (start), or with the terminal
 // dashboard over it (attach), and ask a running one how it is (status). A running Mayor serves `job …` and
 // `mayor status` from other terminals through its control socket (control.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatM2M } from '../../chain/index.js';
 import { type MayorConfig, resolveConfig } from '../../mayor/config/index.js';
@@ -54,9 +56,32 @@ function mayorFlags(cmd: Command): Command {
 }
 
 function loadMayorConfig(o: MayorOptions): MayorConfig {
+  const flags = { ...configFlags(o), 'relay-urls': o.relayUrls, 'connector-btp': o.connectorBtp };
+  const config = resolveConfig({ flags }).values;
+  // On the devnet, what is not configured comes from the running `crosstown devnet up` (devnet.json).
+  const devnet = config.network === 'devnet' ? readDevnetEndpoints(config.home) : undefined;
+  if (!devnet) return config;
   return resolveConfig({
-    flags: { ...configFlags(o), 'relay-urls': o.relayUrls, 'connector-btp': o.connectorBtp },
+    flags: {
+      ...flags,
+      ...(config.relayUrls.length === 0 ? { 'relay-urls': devnet.relayUrl } : {}),
+      ...(config.connectorBtp ? {} : { 'connector-btp': devnet.btpUrl }),
+      ...(config.rpcUrl ? {} : { 'rpc-url': devnet.rpcUrl }),
+    },
   }).values;
+}
+
+/** The running devnet's endpoints, if `crosstown devnet up` recorded them in this home. */
+function readDevnetEndpoints(
+  home: string,
+): { relayUrl: string; btpUrl: string; rpcUrl: string; node?: { pubkey?: string } } | undefined {
+  const file = join(home, 'devnet.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Named subscriptions opened from the CLI (`relay subscribe`): events go to the skill pipeline. */
@@ -194,7 +219,10 @@ async function boot(o: MayorOptions): Promise<Running> {
   const { startMayor } = await import('../../mayor/runtime/index.js');
   const loaded = await loadSkills({ skillsDir: config.skillsDir, context: { identityPubkey: nostr.pubkey } });
   for (const p of loaded.problems) note(`skill ${p.source}: ${p.message}`);
-  const nodePubkey = o.nodePubkey ?? process.env.CROSSTOWN_NODE_PUBKEY;
+  const nodePubkey =
+    o.nodePubkey ??
+    process.env.CROSSTOWN_NODE_PUBKEY ??
+    (config.network === 'devnet' ? readDevnetEndpoints(config.home)?.node?.pubkey : undefined);
   const mayor = await withProgress('attaching: relay, SPSP handshake, payment channel', o, () =>
     startMayor({
       config,
