@@ -192,6 +192,15 @@ describe('claims around a crash: resync with the node', () => {
     const posted = await first.waitFor((e) => 'posted' in e, 30_000, 'posted');
     const jobId = (posted.posted as { jobId: string }).jobId;
     await first.waitStderr(/^FAULT claim-accepted/, 30_000);
+    // Only the claim path is paused: the result still arrives and is routed. Kill after `routed` is on disk, so
+    // this test is about claims; a kill inside the skill call itself is the documented routing window (docs/mayor.md).
+    await waitFor(
+      () =>
+        existsSync(join(home.stateDir, 'jobs', `${jobId}.json`)) &&
+        ['routed', 'paid'].includes(jobFile(home, jobId).status),
+      30_000,
+      'result routed before the kill',
+    );
     const peer = devnet.mayors.m6!.nostrPubkey.slice(0, 16);
     const node = devnet.runningNode!.connector;
     // The node holds a claim the Mayor has no record of: its state still says less.
