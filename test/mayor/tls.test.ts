@@ -9,6 +9,7 @@ import { resolveConfig } from '../../src/mayor/config/index.js';
 import { type Mayor, startMayor } from '../../src/mayor/runtime/index.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
 import { generateSecretKey } from '../../src/nostr/index.js';
+import { testNodeConfig } from '../support/node-config.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
 import { recordingSkill } from './runtime/helpers.js';
 
@@ -22,30 +23,11 @@ beforeAll(async () => {
   [chain, certs] = await Promise.all([startDevChain({ accounts: 3 }), makeTestCertificates()]);
   dir = mkdtempSync(join(tmpdir(), 'crosstown-mayor-tls-'));
   node = await startNode(
-    {
-      name: 'node1',
-      ilpAddress: 'g.crosstown.node1',
-      host: '127.0.0.1',
-      relayPort: 0,
-      btpPort: 0,
-      dataDir: join(dir, 'node'),
+    testNodeConfig(chain, join(dir, 'node'), {
       basePricePerByte: PRICE,
-      nostrSecretKey: generateSecretKey(),
-      walletKey: chain.anvil.accounts[1]!.privateKey,
-      chain: {
-        rpcUrl: chain.network.rpcUrl,
-        chainId: chain.network.chainId,
-        token: chain.network.token,
-        channels: chain.network.channels,
-      },
-      creditLimit: 10n ** 18n,
-      settleThreshold: 0n,
-      onChainThreshold: undefined,
-      channelDeposit: 10n ** 18n,
-      peers: [],
       logLevel: 'error',
       tls: { certPath: certs.paths.cert, keyPath: certs.paths.key },
-    },
+    }),
     { logger: createLogger({ level: 'error', write: () => {} }) },
   );
 }, 120_000);

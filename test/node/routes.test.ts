@@ -10,6 +10,7 @@ import { IlpPacketType } from '../../src/ilp/index.js';
 import { createLogger, type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
 import { generateSecretKey, type SpspResponse } from '../../src/nostr/index.js';
 import { jobEvent, paidWrite, readEvents, spspOverNostr } from '../devnet/helpers.js';
+import { testNodeConfig } from '../support/node-config.js';
 
 const PRICE = 10n ** 13n;
 const LINK_TOKEN = 'link-token-0123456789';
@@ -20,29 +21,7 @@ let node2: RunningNode;
 const node1Logs: string[] = [];
 
 function config(name: string, account: number, peers: NodeConfig['peers']): NodeConfig {
-  return {
-    name,
-    ilpAddress: `g.crosstown.${name}`,
-    host: '127.0.0.1',
-    relayPort: 0,
-    btpPort: 0,
-    dataDir: join(dir, name),
-    basePricePerByte: PRICE,
-    nostrSecretKey: generateSecretKey(),
-    walletKey: chain.anvil.accounts[account]!.privateKey,
-    chain: {
-      rpcUrl: chain.network.rpcUrl,
-      chainId: chain.network.chainId,
-      token: chain.network.token,
-      channels: chain.network.channels,
-    },
-    creditLimit: 10n ** 18n,
-    settleThreshold: 0n,
-    onChainThreshold: undefined,
-    channelDeposit: 10n ** 18n,
-    peers,
-    logLevel: 'info',
-  };
+  return testNodeConfig(chain, join(dir, name), { name, account, peers, basePricePerByte: PRICE });
 }
 
 beforeAll(async () => {

@@ -11,6 +11,7 @@ import { createLogger, type NodeConfig, type RunningNode, startNode } from '../.
 import { generateSecretKey } from '../../src/nostr/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { jobEvent, paidWrite, spspOverNostr } from '../devnet/helpers.js';
+import { testNodeConfig } from '../support/node-config.js';
 
 const PRICE = 10n ** 13n;
 let chain: DevChain;
@@ -29,29 +30,7 @@ afterAll(async () => {
 describe('RunningNode.stop()', () => {
   it('finishes the write in flight, refuses the next with T00, closes the store', async () => {
     const lines: string[] = [];
-    const config: NodeConfig = {
-      name: 'node1',
-      ilpAddress: 'g.crosstown.node1',
-      host: '127.0.0.1',
-      relayPort: 0,
-      btpPort: 0,
-      dataDir: dir,
-      basePricePerByte: PRICE,
-      nostrSecretKey: generateSecretKey(),
-      walletKey: chain.anvil.accounts[1]!.privateKey,
-      chain: {
-        rpcUrl: chain.network.rpcUrl,
-        chainId: chain.network.chainId,
-        token: chain.network.token,
-        channels: chain.network.channels,
-      },
-      creditLimit: 10n ** 18n,
-      settleThreshold: 0n,
-      onChainThreshold: undefined,
-      channelDeposit: 10n ** 18n,
-      peers: [],
-      logLevel: 'debug',
-    };
+    const config: NodeConfig = testNodeConfig(chain, dir, { basePricePerByte: PRICE, logLevel: 'debug' });
     const node: RunningNode = await startNode(config, {
       logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
     });

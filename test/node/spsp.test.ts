@@ -8,6 +8,7 @@ import { type DevChain, startDevChain } from '../../src/chain/index.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
 import { buildSpspRequest, generateSecretKey } from '../../src/nostr/index.js';
 import { publishOverSocket, spspOverNostr } from '../devnet/helpers.js';
+import { testNodeConfig } from '../support/node-config.js';
 
 let chain: DevChain;
 let dir: string;
@@ -27,32 +28,9 @@ async function logged(msg: string, ms = 10_000): Promise<Record<string, unknown>
 beforeAll(async () => {
   chain = await startDevChain({ accounts: 2 });
   dir = mkdtempSync(join(tmpdir(), 'crosstown-spsp-'));
-  node = await startNode(
-    {
-      name: 'node1',
-      ilpAddress: 'g.crosstown.node1',
-      host: '127.0.0.1',
-      relayPort: 0,
-      btpPort: 0,
-      dataDir: dir,
-      basePricePerByte: 10n ** 13n,
-      nostrSecretKey: generateSecretKey(),
-      walletKey: chain.anvil.accounts[1]!.privateKey,
-      chain: {
-        rpcUrl: chain.network.rpcUrl,
-        chainId: chain.network.chainId,
-        token: chain.network.token,
-        channels: chain.network.channels,
-      },
-      creditLimit: 10n ** 18n,
-      settleThreshold: 0n,
-      onChainThreshold: undefined,
-      channelDeposit: 10n ** 18n,
-      peers: [],
-      logLevel: 'info',
-    },
-    { logger: createLogger({ write: (l) => lines.push(l) }) },
-  );
+  node = await startNode(testNodeConfig(chain, dir), {
+    logger: createLogger({ write: (l) => lines.push(l) }),
+  });
 });
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { createLogger, type RunningNode, startNode } from '../../src/node/index.
 import { generateSecretKey, KIND_PEER_INFO } from '../../src/nostr/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
 import { jobEvent, openSocket, paidWrite, readEvents, spspOverNostr } from '../devnet/helpers.js';
+import { testNodeConfig } from '../support/node-config.js';
 import { type PostgresHandle, startPostgres } from '../support/postgres.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
 
@@ -28,31 +29,12 @@ beforeAll(async () => {
   ]);
   dir = mkdtempSync(join(tmpdir(), 'crosstown-node-tls-'));
   node = await startNode(
-    {
-      name: 'node1',
-      ilpAddress: 'g.crosstown.node1',
-      host: '127.0.0.1',
-      relayPort: 0,
-      btpPort: 0,
-      dataDir: dir,
+    testNodeConfig(chain, dir, {
       basePricePerByte: PRICE,
-      nostrSecretKey: generateSecretKey(),
-      walletKey: chain.anvil.accounts[1]!.privateKey,
-      chain: {
-        rpcUrl: chain.network.rpcUrl,
-        chainId: chain.network.chainId,
-        token: chain.network.token,
-        channels: chain.network.channels,
-      },
-      creditLimit: 10n ** 18n,
-      settleThreshold: 0n,
-      onChainThreshold: undefined,
-      channelDeposit: 10n ** 18n,
-      peers: [],
       logLevel: 'error',
       databaseUrl: pg.url,
       tls: { certPath: certs.paths.cert, keyPath: certs.paths.key },
-    },
+    }),
     { logger: createLogger({ level: 'error', write: () => {} }) },
   );
 }, 120_000);
