@@ -8,7 +8,7 @@ import type {
   JobInfo,
   JobState,
   NetworkKind,
-} from '../../tui/model.js';
+} from '../dashboard-model.js';
 import type { JobRecord } from '../state/index.js';
 import type { Mayor } from './mayor.js';
 
