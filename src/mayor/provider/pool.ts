@@ -32,6 +32,8 @@ export interface PoolOptions {
   gitProtocols: readonly string[];
   /** Keep worktrees after jobs finish (debugging); default false. */
   keepWorktrees?: boolean;
+  /** Worktrees kept ready ahead of jobs (default min(size, 2)); 0 creates each one when its job starts. */
+  warmWorktrees?: number;
 }
 
 /** A job the previous provider process accepted and never finished. */
@@ -47,7 +49,7 @@ export interface PoolRun {
   worktree: string;
   /** Pool time from start to outcome besides the executor's own command (queue wait excluded). */
   overheadMs: number;
-  /** Time spent removing the worktree and branch afterwards. */
+  /** Time spent afterwards removing the worktree and making a warm one to replace it. */
   cleanupMs: number;
 }
 
@@ -69,10 +71,13 @@ export class PolecatPool {
   private readonly active = new Map<string, Slot>();
   private readonly all = new Map<string, Slot>();
   private stopped = false;
+  private readonly warmTarget: number;
+  private warming: Promise<void> = Promise.resolve();
 
   constructor(options: PoolOptions) {
     this.opts = options;
     this.size = options.size ?? 4;
+    this.warmTarget = options.warmWorktrees ?? Math.min(this.size, 2);
   }
 
   /** Jobs accepted and not finished (running + queued). */
@@ -105,6 +110,8 @@ export class PolecatPool {
     await this.opts.repo.prune(new Set());
     this.state = { version: 1, jobs: {} };
     writePoolState(this.opts.home, this.state);
+    // In the background: the first jobs may start before these are ready and make their own.
+    this.warm();
     return Object.values(previous.jobs).map((j: PersistedJob) => ({
       request: j.request,
       attempt: j.attempt,
@@ -170,6 +177,15 @@ export class PolecatPool {
     this.stopped = true;
     for (const slot of this.all.values()) slot.controller.abort();
     while (this.all.size > 0) await new Promise((r) => setTimeout(r, 10));
+    await this.warming;
+  }
+
+  /** Tops up the warm worktrees; the promise never rejects. */
+  private warm(): Promise<void> {
+    if (this.stopped || this.warmTarget <= 0) return this.warming;
+    const next = this.opts.repo.warm(this.warmTarget);
+    this.warming = Promise.all([this.warming, next]).then(() => {});
+    return next;
   }
 
   private pump(): void {
@@ -222,6 +238,9 @@ export class PolecatPool {
     } finally {
       const c1 = performance.now();
       if (run.worktree && !this.opts.keepWorktrees) await this.opts.repo.remove(job.id).catch(() => {});
+      // Replace the worktree this job used while its slot is still held (after its result went out), so the
+      // next job finds one ready. Skipped when jobs are waiting: they should start now.
+      if (this.waiting.length === 0) await this.warm();
       run.cleanupMs = performance.now() - c1;
       delete this.state.jobs[job.id];
       writePoolState(this.opts.home, this.state, false);

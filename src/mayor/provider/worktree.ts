@@ -1,7 +1,11 @@
-// Each job gets its own git worktree and branch `polecat/<jobid>` in the provider's work repository
-// (<home>/work), checked out under <home>/worktrees/<jobid>. Ref-changing git calls go through one queue:
-// git locks shared files (packed-refs, worktree admin dirs) and parallel calls would fail on them.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+// Each job gets its own git worktree (detached HEAD at the empty base commit) in the provider's work
+// repository (<home>/work), at <home>/worktrees/<jobid>. `git worktree add` is the slow part (20-40 ms), so a
+// few worktrees are created ahead of time under <home>/warm, off the critical path; a job takes one by
+// renaming it to its own path. A warm worktree has never been handed out, so it is as clean as a new one.
+// Ref-changing git calls go through one queue: git locks shared files (packed-refs, worktree admin dirs)
+// and parallel calls would fail on them.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProviderError } from './errors.js';
 import { git } from './git.js';
@@ -11,11 +15,24 @@ const JOB_ID = /^[0-9a-f]{64}$/;
 export class WorkRepo {
   readonly repoDir: string;
   readonly worktreesDir: string;
+  /** Worktrees created ahead of time, not yet given to any job. */
+  readonly warmDir: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Names (under warmDir) of finished warm worktrees; only ever handed out once. */
+  private readonly ready: string[] = [];
+  private warming = 0;
+  /** Job id -> name of its git admin dir (.git/worktrees/<name>), for removal without `git worktree prune`. */
+  private readonly admin = new Map<string, string>();
 
   constructor(home: string) {
     this.repoDir = path.join(home, 'work');
     this.worktreesDir = path.join(home, 'worktrees');
+    this.warmDir = path.join(home, 'warm');
+  }
+
+  /** Warm worktrees ready to be taken. */
+  get warmCount(): number {
+    return this.ready.length;
   }
 
   /** Creates the work repository with one empty commit, once. */
@@ -35,31 +52,89 @@ export class WorkRepo {
   }
 
   /**
-   * `git worktree add -b polecat/<jobid>`: a fresh, empty checkout for the job. `--no-checkout`: the base
-   * commit is empty, so there is nothing to check out, and skipping it halves the time git takes.
+   * A fresh, empty worktree for the job at <home>/worktrees/<jobid>: a warm one renamed there when one is
+   * ready, else `git worktree add` now. `--no-checkout`: the base commit is empty, so there is nothing to
+   * check out, and skipping it halves the time git takes. `--detach`: no branch to create and delete.
    */
-  add(jobId: string): Promise<string> {
+  async add(jobId: string): Promise<string> {
     const dir = this.pathFor(jobId);
+    const warm = this.ready.shift();
+    if (warm !== undefined) {
+      await rename(path.join(this.warmDir, warm), dir);
+      // Point git's admin entry at the new place (what `git worktree move`/`repair` does): its `gitdir` file
+      // holds the absolute path of the worktree's .git file (gitrepository-layout(5)). The worktree's own
+      // .git file names the admin dir, which does not move.
+      await writeFile(path.join(this.adminDir(warm), 'gitdir'), `${path.join(dir, '.git')}\n`);
+      this.admin.set(jobId, warm);
+      return dir;
+    }
     return this.serial(async () => {
-      await git(['worktree', 'add', '-q', '--no-checkout', '-b', `polecat/${jobId}`, dir, 'main'], {
-        cwd: this.repoDir,
-      });
+      await git(['worktree', 'add', '-q', '--no-checkout', '--detach', dir, 'main'], { cwd: this.repoDir });
+      this.admin.set(jobId, jobId);
       return dir;
     });
   }
 
-  /** Removes the worktree directory, its git admin entry and the branch; idempotent. */
-  remove(jobId: string): Promise<void> {
+  /**
+   * Creates warm worktrees until `target` are ready (or being made). Never rejects: a failure only means the
+   * next job creates its worktree itself.
+   */
+  async warm(target: number): Promise<void> {
+    while (this.ready.length + this.warming < target) {
+      this.warming++;
+      const name = `w${randomBytes(8).toString('hex')}`;
+      try {
+        await this.serial(async () => {
+          await mkdir(this.warmDir, { recursive: true });
+          await git(
+            ['worktree', 'add', '-q', '--no-checkout', '--detach', path.join(this.warmDir, name), 'main'],
+            {
+              cwd: this.repoDir,
+            },
+          );
+        });
+        this.ready.push(name);
+      } catch {
+        return;
+      } finally {
+        this.warming--;
+      }
+    }
+  }
+
+  /**
+   * Removes the job's worktree directory and its git admin entry; idempotent. Without git when we made the
+   * worktree in this process (we know its admin entry); `git worktree prune` otherwise (after a crash).
+   * Leftover `polecat/<jobid>` branches (older versions made one per job) are deleted too.
+   */
+  async remove(jobId: string): Promise<void> {
     const dir = this.pathFor(jobId);
+    const admin = this.admin.get(jobId);
+    if (admin !== undefined) {
+      await rm(dir, { recursive: true, force: true });
+      await rm(this.adminDir(admin), { recursive: true, force: true });
+      this.admin.delete(jobId);
+      return;
+    }
     return this.serial(async () => {
       await rm(dir, { recursive: true, force: true });
       await git(['worktree', 'prune'], { cwd: this.repoDir });
       try {
         await git(['branch', '-q', '-D', `polecat/${jobId}`], { cwd: this.repoDir });
       } catch {
-        // No branch: already removed.
+        // No branch: already removed, or never made.
       }
     });
+  }
+
+  /** Drops every warm worktree (after a crash one may be half made); `prune` then clears git's entries. */
+  private async dropWarm(): Promise<void> {
+    this.ready.length = 0;
+    await rm(this.warmDir, { recursive: true, force: true });
+  }
+
+  private adminDir(name: string): string {
+    return path.join(this.repoDir, '.git', 'worktrees', name);
   }
 
   /** Job ids that have a worktree directory or a polecat branch. */
@@ -75,6 +150,7 @@ export class WorkRepo {
 
   /** Removes every worktree and branch whose job is not in `keep` (stale ones after a crash). */
   async prune(keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+    await this.dropWarm();
     const removed: string[] = [];
     for (const id of await this.list()) {
       if (keep.has(id)) continue;
@@ -82,6 +158,7 @@ export class WorkRepo {
       else await rm(path.join(this.worktreesDir, id), { recursive: true, force: true });
       removed.push(id);
     }
+    await this.serial(() => git(['worktree', 'prune'], { cwd: this.repoDir }));
     return removed;
   }
 
