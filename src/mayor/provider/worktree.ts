@@ -5,7 +5,8 @@
 // Ref-changing git calls go through one queue: git locks shared files (packed-refs, worktree admin dirs)
 // and parallel calls would fail on them.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ProviderError } from './errors.js';
 import { git } from './git.js';
@@ -60,11 +61,14 @@ export class WorkRepo {
     const dir = this.pathFor(jobId);
     const warm = this.ready.shift();
     if (warm !== undefined) {
-      await rename(path.join(this.warmDir, warm), dir);
+      // Synchronous on purpose: two sub-millisecond calls. Awaiting them lets whatever else is queued on the
+      // event loop (in a Mayor: relay traffic, the job's own `processing` feedback) run first, which measured
+      // 30-40 ms on the job's critical path.
+      renameSync(path.join(this.warmDir, warm), dir);
       // Point git's admin entry at the new place (what `git worktree move`/`repair` does): its `gitdir` file
       // holds the absolute path of the worktree's .git file (gitrepository-layout(5)). The worktree's own
       // .git file names the admin dir, which does not move.
-      await writeFile(path.join(this.adminDir(warm), 'gitdir'), `${path.join(dir, '.git')}\n`);
+      writeFileSync(path.join(this.adminDir(warm), 'gitdir'), `${path.join(dir, '.git')}\n`);
       this.admin.set(jobId, warm);
       return dir;
     }
