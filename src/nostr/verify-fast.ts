@@ -32,8 +32,16 @@ export function verifyWithWasm(nostr: Nostr, event: unknown): boolean {
   } catch {
     return false;
   }
+  return verifyShapedWithWasm(nostr, e);
+}
+
+/**
+ * verifyWithWasm for an event that has already passed a NIP-01 shape check at least as strict as
+ * validateEventShape (e.g. the one `decodeEvent` of src/toon runs): skips checking the shape a second time.
+ */
+export function verifyShapedWithWasm(nostr: Nostr, event: NostrEvent): boolean {
   try {
-    nostr.verifyEvent(e); // throws 'id is invalid', 'pubkey is invalid' or 'signature is invalid'
+    nostr.verifyEvent(event); // throws 'id is invalid', 'pubkey is invalid' or 'signature is invalid'
     return true;
   } catch {
     return false;

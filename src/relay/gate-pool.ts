@@ -23,6 +23,8 @@ interface PoolWorker {
   worker: Worker;
   inFlight: Map<number, { tasks: GateTask[]; resolvers: ((r: GateResult) => void)[] }>;
   pending: number;
+  /** Resolves once the worker has loaded its modules and the wasm verifier, or has died. */
+  booted: Promise<void>;
 }
 
 export class GatePool {
@@ -49,6 +51,15 @@ export class GatePool {
     for (let i = 0; i < threads; i++) this.spawn(moduleUrl, tsxApiUrl);
   }
 
+  /**
+   * Resolves when every worker has booted (or died). Booting a worker (module loading, and under tsx the
+   * TypeScript transform, and the wasm) takes a core for a few hundred ms: a relay awaits it before serving so
+   * that this work does not compete with its first writes. Tasks sent earlier are queued, never lost.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.booted));
+  }
+
   get size(): number {
     return this.workers.length;
   }
@@ -73,8 +84,21 @@ export class GatePool {
   private spawn(moduleUrl: string, tsxApiUrl: string | undefined): void {
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { moduleUrl, tsxApiUrl } });
     worker.unref(); // an idle pool must not keep the process alive
-    const pw: PoolWorker = { worker, inFlight: new Map(), pending: 0 };
-    worker.on('message', ({ seq, results }: { seq: number; results: GateResult[] }) => {
+    let booted: () => void = () => {};
+    const pw: PoolWorker = {
+      worker,
+      inFlight: new Map(),
+      pending: 0,
+      booted: new Promise<void>((resolve) => {
+        booted = resolve;
+      }),
+    };
+    worker.on('message', (msg: { seq: number; results: GateResult[] } | { ready: true }) => {
+      if ('ready' in msg) {
+        booted();
+        return;
+      }
+      const { seq, results } = msg;
       const batch = pw.inFlight.get(seq);
       if (!batch) return;
       pw.inFlight.delete(seq);
@@ -85,6 +109,7 @@ export class GatePool {
     });
     // A worker that dies is removed; its unanswered tasks are redone on this thread, so no write is lost.
     const fail = () => {
+      booted();
       const index = this.workers.indexOf(pw);
       if (index >= 0) this.workers.splice(index, 1);
       for (const { tasks, resolvers } of pw.inFlight.values()) {
@@ -115,8 +140,10 @@ export class GatePool {
     this.scheduled = false;
     const queue = this.queue;
     this.queue = [];
-    for (let i = 0; i < queue.length; i += this.maxBatch) {
-      const chunk = queue.slice(i, i + this.maxBatch);
+    // Spread the tick's tasks over all workers (a small burst to one worker would leave the other idle).
+    const size = Math.min(this.maxBatch, Math.ceil(queue.length / Math.max(1, this.workers.length)));
+    for (let i = 0; i < queue.length; i += size) {
+      const chunk = queue.slice(i, i + size);
       const target = this.workers.reduce<PoolWorker | undefined>(
         (best, w) => (best === undefined || w.pending < best.pending ? w : best),
         undefined,

@@ -2,7 +2,7 @@
 // the two CPU-heavy steps of a paid write, so the main thread keeps only the cheap checks, storage and sockets.
 import { parentPort } from 'node:worker_threads';
 import type { NostrEvent } from '../nostr/types.js';
-import { loadWasmVerifier, verifyWithWasm } from '../nostr/verify-fast.js';
+import { loadWasmVerifier, verifyShapedWithWasm, verifyWithWasm } from '../nostr/verify-fast.js';
 import { decodeEvent } from '../toon/index.js';
 
 export type GateTask = { toon: Uint8Array } | { event: unknown };
@@ -18,7 +18,8 @@ export function runTask(task: GateTask): GateResult {
     } catch (err) {
       return { error: (err as Error).message };
     }
-    return { event, valid: verifyWithWasm(nostr, event) };
+    // decodeEvent has already checked the NIP-01 shape (lowercase hex, integer ranges, string tags).
+    return { event, valid: verifyShapedWithWasm(nostr, event) };
   }
   return { event: task.event as NostrEvent, valid: verifyWithWasm(nostr, task.event) };
 }
@@ -26,3 +27,5 @@ export function runTask(task: GateTask): GateResult {
 parentPort?.on('message', ({ seq, tasks }: { seq: number; tasks: GateTask[] }) => {
   parentPort?.postMessage({ seq, results: tasks.map(runTask) });
 });
+// Modules and wasm are loaded: tell the pool, so a relay starts serving only once its workers can verify.
+parentPort?.postMessage({ ready: true });

@@ -72,7 +72,10 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       }
       if (!valid) throw badSignature(event);
       // A duplicate needs no price: the relay already has it, so the sender pays only what it chose to send.
-      const duplicate = (await deps.store.get(event.id)) !== undefined;
+      // The store is asked only for an underpaid write: a paid one goes straight to save, which answers
+      // 'duplicate' itself (one query per write fewer on the hot path, same answers).
+      const duplicate =
+        !paidEnough(prepare, deps.basePricePerByte) && (await deps.store.get(event.id)) !== undefined;
       if (!duplicate) checkAmount(prepare, deps.basePricePerByte);
       const outcome = duplicate ? ({ status: 'duplicate' } as const) : await storeEvent(deps.store, event);
       if (outcome.status === 'stored' || outcome.status === 'ephemeral') deps.deliver(event);
@@ -180,6 +183,10 @@ export function checkCreatedAt(
 ): void {
   const problem = createdAtProblem(event, nowMs, maxFutureSeconds, maxPastSeconds);
   if (problem) throw new IlpError(IlpErrorCode.F99_APPLICATION_ERROR, problem);
+}
+
+function paidEnough(prepare: IlpPrepare, basePricePerByte: bigint): boolean {
+  return prepare.amount >= priceOf(prepare.data.length, basePricePerByte);
 }
 
 export function checkAmount(prepare: IlpPrepare, basePricePerByte: bigint): void {

@@ -120,6 +120,7 @@ export class NostrRelay {
     const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
     const threads = options.verifyThreads ?? 0;
     const pool = threads > 0 ? new GatePool(threads) : undefined;
+    await pool?.ready();
     const wasm = await loadWasmVerifier();
     const verify = pool
       ? (event: NostrEvent) => pool.verify(event)
