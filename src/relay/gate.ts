@@ -2,7 +2,8 @@
 // function that either returns what the next step needs or throws an IlpError that becomes the REJECT.
 import {
   conditionOf,
-  deriveFulfillment,
+  fulfillmentFromKey,
+  fulfillmentKeyOf,
   IlpError,
   IlpErrorCode,
   type IlpFulfill,
@@ -119,7 +120,7 @@ export function checkCondition(prepare: IlpPrepare, secrets: SecretStore): Uint8
       `no account for destination ${prepare.destination}; run the SPSP handshake to get a destination and secret`,
     );
   }
-  const fulfillment = deriveFulfillment(secret, prepare.data);
+  const fulfillment = fulfillmentFromKey(cachedFulfillmentKey(secret), prepare.data);
   if (!bytesEqual(conditionOf(fulfillment), prepare.executionCondition)) {
     throw new IlpError(
       IlpErrorCode.F05_WRONG_CONDITION,
@@ -127,6 +128,19 @@ export function checkCondition(prepare: IlpPrepare, secrets: SecretStore): Uint8
     );
   }
   return fulfillment;
+}
+
+// The fulfillment key, HMAC(secret, "ilp_stream_fulfillment"), depends only on the secret: computed once per
+// secret object instead of once per write. The secret's bytes are kept and compared, so a secret changed in
+// place is never answered with a stale key.
+const fulfillmentKeys = new WeakMap<Uint8Array, { secret: Uint8Array; key: Uint8Array }>();
+
+function cachedFulfillmentKey(secret: Uint8Array): Uint8Array {
+  const cached = fulfillmentKeys.get(secret);
+  if (cached && bytesEqual(cached.secret, secret)) return cached.key;
+  const key = fulfillmentKeyOf(secret);
+  fulfillmentKeys.set(secret, { secret: secret.slice(), key });
+  return key;
 }
 
 export function decodeToonEvent(data: Uint8Array): NostrEvent {

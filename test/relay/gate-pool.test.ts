@@ -12,6 +12,11 @@ describe('GatePool', () => {
   const pool = new GatePool(2);
   afterAll(() => pool.close());
 
+  it('reports ready once every worker has booted', async () => {
+    await pool.ready();
+    expect(pool.size).toBe(2);
+  });
+
   it('decodes and verifies on its workers, matching decodeEvent and verification on this thread', async () => {
     const e = sign(sk, 1, [['t', 'x']], 'hello "pool"\n');
     const forged = { ...e, content: 'forged' };

@@ -121,6 +121,17 @@ describe('write gate (handlePrepare)', () => {
     expect(await t.store.count([{}])).toBe(0);
   });
 
+  it('derives the fulfillment from the current bytes of a secret changed in place (no stale cached key)', async () => {
+    const before = sign(sk, 1, [], 'before');
+    expect((await t.relay.handlePrepare(paidPrepare(before, account))).type).toBe(IlpPacketType.Fulfill);
+    const after = sign(sk, 1, [], 'after');
+    const underOldSecret = paidPrepare(after, { ...account, sharedSecret: account.sharedSecret.slice() });
+    account.sharedSecret.fill(9); // the very object the secret store holds
+    expect(rejectOf(await t.relay.handlePrepare(underOldSecret)).code).toBe('F05');
+    expect((await t.relay.handlePrepare(paidPrepare(after, account))).type).toBe(IlpPacketType.Fulfill);
+    expect(await t.store.get(after.id)).toEqual(after);
+  });
+
   it('rejects an unknown destination with F02', async () => {
     const reply = rejectOf(
       await t.relay.handlePrepare(
