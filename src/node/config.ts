@@ -1,7 +1,7 @@
 // The node's configuration: one typed object, resolved from flags > environment > crosstown.toml ([node]
 // table) > defaults. Keys are never read from the toml file (only key *files*), so a config file can be shared.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { Address, Hex } from 'viem';
@@ -64,6 +64,8 @@ export interface NodeConfig {
   databaseUrl?: string | undefined;
   /** PEM certificate and key files: the relay serves wss:// and the connector BTP over wss://. */
   tls?: { certPath: string; keyPath: string } | undefined;
+  /** Worker threads verifying paid writes (0: on the main thread). `node start` defaults to the machine's cores. */
+  verifyThreads?: number;
 }
 
 /** Values as typed on the command line (commander's camelCase option names). */
@@ -102,6 +104,7 @@ const SETTINGS = [
   { key: 'databaseUrl', flag: 'databaseUrl', env: 'CROSSTOWN_RELAY_DATABASE_URL' },
   { key: 'tlsCertFile', flag: 'tlsCert', env: 'CROSSTOWN_NODE_TLS_CERT' },
   { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
+  { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
 ] as const satisfies readonly Setting[];
 
 /** Environment variables holding keys directly (never a flag: flags show in `ps`). */
@@ -227,6 +230,16 @@ function parsePeers(v: unknown): NodePeerConfig[] {
   });
 }
 
+/** Signature-verifying worker threads: as configured, else one per core (at most 4): a long-running node pays
+ * the workers' start-up once and gets the second core for the most expensive step of a paid write. */
+function verifyThreads(v: unknown): number {
+  if (v === undefined) return Math.min(availableParallelism(), 4);
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 64)
+    bad(`verifyThreads must be a whole number 0-64, got ${String(v)}`);
+  return n;
+}
+
 /**
  * Resolves the node's configuration. Creates the data directory, and a fresh Nostr key in `<dataDir>/nostr.key`
  * (0600) when none is configured, so the node keeps its identity across restarts.
@@ -338,6 +351,7 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     peers: parsePeers(table.peers),
     logLevel,
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
+    verifyThreads: verifyThreads(get('verifyThreads')),
     tls:
       tlsCert === undefined
         ? undefined

@@ -112,6 +112,7 @@ async function start(
     port: config.relayPort,
     host: config.host,
     ...(tls ? { tls } : {}),
+    ...(config.verifyThreads ? { verifyThreads: config.verifyThreads } : {}),
   });
   cleanups.push(() => relay.close());
 

@@ -70,6 +70,10 @@ Example:
     )
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// (relay) and BTP over wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--verify-threads <n>',
+      'worker threads verifying paid writes (default: one per core, at most 4; 0: main thread)',
+    )
     .addOption(
       new Option('--log-level <level>', 'debug | info | warn | error (default info)').choices([
         'debug',
