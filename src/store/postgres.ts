@@ -8,12 +8,12 @@ import {
   isEphemeral,
   isIndexedTagName,
   isReplaceable,
-  newestFirst,
   replaceKeyOf,
   supersedes,
 } from './kinds.js';
 import { filterToPgSelect, filterToPgWhere } from './postgres-filter.js';
 import { migrate } from './postgres-schema.js';
+import { queryFilters } from './query-filters.js';
 import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -285,18 +285,10 @@ export class PostgresEventStore implements EventStore {
   async query(filters: Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
     this.assertOpen();
     const cap = Math.min(options.maxLimit ?? this.maxLimit, this.maxLimit);
-    const byId = new Map<string, NostrEvent>();
-    for (const filter of filters) {
-      const limit = Math.min(filter.limit ?? cap, cap);
-      if (limit <= 0) continue;
+    return queryFilters(filters, cap, async (filter, limit) => {
       const select = filterToPgSelect(filter, limit, options.hiddenUnlessTagged);
-      const { rows } = await this.pool.query<{ raw: string }>(select.sql, select.params);
-      for (const row of rows) {
-        const event = JSON.parse(row.raw) as NostrEvent;
-        byId.set(event.id, event);
-      }
-    }
-    return [...byId.values()].sort(newestFirst);
+      return (await this.pool.query<{ raw: string }>(select.sql, select.params)).rows;
+    });
   }
 
   async count(filters: Filter[]): Promise<number> {

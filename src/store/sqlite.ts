@@ -6,10 +6,10 @@ import {
   isEphemeral,
   isIndexedTagName,
   isReplaceable,
-  newestFirst,
   replaceKeyOf,
   supersedes,
 } from './kinds.js';
+import { queryFilters } from './query-filters.js';
 import { SCHEMA } from './schema.js';
 import { filterToSelect, filterToWhere, visibleWhere } from './sql-filter.js';
 import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
@@ -151,22 +151,14 @@ export class SqliteEventStore implements EventStore {
   async query(filters: Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
     this.assertOpen();
     const cap = Math.min(options.maxLimit ?? this.maxLimit, this.maxLimit);
-    const byId = new Map<string, NostrEvent>();
-    for (const filter of filters) {
-      const limit = Math.min(filter.limit ?? cap, cap);
-      if (limit <= 0) continue;
+    return queryFilters(filters, cap, (filter, limit) => {
       const select = filterToSelect(
         filter,
         limit,
         options.hiddenUnlessTagged ? visibleWhere(options.hiddenUnlessTagged) : undefined,
       );
-      const rows = this.db.prepare(select.sql).all(...select.params) as { raw: string }[];
-      for (const row of rows) {
-        const event = JSON.parse(row.raw) as NostrEvent;
-        byId.set(event.id, event);
-      }
-    }
-    return [...byId.values()].sort(newestFirst);
+      return this.db.prepare(select.sql).all(...select.params) as { raw: string }[];
+    });
   }
 
   async count(filters: Filter[]): Promise<number> {
