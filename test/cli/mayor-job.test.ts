@@ -29,6 +29,7 @@ const jobShape = obj(
     chainId: str,
     settlementChainId: num,
     error: str,
+    summary: str,
     bytes: num,
   },
 );

@@ -108,8 +108,11 @@ describe('README walkthrough on a devnet', () => {
         'json',
         ...extra,
       ]);
-    const publicJob = json<{ id: string; status: string; price: string; amount: string }>(await post([]));
+    const publicJob = json<{ id: string; status: string; price: string; amount: string; summary: string }>(
+      await post([]),
+    );
     expect(publicJob.status).toBe('paid');
+    expect(publicJob.summary).toBe('Build: SUCCESS | Tests: 4/4 passed');
     const privateJob = json<{ id: string; status: string; price: string; amount: string }>(
       await post(['--private']),
     );

@@ -27,9 +27,12 @@ export interface JobJson {
   chainId?: string;
   settlementChainId?: number;
   error?: string;
+  /** The callback skill's summary of the result, while the Mayor that routed it runs. */
+  summary?: string;
 }
 
 type Wire = Omit<JobRecord, 'price' | 'bid' | 'amount'> & {
+  summary?: string;
   price?: unknown;
   bid?: unknown;
   amount?: unknown;
@@ -46,7 +49,7 @@ export function jobJson(j: Wire): JobJson {
     updatedAt: j.updatedAt,
   };
   for (const k of ['price', 'bid', 'amount'] as const) if (j[k] !== undefined) out[k] = String(j[k]);
-  for (const k of ['provider', 'resultEventId', 'chainId', 'error'] as const)
+  for (const k of ['provider', 'resultEventId', 'chainId', 'error', 'summary'] as const)
     if (j[k] !== undefined) out[k] = j[k];
   if (j.settlementChainId !== undefined) out.settlementChainId = j.settlementChainId;
   return out;
@@ -59,6 +62,7 @@ function jobText(j: JobJson): string {
     `Job ${j.id} (${j.jobType}, kind ${j.kind}): ${j.status}`,
     `  posted ${new Date(j.createdAt).toISOString()}, updated ${new Date(j.updatedAt).toISOString()}`,
     `  relay fee ${m2m(j.price)}, bid ${m2m(j.bid)}, asked ${m2m(j.amount)}${j.provider ? `, provider ${j.provider.slice(0, 16)}…` : ''}`,
+    ...(j.summary ? [`  result: ${j.summary}`] : []),
     ...(j.error ? [`  error: ${j.error}`] : []),
   ].join('\n');
 }

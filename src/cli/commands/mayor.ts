@@ -113,7 +113,9 @@ function controlHandler(mayor: Mayor, socket: string) {
         'JOB_UNKNOWN',
         `no job ${String(id)} in this Mayor's state: see \`crosstown job list\``,
       );
-    return j;
+    // The callback skill's one-line summary ("Build: SUCCESS | Tests: 4/4 passed"), once the result was routed.
+    const summary = mayor.results().get(j.id)?.result.summary;
+    return summary === undefined ? j : { ...j, summary };
   };
   return async (req: ControlRequest): Promise<unknown> => {
     switch (req.op) {
