@@ -192,24 +192,14 @@ export class BtpSession {
     const claim = protocolData.find((d) => d.protocolName === CLAIM_PROTOCOL);
     if (claim) {
       if (!this.handlers.onClaim) {
-        this.sendError(
-          requestId,
-          'F00',
-          'NotAcceptedError',
-          'this endpoint does not accept payment-channel claims',
-        );
+        this.refuse(requestId, 'this endpoint does not accept payment-channel claims');
         return;
       }
       try {
         await this.handlers.onClaim(decodeClaimMessage(claim.data));
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'ERROR';
-        this.sendError(
-          requestId,
-          'F00',
-          'NotAcceptedError',
-          `claim refused (${code}): ${(err as Error).message}`,
-        );
+        this.refuse(requestId, `claim refused (${code}): ${(err as Error).message}`);
         return;
       }
       this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
@@ -223,22 +213,12 @@ export class BtpSession {
       return;
     }
     const names = protocolData.map((d) => d.protocolName).join(', ') || 'none';
-    this.sendError(
-      requestId,
-      'F00',
-      'NotAcceptedError',
-      `no supported protocol data (got: ${names}); expected ilp`,
-    );
+    this.refuse(requestId, `no supported protocol data (got: ${names}); expected ilp`);
   }
 
   private async answerStatus(requestId: number, data: Uint8Array): Promise<void> {
     if (!this.handlers.onStatus) {
-      this.sendError(
-        requestId,
-        'F00',
-        'NotAcceptedError',
-        'this endpoint does not answer payment-channel-status',
-      );
+      this.refuse(requestId, 'this endpoint does not answer payment-channel-status');
       return;
     }
     let answer: ChannelStatus;
@@ -246,12 +226,7 @@ export class BtpSession {
       answer = await this.handlers.onStatus(decodeStatusRequest(data).channelId);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'ERROR';
-      this.sendError(
-        requestId,
-        'F00',
-        'NotAcceptedError',
-        `status refused (${code}): ${(err as Error).message}`,
-      );
+      this.refuse(requestId, `status refused (${code}): ${(err as Error).message}`);
       return;
     }
     this.send({ type: BtpPacketType.Response, requestId, protocolData: [encodeStatus(answer)] });
@@ -287,6 +262,11 @@ export class BtpSession {
         this.address,
       );
     }
+  }
+
+  /** A request this endpoint will not serve: BTP error F00 NotAcceptedError with the reason in words. */
+  private refuse(requestId: number, message: string): void {
+    this.sendError(requestId, 'F00', 'NotAcceptedError', message);
   }
 
   private sendError(requestId: number, code: string, name: string, message: string): void {
