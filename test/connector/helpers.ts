@@ -2,6 +2,7 @@
 // build paid writes (TOON-encoded signed events in PREPAREs).
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { type ChainClients, createChainClients, type DevChain, tokenBalance } from '../../src/chain/index.js';
 import { Connector, type ConnectorOptions } from '../../src/connector/index.js';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
 import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
@@ -107,4 +108,22 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 /** The next binary frame on the socket. */
 export function nextFrame(ws: WebSocket): Promise<Uint8Array> {
   return new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(new Uint8Array(data))));
+}
+
+/** Clients, addresses and M2M balances of a devnet chain's anvil accounts (clients cached per account). */
+export function anvilAccounts(chain: () => DevChain) {
+  const wallets: ChainClients[] = [];
+  const clients = (i: number): ChainClients => {
+    const dev = chain();
+    wallets[i] ??= createChainClients({
+      rpcUrl: dev.anvil.rpcUrl,
+      chainId: dev.anvil.chainId,
+      privateKey: dev.anvil.accounts[i]!.privateKey,
+    });
+    return wallets[i]!;
+  };
+  const addr = (i: number) => chain().anvil.accounts[i]!.address as `0x${string}`;
+  const balanceOf = (who: `0x${string}`) =>
+    tokenBalance(clients(0).public, { token: chain().network.token, owner: who });
+  return { clients, addr, balanceOf };
 }

@@ -11,16 +11,13 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type ChainClients,
   claimDomain,
-  createChainClients,
   type DevChain,
   openChannel,
   readChannel,
   signClaim,
   startClose,
   startDevChain,
-  tokenBalance,
 } from '../../src/chain/index.js';
 import {
   BtpClient,
@@ -36,7 +33,7 @@ import {
 import { deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
 import { AccountSecretStore, type NostrRelay, startRelay } from '../../src/relay/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { makeEvent, NODE, PRICE, paidWrite, RELAY } from './helpers.js';
+import { anvilAccounts, makeEvent, NODE, PRICE, paidWrite, RELAY } from './helpers.js';
 
 const M2M = 10n ** 18n;
 let dev: DevChain;
@@ -46,18 +43,7 @@ let events: SqliteEventStore;
 const secrets = new AccountSecretStore(RELAY);
 const dir = mkdtempSync(join(tmpdir(), 'crosstown-persist-'));
 const dbPath = join(dir, 'connector.db');
-const wallets: ChainClients[] = [];
-const clients = (i: number) => {
-  wallets[i] ??= createChainClients({
-    rpcUrl: dev.anvil.rpcUrl,
-    chainId: dev.anvil.chainId,
-    privateKey: dev.anvil.accounts[i]!.privateKey,
-  });
-  return wallets[i]!;
-};
-const addr = (i: number) => dev.anvil.accounts[i]!.address as `0x${string}`;
-const balanceOf = (who: `0x${string}`) =>
-  tokenBalance(clients(0).public, { token: dev.network.token, owner: who });
+const { clients, addr, balanceOf } = anvilAccounts(() => dev);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** The node's connector with its store file, on a fixed port so Mayors reconnect by themselves. */

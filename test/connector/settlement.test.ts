@@ -5,15 +5,12 @@ import { randomBytes } from 'node:crypto';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type ChainClients,
   claimDomain,
-  createChainClients,
   type DevChain,
   openChannel,
   signClaim,
   startClose,
   startDevChain,
-  tokenBalance,
 } from '../../src/chain/index.js';
 import {
   BtpClient,
@@ -32,7 +29,7 @@ import {
   parseSpspResponse,
   type SpspResponse,
 } from '../../src/nostr/index.js';
-import { makeEvent, type Node, PRICE, paidWrite, startNode } from './helpers.js';
+import { anvilAccounts, makeEvent, type Node, PRICE, paidWrite, startNode } from './helpers.js';
 
 const M2M = 10n ** 18n;
 let dev: DevChain;
@@ -40,18 +37,7 @@ let node: Node;
 let respond: SpspResponder;
 let domain: ReturnType<typeof claimDomain>;
 const nodeSk = generateSecretKey();
-const wallets: ChainClients[] = [];
-const clients = (i: number) => {
-  wallets[i] ??= createChainClients({
-    rpcUrl: dev.anvil.rpcUrl,
-    chainId: dev.anvil.chainId,
-    privateKey: dev.anvil.accounts[i]!.privateKey,
-  });
-  return wallets[i]!;
-};
-const addr = (i: number) => dev.anvil.accounts[i]!.address as `0x${string}`;
-const balanceOf = (who: `0x${string}`) =>
-  tokenBalance(clients(0).public, { token: dev.network.token, owner: who });
+const { clients, addr, balanceOf } = anvilAccounts(() => dev);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 beforeAll(async () => {
