@@ -66,6 +66,11 @@ export interface NodeConfig {
   tls?: { certPath: string; keyPath: string } | undefined;
   /** Worker threads verifying paid writes (0: on the main thread). `node start` defaults to the machine's cores. */
   verifyThreads?: number;
+  /**
+   * The relay's URL as clients reach it (wss://relay.example.org behind a proxy): NIP-42 AUTH must name it. Default:
+   * derived per connection from the scheme, the Host header and the path.
+   */
+  relayPublicUrl?: string | undefined;
 }
 
 /** Values as typed on the command line (commander's camelCase option names). */
@@ -105,6 +110,7 @@ const SETTINGS = [
   { key: 'tlsCertFile', flag: 'tlsCert', env: 'CROSSTOWN_NODE_TLS_CERT' },
   { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
+  { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
 ] as const satisfies readonly Setting[];
 
 /** Environment variables holding keys directly (never a flag: flags show in `ps`). */
@@ -328,6 +334,10 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
       `database URL must start with postgres://, postgresql:// or sqlite:, got ${String(databaseUrl).split('@').pop()}`,
     );
   }
+  const relayPublicUrl = get('relayPublicUrl');
+  if (relayPublicUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(String(relayPublicUrl))) {
+    bad(`relay public URL must be a ws:// or wss:// URL, got ${String(relayPublicUrl)}`);
+  }
   const tlsCert = get('tlsCertFile');
   const tlsKey = get('tlsKeyFile');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
@@ -352,6 +362,7 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     logLevel,
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
     verifyThreads: verifyThreads(get('verifyThreads')),
+    ...(relayPublicUrl !== undefined ? { relayPublicUrl: String(relayPublicUrl) } : {}),
     tls:
       tlsCert === undefined
         ? undefined

@@ -113,6 +113,7 @@ async function start(
     host: config.host,
     ...(tls ? { tls } : {}),
     ...(config.verifyThreads ? { verifyThreads: config.verifyThreads } : {}),
+    ...(config.relayPublicUrl ? { relayUrl: config.relayPublicUrl } : {}),
   });
   cleanups.push(() => relay.close());
 

@@ -79,7 +79,10 @@ export interface RelayOptions {
   verifyThreads?: number;
   /** Rate limits for the free SPSP handshake kinds 23194/23195. */
   handshakeLimits?: { perConnection?: RateLimit; perPubkey?: RateLimit };
-  /** The URL clients use to reach the relay; when set, NIP-42 AUTH events must name it in their `relay` tag. */
+  /**
+   * The URL clients use to reach the relay (behind a proxy: wss://relay.example.org); NIP-42 AUTH events must name
+   * it in their `relay` tag. Default: per connection, the scheme, the Host header and the path the client used.
+   */
   relayUrl?: string;
   /** Clock in milliseconds (tests move it). */
   now?: () => number;

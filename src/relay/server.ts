@@ -23,7 +23,7 @@ import { createdAtProblem, createWriteGate, type HandlePrepare } from './gate.js
 import { GatePool } from './gate-pool.js';
 import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
-import { verifyAuth } from './nip42.js';
+import { newChallenge, verifyAuth } from './nip42.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface StartRelayOptions extends RelayOptions {
@@ -254,7 +254,16 @@ export class NostrRelay {
         'NOTICE',
         `unknown encoding '${requested}'; using json (available: ${ENCODINGS.join(', ')})`,
       ]);
+    conn.relayUrl = this.options.relayUrl ?? this.urlSeenBy(req);
+    conn.challengeIssuedAt = this.now();
     conn.send(['AUTH', conn.challenge]);
+  }
+
+  /** The URL a client used to reach us: scheme, its Host header (else our listening address) and the path. */
+  private urlSeenBy(req: IncomingMessage): string {
+    const host = req.headers.host ?? new URL(this.url).host;
+    const path = new URL(req.url ?? '/', 'ws://relay').pathname;
+    return `${this.options.tls ? 'wss' : 'ws'}://${host}${path}`;
   }
 
   private async onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
@@ -441,10 +450,19 @@ export class NostrRelay {
 
   private onAuth(conn: Connection, raw: unknown): void {
     try {
+      if (this.now() - conn.challengeIssuedAt > this.limits.authWindowSeconds * 1000) {
+        // A challenge is good for authWindowSeconds; the client answers the new one.
+        conn.challenge = newChallenge();
+        conn.challengeIssuedAt = this.now();
+        conn.send(['AUTH', conn.challenge]);
+        throw new Error(
+          `restricted: AUTH challenge is older than ${this.limits.authWindowSeconds}s; answer the new challenge just sent`,
+        );
+      }
       const event = verifyAuth(
         raw,
         conn.challenge,
-        this.options.relayUrl,
+        conn.relayUrl,
         Math.floor(this.now() / 1000),
         this.limits.authWindowSeconds,
       );

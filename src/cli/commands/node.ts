@@ -71,6 +71,10 @@ Example:
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// (relay) and BTP over wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option(
+      '--relay-public-url <url>',
+      'the relay URL clients use (wss://relay.example.org behind a proxy); NIP-42 AUTH must name it (default: from the Host header)',
+    )
+    .option(
       '--verify-threads <n>',
       'worker threads verifying paid writes (default: one per core, at most 4; 0: main thread)',
     )
