@@ -71,6 +71,8 @@ export interface NodeConfig {
    * derived per connection from the scheme, the Host header and the path.
    */
   relayPublicUrl?: string | undefined;
+  /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
+  unusedPeerTtlSeconds?: number;
 }
 
 /** Values as typed on the command line (commander's camelCase option names). */

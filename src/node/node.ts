@@ -28,6 +28,7 @@ import { type EventStore, openEventStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { startPeerExpiry } from './peer-expiry.js';
 import { RelayClient } from './relay-client.js';
 
 /** Path of RFC 0009 SPSP on the BTP port (a payment pointer `$host` resolves here). */
@@ -199,6 +200,16 @@ async function start(
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
+
+  // Peers SPSP made for keys that never used them are forgotten (docs/node.md "Limits").
+  const expiry = startPeerExpiry({
+    connector,
+    store: connectorStore,
+    secrets,
+    unusedTtlMs: (config.unusedPeerTtlSeconds ?? 86_400) * 1000,
+    onExpired: (peer) => log.info('unused peer expired', { peer }),
+  });
+  cleanups.push(() => expiry.stop());
 
   const peerInfo = finalizeEvent(
     {

@@ -20,6 +20,8 @@ export class Connection {
   challengeIssuedAt = 0;
   /** The relay URL this client reached (public URL setting, else scheme + Host header + path): AUTH must name it. */
   relayUrl = '';
+  /** The client's IP address (the socket's peer): per-IP budgets of free writes. */
+  ip = '';
   /** Pubkeys this connection proved with NIP-42 AUTH (a client may authenticate several). */
   readonly authed = new Set<string>();
   readonly subs = new Map<string, Subscription>();
