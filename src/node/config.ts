@@ -113,6 +113,7 @@ const SETTINGS = [
   { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
   { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
+  { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
 ] as const satisfies readonly Setting[];
 
 /** Environment variables holding keys directly (never a flag: flags show in `ps`). */
@@ -248,6 +249,13 @@ function verifyThreads(v: unknown): number {
   return n;
 }
 
+function unusedPeerTtl(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) bad(`unusedPeerTtlSeconds must be whole seconds >= 1, got ${String(v)}`);
+  return n;
+}
+
 /**
  * Resolves the node's configuration. Creates the data directory, and a fresh Nostr key in `<dataDir>/nostr.key`
  * (0600) when none is configured, so the node keeps its identity across restarts.
@@ -365,6 +373,9 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
     verifyThreads: verifyThreads(get('verifyThreads')),
     ...(relayPublicUrl !== undefined ? { relayPublicUrl: String(relayPublicUrl) } : {}),
+    ...(get('unusedPeerTtlSeconds') !== undefined
+      ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }
+      : {}),
     tls:
       tlsCert === undefined
         ? undefined
