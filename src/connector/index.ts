@@ -24,7 +24,12 @@ export {
   type ResyncOptions,
   type ResyncResult,
 } from './claim-sender.js';
-export { Connector, type ConnectorOptions, type ConnectorSettlementOptions } from './connector.js';
+export {
+  Connector,
+  type ConnectorOptions,
+  type ConnectorSettlementOptions,
+  type RedeemReport,
+} from './connector.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
 export { RoutingTable } from './routing.js';
