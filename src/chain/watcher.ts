@@ -100,7 +100,9 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
   const margin = options.marginSeconds ?? 300n;
   const range = options.maxBlockRange ?? 5000n;
   const close = options.close ?? false;
-  const submit = options.submit ?? ((claim: SignedClaim, c: boolean) => submitClaim(clients, { channels, claim, close: c }));
+  const submit =
+    options.submit ??
+    ((claim: SignedClaim, c: boolean) => submitClaim(clients, { channels, claim, close: c }));
   const tracked = new Map<string, Tracked>();
   let scannedThrough = options.fromBlock !== undefined ? options.fromBlock - 1n : undefined;
 
@@ -188,7 +190,11 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
         return;
       }
       t.pending = false;
-      const payable = best ? (best.cumulativeAmount < state.deposit ? best.cumulativeAmount : state.deposit) : 0n;
+      const payable = best
+        ? best.cumulativeAmount < state.deposit
+          ? best.cumulativeAmount
+          : state.deposit
+        : 0n;
       if (!best || payable <= state.claimed) {
         t.failures = 0;
         return;
@@ -196,7 +202,11 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
       const result = await submit(best, close);
       t.claimed = result.totalClaimed;
       t.failures = 0;
-      report({ outcome: 'redeemed', reason: `claim of ${best.cumulativeAmount} submitted`, paid: result.paid });
+      report({
+        outcome: 'redeemed',
+        reason: `claim of ${best.cumulativeAmount} submitted`,
+        paid: result.paid,
+      });
       options.onClaimed?.(t.channelId, result);
       if (result.refundedToSender !== undefined) tracked.delete(key);
     } catch (err) {
@@ -264,7 +274,11 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
     },
     track,
     closing: () =>
-      [...tracked.values()].map((t) => ({ channelId: t.channelId, closesAt: t.closesAt, attempts: t.failures })),
+      [...tracked.values()].map((t) => ({
+        channelId: t.channelId,
+        closesAt: t.closesAt,
+        attempts: t.failures,
+      })),
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -169,7 +169,8 @@ export class Connector {
         channels: s.channels,
         bestClaim: (id) => c.bestClaim(id) ?? options.store?.acceptedClaim(id),
         // Through the wallet queue: redemptions, opens and top-ups come from one account and must not race.
-        submit: (claim, close) => c.chainLock(() => submitClaim(s.clients, { channels: s.channels, claim, close })),
+        submit: (claim, close) =>
+          c.chainLock(() => submitClaim(s.clients, { channels: s.channels, claim, close })),
         knownChannels: () => c.knownChannels(),
         onClosing: (id, closesAt) => c.forEachReceiver((r) => r.markClosing(id, closesAt)),
         onClaimed: (id, r) => c.forEachReceiver((rc) => rc.markClaimed(id, r.totalClaimed)),
@@ -424,7 +425,8 @@ export class Connector {
     const ids = new Map<string, Hex>();
     for (const a of this.accounts.values()) {
       for (const id of a.receiver?.channelIds() ?? []) ids.set(id.toLowerCase(), id);
-      for (const c of this.options.store?.acceptedClaims(a.config.id) ?? []) ids.set(c.channelId.toLowerCase(), c.channelId);
+      for (const c of this.options.store?.acceptedClaims(a.config.id) ?? [])
+        ids.set(c.channelId.toLowerCase(), c.channelId);
     }
     return [...ids.values()];
   }
