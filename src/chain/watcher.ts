@@ -190,11 +190,9 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
         return;
       }
       t.pending = false;
-      const payable = best
-        ? best.cumulativeAmount < state.deposit
-          ? best.cumulativeAmount
-          : state.deposit
-        : 0n;
+      // The contract pays min(cumulative, deposit) - claimed.
+      const cap = best && best.cumulativeAmount < state.deposit ? best.cumulativeAmount : state.deposit;
+      const payable = best ? cap : 0n;
       if (!best || payable <= state.claimed) {
         t.failures = 0;
         return;

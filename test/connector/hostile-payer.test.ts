@@ -292,10 +292,13 @@ describe('item 2 (second half) and item 4: the watcher itself', () => {
       });
       const raw = await w.signTransaction(request);
       await rpc('anvil_reorg', [1, [[raw, 0]]]);
-      expect((await readChannel(clients(0).public, { channels: dev.network.channels, channelId })).closing).toBe(
-        true,
+      expect(
+        (await readChannel(clients(0).public, { channels: dev.network.channels, channelId })).closing,
+      ).toBe(true);
+      await until(
+        async () => (await claimedOnChain(channelId)) === 70n,
+        'the watcher to see the reorged close',
       );
-      await until(async () => (await claimedOnChain(channelId)) === 70n, 'the watcher to see the reorged close');
     } finally {
       watcher.stop();
     }

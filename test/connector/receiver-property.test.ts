@@ -31,7 +31,15 @@ const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const DEPOSIT = 10_000n;
 const PEER = 'payer';
 
-type ClaimKind = 'canonical' | 'malleated' | 'lowV' | 'stale' | 'overDeposit' | 'otherSender' | 'otherReceiver' | 'forged';
+type ClaimKind =
+  | 'canonical'
+  | 'malleated'
+  | 'lowV'
+  | 'stale'
+  | 'overDeposit'
+  | 'otherSender'
+  | 'otherReceiver'
+  | 'forged';
 type Step =
   | { k: 'claim'; kind: ClaimKind; amount: bigint }
   | { k: 'topUp'; amount: bigint }
@@ -62,12 +70,21 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       amount: fc.constantFrom(700n, 1500n, 3100n),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('topUp' as const), amount: fc.constantFrom(1000n, 5000n) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('topUp' as const), amount: fc.constantFrom(1000n, 5000n) }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('close' as const), watched: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 12_000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ k: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 12_000 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ k: 'redeem' as const }) },
   { weight: 1, arbitrary: fc.constant({ k: 'restart' as const }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('rpcFail' as const), calls: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('rpcFail' as const), calls: fc.integer({ min: 1, max: 3 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ k: 'withdraw' as const }) },
 );
 
@@ -96,11 +113,16 @@ beforeAll(async () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
     });
     const body = (await res.json()) as { result?: unknown; error?: { message: string; data?: unknown } };
-    if (body.error) throw Object.assign(new Error(body.error.message), { code: -32000, data: body.error.data });
+    if (body.error)
+      throw Object.assign(new Error(body.error.message), { code: -32000, data: body.error.data });
     return body.result;
   };
   const wallet = (i: number) =>
-    createChainClients({ rpcUrl: url, chainId: dev.anvil.chainId, privateKey: dev.anvil.accounts[i]!.privateKey });
+    createChainClients({
+      rpcUrl: url,
+      chainId: dev.anvil.chainId,
+      privateKey: dev.anvil.accounts[i]!.privateKey,
+    });
   node = wallet(1);
   payer = wallet(2);
   domain = claimDomain(dev.anvil.chainId, dev.network.channels);
@@ -152,7 +174,11 @@ const malleate = (s: Hex): Hex =>
 const lowV = (s: Hex): Hex => `${s.slice(0, 130)}0${Number.parseInt(s.slice(130), 16) - 27}` as Hex;
 
 /** Sends a transaction as `from` without waiting on a receipt (anvil automines); a revert throws at estimation. */
-async function send(from: ChainClients, functionName: 'topUp' | 'startClose' | 'withdraw' | 'claim', args: unknown[]) {
+async function send(
+  from: ChainClients,
+  functionName: 'topUp' | 'startClose' | 'withdraw' | 'claim',
+  args: unknown[],
+) {
   await from.wallet.sendTransaction({
     to: dev.network.channels,
     data: encodeFunctionData({ abi: paymentChannelsAbi, functionName, args } as never),
@@ -168,7 +194,9 @@ async function redeemable(best: (id: Hex) => SignedClaim | undefined): Promise<b
     total += state.claimed;
     const claim = best(channelId);
     if (!claim) continue;
-    const payable = claim.cumulativeAmount < state.deposit ? claim.cumulativeAmount : state.deposit;
+    // The contract pays min(cumulative, deposit) - claimed.
+    let payable = state.deposit;
+    if (claim.cumulativeAmount < payable) payable = claim.cumulativeAmount;
     if (payable <= state.claimed) continue;
     try {
       await node.public.call({
@@ -300,7 +328,8 @@ async function runSequence(steps: Step[]): Promise<void> {
         break;
       case 'redeem': {
         const best = receiver.bestClaim(channelA);
-        if (best) await send(node, 'claim', [channelA, best.cumulativeAmount, best.signature, false]).catch(() => {});
+        if (best)
+          await send(node, 'claim', [channelA, best.cumulativeAmount, best.signature, false]).catch(() => {});
         break;
       }
       case 'restart':
@@ -313,7 +342,8 @@ async function runSequence(steps: Step[]): Promise<void> {
         if (!closing) break;
         // The watcher's part: the best claim is redeemed before the window ends.
         const best = receiver.bestClaim(channelA);
-        if (best) await send(node, 'claim', [channelA, best.cumulativeAmount, best.signature, false]).catch(() => {});
+        if (best)
+          await send(node, 'claim', [channelA, best.cumulativeAmount, best.signature, false]).catch(() => {});
         await rpc('evm_increaseTime', [3601]);
         await rpc('evm_mine', []);
         clock += 3_601_000;

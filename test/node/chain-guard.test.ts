@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployPaymentChannels } from '../../src/chain/actions/deployPaymentChannels.js';
+import { deployToken } from '../../src/chain/actions/deployToken.js';
 import {
   claimDomain,
   createChainClients,
@@ -18,8 +20,6 @@ import {
   startClose,
   startDevChain,
 } from '../../src/chain/index.js';
-import { deployPaymentChannels } from '../../src/chain/actions/deployPaymentChannels.js';
-import { deployToken } from '../../src/chain/actions/deployToken.js';
 import { BtpClient } from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { createLogger, type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
