@@ -1,4 +1,9 @@
 // Public API of the chain module: payment channels on an EVM chain.
+export {
+  type ChainFingerprint,
+  type ChainIdentityResult,
+  checkChainIdentity,
+} from './actions/checkChainIdentity.js';
 export { checkIncomingClaim } from './actions/checkIncomingClaim.js';
 export { deployPaymentChannels } from './actions/deployPaymentChannels.js';
 export { type DeployResult, deployToken } from './actions/deployToken.js';

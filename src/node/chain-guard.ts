@@ -2,10 +2,9 @@
 // one the node's settlement state was built on (chain id, genesis block, contract code, every channel it holds
 // claims on, head not behind the last scanned block). On a mismatch the connector refuses payments with an error that
 // says what to do; when the check passes again, payments resume. Closing channels found here enter the watcher loop.
-import { type Address, type Hex, keccak256 } from 'viem';
-import { readChannel } from '../chain/actions/readChannel.js';
+import type { Address, Hex } from 'viem';
+import { checkChainIdentity } from '../chain/actions/checkChainIdentity.js';
 import type { ChainPublicClient } from '../chain/clients.js';
-import { ChainError } from '../chain/errors.js';
 import type { Connector } from '../connector/connector.js';
 import { readChainState, type SavedChainState, writeChainState } from './chain-state.js';
 
@@ -50,7 +49,8 @@ export class ChainGuard {
 
   /** The watcher's onScanned: persisted with the fingerprint once the chain was checked. */
   scanned(block: bigint): void {
-    if (!this.saved) return; // not verified yet: keep resuming from the older block
+    // Not verified yet, or the chain does not match: keep resuming from the older block.
+    if (!this.saved || this.options.connector.paymentsRefused !== undefined) return;
     this.saved = { ...this.saved, lastScannedBlock: block.toString() };
     writeChainState(this.options.dataDir, this.saved);
   }
@@ -58,63 +58,33 @@ export class ChainGuard {
   /** Runs every check; refuses or resumes payments on the connector accordingly. Never throws. */
   async check(): Promise<ChainCheckResult> {
     const o = this.options;
-    const c = o.client;
-    const problems: string[] = [];
     const closing: Hex[] = [];
+    let problems: string[];
     try {
-      const chainId = await c.getChainId();
-      if (chainId !== o.chainId) problems.push(`chain id is ${chainId}, expected ${o.chainId}`);
-      const [channelsCode, tokenCode, genesis, head] = await Promise.all([
-        c.getCode({ address: o.channels }),
-        c.getCode({ address: o.token }),
-        c.getBlock({ blockNumber: 0n }),
-        c.getBlockNumber(),
-      ]);
-      if (!channelsCode || channelsCode === '0x')
-        problems.push(`no PaymentChannels contract code at ${o.channels}`);
-      if (!tokenCode || tokenCode === '0x') problems.push(`no token contract code at ${o.token}`);
-      const now: SavedChainState = {
-        chainId,
+      const last = this.saved?.lastScannedBlock;
+      const r = await checkChainIdentity(o.client, {
+        chainId: o.chainId,
         channels: o.channels,
         token: o.token,
-        genesisHash: genesis.hash,
-        channelsCodeHash: keccak256(channelsCode ?? '0x'),
-        tokenCodeHash: keccak256(tokenCode ?? '0x'),
-        ...(this.saved?.lastScannedBlock !== undefined && { lastScannedBlock: this.saved.lastScannedBlock }),
-      };
-      const s = this.saved;
-      if (s) {
-        if (s.genesisHash !== now.genesisHash)
-          problems.push(`genesis block is ${now.genesisHash}, the node's state was made on ${s.genesisHash}`);
-        if (s.channelsCodeHash !== now.channelsCodeHash && problems.every((p) => !p.includes(o.channels)))
-          problems.push(`the code at ${o.channels} changed since the node's state was made`);
-        if (s.lastScannedBlock !== undefined && head < BigInt(s.lastScannedBlock))
-          problems.push(
-            `head is block ${head}, but the node already scanned up to block ${s.lastScannedBlock}`,
-          );
+        ...(this.saved && { saved: this.saved }),
+        ...(last !== undefined && { lastScannedBlock: BigInt(last) }),
+        channelIds: o.connector.knownChannels(),
+      });
+      problems = r.problems;
+      for (const [channelId, state] of r.channels) {
+        if (!state.closing) continue;
+        closing.push(channelId);
+        o.connector.channelClosing(channelId, state.closesAt);
       }
-      for (const channelId of o.connector.knownChannels()) {
-        try {
-          const state = await readChannel(c, { channels: o.channels, channelId });
-          if (state.closing) {
-            closing.push(channelId);
-            o.connector.channelClosing(channelId, state.closesAt);
-          }
-        } catch (err) {
-          if (err instanceof ChainError && err.code === 'UnknownChannel')
-            problems.push(`channel ${channelId}, on which the node holds claims, does not exist`);
-          else throw err;
-        }
-      }
-      if (problems.length === 0 && !s) {
-        this.saved = now;
-        writeChainState(o.dataDir, now);
+      if (problems.length === 0 && !this.saved) {
+        this.saved = r.fingerprint;
+        writeChainState(o.dataDir, r.fingerprint);
       }
     } catch (err) {
       // An unreachable RPC is not a reset: keep the current verdict, say so.
       return {
         ok: o.connector.paymentsRefused === undefined,
-        problems,
+        problems: [],
         unreachable: (err as Error).message,
         closing,
       };

@@ -3,15 +3,9 @@
 // (temp file + rename), so a crash leaves the old or the new version, never half of one.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Address, Hex } from 'viem';
+import type { ChainFingerprint } from '../chain/actions/checkChainIdentity.js';
 
-export interface SavedChainState {
-  chainId: number;
-  channels: Address;
-  token: Address;
-  genesisHash: Hex;
-  channelsCodeHash: Hex;
-  tokenCodeHash: Hex;
+export interface SavedChainState extends ChainFingerprint {
   /** Every ClosureStarted up to this block (confirmed) has been seen; the watcher resumes at + 1. */
   lastScannedBlock?: string;
 }
