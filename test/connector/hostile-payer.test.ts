@@ -21,7 +21,12 @@ import {
   watchClosures,
   withdraw,
 } from '../../src/chain/index.js';
-import { BtpClient, type ConnectorSettlementOptions } from '../../src/connector/index.js';
+import {
+  BtpClient,
+  ClaimReceiver,
+  type ConnectorSettlementOptions,
+  UnpaidPackets,
+} from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { addMayor, anvilAccounts, makeEvent, type Node, paidWrite, startNode } from './helpers.js';
 
@@ -230,6 +235,53 @@ describe('items 2 and 3: closing channels', () => {
     await until(async () => (await claimedOnChain(p.channelId)) === p.cumulative, 'the retried redemption');
     expect(node.connector.closureWatcher?.closing().map((c) => c.channelId)).toContain(p.channelId);
     await p.close();
+  });
+});
+
+describe('item 2: the cache bound without a watcher', () => {
+  it('re-reads a channel state older than maxStateAgeMs before crediting, so a close is seen', async () => {
+    let clock = 0;
+    const receiver = new ClaimReceiver({
+      publicClient: clients(5).public,
+      domain: claimDomain(dev.anvil.chainId, dev.network.channels),
+      token: dev.network.token,
+      receiver: addr(5),
+      sender: addr(4),
+      maxStateAgeMs: 5000,
+      now: () => clock,
+    });
+    const { channelId } = await openChannel(clients(4), {
+      channels: dev.network.channels,
+      token: dev.network.token,
+      receiver: addr(5),
+      amount: M2M,
+      challengeWindow: 3600n,
+    });
+    const unpaid = new UnpaidPackets();
+    let cumulative = 0n;
+    const pay = async (amount: bigint) => {
+      const condition = hex(randomBytes(32));
+      unpaid.add(condition, amount);
+      const c = await signClaim({
+        signer: dev.anvil.accounts[4]!.privateKey,
+        domain: claimDomain(dev.anvil.chainId, dev.network.channels),
+        claim: { channelId, cumulativeAmount: cumulative + amount },
+      });
+      await receiver.accept({ ...c, pays: [condition] }, unpaid);
+      cumulative += amount;
+    };
+    await pay(10n); // binds the channel: state read at t = 0
+    await startClose(clients(4), { channels: dev.network.channels, channelId });
+    clock = 4000; // within the bound: the documented race, still redeemable (closing, not settled)
+    await pay(20n);
+    clock = 9001; // older than the bound: read again, closing, refused
+    await expect(pay(30n)).rejects.toMatchObject({ code: 'CLAIM_CHANNEL_CLOSING' });
+    expect(receiver.bestClaim(channelId)?.cumulativeAmount).toBe(30n);
+    const redeemed = await submitClaim(clients(5), {
+      channels: dev.network.channels,
+      claim: receiver.bestClaim(channelId)!,
+    });
+    expect(redeemed.paid).toBe(receiver.paid);
   });
 });
 
