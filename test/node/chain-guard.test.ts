@@ -143,10 +143,13 @@ describe('item 4: a close started while the node is down', () => {
     const lines: string[] = [];
     await boot(config, lines);
     await until(async () => (await claimed(p.channelId)) === p.cumulative, 'the restarted node to redeem');
-    const attempts = lines
-      .map((l) => JSON.parse(l) as { msg: string; channel?: string; outcome?: string })
-      .filter((l) => l.msg === 'closing channel: redemption attempt');
-    expect(attempts).toContainEqual(expect.objectContaining({ channel: p.channelId, outcome: 'redeemed' }));
+    // The log line follows the receipt, which may come a moment after the state is visible.
+    const attempts = () =>
+      lines
+        .map((l) => JSON.parse(l) as { msg: string; channel?: string; outcome?: string })
+        .filter((l) => l.msg === 'closing channel: redemption attempt');
+    await until(() => attempts().length > 0, 'the attempt to be logged');
+    expect(attempts()).toContainEqual(expect.objectContaining({ channel: p.channelId, outcome: 'redeemed' }));
   });
 });
 
