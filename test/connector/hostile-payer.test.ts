@@ -314,6 +314,41 @@ describe('item 2 (second half) and item 4: the watcher itself', () => {
     }
   });
 
+  it('catches up from a saved block in small getLogs ranges and reports each scanned block', async () => {
+    const key = dev.anvil.accounts[5]!.privateKey;
+    const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
+    const { channelId } = await openChannel(clients(5), {
+      channels: dev.network.channels,
+      token: dev.network.token,
+      receiver: addr(6),
+      amount: M2M,
+      challengeWindow: 3600n,
+    });
+    const saved = await clients(0).public.getBlockNumber();
+    await startClose(clients(5), { channels: dev.network.channels, channelId });
+    for (let i = 0; i < 12; i++) await rpc('evm_mine', []);
+    const best = await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: 40n } });
+    const scanned: bigint[] = [];
+    const watcher = watchClosures({
+      clients: clients(6),
+      channels: dev.network.channels,
+      bestClaim: (id) => (id === channelId ? best : undefined),
+      fromBlock: saved + 1n,
+      maxBlockRange: 3n,
+      onScanned: (b) => scanned.push(b),
+    });
+    try {
+      await watcher.ready;
+      expect(await claimedOnChain(channelId)).toBe(40n);
+      const head = await clients(0).public.getBlockNumber();
+      // Only blocks `confirmations` (2) deep count as scanned: a restart rescans the last two.
+      expect(scanned.at(-1)).toBeGreaterThanOrEqual(head - 3n);
+      expect(scanned.at(-1)).toBeLessThanOrEqual(head - 2n);
+    } finally {
+      watcher.stop();
+    }
+  });
+
   it('a reorg that moves a ClosureStarted into an already scanned block does not hide it', async () => {
     const key = dev.anvil.accounts[5]!.privateKey;
     const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
