@@ -32,6 +32,7 @@ export {
 } from './connector.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
+export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
 export { RoutingTable } from './routing.js';
 export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
 export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';

@@ -26,6 +26,7 @@ import {
   ClaimReceiver,
   type ConnectorSettlementOptions,
   UnpaidPackets,
+  watchReceiver,
 } from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { addMayor, anvilAccounts, makeEvent, type Node, paidWrite, startNode } from './helpers.js';
@@ -282,6 +283,54 @@ describe('item 2: the cache bound without a watcher', () => {
       claim: receiver.bestClaim(channelId)!,
     });
     expect(redeemed.paid).toBe(receiver.paid);
+  });
+});
+
+describe('a receiver without a Connector (provider Mayor): watchReceiver', () => {
+  it('redeems the best claim on close and refuses claims on the channel from then on', async () => {
+    const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
+    const receiver = new ClaimReceiver({
+      publicClient: clients(3).public,
+      domain,
+      token: dev.network.token,
+      receiver: addr(3),
+      sender: addr(7),
+    });
+    const { channelId } = await openChannel(clients(7), {
+      channels: dev.network.channels,
+      token: dev.network.token,
+      receiver: addr(3),
+      amount: M2M,
+      challengeWindow: 3600n,
+    });
+    const unpaid = new UnpaidPackets();
+    let cumulative = 0n;
+    const pay = async (amount: bigint) => {
+      const condition = hex(randomBytes(32));
+      unpaid.add(condition, amount);
+      const c = await signClaim({
+        signer: dev.anvil.accounts[7]!.privateKey,
+        domain,
+        claim: { channelId, cumulativeAmount: cumulative + amount },
+      });
+      await receiver.accept({ ...c, pays: [condition] }, unpaid);
+      cumulative += amount;
+    };
+    await pay(25n);
+    const watcher = watchReceiver(receiver, {
+      clients: clients(3),
+      channels: dev.network.channels,
+      pollingIntervalMs: 50,
+    });
+    try {
+      await watcher.ready;
+      await startClose(clients(7), { channels: dev.network.channels, channelId });
+      await until(async () => (await claimedOnChain(channelId)) === 25n, 'the redemption');
+      await expect(pay(5n)).rejects.toMatchObject({ code: 'CLAIM_CHANNEL_CLOSING' });
+      expect(receiver.list()[0]?.state.claimed).toBe(25n);
+    } finally {
+      watcher.stop();
+    }
   });
 });
 
