@@ -146,6 +146,16 @@ export class ClaimSender {
     if (!valid) throw bad(`carries a signature that is not ours for ${status.cumulativeAmount}`);
   }
 
+  /**
+   * Makes sure the channel (opening it first) covers what is signed, owed and `extra` more: the payee gives no
+   * credit beyond the channel's unclaimed deposit, so a payer tops up before it sends, not after.
+   */
+  reserve(extra: bigint): Promise<void> {
+    const run = this.queue.then(() => this.ensureChannel(this.unpaid.total + extra));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Records a packet the payee fulfilled: it must be paid by a later claim. */
   recordFulfilled(condition: string, amount: bigint): void {
     this.unpaid.add(condition, amount);

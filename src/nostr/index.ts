@@ -13,3 +13,4 @@ export * from './peer-info.js';
 export * from './settlement.js';
 export * from './spsp.js';
 export type * from './types.js';
+export * from './settlement-proof.js';
