@@ -3,6 +3,7 @@
 // or opened), the BTP session, and paying: PREPAREs with retries of transient rejects, claims batched by a
 // settlement threshold.
 import type { Address, Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { listChannels } from '../../chain/actions/listChannels.js';
 import { openChannel } from '../../chain/actions/openChannel.js';
 import { readChannel } from '../../chain/actions/readChannel.js';
@@ -19,16 +20,19 @@ import type { ChannelStatus } from '../../connector/status-message.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
 import { KIND_PEER_INFO } from '../../nostr/kinds.js';
+import { getPublicKey } from '../../nostr/keys.js';
 import { parsePeerInfo } from '../../nostr/peer-info.js';
+import { settlementProofMessage } from '../../nostr/settlement.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { WarnLogger } from '../../transport/plaintext.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
 import type { StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
+import { channelExists, channelGone, checkContract, startChainGuard } from './chain-guard.js';
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
 import type { RelayPool } from './relay-pool.js';
-import { spspHandshake } from './spsp-client.js';
+import { isStaleRelayAccount, spspHandshake } from './spsp-client.js';
 
 export interface AttachOptions {
   pool: RelayPool;
@@ -73,6 +77,13 @@ export interface AttachOptions {
   /** Retries of transient rejects (default 3) and the first backoff (default 250 ms). */
   retries?: number;
   retryDelayMs?: number;
+  /**
+   * After a chain reset (a restarted devnet): forget channels in state that no longer exist on the chain and
+   * open a new one, instead of refusing with CHAIN_RESET.
+   */
+  resetChannelState?: boolean;
+  /** How often the chain is re-checked for a reset while attached, ms (default 30 s). */
+  chainCheckMs?: number;
 }
 
 export interface PayResult {
@@ -90,6 +101,7 @@ export interface ChannelView {
 }
 
 export interface Attachment {
+  /** The node's SPSP answer (renewed when the node forgot our relay account: F02 after a node restart). */
   readonly spsp: SpspResponse;
   readonly nodePubkey: string;
   readonly clients: ChainClients;
@@ -167,12 +179,22 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   // The wallet address comes from the key, before we know the chain id (any id derives the same address).
   const probe = createChainClients({ ...clients0, chainId: 1 });
   const walletAddress = probe.wallet.account.address;
-  const spsp = await spspHandshake({
-    pool,
-    secretKey: options.nostrSecretKey,
-    recipient: nodePubkey,
-    request: { settlementAddress: walletAddress },
+  // Proof that we control the settlement address we declare: the node binds our channel to us only with it.
+  const settlementProof = await privateKeyToAccount(options.walletKey).signMessage({
+    message: settlementProofMessage({
+      settlementAddress: walletAddress,
+      requesterPubkey: getPublicKey(options.nostrSecretKey),
+      nodePubkey,
+    }),
   });
+  const handshake = () =>
+    spspHandshake({
+      pool,
+      secretKey: options.nostrSecretKey,
+      recipient: nodePubkey,
+      request: { settlementAddress: walletAddress, settlementProof },
+    });
+  let spsp = await handshake();
 
   if (spsp.basePricePerByte > options.maxBasePricePerByte) {
     const msg =
@@ -196,6 +218,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       `The node settles on chain ${s.chainId} but ${options.rpcUrl} is chain ${actualChain}: point rpc-url at the right chain.`,
     );
   }
+  await checkContract(clients.public, s.channelContract);
   const domain = claimDomain(s.chainId, s.channelContract);
 
   // The channel: local state first (checked against the chain, which is the truth), then the chain's own
@@ -205,15 +228,22 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   let deposit = 0n;
   let cumulative = 0n;
   const usable = (c: { closing: boolean; settled: boolean }) => !c.closing && !c.settled;
-  const local = options.state?.channels
-    .list()
-    .find(
-      (c) =>
-        c.direction === 'out' &&
-        c.chainId === s.chainId &&
-        c.contract.toLowerCase() === s.channelContract.toLowerCase() &&
-        c.counterparty.toLowerCase() === s.settlementAddress.toLowerCase(),
-    );
+  const recorded = (options.state?.channels.list() ?? []).filter(
+    (c) =>
+      c.direction === 'out' &&
+      c.chainId === s.chainId &&
+      c.contract.toLowerCase() === s.channelContract.toLowerCase() &&
+      c.counterparty.toLowerCase() === s.settlementAddress.toLowerCase(),
+  );
+  let local = recorded[0];
+  // A recorded channel the chain does not know: the chain was reset. Refuse, or forget it when asked to.
+  for (const c of recorded) {
+    if (await channelExists(clients.public, s.channelContract, c.channelId as Hex)) continue;
+    if (!options.resetChannelState) throw channelGone(c.channelId as Hex, s.chainId);
+    warn(`Channel ${c.channelId} is gone with the old chain: forgetting it (--reset-channel-state).`);
+    options.state?.files.remove(`channels/${c.channelId}.json`, `forget channel ${c.channelId}: chain reset`);
+    if (local === c) local = undefined;
+  }
   if (local) {
     const onChain = await readChannel(clients.public, {
       channels: s.channelContract,
@@ -334,6 +364,16 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   // record, or packets it fulfilled that we never claimed (a crash). The node says; we check and continue.
   const resynced = channelSource === 'opened' ? undefined : await resync();
 
+  // A chain reset while we run (the devnet restarted): refuse to pay, saying what to do.
+  const guard = startChainGuard({
+    client: clients.public,
+    contract: s.channelContract,
+    chainId: s.chainId,
+    channelId: () => claims.channel,
+    ...(options.chainCheckMs !== undefined ? { everyMs: options.chainCheckMs } : {}),
+    onReset: (err) => warn(err.message),
+  });
+
   const threshold = options.settleThreshold ?? 0n;
   const retries = options.retries ?? 3;
   const retryDelay = options.retryDelayMs ?? 250;
@@ -343,6 +383,9 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   const settle = (): Promise<bigint> => claims.settle(sendClaim);
 
   const pay: Attachment['pay'] = async (p) => {
+    if (guard.error) throw guard.error;
+    // The node gives no credit beyond the channel's unclaimed deposit: top up before sending, not after.
+    if (p.amount > 0n) await claims.reserve(p.amount);
     let attempts = 0;
     for (;;) {
       attempts++;
@@ -384,9 +427,38 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     }
   };
 
-  const relaySecret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+  const payRelay = (data: Uint8Array, amount?: bigint) => {
+    const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+    return pay({
+      amount: amount ?? BigInt(data.length) * spsp.basePricePerByte,
+      destination: spsp.destinationAccount,
+      executionCondition: conditionOf(deriveFulfillment(secret, data)),
+      data,
+    });
+  };
+  // One handshake at a time: concurrent writes that all met F02 share it.
+  let renewing: Promise<void> | undefined;
+  const renewSpsp = () => {
+    renewing ??= handshake()
+      .then((fresh) => {
+        const t = fresh.settlement;
+        if (t.chainId !== s.chainId || t.channelContract.toLowerCase() !== s.channelContract.toLowerCase()) {
+          throw new MayorError(
+            'CHAIN_MISMATCH',
+            `The node now settles on chain ${t.chainId} at ${t.channelContract}, not where our channel is: restart the Mayor to attach again.`,
+          );
+        }
+        spsp = fresh;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
+    return renewing;
+  };
   return {
-    spsp,
+    get spsp() {
+      return spsp;
+    },
     nodePubkey,
     clients,
     walletAddress,
@@ -403,13 +475,15 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       chainId: s.chainId,
     }),
     pay,
-    writeToRelay: (data, amount) =>
-      pay({
-        amount: amount ?? BigInt(data.length) * spsp.basePricePerByte,
-        destination: spsp.destinationAccount,
-        executionCondition: conditionOf(deriveFulfillment(relaySecret, data)),
-        data,
-      }),
+    writeToRelay: async (data, amount) => {
+      const first = await payRelay(data, amount);
+      if (!isStaleRelayAccount(first.reply)) return first;
+      // The node restarted and forgot our relay account: redo the SPSP handshake once and write again.
+      warn(`The node no longer knows our relay account (${(first.reply as IlpReject).message}): redoing SPSP.`);
+      await renewSpsp();
+      const second = await payRelay(data, amount);
+      return { reply: second.reply, attempts: first.attempts + second.attempts };
+    },
     settle: async () => {
       await settling;
       return settle();
@@ -434,6 +508,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       await withdraw(clients, { channels: s.channelContract, channelId: claims.channel! });
     },
     detach: async () => {
+      guard.stop();
       await settling;
       await btp.close();
     },

@@ -8,6 +8,7 @@ export type MayorErrorCode =
   | 'PRICE_TOO_HIGH'
   | 'DEPOSIT_TOO_HIGH'
   | 'CHAIN_MISMATCH'
+  | 'CHAIN_RESET'
   | 'NOT_ATTACHED'
   | 'POST_REJECTED'
   | 'PAYMENT_REJECTED'

@@ -9,6 +9,7 @@ import {
   type SpspRequest,
   type SpspResponse,
 } from '../../nostr/spsp.js';
+import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
 import { MayorError } from './errors.js';
 import type { RelayPool } from './relay-pool.js';
 
@@ -77,4 +78,14 @@ export async function spspHandshake(options: SpspHandshakeOptions): Promise<Spsp
   } finally {
     close();
   }
+}
+
+/**
+ * The node's relay answers F02 "no account for destination" when it no longer knows the account SPSP gave us
+ * (the node restarted): the cure is a new handshake, once.
+ */
+export function isStaleRelayAccount(reply: IlpReply): boolean {
+  return (
+    reply.type === IlpPacketType.Reject && reply.code === 'F02' && reply.message.includes('no account for destination')
+  );
 }
