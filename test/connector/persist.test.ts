@@ -266,7 +266,11 @@ describe('node restart while it pays a provider', () => {
       const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount });
       expect((await payer.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
       sent += amount;
-      await until(() => receiver.paid === sent, 'the node to pay the provider');
+      // Both ends done: the provider accepted and the node recorded the claim it sent.
+      await until(
+        () => receiver.paid === sent && node.connector.balance(provider.id).paidToPeer === sent,
+        'the node to pay the provider',
+      );
     };
     await pay(1000n);
     await pay(2000n);
