@@ -16,9 +16,9 @@ import type { ClientTlsOptions, ServerTlsOptions } from '../transport/tls.js';
 import { PeerAccount } from './accounts.js';
 import { BtpClient } from './btp-client.js';
 import { BtpServer } from './btp-server.js';
+import type { BtpSessionHandlers } from './btp-session.js';
 import { ChannelBindings } from './channel-bindings.js';
 import { ChannelCredit, type Credit } from './channel-credit.js';
-import type { BtpSessionHandlers } from './btp-session.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ClaimReceiver } from './claim-receiver.js';
 import { ClaimSender } from './claim-sender.js';
@@ -203,7 +203,10 @@ export class Connector {
     const account = this.newAccount(config);
     this.accounts.set(config.id, account);
     const store = this.options.store;
-    for (const ch of [...(config.channels ?? []), ...(store?.acceptedClaims(config.id) ?? []).map((c) => c.channelId)])
+    for (const ch of [
+      ...(config.channels ?? []),
+      ...(store?.acceptedClaims(config.id) ?? []).map((c) => c.channelId),
+    ])
       if (this.bindings.owner(ch) === undefined) this.bindings.bind(ch, config.id);
     if (config.relation === 'child') store?.savePeer(config);
     // Claims accepted or signed before a restart count in the balance (and the watcher) from the start.
@@ -305,7 +308,9 @@ export class Connector {
   async acceptClaim(peerId: string, msg: ClaimMessage): Promise<bigint> {
     const account = this.account(peerId);
     const receiver = this.receiverOf(account);
-    const paid = await this.boundTo(peerId, msg.channelId, receiver, () => receiver.accept(msg, account.incoming));
+    const paid = await this.boundTo(peerId, msg.channelId, receiver, () =>
+      receiver.accept(msg, account.incoming),
+    );
     const threshold = this.options.settlement?.onChainThreshold;
     if (threshold !== undefined) {
       const ch = receiver.list().find((c) => c.channelId.toLowerCase() === msg.channelId.toLowerCase());
@@ -352,23 +357,28 @@ export class Connector {
       );
     }
     const receiver = this.receiverOf(account);
-    return this.boundTo(peerId, channelId, receiver, () => receiver.status(channelId, account.incoming)).catch(
-      (err: unknown) => {
-        if (err instanceof ConnectorError && err.code === 'CLAIM_WRONG_CHANNEL')
-          throw new ConnectorError(
-            'STATUS_REFUSED',
-            `channel ${channelId} is not a channel from your settlement address to this node`,
-          );
-        throw err;
-      },
-    );
+    return this.boundTo(peerId, channelId, receiver, () =>
+      receiver.status(channelId, account.incoming),
+    ).catch((err: unknown) => {
+      if (err instanceof ConnectorError && err.code === 'CLAIM_WRONG_CHANNEL')
+        throw new ConnectorError(
+          'STATUS_REFUSED',
+          `channel ${channelId} is not a channel from your settlement address to this node`,
+        );
+      throw err;
+    });
   }
 
   /**
    * Runs `use` (a claim or status on `channelId`) with the channel bound to `peerId`: refused when another peer
    * owns it; a new binding is kept only when the receiver proved the channel is from the peer's address to us.
    */
-  private async boundTo<T>(peerId: string, channelId: Hex, receiver: ClaimReceiver, use: () => Promise<T>): Promise<T> {
+  private async boundTo<T>(
+    peerId: string,
+    channelId: Hex,
+    receiver: ClaimReceiver,
+    use: () => Promise<T>,
+  ): Promise<T> {
     const fresh = this.bindings.bind(channelId, peerId);
     const proven = () => receiver.list().some((c) => c.channelId.toLowerCase() === channelId.toLowerCase());
     try {

@@ -1,11 +1,11 @@
 // Shared fixture: a real relay (in-memory SQLite) behind a real connector on loopback, and helpers to
 // build paid writes (TOON-encoded signed events in PREPAREs).
 import { randomBytes } from 'node:crypto';
+import { privateKeyToAccount } from 'viem/accounts';
 import WebSocket from 'ws';
 import { type ChainClients, createChainClients, type DevChain, tokenBalance } from '../../src/chain/index.js';
 import { Connector, type ConnectorOptions } from '../../src/connector/index.js';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
-import { privateKeyToAccount } from 'viem/accounts';
 import {
   finalizeEvent,
   generateSecretKey,

@@ -19,8 +19,8 @@ import { ClaimSender } from '../../connector/claim-sender.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
-import { KIND_PEER_INFO } from '../../nostr/kinds.js';
 import { getPublicKey } from '../../nostr/keys.js';
+import { KIND_PEER_INFO } from '../../nostr/kinds.js';
 import { parsePeerInfo } from '../../nostr/peer-info.js';
 import { settlementProofMessage } from '../../nostr/settlement.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
@@ -479,7 +479,9 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       const first = await payRelay(data, amount);
       if (!isStaleRelayAccount(first.reply)) return first;
       // The node restarted and forgot our relay account: redo the SPSP handshake once and write again.
-      warn(`The node no longer knows our relay account (${(first.reply as IlpReject).message}): redoing SPSP.`);
+      warn(
+        `The node no longer knows our relay account (${(first.reply as IlpReject).message}): redoing SPSP.`,
+      );
       await renewSpsp();
       const second = await payRelay(data, amount);
       return { reply: second.reply, attempts: first.attempts + second.attempts };

@@ -24,7 +24,11 @@ export async function checkContract(client: ChainPublicClient, contract: Address
 }
 
 /** True when the channel exists on the chain; false for ChainError UnknownChannel (other errors propagate). */
-export async function channelExists(client: ChainPublicClient, contract: Address, channelId: Hex): Promise<boolean> {
+export async function channelExists(
+  client: ChainPublicClient,
+  contract: Address,
+  channelId: Hex,
+): Promise<boolean> {
   try {
     await readChannel(client, { channels: contract, channelId });
     return true;
