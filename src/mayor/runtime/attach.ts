@@ -228,21 +228,23 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   let deposit = 0n;
   let cumulative = 0n;
   const usable = (c: { closing: boolean; settled: boolean }) => !c.closing && !c.settled;
-  const recorded = (options.state?.channels.list() ?? []).filter(
-    (c) =>
-      c.direction === 'out' &&
-      c.chainId === s.chainId &&
-      c.contract.toLowerCase() === s.channelContract.toLowerCase() &&
-      c.counterparty.toLowerCase() === s.settlementAddress.toLowerCase(),
-  );
+  // The newest record first (an older one is a channel we moved on from).
+  const recorded = (options.state?.channels.list() ?? [])
+    .filter(
+      (c) =>
+        c.direction === 'out' &&
+        c.chainId === s.chainId &&
+        c.contract.toLowerCase() === s.channelContract.toLowerCase() &&
+        c.counterparty.toLowerCase() === s.settlementAddress.toLowerCase(),
+    )
+    .sort((a, b) => b.updatedAt - a.updatedAt);
   let local = recorded[0];
-  // A recorded channel the chain does not know: the chain was reset. Refuse, or forget it when asked to.
-  for (const c of recorded) {
-    if (await channelExists(clients.public, s.channelContract, c.channelId as Hex)) continue;
-    if (!options.resetChannelState) throw channelGone(c.channelId as Hex, s.chainId);
-    warn(`Channel ${c.channelId} is gone with the old chain: forgetting it (--reset-channel-state).`);
-    options.state?.files.remove(`channels/${c.channelId}.json`, `forget channel ${c.channelId}: chain reset`);
-    if (local === c) local = undefined;
+  // A recorded channel the chain does not know: the chain was reset. Refuse, or open a new one when asked to.
+  if (local && !(await channelExists(clients.public, s.channelContract, local.channelId as Hex))) {
+    if (!options.resetChannelState) throw channelGone(local.channelId as Hex, s.chainId);
+    warn(`Channel ${local.channelId} went with the old chain: forgetting it (--reset-channel-state).`);
+    for (const c of recorded) options.state?.channels.forget(c.channelId, 'chain reset');
+    local = undefined;
   }
   if (local) {
     const onChain = await readChannel(clients.public, {
