@@ -17,7 +17,7 @@ import {
   startDevChain,
 } from '../../src/chain/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
-import { attach, type Attachment, RelayPool } from '../../src/mayor/runtime/index.js';
+import { type Attachment, attach, RelayPool } from '../../src/mayor/runtime/index.js';
 import { openStateRepo, type StateRepo } from '../../src/mayor/state/index.js';
 import type { NodeConfig } from '../../src/node/config.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
@@ -61,7 +61,9 @@ const attachMayor = async (extra: Partial<Parameters<typeof attach>[0]> = {}) =>
 let n = 0;
 const write = (att: Attachment) =>
   att.writeToRelay(
-    encodeEventBytes(finalizeEvent({ kind: 1, tags: [], content: `note ${n++}`, created_at: 1_700_000_000 + n }, mayorSk)),
+    encodeEventBytes(
+      finalizeEvent({ kind: 1, tags: [], content: `note ${n++}`, created_at: 1_700_000_000 + n }, mayorSk),
+    ),
   );
 
 beforeAll(async () => {
@@ -70,7 +72,11 @@ beforeAll(async () => {
   config = testNodeConfig(chain, join(dir, 'node'));
   node = await quietNode(config);
   // The restarted node must come back where the Mayor looks for it.
-  config = { ...config, relayPort: Number(new URL(node.relayUrl).port), btpPort: Number(new URL(node.btpUrl).port) };
+  config = {
+    ...config,
+    relayPort: Number(new URL(node.relayUrl).port),
+    btpPort: Number(new URL(node.btpUrl).port),
+  };
   pool = new RelayPool({ urls: [node.relayUrl], secretKey: mayorSk, backoff: { minMs: 50, maxMs: 200 } });
   pool.start();
   state = await openStateRepo({ dir: join(dir, 'mayor') });

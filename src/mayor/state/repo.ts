@@ -466,7 +466,10 @@ function load(
       forget: (id, reason) => {
         live();
         if (!channels.delete(id)) return false;
-        queue.enqueue([{ type: 'remove', path: `channels/${id}.json` }], `channel ${id}: forgotten (${reason})`);
+        queue.enqueue(
+          [{ type: 'remove', path: `channels/${id}.json` }],
+          `channel ${id}: forgotten (${reason})`,
+        );
         return true;
       },
     },
