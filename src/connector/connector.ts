@@ -157,6 +157,9 @@ export class Connector {
       address: c.address,
       authenticate: (token) => c.tokens.get(token),
       handlersFor: (peerId) => c.handlersFor(peerId),
+      // A peer we pay may have accepted a claim whose answer we never got (link dropped, either side
+      // restarted): ask it before the next claim, or that claim is refused for good.
+      onSession: (peerId) => c.resyncOutgoing(peerId),
       ...(options.http ? { http: options.http } : {}),
     });
     const s = options.settlement;
@@ -438,6 +441,30 @@ export class Connector {
         throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected; cannot send a claim`);
       await link.sendClaim(msg);
     });
+  }
+
+  /** Continues our channel to `peerId` from what it says it accepted (checked: our own signature), then pays. */
+  private resyncOutgoing(peerId: string): void {
+    const account = this.accounts.get(peerId);
+    const sender = account?.sender;
+    const s = this.options.settlement;
+    if (!account || !sender?.channel || !s) return;
+    sender
+      .resync(
+        (id) => {
+          const session = this.server.session(peerId);
+          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+          return session.requestStatus(id);
+        },
+        async (msg) => {
+          const session = this.server.session(peerId);
+          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+          await session.sendClaim(msg);
+        },
+        // We only resync to pay what we owe: the peer may not add packets we have no record of.
+        { maxOwed: 0n },
+      )
+      .catch((err: unknown) => s.onError?.(err, peerId));
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevChain, listChannels, startClose, startDevChain, tokenBalance } from '../../src/chain/index.js';
+import {
+  type DevChain,
+  listChannels,
+  startClose,
+  startDevChain,
+  tokenBalance,
+} from '../../src/chain/index.js';
 import { conditionOf, deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
 import {
   type Attachment,
@@ -22,7 +28,12 @@ import {
 import { type ProviderEarnings, startProviderEarnings } from '../../src/mayor/runtime/provider-earnings.js';
 import type { NodeConfig } from '../../src/node/config.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
-import { buildSpspRequest, generateSecretKey, getPublicKey, parseSpspResponse } from '../../src/nostr/index.js';
+import {
+  buildSpspRequest,
+  generateSecretKey,
+  getPublicKey,
+  parseSpspResponse,
+} from '../../src/nostr/index.js';
 import { testNodeConfig } from '../support/node-config.js';
 
 const M2M = 10n ** 18n;
@@ -36,7 +47,11 @@ const providerSk = generateSecretKey();
 const payerSk = generateSecretKey();
 const providerHome = () => join(dir, 'provider');
 
-async function attachAs(sk: Uint8Array, account: number, handlers: Partial<Parameters<typeof attach>[0]> = {}) {
+async function attachAs(
+  sk: Uint8Array,
+  account: number,
+  handlers: Partial<Parameters<typeof attach>[0]> = {},
+) {
   const pool = new RelayPool({ urls: [node.relayUrl], secretKey: sk, backoff: { minMs: 50, maxMs: 200 } });
   pool.start();
   const att = await attach({
@@ -61,24 +76,30 @@ async function attachAs(sk: Uint8Array, account: number, handlers: Partial<Param
 }
 
 /** The provider as provider mode composes it: SPSP responder for payments, earnings for the node's claims. */
-async function startProvider() {
+async function startProvider(sk = providerSk, account = 2, home = providerHome()) {
   let earnings: ProviderEarnings | undefined;
   let spsp: ProviderSpsp | undefined;
-  const { att, close } = await attachAs(providerSk, 2, {
+  const link = { dropAfterAccept: false };
+  const { att, close } = await attachAs(sk, account, {
     onPrepare: (p) => spsp!.handlePrepare(p),
     onClaim: async (m) => {
       await earnings!.receiver.accept(m, earnings!.unpaid);
+      if (link.dropAfterAccept) {
+        // A flaky network: the claim is accepted, the answer never reaches the node.
+        link.dropAfterAccept = false;
+        (att.btp as unknown as { session: { ws: { terminate(): void } } }).session.ws.terminate();
+      }
     },
     onStatus: (id) => earnings!.receiver.status(id, earnings!.unpaid),
   });
   earnings = await startProviderEarnings({
-    home: providerHome(),
+    home,
     att,
     pollingIntervalMs: 100,
     onError: () => {},
   });
   spsp = createProviderSpsp({
-    secretKey: providerSk,
+    secretKey: sk,
     ilpAddress: att.spsp.ilpAddress,
     settlement: att.spsp.settlement,
     btpUrl: att.spsp.btpUrl,
@@ -89,6 +110,7 @@ async function startProvider() {
     att,
     earnings,
     spsp,
+    link,
     async stop() {
       earnings!.stop();
       await close();
@@ -96,9 +118,16 @@ async function startProvider() {
   };
 }
 
+/** One requester for every test (a second session of the same identity would replace the first). */
+let payerAtt: Promise<Attachment> | undefined;
+const thePayer = () => {
+  payerAtt ??= attachAs(payerSk, 3).then((a) => a.att);
+  return payerAtt;
+};
+
 /** The requester pays the provider `amount` for a job (SPSP with the provider, then a PREPARE via the node). */
-async function payJob(payer: Attachment, provider: ProviderSpsp, amount: bigint) {
-  const req = buildSpspRequest(payerSk, getPublicKey(providerSk), { requestId: `pay-${amount}` });
+async function payJob(payer: Attachment, provider: ProviderSpsp, amount: bigint, to = providerSk) {
+  const req = buildSpspRequest(payerSk, getPublicKey(to), { requestId: `pay-${amount}` });
   const { response } = parseSpspResponse(provider.respond(req), payerSk, req.id);
   const secret = new Uint8Array(Buffer.from(response.sharedSecret, 'base64'));
   const data = new TextEncoder().encode(`crosstown job payment job-${amount}`);
@@ -135,7 +164,7 @@ afterAll(async () => {
 
 describe('provider earnings', () => {
   it('survive a provider restart: the next claim is accepted, the watcher redeems them, the CLI reports them', async () => {
-    const { att: payer } = await attachAs(payerSk, 3);
+    const payer = await thePayer();
     let provider = await startProvider();
     await payJob(payer, provider.spsp, 3000n);
     await payJob(payer, provider.spsp, 4000n);
@@ -149,12 +178,19 @@ describe('provider earnings', () => {
     // The node's claim continues from 7000: accepted, nothing left unpaid on either side.
     await until(() => provider.earnings.receiver.paid === 12_000n, "the node's next claim to be accepted");
     expect(provider.earnings.unpaid.total).toBe(0n);
-    expect(provider.earnings.ledger.summary()).toMatchObject({ earned: 12_000n, claimed: 12_000n, unclaimed: 0n });
+    expect(provider.earnings.ledger.summary()).toMatchObject({
+      earned: 12_000n,
+      claimed: 12_000n,
+      unclaimed: 0n,
+    });
 
     // The node starts closing its channel to the provider: the watcher redeems the best claim before the end.
     const nodeClients = { public: payer.clients.public };
     const [channel] = (
-      await listChannels(nodeClients.public, { channels: chain.network.channels, wallet: provider.att.walletAddress })
+      await listChannels(nodeClients.public, {
+        channels: chain.network.channels,
+        wallet: provider.att.walletAddress,
+      })
     ).filter((c) => c.role === 'receiver');
     expect(channel?.sender.toLowerCase()).toBe(node.settlementAddress.toLowerCase());
     const before = await tokenBalance(nodeClients.public, {
@@ -170,7 +206,10 @@ describe('provider earnings', () => {
     await startClose(nodeWallet, { channels: chain.network.channels, channelId: channel!.channelId });
     await until(
       async () =>
-        (await tokenBalance(nodeClients.public, { token: chain.network.token, owner: provider.att.walletAddress })) -
+        (await tokenBalance(nodeClients.public, {
+          token: chain.network.token,
+          owner: provider.att.walletAddress,
+        })) -
           before ===
         12_000n,
       'the watcher to redeem',
@@ -211,5 +250,23 @@ describe('provider earnings', () => {
       redeemed: '12000',
       redeemable: '0',
     });
+  });
+
+  it('a claim accepted whose answer was lost: the node asks on reconnect and its next claim is accepted', async () => {
+    const payer = await thePayer();
+    const sk = generateSecretKey();
+    const provider = await startProvider(sk, 0, join(dir, 'provider-flaky'));
+    await payJob(payer, provider.spsp, 1000n, sk);
+    await until(() => provider.earnings.receiver.paid === 1000n, 'the first claim');
+    provider.link.dropAfterAccept = true;
+    await payJob(payer, provider.spsp, 2000n, sk);
+    await until(() => provider.earnings.receiver.paid === 3000n, 'the claim whose answer is lost');
+    // Reconnected, the node resynced from our signed cumulative: the next claim continues from 3000.
+    await payJob(payer, provider.spsp, 4000n, sk);
+    await until(() => provider.earnings.receiver.paid === 7000n, "the node's next claim");
+    expect(provider.earnings.unpaid.total).toBe(0n);
+    const peer = provider.att.spsp.ilpAddress.split('.').at(-1)!;
+    await until(() => node.connector.balance(peer).owedToPeer === 0n, 'the node to owe nothing');
+    expect(node.connector.balance(peer)).toMatchObject({ owedToPeer: 0n, paidToPeer: 7000n });
   });
 });
