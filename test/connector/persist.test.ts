@@ -266,10 +266,10 @@ describe('node restart while it pays a provider', () => {
       const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount });
       expect((await payer.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
       sent += amount;
-      // Both ends done: the provider accepted and the node recorded the claim it sent.
+      // The provider counts the claim before its BTP answer reaches the node, which persists it only then.
       await until(
         () => receiver.paid === sent && node.connector.balance(provider.id).paidToPeer === sent,
-        'the node to pay the provider',
+        'the node to pay the provider and record it',
       );
     };
     await pay(1000n);

@@ -6,8 +6,9 @@ import type { Hex } from 'viem';
 import { readChannel } from '../../chain/actions/readChannel.js';
 import { submitClaim } from '../../chain/actions/submitClaim.js';
 import { claimDomain } from '../../chain/claims.js';
-import { type ClaimWatcher, watchClosures } from '../../chain/watcher.js';
+import type { ClaimWatcher } from '../../chain/watcher.js';
 import { ClaimReceiver } from '../../connector/claim-receiver.js';
+import { watchReceiver } from '../../connector/receiver-watch.js';
 import { UnpaidPackets } from '../../connector/unpaid.js';
 import type { Attachment } from './attach.js';
 import { EarningsLedger } from './earnings-ledger.js';
@@ -53,10 +54,10 @@ export async function startProviderEarnings(p: {
   receiver.restore(ledger.claims());
   ledger.markStart(await att.clients.public.getBlockNumber());
 
-  const watcher: ClaimWatcher = watchClosures({
+  // The receiver's own watcher (redeems on close, and refuses claims on a closing channel from then on).
+  const watcher: ClaimWatcher = watchReceiver(receiver, {
     clients: att.clients,
     channels: contract,
-    bestClaim: (id) => receiver.bestClaim(id),
     // From the first block this provider ran at: a close started while we were down is still seen.
     ...(ledger.startBlock !== undefined ? { fromBlock: ledger.startBlock } : {}),
     ...(p.pollingIntervalMs !== undefined ? { pollingIntervalMs: p.pollingIntervalMs } : {}),
