@@ -40,6 +40,7 @@ export interface MayorOptions extends ChainOptions {
   connectorBtp?: string;
   nodePubkey?: string;
   acceptPrice?: boolean;
+  resetChannelState?: boolean;
 }
 
 const network = (config: MayorConfig) =>
@@ -53,7 +54,12 @@ function mayorFlags(cmd: Command): Command {
       '--node-pubkey <hex>',
       "the node's Nostr pubkey (env CROSSTOWN_NODE_PUBKEY; else found on the relay)",
     )
-    .option('--accept-price', 'accept a relay price above max-base-price-per-byte', false);
+    .option('--accept-price', 'accept a relay price above max-base-price-per-byte', false)
+    .option(
+      '--reset-channel-state',
+      'after a chain reset (a restarted devnet): forget channels the chain no longer has and open a new one',
+      false,
+    );
 }
 
 function loadMayorConfig(o: MayorOptions): MayorConfig {
@@ -235,6 +241,7 @@ async function boot(o: MayorOptions): Promise<Running> {
       expectedSettlement: expectedSettlementFor(config.network, configuredContracts(o, config)),
       skills: loaded.skills,
       ...(o.acceptPrice ? { acceptPrice: true } : {}),
+      ...(o.resetChannelState ? { resetChannelState: true } : {}),
       logger: { debug: () => {}, info: note, warn: note, error: note },
     }),
   );

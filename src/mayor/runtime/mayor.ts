@@ -66,6 +66,8 @@ export interface StartMayorOptions {
   builtins?: boolean;
   /** Accept a relay price above config.maxBasePricePerByte (the operator said yes). */
   acceptPrice?: boolean;
+  /** After a chain reset (restarted devnet): forget channels the chain no longer has and open a new one. */
+  resetChannelState?: boolean;
   /** Claim once this much is owed to the node (default 0: after every FULFILL). */
   settleThreshold?: bigint;
   /** Overrides config.jobTimeoutSeconds. */
@@ -719,6 +721,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     expectedSettlement: options.expectedSettlement ?? expectedSettlementFor(config.network),
     maxBasePricePerByte: config.maxBasePricePerByte,
     ...(options.acceptPrice ? { acceptPrice: true } : {}),
+    ...(options.resetChannelState ? { resetChannelState: true } : {}),
     deposit: config.defaultDeposit,
     maxDeposit: config.maxChannelDeposit,
     ...(options.settleThreshold !== undefined ? { settleThreshold: options.settleThreshold } : {}),
