@@ -680,6 +680,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       ({ reply } = await payOnce(true));
     }
     if (reply.type === IlpPacketType.Fulfill) {
+      await fault('payment-fulfilled', jobId);
       held.delete(jobId);
       putJob({ id: jobId, status: 'paid' });
       audit.record({

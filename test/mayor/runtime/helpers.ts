@@ -31,10 +31,14 @@ export interface Standin {
   att: Attachment;
   spsp: ProviderSpsp;
   receiver: ClaimReceiver;
+  /** What each requester (by pubkey) paid this provider, base units. */
+  paidBy: Map<string, bigint>;
   /** Jobs seen and results published, by job id. */
   answered: Map<string, NostrEvent>;
   /** Pause answering (results are held until resumed). */
   paused: boolean;
+  /** Requesters whose jobs are held (answered on resume) while others are answered at once. */
+  holdFrom: Set<string>;
   pending: NostrEvent[];
   resume(): Promise<void>;
   stop(): Promise<void>;
@@ -48,6 +52,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
   const unpaid = new UnpaidPackets();
   let spsp: ProviderSpsp | undefined;
   let receiver: ClaimReceiver | undefined;
+  const paidBy = new Map<string, bigint>();
   const att = await attach({
     pool,
     nostrSecretKey: sk,
@@ -68,7 +73,10 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     ilpAddress: att.spsp.ilpAddress,
     settlement: att.spsp.settlement,
     btpUrl: att.spsp.btpUrl,
-    onPayment: ({ prepare }) => unpaid.add(hex(prepare.executionCondition), prepare.amount),
+    onPayment: ({ prepare, from }) => {
+      unpaid.add(hex(prepare.executionCondition), prepare.amount);
+      paidBy.set(from, (paidBy.get(from) ?? 0n) + prepare.amount);
+    },
   });
   receiver = new ClaimReceiver({
     publicClient: att.clients.public,
@@ -86,11 +94,14 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     att,
     spsp,
     receiver,
+    paidBy,
     answered,
     paused: false,
+    holdFrom: new Set(),
     pending: [],
     async resume() {
       standin.paused = false;
+      standin.holdFrom.clear();
       for (const job of standin.pending.splice(0)) await answer(job);
     },
     async stop() {
@@ -115,7 +126,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     if (reply.type !== 13) throw new Error(`result write refused: ${JSON.stringify(reply)}`);
   };
   pool.subscribe('jobs', [{ kinds: [5065], since: Math.floor(Date.now() / 1000) - 5 }], ({ event }) => {
-    if (standin.paused) standin.pending.push(event);
+    if (standin.paused || standin.holdFrom.has(event.pubkey)) standin.pending.push(event);
     else void answer(event).catch((err) => console.error('standin:', err));
   });
   return standin;
