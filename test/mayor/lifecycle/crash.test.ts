@@ -3,8 +3,8 @@
 // (or failed with a reason), the provider is paid exactly once, and the node's books agree to the base unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
-import { type Home, hasJob, jobFile, makeHome, postCommand, routes, startHome } from '../runtime/home.js';
 import { type Standin, startStandin, waitFor } from '../runtime/helpers.js';
+import { type Home, hasJob, jobFile, makeHome, postCommand, routes, startHome } from '../runtime/home.js';
 
 const AMOUNT = 10n ** 15n;
 let devnet: Devnet;
