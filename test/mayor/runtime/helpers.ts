@@ -15,6 +15,7 @@ import {
   attach,
   createProviderSpsp,
   type ProviderSpsp,
+  paymentJobId,
   RelayPool,
 } from '../../../src/mayor/runtime/index.js';
 import { buildJobResult, finalizeEvent, parseJobRequest } from '../../../src/nostr/index.js';
@@ -33,6 +34,8 @@ export interface Standin {
   receiver: ClaimReceiver;
   /** What each requester (by pubkey) paid this provider, base units. */
   paidBy: Map<string, bigint>;
+  /** Payments taken per job id (more than 1 would be a double payment). */
+  paymentsByJob: Map<string, number>;
   /** Jobs seen and results published, by job id. */
   answered: Map<string, NostrEvent>;
   /** Pause answering (results are held until resumed). */
@@ -53,6 +56,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
   let spsp: ProviderSpsp | undefined;
   let receiver: ClaimReceiver | undefined;
   const paidBy = new Map<string, bigint>();
+  const paymentsByJob = new Map<string, number>();
   const att = await attach({
     pool,
     nostrSecretKey: sk,
@@ -76,6 +80,8 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     onPayment: ({ prepare, from }) => {
       unpaid.add(hex(prepare.executionCondition), prepare.amount);
       paidBy.set(from, (paidBy.get(from) ?? 0n) + prepare.amount);
+      const jobId = paymentJobId(prepare.data);
+      if (jobId) paymentsByJob.set(jobId, (paymentsByJob.get(jobId) ?? 0) + 1);
     },
   });
   receiver = new ClaimReceiver({
@@ -95,6 +101,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     spsp,
     receiver,
     paidBy,
+    paymentsByJob,
     answered,
     paused: false,
     holdFrom: new Set(),

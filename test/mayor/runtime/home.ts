@@ -23,6 +23,11 @@ export interface Home {
 
 export interface HomeOptions {
   hangInSkill?: boolean;
+  /**
+   * The skill declares `idempotent: true` and dedupes by metadata.idempotencyKey (one line `<jobId> <key>` per
+   * effect, so the record and the effect are one append): a call a crash interrupted is redelivered.
+   */
+  idempotentSkill?: boolean;
   env?: Record<string, string>;
 }
 
@@ -40,14 +45,20 @@ export async function makeHome(devnet: Devnet, who: string, options: HomeOptions
       await new Promise(() => {});
     }`
     : '';
+  const dedupe = options.idempotentSkill
+    ? `if (existsSync(${JSON.stringify(routesFile)}) && readFileSync(${JSON.stringify(routesFile)}, 'utf8').includes(' ' + meta.idempotencyKey + '\\n'))
+      return { status: 'handled', summary: 'already recorded' };`
+    : '';
   writeFileSync(
     join(skillsDir, 'record.mjs'),
-    `import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+    `import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 export default {
   name: 'record',
+  idempotent: ${options.idempotentSkill ? 'true' : 'false'},
   supportedEventKinds: () => [],
   async handleToon(_p, meta) {
-    appendFileSync(${JSON.stringify(routesFile)}, meta.correlation.jobId + '\\n');
+    ${dedupe}
+    appendFileSync(${JSON.stringify(routesFile)}, meta.correlation.jobId + ' ' + meta.idempotencyKey + '\\n');
     ${hang}
     return { status: 'handled', summary: 'recorded' };
   },
@@ -91,7 +102,13 @@ export const jobFile = (home: Home, id: string) =>
 export const hasJob = (home: Home, id: string) => existsSync(join(home.stateDir, 'jobs', `${id}.json`));
 
 export const routes = (home: Home) =>
-  existsSync(home.routesFile) ? readFileSync(home.routesFile, 'utf8').trim().split('\n').filter(Boolean) : [];
+  existsSync(home.routesFile)
+    ? readFileSync(home.routesFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[0]!)
+    : [];
 
 /** Starts the Mayor of `home` as a child process, optionally paused at a fault point. */
 export function startHome(home: Home, fault?: FaultPoint, env: Record<string, string> = {}): MayorChild {
