@@ -34,6 +34,8 @@ export interface Standin {
   receiver: ClaimReceiver;
   /** What each requester (by pubkey) paid this provider, base units. */
   paidBy: Map<string, bigint>;
+  /** While true, payments are rejected T01 as if the provider were unreachable. */
+  flags: { refusePayments: boolean };
   /** Payments taken per job id (more than 1 would be a double payment). */
   paymentsByJob: Map<string, number>;
   /** Jobs seen and results published, by job id. */
@@ -57,6 +59,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
   let receiver: ClaimReceiver | undefined;
   const paidBy = new Map<string, bigint>();
   const paymentsByJob = new Map<string, number>();
+  const flags = { refusePayments: false };
   const att = await attach({
     pool,
     nostrSecretKey: sk,
@@ -66,7 +69,16 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     maxBasePricePerByte: M2M,
     deposit: 10n * M2M,
     maxDeposit: 100n * M2M,
-    onPrepare: (p) => spsp!.handlePrepare(p),
+    onPrepare: async (p) =>
+      flags.refusePayments
+        ? {
+            type: 14,
+            code: 'T01',
+            triggeredBy: p.destination,
+            message: 'provider unreachable (test)',
+            data: new Uint8Array(),
+          }
+        : spsp!.handlePrepare(p),
     onClaim: async (m) => {
       await receiver!.accept(m, unpaid);
     },
@@ -102,6 +114,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     receiver,
     paidBy,
     paymentsByJob,
+    flags,
     answered,
     paused: false,
     holdFrom: new Set(),
