@@ -56,14 +56,31 @@ async function main(): Promise<number> {
     const killAfter = new Set<number>();
     while (killAfter.size < Math.min(KILLS, JOBS)) killAfter.add(1 + Math.floor(random() * JOBS));
     const start = async () => {
+      const t0 = Date.now();
       child = startHome(home);
-      await child.waitFor((e) => 'ready' in e, 90_000, 'ready');
+      await child
+        .waitFor((e) => 'ready' in e, 180_000, 'ready')
+        .catch((err) => {
+          const statuses: Record<string, number> = {};
+          for (const f of readdirSync(join(home.stateDir, 'jobs'))) {
+            const st = jobFile(home, f.replace(/\.json$/, '')).status;
+            statuses[st] = (statuses[st] ?? 0) + 1;
+          }
+          throw new Error(
+            `${(err as Error).message}\njobs: ${JSON.stringify(statuses)}\nlog tail: ${home.logs.join('').slice(-2000)}`,
+          );
+        });
+      log(`Mayor ready in ${Date.now() - t0} ms`);
     };
     await start();
     let kills = 0;
     for (let n = 1; n <= JOBS; n++) {
+      // One job at a time is handed over (a command queued in a killed process's stdin is not a job); results,
+      // routing and payments of earlier jobs keep running while later ones are posted, and a kill cuts into them.
+      const acks = () => child!.events.filter((e) => 'posted' in e || 'error' in e).length;
+      const before = acks();
       child!.send(postCommand(10n * AMOUNT));
-      await new Promise((r) => setTimeout(r, 50 + random() * 150));
+      await child!.waitFor(() => acks() > before, 120_000, `job ${n} accepted`);
       if (killAfter.has(n)) {
         await new Promise((r) => setTimeout(r, random() * 2000));
         await child!.kill();
