@@ -3,21 +3,14 @@
 import type { Unwrapped } from '../../nostr/nip59.js';
 import type { Skill, SkillLogger } from '../../skills/types.js';
 import type { PaymentAudit } from '../audit/index.js';
+import type { ActivityKind } from '../dashboard-model.js';
 import type { Attachment } from '../runtime/attach.js';
 import type { FaultHook } from '../runtime/faults.js';
 import type { RelayPool } from '../runtime/relay-pool.js';
 import type { JobRecord, JobTransition, StateRepo } from '../state/index.js';
 import type { IntentJournal } from './intents.js';
 
-export type ActivityKind =
-  | 'post'
-  | 'result'
-  | 'payment'
-  | 'earning'
-  | 'channel'
-  | 'connection'
-  | 'error'
-  | 'info';
+export type { ActivityKind };
 
 export interface LifecycleDeps {
   state: StateRepo;
