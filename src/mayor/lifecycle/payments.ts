@@ -11,6 +11,7 @@ import { rejectAdvice } from '../runtime/attach.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { isAlreadyPaid, paymentData } from '../runtime/provider-spsp.js';
 import { spspHandshake } from '../runtime/spsp-client.js';
+import { alreadyAudited } from './audit-once.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { intentKey } from './intents.js';
 
@@ -124,6 +125,9 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     const settledBefore = dupe !== undefined;
     if (reply.type === IlpPacketType.Fulfill || settledBefore) {
       if (reply.type === IlpPacketType.Fulfill) await deps.fault('payment-fulfilled', jobId);
+      // "Already paid" after a crash: the crashed run may have recorded the payment before it died.
+      const audited = settledBefore && (await alreadyAudited(audit, jobId, provider, amount));
+      if (state.jobs.get(jobId)?.status !== 'routed') return;
       held.delete(jobId);
       const r = retries.get(jobId);
       if (r) clearTimeout(r.timer);
@@ -131,14 +135,15 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
       intents.settle(key, settledBefore ? 'refused-duplicate' : 'fulfilled', dupe);
       deps.putJob({ id: jobId, status: 'paid' });
       // The money moved once: recorded once (same synchronous block, same write batch as `paid`).
-      audit.record({
-        direction: 'out',
-        jobId,
-        amount,
-        status: 'fulfilled',
-        counterparty: provider,
-        channelId: att.channel().channelId,
-      });
+      if (!audited)
+        audit.record({
+          direction: 'out',
+          jobId,
+          amount,
+          status: 'fulfilled',
+          counterparty: provider,
+          channelId: att.channel().channelId,
+        });
       deps.activity(
         'payment',
         settledBefore

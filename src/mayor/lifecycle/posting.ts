@@ -16,6 +16,7 @@ import { MAX_PACKET_DATA } from '../provider/results.js';
 import { rejectAdvice } from '../runtime/attach.js';
 import { MayorError } from '../runtime/errors.js';
 import type { JobRecord } from '../state/index.js';
+import { alreadyAudited } from './audit-once.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { intentKey } from './intents.js';
 import type { Timeouts } from './timeouts.js';
@@ -133,8 +134,9 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
     }
     const key = intentKey('write-fee', jobId);
     // An earlier PREPARE may have reached the relay (a crash, a lost answer): ask the relay first.
-    const known = intents.get(key);
-    const probe = known.intent ? !known.outcome : resumed;
+    // Any earlier attempt (even one whose outcome is on record: a kill mid-batch can keep the outcome line
+    // and lose the `posted` transition) or a restart: ask the relay with a free probe before paying.
+    const probe = resumed || intents.get(key).intent !== undefined;
     intents.begin('write-fee', jobId, key, { amount: price });
     await state.durable();
     await deps.fault('post-before-fulfill', jobId);
@@ -147,19 +149,22 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
     const { reply } = result;
     if (reply.type === IlpPacketType.Fulfill) {
       await deps.fault('fulfill-before-commit', jobId);
+      // A probe that found the event stored means the previous run paid the full price before it crashed;
+      // the audit has it unless that run died before recording it.
+      const counterparty = att.spsp.destinationAccount;
+      const audited = paid === 0n && (await alreadyAudited(deps.audit, jobId, counterparty, price));
       if (state.jobs.get(jobId)?.status !== 'posting')
         return { jobId, bytes, price, status: state.jobs.get(jobId)!.status };
       deps.putJob({ id: jobId, status: 'posted', price });
       intents.settle(key, paid === 0n ? 'found-stored' : 'fulfilled');
-      // A probe that found the event stored means the previous run paid the full price before it crashed.
-      if (price > 0n) {
+      if (price > 0n && !audited) {
         deps.audit.record({
           direction: 'out',
           jobId,
           amount: price,
           bytes,
           status: 'fulfilled',
-          counterparty: att.spsp.destinationAccount,
+          counterparty,
           channelId: att.channel().channelId,
         });
       }

@@ -79,11 +79,16 @@ export function createRouting(
     const job = state.jobs.get(jobId);
     if (job?.status !== 'result-received') return;
     const key = intentKey('skill', job.resultEventId ?? jobId);
-    const interrupted = intents.get(key).intent !== undefined && !intents.get(key).outcome;
+    // Any earlier call: one a crash interrupted (no outcome), or one whose outcome line survived a kill that
+    // lost the `routed` transition of the same write batch.
+    const earlier = intents.get(key);
+    const interrupted = earlier.intent !== undefined;
     let outcome: Awaited<ReturnType<typeof invoke>>;
     if (interrupted && !deps.skill(job.callbackSkill)?.idempotent) {
-      // Outcome unknown and the skill cannot take the same result twice: do not call it again.
-      const summary = `skill ${job.callbackSkill} was interrupted by a crash and is not idempotent: not called again; check its effects`;
+      // The skill cannot take the same result twice: do not call it again.
+      const summary = earlier.outcome
+        ? `skill ${job.callbackSkill} already handled this result before a crash: not called again`
+        : `skill ${job.callbackSkill} was interrupted by a crash and is not idempotent: not called again; check its effects`;
       deps.log.warn(`${short(jobId)}: ${summary}`);
       outcome = { skill: job.callbackSkill, status: 'failed', result: { status: 'failed', summary }, key };
     } else {
