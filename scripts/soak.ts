@@ -59,7 +59,7 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       child = startHome(home);
       await child
-        .waitFor((e) => 'ready' in e, 180_000, 'ready')
+        .waitFor((e) => 'ready' in e, 300_000, 'ready')
         .catch((err) => {
           const statuses: Record<string, number> = {};
           for (const f of readdirSync(join(home.stateDir, 'jobs'))) {
