@@ -32,7 +32,15 @@ export {
   type ServedJob,
   startProviderMode,
 } from './provider-mode.js';
-export { createProviderSpsp, type ProviderSpsp, type ProviderSpspOptions } from './provider-spsp.js';
+export {
+  ALREADY_PAID_CODE,
+  createProviderSpsp,
+  isAlreadyPaid,
+  type ProviderSpsp,
+  type ProviderSpspOptions,
+  paymentData,
+  paymentJobId,
+} from './provider-spsp.js';
 export {
   type PoolEvent,
   RelayPool,

@@ -213,8 +213,22 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       ),
   });
   const { unpaid, receiver } = earnings;
+  // One payment per job across restarts: the earnings already in the audit log (issue 15).
+  const paidIn = new Set(
+    (await deps.audit.list())
+      .filter((e) => e.direction === 'in' && e.status === 'fulfilled' && e.jobId)
+      .map((e) => `${e.counterparty}:${e.jobId}`),
+  );
   const spsp = createProviderSpsp({
     secretKey,
+    paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
+    onDuplicate: ({ from, jobId, amount }) => {
+      log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
+      deps.activity(
+        'info',
+        `Refused a second payment for job-${jobId.slice(0, 7)} from ${from.slice(0, 8)}…`,
+      );
+    },
     ilpAddress: att.spsp.ilpAddress,
     settlement,
     btpUrl: att.spsp.btpUrl,
