@@ -12,6 +12,7 @@ import {
   createSpspResponder,
   type LocalHandler,
   openConnectorStore,
+  toBtpUrl,
 } from '../connector/index.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import {
@@ -23,7 +24,7 @@ import {
   type SettlementInfo,
 } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
-import { AccountSecretStore, type NostrRelay, startRelay } from '../relay/index.js';
+import { AccountSecretStore, type NostrRelay, type RelayInfo, startRelay } from '../relay/index.js';
 import { type EventStore, openEventStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
@@ -97,16 +98,18 @@ async function start(
   const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
 
+  // NIP-11 is built at each request: payments_url is filled in once the connector (which serves SPSP) is up.
+  const relayInfo: RelayInfo = {
+    name: `crosstown ${config.name}`,
+    description: `ILP-gated relay of crosstown node ${config.ilpAddress}: reading is free, writing is paid`,
+    pubkey,
+  };
   const relay = await startRelay({
     store,
     secrets,
     basePricePerByte: config.basePricePerByte,
     ilpAddress: relayAddress,
-    info: {
-      name: `crosstown ${config.name}`,
-      description: `ILP-gated relay of crosstown node ${config.ilpAddress}: reading is free, writing is paid`,
-      pubkey,
-    },
+    info: relayInfo,
     // The node's own peer info is written for free; everything else is paid.
     freeWrites: [{ pubkey, kinds: [KIND_PEER_INFO] }],
     port: config.relayPort,
@@ -138,6 +141,7 @@ async function start(
     },
   });
   cleanups.push(() => connector.close());
+  relayInfo.paymentsUrl = httpUrl(connector.btpUrl, SPSP_PATH);
 
   // Relay writes in flight: stop() lets them finish (and be stored) before closing anything.
   let stopping = false;
@@ -194,7 +198,7 @@ async function start(
     secrets,
     basePricePerByte: config.basePricePerByte,
     settlement,
-    btpUrl: connector.btpUrl,
+    btpUrl: toBtpUrl(connector.btpUrl),
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
@@ -203,7 +207,7 @@ async function start(
     {
       ...buildPeerInfo({
         ilpAddress: config.ilpAddress,
-        btpUrl: connector.btpUrl,
+        btpUrl: toBtpUrl(connector.btpUrl),
         settlement,
         basePricePerByte: config.basePricePerByte,
       }),

@@ -57,6 +57,10 @@ export interface RelayInfo {
   /** The operator's Nostr pubkey (hex). */
   pubkey?: string;
   contact?: string;
+  /** NIP-11 `payments_url`: where a client learns how to pay (the node's SPSP URL). Read at each request. */
+  paymentsUrl?: string;
+  /** NIP-11 `software`: the project's homepage URL. */
+  software?: string;
 }
 
 export interface RelayOptions {
@@ -67,6 +71,8 @@ export interface RelayOptions {
   secrets: SecretStore;
   /** This relay's ILP address: `triggeredBy` of its rejects. */
   ilpAddress?: string;
+  /** The asset PREPAREs carry, told to STREAM senders (default M2M, scale 18). */
+  asset?: { code: string; scale: number };
   info?: RelayInfo;
   limits?: Partial<RelayLimits>;
   freeWrites?: FreeWrite[];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isValidIlpAddress } from '../ilp/index.js';
+import type { ReceiptSetup, StreamAccount } from '../ilp/stream/index.js';
 
 /** Where the write gate finds the SPSP shared secret for a PREPARE's destination. */
 export interface SecretStore {
@@ -19,6 +20,8 @@ export interface IssuedAccount {
  */
 export class AccountSecretStore implements SecretStore {
   private readonly secrets = new Map<string, Uint8Array>();
+  /** RFC 0039 receipt nonce and secret the sender chose in its SPSP query, per account. */
+  private readonly receipts = new Map<string, ReceiptSetup>();
 
   constructor(readonly baseAddress: string) {
     if (!isValidIlpAddress(baseAddress)) {
@@ -29,9 +32,14 @@ export class AccountSecretStore implements SecretStore {
   }
 
   /** Creates an account with a fresh random 32-byte secret (what an SPSP responder hands out). */
-  issue(account: string = randomBytes(12).toString('base64url')): IssuedAccount {
+  issue(account: string = randomBytes(12).toString('base64url'), receipt?: ReceiptSetup): IssuedAccount {
     const sharedSecret = new Uint8Array(randomBytes(32));
     this.set(account, sharedSecret);
+    if (receipt) {
+      if (receipt.nonce.length !== 16 || receipt.secret.length !== 32)
+        throw new TypeError('a receipt nonce is 16 bytes and a receipt secret 32 bytes');
+      this.receipts.set(account, receipt);
+    }
     return { account, destination: `${this.baseAddress}.${account}`, sharedSecret };
   }
 
@@ -44,13 +52,27 @@ export class AccountSecretStore implements SecretStore {
   }
 
   delete(account: string): boolean {
+    this.receipts.delete(account);
     return this.secrets.delete(account);
   }
 
   secretFor(destination: string): Uint8Array | undefined {
+    const account = this.accountName(destination);
+    return account === undefined ? undefined : this.secrets.get(account);
+  }
+
+  /** The account a destination pays, with its secret (and receipt setup): what the STREAM receiver needs. */
+  accountOf(destination: string): StreamAccount | undefined {
+    const account = this.accountName(destination);
+    const sharedSecret = account === undefined ? undefined : this.secrets.get(account);
+    if (account === undefined || !sharedSecret) return undefined;
+    const receipt = this.receipts.get(account);
+    return receipt ? { account, sharedSecret, receipt } : { account, sharedSecret };
+  }
+
+  private accountName(destination: string): string | undefined {
     const prefix = `${this.baseAddress}.`;
     if (!destination.startsWith(prefix)) return undefined;
-    const account = destination.slice(prefix.length).split('.')[0];
-    return account ? this.secrets.get(account) : undefined;
+    return destination.slice(prefix.length).split('.')[0] || undefined;
   }
 }

@@ -72,7 +72,7 @@ describe('job request (kind 5065)', () => {
       ['i', 'a'.repeat(64), 'event', 'wss://relay.example', 'prev'],
       ['param', 'command', 'npm test'],
       ['param', 'timeout', '600'],
-      ['bid', '123456789012345678901234567890'],
+      ['bid', '123456789012345678901234567890', 'M2M'],
       ['p', provider],
       ['relays', 'ws://127.0.0.1:7777', 'wss://relay.example'],
     ]);
@@ -159,7 +159,7 @@ describe('job result (kind 6065)', () => {
     expect(resultEvent.tags[0]).toEqual(['request', JSON.stringify(requestEvent)]);
     expect(resultEvent.tags).toContainEqual(['e', requestEvent.id, 'ws://127.0.0.1:7777']);
     expect(resultEvent.tags).toContainEqual(['p', requester]);
-    expect(resultEvent.tags).toContainEqual(['amount', '5000']);
+    expect(resultEvent.tags).toContainEqual(['amount', '5000', 'M2M']);
     expect(resultEvent.tags).toContainEqual(['status', 'success']);
     expect(resultEvent.tags.filter((t) => t[0] === 'i')).toHaveLength(3);
     expect(matchFilter({ kinds: [6065], '#e': [requestEvent.id] }, resultEvent)).toBe(true);
