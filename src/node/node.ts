@@ -25,7 +25,7 @@ import {
 } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
 import { AccountSecretStore, type NostrRelay, type RelayInfo, startRelay } from '../relay/index.js';
-import { type EventStore, openEventStore } from '../store/index.js';
+import { type EventStore, openEventStore, openPrepaidStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -97,6 +97,9 @@ async function start(
   cleanups.push(() => connectorStore.close());
   const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
+  // STREAM top-ups and the accounts holding them: durable before the FULFILL, restored here.
+  const prepaidStore = openPrepaidStore(join(config.dataDir, 'prepaid.db'));
+  cleanups.push(() => prepaidStore.close());
 
   // NIP-11 is built at each request: payments_url is filled in once the connector (which serves SPSP) is up.
   const relayInfo: RelayInfo = {
@@ -110,6 +113,7 @@ async function start(
     basePricePerByte: config.basePricePerByte,
     ilpAddress: relayAddress,
     info: relayInfo,
+    prepaidStore,
     // The node's own peer info is written for free; everything else is paid.
     freeWrites: [{ pubkey, kinds: [KIND_PEER_INFO] }],
     port: config.relayPort,
@@ -286,6 +290,7 @@ async function start(
       await connector.close();
       await relay.close();
       await store.close();
+      prepaidStore.close();
       log.info('stopped', {});
     })();
     return stopped;

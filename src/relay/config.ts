@@ -1,3 +1,4 @@
+import type { PrepaidPersistence } from '../store/prepaid-sqlite.js';
 import type { EventStore } from '../store/types.js';
 import type { ServerTlsOptions } from '../transport/tls.js';
 import type { RateLimit } from './rate-limit.js';
@@ -71,6 +72,8 @@ export interface RelayOptions {
   secrets: SecretStore;
   /** This relay's ILP address: `triggeredBy` of its rejects. */
   ilpAddress?: string;
+  /** Where STREAM top-ups survive restarts (openPrepaidStore); default: memory only. The caller closes it. */
+  prepaidStore?: PrepaidPersistence;
   /** The asset PREPAREs carry, told to STREAM senders (default M2M, scale 18). */
   asset?: { code: string; scale: number };
   info?: RelayInfo;

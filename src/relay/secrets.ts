@@ -70,6 +70,12 @@ export class AccountSecretStore implements SecretStore {
     return receipt ? { account, sharedSecret, receipt } : { account, sharedSecret };
   }
 
+  /** Puts back an account saved before a restart (prepaid balances keep their accounts). */
+  restore(a: StreamAccount): void {
+    this.set(a.account, a.sharedSecret);
+    if (a.receipt) this.receipts.set(a.account, a.receipt);
+  }
+
   private accountName(destination: string): string | undefined {
     const prefix = `${this.baseAddress}.`;
     if (!destination.startsWith(prefix)) return undefined;

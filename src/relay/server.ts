@@ -95,7 +95,7 @@ export class NostrRelay {
       options.messageRate ?? { capacity: 1000, perSecond: 500 },
       this.now,
     );
-    this.prepaid = prepaidFor(options.secrets);
+    this.prepaid = prepaidFor(options.secrets, options.prepaidStore);
     const gate = createWriteGate({
       store: options.store,
       verify,

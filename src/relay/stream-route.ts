@@ -4,6 +4,7 @@
 // is text, and a STREAM packet starts with 28 random bytes (IV and tag) that are all printable with probability
 // about 10^-12 (such a packet is refused F01 by the gate, and the sender's next one has a fresh IV).
 import { createStreamReceiver, ENCRYPTION_OVERHEAD, type StreamAccount } from '../ilp/stream/index.js';
+import type { PrepaidPersistence } from '../store/prepaid-sqlite.js';
 import type { HandlePrepare } from './gate.js';
 import { PrepaidBalances } from './prepaid.js';
 import type { SecretStore } from './secrets.js';
@@ -11,15 +12,20 @@ import type { SecretStore } from './secrets.js';
 /** A secret store that also names accounts (AccountSecretStore): needed to credit STREAM payments. */
 export interface AccountLookup extends SecretStore {
   accountOf(destination: string): StreamAccount | undefined;
+  restore(account: StreamAccount): void;
 }
 
 export function hasAccounts(secrets: SecretStore): secrets is AccountLookup {
-  return typeof (secrets as Partial<AccountLookup>).accountOf === 'function';
+  const s = secrets as Partial<AccountLookup>;
+  return typeof s.accountOf === 'function' && typeof s.restore === 'function';
 }
 
-/** Prepaid balances for a relay whose secret store names accounts; undefined otherwise. */
-export function prepaidFor(secrets: SecretStore): PrepaidBalances | undefined {
-  return hasAccounts(secrets) ? new PrepaidBalances((d) => secrets.accountOf(d)) : undefined;
+/** Prepaid balances (restored from `persistence`) for a relay whose secret store names accounts. */
+export function prepaidFor(
+  secrets: SecretStore,
+  persistence?: PrepaidPersistence,
+): PrepaidBalances | undefined {
+  return hasAccounts(secrets) ? new PrepaidBalances(secrets, persistence) : undefined;
 }
 
 export function withStreamReceiver(

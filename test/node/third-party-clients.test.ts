@@ -19,7 +19,7 @@ import { Relay, useWebSocketImplementation as setRelayWebSocket } from 'nostr-to
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type DevChain, startDevChain } from '../../src/chain/index.js';
-import { type RunningNode, startNode } from '../../src/node/index.js';
+import { type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
 import { testNodeConfig } from '../support/node-config.js';
 
 setRelayWebSocket(WebSocket); // Node 20 has no global WebSocket
@@ -37,7 +37,9 @@ const TOPUP = 10n ** 16n; // enough for two small writes
 
 let chain: DevChain;
 let dir: string;
+let config: NodeConfig;
 let node: RunningNode;
+let btpToken: string;
 let relay: Relay;
 type Plugin = InstanceType<typeof BtpPlugin>;
 /** The plugin writes go through; a STREAM connection gets its own (ilp-protocol-stream disconnects it on end()). */
@@ -157,12 +159,14 @@ async function spspQueryWithReceipts(receiptNonce: Buffer, receiptSecret: Buffer
 beforeAll(async () => {
   chain = await startDevChain({ accounts: 2 });
   dir = mkdtempSync(join(tmpdir(), 'crosstown-3p-'));
-  node = await startNode(testNodeConfig(chain, dir));
+  config = testNodeConfig(chain, dir);
+  node = await startNode(config);
   relay = await Relay.connect(node.relayUrl);
   const hs = await handshake();
   expect(hs.btpUrl).toMatch(/^btp\+ws:\/\/127\.0\.0\.1:\d+$/);
   const url = new URL(hs.btpUrl);
-  btpServer = `btp+ws://:${encodeURIComponent(hs.btpToken)}@${url.host}`;
+  btpToken = hs.btpToken;
+  btpServer = `btp+ws://:${encodeURIComponent(btpToken)}@${url.host}`;
   plugin = await newPlugin();
 }, 60_000);
 
@@ -276,6 +280,28 @@ describe('Nostr clients', () => {
       publication: [{ amount: Number(PRICE), unit: 'M2M', per_byte: true, asset_scale: 18 }],
     });
   });
+});
+
+describe('restart', () => {
+  it('a STREAM top-up survives a node restart: the same account and secret still write from it', async () => {
+    const account = await spsp.query(node.spspUrl);
+    await topUp(account.destination_account, account.shared_secret, TOPUP);
+    await plugin.disconnect();
+    relay.close();
+    await node.stop();
+
+    node = await startNode(config); // same data directory; new ports
+    relay = await Relay.connect(node.relayUrl);
+    btpServer = `btp+ws://:${encodeURIComponent(btpToken)}@${new URL(node.btpUrl).host}`;
+    plugin = await newPlugin();
+    const a = account.destination_account.split('.').pop()!;
+    expect(node.relay.prepaid!.balance(a)).toBe(TOPUP);
+    const event = note(1, 'written after a restart');
+    const w = writePrepare(event, account.destination_account, account.shared_secret, 0n);
+    expect((await send(w.prepare)).type).toBe(ilpPacket.Type.TYPE_ILP_FULFILL);
+    expect(await storedIds(event.id)).toEqual([event.id]);
+    expect(node.relay.prepaid!.balance(a)).toBe(TOPUP - w.price);
+  }, 60_000);
 });
 
 /** The id of the Mayor peer the handshake created (first 16 hex characters of our pubkey). */

@@ -27,7 +27,7 @@ export interface StreamReceiverOptions {
   /** The account a PREPARE's destination pays, if any. */
   accountOf: (destination: string) => StreamAccount | undefined;
   /** Credits money received to the account; resolves once it counts (the FULFILL is sent after). Throw to refuse. */
-  credit: (account: string, amount: bigint) => void | Promise<void>;
+  credit: (account: StreamAccount, amount: bigint) => void | Promise<void>;
   assetCode: string;
   assetScale: number;
   /** The receiver's ILP address: triggeredBy of its rejects. */
@@ -136,7 +136,7 @@ async function answer(
 
   if (prepare.amount > 0n) {
     try {
-      await options.credit(account.account, prepare.amount);
+      await options.credit(account, prepare.amount);
     } catch (err) {
       return plainReject(
         IlpErrorCode.T00_INTERNAL_ERROR,
