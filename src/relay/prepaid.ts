@@ -57,6 +57,8 @@ export class PrepaidBalances {
     if (!a) return false;
     const have = this.balance(a.account);
     if (amount < 0n || have < amount) return false;
+    // The account's current secret: SPSP over Nostr re-issues a Mayor's account (same name) after a restart.
+    this.known.set(a.account, a);
     this.set(a.account, have - amount);
     return true;
   }

@@ -33,12 +33,14 @@ export class AccountSecretStore implements SecretStore {
 
   /** Creates an account with a fresh random 32-byte secret (what an SPSP responder hands out). */
   issue(account: string = randomBytes(12).toString('base64url'), receipt?: ReceiptSetup): IssuedAccount {
+    if (receipt && (receipt.nonce.length !== 16 || receipt.secret.length !== 32))
+      throw new TypeError('a receipt nonce is 16 bytes and a receipt secret 32 bytes');
     const sharedSecret = new Uint8Array(randomBytes(32));
     this.set(account, sharedSecret);
     if (receipt) {
-      if (receipt.nonce.length !== 16 || receipt.secret.length !== 32)
-        throw new TypeError('a receipt nonce is 16 bytes and a receipt secret 32 bytes');
       this.receipts.set(account, receipt);
+    } else {
+      this.receipts.delete(account); // a re-issued account does not keep an earlier sender's receipt setup
     }
     return { account, destination: `${this.baseAddress}.${account}`, sharedSecret };
   }
