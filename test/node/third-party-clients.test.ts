@@ -16,10 +16,12 @@ import { createConnection, DataAndMoneyStream, verifyReceipt } from 'ilp-protoco
 import * as nip44 from 'nostr-tools/nip44';
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { Relay, useWebSocketImplementation as setRelayWebSocket } from 'nostr-tools/relay';
+import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type DevChain, startDevChain } from '../../src/chain/index.js';
 import { type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
+import { openPayerChannel } from '../devnet/helpers.js';
 import { testNodeConfig } from '../support/node-config.js';
 
 setRelayWebSocket(WebSocket); // Node 20 has no global WebSocket
@@ -53,17 +55,36 @@ interface SpspOverNostr {
   btpUrl: string;
   btpToken: string;
   ilpAddress: string;
+  settlement: {
+    chainId: number;
+    token: `0x${string}`;
+    channelContract: `0x${string}`;
+    settlementAddress: `0x${string}`;
+  };
 }
 
 /** The SPSP-over-Nostr handshake exactly as docs/connector.md describes it, with nostr-tools only. */
-async function handshake(): Promise<SpspOverNostr> {
+async function handshake(walletKey: `0x${string}`): Promise<SpspOverNostr> {
   const key = nip44.getConversationKey(me, node.pubkey);
+  // The node gives credit only against a channel from an address the requester proves it controls (EIP-191, viem).
+  const wallet = privateKeyToAccount(walletKey);
+  const settlementProof = await wallet.signMessage({
+    message: [
+      'crosstown: I control this settlement address',
+      `address: ${wallet.address.toLowerCase()}`,
+      `nostr pubkey: ${getPublicKey(me)}`,
+      `node: ${node.pubkey}`,
+    ].join('\n'),
+  });
   const request = finalizeEvent(
     {
       kind: 23194,
       created_at: Math.floor(Date.now() / 1000),
       tags: [['p', node.pubkey]],
-      content: nip44.encrypt(JSON.stringify({ requestId: 'third-party-1' }), key),
+      content: nip44.encrypt(
+        JSON.stringify({ requestId: 'third-party-1', settlementAddress: wallet.address, settlementProof }),
+        key,
+      ),
     },
     me,
   );
@@ -157,12 +178,16 @@ async function spspQueryWithReceipts(receiptNonce: Buffer, receiptSecret: Buffer
 }
 
 beforeAll(async () => {
-  chain = await startDevChain({ accounts: 2 });
+  chain = await startDevChain({ accounts: 3 });
   dir = mkdtempSync(join(tmpdir(), 'crosstown-3p-'));
   config = testNodeConfig(chain, dir);
   node = await startNode(config);
   relay = await Relay.connect(node.relayUrl);
-  const hs = await handshake();
+  const walletKey = chain.anvil.accounts[2]!.privateKey;
+  const hs = await handshake(walletKey);
+  // No credit without a channel (issue 13): the client's wallet opens one to the node's settlement address. The
+  // on-chain part uses the project's test helper; the Nostr and ILP client code above and below is third-party only.
+  await openPayerChannel(hs as never, chain.network.rpcUrl, walletKey);
   expect(hs.btpUrl).toMatch(/^btp\+ws:\/\/127\.0\.0\.1:\d+$/);
   const url = new URL(hs.btpUrl);
   btpToken = hs.btpToken;
