@@ -394,10 +394,10 @@ export class Connector {
     return link?.connected ? link : undefined;
   }
 
-  private owe(peerId: string, condition: string, amount: bigint): void {
+  private async owe(peerId: string, condition: string, amount: bigint): Promise<void> {
     const account = this.accounts.get(peerId);
     if (!account) return;
-    account.outgoing.add(condition, amount);
+    await account.outgoing.add(condition, amount);
     const s = this.options.settlement;
     if (!s || !account.config.settlementAddress) return;
     const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;

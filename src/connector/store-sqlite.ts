@@ -1,5 +1,7 @@
 // ConnectorStore on one SQLite file (better-sqlite3). WAL + synchronous FULL: a write has reached the disk when
-// the call returns, so the connector may then answer the FULFILL or accept the claim it recorded.
+// the call returns, so the connector may then answer the FULFILL or accept the claim it recorded. addUnpaid, the
+// hot path (one per fulfilled packet), is group-committed: the inserts of one event-loop turn share one transaction
+// and one fsync, and each promise resolves only after that commit, so the FULFILL still waits for the disk.
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../chain/types.js';
@@ -26,6 +28,14 @@ CREATE TABLE IF NOT EXISTS channels_out (
 // PeerConfig fields holding bigints: JSON has no bigint, so they are stored as decimal strings.
 const BIG_FIELDS = ['creditLimit', 'maxPacketAmount', 'settleThreshold'] as const;
 
+interface PendingUnpaid {
+  peerId: string;
+  direction: UnpaidDirection;
+  packet: UnpaidPacket;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export interface ConnectorStoreOptions {
   /** The database file, e.g. `<node data dir>/connector.db`; ':memory:' for a throwaway one. */
   path: string;
@@ -41,6 +51,9 @@ export class SqliteConnectorStore implements ConnectorStore {
   private readonly st: Record<string, Database.Statement>;
   private readonly acceptTx: (peerId: string, claim: SignedClaim, pays: readonly string[]) => void;
   private readonly outgoingTx: (peerId: string, ch: OutgoingChannel, pays: readonly string[]) => void;
+  private readonly addUnpaidTx: (batch: readonly PendingUnpaid[]) => void;
+  private pending: PendingUnpaid[] = [];
+  private flushScheduled = false;
 
   constructor(options: ConnectorStoreOptions) {
     this.path = options.path;
@@ -92,6 +105,11 @@ export class SqliteConnectorStore implements ConnectorStore {
       for (const c of pays) s.removeOne!.run(peerId, 'out', c);
       s.putOut!.run(peerId, ch.channelId, ch.deposit.toString(), ch.cumulative.toString());
     });
+    this.addUnpaidTx = this.db.transaction((batch: readonly PendingUnpaid[]) => {
+      for (const p of batch) {
+        s.addUnpaid!.run(p.peerId, p.direction, p.packet.condition, p.packet.amount.toString());
+      }
+    });
   }
 
   peers(): PeerConfig[] {
@@ -112,17 +130,45 @@ export class SqliteConnectorStore implements ConnectorStore {
   }
 
   unpaid(peerId: string, direction: UnpaidDirection): UnpaidPacket[] {
+    this.flushNow();
     return (this.st.unpaid!.all(peerId, direction) as { condition: string; amount: string }[]).map((r) => ({
       condition: r.condition,
       amount: BigInt(r.amount),
     }));
   }
 
-  addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): void {
-    this.st.addUnpaid!.run(peerId, direction, packet.condition, packet.amount.toString());
+  /** Queued for the commit at the end of this event-loop turn; resolves once that commit is on disk. */
+  addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): Promise<void> {
+    if (!this.db.open) {
+      return Promise.reject(new ConnectorError('BAD_CONFIG', `the connector database ${this.path} is closed`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ peerId, direction, packet: { ...packet }, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate, not a microtask: FULFILLs arriving in the other I/O callbacks of this turn join the batch.
+        setImmediate(() => this.flushNow());
+      }
+    });
+  }
+
+  /** Commits the queued inserts now (one transaction, one fsync) and settles their promises. */
+  private flushNow(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      this.addUnpaidTx(batch);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const p of batch) p.resolve();
   }
 
   acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): void {
+    this.flushNow(); // the packets it pays were queued before it
     this.acceptTx(peerId, claim, pays);
   }
 
@@ -136,6 +182,7 @@ export class SqliteConnectorStore implements ConnectorStore {
   }
 
   saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): void {
+    this.flushNow();
     this.outgoingTx(peerId, channel, pays);
   }
 
@@ -149,7 +196,9 @@ export class SqliteConnectorStore implements ConnectorStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flushNow();
+    this.db.close();
   }
 }
 
