@@ -140,7 +140,9 @@ export class SqliteConnectorStore implements ConnectorStore {
   /** Queued for the commit at the end of this event-loop turn; resolves once that commit is on disk. */
   addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): Promise<void> {
     if (!this.db.open) {
-      return Promise.reject(new ConnectorError('BAD_CONFIG', `the connector database ${this.path} is closed`));
+      return Promise.reject(
+        new ConnectorError('BAD_CONFIG', `the connector database ${this.path} is closed`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ peerId, direction, packet: { ...packet }, resolve, reject });
