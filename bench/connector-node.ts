@@ -108,7 +108,14 @@ export async function runNodeAsShipped(): Promise<void> {
   const chain = await startDevChain({ accounts: 3 });
   let node: NodeProcess | undefined;
   try {
-    node = await startNodeProcess({ chain, dataDir: dir, walletKey: chain.anvil.accounts[1]!.privateKey });
+    // BENCH_CPU_PROF=<dir>: the node writes a CPU profile there when it stops.
+    const prof = process.env.BENCH_CPU_PROF;
+    node = await startNodeProcess({
+      chain,
+      dataDir: dir,
+      walletKey: chain.anvil.accounts[1]!.privateKey,
+      ...(prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof] } : {}),
+    });
     const options = {
       relayUrl: node.endpoints.relayUrl,
       nodePubkey: node.endpoints.pubkey,
@@ -131,6 +138,9 @@ export async function runNodeAsShipped(): Promise<void> {
     console.log(
       `  node process CPU (main thread + gate workers + SQLite): ${((cpuSecs * 1e6) / writes).toFixed(0)} µs per write -> ${(writes / cpuSecs).toFixed(0)} writes per CPU-second; claims paid ${result.cumulative} base units`,
     );
+    // A graceful stop (a profile asked with NODE_OPTIONS=--cpu-prof is written on exit).
+    node.child.kill('SIGTERM');
+    await node.exit;
   } finally {
     await killNodeProcess(node);
     await chain.stop();

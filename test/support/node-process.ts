@@ -27,6 +27,8 @@ export interface NodeProcessOptions {
   walletKey: string;
   extraArgs?: string[];
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Options for node itself, before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProcess> {
@@ -53,7 +55,7 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
     o.logLevel ?? 'warn',
     ...(o.extraArgs ?? []),
   ]);
-  const child = spawn(cmd, args, {
+  const child = spawn(cmd, [...(o.nodeArgs ?? []), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CROSSTOWN_NODE_WALLET_KEY: o.walletKey, CROSSTOWN_HOME: o.dataDir },
   });
