@@ -87,6 +87,9 @@ export interface ConnectorOptions {
   now?: () => number;
 }
 
+/** Longest close() waits for packets still in the pipeline (e.g. a FULFILL waiting for its group commit). */
+const CLOSE_DRAIN_MS = 5000;
+
 export class Connector {
   readonly address: string;
   private readonly accounts = new Map<string, PeerAccount>();
@@ -97,6 +100,9 @@ export class Connector {
   private readonly now: () => number;
   private server!: BtpServer;
   private watcher: ClaimWatcher | undefined;
+  /** PREPAREs between handlePrepare's start and its reply: close() lets them answer first. */
+  private packetsInPipeline = 0;
+  private pipelineDrained: (() => void) | undefined;
   /** One queue for on-chain submissions: they come from one account and must not race for a nonce. */
   private chainQueue: Promise<unknown> = Promise.resolve();
 
@@ -263,6 +269,7 @@ export class Connector {
   /** Runs a PREPARE from `fromPeer` through the pipeline. Never throws. */
   async handlePrepare(prepare: IlpPrepare, fromPeer: string): Promise<IlpReply> {
     const ctx: PacketContext = { incoming: prepare, fromPeer, receivedAt: this.now(), outgoing: prepare };
+    this.packetsInPipeline++;
     try {
       return await this.pipeline(ctx);
     } catch (err) {
@@ -271,6 +278,14 @@ export class Connector {
           ? err
           : new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `connector error: ${(err as Error).message}`);
       return e.toReject(this.address);
+    } finally {
+      this.packetsInPipeline--;
+      // On the next turn: the session writes this reply in a continuation that must run before close() goes on.
+      if (this.packetsInPipeline === 0 && this.pipelineDrained) {
+        setImmediate(() => {
+          if (this.packetsInPipeline === 0) this.pipelineDrained?.();
+        });
+      }
     }
   }
 
@@ -370,6 +385,14 @@ export class Connector {
   }
 
   async close(): Promise<void> {
+    // Packets already fulfilled further in may still wait for their durable record (group commit) before their
+    // FULFILL goes back: let them answer before the sessions close (bounded: a forwarded packet can hang).
+    if (this.packetsInPipeline > 0) {
+      await new Promise<void>((resolve) => {
+        this.pipelineDrained = resolve;
+        setTimeout(resolve, CLOSE_DRAIN_MS).unref();
+      });
+    }
     this.watcher?.stop();
     for (const link of this.links.values()) await link.close();
     this.links.clear();
