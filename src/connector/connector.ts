@@ -16,6 +16,8 @@ import { PeerAccount } from './accounts.js';
 import { BtpClient } from './btp-client.js';
 import { BtpServer } from './btp-server.js';
 import type { BtpSessionHandlers } from './btp-session.js';
+import { ChannelBindings } from './channel-bindings.js';
+import { ChannelCredit, type Credit } from './channel-credit.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ClaimReceiver } from './claim-receiver.js';
 import { ClaimSender } from './claim-sender.js';
@@ -121,6 +123,9 @@ export class Connector {
   /** PREPAREs between handlePrepare's start and its reply: close() lets them answer first. */
   private packetsInPipeline = 0;
   private pipelineDrained: (() => void) | undefined;
+  /** Which peer each incoming channel pays for: one channel, one peer. */
+  private readonly bindings = new ChannelBindings();
+  private readonly credit: ChannelCredit | undefined;
   /** Set while the chain does not match the node's state (chain reset): claims and PREPAREs are refused. */
   private refusal: string | undefined;
   /** One queue for on-chain submissions: they come from one account and must not race for a nonce. */
@@ -135,6 +140,19 @@ export class Connector {
     }
     this.address = options.address;
     this.now = options.now ?? Date.now;
+    const s = options.settlement;
+    if (s) {
+      this.credit = new ChannelCredit({
+        publicClient: s.clients.public,
+        channels: s.channels,
+        token: s.token,
+        receiver: s.clients.wallet.account.address,
+        bindings: this.bindings,
+        acceptedOf: (id) => (this.bestClaim(id) ?? this.options.store?.acceptedClaim(id))?.cumulativeAmount,
+        onBind: (peerId, channelId) => this.rememberBinding(peerId, channelId),
+        now: this.now,
+      });
+    }
     const account = (id: string) => this.accounts.get(id);
     this.pipeline = compose([
       validate({ address: this.address, maxDataBytes: options.maxDataBytes ?? 32767 }),
@@ -148,7 +166,7 @@ export class Connector {
         perSecondFor: (id) => account(id)?.config.rateLimitPerSecond ?? options.rateLimitPerSecond,
         now: this.now,
       }),
-      balance(account),
+      balance(account, (a, need) => this.channelCredit(a, need)),
       route(this.routes),
       settle((peerId, condition, amount) => this.owe(peerId, condition, amount)),
       verifyFulfillment(this.address),
@@ -165,6 +183,9 @@ export class Connector {
       address: c.address,
       authenticate: (token) => c.tokens.get(token),
       handlersFor: (peerId) => c.handlersFor(peerId),
+      // A peer we pay may have accepted a claim whose answer we never got (link dropped, either side
+      // restarted): ask it before the next claim, or that claim is refused for good.
+      onSession: (peerId) => c.resyncOutgoing(peerId),
       ...(options.http ? { http: options.http } : {}),
     });
     const s = options.settlement;
@@ -219,6 +240,11 @@ export class Connector {
     const account = this.newAccount(config);
     this.accounts.set(config.id, account);
     const store = this.options.store;
+    for (const ch of [
+      ...(config.channels ?? []),
+      ...(store?.acceptedClaims(config.id) ?? []).map((c) => c.channelId),
+    ])
+      if (this.bindings.owner(ch) === undefined) this.bindings.bind(ch, config.id);
     if (config.relation === 'child') store?.savePeer(config);
     // Claims accepted or signed before a restart count in the balance (and the watcher) from the start.
     if (store && this.options.settlement && config.settlementAddress) {
@@ -256,6 +282,11 @@ export class Connector {
     this.server.disconnect(id, 'peer removed');
     void this.links.get(id)?.close();
     this.links.delete(id);
+  }
+
+  /** Whether the peer has a live BTP session (it connected to us, or our link to it is open). */
+  isConnected(peerId: string): boolean {
+    return this.server.session(peerId) !== undefined || this.links.has(peerId);
   }
 
   /** Drops a peer's BTP connection with a reason (its account stays; it may reconnect). */
@@ -336,7 +367,9 @@ export class Connector {
     if (this.refusal !== undefined)
       throw new ConnectorError('CHAIN_MISMATCH', `claim refused: ${this.refusal}`);
     const receiver = this.receiverOf(account);
-    const paid = await receiver.accept(msg, account.incoming);
+    const paid = await this.boundTo(peerId, msg.channelId, receiver, () =>
+      receiver.accept(msg, account.incoming),
+    );
     const threshold = this.options.settlement?.onChainThreshold;
     if (threshold !== undefined) {
       const ch = receiver.list().find((c) => c.channelId.toLowerCase() === msg.channelId.toLowerCase());
@@ -414,7 +447,53 @@ export class Connector {
         ),
       );
     }
-    return this.receiverOf(account).status(channelId, account.incoming);
+    const receiver = this.receiverOf(account);
+    return this.boundTo(peerId, channelId, receiver, () =>
+      receiver.status(channelId, account.incoming),
+    ).catch((err: unknown) => {
+      if (err instanceof ConnectorError && err.code === 'CLAIM_WRONG_CHANNEL')
+        throw new ConnectorError(
+          'STATUS_REFUSED',
+          `channel ${channelId} is not a channel from your settlement address to this node`,
+        );
+      throw err;
+    });
+  }
+
+  /**
+   * Runs `use` (a claim or status on `channelId`) with the channel bound to `peerId`: refused when another peer
+   * owns it; a new binding is kept only when the receiver proved the channel is from the peer's address to us.
+   */
+  private async boundTo<T>(
+    peerId: string,
+    channelId: Hex,
+    receiver: ClaimReceiver,
+    use: () => Promise<T>,
+  ): Promise<T> {
+    const fresh = this.bindings.bind(channelId, peerId);
+    const proven = () => receiver.list().some((c) => c.channelId.toLowerCase() === channelId.toLowerCase());
+    try {
+      const result = await use();
+      if (fresh) this.rememberBinding(peerId, channelId);
+      return result;
+    } catch (err) {
+      if (fresh && proven()) this.rememberBinding(peerId, channelId);
+      else if (fresh) this.bindings.release(channelId, peerId);
+      throw err;
+    }
+  }
+
+  /** Persists a binding in the peer's config (child peers are saved in the store). */
+  private rememberBinding(peerId: string, channelId: Hex): void {
+    const config = this.accounts.get(peerId)?.config;
+    if (!config || config.channels?.some((c) => c.toLowerCase() === channelId.toLowerCase())) return;
+    this.updatePeer(peerId, { channels: [...(config.channels ?? []), channelId] });
+  }
+
+  /** A child's channel-backed credit when settlement is on; undefined for connector peers (configured trust). */
+  private channelCredit(account: PeerAccount, need: bigint): Promise<Credit> | undefined {
+    if (!this.credit || account.config.relation !== 'child') return undefined;
+    return this.credit.of(account.config.id, account.config.settlementAddress, need);
   }
 
   /**
@@ -480,6 +559,30 @@ export class Connector {
         throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected; cannot send a claim`);
       await link.sendClaim(msg);
     });
+  }
+
+  /** Continues our channel to `peerId` from what it says it accepted (checked: our own signature), then pays. */
+  private resyncOutgoing(peerId: string): void {
+    const account = this.accounts.get(peerId);
+    const sender = account?.sender;
+    const s = this.options.settlement;
+    if (!account || !sender?.channel || !s) return;
+    sender
+      .resync(
+        (id) => {
+          const session = this.server.session(peerId);
+          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+          return session.requestStatus(id);
+        },
+        async (msg) => {
+          const session = this.server.session(peerId);
+          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+          await session.sendClaim(msg);
+        },
+        // We only resync to pay what we owe: the peer may not add packets we have no record of.
+        { maxOwed: 0n },
+      )
+      .catch((err: unknown) => s.onError?.(err, peerId));
   }
 
   async close(): Promise<void> {

@@ -73,7 +73,7 @@ async function boot(config: NodeConfig, lines: string[] = []) {
 async function payer(node: RunningNode, account: number) {
   const sk = generateSecretKey();
   const spsp = await spspOverNostr(node.relayUrl, node.pubkey, sk, {
-    settlementAddress: chain.anvil.accounts[account]!.address,
+    walletKey: chain.anvil.accounts[account]!.privateKey, // declares its address, with the proof
   });
   const btp = await BtpClient.connect({ url: spsp.btpUrl, authToken: spsp.btpToken, reconnectDelayMs: 100 });
   const { channelId } = await openChannel(wallet(account), {
