@@ -1,4 +1,5 @@
-// Gas per channel operation on a real anvil, and off-chain claim signing/verification throughput.
+// Gas per channel operation on a real anvil, `channel open` time on the devnet (library and CLI), and off-chain
+// claim signing/verification throughput.
 import { createTestClient, hashTypedData, http } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
@@ -18,6 +19,7 @@ import {
   verifyClaim,
   withdraw,
 } from '../src/chain/index.js';
+import { channelOpen } from './channel-open.js';
 import { formatNs, timeIt } from './stats.js';
 
 const M2M = 10n ** 18n;
@@ -165,5 +167,6 @@ async function offChain(): Promise<void> {
 
 export async function run(): Promise<void> {
   await gas();
+  await channelOpen();
   await offChain();
 }

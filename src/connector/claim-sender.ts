@@ -104,7 +104,7 @@ export class ClaimSender {
       });
       await this.checkStatus(status, chain.claimed);
       // What the payee lists beyond the packets we know of: merged into a copy first, so a refusal changes nothing.
-      const unknown = new UnpaidPackets(undefined, this.unpaid.entries()).merge(status.owed);
+      const unknown = await new UnpaidPackets(undefined, this.unpaid.entries()).merge(status.owed);
       if (options.maxOwed !== undefined && unknown > options.maxOwed) {
         throw new ConnectorError(
           'RESYNC_OWED_TOO_HIGH',
@@ -133,7 +133,7 @@ export class ClaimSender {
       this.unpaid.take(paidMeanwhile.map((p) => p.condition));
       this.signed = status.cumulativeAmount;
       this.deposit = chain.deposit;
-      const recovered = this.unpaid.merge(status.owed);
+      const recovered = await this.unpaid.merge(status.owed);
       this.options.onState?.(
         { channelId, deposit: this.deposit, cumulative: this.signed },
         paidMeanwhile.map((p) => p.condition),

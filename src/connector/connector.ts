@@ -110,6 +110,9 @@ export interface ConnectorOptions {
   now?: () => number;
 }
 
+/** Longest close() waits for packets still in the pipeline (e.g. a FULFILL waiting for its group commit). */
+const CLOSE_DRAIN_MS = 5000;
+
 export class Connector {
   readonly address: string;
   private readonly accounts = new Map<string, PeerAccount>();
@@ -120,6 +123,9 @@ export class Connector {
   private readonly now: () => number;
   private server!: BtpServer;
   private watcher: ClaimWatcher | undefined;
+  /** PREPAREs between handlePrepare's start and its reply: close() lets them answer first. */
+  private packetsInPipeline = 0;
+  private pipelineDrained: (() => void) | undefined;
   /** Which peer each incoming channel pays for: one channel, one peer. */
   private readonly bindings = new ChannelBindings();
   private readonly credit: ChannelCredit | undefined;
@@ -336,6 +342,7 @@ export class Connector {
         triggeredBy: this.address,
       }).toReject(this.address);
     }
+    this.packetsInPipeline++;
     try {
       return await this.pipeline(ctx);
     } catch (err) {
@@ -344,6 +351,14 @@ export class Connector {
           ? err
           : new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `connector error: ${(err as Error).message}`);
       return e.toReject(this.address);
+    } finally {
+      this.packetsInPipeline--;
+      // On the next turn: the session writes this reply in a continuation that must run before close() goes on.
+      if (this.packetsInPipeline === 0 && this.pipelineDrained) {
+        setImmediate(() => {
+          if (this.packetsInPipeline === 0) this.pipelineDrained?.();
+        });
+      }
     }
   }
 
@@ -579,6 +594,14 @@ export class Connector {
   }
 
   async close(): Promise<void> {
+    // Packets already fulfilled further in may still wait for their durable record (group commit) before their
+    // FULFILL goes back: let them answer before the sessions close (bounded: a forwarded packet can hang).
+    if (this.packetsInPipeline > 0) {
+      await new Promise<void>((resolve) => {
+        this.pipelineDrained = resolve;
+        setTimeout(resolve, CLOSE_DRAIN_MS).unref();
+      });
+    }
     this.watcher?.stop();
     for (const link of this.links.values()) await link.close();
     this.links.clear();
@@ -603,10 +626,10 @@ export class Connector {
     return link?.connected ? link : undefined;
   }
 
-  private owe(peerId: string, condition: string, amount: bigint): void {
+  private async owe(peerId: string, condition: string, amount: bigint): Promise<void> {
     const account = this.accounts.get(peerId);
     if (!account) return;
-    account.outgoing.add(condition, amount);
+    await account.outgoing.add(condition, amount);
     const s = this.options.settlement;
     if (!s || !account.config.settlementAddress) return;
     const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;

@@ -1,10 +1,14 @@
 // ConnectorStore on one SQLite file (better-sqlite3). WAL + synchronous FULL: a write has reached the disk when
-// the call returns, so the connector may then answer the FULFILL or accept the claim it recorded.
+// the call returns, so the connector may then answer the FULFILL or accept the claim it recorded. addUnpaid, the
+// hot path (one per fulfilled packet), is group-committed on a writer thread (store-writer.ts): the packets queued
+// while a commit is on its way to the disk form the next transaction, and each promise resolves only after its
+// commit, so the FULFILL still waits for the disk while the main thread keeps moving packets.
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../chain/types.js';
 import { ConnectorError } from './errors.js';
 import type { ConnectorStore, OutgoingChannel, UnpaidDirection, UnpaidPacket } from './store.js';
+import { type UnpaidRow, UnpaidWriter } from './store-writer.js';
 import type { PeerConfig } from './types.js';
 
 const SCHEMA = `
@@ -26,6 +30,14 @@ CREATE TABLE IF NOT EXISTS channels_out (
 // PeerConfig fields holding bigints: JSON has no bigint, so they are stored as decimal strings.
 const BIG_FIELDS = ['creditLimit', 'maxPacketAmount', 'settleThreshold'] as const;
 
+interface PendingUnpaid {
+  peerId: string;
+  direction: UnpaidDirection;
+  packet: UnpaidPacket;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export interface ConnectorStoreOptions {
   /** The database file, e.g. `<node data dir>/connector.db`; ':memory:' for a throwaway one. */
   path: string;
@@ -41,6 +53,14 @@ export class SqliteConnectorStore implements ConnectorStore {
   private readonly st: Record<string, Database.Statement>;
   private readonly acceptTx: (peerId: string, claim: SignedClaim, pays: readonly string[]) => void;
   private readonly outgoingTx: (peerId: string, ch: OutgoingChannel, pays: readonly string[]) => void;
+  private readonly addUnpaidTx: (batch: readonly PendingUnpaid[]) => void;
+  private readonly writer: UnpaidWriter;
+  private pending: PendingUnpaid[] = [];
+  private flushScheduled = false;
+  /** The batch the writer thread is committing (one at a time). */
+  private inFlight: { id: number; batch: PendingUnpaid[] } | undefined;
+  private nextBatchId = 1;
+  private writerError: string | undefined;
 
   constructor(options: ConnectorStoreOptions) {
     this.path = options.path;
@@ -92,6 +112,22 @@ export class SqliteConnectorStore implements ConnectorStore {
       for (const c of pays) s.removeOne!.run(peerId, 'out', c);
       s.putOut!.run(peerId, ch.channelId, ch.deposit.toString(), ch.cumulative.toString());
     });
+    this.addUnpaidTx = this.db.transaction((batch: readonly PendingUnpaid[]) => {
+      for (const p of batch) {
+        s.addUnpaid!.run(p.peerId, p.direction, p.packet.condition, p.packet.amount.toString());
+      }
+    });
+    this.db.pragma('busy_timeout = 5000'); // the writer thread's commit may hold the write lock for an fsync
+    this.writer = new UnpaidWriter(options.path, {
+      onDone: (id, error) => this.batchDone(id, error),
+      onDead: (reason) => {
+        this.writerError = `the connector database writer stopped (${reason}); restart the node`;
+        const lost = [...(this.inFlight?.batch ?? []), ...this.pending];
+        this.inFlight = undefined;
+        this.pending = [];
+        for (const p of lost) p.reject(new ConnectorError('BAD_CONFIG', this.writerError));
+      },
+    });
   }
 
   peers(): PeerConfig[] {
@@ -112,17 +148,96 @@ export class SqliteConnectorStore implements ConnectorStore {
   }
 
   unpaid(peerId: string, direction: UnpaidDirection): UnpaidPacket[] {
+    this.drainSync();
     return (this.st.unpaid!.all(peerId, direction) as { condition: string; amount: string }[]).map((r) => ({
       condition: r.condition,
       amount: BigInt(r.amount),
     }));
   }
 
-  addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): void {
-    this.st.addUnpaid!.run(peerId, direction, packet.condition, packet.amount.toString());
+  /** Queued for the next commit of the writer thread; resolves once that commit is on disk. */
+  addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): Promise<void> {
+    if (!this.db.open || this.writerError) {
+      const why = this.writerError ?? `the connector database ${this.path} is closed`;
+      return Promise.reject(new ConnectorError('BAD_CONFIG', why));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ peerId, direction, packet: { ...packet }, resolve, reject });
+      if (!this.flushScheduled && !this.inFlight) {
+        this.flushScheduled = true;
+        // setImmediate, not a microtask: FULFILLs arriving in the other I/O callbacks of this turn join the batch.
+        setImmediate(() => this.sendBatch());
+      }
+    });
+  }
+
+  /** Hands the queued packets to the writer thread as one transaction, unless a commit is already running. */
+  private sendBatch(): void {
+    this.flushScheduled = false;
+    if (this.inFlight || this.pending.length === 0 || !this.db.open) return;
+    const batch = this.pending;
+    this.pending = [];
+    const id = this.nextBatchId++;
+    this.inFlight = { id, batch };
+    const rows: UnpaidRow[] = batch.map((p) => [
+      p.peerId,
+      p.direction,
+      p.packet.condition,
+      p.packet.amount.toString(),
+    ]);
+    this.writer.write(id, rows);
+  }
+
+  private batchDone(id: number, error: string | undefined): void {
+    if (this.inFlight?.id !== id) return; // already settled by drainSync
+    const { batch } = this.inFlight;
+    this.inFlight = undefined;
+    if (error === undefined) for (const p of batch) p.resolve();
+    else {
+      const err = new ConnectorError(
+        'BAD_CONFIG',
+        `could not record fulfilled packets in ${this.path}: ${error}`,
+      );
+      for (const p of batch) p.reject(err);
+    }
+    // What queued up during that commit goes now, as the next group.
+    if (this.pending.length > 0) this.sendBatch();
+    else this.writer.idle();
+  }
+
+  /**
+   * Before a claim, a read or close: waits (blocking, one fsync at most) for the writer's commit and commits what
+   * is still queued on this thread, so a claim never passes a packet recorded before it.
+   */
+  private drainSync(): void {
+    if (this.inFlight) {
+      const { id, batch } = this.inFlight;
+      const ok = this.writer.waitFor(id);
+      this.inFlight = undefined;
+      if (ok) for (const p of batch) p.resolve();
+      else {
+        const err = new ConnectorError(
+          'BAD_CONFIG',
+          `could not confirm the commit of fulfilled packets in ${this.path}; check the disk`,
+        );
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      this.addUnpaidTx(batch);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const p of batch) p.resolve();
   }
 
   acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): void {
+    this.drainSync(); // the packets it pays were queued before it
     this.acceptTx(peerId, claim, pays);
   }
 
@@ -136,6 +251,7 @@ export class SqliteConnectorStore implements ConnectorStore {
   }
 
   saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): void {
+    this.drainSync();
     this.outgoingTx(peerId, channel, pays);
   }
 
@@ -149,7 +265,10 @@ export class SqliteConnectorStore implements ConnectorStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.drainSync();
+    this.writer.close();
+    this.db.close();
   }
 }
 

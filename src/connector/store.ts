@@ -1,7 +1,8 @@
 // What the connector must remember across restarts (docs/connector.md "Restarts"): per peer the fulfilled-unpaid
 // packets in both directions, the best accepted claim of each incoming channel, the outgoing channel we pay the
-// peer through, and the configuration of child peers (so their BTP tokens still work). Every method is
-// synchronous and durable when it returns, so the connector can write first and act after.
+// peer through, and the configuration of child peers (so their BTP tokens still work). Every method is durable
+// when it returns (addUnpaid: when its promise resolves, if it returns one), so the connector writes first and
+// acts after.
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../chain/types.js';
 import type { PeerConfig } from './types.js';
@@ -29,7 +30,11 @@ export interface ConnectorStore {
   deletePeer(id: string): void;
   /** Unpaid packets of a peer in one direction, oldest first. */
   unpaid(peerId: string, direction: UnpaidDirection): UnpaidPacket[];
-  addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): void;
+  /**
+   * Records a fulfilled packet. Durable when it returns, or, if it returns a promise, when that resolves (a store
+   * may group-commit the packets of one event-loop turn). Later reads and transactions see it either way.
+   */
+  addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): void | Promise<void>;
   /** In one transaction: removes the paid `in` packets (oldest first per condition) and makes `claim` the channel's best. */
   acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): void;
   /** Best accepted claims of the peer's incoming channels. */

@@ -8,11 +8,12 @@ export class UnpaidPackets {
   private sum = 0n;
 
   /**
-   * @param onAdd runs before a packet is added (e.g. a durable write); if it throws, nothing is added.
+   * @param onAdd runs before a packet is added (e.g. a durable write); if it throws, or the promise it returns
+   *   rejects, nothing is added. A returned promise delays the add until it resolves (group-committed stores).
    * @param initial packets to start with (restored from a store), not passed to onAdd.
    */
   constructor(
-    private readonly onAdd?: (condition: string, amount: bigint) => void,
+    private readonly onAdd?: (condition: string, amount: bigint) => void | Promise<void>,
     initial: readonly UnpaidPacket[] = [],
   ) {
     for (const p of initial) this.push(p.condition, p.amount);
@@ -26,9 +27,15 @@ export class UnpaidPackets {
     return this.byCondition.size;
   }
 
-  add(condition: string, amount: bigint): void {
-    this.onAdd?.(condition, amount);
+  /**
+   * Records then adds the packet. Returns a promise when the record is asynchronous: the packet counts (and a claim
+   * may pay it) only once that resolves, so await it before acting on the packet (e.g. sending its FULFILL).
+   */
+  add(condition: string, amount: bigint): Promise<void> | undefined {
+    const recording = this.onAdd?.(condition, amount);
+    if (recording) return recording.then(() => this.push(condition, amount));
     this.push(condition, amount);
+    return undefined;
   }
 
   /** Puts back a packet taken from this ledger (e.g. its claim failed): it was recorded already, so no onAdd. */
@@ -48,16 +55,18 @@ export class UnpaidPackets {
    * Adds the packets of `others` this ledger lacks: per condition, the ones beyond the count already held.
    * Used when the payee tells a payer that lost its memory what it still owes. Returns the amount added.
    */
-  merge(others: readonly UnpaidPacket[]): bigint {
+  async merge(others: readonly UnpaidPacket[]): Promise<bigint> {
     const seen = new Map<string, number>();
-    let added = 0n;
+    const missing: UnpaidPacket[] = [];
     for (const p of others) {
       const n = (seen.get(p.condition) ?? 0) + 1;
       seen.set(p.condition, n);
-      if (n > (this.byCondition.get(p.condition)?.length ?? 0)) {
-        this.add(p.condition, p.amount);
-        added += p.amount;
-      }
+      if (n > (this.byCondition.get(p.condition)?.length ?? 0)) missing.push(p);
+    }
+    let added = 0n;
+    for (const p of missing) {
+      await this.add(p.condition, p.amount);
+      added += p.amount;
     }
     return added;
   }

@@ -257,6 +257,7 @@ export class NostrRelay {
       ws,
       known ? (requested as Encoding) : 'json',
       this.limits.maxBufferedBytes,
+      req.socket,
     );
     this.connections.add(conn);
     // Without an error listener ws would rethrow protocol errors (oversized or invalid frames) and kill the process.

@@ -83,7 +83,7 @@ describe('ConnectorStore', () => {
 });
 
 describe('UnpaidPackets durability hooks', () => {
-  it('a failing onAdd adds nothing; putBack and initial packets do not call it; merge adds only what is missing', () => {
+  it('a failing onAdd adds nothing; putBack and initial packets do not call it; merge adds only what is missing', async () => {
     const written: string[] = [];
     let fail = false;
     const u = new UnpaidPackets(
@@ -100,15 +100,41 @@ describe('UnpaidPackets durability hooks', () => {
     fail = false;
     u.putBack(cond(3), 1n);
     expect(written).toEqual([]);
-    expect(
+    await expect(
       u.merge([
         { condition: cond(1), amount: 5n },
         { condition: cond(1), amount: 6n },
         { condition: cond(4), amount: 2n },
       ]),
-    ).toBe(8n);
+    ).resolves.toBe(8n);
     expect(written).toEqual([cond(1), cond(4)]);
     expect(u.total).toBe(5n + 1n + 6n + 2n);
+  });
+});
+
+describe('SqliteConnectorStore group commit', () => {
+  it('commits the packets of one turn together, counts them only after the commit, and a failed commit adds none', async () => {
+    const path = join(dir, 'group.db');
+    const store = openConnectorStore({ path });
+    const ledger = new UnpaidPackets((c, a) => store.addUnpaid('p', 'in', { condition: c, amount: a }));
+    const adds = [1, 2, 3].map((n) => ledger.add(cond(n), BigInt(n)));
+    // Not yet committed: the packets do not count, so neither a claim nor a FULFILL can rely on them.
+    expect(ledger.total).toBe(0n);
+    await Promise.all(adds);
+    expect(ledger.total).toBe(6n);
+    // Another connection sees them: they are in the file, not only in this process.
+    const other = openConnectorStore({ path });
+    expect(other.unpaid('p', 'in').map((p) => p.amount)).toEqual([1n, 2n, 3n]);
+    other.close();
+    // A write queued before a claim is committed before the claim's transaction, which may then pay it.
+    const pending = store.addUnpaid('p', 'in', { condition: cond(4), amount: 4n });
+    store.acceptClaim('p', { channelId: ch(1), cumulativeAmount: 4n, signature: sig }, [cond(4)]);
+    await pending;
+    expect(store.unpaid('p', 'in').map((p) => p.condition)).toEqual([cond(1), cond(2), cond(3)]);
+    store.close();
+    // Closed: the write is refused, so the FULFILL it guards is never sent.
+    await expect(ledger.add(cond(5), 5n)).rejects.toMatchObject({ code: 'BAD_CONFIG' });
+    expect(ledger.total).toBe(6n);
   });
 });
 

@@ -37,8 +37,9 @@ export function balance(
     try {
       const reply = await next();
       if (reply.type === IlpPacketType.Fulfill && amount > 0n) {
-        // Recorded before the FULFILL is written back, so the sender's claim always finds the packet.
-        account.incoming.add(Buffer.from(ctx.incoming.executionCondition).toString('hex'), amount);
+        // Recorded (durably, with a store) before the FULFILL is written back, so the sender's claim always finds
+        // the packet; the amount stays in inFlight until then, so the credit limit still counts it.
+        await account.incoming.add(Buffer.from(ctx.incoming.executionCondition).toString('hex'), amount);
       }
       return reply;
     } finally {

@@ -4,13 +4,13 @@ import { IlpPacketType } from '../../ilp/types.js';
 import type { Middleware } from '../pipeline.js';
 
 export function settle(
-  onFulfilledByPeer: (peerId: string, condition: string, amount: bigint) => void,
+  onFulfilledByPeer: (peerId: string, condition: string, amount: bigint) => void | Promise<void>,
 ): Middleware {
   return async (ctx, next) => {
     const reply = await next();
     const hop = ctx.nextHop;
     if (reply.type === IlpPacketType.Fulfill && hop?.kind === 'peer' && ctx.outgoing.amount > 0n) {
-      onFulfilledByPeer(
+      await onFulfilledByPeer(
         hop.peerId,
         Buffer.from(ctx.outgoing.executionCondition).toString('hex'),
         ctx.outgoing.amount,

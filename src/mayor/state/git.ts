@@ -1,7 +1,9 @@
 // The real `git` binary, run with a fixed identity and without the user's global/system configuration,
-// hooks or signing, so that a commit can never stop to ask for anything.
+// hooks or signing, so that a commit can never stop to ask for anything. The process is spawned from a worker
+// thread (git-thread.ts), so the Mayor's event loop never pays for a fork.
 import { execFile } from 'node:child_process';
 import { StateError } from './errors.js';
+import { type RawGitResult, runGitInThread } from './git-thread.js';
 
 const GIT_ARGS = [
   '-c',
@@ -47,29 +49,35 @@ export interface GitResult {
 }
 
 /** Runs `git <args>` in `cwd`. Rejects with StateError GIT_FAILED (with git's stderr) on a non-zero exit. */
-export function git(cwd: string, args: string[], options: { allowFail?: boolean } = {}): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...GIT_ARGS, ...args],
-      { cwd, env: gitEnv(), maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err && !options.allowFail) {
-          const notFound = (err as NodeJS.ErrnoException).code === 'ENOENT';
-          reject(
-            new StateError(
-              'GIT_FAILED',
-              notFound
-                ? 'The git binary was not found: install git (the Mayor keeps its state in a git repository).'
-                : `git ${args.join(' ')} failed in ${cwd}: ${String(stderr).trim() || err.message}`,
-              { cause: err },
-            ),
-          );
-          return;
-        }
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ stdout: String(stdout), stderr: String(stderr), code });
-      },
+export async function git(
+  cwd: string,
+  args: string[],
+  options: { allowFail?: boolean } = {},
+): Promise<GitResult> {
+  const full = [...GIT_ARGS, ...args];
+  const env = gitEnv();
+  const raw = await (runGitInThread(cwd, full, env) ?? runGitHere(cwd, full, env));
+  const err = raw.error;
+  if (err && !options.allowFail) {
+    throw new StateError(
+      'GIT_FAILED',
+      err.code === 'ENOENT'
+        ? 'The git binary was not found: install git (the Mayor keeps its state in a git repository).'
+        : `git ${args.join(' ')} failed in ${cwd}: ${raw.stderr.trim() || err.message}`,
+      { cause: new Error(err.message) },
     );
+  }
+  const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+  return { stdout: raw.stdout, stderr: raw.stderr, code };
+}
+
+function runGitHere(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<RawGitResult> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const error = err
+        ? { message: err.message, ...(err.code != null ? { code: err.code } : {}) }
+        : undefined;
+      resolve({ ...(error ? { error } : {}), stdout: String(stdout), stderr: String(stderr) });
+    });
   });
 }

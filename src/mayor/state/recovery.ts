@@ -142,8 +142,18 @@ export function truncatePartialLines(dir: string): string[] {
 }
 
 /** Commits whatever a crash left uncommitted. Returns true if there was something. */
-export async function commitLeftovers(dir: string): Promise<boolean> {
-  const st = await git(dir, ['status', '--porcelain', '--untracked-files=all']);
-  if (st.stdout.trim() === '') return false;
-  return commitAll(dir, 'recover: commit changes left by an interrupted run');
+export async function commitLeftovers(dir: string, attempts = 3): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const st = await git(dir, ['status', '--porcelain', '--untracked-files=all']);
+      if (st.stdout.trim() === '') return false;
+      return await commitAll(dir, 'recover: commit changes left by an interrupted run');
+    } catch (err) {
+      // A git of the killed Mayor that had not yet taken its lock when we looked may still be running and race
+      // ours for the index: let it finish (its locks go), then try again.
+      if (attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+      await removeStaleGitLocks(dir);
+    }
+  }
 }

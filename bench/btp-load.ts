@@ -1,0 +1,90 @@
+// The paying Mayor of `npm run bench connector` "node as shipped", in its own process: attaches to the node as a
+// Mayor does (SPSP over Nostr, a payment channel, claims at the Mayor's default cadence: one after every FULFILL,
+// coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line.
+// Usage: node --import tsx bench/btp-load.ts '<json options>'
+import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
+import { attach } from '../src/mayor/runtime/attach.js';
+import { RelayPool } from '../src/mayor/runtime/relay-pool.js';
+import { finalizeEvent, generateSecretKey } from '../src/nostr/index.js';
+import { encodeEventBytes } from '../src/toon/index.js';
+
+interface LoadOptions {
+  relayUrl: string;
+  nodePubkey: string;
+  rpcUrl: string;
+  walletKey: `0x${string}`;
+  sequential: number;
+  parallel: number;
+  window: number;
+}
+
+const o = JSON.parse(process.argv[2]!) as LoadOptions;
+const M2M = 10n ** 18n;
+const sk = generateSecretKey();
+const pool = new RelayPool({ urls: [o.relayUrl], secretKey: sk });
+pool.start();
+const att = await attach({
+  pool,
+  nostrSecretKey: sk,
+  walletKey: o.walletKey,
+  rpcUrl: o.rpcUrl,
+  nodePubkey: o.nodePubkey,
+  maxBasePricePerByte: M2M,
+  deposit: 100n * M2M,
+  maxDeposit: 1000n * M2M,
+  onWarning: () => {},
+});
+const secret = new Uint8Array(Buffer.from(att.spsp.sharedSecret, 'base64'));
+const price = att.spsp.basePricePerByte;
+
+let n = 0;
+const nextWrite = (): Omit<IlpPrepare, 'type' | 'expiresAt'> => {
+  const event = finalizeEvent(
+    {
+      kind: 5065,
+      created_at: Math.floor(Date.now() / 1000),
+      tags: [['t', 'ci-cd-linux']],
+      content: `bench job ${n++}: run the tests of the sample repository and report`,
+    },
+    sk,
+  );
+  const data = encodeEventBytes(event);
+  return {
+    amount: BigInt(data.length) * price,
+    executionCondition: conditionOf(deriveFulfillment(secret, data)),
+    destination: att.spsp.destinationAccount,
+    data,
+  };
+};
+// Signed before timing: the figures are the node's, not this process's signing.
+const writes = Array.from({ length: 100 + o.sequential + o.parallel }, nextWrite);
+let next = 0;
+const pay = async (): Promise<number> => {
+  const w = writes[next++]!;
+  const t0 = process.hrtime.bigint();
+  const { reply } = await att.pay(w);
+  if (reply.type !== IlpPacketType.Fulfill) throw new Error(`write rejected: ${reply.code} ${reply.message}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+
+for (let i = 0; i < 100; i++) await pay();
+const lat: number[] = [];
+for (let i = 0; i < o.sequential; i++) lat.push(await pay());
+lat.sort((a, b) => a - b);
+const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]!;
+
+const end = next + o.parallel;
+const t0 = process.hrtime.bigint();
+await Promise.all(
+  Array.from({ length: o.window }, async () => {
+    while (next < end) await pay();
+  }),
+);
+const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+await att.settle();
+process.stdout.write(
+  `${JSON.stringify({ p50: pct(0.5), p99: pct(0.99), rate: o.parallel / secs, cumulative: String(att.claims.cumulative) })}\n`,
+);
+await att.detach();
+await pool.close();
+process.exit(0);

@@ -1,0 +1,174 @@
+// Figures of the connector as users run it (issue 17), each with a MET / NOT MET verdict:
+// - one ILP hop (BTP in, connector pipeline, a local fulfiller) with the durable connector store (connector.db,
+//   WAL, fsync per commit) against the same hop in memory, 64 in flight, alternating rounds in one run;
+// - the node as shipped: a real `crosstown node start` child process (relay with its gate worker threads,
+//   connector.db, events.db), paid by a Mayor in another process (bench/btp-load.ts) that attaches as the Mayor
+//   does and claims at its default cadence.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevChain } from '../src/chain/index.js';
+import { BtpClient, Connector, type ConnectorStore, openConnectorStore } from '../src/connector/index.js';
+import { conditionOf, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
+import { killNodeProcess, type NodeProcess, startNodeProcess } from '../test/support/node-process.js';
+
+/** Issue 17 measured our in-memory hop at 1.47x interledgerjs ilp-connector 23 (same machine, same run shape). */
+const MEMORY_HOP_VS_ILP_CONNECTOR = 1.47;
+const HOP_PACKETS = Number(process.env.BENCH_HOP_PACKETS ?? 3000);
+const NODE_SEQUENTIAL = Number(process.env.BENCH_NODE_SEQUENTIAL ?? 500);
+const NODE_PARALLEL = Number(process.env.BENCH_NODE_PARALLEL ?? 3000);
+const WINDOW = 64;
+
+const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+
+/** Packets per second through one hop, 64 in flight, with or without a store file. */
+async function hopRate(store: ConnectorStore | undefined): Promise<number> {
+  const address = 'g.bench.hop';
+  const connector = await Connector.start({ address, btp: { port: 0 }, ...(store ? { store } : {}) });
+  connector.addPeer({ id: 'payer', relation: 'child', authToken: 'bench-token' });
+  const fulfillments = new Map<string, Uint8Array>();
+  connector.addLocalRoute(`${address}.sink`, async (p) => ({
+    type: IlpPacketType.Fulfill,
+    fulfillment: fulfillments.get(Buffer.from(p.executionCondition).toString('hex'))!,
+    data: new Uint8Array(),
+  }));
+  const client = await BtpClient.connect({ url: connector.btpUrl, authToken: 'bench-token' });
+  const prepares: IlpPrepare[] = [];
+  for (let i = 0; i < HOP_PACKETS + 200; i++) {
+    const fulfillment = new Uint8Array(randomBytes(32));
+    const condition = conditionOf(fulfillment);
+    fulfillments.set(Buffer.from(condition).toString('hex'), fulfillment);
+    prepares.push({
+      type: IlpPacketType.Prepare,
+      amount: 1000n,
+      expiresAt: new Date(Date.now() + 600_000),
+      executionCondition: condition,
+      destination: `${address}.sink.x`,
+      data: new Uint8Array(200),
+    });
+  }
+  let next = 0;
+  const send = async () => {
+    const r = await client.sendPrepare(prepares[next++]!);
+    if (r.type !== IlpPacketType.Fulfill) throw new Error(`hop rejected: ${r.code} ${r.message}`);
+  };
+  for (let i = 0; i < 200; i++) await send(); // warm-up
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: WINDOW }, async () => {
+      while (next < prepares.length) await send();
+    }),
+  );
+  const rate = HOP_PACKETS / (Number(process.hrtime.bigint() - t0) / 1e9);
+  await client.close();
+  await connector.close();
+  return rate;
+}
+
+export async function runDurableHop(): Promise<void> {
+  console.log('### one ILP hop, durable connector store vs in memory (64 in flight)');
+  const dir = mkdtempSync(join(tmpdir(), 'crosstown-hop-bench-'));
+  const memory: number[] = [];
+  const durable: number[] = [];
+  try {
+    // Alternating rounds: machine load hits both sides alike.
+    for (let round = 0; round < 2; round++) {
+      memory.push(await hopRate(undefined));
+      const store = openConnectorStore({ path: join(dir, `connector-${round}.db`) });
+      durable.push(await hopRate(store));
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const best = (xs: number[]) => Math.max(...xs);
+  const ratio = best(durable) / best(memory);
+  const vsIlpConnector = ratio * MEMORY_HOP_VS_ILP_CONNECTOR;
+  console.log(
+    `hop in memory ${best(memory).toFixed(0)}/s, durable (connector.db) ${best(durable).toFixed(0)}/s: durable = ${ratio.toFixed(2)}x memory ` +
+      `-> ${vsIlpConnector.toFixed(2)}x ilp-connector (memory hop = ${MEMORY_HOP_VS_ILP_CONNECTOR}x ilp-connector, issue 17) ` +
+      `(target >= 1.0x while durable: ${verdict(vsIlpConnector >= 1)})`,
+  );
+}
+
+interface LoadResult {
+  p50: number;
+  p99: number;
+  rate: number;
+  cumulative: string;
+}
+
+export async function runNodeAsShipped(): Promise<void> {
+  console.log(
+    '### node as shipped (crosstown node start child; the Mayor in another process, default claims)',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'crosstown-node-bench-'));
+  const chain = await startDevChain({ accounts: 3 });
+  let node: NodeProcess | undefined;
+  try {
+    // BENCH_CPU_PROF=<dir>: the node writes a CPU profile there when it stops.
+    const prof = process.env.BENCH_CPU_PROF;
+    node = await startNodeProcess({
+      chain,
+      dataDir: dir,
+      walletKey: chain.anvil.accounts[1]!.privateKey,
+      ...(prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof] } : {}),
+    });
+    const options = {
+      relayUrl: node.endpoints.relayUrl,
+      nodePubkey: node.endpoints.pubkey,
+      rpcUrl: chain.network.rpcUrl,
+      walletKey: chain.anvil.accounts[2]!.privateKey,
+      sequential: NODE_SEQUENTIAL,
+      parallel: NODE_PARALLEL,
+      window: WINDOW,
+    };
+    const cpu0 = readCpuTicks(node.child.pid!);
+    const result = await runLoad(options);
+    const cpuSecs = (readCpuTicks(node.child.pid!) - cpu0) / 100;
+    const writes = 100 + NODE_SEQUENTIAL + NODE_PARALLEL;
+    console.log(
+      `paid writes over BTP, ${WINDOW} in flight (${NODE_PARALLEL}), node as shipped: ${result.rate.toFixed(0)}/s (target >= 3,000/s: ${verdict(result.rate >= 3000)})`,
+    );
+    console.log(
+      `paid write, 1 in flight (${NODE_SEQUENTIAL}), the Mayor's PREPARE -> FULFILL on the devnet node: p50 ${result.p50.toFixed(2)} ms (target < 5 ms: ${verdict(result.p50 < 5)}), p99 ${result.p99.toFixed(2)} ms (target < 2 ms: ${verdict(result.p99 < 2)})`,
+    );
+    console.log(
+      `  node process CPU (main thread + gate workers + SQLite): ${((cpuSecs * 1e6) / writes).toFixed(0)} µs per write -> ${(writes / cpuSecs).toFixed(0)} writes per CPU-second; claims paid ${result.cumulative} base units`,
+    );
+    // A graceful stop (a profile asked with NODE_OPTIONS=--cpu-prof is written on exit).
+    node.child.kill('SIGTERM');
+    await node.exit;
+  } finally {
+    await killNodeProcess(node);
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runLoad(options: object): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'btp-load.ts'), JSON.stringify(options)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) reject(new Error(`the load process exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as LoadResult);
+    });
+  });
+}
+
+/** utime + stime of a process, in clock ticks (1/100 s on Linux). */
+function readCpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}

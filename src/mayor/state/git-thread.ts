@@ -1,0 +1,82 @@
+// One worker thread that runs the state repository's git processes. Spawning a process (fork + exec, reading its
+// pipes) costs the calling thread milliseconds; on the Mayor's main thread it delayed posts and FULFILLs behind
+// every commit. The thread is plain JavaScript (no module to load, starts the same under tsx, vitest and node);
+// it keeps the process alive only while git runs, as a child process would.
+import { Worker } from 'node:worker_threads';
+
+export interface RawGitResult {
+  /** Set when git could not run or exited non-zero. */
+  error?: { message: string; code?: string | number };
+  stdout: string;
+  stderr: string;
+}
+
+interface GitRequest {
+  id: number;
+  cwd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { execFile } = require('node:child_process');
+parentPort.on('message', ({ id, cwd, args, env }) => {
+  execFile('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const error = err ? { message: err.message, code: err.code } : undefined;
+    parentPort.postMessage({ id, error, stdout: String(stdout), stderr: String(stderr) });
+  });
+});
+`;
+
+let worker: Worker | undefined;
+let broken = false;
+let nextId = 0;
+const waiting = new Map<number, (r: RawGitResult) => void>();
+
+function thread(): Worker | undefined {
+  if (broken) return undefined;
+  if (worker) return worker;
+  try {
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    w.on('message', (r: RawGitResult & { id: number }) => {
+      const resolve = waiting.get(r.id);
+      waiting.delete(r.id);
+      if (waiting.size === 0) w.unref();
+      resolve?.(r);
+    });
+    // A thread that dies (e.g. out of memory) fails what it held; later calls spawn git on this thread.
+    const fail = (err: unknown) => {
+      broken = true;
+      worker = undefined;
+      for (const resolve of waiting.values()) {
+        resolve({ error: { message: `the git thread stopped: ${String(err)}` }, stdout: '', stderr: '' });
+      }
+      waiting.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(`exit ${code}`));
+    worker = w;
+    return w;
+  } catch {
+    broken = true;
+    return undefined;
+  }
+}
+
+/** Runs git in the worker thread; undefined if there is none (the caller then spawns it itself). */
+export function runGitInThread(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<RawGitResult> | undefined {
+  const w = thread();
+  if (!w) return undefined;
+  const id = nextId++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    if (waiting.size === 1) w.ref();
+    w.postMessage({ id, cwd, args, env } satisfies GitRequest);
+  });
+}
