@@ -1,0 +1,15 @@
+// The EIP-55 checksummed EVM address of a secp256k1 secret key, with @noble directly: the keystore shows the
+// wallet's address on every command, and viem/accounts would add ~80 ms to each start (docs/cli.md "Start-up").
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+
+export function evmAddressOf(secretKey: Uint8Array): `0x${string}` {
+  const uncompressed = secp256k1.getPublicKey(secretKey, false);
+  const hex = Buffer.from(keccak_256(uncompressed.subarray(1)).subarray(-20)).toString('hex');
+  const hash = Buffer.from(keccak_256(new TextEncoder().encode(hex))).toString('hex');
+  let out = '0x';
+  for (let i = 0; i < hex.length; i++) {
+    out += Number.parseInt(hash[i]!, 16) >= 8 ? hex[i]!.toUpperCase() : hex[i]!;
+  }
+  return out as `0x${string}`;
+}
