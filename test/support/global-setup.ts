@@ -9,6 +9,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 export const RUN_TAG_ENV = 'XTOWN_TEST_RUN';
 
+/** The tag as an environment entry, for a test that spawns a child with an environment of its own. */
+export function runTag(): Record<string, string> {
+  const tag = process.env[RUN_TAG_ENV];
+  return tag ? { [RUN_TAG_ENV]: tag } : {};
+}
+
 function parentOf(pid: number): number | undefined {
   try {
     // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces and parentheses.
