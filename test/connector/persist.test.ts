@@ -264,7 +264,11 @@ describe('node restart while it pays a provider', () => {
       const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount });
       expect((await payer.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
       sent += amount;
-      await until(() => receiver.paid === sent, 'the node to pay the provider');
+      // The provider counts the claim before its BTP answer reaches the node, which persists it only then.
+      await until(
+        () => receiver.paid === sent && node.connector.balance(provider.id).paidToPeer === sent,
+        'the node to pay the provider and record it',
+      );
     };
     await pay(1000n);
     await pay(2000n);
