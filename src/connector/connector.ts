@@ -252,6 +252,11 @@ export class Connector {
     this.links.delete(id);
   }
 
+  /** Whether the peer has a live BTP session (it connected to us, or our link to it is open). */
+  isConnected(peerId: string): boolean {
+    return this.server.session(peerId) !== undefined || this.links.has(peerId);
+  }
+
   /** Drops a peer's BTP connection with a reason (its account stays; it may reconnect). */
   disconnect(peerId: string, reason: string): void {
     this.server.disconnect(peerId, reason);

@@ -34,7 +34,6 @@ export type SpspResponder = (request: NostrEvent) => NostrEvent;
  * bad JSON) and a plain Error when the requester cannot settle on our chain; the node logs and ignores those.
  */
 export function createSpspResponder(options: SpspResponderOptions): SpspResponder {
-  const issued = new Map<string, { destination: string; secret: Uint8Array }>();
   return (event) => {
     const parsed: ParsedSpspRequest = parseSpspRequest(event, options.secretKey);
     const { request, senderPubkey } = parsed;
@@ -65,12 +64,10 @@ export function createSpspResponder(options: SpspResponderOptions): SpspResponde
       // The address binds incoming channels; it is set once and never silently replaced.
       c.updatePeer(id, { settlementAddress: request.settlementAddress });
     }
-    let account = issued.get(senderPubkey);
-    if (!account) {
-      const a = options.secrets.issue(id);
-      account = { destination: a.destination, secret: a.sharedSecret };
-      issued.set(senderPubkey, account);
-    }
+    // The relay account is named after the peer: asking again returns it; once expired (unused), a new one.
+    const destination = `${options.secrets.baseAddress}.${id}`;
+    const secret = options.secrets.secretFor(destination) ?? options.secrets.issue(id).sharedSecret;
+    const account = { destination, secret };
     return buildSpspResponse(options.secretKey, event, {
       destinationAccount: account.destination,
       sharedSecret: Buffer.from(account.secret).toString('base64'),

@@ -30,6 +30,7 @@ import { readChainState } from './chain-state.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { startPeerExpiry } from './peer-expiry.js';
 import { RelayClient } from './relay-client.js';
 
 /** Path of RFC 0009 SPSP on the BTP port (a payment pointer `$host` resolves here). */
@@ -122,6 +123,7 @@ async function start(
     host: config.host,
     ...(tls ? { tls } : {}),
     ...(config.verifyThreads ? { verifyThreads: config.verifyThreads } : {}),
+    ...(config.relayPublicUrl ? { relayUrl: config.relayPublicUrl } : {}),
   });
   cleanups.push(() => relay.close());
 
@@ -249,6 +251,16 @@ async function start(
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
+
+  // Peers SPSP made for keys that never used them are forgotten (docs/node.md "Limits").
+  const expiry = startPeerExpiry({
+    connector,
+    store: connectorStore,
+    secrets,
+    unusedTtlMs: (config.unusedPeerTtlSeconds ?? 86_400) * 1000,
+    onExpired: (peer) => log.info('unused peer expired', { peer }),
+  });
+  cleanups.push(() => expiry.stop());
 
   const peerInfo = finalizeEvent(
     {

@@ -5,11 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { isAddress } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { distState } from '../../bin/dist-current.js';
 import { commandsFor } from '../../src/cli/main.js';
-import { evmAddressOf } from '../../src/mayor/keystore/evm-address.js';
+import { evmAddressOf, isEvmAddress } from '../../src/mayor/keystore/evm-address.js';
 import { BIN } from './helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -116,5 +117,20 @@ describe('wallet address without viem', () => {
   it('refuses a key outside the curve order, as viem does', () => {
     expect(() => evmAddressOf(new Uint8Array(32))).toThrow();
     expect(() => privateKeyToAddress(`0x${'00'.repeat(32)}`)).toThrow();
+  });
+
+  it('accepts and refuses addresses exactly as viem isAddress does', () => {
+    const address = privateKeyToAddress(`0x${randomBytes(32).toString('hex')}`);
+    const flipped = address.replace(/[a-f]/, (c) => c.toUpperCase());
+    for (const a of [
+      address,
+      address.toLowerCase(),
+      `0x${address.slice(2).toUpperCase()}`,
+      flipped,
+      '0x12',
+      'abc',
+    ]) {
+      expect(isEvmAddress(a), a).toBe(isAddress(a));
+    }
   });
 });

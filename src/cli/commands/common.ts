@@ -9,6 +9,7 @@ import { ChainError } from '../../chain/chain-error.js';
 import type { ChainClients, ChainPublicClient, Network } from '../../chain/index.js';
 import { AuditError } from '../../mayor/audit/index.js';
 import { ConfigError, type MayorConfig, resolveConfig } from '../../mayor/config/index.js';
+import { isEvmAddress } from '../../mayor/keystore/evm-address.js';
 import { KeystoreError, keyInfo, resolveWalletKey, type WalletKey } from '../../mayor/keystore/index.js';
 import { StateError } from '../../mayor/state/index.js';
 import { CliError, EXIT_CODES_HELP, ExitCode, note, type OutputFormat, parseFormat } from '../output.js';
@@ -213,9 +214,24 @@ function loadedChainModules(): ChainModules {
   return chainModules;
 }
 
+/**
+ * The token and channel contract configured for this network (flags > env > devnet.json): what a Mayor's SPSP
+ * answer must name before it deposits anything (src/mayor/runtime/settlement-terms.ts).
+ */
+export function configuredContracts(
+  o: Partial<ChainOptions>,
+  config: MayorConfig,
+): { token?: Address; channelContract?: Address } {
+  const devnet = config.network === 'devnet' ? readDevnet(config.home) : undefined;
+  const token = addressOption(o.token ?? process.env.CROSSTOWN_TOKEN, 'token') ?? devnet?.token;
+  const channels =
+    addressOption(o.channels ?? process.env.CROSSTOWN_CHANNELS, 'channels') ?? devnet?.channels;
+  return { ...(token ? { token } : {}), ...(channels ? { channelContract: channels } : {}) };
+}
+
 function addressOption(value: string | undefined, what: string): Address | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!loadedChainModules().viem.isAddress(value))
+  if (!isEvmAddress(value))
     throw new CliError(`${what} "${value}" is not a 0x address (40 hex digits)`, ExitCode.Usage);
   return value;
 }

@@ -22,6 +22,7 @@ import {
   type BaseOptions,
   type ChainOptions,
   configFlags,
+  configuredContracts,
   helpExamples,
   loadConfig,
   run,
@@ -218,7 +219,7 @@ async function boot(o: MayorOptions): Promise<Running> {
   const nostr = await ensureNostrKey({ dir: config.keystoreDir, passphrase });
   if (nostr.created) note(`created the Mayor's Nostr key (${nostr.pubkey}) in ${config.keystoreDir}`);
   const { loadSkills } = await import('../../skills/loader.js');
-  const { startMayor } = await import('../../mayor/runtime/index.js');
+  const { startMayor, expectedSettlementFor } = await import('../../mayor/runtime/index.js');
   const loaded = await loadSkills({ skillsDir: config.skillsDir, context: { identityPubkey: nostr.pubkey } });
   for (const p of loaded.problems) note(`skill ${p.source}: ${p.message}`);
   const nodePubkey =
@@ -231,6 +232,7 @@ async function boot(o: MayorOptions): Promise<Running> {
       walletKey: wallet.secretKey,
       nostrSecretKey: nostr.secretKey,
       ...(nodePubkey ? { nodePubkey } : {}),
+      expectedSettlement: expectedSettlementFor(config.network, configuredContracts(o, config)),
       skills: loaded.skills,
       ...(o.acceptPrice ? { acceptPrice: true } : {}),
       logger: { debug: () => {}, info: note, warn: note, error: note },

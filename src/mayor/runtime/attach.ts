@@ -18,8 +18,6 @@ import { ClaimSender } from '../../connector/claim-sender.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
-import { KIND_PEER_INFO } from '../../nostr/kinds.js';
-import { parsePeerInfo } from '../../nostr/peer-info.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { WarnLogger } from '../../transport/plaintext.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
@@ -27,7 +25,9 @@ import type { StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
+import { pinNodePubkey } from './node-identity.js';
 import type { RelayPool } from './relay-pool.js';
+import { checkSettlementTerms, type ExpectedSettlement } from './settlement-terms.js';
 import { spspHandshake } from './spsp-client.js';
 
 export interface AttachOptions {
@@ -36,8 +36,13 @@ export interface AttachOptions {
   walletKey: Hex;
   /** JSON-RPC of the settlement chain. */
   rpcUrl: string;
-  /** The node's Nostr pubkey; found from its kind 10032 peer info on the relay when unset. */
+  /**
+   * The node's Nostr pubkey. When unset it is read from the relays' NIP-11 documents over verified wss:// only;
+   * a plain ws:// relay without it is refused (anyone can publish a kind 10032 claiming to be the node).
+   */
   nodePubkey?: string;
+  /** What the network's settlement is known to be: an SPSP answer naming anything else is refused before any transaction. */
+  expectedSettlement?: ExpectedSettlement;
   /** Refuse a relay that charges more per byte, unless `acceptPrice`. */
   maxBasePricePerByte: bigint;
   acceptPrice?: boolean;
@@ -143,27 +148,12 @@ export function rejectAdvice(reject: IlpReject): string {
   }
 }
 
-/** Finds the node pubkey from its kind 10032 peer info on the relay(s). */
-async function discoverNode(pool: RelayPool): Promise<string> {
-  const found = await pool.query([{ kinds: [KIND_PEER_INFO], limit: 10 }], 5000);
-  for (const { event } of found) {
-    try {
-      parsePeerInfo(event);
-      return event.pubkey;
-    } catch {}
-  }
-  throw new MayorError(
-    'NODE_UNKNOWN',
-    `No node peer info (kind 10032) on ${pool.urls.join(', ')}: set the node pubkey in the configuration, or check the relay.`,
-  );
-}
-
 export async function attach(options: AttachOptions): Promise<Attachment> {
   const { pool } = options;
   const warn = options.onWarning ?? ((m: string) => console.error(m));
   const clients0 = { rpcUrl: options.rpcUrl, privateKey: options.walletKey };
   await pool.waitConnected();
-  const nodePubkey = options.nodePubkey ?? (await discoverNode(pool));
+  const nodePubkey = await pinNodePubkey(pool.urls, options.nodePubkey, options.tls);
   // The wallet address comes from the key, before we know the chain id (any id derives the same address).
   const probe = createChainClients({ ...clients0, chainId: 1 });
   const walletAddress = probe.wallet.account.address;
@@ -188,6 +178,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   }
 
   const s = spsp.settlement;
+  if (options.expectedSettlement) checkSettlementTerms(s, options.expectedSettlement);
   const clients = createChainClients({ ...clients0, chainId: s.chainId });
   const actualChain = await clients.public.getChainId();
   if (actualChain !== s.chainId) {

@@ -22,6 +22,7 @@ export {
   type StartMayorOptions,
   startMayor,
 } from './mayor.js';
+export { fetchNip11Pubkey, pinNodePubkey } from './node-identity.js';
 export { answeredJob, giftWrapSigned, isJobAnswerKind, type OpenedWrap, openWrap } from './private-jobs.js';
 export {
   type ProviderMode,
@@ -39,4 +40,5 @@ export {
   type RelayState,
   type RelayStatus,
 } from './relay-pool.js';
+export { checkSettlementTerms, type ExpectedSettlement, expectedSettlementFor } from './settlement-terms.js';
 export { type SpspHandshakeOptions, spspHandshake } from './spsp-client.js';

@@ -47,6 +47,7 @@ import {
   startProviderMode,
 } from './provider-mode.js';
 import { type PoolEvent, RelayPool, type RelayState } from './relay-pool.js';
+import { type ExpectedSettlement, expectedSettlementFor } from './settlement-terms.js';
 import { spspHandshake } from './spsp-client.js';
 
 export interface StartMayorOptions {
@@ -55,8 +56,10 @@ export interface StartMayorOptions {
   walletKey: Uint8Array | Hex;
   /** Nostr key (from the keystore: ensureNostrKey). */
   nostrSecretKey: Uint8Array;
-  /** The node's Nostr pubkey; discovered from its kind 10032 on the relay when unset. */
+  /** The node's Nostr pubkey; when unset, read from the relays' NIP-11 over verified wss:// only (attach.ts). */
   nodePubkey?: string;
+  /** The settlement SPSP must name (default: the network's known values, src/chain/networks.ts). */
+  expectedSettlement?: ExpectedSettlement;
   /** Skills besides the built-ins (e.g. loaded with loadSkills). */
   skills?: Skill[];
   /** Register the built-in skills (default true). */
@@ -713,6 +716,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     walletKey: toHex(options.walletKey),
     rpcUrl: requireRpc(config),
     ...(options.nodePubkey ? { nodePubkey: options.nodePubkey } : {}),
+    expectedSettlement: options.expectedSettlement ?? expectedSettlementFor(config.network),
     maxBasePricePerByte: config.maxBasePricePerByte,
     ...(options.acceptPrice ? { acceptPrice: true } : {}),
     deposit: config.defaultDeposit,
