@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Tags the run's processes and kills any that outlive it (test/support/global-setup.ts).
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     // Ink renders only the last frame when it thinks it runs in CI (is-in-ci reads CI at import time); the
     // dashboard tests drive a live terminal, so test workers (and the processes they spawn) see CI=false.

@@ -1,8 +1,17 @@
 #!/usr/bin/env node
-// Launcher: registers tsx's loader in this very process and runs the TypeScript CLI, so a clone works without a
-// build step and signals (Ctrl-C, SIGTERM from `devnet down`) reach the command directly, with no wrapper process.
-import { register } from 'tsx/esm/api';
+// Launcher. Runs the compiled CLI in dist/ when it is current (see dist-current.js), else the TypeScript sources
+// through tsx (a development checkout, or CROSSTOWN_FROM_SOURCE=1). Either way the CLI runs in this very process,
+// with no wrapper, so signals (Ctrl-C, SIGTERM from `devnet down`) reach the command directly.
+import { fileURLToPath } from 'node:url';
+import { distState } from './dist-current.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+let main;
+if (process.env.CROSSTOWN_FROM_SOURCE !== '1' && distState(root) === 'current') {
+  ({ main } = await import('../dist/cli/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv);

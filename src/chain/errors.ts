@@ -1,20 +1,9 @@
 // Typed errors for the chain module. Contract reverts (custom Solidity errors) are decoded by viem and
 // mapped here to a code (the Solidity error name) and a message that says what to do about it.
 import { BaseError, ContractFunctionRevertedError } from 'viem';
+import { ChainError } from './chain-error.js';
 
-export class ChainError extends Error {
-  override name = 'ChainError';
-  constructor(
-    /** Stable code: a Solidity error name (e.g. `ChallengeWindowActive`) or a client-side code. */
-    readonly code: string,
-    message: string,
-    /** Decoded arguments of the Solidity error, when there was one. */
-    readonly args: readonly unknown[] = [],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { ChainError };
 
 type Explain = (args: readonly unknown[]) => string;
 

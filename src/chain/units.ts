@@ -1,5 +1,5 @@
 // M2M has 18 decimals. Amounts are bigint base units; these convert to and from the decimal text users see.
-import { ChainError } from './errors.js';
+import { ChainError } from './chain-error.js';
 
 export const M2M_DECIMALS = 18;
 const SCALE = 10n ** BigInt(M2M_DECIMALS);

@@ -1,22 +1,52 @@
 #!/usr/bin/env node
-/** `crosstown`: the operator's command line. Commands live in ./commands, one file each. */
+/**
+ * `crosstown`: the operator's command line. Commands live in ./commands, one file each, and are loaded lazily: a
+ * run imports only the module of the command it names (`--version` imports none), so start-up does not pay for
+ * viem, the relay or the dashboard when a command does not use them (docs/cli.md "Start-up").
+ */
 import { Command, CommanderError } from 'commander';
-import { registerChannel } from './commands/channel.js';
-import { registerCompletion } from './commands/completion.js';
-import { registerConfig } from './commands/config.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDevnet } from './commands/devnet.js';
-import { registerEarnings } from './commands/earnings.js';
-import { registerJob } from './commands/job.js';
-import { registerMayor } from './commands/mayor.js';
-import { registerNode } from './commands/node.js';
-import { registerPayments } from './commands/payments.js';
-import { registerRelay } from './commands/relay.js';
-import { registerSkill } from './commands/skill.js';
-import { registerWallet } from './commands/wallet.js';
 import { CliError, ExitCode } from './output.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Top-level commands in help order: name -> loader of its register function. To add one, add one line. */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  node: async () => (await import('./commands/node.js')).registerNode,
+  devnet: async () => (await import('./commands/devnet.js')).registerDevnet,
+  config: async () => (await import('./commands/config.js')).registerConfig,
+  wallet: async () => (await import('./commands/wallet.js')).registerWallet,
+  channel: async () => (await import('./commands/channel.js')).registerChannel,
+  payments: async () => (await import('./commands/payments.js')).registerPayments,
+  skill: async () => (await import('./commands/skill.js')).registerSkill,
+  relay: async () => (await import('./commands/relay.js')).registerRelay,
+  mayor: async () => (await import('./commands/mayor.js')).registerMayor,
+  job: async () => (await import('./commands/job.js')).registerJob,
+  earnings: async () => (await import('./commands/earnings.js')).registerEarnings,
+  completion: async () => (await import('./commands/completion.js')).registerCompletion,
+};
+
+/**
+ * Which commands a run needs: only the one it names; none for `--version`; all of them for the top-level help,
+ * an unknown command (so commander can suggest the right one) and `completion` (it prints the whole tree).
+ */
+export function commandsFor(argv: readonly string[] | undefined): string[] {
+  const all = Object.keys(COMMANDS);
+  if (argv === undefined) return all;
+  const args = argv.slice(2);
+  const operands = args.filter((a) => !a.startsWith('-'));
+  const named = operands[0] === 'help' ? operands[1] : operands[0];
+  if (named === undefined) {
+    const versionOnly =
+      args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help');
+    return versionOnly ? [] : all;
+  }
+  if (named === 'completion' || !(named in COMMANDS)) return all;
+  return [named];
+}
+
+/** The program with the commands `argv` needs (every command when argv is omitted). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command()
     .name('crosstown')
     .description(
@@ -34,25 +64,15 @@ Example:
   $ crosstown demo --format json`,
     )
     .exitOverride();
-  registerDemo(program);
-  registerNode(program);
-  registerDevnet(program);
-  registerConfig(program);
-  registerWallet(program);
-  registerChannel(program);
-  registerPayments(program);
-  registerEarnings(program);
-  registerSkill(program);
-  registerRelay(program);
-  registerMayor(program);
-  registerJob(program);
-  registerCompletion(program);
+  const names = commandsFor(argv);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return ExitCode.Ok;
   } catch (error) {

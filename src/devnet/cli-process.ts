@@ -1,15 +1,13 @@
-// How to run the `crosstown` CLI as a child process whose pid is the CLI itself (no launcher in between),
-// so signals reach it directly: `node --import tsx src/cli/main.ts ...`.
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// How to run the `crosstown` CLI as a child process whose pid is the CLI itself: through the launcher
+// bin/crosstown.js, which runs the CLI in its own process (no wrapper, so signals reach it directly) from dist/ when
+// the build is current and from src/ through tsx otherwise (docs/cli.md "Start-up"). A child started from compiled
+// code and one started from the sources therefore run the same, newest code, and neither pays tsx needlessly.
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-
-/** Absolute path of src/cli/main.ts. */
-export const CLI_MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+/** Absolute path of the launcher, bin/crosstown.js (same depth from src/devnet and dist/devnet). */
+export const CLI_MAIN = fileURLToPath(new URL('../../bin/crosstown.js', import.meta.url));
 
 /** `[command, args]` to spawn `crosstown <args>`. */
 export function cliCommand(args: string[]): [string, string[]] {
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  return [process.execPath, ['--import', tsx, CLI_MAIN, ...args]];
+  return [process.execPath, [CLI_MAIN, ...args]];
 }

@@ -8,6 +8,7 @@ import { type AgentCommand, loadAgentSkillFile } from './agent.js';
 import { SkillError } from './errors.js';
 import { isSkill, SkillRegistry } from './registry.js';
 import type { Skill, SkillContext, SkillExport, SkillLogger } from './types.js';
+import { ensureTypeScriptLoader } from './typescript-loader.js';
 
 export interface LoadOptions {
   /** Directory of skill modules: `*.ts`, `*.js`, `*.mjs` files, or sub-directories (packages). */
@@ -44,6 +45,7 @@ export async function loadSkillModule(specifier: string, context: SkillContext):
   let url: string;
   if (specifier.startsWith('/') || specifier.startsWith('.')) {
     const target = await moduleEntry(resolve(specifier));
+    await ensureTypeScriptLoader(target);
     url = `${pathToFileURL(target).href}?skills-load=${++generation}`;
   } else {
     url = specifier; // a package name: resolved by Node from the crosstown installation

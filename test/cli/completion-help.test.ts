@@ -58,8 +58,8 @@ describe('crosstown completion', () => {
     expect(out).toContain('_crosstown_completion');
   });
 
-  it('fish and PowerShell scripts name every command path', () => {
-    const paths = commandTree(buildProgram()).map((n) => n.path);
+  it('fish and PowerShell scripts name every command path', async () => {
+    const paths = commandTree(await buildProgram()).map((n) => n.path);
     for (const p of paths.filter((x) => x.length > 0)) {
       expect(scripts.fish).toContain(`-a ${p.at(-1)}`);
       expect(scripts.powershell).toContain(`'${p.join(' ')}' = @(`);
@@ -67,7 +67,7 @@ describe('crosstown completion', () => {
     expect(scripts.fish).toContain("-l format -x -a 'text json csv'");
     expect(scripts.powershell).toContain('Register-ArgumentCompleter -Native -CommandName');
     // The same generator in-process gives the same text as the binary.
-    expect(completionScript(buildProgram(), 'fish')).toBe(scripts.fish);
+    expect(completionScript(await buildProgram(), 'fish')).toBe(scripts.fish);
   });
 
   it('an unknown shell is a usage error', async () => {
@@ -87,7 +87,7 @@ describe('--help', () => {
   }
 
   it('of every command has an example and the exit codes', async () => {
-    const all = leaves(buildProgram());
+    const all = leaves(await buildProgram());
     expect(all.length).toBeGreaterThan(20);
     const missing: string[] = [];
     for (const path of all) {
@@ -96,9 +96,7 @@ describe('--help', () => {
         text += String(chunk);
         return true;
       });
-      await buildProgram()
-        .parseAsync(['node', 'crosstown', ...path, '--help'])
-        .catch(() => {});
+      await (await buildProgram()).parseAsync(['node', 'crosstown', ...path, '--help']).catch(() => {});
       vi.restoreAllMocks();
       if (!text.includes('Example:') || !text.includes('$ crosstown')) missing.push(path.join(' '));
     }

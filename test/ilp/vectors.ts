@@ -1,10 +1,10 @@
-// Loads conformance vectors from ../shared/vectors/ilp beside the repository.
+// Loads the ILP conformance vectors copied into test/fixtures/vectors/ilp (sources and licences in its README.md).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const ILP_VECTORS = resolve(repoRoot, '../shared/vectors/ilp');
+export const ILP_VECTORS = resolve(repoRoot, 'test/fixtures/vectors/ilp');
 
 export function loadVector<T = unknown>(relativePath: string): T {
   return JSON.parse(readFileSync(resolve(ILP_VECTORS, relativePath), 'utf8')) as T;

@@ -10,7 +10,7 @@ import { finalizeEvent, verifyEvent } from '../../src/nostr/event.js';
 import { generateSecretKey, getPublicKey } from '../../src/nostr/keys.js';
 import type { NostrEvent } from '../../src/nostr/types.js';
 
-const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/vectors');
+const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/vectors');
 const example = JSON.parse(readFileSync(path.join(VECTORS, 'nostr/nip59-example.json'), 'utf8')) as {
   recipient_sk: string;
   rumor: { id: string; pubkey: string; content: string };

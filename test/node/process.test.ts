@@ -1,4 +1,4 @@
-// `crosstown node start` as a real child process (node --import tsx src/cli/main.ts, so the pid is the CLI's):
+// `crosstown node start` as a real child process (node bin/crosstown.js: the CLI runs in that process, so the pid is the CLI's):
 // it answers NIP-11 and BTP, SIGTERM shuts it down gracefully with exit 0, writes acknowledged before the
 // signal are served after a restart on the same data dir, and its logs are JSON lines without any secret.
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -1,10 +1,10 @@
-// Locates ../shared/vectors relative to the repository root (repo and `shared` side by side).
+// Reads the conformance vectors copied into test/fixtures/vectors (sources and licences in its README.md).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const vectorsDir = resolve(repoRoot, '../shared/vectors');
+export const vectorsDir = resolve(repoRoot, 'test/fixtures/vectors');
 
 export function readVector(rel: string): string {
   return readFileSync(resolve(vectorsDir, rel), 'utf8');

@@ -11,7 +11,7 @@ import type { IssuedAccount } from '../../src/relay/index.js';
 import { decodeEvent } from '../../src/toon/index.js';
 import { paidPrepare, startTestRelay, TestClient, type TestRelay } from './helpers.js';
 
-const vectors = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/vectors/nostr');
+const vectors = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/vectors/nostr');
 const load = <T>(file: string): T => JSON.parse(readFileSync(resolve(vectors, file), 'utf8')) as T;
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 

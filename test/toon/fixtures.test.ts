@@ -1,4 +1,4 @@
-// The TOON conformance fixtures (../shared/vectors/toon/tests/fixtures) run through our toonEncode/toonDecode.
+// The TOON conformance fixtures (test/fixtures/vectors/toon/tests/fixtures) run through our toonEncode/toonDecode.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ToonError, toonDecode, toonEncode } from '../../src/toon/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixturesDir = resolve(repoRoot, '../shared/vectors/toon/tests/fixtures');
+const fixturesDir = resolve(repoRoot, 'test/fixtures/vectors/toon/tests/fixtures');
 
 interface Fixture {
   name: string;

@@ -1,21 +1,15 @@
 // What several commands share: the standard options, turning library errors into exit codes, and the
-// chain/wallet context (network, RPC, token, channel contract, key) resolved from configuration.
+// chain/wallet context (network, RPC, token, channel contract, key) resolved from configuration. viem and the
+// chain module load only when a command resolves a chain context: commands that read local state start fast.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { type Address, createPublicClient, type Hex, http, isAddress } from 'viem';
-import {
-  type ChainClients,
-  ChainError,
-  type ChainPublicClient,
-  chainFor,
-  createChainClients,
-  type Network,
-  resolveNetwork,
-  toChainError,
-} from '../../chain/index.js';
+import type { Address, Hex } from 'viem';
+import { ChainError } from '../../chain/chain-error.js';
+import type { ChainClients, ChainPublicClient, Network } from '../../chain/index.js';
 import { AuditError } from '../../mayor/audit/index.js';
 import { ConfigError, type MayorConfig, resolveConfig } from '../../mayor/config/index.js';
+import { isEvmAddress } from '../../mayor/keystore/evm-address.js';
 import { KeystoreError, keyInfo, resolveWalletKey, type WalletKey } from '../../mayor/keystore/index.js';
 import { StateError } from '../../mayor/state/index.js';
 import { CliError, EXIT_CODES_HELP, ExitCode, note, type OutputFormat, parseFormat } from '../output.js';
@@ -101,11 +95,8 @@ export function toCliError(err: unknown): unknown {
     }
     return new CliError(err.message, ExitCode.Failure);
   }
-  if (
-    err instanceof ChainError ||
-    (err instanceof Error && err.name.endsWith('Error') && 'shortMessage' in err)
-  ) {
-    const chainErr = err instanceof ChainError ? err : toChainError(err, 'chain call');
+  if (err instanceof ChainError) {
+    const chainErr = err;
     if (chainErr.code === 'RPC_ERROR') {
       return new CliError(
         `${chainErr.message} (is the chain reachable? start it with \`crosstown devnet up\` or check --rpc-url)`,
@@ -144,13 +135,24 @@ export function toCliError(err: unknown): unknown {
   return err;
 }
 
+/** A viem error (it carries `shortMessage`) becomes a ChainError; viem is loaded already when one was thrown. */
+async function decodeViemError(err: unknown): Promise<unknown> {
+  if (
+    err instanceof ChainError ||
+    !(err instanceof Error && err.name.endsWith('Error') && 'shortMessage' in err)
+  )
+    return err;
+  const { toChainError } = await import('../../chain/errors.js');
+  return toChainError(err, 'chain call');
+}
+
 /** Wraps a commander action so library errors end as one clear line and the right exit code. */
 export function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (err) {
-      throw toCliError(err);
+      throw toCliError(await decodeViemError(err));
     } finally {
       closePrompts();
     }
@@ -192,6 +194,26 @@ function readDevnet(home: string): DevnetEndpoints | undefined {
   }
 }
 
+interface ChainModules {
+  viem: typeof import('viem');
+  chain: typeof import('../../chain/index.js');
+}
+let chainModules: ChainModules | undefined;
+
+async function loadChainModules(): Promise<ChainModules> {
+  if (!chainModules) {
+    const [viem, chain] = await Promise.all([import('viem'), import('../../chain/index.js')]);
+    chainModules = { viem, chain };
+  }
+  return chainModules;
+}
+
+/** The chain modules for the synchronous helpers below: chainContext() loaded them (a ChainContext proves it). */
+function loadedChainModules(): ChainModules {
+  if (!chainModules) throw new Error('internal: chainContext() must run before the chain helpers');
+  return chainModules;
+}
+
 /**
  * The token and channel contract configured for this network (flags > env > devnet.json): what a Mayor's SPSP
  * answer must name before it deposits anything (src/mayor/runtime/settlement-terms.ts).
@@ -209,7 +231,7 @@ export function configuredContracts(
 
 function addressOption(value: string | undefined, what: string): Address | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!isAddress(value))
+  if (!isEvmAddress(value))
     throw new CliError(`${what} "${value}" is not a 0x address (40 hex digits)`, ExitCode.Usage);
   return value;
 }
@@ -230,11 +252,12 @@ export interface ChainContext {
 /** Resolves network, RPC, chain id and contracts: flags > env > crosstown.toml > devnet.json > network defaults. */
 export async function chainContext(o: ChainOptions): Promise<ChainContext> {
   const config = loadConfig(o);
+  const { viem, chain } = await loadChainModules();
   const devnet = config.network === 'devnet' ? readDevnet(config.home) : undefined;
   const env = process.env;
   const token = addressOption(o.token ?? env.CROSSTOWN_TOKEN, 'token') ?? devnet?.token;
   const channels = addressOption(o.channels ?? env.CROSSTOWN_CHANNELS, 'channels') ?? devnet?.channels;
-  const base = resolveNetwork(config.network, {
+  const base = chain.resolveNetwork(config.network, {
     allowMainnet: config.allowMainnet,
     ...(config.rpcUrl ? { rpcUrl: config.rpcUrl } : devnet ? { rpcUrl: devnet.rpcUrl } : {}),
     ...(token ? { token } : {}),
@@ -251,10 +274,12 @@ export async function chainContext(o: ChainOptions): Promise<ChainContext> {
   if (base.local) {
     // anvil may run with any chain id: ask it (this also checks that it is reachable).
     try {
-      chainId = await createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) }).getChainId();
+      chainId = await viem
+        .createPublicClient({ transport: viem.http(rpcUrl, { retryCount: 0 }) })
+        .getChainId();
     } catch (err) {
       throw new CliError(
-        `no chain answers at ${rpcUrl} (${toChainError(err, 'eth_chainId').message}): start it with \`crosstown devnet up\` or fix --rpc-url`,
+        `no chain answers at ${rpcUrl} (${chain.toChainError(err, 'eth_chainId').message}): start it with \`crosstown devnet up\` or fix --rpc-url`,
         ExitCode.Unavailable,
       );
     }
@@ -318,7 +343,7 @@ export async function unlockWallet(
 }
 
 export function clientsFor(ctx: ChainContext, key: WalletKey): ChainClients {
-  return createChainClients({
+  return loadedChainModules().chain.createChainClients({
     rpcUrl: ctx.network.rpcUrl,
     chainId: ctx.network.chainId,
     privateKey: `0x${Buffer.from(key.secretKey).toString('hex')}` as Hex,
@@ -327,9 +352,10 @@ export function clientsFor(ctx: ChainContext, key: WalletKey): ChainClients {
 
 /** A read-only client (balances, channel state) for the resolved network. */
 export function publicClientFor(ctx: ChainContext): ChainPublicClient {
-  return createPublicClient({
-    chain: chainFor(ctx.network.chainId, ctx.network.rpcUrl),
-    transport: http(ctx.network.rpcUrl, { retryCount: ctx.network.local ? 0 : 3 }),
+  const { viem, chain } = loadedChainModules();
+  return viem.createPublicClient({
+    chain: chain.chainFor(ctx.network.chainId, ctx.network.rpcUrl),
+    transport: viem.http(ctx.network.rpcUrl, { retryCount: ctx.network.local ? 0 : 3 }),
     pollingInterval: ctx.network.local ? 25 : 2000,
   });
 }

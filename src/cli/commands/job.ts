@@ -2,7 +2,7 @@
 // and list also work when no Mayor runs: they read the Mayor's state repository.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatM2M, parseM2M } from '../../chain/index.js';
+import { formatM2M, parseM2M } from '../../chain/units.js';
 import type { MayorConfig } from '../../mayor/config/index.js';
 import { JOB_STATUSES, type JobRecord, openStateRepo, StateError } from '../../mayor/state/index.js';
 import { CliError, ExitCode, note, printResult } from '../output.js';

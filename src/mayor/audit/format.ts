@@ -1,6 +1,6 @@
 // Line format of payment_log.jsonl and the CSV/JSON exports. Amounts are strings of base units
 // everywhere on disk and in exports; the CSV also shows them in M2M for people.
-import { formatM2M } from '../../chain/index.js';
+import { formatM2M } from '../../chain/units.js';
 import { AuditError } from './errors.js';
 import {
   PAYMENT_DIRECTIONS,

@@ -4,7 +4,7 @@
 // recording one never waits on disk or git.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatM2M } from '../../chain/index.js';
+import { formatM2M } from '../../chain/units.js';
 import type { StateRepo } from '../state/index.js';
 import { AuditError } from './errors.js';
 import { parseLine, toCsv, toJson, validatePayment } from './format.js';

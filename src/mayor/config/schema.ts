@@ -2,8 +2,8 @@
 // variable, type, default and which sources may set it. Priority: flag > environment > file > default.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { NetworkName } from '../../chain/index.js';
-import { parseM2M } from '../../chain/index.js';
+import type { NetworkName } from '../../chain/networks.js';
+import { parseM2M } from '../../chain/units.js';
 import {
   addressType,
   amountType,

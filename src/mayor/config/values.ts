@@ -1,6 +1,6 @@
 // Parsers for setting values. Flags and environment give strings; crosstown.toml gives TOML values.
 // Amounts are decimal M2M text everywhere a person types them and bigint base units in code.
-import { formatM2M, parseM2M } from '../../chain/index.js';
+import { formatM2M, parseM2M } from '../../chain/units.js';
 
 /** Thrown by a parser; the resolver turns it into a ConfigError that says where the value came from. */
 export class ValueError extends Error {

@@ -1,7 +1,7 @@
 // What each keystore entry holds and how its public half is derived (shown without the passphrase).
-import { privateKeyToAddress } from 'viem/accounts';
 import { getPublicKey } from '../../nostr/keys.js';
 import { KeystoreError } from './errors.js';
+import { evmAddressOf } from './evm-address.js';
 
 /** The wallet key (EVM, secp256k1) and the Mayor's Nostr secret key are separate entries. */
 export type KeyEntry = 'wallet' | 'nostr';
@@ -23,7 +23,7 @@ export function parseSecretKeyHex(text: string, what: string): Uint8Array {
 export function publicOf(entry: KeyEntry, secretKey: Uint8Array): string {
   if (secretKey.length !== 32) throw new KeystoreError('INVALID_KEY', `The ${entry} key must be 32 bytes.`);
   try {
-    if (entry === 'wallet') return privateKeyToAddress(`0x${Buffer.from(secretKey).toString('hex')}`);
+    if (entry === 'wallet') return evmAddressOf(secretKey);
     return getPublicKey(secretKey);
   } catch (err) {
     throw new KeystoreError(

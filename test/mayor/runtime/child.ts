@@ -1,11 +1,16 @@
-// Runs src/mayor/main.ts as a real child process (node --import tsx, so SIGKILL hits the Mayor itself) and
-// speaks its line protocol: passphrase first, JSON commands in, JSON events out.
+// Runs the Mayor's main as a real child process (so SIGKILL hits the Mayor itself) and speaks its line protocol:
+// passphrase first, JSON commands in, JSON events out. dist/mayor/main.js when the build is current (the launcher's
+// rule, bin/dist-current.js: CI builds it in `npm ci`), else src/mayor/main.ts through tsx: the same code either way.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { distState } from '../../../bin/dist-current.js';
+import { runTag } from '../../support/global-setup.js';
 
 const require = createRequire(import.meta.url);
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../../src/mayor/main.ts', import.meta.url));
+const MAIN_JS = fileURLToPath(new URL('../../../dist/mayor/main.js', import.meta.url));
 
 export interface MayorChild {
   proc: ChildProcess;
@@ -24,9 +29,13 @@ export interface MayorChild {
 }
 
 export function spawnMayor(env: Record<string, string>, passphrase: string): MayorChild {
-  const tsx = pathToFileURL(require.resolve('tsx')).href;
-  const proc = spawn(process.execPath, ['--import', tsx, MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  const args =
+    distState(ROOT) === 'current'
+      ? [MAIN_JS]
+      : ['--import', pathToFileURL(require.resolve('tsx')).href, MAIN];
+  const proc = spawn(process.execPath, args, {
+    // The run's tag (test/support/global-setup.ts) travels along, so a Mayor a test forgets is still killed.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...runTag(), ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const events: Record<string, unknown>[] = [];
