@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // skills/: the tests `crosstown skill new` writes (README journey 4), run with `npx vitest run skills/<name>.test.ts`.
+    include: ['test/**/*.test.ts', 'skills/**/*.test.ts'],
     testTimeout: 60_000,
     // Ink renders only the last frame when it thinks it runs in CI (is-in-ci reads CI at import time); the
     // dashboard tests drive a live terminal, so test workers (and the processes they spawn) see CI=false.

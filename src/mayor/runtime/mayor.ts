@@ -21,7 +21,7 @@ import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { builtinSkills } from '../../skills/builtins.js';
 import { rumorToToon } from '../../skills/event.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
-import { SkillRegistry } from '../../skills/registry.js';
+import { registryWith } from '../../skills/registry.js';
 import type {
   JobCorrelation,
   PrivateOrigin,
@@ -281,8 +281,9 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   // it the private requests the encrypted-DM skill opened.
   const serving = providerEnabled(config, options.provider);
   let providerMode: ProviderMode | undefined;
-  const registry = new SkillRegistry([
-    ...(options.builtins === false
+  // A loaded skill that conflicts with a built-in or another skill is reported and left out (docs/skills.md).
+  const { registry, leftOut } = registryWith(
+    options.builtins === false
       ? []
       : builtinSkills(
           serving
@@ -295,9 +296,10 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
                 },
               }
             : {},
-        )),
-    ...(options.skills ?? []),
-  ]);
+        ),
+    options.skills ?? [],
+  );
+  for (const { message } of leftOut) log.warn(`skill not loaded: ${message}`);
   const pipeline = new SkillPipeline({ registry, context, logger: log, correlate, postNextJobs: false });
 
   const sign = (t: EventTemplate) => finalizeEvent(t, sk);
