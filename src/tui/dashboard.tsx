@@ -78,13 +78,19 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
     return unsubscribe;
   }, [source]);
 
+  const { write } = useStdout();
   useEffect(() => {
-    const onResize = () => setResizes((n) => n + 1);
+    const onResize = () => {
+      // The terminal may have reflowed the old frame: wipe the screen (Ink draws its last frame again at the
+      // top), then the next render lays the frame out for the new size. No stale copies are left behind.
+      if (width === undefined && height === undefined && stdout.isTTY) write('\x1b[2J\x1b[3J\x1b[H');
+      setResizes((n) => n + 1);
+    };
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
-  }, [stdout]);
+  }, [stdout, write, width, height]);
 
   // One line is left free: Ink ends the frame with a newline, and a frame as tall as the terminal scrolls.
   const size: Size = {

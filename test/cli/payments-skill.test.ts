@@ -82,6 +82,15 @@ describe('crosstown payments', () => {
       'time,direction,job_id,amount,amount_m2m,bytes,status,counterparty,channel_id',
     );
     expect(csv.stdout).toContain("'=cmd|evil");
+    // history's CSV names its columns as export does, and says what each payment was for.
+    const historyCsv = await runCli(['payments', 'history', '--format', 'csv'], env);
+    expect(historyCsv.stdout.split('\n')[0]).toBe(
+      'time,direction,what,job_id,amount,amount_m2m,bytes,status,counterparty,channel_id',
+    );
+    const historyText = await runCli(['payments', 'history'], env);
+    expect(historyText.stdout.split('\n')[0]).toMatch(/^TIME +WHAT +AMOUNT \(M2M\) +STATUS +JOB +TO\/FROM$/);
+    expect(historyText.stdout).toMatch(/write fee +0\.00875 /);
+    expect(historyText.stdout).toMatch(/provider payment +1 /);
     expect(problems(paymentsExportShape, json(exportJson))).toEqual([]);
     expect(problems(paymentsStatsShape, json(stats))).toEqual([]);
     expect(json(stats)).toMatchObject({

@@ -93,8 +93,15 @@ describe('scaffoldSkill', () => {
     await expect(scaffoldSkill({ name: 'encrypted-dm', dir, kinds: [1059] })).rejects.toThrow(
       /name of a built-in skill/,
     );
-    const r = await scaffoldSkill({ name: 'my-dm', dir: join(dir, 'dm'), kinds: [1059], crosstownRoot: repo });
-    expect(r.warnings).toEqual([expect.stringMatching(/kind 1059 is handled by the built-in skill encrypted-dm/)]);
+    const r = await scaffoldSkill({
+      name: 'my-dm',
+      dir: join(dir, 'dm'),
+      kinds: [1059],
+      crosstownRoot: repo,
+    });
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/kind 1059 is handled by the built-in skill encrypted-dm/),
+    ]);
     const plain = await scaffoldSkill({ name: 'dm4', dir: join(dir, 'dm'), kinds: [4], crosstownRoot: repo });
     expect(plain.warnings).toEqual([]);
   });

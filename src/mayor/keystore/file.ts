@@ -115,10 +115,7 @@ export function configureHint(dir: string): string {
 
 function readFile(path: string, entry: KeyEntry): KeystoreFile {
   if (!existsSync(path)) {
-    throw new KeystoreError(
-      'NO_KEY',
-      `No ${entry} key at ${path}: ${configureHint(dirname(path))}.`,
-    );
+    throw new KeystoreError('NO_KEY', `No ${entry} key at ${path}: ${configureHint(dirname(path))}.`);
   }
   let f: KeystoreFile;
   try {

@@ -64,10 +64,7 @@ export async function resolveWalletKey(options: ResolveWalletKeyOptions): Promis
     };
     (options.onWarning ?? ((m: string) => console.error(m)))(PLAINTEXT_KEY_WARNING);
   } else {
-    throw new KeystoreError(
-      'NO_KEY',
-      `No wallet key in ${options.dir}: ${configureHint(options.dir)}.`,
-    );
+    throw new KeystoreError('NO_KEY', `No wallet key in ${options.dir}: ${configureHint(options.dir)}.`);
   }
   const expected = env.GASTOWN_WALLET_ADDRESS;
   if (expected && expected.toLowerCase() !== key.address.toLowerCase()) {

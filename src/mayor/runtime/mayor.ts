@@ -19,6 +19,7 @@ import { buildJobRequest, type JobInput, parseJobResult } from '../../nostr/nip9
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { builtinSkills } from '../../skills/builtins.js';
+import { channelBalance } from '../channel-balance.js';
 import { rumorToToon } from '../../skills/event.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
 import { registryWith } from '../../skills/registry.js';
@@ -930,12 +931,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
         connector,
         ...(c
           ? {
-              channel: {
-                channelId: c.channelId,
-                deposit: c.deposit,
-                spent: c.cumulative,
-                remaining: c.deposit - c.cumulative,
-              },
+              channel: channelBalance({ channelId: c.channelId, deposit: c.deposit, signed: c.cumulative }),
             }
           : {}),
         jobs: statusCounts(),
