@@ -164,7 +164,6 @@ describe('README journeys, as written, in a terminal', () => {
     );
     tmux('set-option', '-g', 'remain-on-exit', 'on');
     tmux('set-option', '-g', 'history-limit', '20000');
-    tmux('set-option', '-g', 'window-size', 'manual');
 
     // Journey 2: devnet up stays in its terminal; the others run to their end; attach stays on screen.
     expect(j2[0]).toBe('npx crosstown devnet up');

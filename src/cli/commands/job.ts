@@ -185,6 +185,37 @@ interface PostOptions extends BaseOptions {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/**
+ * Before the write fee is paid: does any provider advertise this job type, at a price within the bid? If not,
+ * ask (or, with --yes, warn and go on); without a terminal and without --yes the post is refused.
+ */
+async function checkOffers(config: MayorConfig, o: PostOptions, bid: string | undefined): Promise<void> {
+  const raw = (await ask(config, {
+    op: 'offers',
+    jobType: o.type,
+    ...(o.kind ? { kind: Number(o.kind) } : {}),
+  }).catch(() => undefined)) as { provider: string; price?: string }[] | undefined;
+  if (!raw) return; // no Mayor (reported next) or an older one
+  const { offerProblem } = await import('../../mayor/offers.js');
+  const problem = offerProblem(
+    raw.map((r) => ({ provider: r.provider, ...(r.price !== undefined ? { price: BigInt(r.price) } : {}) })),
+    {
+      jobType: o.type,
+      ...(bid !== undefined ? { bid: BigInt(bid) } : {}),
+      ...(o.provider ? { provider: o.provider } : {}),
+    },
+  );
+  if (!problem) return;
+  if (o.yes) {
+    note(`warning: ${problem}; posting anyway (--yes)`);
+    return;
+  }
+  const { canPrompt, confirm } = await import('../prompt.js');
+  if (!canPrompt())
+    throw new CliError(`${problem}: nothing was paid; pass --yes to post anyway`, ExitCode.Refused);
+  await confirm(`${problem}. Post it anyway and pay the relay's write fee?`, o);
+}
+
 export function registerJob(program: Command): void {
   const job = program.command('job').description('Paid NIP-90 jobs: post them, follow them, cancel them');
 
@@ -260,6 +291,7 @@ export function registerJob(program: Command): void {
         ...(o.kind ? { kind: Number(o.kind) } : {}),
       };
       if (o.format === 'text') note(`Network: ${config.network}`);
+      await checkOffers(config, o, bid);
       const progress = startProgress(`posting a ${o.type} job (paying the relay)`, o);
       let posted: { jobId: string; bytes: number; price: string; status: string } | undefined;
       try {

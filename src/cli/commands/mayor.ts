@@ -145,6 +145,14 @@ function controlHandler(mayor: Mayor, socket: string) {
         return { ...mayor.status(), pid: process.pid, socket, provider: providerStatus(mayor) };
       case 'jobs':
         return mayor.jobs();
+      case 'offers': {
+        const { findOffers } = await import('../../mayor/offers.js');
+        return findOffers(
+          mayor.pool,
+          String(req.jobType),
+          typeof req.kind === 'number' ? req.kind : undefined,
+        );
+      }
       case 'job':
         return job(req.id);
       case 'post': {
