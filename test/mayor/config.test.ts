@@ -48,7 +48,7 @@ describe('config: resolution', () => {
     expect(c.values.maxBasePricePerByte).toBe(M2M / 10_000n);
     expect(c.values.jobTimeoutSeconds).toBe(300);
     expect(c.values.relayUrls).toEqual([]);
-    expect(c.values.provider).toEqual({ enabled: false, jobTypes: [], price: M2M / 1000n, sandbox: 'auto' });
+    expect(c.values.provider).toEqual({ enabled: false, jobTypes: [], price: M2M / 10n, sandbox: 'auto' });
     expect(c.entries.every((e) => e.source === 'default')).toBe(true);
     expect(c.entries.map((e) => e.key)).toEqual(SETTING_KEYS);
   });
