@@ -125,7 +125,7 @@ async function runToEnd(line: string, cwd: string): Promise<string> {
   return out;
 }
 
-const lines = (s: string) => s.split('\n');
+const lines = (s: string) => s.trimEnd().split('\n');
 const columns = (l: string) => [...l].length;
 
 describe('README journeys, as written, in a terminal', () => {
