@@ -46,7 +46,8 @@ export function offerProblem(
   if (request.bid === undefined) return undefined;
   const priced = usable.filter((o) => o.price !== undefined).map((o) => o.price!);
   if (priced.length < usable.length || priced.length === 0) return undefined;
-  const lowest = priced.reduce((a, b) => (b < a ? b : a));
+  // bigints: Math.min does not take them.
+  const lowest = [...priced].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0]!;
   if (request.bid < lowest) {
     return `the bid ${formatM2M(request.bid)} M2M is below every advertised price for ${request.jobType} (lowest ${formatM2M(lowest)} M2M): no provider would be paid`;
   }

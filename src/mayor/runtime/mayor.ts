@@ -19,7 +19,6 @@ import { buildJobRequest, type JobInput, parseJobResult } from '../../nostr/nip9
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { builtinSkills } from '../../skills/builtins.js';
-import { channelBalance } from '../channel-balance.js';
 import { rumorToToon } from '../../skills/event.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
 import { registryWith } from '../../skills/registry.js';
@@ -34,6 +33,7 @@ import type {
 import { decodeEvent, encodeEventBytes, peekKind } from '../../toon/index.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
 import { openPaymentAudit, type PaymentAudit } from '../audit/index.js';
+import { channelBalance } from '../channel-balance.js';
 import type { MayorConfig } from '../config/index.js';
 import { type ChainStep, type JobRecord, openStateRepo, type StateRepo } from '../state/index.js';
 import { type Attachment, attach, rejectAdvice } from './attach.js';
