@@ -80,14 +80,18 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
 
   const { write } = useStdout();
   useEffect(() => {
+    let wipe: NodeJS.Timeout | undefined;
     const onResize = () => {
-      // The terminal may have reflowed the old frame: wipe the screen (Ink draws its last frame again at the
-      // top), then the next render lays the frame out for the new size. No stale copies are left behind.
-      if (width === undefined && height === undefined && stdout.isTTY) write('\x1b[2J\x1b[3J\x1b[H');
       setResizes((n) => n + 1);
+      // The terminal may have reflowed the old frame into more rows than Ink erases. Once the frame for the new
+      // size is out (Ink renders at most every ~17 ms), wipe the screen: Ink draws its last frame again at the top.
+      if (width !== undefined || height !== undefined || !stdout.isTTY) return;
+      clearTimeout(wipe);
+      wipe = setTimeout(() => write('\x1b[2J\x1b[3J\x1b[H'), 100);
     };
     stdout.on('resize', onResize);
     return () => {
+      clearTimeout(wipe);
       stdout.off('resize', onResize);
     };
   }, [stdout, write, width, height]);
