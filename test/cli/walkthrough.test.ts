@@ -202,9 +202,14 @@ describe('README journeys, as written, in a terminal', () => {
     expect(screen).not.toContain('undefined');
     tmux('resize-window', '-t', attach.name, '-x', '80', '-y', '24');
     screen = await attach.until(
-      (s) => lines(s).length <= 24 && / q quit/.test(s) && !/rpc http/.test(s),
+      // One frame, from the top row, footer included: no stale copy of the 120-column frame is left.
+      (s) =>
+        lines(s).length <= 24 &&
+        lines(s)[0]!.startsWith(' LOCAL') &&
+        lines(s).filter((l) => l.startsWith(' LOCAL')).length === 1 &&
+        / q quit/.test(lines(s).at(-1)!),
       10_000,
-      '80x24',
+      'one 80x24 frame',
     );
     for (const l of lines(screen)) expect(columns(l)).toBeLessThanOrEqual(80);
     expect(lines(screen).filter((l) => l.startsWith(' LOCAL')).length).toBe(1);
