@@ -103,7 +103,8 @@ function start(line: string, cwd: string, size = { x: 120, y: 40 }): Window {
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** Errors the README does not show: a command printing one of these fails the walkthrough. */
-const ERROR = /\b(error|failed|refused|cannot|not found|no such|unknown)\b|✗|ERR!/i;
+// (A count is not an error: "0 refused, 0 failed".)
+const ERROR = /(?<!\d )\b(error|failed|refused|cannot|not found|no such|unknown)\b|✗|ERR!/i;
 
 /** Runs a command to its end, answering y to confirmations; returns everything it printed. */
 async function runToEnd(line: string, cwd: string): Promise<string> {
