@@ -1,4 +1,9 @@
 // Public API of the chain module: payment channels on an EVM chain.
+export {
+  type ChainFingerprint,
+  type ChainIdentityResult,
+  checkChainIdentity,
+} from './actions/checkChainIdentity.js';
 export { checkIncomingClaim } from './actions/checkIncomingClaim.js';
 export { deployPaymentChannels } from './actions/deployPaymentChannels.js';
 export { type DeployResult, deployToken } from './actions/deployToken.js';
@@ -10,7 +15,7 @@ export { startClose } from './actions/startClose.js';
 export { type SubmitClaimResult, submitClaim } from './actions/submitClaim.js';
 export { ensureAllowance, mintTokens, tokenBalance } from './actions/token.js';
 export { topUpChannel } from './actions/topUpChannel.js';
-export { type VerifyClaimResult, verifyClaim } from './actions/verifyClaim.js';
+export { nonCanonicalSignature, type VerifyClaimResult, verifyClaim } from './actions/verifyClaim.js';
 export { withdraw } from './actions/withdraw.js';
 export {
   type Anvil,
@@ -41,4 +46,4 @@ export {
 } from './networks.js';
 export type { ChannelState, Claim, ClaimDomain, SignedClaim } from './types.js';
 export { formatM2M, M2M_DECIMALS, parseM2M } from './units.js';
-export { type ClaimWatcher, type ClaimWatcherOptions, watchClosures } from './watcher.js';
+export { type ClaimWatcher, type ClaimWatcherOptions, type RedeemAttempt, watchClosures } from './watcher.js';

@@ -24,6 +24,22 @@ export interface Network {
 export const M2M_BASE_SEPOLIA: Address = '0x39eaF99Cd4965A28DFe8B1455DD42aB49D0836B9';
 export const DEFAULT_BASE_SEPOLIA_RPC = 'https://sepolia.base.org';
 
+/**
+ * What each network's settlement is known to be: an SPSP answer naming another chain, token or channel contract
+ * is refused before any approve or open (an impostor node would name its own contract). Undefined: not known in
+ * code; it must then come from configuration (`--token`/`--channels`, CROSSTOWN_TOKEN/CROSSTOWN_CHANNELS) or, on
+ * the devnet, from devnet.json (anvil picks its chain id and the contracts are deployed at start).
+ */
+export const KNOWN_SETTLEMENT: Record<
+  NetworkName,
+  { chainId: number | undefined; token: Address | undefined; channels: Address | undefined }
+> = {
+  devnet: { chainId: undefined, token: undefined, channels: undefined },
+  // The PaymentChannels contract is deployed by each connector operator: it is configured, not known here.
+  'base-sepolia': { chainId: 84532, token: M2M_BASE_SEPOLIA, channels: undefined },
+  base: { chainId: 8453, token: undefined, channels: undefined },
+};
+
 export interface ResolveNetworkOptions {
   /** Base mainnet is refused without this (CLI: --allow-mainnet). */
   allowMainnet?: boolean;

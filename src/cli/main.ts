@@ -6,6 +6,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDevnet } from './commands/devnet.js';
+import { registerEarnings } from './commands/earnings.js';
 import { registerJob } from './commands/job.js';
 import { registerMayor } from './commands/mayor.js';
 import { registerNode } from './commands/node.js';
@@ -40,6 +41,7 @@ Example:
   registerWallet(program);
   registerChannel(program);
   registerPayments(program);
+  registerEarnings(program);
   registerSkill(program);
   registerRelay(program);
   registerMayor(program);

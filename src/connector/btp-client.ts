@@ -1,7 +1,7 @@
 // The BTP client Mayors and connector-to-connector links use: connect, authenticate, send PREPAREs (many in
 // flight, matched by requestId), answer incoming PREPAREs, send and receive claims, reconnect, close.
 import type { Hex } from 'viem';
-import WebSocket from 'ws';
+import WebSocket, { type RawData } from 'ws';
 import {
   BtpPacketType,
   btpAuthMessage,
@@ -103,6 +103,12 @@ export class BtpClient {
     ws.on('error', () => ws.terminate());
     // Authenticate before anything else: the server drops peers whose first frame is not auth.
     const requestId = randomRequestId();
+    // Frames right behind the auth answer (e.g. the node asking payment-channel-status at once) arrive before
+    // the session exists: keep them from the moment auth succeeds and hand them to the session.
+    const early: Uint8Array[] = [];
+    const keep = (data: RawData, isBinary: boolean) => {
+      if (isBinary) early.push(rawDataToBytes(data));
+    };
     await new Promise<void>((resolve, reject) => {
       const fail = (why: string) => reject(new ConnectorError('BTP_AUTH_FAILED', why));
       ws.once('close', (code, reason) =>
@@ -111,7 +117,10 @@ export class BtpClient {
       ws.once('message', (data) => {
         try {
           const p = deserializeBtpPacket(rawDataToBytes(data));
-          if (p.type === BtpPacketType.Response && p.requestId === requestId) return resolve();
+          if (p.type === BtpPacketType.Response && p.requestId === requestId) {
+            ws.on('message', keep);
+            return resolve();
+          }
           fail(`server answered auth with BTP type ${p.type}`);
         } catch (err) {
           fail(`malformed answer to auth: ${(err as Error).message}`);
@@ -125,6 +134,8 @@ export class BtpClient {
     ws.removeAllListeners('close');
     const session = new BtpSession(ws, o, o.address);
     this.session = session;
+    ws.off('message', keep);
+    for (const frame of early) void session.handleFrame(frame);
     ws.on('message', (data, isBinary) => {
       if (isBinary) void session.handleFrame(rawDataToBytes(data));
     });

@@ -25,10 +25,25 @@ export interface ClaimReceiverOptions {
    * claim and the removal of the packets it pays. If it throws, the claim is refused and nothing changes.
    */
   onAccept?: (claim: SignedClaim, pays: readonly string[]) => void;
+  /**
+   * Longest a cached channel state may be trusted before a claim is credited against it (default 5000 ms);
+   * older, the channel is read again first. Must stay far below the contract's shortest challenge window (1 h):
+   * a channel seen open at most this long ago cannot be settled yet, so a claim accepted on it can still be
+   * redeemed before its close ends (the closure watcher does that). See docs/connector.md "Receiver rules".
+   */
+  maxStateAgeMs?: number;
+  now?: () => number;
 }
+
+/** Default of ClaimReceiverOptions.maxStateAgeMs. */
+export const DEFAULT_MAX_STATE_AGE_MS = 5000;
+/** The bound must leave the closure watcher most of the shortest challenge window (1 h) to redeem. */
+const MAX_STATE_AGE_LIMIT_MS = 10 * 60_000;
 
 interface ChannelEntry {
   state: ChannelState;
+  /** When `state` was read from the chain (ms, options.now). */
+  readAt: number;
   /** Last accepted cumulative amount (0n before the first claim). */
   cumulative: bigint;
   best?: SignedClaim;
@@ -45,7 +60,43 @@ export class ClaimReceiver {
   /** Total paid through accepted claims, all channels. */
   paid = 0n;
 
-  constructor(private readonly options: ClaimReceiverOptions) {}
+  private readonly now: () => number;
+  private readonly maxStateAgeMs: number;
+
+  constructor(private readonly options: ClaimReceiverOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxStateAgeMs = options.maxStateAgeMs ?? DEFAULT_MAX_STATE_AGE_MS;
+    if (!(this.maxStateAgeMs >= 0 && this.maxStateAgeMs <= MAX_STATE_AGE_LIMIT_MS)) {
+      throw new ConnectorError(
+        'BAD_CONFIG',
+        `maxStateAgeMs ${this.maxStateAgeMs} must be between 0 and ${MAX_STATE_AGE_LIMIT_MS} ms (far below the 1 h challenge window)`,
+      );
+    }
+  }
+
+  /** Every channel this receiver knows: bound ones and those restored from a store but not read yet. */
+  channelIds(): Hex[] {
+    return [
+      ...[...this.channels.values()].map((e) => e.state.channelId),
+      ...[...this.restored.values()].map((c) => c.channelId),
+    ];
+  }
+
+  /**
+   * Watched state: the closure watcher saw ClosureStarted (or read the channel closing or settled). From now on
+   * every claim on the channel is refused (CLAIM_CHANNEL_CLOSING), whatever the age of the cache.
+   */
+  markClosing(channelId: Hex, closesAt = 0n): void {
+    const entry = this.channels.get(channelId.toLowerCase());
+    if (!entry || entry.state.closing || entry.state.settled) return;
+    entry.state = { ...entry.state, closing: true, closesAt: closesAt || entry.state.closesAt };
+  }
+
+  /** Updates what was redeemed on-chain for a channel (after our own claim transaction). */
+  markClaimed(channelId: Hex, totalClaimed: bigint): void {
+    const entry = this.channels.get(channelId.toLowerCase());
+    if (entry && totalClaimed > entry.state.claimed) entry.state = { ...entry.state, claimed: totalClaimed };
+  }
 
   /** The best (highest) accepted claim of a channel, for on-chain redemption and the closure watcher. */
   bestClaim(channelId: Hex): SignedClaim | undefined {
@@ -139,13 +190,15 @@ export class ClaimReceiver {
         previousCumulative: entry.cumulative,
         expectedIncrease,
       });
+    // Never credit against a state older than the bound: the channel may have started closing (or, after a chain
+    // reset, vanished) since it was read.
+    if (this.now() - entry.readAt > this.maxStateAgeMs) await this.refresh(entry);
     try {
       await check(entry.state);
     } catch (err) {
-      // The cached deposit may be stale after a top-up (or the channel may have started closing): re-read once.
-      if (!(err instanceof ChainError) || !['CLAIM_OVER_DEPOSIT', 'CLAIM_CHANNEL_CLOSING'].includes(err.code))
-        throw err;
-      entry.state = await this.read(msg.channelId);
+      // The cached deposit may be stale after a top-up: re-read once. (Closing never goes back to open.)
+      if (!(err instanceof ChainError) || err.code !== 'CLAIM_OVER_DEPOSIT') throw err;
+      await this.refresh(entry);
       await check(entry.state);
     }
     this.options.onAccept?.(claim, msg.pays);
@@ -161,6 +214,7 @@ export class ClaimReceiver {
     const key = channelId.toLowerCase();
     const known = this.channels.get(key);
     if (known) return known;
+    const readAt = this.now();
     const state = await this.read(channelId);
     const bound = this.channels.get(key); // bound meanwhile by another caller
     if (bound) return bound;
@@ -175,7 +229,7 @@ export class ClaimReceiver {
     if (!same(state.sender, o.sender)) throw wrong('sender', state.sender, o.sender);
     // Starts from what was already redeemed on-chain (a fresh process cannot be paid twice for old claims), or
     // from the claim accepted before a restart when that is higher.
-    const entry: ChannelEntry = { state, cumulative: state.claimed };
+    const entry: ChannelEntry = { state, readAt, cumulative: state.claimed };
     const restored = this.restored.get(key);
     if (restored && restored.cumulativeAmount > state.claimed) {
       entry.cumulative = restored.cumulativeAmount;
@@ -184,6 +238,15 @@ export class ClaimReceiver {
     this.restored.delete(key);
     this.channels.set(key, entry);
     return entry;
+  }
+
+  /** Reads the channel again; a closing mark from the watcher survives a read that does not see it yet. */
+  private async refresh(entry: ChannelEntry): Promise<void> {
+    const readAt = this.now();
+    const state = await this.read(entry.state.channelId);
+    const keepClosing = entry.state.closing && !state.closing && !state.settled;
+    entry.state = keepClosing ? { ...state, closing: true, closesAt: entry.state.closesAt } : state;
+    entry.readAt = readAt;
   }
 
   private read(channelId: Hex): Promise<ChannelState> {

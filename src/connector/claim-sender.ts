@@ -111,10 +111,33 @@ export class ClaimSender {
           `the payee says we owe ${unknown} for packets we have no record of, above maxOwed ${options.maxOwed}; check its list before paying`,
         );
       }
+      // Packets we still hold as unpaid that the payee no longer lists were paid by the claim whose answer we
+      // lost (the link dropped after it was accepted): drop them, as long as the accepted increase covers them.
+      const listed = new UnpaidPackets(undefined, status.owed);
+      const paidMeanwhile = this.unpaid.entries().filter((p) => {
+        try {
+          listed.take([p.condition]); // still owed (each listed packet matches one of ours once)
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      const increase = status.cumulativeAmount - this.signed;
+      const dropped = paidMeanwhile.reduce((a, p) => a + p.amount, 0n);
+      if (dropped > 0n && dropped > increase) {
+        throw new ConnectorError(
+          'RESYNC_BAD_STATUS',
+          `the payee's status of channel ${channelId} no longer lists ${dropped} we owe, but its cumulative only rose by ${increase}; not resyncing`,
+        );
+      }
+      this.unpaid.take(paidMeanwhile.map((p) => p.condition));
       this.signed = status.cumulativeAmount;
       this.deposit = chain.deposit;
       const recovered = this.unpaid.merge(status.owed);
-      this.options.onState?.({ channelId, deposit: this.deposit, cumulative: this.signed }, []);
+      this.options.onState?.(
+        { channelId, deposit: this.deposit, cumulative: this.signed },
+        paidMeanwhile.map((p) => p.condition),
+      );
       const paid = await this.settleNow(send);
       return { cumulative: status.cumulativeAmount, recovered, paid };
     });
@@ -144,6 +167,16 @@ export class ClaimSender {
       expectedSigner: this.options.clients.wallet.account.address,
     });
     if (!valid) throw bad(`carries a signature that is not ours for ${status.cumulativeAmount}`);
+  }
+
+  /**
+   * Makes sure the channel (opening it first) covers what is signed, owed and `extra` more: the payee gives no
+   * credit beyond the channel's unclaimed deposit, so a payer tops up before it sends, not after.
+   */
+  reserve(extra: bigint): Promise<void> {
+    const run = this.queue.then(() => this.ensureChannel(this.unpaid.total + extra));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Records a packet the payee fulfilled: it must be paid by a later claim. */

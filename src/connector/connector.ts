@@ -2,12 +2,11 @@
 // settlement through payment channels. See docs/connector.md.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Address, Hex } from 'viem';
-import { readChannel } from '../chain/actions/readChannel.js';
 import { submitClaim } from '../chain/actions/submitClaim.js';
 import { claimDomain } from '../chain/claims.js';
 import type { ChainClients } from '../chain/clients.js';
 import type { SignedClaim } from '../chain/types.js';
-import { type ClaimWatcher, watchClosures } from '../chain/watcher.js';
+import { type ClaimWatcher, type RedeemAttempt, watchClosures } from '../chain/watcher.js';
 import { isValidIlpAddress } from '../ilp/address.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import type { IlpPrepare, IlpReply } from '../ilp/types.js';
@@ -17,6 +16,8 @@ import { PeerAccount } from './accounts.js';
 import { BtpClient } from './btp-client.js';
 import { BtpServer } from './btp-server.js';
 import type { BtpSessionHandlers } from './btp-session.js';
+import { ChannelBindings } from './channel-bindings.js';
+import { ChannelCredit, type Credit } from './channel-credit.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ClaimReceiver } from './claim-receiver.js';
 import { ClaimSender } from './claim-sender.js';
@@ -52,8 +53,27 @@ export interface ConnectorSettlementOptions {
   challengeWindow?: bigint;
   /** Watch incoming channels for closes and claim before the window ends (default true). */
   watch?: boolean;
+  /** The closure watcher's settings (see watchClosures): resume point, polling, confirmations, and its log hooks. */
+  watcher?: {
+    /** First block to scan: the last `onScanned` block + 1 persisted by the caller (closes started while down). */
+    fromBlock?: bigint;
+    pollingIntervalMs?: number;
+    confirmations?: number;
+    retry?: { initialMs?: number; maxMs?: number };
+    onScanned?: (block: bigint) => void;
+    onAttempt?: (attempt: RedeemAttempt) => void;
+  };
+  /** Longest a cached channel state is trusted before crediting a claim (ClaimReceiver maxStateAgeMs, default 5 s). */
+  maxStateAgeMs?: number;
   /** Errors of background settlement (claims to peers, on-chain redemption). */
   onError?: (error: unknown, peerId: string | undefined) => void;
+}
+
+/** What redeemReport() did: each channel redeemed and each that failed (with its error), and the total paid. */
+export interface RedeemReport {
+  paid: bigint;
+  redeemed: { peerId: string; channelId: Hex; paid: bigint }[];
+  failed: { peerId: string; channelId: Hex | undefined; error: unknown }[];
 }
 
 export interface ConnectorOptions {
@@ -97,6 +117,11 @@ export class Connector {
   private readonly now: () => number;
   private server!: BtpServer;
   private watcher: ClaimWatcher | undefined;
+  /** Which peer each incoming channel pays for: one channel, one peer. */
+  private readonly bindings = new ChannelBindings();
+  private readonly credit: ChannelCredit | undefined;
+  /** Set while the chain does not match the node's state (chain reset): claims and PREPAREs are refused. */
+  private refusal: string | undefined;
   /** One queue for on-chain submissions: they come from one account and must not race for a nonce. */
   private chainQueue: Promise<unknown> = Promise.resolve();
 
@@ -109,6 +134,19 @@ export class Connector {
     }
     this.address = options.address;
     this.now = options.now ?? Date.now;
+    const s = options.settlement;
+    if (s) {
+      this.credit = new ChannelCredit({
+        publicClient: s.clients.public,
+        channels: s.channels,
+        token: s.token,
+        receiver: s.clients.wallet.account.address,
+        bindings: this.bindings,
+        acceptedOf: (id) => (this.bestClaim(id) ?? this.options.store?.acceptedClaim(id))?.cumulativeAmount,
+        onBind: (peerId, channelId) => this.rememberBinding(peerId, channelId),
+        now: this.now,
+      });
+    }
     const account = (id: string) => this.accounts.get(id);
     this.pipeline = compose([
       validate({ address: this.address, maxDataBytes: options.maxDataBytes ?? 32767 }),
@@ -122,7 +160,7 @@ export class Connector {
         perSecondFor: (id) => account(id)?.config.rateLimitPerSecond ?? options.rateLimitPerSecond,
         now: this.now,
       }),
-      balance(account),
+      balance(account, (a, need) => this.channelCredit(a, need)),
       route(this.routes),
       settle((peerId, condition, amount) => this.owe(peerId, condition, amount)),
       verifyFulfillment(this.address),
@@ -139,20 +177,31 @@ export class Connector {
       address: c.address,
       authenticate: (token) => c.tokens.get(token),
       handlersFor: (peerId) => c.handlersFor(peerId),
+      // A peer we pay may have accepted a claim whose answer we never got (link dropped, either side
+      // restarted): ask it before the next claim, or that claim is refused for good.
+      onSession: (peerId) => c.resyncOutgoing(peerId),
       ...(options.http ? { http: options.http } : {}),
     });
     const s = options.settlement;
     if (s && s.watch !== false) {
+      const w = s.watcher ?? {};
       c.watcher = watchClosures({
         clients: s.clients,
         channels: s.channels,
-        // The watcher would submit the claim itself, outside our queue: we submit it through the queue instead
-        // and tell the watcher there is nothing left to do. A failure reaches the watcher, which retries.
-        bestClaim: async (id) => {
-          await c.redeemChannel(id);
-          return undefined;
-        },
-        onError: (err) => s.onError?.(err, undefined),
+        bestClaim: (id) => c.bestClaim(id) ?? options.store?.acceptedClaim(id),
+        // Through the wallet queue: redemptions, opens and top-ups come from one account and must not race.
+        submit: (claim, close) =>
+          c.chainLock(() => submitClaim(s.clients, { channels: s.channels, claim, close })),
+        knownChannels: () => c.knownChannels(),
+        onClosing: (id, closesAt) => c.forEachReceiver((r) => r.markClosing(id, closesAt)),
+        onClaimed: (id, r) => c.forEachReceiver((rc) => rc.markClaimed(id, r.totalClaimed)),
+        onError: (err, id) => s.onError?.(err, id === undefined ? undefined : c.peerOfChannel(id)),
+        ...(w.fromBlock !== undefined && { fromBlock: w.fromBlock }),
+        ...(w.pollingIntervalMs !== undefined && { pollingIntervalMs: w.pollingIntervalMs }),
+        ...(w.confirmations !== undefined && { confirmations: w.confirmations }),
+        ...(w.retry && { retry: w.retry }),
+        ...(w.onScanned && { onScanned: w.onScanned }),
+        ...(w.onAttempt && { onAttempt: w.onAttempt }),
       });
     }
     return c;
@@ -185,6 +234,11 @@ export class Connector {
     const account = this.newAccount(config);
     this.accounts.set(config.id, account);
     const store = this.options.store;
+    for (const ch of [
+      ...(config.channels ?? []),
+      ...(store?.acceptedClaims(config.id) ?? []).map((c) => c.channelId),
+    ])
+      if (this.bindings.owner(ch) === undefined) this.bindings.bind(ch, config.id);
     if (config.relation === 'child') store?.savePeer(config);
     // Claims accepted or signed before a restart count in the balance (and the watcher) from the start.
     if (store && this.options.settlement && config.settlementAddress) {
@@ -222,6 +276,11 @@ export class Connector {
     this.server.disconnect(id, 'peer removed');
     void this.links.get(id)?.close();
     this.links.delete(id);
+  }
+
+  /** Whether the peer has a live BTP session (it connected to us, or our link to it is open). */
+  isConnected(peerId: string): boolean {
+    return this.server.session(peerId) !== undefined || this.links.has(peerId);
   }
 
   /** Drops a peer's BTP connection with a reason (its account stays; it may reconnect). */
@@ -263,6 +322,12 @@ export class Connector {
   /** Runs a PREPARE from `fromPeer` through the pipeline. Never throws. */
   async handlePrepare(prepare: IlpPrepare, fromPeer: string): Promise<IlpReply> {
     const ctx: PacketContext = { incoming: prepare, fromPeer, receivedAt: this.now(), outgoing: prepare };
+    if (this.refusal !== undefined) {
+      // No service on credit while the chain cannot settle it (chain reset): say why and what to do.
+      return new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `payments refused: ${this.refusal}`, {
+        triggeredBy: this.address,
+      }).toReject(this.address);
+    }
     try {
       return await this.pipeline(ctx);
     } catch (err) {
@@ -284,8 +349,12 @@ export class Connector {
    */
   async acceptClaim(peerId: string, msg: ClaimMessage): Promise<bigint> {
     const account = this.account(peerId);
+    if (this.refusal !== undefined)
+      throw new ConnectorError('CHAIN_MISMATCH', `claim refused: ${this.refusal}`);
     const receiver = this.receiverOf(account);
-    const paid = await receiver.accept(msg, account.incoming);
+    const paid = await this.boundTo(peerId, msg.channelId, receiver, () =>
+      receiver.accept(msg, account.incoming),
+    );
     const threshold = this.options.settlement?.onChainThreshold;
     if (threshold !== undefined) {
       const ch = receiver.list().find((c) => c.channelId.toLowerCase() === msg.channelId.toLowerCase());
@@ -296,24 +365,56 @@ export class Connector {
     return paid;
   }
 
-  /** Submits the best claim of each of the peer's channels (all peers when omitted) on-chain. Returns the total paid out. */
-  redeem(peerId?: string): Promise<bigint> {
+  /**
+   * Submits the best claim of each of the peer's channels (all peers when omitted) on-chain. Returns the total paid
+   * out. Every channel is tried even when another fails; if any failed it then throws REDEEM_INCOMPLETE naming each
+   * failed channel (its `report` holds what was paid): see redeemReport() for the report without the throw.
+   */
+  async redeem(peerId?: string): Promise<bigint> {
+    const report = await this.redeemReport(peerId);
+    if (report.failed.length) {
+      const err = new ConnectorError(
+        'REDEEM_INCOMPLETE',
+        `redeemed ${report.paid} on ${report.redeemed.length} channel(s), but ${report.failed.length} failed: ${report.failed
+          .map((f) => `${f.channelId} (peer ${f.peerId}): ${(f.error as Error).message ?? String(f.error)}`)
+          .join('; ')}`,
+      );
+      throw Object.assign(err, { report });
+    }
+    return report.paid;
+  }
+
+  /** Like redeem(), but never stops at a failing claim and never throws for one: returns what happened per channel. */
+  redeemReport(peerId?: string): Promise<RedeemReport> {
     return this.chainLock(async () => {
       const s = this.settlement();
-      let total = 0n;
+      const report: RedeemReport = { paid: 0n, redeemed: [], failed: [] };
       const accounts = peerId === undefined ? [...this.accounts.values()] : [this.account(peerId)];
       for (const account of accounts) {
-        // Claims accepted before a restart: bind their channels so they are redeemed too.
-        if (account.config.settlementAddress && this.options.store?.acceptedClaims(account.config.id).length)
-          await this.receiverOf(account).bindRestored();
+        const id = account.config.id;
+        try {
+          // Claims accepted before a restart: bind their channels so they are redeemed too.
+          if (account.config.settlementAddress && this.options.store?.acceptedClaims(id).length)
+            await this.receiverOf(account).bindRestored();
+        } catch (error) {
+          report.failed.push({ peerId: id, channelId: undefined, error });
+          s.onError?.(error, id);
+        }
         for (const ch of account.receiver?.list() ?? []) {
-          if (!ch.best || ch.best.cumulativeAmount <= ch.state.claimed) continue;
-          const r = await submitClaim(s.clients, { channels: s.channels, claim: ch.best });
-          ch.state.claimed = r.totalClaimed;
-          total += r.paid;
+          if (!ch.best || ch.best.cumulativeAmount <= ch.state.claimed || ch.state.settled) continue;
+          try {
+            const r = await submitClaim(s.clients, { channels: s.channels, claim: ch.best });
+            account.receiver?.markClaimed(ch.channelId, r.totalClaimed);
+            report.paid += r.paid;
+            report.redeemed.push({ peerId: id, channelId: ch.channelId, paid: r.paid });
+          } catch (error) {
+            // One bad claim (a settled channel, an RPC failure) must not keep the other channels unpaid.
+            report.failed.push({ peerId: id, channelId: ch.channelId, error });
+            s.onError?.(error, id);
+          }
         }
       }
-      return total;
+      return report;
     });
   }
 
@@ -331,23 +432,99 @@ export class Connector {
         ),
       );
     }
-    return this.receiverOf(account).status(channelId, account.incoming);
+    const receiver = this.receiverOf(account);
+    return this.boundTo(peerId, channelId, receiver, () =>
+      receiver.status(channelId, account.incoming),
+    ).catch((err: unknown) => {
+      if (err instanceof ConnectorError && err.code === 'CLAIM_WRONG_CHANNEL')
+        throw new ConnectorError(
+          'STATUS_REFUSED',
+          `channel ${channelId} is not a channel from your settlement address to this node`,
+        );
+      throw err;
+    });
   }
 
-  /** Submits the best claim we hold on one channel, through the wallet queue (the closure watcher's path). */
-  private redeemChannel(channelId: Hex): Promise<void> {
-    return this.chainLock(async () => {
-      const s = this.settlement();
-      const claim = this.bestClaim(channelId) ?? this.options.store?.acceptedClaim(channelId);
-      if (!claim) return;
-      const state = await readChannel(s.clients.public, { channels: s.channels, channelId });
-      if (state.settled || claim.cumulativeAmount <= state.claimed) return; // nothing to gain
-      const r = await submitClaim(s.clients, { channels: s.channels, claim });
-      for (const a of this.accounts.values()) {
-        const ch = a.receiver?.list().find((c) => c.channelId.toLowerCase() === channelId.toLowerCase());
-        if (ch) ch.state.claimed = r.totalClaimed;
-      }
-    });
+  /**
+   * Runs `use` (a claim or status on `channelId`) with the channel bound to `peerId`: refused when another peer
+   * owns it; a new binding is kept only when the receiver proved the channel is from the peer's address to us.
+   */
+  private async boundTo<T>(
+    peerId: string,
+    channelId: Hex,
+    receiver: ClaimReceiver,
+    use: () => Promise<T>,
+  ): Promise<T> {
+    const fresh = this.bindings.bind(channelId, peerId);
+    const proven = () => receiver.list().some((c) => c.channelId.toLowerCase() === channelId.toLowerCase());
+    try {
+      const result = await use();
+      if (fresh) this.rememberBinding(peerId, channelId);
+      return result;
+    } catch (err) {
+      if (fresh && proven()) this.rememberBinding(peerId, channelId);
+      else if (fresh) this.bindings.release(channelId, peerId);
+      throw err;
+    }
+  }
+
+  /** Persists a binding in the peer's config (child peers are saved in the store). */
+  private rememberBinding(peerId: string, channelId: Hex): void {
+    const config = this.accounts.get(peerId)?.config;
+    if (!config || config.channels?.some((c) => c.toLowerCase() === channelId.toLowerCase())) return;
+    this.updatePeer(peerId, { channels: [...(config.channels ?? []), channelId] });
+  }
+
+  /** A child's channel-backed credit when settlement is on; undefined for connector peers (configured trust). */
+  private channelCredit(account: PeerAccount, need: bigint): Promise<Credit> | undefined {
+    if (!this.credit || account.config.relation !== 'child') return undefined;
+    return this.credit.of(account.config.id, account.config.settlementAddress, need);
+  }
+
+  /**
+   * Stops (with `reason`) or resumes (undefined) all payments: while set, claims are refused with CHAIN_MISMATCH and
+   * PREPAREs with T00 "payments refused: <reason>". The node sets it when the chain does not match its state.
+   */
+  refusePayments(reason: string | undefined): void {
+    this.refusal = reason;
+  }
+
+  /** Why payments are refused, or undefined. */
+  get paymentsRefused(): string | undefined {
+    return this.refusal;
+  }
+
+  /** The closure watcher (undefined without settlement or with `watch: false`). */
+  get closureWatcher(): ClaimWatcher | undefined {
+    return this.watcher;
+  }
+
+  /** Every incoming channel the node holds or held a claim on (bound, restored, or saved in the store). */
+  knownChannels(): Hex[] {
+    const ids = new Map<string, Hex>();
+    for (const a of this.accounts.values()) {
+      for (const id of a.receiver?.channelIds() ?? []) ids.set(id.toLowerCase(), id);
+      for (const c of this.options.store?.acceptedClaims(a.config.id) ?? [])
+        ids.set(c.channelId.toLowerCase(), c.channelId);
+    }
+    return [...ids.values()];
+  }
+
+  /** A channel read closing elsewhere (e.g. a periodic check): refuse claims on it and put it in the watcher's loop. */
+  channelClosing(channelId: Hex, closesAt: bigint): void {
+    this.forEachReceiver((r) => r.markClosing(channelId, closesAt));
+    this.watcher?.track(channelId, closesAt);
+  }
+
+  private forEachReceiver(fn: (r: ClaimReceiver) => void): void {
+    for (const a of this.accounts.values()) if (a.receiver) fn(a.receiver);
+  }
+
+  private peerOfChannel(channelId: Hex): string | undefined {
+    const key = channelId.toLowerCase();
+    for (const a of this.accounts.values())
+      if (a.receiver?.channelIds().some((id) => id.toLowerCase() === key)) return a.config.id;
+    return undefined;
   }
 
   /** Serializes the node wallet's on-chain writes (redemptions, opening and topping up channels). */
@@ -367,6 +544,30 @@ export class Connector {
         throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected; cannot send a claim`);
       await link.sendClaim(msg);
     });
+  }
+
+  /** Continues our channel to `peerId` from what it says it accepted (checked: our own signature), then pays. */
+  private resyncOutgoing(peerId: string): void {
+    const account = this.accounts.get(peerId);
+    const sender = account?.sender;
+    const s = this.options.settlement;
+    if (!account || !sender?.channel || !s) return;
+    sender
+      .resync(
+        (id) => {
+          const session = this.server.session(peerId);
+          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+          return session.requestStatus(id);
+        },
+        async (msg) => {
+          const session = this.server.session(peerId);
+          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+          await session.sendClaim(msg);
+        },
+        // We only resync to pay what we owe: the peer may not add packets we have no record of.
+        { maxOwed: 0n },
+      )
+      .catch((err: unknown) => s.onError?.(err, peerId));
   }
 
   async close(): Promise<void> {
@@ -453,6 +654,8 @@ export class Connector {
       token: s.token,
       receiver: s.clients.wallet.account.address,
       sender,
+      ...(s.maxStateAgeMs !== undefined && { maxStateAgeMs: s.maxStateAgeMs }),
+      now: this.now,
       ...(this.options.store && {
         onAccept: (claim: SignedClaim, pays: readonly string[]) =>
           this.options.store!.acceptClaim(account.config.id, claim, pays),

@@ -24,9 +24,15 @@ export {
   type ResyncOptions,
   type ResyncResult,
 } from './claim-sender.js';
-export { Connector, type ConnectorOptions, type ConnectorSettlementOptions } from './connector.js';
+export {
+  Connector,
+  type ConnectorOptions,
+  type ConnectorSettlementOptions,
+  type RedeemReport,
+} from './connector.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
+export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
 export { RoutingTable } from './routing.js';
 export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
 export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';

@@ -1,8 +1,12 @@
 // SPSP over Nostr, the node's side (DESIGN §3): answers a kind 23194 request with a kind 23195 carrying a
 // relay account and shared secret, the price, the settlement chain, the Mayor's ILP address and a BTP token.
-// One peer identity per Nostr pubkey: asking again returns the same address and token.
+// One peer identity per Nostr pubkey: asking again returns the same address and token. A declared settlement
+// address must come with a proof (an EIP-191 signature by it over the requester's key and ours): it binds the
+// channels the peer pays through.
 import { randomBytes } from 'node:crypto';
+import { getPublicKey } from '../nostr/keys.js';
 import type { SettlementInfo } from '../nostr/settlement.js';
+import { verifySettlementProof } from '../nostr/settlement-proof.js';
 import { buildSpspResponse, type ParsedSpspRequest, parseSpspRequest } from '../nostr/spsp.js';
 import type { NostrEvent } from '../nostr/types.js';
 import type { AccountSecretStore } from '../relay/secrets.js';
@@ -34,7 +38,6 @@ export type SpspResponder = (request: NostrEvent) => NostrEvent;
  * bad JSON) and a plain Error when the requester cannot settle on our chain; the node logs and ignores those.
  */
 export function createSpspResponder(options: SpspResponderOptions): SpspResponder {
-  const issued = new Map<string, { destination: string; secret: Uint8Array }>();
   return (event) => {
     const parsed: ParsedSpspRequest = parseSpspRequest(event, options.secretKey);
     const { request, senderPubkey } = parsed;
@@ -43,6 +46,21 @@ export function createSpspResponder(options: SpspResponderOptions): SpspResponde
       throw new Error(
         `requester supports chains ${chains.join(', ')}; this node settles on ${options.settlement.chainId}`,
       );
+    }
+    if (request.settlementAddress) {
+      const proven =
+        request.settlementProof !== undefined &&
+        verifySettlementProof({
+          settlementAddress: request.settlementAddress,
+          requesterPubkey: senderPubkey,
+          nodePubkey: getPublicKey(options.secretKey),
+          signature: request.settlementProof,
+        });
+      if (!proven) {
+        throw new Error(
+          `settlementAddress ${request.settlementAddress} comes without a valid settlementProof: sign settlementProofMessage(address, your pubkey, the node's pubkey) with that address's key (EIP-191)`,
+        );
+      }
     }
     const c = options.connector;
     const id = (options.nameFor ?? ((pk: string) => pk.slice(0, 16)))(senderPubkey);
@@ -65,12 +83,10 @@ export function createSpspResponder(options: SpspResponderOptions): SpspResponde
       // The address binds incoming channels; it is set once and never silently replaced.
       c.updatePeer(id, { settlementAddress: request.settlementAddress });
     }
-    let account = issued.get(senderPubkey);
-    if (!account) {
-      const a = options.secrets.issue(id);
-      account = { destination: a.destination, secret: a.sharedSecret };
-      issued.set(senderPubkey, account);
-    }
+    // The relay account is named after the peer: asking again returns it; once expired (unused), a new one.
+    const destination = `${options.secrets.baseAddress}.${id}`;
+    const secret = options.secrets.secretFor(destination) ?? options.secrets.issue(id).sharedSecret;
+    const account = { destination, secret };
     return buildSpspResponse(options.secretKey, event, {
       destinationAccount: account.destination,
       sharedSecret: Buffer.from(account.secret).toString('base64'),

@@ -12,6 +12,8 @@ export interface PeerConfig {
   nostrPubkey?: string;
   /** The peer's on-chain address: sender of its channel to us, receiver of ours to it. */
   settlementAddress?: `0x${string}`;
+  /** Incoming channels bound to this peer (a channel pays one peer only); kept so the binding survives restarts. */
+  channels?: `0x${string}`[];
   /** Most the peer may owe (fulfilled, not yet covered by a claim) plus hold in flight. Undefined: no limit. */
   creditLimit?: bigint;
   /** Largest single PREPARE accepted from this peer (F08 above it). Undefined: the connector default. */

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../mayor/config/index.js';
-import { type Mayor, startMayor } from '../mayor/runtime/index.js';
+import { expectedSettlementFor, type Mayor, startMayor } from '../mayor/runtime/index.js';
 import type { Skill, SkillLogger } from '../skills/types.js';
 import { type Devnet, type DevnetInfo, devnetInfo, type StartDevnetOptions, startDevnet } from './devnet.js';
 
@@ -119,6 +119,12 @@ export async function startDevnetWithMayors(
   };
   const keyOf = (hex: string) => new Uint8Array(Buffer.from(hex.replace(/^0x/, ''), 'hex'));
 
+  // The devnet's own contracts: an SPSP answer naming others is refused before any deposit.
+  const expectedSettlement = expectedSettlementFor('devnet', {
+    chainId: net.chainId,
+    token: net.token,
+    channelContract: net.channels,
+  });
   try {
     const a = net.mayors.alpha!;
     const b = net.mayors.beta!;
@@ -132,6 +138,7 @@ export async function startDevnetWithMayors(
       walletKey: b.walletPrivateKey,
       nostrSecretKey: keyOf(b.nostrSecretKey),
       nodePubkey: net.node.pubkey,
+      expectedSettlement,
       logger: log,
       provider: {
         enabled: true,
@@ -148,6 +155,7 @@ export async function startDevnetWithMayors(
       walletKey: a.walletPrivateKey,
       nostrSecretKey: keyOf(a.nostrSecretKey),
       nodePubkey: net.node.pubkey,
+      expectedSettlement,
       logger: log,
       ...(alphaSkills && { skills: alphaSkills }),
     });

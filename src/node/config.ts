@@ -66,6 +66,13 @@ export interface NodeConfig {
   tls?: { certPath: string; keyPath: string } | undefined;
   /** Worker threads verifying paid writes (0: on the main thread). `node start` defaults to the machine's cores. */
   verifyThreads?: number;
+  /**
+   * The relay's URL as clients reach it (wss://relay.example.org behind a proxy): NIP-42 AUTH must name it. Default:
+   * derived per connection from the scheme, the Host header and the path.
+   */
+  relayPublicUrl?: string | undefined;
+  /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
+  unusedPeerTtlSeconds?: number;
 }
 
 /** Values as typed on the command line (commander's camelCase option names). */
@@ -105,6 +112,8 @@ const SETTINGS = [
   { key: 'tlsCertFile', flag: 'tlsCert', env: 'CROSSTOWN_NODE_TLS_CERT' },
   { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
+  { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
+  { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
 ] as const satisfies readonly Setting[];
 
 /** Environment variables holding keys directly (never a flag: flags show in `ps`). */
@@ -240,6 +249,13 @@ function verifyThreads(v: unknown): number {
   return n;
 }
 
+function unusedPeerTtl(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) bad(`unusedPeerTtlSeconds must be whole seconds >= 1, got ${String(v)}`);
+  return n;
+}
+
 /**
  * Resolves the node's configuration. Creates the data directory, and a fresh Nostr key in `<dataDir>/nostr.key`
  * (0600) when none is configured, so the node keeps its identity across restarts.
@@ -328,6 +344,10 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
       `database URL must start with postgres://, postgresql:// or sqlite:, got ${String(databaseUrl).split('@').pop()}`,
     );
   }
+  const relayPublicUrl = get('relayPublicUrl');
+  if (relayPublicUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(String(relayPublicUrl))) {
+    bad(`relay public URL must be a ws:// or wss:// URL, got ${String(relayPublicUrl)}`);
+  }
   const tlsCert = get('tlsCertFile');
   const tlsKey = get('tlsKeyFile');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
@@ -352,6 +372,10 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     logLevel,
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
     verifyThreads: verifyThreads(get('verifyThreads')),
+    ...(relayPublicUrl !== undefined ? { relayPublicUrl: String(relayPublicUrl) } : {}),
+    ...(get('unusedPeerTtlSeconds') !== undefined
+      ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }
+      : {}),
     tls:
       tlsCert === undefined
         ? undefined

@@ -25,9 +25,12 @@ import {
 import type { NostrEvent } from '../nostr/types.js';
 import { AccountSecretStore, type NostrRelay, startRelay } from '../relay/index.js';
 import { type EventStore, openEventStore } from '../store/index.js';
+import { type ChainCheckResult, ChainGuard } from './chain-guard.js';
+import { readChainState } from './chain-state.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { startPeerExpiry } from './peer-expiry.js';
 import { RelayClient } from './relay-client.js';
 
 /** Path of RFC 0009 SPSP on the BTP port (a payment pointer `$host` resolves here). */
@@ -37,6 +40,10 @@ export interface StartNodeOptions {
   logger?: Logger;
   /** Longest stop() waits for in-flight relay writes (default 10 s). */
   drainTimeoutMs?: number;
+  /** How often the chain is checked for a reset (chain id, genesis, contracts, channels), ms. Default 30000. */
+  chainCheckIntervalMs?: number;
+  /** How often the closure watcher polls, ms (default 1000). */
+  watcherPollingMs?: number;
 }
 
 export interface RunningNode {
@@ -57,6 +64,8 @@ export interface RunningNode {
   connector: Connector;
   relay: NostrRelay;
   store: EventStore;
+  /** Checks the chain now (see ChainGuard); payments are refused while it does not match. */
+  checkChain(): Promise<ChainCheckResult>;
   /** Graceful shutdown: refuse new writes, finish in-flight ones, close the servers, close the store. */
   stop(): Promise<void>;
 }
@@ -72,7 +81,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
   };
   try {
-    return await start(config, log, cleanups, options.drainTimeoutMs ?? 10_000);
+    return await start(config, log, cleanups, options);
   } catch (err) {
     await cleanup();
     if (err instanceof NodeError) throw err;
@@ -84,8 +93,9 @@ async function start(
   config: NodeConfig,
   log: Logger,
   cleanups: (() => Promise<void> | void)[],
-  drainTimeoutMs: number,
+  options: StartNodeOptions,
 ): Promise<RunningNode> {
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   const pubkey = getPublicKey(config.nostrSecretKey);
   const relayAddress = `${config.ilpAddress}.relay`;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -113,6 +123,7 @@ async function start(
     host: config.host,
     ...(tls ? { tls } : {}),
     ...(config.verifyThreads ? { verifyThreads: config.verifyThreads } : {}),
+    ...(config.relayPublicUrl ? { relayUrl: config.relayPublicUrl } : {}),
   });
   cleanups.push(() => relay.close());
 
@@ -122,6 +133,10 @@ async function start(
     privateKey: config.walletKey,
   });
   const settlementAddress = clients.wallet.account.address;
+  // The watcher resumes from the block saved by the chain guard (closes started while the node was down).
+  let guard: ChainGuard | undefined;
+  const lastScanned = readChainState(config.dataDir)?.lastScannedBlock;
+  const resumeBlock = lastScanned === undefined ? undefined : BigInt(lastScanned) + 1n;
   const connector = await Connector.start({
     address: config.ilpAddress,
     btp: { port: config.btpPort, host: config.host, ...(tls ? { tls } : {}) },
@@ -135,9 +150,40 @@ async function start(
       settleThreshold: config.settleThreshold,
       ...(config.onChainThreshold !== undefined ? { onChainThreshold: config.onChainThreshold } : {}),
       onError: (error, peerId) => log.error('settlement failed', { peer: peerId, error }),
+      watcher: {
+        ...(resumeBlock !== undefined && { fromBlock: resumeBlock }),
+        ...(options.watcherPollingMs !== undefined && { pollingIntervalMs: options.watcherPollingMs }),
+        onScanned: (block) => guard?.scanned(block),
+        onAttempt: (a) =>
+          (a.outcome === 'failed' ? log.warn : log.info)('closing channel: redemption attempt', {
+            channel: a.channelId,
+            attempt: a.attempt,
+            outcome: a.outcome,
+            reason: a.reason,
+            closesAt: a.closesAt.toString(),
+            secondsLeft: a.secondsLeft.toString(),
+            ...(a.paid !== undefined && { paid: a.paid.toString() }),
+            ...(a.retryInMs !== undefined && { retryInMs: a.retryInMs }),
+          }),
+      },
     },
   });
   cleanups.push(() => connector.close());
+  guard = new ChainGuard({
+    client: clients.public,
+    rpcUrl: config.chain.rpcUrl,
+    chainId: config.chain.chainId,
+    channels: config.chain.channels,
+    token: config.chain.token,
+    dataDir: config.dataDir,
+    connector,
+  });
+  const checkChain = async (): Promise<ChainCheckResult> => {
+    const r = await guard!.check();
+    if (!r.ok) log.error('settlement chain mismatch: payments refused', { error: connector.paymentsRefused });
+    else if (r.unreachable) log.warn('chain check could not reach the RPC', { error: r.unreachable });
+    return r;
+  };
 
   // Relay writes in flight: stop() lets them finish (and be stored) before closing anything.
   let stopping = false;
@@ -169,6 +215,13 @@ async function start(
     });
     for (const prefix of peer.routes) connector.addRoute(prefix, peer.id);
   }
+  // Every channel restored from the store is read now: a close started while the node was down is redeemed, and a
+  // chain reset (channels gone, other genesis or contracts) stops payments before anyone is served on credit.
+  await checkChain();
+  const chainTimer = setInterval(() => void checkChain(), options.chainCheckIntervalMs ?? 30_000);
+  chainTimer.unref();
+  cleanups.push(() => clearInterval(chainTimer));
+
   for (const peer of config.peers.filter((p) => p.url)) {
     // Reconnects by itself once connected; a peer that is down at start is retried in the background.
     const dial = () =>
@@ -198,6 +251,16 @@ async function start(
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
+
+  // Peers SPSP made for keys that never used them are forgotten (docs/node.md "Limits").
+  const expiry = startPeerExpiry({
+    connector,
+    store: connectorStore,
+    secrets,
+    unusedTtlMs: (config.unusedPeerTtlSeconds ?? 86_400) * 1000,
+    onExpired: (peer) => log.info('unused peer expired', { peer }),
+  });
+  cleanups.push(() => expiry.stop());
 
   const peerInfo = finalizeEvent(
     {
@@ -268,6 +331,7 @@ async function start(
   const stop = () => {
     stopped ??= (async () => {
       stopping = true;
+      clearInterval(chainTimer);
       log.info('stopping: refusing new writes, finishing in-flight ones', { inFlight });
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
@@ -299,6 +363,7 @@ async function start(
     connector,
     relay,
     store,
+    checkChain,
     stop,
   };
 }

@@ -11,5 +11,6 @@ export * from './nip89.js';
 export * from './nip90.js';
 export * from './peer-info.js';
 export * from './settlement.js';
+export * from './settlement-proof.js';
 export * from './spsp.js';
 export type * from './types.js';

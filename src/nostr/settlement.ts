@@ -32,3 +32,21 @@ export function parseSettlement(x: unknown, code: NostrErrorCode): SettlementInf
     settlementAddress: x.settlementAddress as `0x${string}`,
   };
 }
+
+/**
+ * The text a requester signs (EIP-191 personal_sign) with its settlement key to prove that it controls the
+ * settlement address it declares in an SPSP request: it names the address, the requester's Nostr key and the
+ * node it is for, so the proof cannot be reused by another identity or at another node.
+ */
+export function settlementProofMessage(p: {
+  settlementAddress: string;
+  requesterPubkey: string;
+  nodePubkey: string;
+}): string {
+  return [
+    'crosstown: I control this settlement address',
+    `address: ${p.settlementAddress.toLowerCase()}`,
+    `nostr pubkey: ${p.requesterPubkey}`,
+    `node: ${p.nodePubkey}`,
+  ].join('\n');
+}

@@ -27,6 +27,11 @@ export interface SpspRequest {
   requestId: string;
   /** The requester's on-chain address, for the channel the connector may open towards it. */
   settlementAddress?: `0x${string}`;
+  /**
+   * EIP-191 signature by `settlementAddress` over settlementProofMessage(address, requester pubkey, recipient
+   * pubkey): proves the requester controls the address (a node refuses an address without it).
+   */
+  settlementProof?: `0x${string}`;
   /** Chain ids the requester can settle on, most preferred first. */
   supportedChains?: number[];
 }
@@ -59,7 +64,7 @@ export interface ParsedSpspResponse {
   event: NostrEvent;
 }
 
-const REQUEST_KEYS = ['requestId', 'settlementAddress', 'supportedChains'] as const;
+const REQUEST_KEYS = ['requestId', 'settlementAddress', 'settlementProof', 'supportedChains'] as const;
 const RESPONSE_KEYS = [
   'destinationAccount',
   'sharedSecret',
@@ -160,6 +165,12 @@ function checkRequest(x: Record<string, unknown>): SpspRequest {
     if (!isEvmAddress(x.settlementAddress))
       fail('SPSP request settlementAddress must be a 0x 20-byte hex address');
     out.settlementAddress = x.settlementAddress;
+  }
+  if (x.settlementProof !== undefined) {
+    if (typeof x.settlementProof !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(x.settlementProof))
+      fail('SPSP request settlementProof must be a 0x 65-byte hex signature');
+    if (out.settlementAddress === undefined) fail('SPSP request settlementProof needs a settlementAddress');
+    out.settlementProof = x.settlementProof as `0x${string}`;
   }
   if (x.supportedChains !== undefined) {
     const chains = x.supportedChains;

@@ -28,6 +28,8 @@ export interface RelayLimits {
   maxPastSeconds: number;
   /** A connection whose unsent output (ws.bufferedAmount) exceeds this is a slow reader and is dropped. */
   maxBufferedBytes: number;
+  /** Largest free event (SPSP handshake kinds, operator free writes), JSON bytes; bigger ones must be paid. */
+  maxFreeEventBytes: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -43,6 +45,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxFutureSeconds: 900,
   maxPastSeconds: Number.POSITIVE_INFINITY,
   maxBufferedBytes: 8 * 1024 * 1024,
+  maxFreeEventBytes: 8 * 1024,
 };
 
 /** Events the operator lets through without payment, e.g. the node's own kind 10032 peer info. */
@@ -77,9 +80,20 @@ export interface RelayOptions {
    * 0 does them on the main thread. Default: 0. Workers pay off when a core is free for them.
    */
   verifyThreads?: number;
-  /** Rate limits for the free SPSP handshake kinds 23194/23195. */
-  handshakeLimits?: { perConnection?: RateLimit; perPubkey?: RateLimit };
-  /** The URL clients use to reach the relay; when set, NIP-42 AUTH events must name it in their `relay` tag. */
+  /**
+   * Budgets of the free SPSP handshake kinds 23194/23195 (docs/node.md "Limits"): per connection, per pubkey, per
+   * client IP and for the whole relay; fresh connections and keys share the IP and global ones.
+   */
+  handshakeLimits?: {
+    perConnection?: RateLimit;
+    perPubkey?: RateLimit;
+    perIp?: RateLimit;
+    global?: RateLimit;
+  };
+  /**
+   * The URL clients use to reach the relay (behind a proxy: wss://relay.example.org); NIP-42 AUTH events must name
+   * it in their `relay` tag. Default: per connection, the scheme, the Host header and the path the client used.
+   */
   relayUrl?: string;
   /** Clock in milliseconds (tests move it). */
   now?: () => number;

@@ -15,7 +15,13 @@ export interface Subscription {
 
 /** One client's WebSocket and what the relay knows about it. */
 export class Connection {
-  readonly challenge = newChallenge();
+  /** The NIP-42 challenge and when it was issued (ms): AUTH must answer a fresh one; a stale one is replaced. */
+  challenge = newChallenge();
+  challengeIssuedAt = 0;
+  /** The relay URL this client reached (public URL setting, else scheme + Host header + path): AUTH must name it. */
+  relayUrl = '';
+  /** The client's IP address (the socket's peer): per-IP budgets of free writes. */
+  ip = '';
   /** Pubkeys this connection proved with NIP-42 AUTH (a client may authenticate several). */
   readonly authed = new Set<string>();
   readonly subs = new Map<string, Subscription>();

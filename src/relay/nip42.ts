@@ -6,12 +6,13 @@ export const newChallenge = (): string => randomBytes(16).toString('hex');
 
 /**
  * Checks a NIP-42 AUTH event and returns the authenticated pubkey, or throws an Error whose message is the
- * OK reason. `relayUrl`, when known, must match the event's `relay` tag (host, port and path).
+ * OK reason. The event's `relay` tag must name `relayUrl` (scheme, host, port and path): an AUTH signed for
+ * another relay and replayed here proves nothing (issue 14).
  */
 export function verifyAuth(
   raw: unknown,
   challenge: string,
-  relayUrl: string | undefined,
+  relayUrl: string,
   nowSeconds: number,
   windowSeconds: number,
 ): NostrEvent {
@@ -27,7 +28,7 @@ export function verifyAuth(
     throw new Error('invalid: AUTH challenge does not match this connection’s');
   const relay = tag('relay');
   if (!relay) throw new Error('invalid: AUTH event needs a relay tag');
-  if (relayUrl !== undefined && normalizeUrl(relay) !== normalizeUrl(relayUrl)) {
+  if (normalizeUrl(relay) !== normalizeUrl(relayUrl)) {
     throw new Error(`invalid: AUTH relay tag ${relay} is not this relay (${relayUrl})`);
   }
   return event;

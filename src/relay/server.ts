@@ -23,7 +23,7 @@ import { createdAtProblem, createWriteGate, type HandlePrepare } from './gate.js
 import { GatePool } from './gate-pool.js';
 import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
-import { verifyAuth } from './nip42.js';
+import { newChallenge, verifyAuth } from './nip42.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface StartRelayOptions extends RelayOptions {
@@ -53,6 +53,8 @@ export class NostrRelay {
   private readonly freeWrites = new Map<string, Set<number>>();
   private readonly perConnection: RateLimiter;
   private readonly perPubkey: RateLimiter;
+  private readonly perIp: RateLimiter;
+  private readonly global: RateLimiter;
   private readonly perConnectionFrames: RateLimiter;
   private readonly now: () => number;
   private readonly ilpAddress: string;
@@ -84,6 +86,11 @@ export class NostrRelay {
     );
     this.perPubkey = new RateLimiter(
       options.handshakeLimits?.perPubkey ?? { capacity: 30, perSecond: 0.5 },
+      this.now,
+    );
+    this.perIp = new RateLimiter(options.handshakeLimits?.perIp ?? { capacity: 60, perSecond: 1 }, this.now);
+    this.global = new RateLimiter(
+      options.handshakeLimits?.global ?? { capacity: 500, perSecond: 50 },
       this.now,
     );
     this.perConnectionFrames = new RateLimiter(
@@ -254,7 +261,17 @@ export class NostrRelay {
         'NOTICE',
         `unknown encoding '${requested}'; using json (available: ${ENCODINGS.join(', ')})`,
       ]);
+    conn.relayUrl = this.options.relayUrl ?? this.urlSeenBy(req);
+    conn.ip = req.socket.remoteAddress ?? '';
+    conn.challengeIssuedAt = this.now();
     conn.send(['AUTH', conn.challenge]);
+  }
+
+  /** The URL a client used to reach us: scheme, its Host header (else our listening address) and the path. */
+  private urlSeenBy(req: IncomingMessage): string {
+    const host = req.headers.host ?? new URL(this.url).host;
+    const path = new URL(req.url ?? '/', 'ws://relay').pathname;
+    return `${this.options.tls ? 'wss' : 'ws'}://${host}${path}`;
   }
 
   private async onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
@@ -321,6 +338,14 @@ export class NostrRelay {
       );
       return;
     }
+    const size = Buffer.byteLength(JSON.stringify(event));
+    if (size > this.limits.maxFreeEventBytes) {
+      reply(
+        false,
+        `restricted: free events are at most ${this.limits.maxFreeEventBytes} bytes (this one is ${size}); pay for larger writes over ILP`,
+      );
+      return;
+    }
     const tooFar = createdAtProblem(
       event,
       this.now(),
@@ -336,8 +361,14 @@ export class NostrRelay {
       return;
     }
     if (isHandshake) {
-      if (!this.perConnection.take(conn.id) || !this.perPubkey.take(event.pubkey)) {
-        reply(false, 'rate-limited: too many SPSP handshake events; slow down');
+      const limited = handshakeLimited([
+        [this.perConnection, conn.id, 'on this connection'],
+        [this.perPubkey, event.pubkey, 'from this pubkey'],
+        [this.perIp, conn.ip, 'from this IP address'],
+        [this.global, '*', 'on this relay (all clients)'],
+      ]);
+      if (limited) {
+        reply(false, `rate-limited: too many SPSP handshake events ${limited}; slow down and retry`);
         return;
       }
       this.publish(event);
@@ -441,10 +472,19 @@ export class NostrRelay {
 
   private onAuth(conn: Connection, raw: unknown): void {
     try {
+      if (this.now() - conn.challengeIssuedAt > this.limits.authWindowSeconds * 1000) {
+        // A challenge is good for authWindowSeconds; the client answers the new one.
+        conn.challenge = newChallenge();
+        conn.challengeIssuedAt = this.now();
+        conn.send(['AUTH', conn.challenge]);
+        throw new Error(
+          `restricted: AUTH challenge is older than ${this.limits.authWindowSeconds}s; answer the new challenge just sent`,
+        );
+      }
       const event = verifyAuth(
         raw,
         conn.challenge,
-        this.options.relayUrl,
+        conn.relayUrl,
         Math.floor(this.now() / 1000),
         this.limits.authWindowSeconds,
       );
@@ -455,6 +495,15 @@ export class NostrRelay {
       conn.send(['OK', claimedId(raw) ?? '', false, message.includes(':') ? message : `invalid: ${message}`]);
     }
   }
+}
+
+/**
+ * Takes one token from each budget in order and names the first that is empty (undefined: all had room). A
+ * refusal by a later budget does not give back the earlier tokens: a client that hits any limit pays for trying.
+ */
+function handshakeLimited(budgets: [RateLimiter, string, string][]): string | undefined {
+  for (const [limiter, key, what] of budgets) if (!limiter.take(key)) return what;
+  return undefined;
 }
 
 /** Starts a relay; see NostrRelay. */

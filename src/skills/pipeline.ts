@@ -132,6 +132,8 @@ export class SkillPipeline {
         ...(correlation !== undefined && { correlation }),
         ...(metadata.relayUrl !== undefined && { relayUrl: metadata.relayUrl }),
         ...(metadata.private !== undefined && { private: metadata.private }),
+        ...(metadata.idempotencyKey !== undefined && { idempotencyKey: metadata.idempotencyKey }),
+        ...(metadata.redelivery !== undefined && { redelivery: metadata.redelivery }),
         receivedAt: metadata.receivedAt ?? Date.now(),
         attempt,
         logger: this.#logger,

@@ -62,6 +62,10 @@ export interface DispatchMetadata {
   private?: PrivateOrigin;
   /** Force a correlation (otherwise the pipeline looks it up from the result's `e` tag). */
   correlation?: JobCorrelation;
+  /** Passed to the skill as metadata.idempotencyKey. */
+  idempotencyKey?: string;
+  /** Passed to the skill as metadata.redelivery. */
+  redelivery?: boolean;
 }
 
 /** Everything a skill gets besides the raw TOON bytes. */
@@ -85,6 +89,13 @@ export interface SkillMetadata {
   private?: PrivateOrigin;
   /** Aborted when the runner gives up on this call (timeout): stop work and release resources. */
   signal: AbortSignal;
+  /**
+   * For a job result: the result event id. The same key comes with a redelivery of the same result, so a skill
+   * with effects outside the Mayor keys them by it (docs/skills.md: exactly once).
+   */
+  idempotencyKey?: string;
+  /** True when a crash interrupted an earlier call with this idempotencyKey and the skill is `idempotent`. */
+  redelivery?: boolean;
 }
 
 export type SkillStatus = 'handled' | 'ignored' | 'failed';
@@ -115,6 +126,11 @@ export interface Skill {
   priority?: number;
   /** Per-skill timeout in milliseconds; overrides the runner's default (30 s). */
   timeoutMs?: number;
+  /**
+   * The skill dedupes by metadata.idempotencyKey, so a call a crash interrupted may be made again (redelivery).
+   * Without it, an interrupted call is never repeated (at most once) and the operator is told. Default false.
+   */
+  idempotent?: boolean;
   handleToon(payload: Uint8Array, metadata: SkillMetadata): Promise<SkillResult>;
 }
 

@@ -1,11 +1,17 @@
 // Shared fixture: a real relay (in-memory SQLite) behind a real connector on loopback, and helpers to
 // build paid writes (TOON-encoded signed events in PREPAREs).
 import { randomBytes } from 'node:crypto';
+import { privateKeyToAccount } from 'viem/accounts';
 import WebSocket from 'ws';
 import { type ChainClients, createChainClients, type DevChain, tokenBalance } from '../../src/chain/index.js';
 import { Connector, type ConnectorOptions } from '../../src/connector/index.js';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
-import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
+import {
+  finalizeEvent,
+  generateSecretKey,
+  getPublicKey,
+  settlementProofMessage,
+} from '../../src/nostr/index.js';
 import type { NostrEvent } from '../../src/nostr/types.js';
 import { AccountSecretStore, type NostrRelay, startRelay } from '../../src/relay/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
@@ -126,4 +132,20 @@ export function anvilAccounts(chain: () => DevChain) {
   const balanceOf = (who: `0x${string}`) =>
     tokenBalance(clients(0).public, { token: chain().network.token, owner: who });
   return { clients, addr, balanceOf };
+}
+
+/** What an SPSP requester signs with its settlement key to prove it controls the address it declares. */
+export function proveSettlement(
+  privateKey: `0x${string}`,
+  requesterSecretKey: Uint8Array,
+  nodePubkey: string,
+): Promise<`0x${string}`> {
+  const account = privateKeyToAccount(privateKey);
+  return account.signMessage({
+    message: settlementProofMessage({
+      settlementAddress: account.address,
+      requesterPubkey: getPublicKey(requesterSecretKey),
+      nodePubkey,
+    }),
+  });
 }

@@ -130,6 +130,7 @@ async function mayor(account: number, handlers: Pick<BtpClientOptions, 'onPrepar
   /** One paid write; returns its condition and price. */
   const write = async (sender: ClaimSender) => {
     const w = paidWrite(makeEvent(), relayAccount.destination, relayAccount.sharedSecret);
+    await sender.reserve(w.price); // no credit beyond the channel: open or top up first
     const reply = await client.sendPrepare(w.prepare);
     expect(reply.type).toBe(IlpPacketType.Fulfill);
     sender.recordFulfilled(hex(w.prepare.executionCondition), w.price);
@@ -259,12 +260,17 @@ describe('node restart while it pays a provider', () => {
       },
     });
     const payer = await mayor(0); // a requester; its own debt to the node is not the point here
+    await payer.newSender().reserve(0n); // it needs a channel for credit
     let sent = 0n;
     const pay = async (amount: bigint) => {
       const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount });
       expect((await payer.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
       sent += amount;
-      await until(() => receiver.paid === sent, 'the node to pay the provider');
+      // The provider counts the claim before its BTP answer reaches the node, which persists it only then.
+      await until(
+        () => receiver.paid === sent && node.connector.balance(provider.id).paidToPeer === sent,
+        'the node to pay the provider and record it',
+      );
     };
     await pay(1000n);
     await pay(2000n);

@@ -29,7 +29,15 @@ import {
   parseSpspResponse,
   type SpspResponse,
 } from '../../src/nostr/index.js';
-import { anvilAccounts, makeEvent, type Node, PRICE, paidWrite, startNode } from './helpers.js';
+import {
+  anvilAccounts,
+  makeEvent,
+  type Node,
+  PRICE,
+  paidWrite,
+  proveSettlement,
+  startNode,
+} from './helpers.js';
 
 const M2M = 10n ** 18n;
 let dev: DevChain;
@@ -41,7 +49,7 @@ const { clients, addr, balanceOf } = anvilAccounts(() => dev);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 beforeAll(async () => {
-  dev = await startDevChain({ accounts: 6 });
+  dev = await startDevChain({ accounts: 7 });
   domain = claimDomain(dev.anvil.chainId, dev.network.channels);
   node = await startNode({
     settlement: {
@@ -83,6 +91,7 @@ async function mayor(
   const req = buildSpspRequest(sk, getPublicKey(nodeSk), {
     requestId: `r${account}`,
     settlementAddress: addr(account),
+    settlementProof: await proveSettlement(dev.anvil.accounts[account]!.privateKey, sk, getPublicKey(nodeSk)),
     supportedChains: [dev.anvil.chainId],
   });
   const { response } = parseSpspResponse(respond(req), sk, req.id);
@@ -100,7 +109,11 @@ async function mayor(
 describe('SPSP responder', () => {
   it('answers with a relay account, price, settlement, the Mayor address and a stable BTP token', async () => {
     const sk = generateSecretKey();
-    const req = buildSpspRequest(sk, getPublicKey(nodeSk), { requestId: 'x', settlementAddress: addr(5) });
+    const req = buildSpspRequest(sk, getPublicKey(nodeSk), {
+      requestId: 'x',
+      settlementAddress: addr(5),
+      settlementProof: await proveSettlement(dev.anvil.accounts[5]!.privateKey, sk, getPublicKey(nodeSk)),
+    });
     const first: SpspResponse = parseSpspResponse(respond(req), sk, req.id).response;
     expect(first.destinationAccount.startsWith('g.crosstown.node1.relay.')).toBe(true);
     expect(first.ilpAddress).toBe(`g.crosstown.node1.${getPublicKey(sk).slice(0, 16)}`);
@@ -138,6 +151,7 @@ describe('paid writes settled through a channel', () => {
       receiver: addr(1),
       deposit: M2M,
     });
+    await payer.reserve(0n); // the node gives no credit before a channel: open it first
     let total = 0n;
     const events = Array.from({ length: 100 }, () => makeEvent());
     for (let i = 0; i < events.length; i++) {
@@ -300,7 +314,14 @@ describe('the node pays a provider Mayor', () => {
       receiver: addr(5),
       sender: addr(1),
     });
-    const payer = await mayor(2);
+    const payer = await mayor(6); // an identity of its own, with a channel of its own
+    await openChannel(clients(6), {
+      channels: dev.network.channels,
+      token: dev.network.token,
+      receiver: addr(1),
+      amount: M2M,
+      challengeWindow: 3600n,
+    });
     const dest = `${provider.response.ilpAddress}.jobs`;
     let sent = 0n;
     for (let i = 0; i < 5; i++) {

@@ -13,6 +13,7 @@ import {
   jobEvent,
   listening,
   nip11,
+  openPayerChannel,
   paidWrite,
   publishOverSocket,
   readEvents,
@@ -77,7 +78,7 @@ describe('startDevnet', () => {
     const alpha = net.mayors.alpha!;
     const sk = hexKey(alpha.nostrSecretKey);
     const spsp: SpspResponse = await spspOverNostr(net.relayUrl, net.node.pubkey, sk, {
-      settlementAddress: alpha.walletAddress,
+      walletKey: alpha.walletPrivateKey,
       supportedChains: [net.chainId],
     });
     expect(spsp.destinationAccount.startsWith(`${net.node.relayAddress}.`)).toBe(true);
@@ -100,6 +101,7 @@ describe('startDevnet', () => {
     });
     const client = await BtpClient.connect({ url: spsp.btpUrl, authToken: spsp.btpToken });
     const peerId = spsp.ilpAddress.split('.').at(-1)!;
+    await payer.reserve(0n); // no credit before a channel: open it first
     const events = Array.from({ length: 5 }, () => jobEvent(sk));
     let total = 0n;
     try {
@@ -109,7 +111,7 @@ describe('startDevnet', () => {
         expect(reply.type).toBe(IlpPacketType.Fulfill);
         payer.recordFulfilled(Buffer.from(w.prepare.executionCondition).toString('hex'), w.price);
         total += w.price;
-        // Claim after every write: the first opens the channel on-chain.
+        // Claim after every write.
         await payer.settle((msg) => client.sendClaim(msg));
       }
       expect(net.runningNode!.connector.balance(peerId)).toMatchObject({ owedByPeer: 0n, paidByPeer: total });
@@ -137,9 +139,12 @@ describe('startDevnet', () => {
 
   it('alpha pays beta through the node; the node opens a channel to beta and signs a claim for it', async () => {
     const [alpha, beta] = [net.mayors.alpha!, net.mayors.beta!];
-    const alphaSpsp = await spspOverNostr(net.relayUrl, net.node.pubkey, hexKey(alpha.nostrSecretKey), {});
+    const alphaSpsp = await spspOverNostr(net.relayUrl, net.node.pubkey, hexKey(alpha.nostrSecretKey), {
+      walletKey: alpha.walletPrivateKey,
+    });
+    await openPayerChannel(alphaSpsp, net.rpcUrl, alpha.walletPrivateKey);
     const betaSpsp = await spspOverNostr(net.relayUrl, net.node.pubkey, hexKey(beta.nostrSecretKey), {
-      settlementAddress: beta.walletAddress,
+      walletKey: beta.walletPrivateKey,
       supportedChains: [net.chainId],
     });
     // The payment's secret is agreed between alpha and beta (their own SPSP in real use); the node only

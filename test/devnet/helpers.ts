@@ -1,6 +1,9 @@
 // Mayor-side helpers for tests against a running node: SPSP over Nostr through the node's real relay,
 // paid writes over BTP, free reads over WebSocket, NIP-11, and process checks.
+import type { Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import WebSocket from 'ws';
+import { createChainClients, openChannel } from '../../src/chain/index.js';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
 import {
   buildSpspRequest,
@@ -8,6 +11,7 @@ import {
   getPublicKey,
   parseSpspResponse,
   type SpspResponse,
+  settlementProofMessage,
 } from '../../src/nostr/index.js';
 import type { Filter, NostrEvent } from '../../src/nostr/types.js';
 import { encodeEventBytes } from '../../src/toon/index.js';
@@ -64,12 +68,30 @@ export async function spspOverNostr(
   relayUrl: string,
   nodePubkey: string,
   mayorSk: Uint8Array,
-  request: { settlementAddress?: `0x${string}`; supportedChains?: number[] },
+  request: {
+    settlementAddress?: `0x${string}`;
+    settlementProof?: `0x${string}`;
+    supportedChains?: number[];
+    /** Declare this wallet's address as the settlement address, with the proof signed by it. */
+    walletKey?: Hex;
+  },
   ca?: string,
 ): Promise<SpspResponse> {
   const ws = await openSocket(relayUrl, ca);
   const me = getPublicKey(mayorSk);
-  const req = buildSpspRequest(mayorSk, nodePubkey, { requestId: `req-${Date.now()}`, ...request });
+  const { walletKey, ...fields } = request;
+  if (walletKey) {
+    const account = privateKeyToAccount(walletKey);
+    fields.settlementAddress = account.address;
+    fields.settlementProof = await account.signMessage({
+      message: settlementProofMessage({
+        settlementAddress: account.address,
+        requesterPubkey: me,
+        nodePubkey,
+      }),
+    });
+  }
+  const req = buildSpspRequest(mayorSk, nodePubkey, { requestId: `req-${Date.now()}`, ...fields });
   const answer = new Promise<NostrEvent>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no kind 23195 answer within 10 s')), 10_000);
     ws.on('message', (data) => {
@@ -154,4 +176,21 @@ export async function listening(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Opens a channel from `walletKey` to the node SPSP named: the node gives a Mayor no credit without one. */
+export async function openPayerChannel(
+  spsp: SpspResponse,
+  rpcUrl: string,
+  walletKey: Hex,
+  deposit = 10n ** 18n,
+) {
+  const clients = createChainClients({ rpcUrl, chainId: spsp.settlement.chainId, privateKey: walletKey });
+  return openChannel(clients, {
+    channels: spsp.settlement.channelContract,
+    token: spsp.settlement.token,
+    receiver: spsp.settlement.settlementAddress,
+    amount: deposit,
+    challengeWindow: 3600n,
+  });
 }

@@ -3,17 +3,24 @@
 // none posted twice (one copy on the relay, paid once in the node's books), every result routed exactly
 // once, chains complete. Also: a chain of three jobs without a human, and no secret in logs, state or git.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
-import { writeKey } from '../../src/mayor/keystore/index.js';
 import { type FaultPoint, RelayPool } from '../../src/mayor/runtime/index.js';
-import { type MayorChild, spawnMayor } from './runtime/child.js';
-import { mayorConfig, type Standin, startStandin, waitFor } from './runtime/helpers.js';
+import type { MayorChild } from './runtime/child.js';
+import { type Standin, startStandin, waitFor } from './runtime/helpers.js';
+import {
+  type Home,
+  jobFile,
+  makeHome as makeHomeOn,
+  PASSPHRASE,
+  postCommand,
+  routes,
+  startHome,
+} from './runtime/home.js';
 
 const AMOUNT = 10n ** 15n;
-const PASSPHRASE = 'correct horse battery staple 42';
 let devnet: Devnet;
 let provider: Standin;
 let reader: RelayPool;
@@ -32,75 +39,8 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-interface Home {
-  env: Record<string, string>;
-  stateDir: string;
-  routesFile: string;
-  logs: string[];
-}
-
-/** A Mayor home: config via environment, keys in the encrypted keystore, a recording callback skill. */
-async function makeHome(who: string): Promise<Home> {
-  const m = devnet.mayors[who]!;
-  const config = mayorConfig(devnet);
-  const skillsDir = join(config.home, 'skills');
-  mkdirSync(skillsDir, { recursive: true });
-  const routesFile = join(config.home, 'routes.log');
-  writeFileSync(
-    join(skillsDir, 'record.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export default {
-  name: 'record',
-  supportedEventKinds: () => [],
-  async handleToon(_p, meta) {
-    appendFileSync(${JSON.stringify(routesFile)}, meta.correlation.jobId + '\\n');
-    return { status: 'handled', summary: 'recorded' };
-  },
-};
-`,
-  );
-  await writeKey({
-    dir: config.keystoreDir,
-    entry: 'wallet',
-    secretKey: m.walletPrivateKey,
-    passphrase: PASSPHRASE,
-  });
-  await writeKey({
-    dir: config.keystoreDir,
-    entry: 'nostr',
-    secretKey: m.nostrSecretKey,
-    passphrase: PASSPHRASE,
-  });
-  return {
-    env: {
-      CROSSTOWN_HOME: config.home,
-      CROSSTOWN_RELAY_URL: devnet.relayUrl,
-      GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
-      CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
-      CROSSTOWN_DEFAULT_DEPOSIT: '10',
-      CROSSTOWN_SKILLS_DIR: skillsDir,
-      CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
-    },
-    stateDir: config.stateDir,
-    routesFile,
-    logs: [],
-  };
-}
-
-const jobFile = (home: Home, id: string) =>
-  JSON.parse(readFileSync(join(home.stateDir, 'jobs', `${id}.json`), 'utf8')) as {
-    status: string;
-    price?: string;
-  };
-const routes = (home: Home) =>
-  existsSync(home.routesFile) ? readFileSync(home.routesFile, 'utf8').trim().split('\n').filter(Boolean) : [];
-
-function start(home: Home, fault?: FaultPoint): MayorChild {
-  const child = spawnMayor({ ...home.env, ...(fault ? { CROSSTOWN_FAULT: fault } : {}) }, PASSPHRASE);
-  child.proc.stdout!.on('data', (d: Buffer) => home.logs.push(d.toString()));
-  child.proc.stderr!.on('data', (d: Buffer) => home.logs.push(d.toString()));
-  return child;
-}
+const makeHome = (who: string) => makeHomeOn(devnet, who);
+const start = (home: Home, fault?: FaultPoint): MayorChild => startHome(home, fault);
 
 /** Checks the invariants after recovery for the given jobs. */
 async function checkJobs(home: Home, who: string, jobIds: string[]) {
@@ -121,14 +61,7 @@ async function checkJobs(home: Home, who: string, jobIds: string[]) {
   expect(execFileSync('git', ['-C', home.stateDir, 'status', '--porcelain']).toString()).toBe('');
 }
 
-const POST = {
-  post: {
-    jobType: 'ci-cd-linux',
-    params: { command: 'npm test' },
-    bid: (10n * AMOUNT).toString(),
-    callbackSkill: 'record',
-  },
-};
+const POST = postCommand(10n * AMOUNT);
 
 describe('crash recovery: SIGKILL at each fault point, then restart', () => {
   const cases: [FaultPoint, string][] = [

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevChain, startDevChain } from '../../src/chain/index.js';
 import { resolveConfig } from '../../src/mayor/config/index.js';
-import { type Mayor, startMayor } from '../../src/mayor/runtime/index.js';
+import { type Mayor, pinNodePubkey, startMayor } from '../../src/mayor/runtime/index.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
 import { generateSecretKey } from '../../src/nostr/index.js';
 import { testNodeConfig } from '../support/node-config.js';
@@ -90,6 +90,21 @@ describe('Mayor over wss:// with a private CA', () => {
     // Nothing about certificates or plaintext went to the logger.
     expect(warnings.filter((w) => /certificate|unencrypted|plain/i.test(w))).toEqual([]);
   }, 60_000);
+
+  it('pins the node pubkey from NIP-11 over verified wss:// only (issue 14)', async () => {
+    expect(await pinNodePubkey([node.relayUrl], undefined, { caPath: certs.paths.ca })).toBe(node.pubkey);
+    // Unverified TLS vouches for nothing; neither does a certificate we cannot check.
+    await expect(
+      pinNodePubkey([node.relayUrl], undefined, { caPath: certs.paths.ca, rejectUnauthorized: false }),
+    ).rejects.toMatchObject({ code: 'NODE_UNKNOWN' });
+    await expect(pinNodePubkey([node.relayUrl], undefined)).rejects.toMatchObject({
+      code: 'NODE_UNKNOWN',
+      message: expect.stringMatching(/certificate/),
+    });
+    // A configured pubkey wins, and must look like one.
+    expect(await pinNodePubkey([node.relayUrl], 'ab'.repeat(32))).toBe('ab'.repeat(32));
+    await expect(pinNodePubkey([node.relayUrl], 'npub1xyz')).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+  });
 
   it('without the CA the relay certificate is refused, and the error says which setting to use', async () => {
     const config = resolveConfig({

@@ -11,7 +11,14 @@ import { BtpClient, ConnectorError } from '../../src/connector/index.js';
 import { cliCommand } from '../../src/devnet/index.js';
 import { IlpPacketType, type IlpReply } from '../../src/ilp/index.js';
 import { generateSecretKey, type SpspResponse } from '../../src/nostr/index.js';
-import { jobEvent, nip11, paidWrite, readEvents, spspOverNostr } from '../devnet/helpers.js';
+import {
+  jobEvent,
+  nip11,
+  openPayerChannel,
+  paidWrite,
+  readEvents,
+  spspOverNostr,
+} from '../devnet/helpers.js';
 
 const PRICE = 10n ** 13n;
 let chain: DevChain;
@@ -102,7 +109,9 @@ describe('crosstown node start (child process)', () => {
     ).rejects.toThrow(ConnectorError);
     spsp = await spspOverNostr(first.endpoints.relayUrl, first.endpoints.pubkey, mayorSk, {
       supportedChains: [chain.network.chainId],
+      walletKey: chain.anvil.accounts[2]!.privateKey,
     });
+    await openPayerChannel(spsp, chain.network.rpcUrl, chain.anvil.accounts[2]!.privateKey);
     secrets.push(spsp.sharedSecret, spsp.btpToken);
     const client = await BtpClient.connect({ url: spsp.btpUrl, authToken: spsp.btpToken });
     const event = jobEvent(mayorSk);

@@ -9,7 +9,7 @@ import { BtpClient } from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { createLogger, type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
 import { generateSecretKey, type SpspResponse } from '../../src/nostr/index.js';
-import { jobEvent, paidWrite, readEvents, spspOverNostr } from '../devnet/helpers.js';
+import { jobEvent, openPayerChannel, paidWrite, readEvents, spspOverNostr } from '../devnet/helpers.js';
 import { testNodeConfig } from '../support/node-config.js';
 
 const PRICE = 10n ** 13n;
@@ -55,7 +55,11 @@ describe('static routes between nodes', () => {
     expect(node1Logs.some((l) => l.includes('"msg":"peer link up"'))).toBe(true);
 
     const sk = generateSecretKey();
-    const onNode1: SpspResponse = await spspOverNostr(node1.relayUrl, node1.pubkey, sk, {});
+    const payerKey = chain.anvil.accounts[0]!.privateKey;
+    const onNode1: SpspResponse = await spspOverNostr(node1.relayUrl, node1.pubkey, sk, {
+      walletKey: payerKey,
+    });
+    await openPayerChannel(onNode1, chain.network.rpcUrl, payerKey);
     // SPSP with node2's relay over HTTP (RFC 0009), as an ordinary ILP sender would.
     const res = await fetch(node2.spspUrl, { headers: { accept: 'application/spsp4+json' } });
     const remote = (await res.json()) as { destination_account: string; shared_secret: string };

@@ -10,7 +10,7 @@ import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/ind
 import { createLogger, type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
 import { generateSecretKey } from '../../src/nostr/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
-import { jobEvent, paidWrite, spspOverNostr } from '../devnet/helpers.js';
+import { jobEvent, openPayerChannel, paidWrite, spspOverNostr } from '../devnet/helpers.js';
 import { testNodeConfig } from '../support/node-config.js';
 
 const PRICE = 10n ** 13n;
@@ -35,7 +35,9 @@ describe('RunningNode.stop()', () => {
       logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
     });
     const sk = generateSecretKey();
-    const spsp = await spspOverNostr(node.relayUrl, node.pubkey, sk, {});
+    const payerKey = chain.anvil.accounts[0]!.privateKey;
+    const spsp = await spspOverNostr(node.relayUrl, node.pubkey, sk, { walletKey: payerKey });
+    await openPayerChannel(spsp, chain.network.rpcUrl, payerKey);
     const peerId = spsp.ilpAddress.split('.').at(-1)!;
     const first = jobEvent(sk, 'in flight at stop');
     const second = jobEvent(sk, 'after stop');

@@ -101,13 +101,13 @@ async function eventsArrive(client: TestClient, subId: string, n: number, timeou
 const idsOf = (payloads: unknown[]) =>
   payloads.map((p) => (typeof p === 'string' ? decodeEvent(p).id : (p as NostrEvent).id));
 
-async function authenticate(client: TestClient, secretKey: Uint8Array): Promise<void> {
+async function authenticate(client: TestClient, secretKey: Uint8Array, relayUrl: string): Promise<void> {
   const challenge = (await client.next((f) => f[0] === 'AUTH'))[1] as string;
   const auth = finalizeEvent(
     {
       kind: KIND_CLIENT_AUTH,
       tags: [
-        ['relay', 'ws://relay'],
+        ['relay', relayUrl],
         ['challenge', challenge],
       ],
       content: '',
@@ -126,7 +126,7 @@ describe('several relay processes on one PostgreSQL database', () => {
     const toonOnA = await TestClient.connect(`${a.url}/?encoding=toon`);
     const bobOnA = await TestClient.connect(a.url);
     const onB = await TestClient.connect(b.url);
-    await authenticate(bobOnA, bob);
+    await authenticate(bobOnA, bob, a.url);
     const filter = { kinds: [5065, 1059], '#t': ['mp'] };
     await onA.req('a', filter);
     await toonOnA.req('t', filter);

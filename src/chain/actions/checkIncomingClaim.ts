@@ -1,10 +1,11 @@
 import { ChainError } from '../errors.js';
 import type { ChannelState, ClaimDomain, SignedClaim } from '../types.js';
-import { verifyClaim } from './verifyClaim.js';
+import { nonCanonicalSignature, verifyClaim } from './verifyClaim.js';
 
 /**
  * The receiver's acceptance rule for a new claim (what a connector runs before crediting a payment):
- * same channel, channel still open, signed by the channel's on-chain sender over the real domain,
+ * same channel, channel still open, a canonical signature (65 bytes, s <= n/2, v 27 or 28: what the contract
+ * accepts) by the channel's on-chain sender over the real domain,
  * exactly `expectedIncrease` above the last accepted claim, and within the deposit.
  * `channel` should come from `readChannel` (the chain is the source of truth). Throws ChainError.
  */
@@ -28,6 +29,13 @@ export async function checkIncomingClaim(params: {
     throw new ChainError(
       'CLAIM_CHANNEL_CLOSING',
       `Channel ${channel.channelId} is ${channel.settled ? 'settled' : 'closing'}: accept no new claims on it; ask the sender to open a new channel.`,
+    );
+  }
+  const problem = nonCanonicalSignature(claim.signature);
+  if (problem) {
+    throw new ChainError(
+      'CLAIM_NON_CANONICAL_SIGNATURE',
+      `Claim signature refused: ${problem}. The contract would revert with InvalidClaimSignature, so this claim could never be redeemed.`,
     );
   }
   const { valid, signer } = await verifyClaim({

@@ -205,6 +205,21 @@ function readDevnet(home: string): DevnetEndpoints | undefined {
   }
 }
 
+/**
+ * The token and channel contract configured for this network (flags > env > devnet.json): what a Mayor's SPSP
+ * answer must name before it deposits anything (src/mayor/runtime/settlement-terms.ts).
+ */
+export function configuredContracts(
+  o: Partial<ChainOptions>,
+  config: MayorConfig,
+): { token?: Address; channelContract?: Address } {
+  const devnet = config.network === 'devnet' ? readDevnet(config.home) : undefined;
+  const token = addressOption(o.token ?? process.env.CROSSTOWN_TOKEN, 'token') ?? devnet?.token;
+  const channels =
+    addressOption(o.channels ?? process.env.CROSSTOWN_CHANNELS, 'channels') ?? devnet?.channels;
+  return { ...(token ? { token } : {}), ...(channels ? { channelContract: channels } : {}) };
+}
+
 function addressOption(value: string | undefined, what: string): Address | undefined {
   if (value === undefined || value === '') return undefined;
   if (!isAddress(value))

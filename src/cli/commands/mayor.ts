@@ -22,6 +22,7 @@ import {
   type BaseOptions,
   type ChainOptions,
   configFlags,
+  configuredContracts,
   helpExamples,
   loadConfig,
   run,
@@ -39,6 +40,7 @@ export interface MayorOptions extends ChainOptions {
   connectorBtp?: string;
   nodePubkey?: string;
   acceptPrice?: boolean;
+  resetChannelState?: boolean;
 }
 
 const network = (config: MayorConfig) =>
@@ -52,7 +54,12 @@ function mayorFlags(cmd: Command): Command {
       '--node-pubkey <hex>',
       "the node's Nostr pubkey (env CROSSTOWN_NODE_PUBKEY; else found on the relay)",
     )
-    .option('--accept-price', 'accept a relay price above max-base-price-per-byte', false);
+    .option('--accept-price', 'accept a relay price above max-base-price-per-byte', false)
+    .option(
+      '--reset-channel-state',
+      'after a chain reset (a restarted devnet): forget channels the chain no longer has and open a new one',
+      false,
+    );
 }
 
 function loadMayorConfig(o: MayorOptions): MayorConfig {
@@ -273,7 +280,7 @@ async function boot(o: MayorOptions, sink = logSink()): Promise<Running> {
   const nostr = await ensureNostrKey({ dir: config.keystoreDir, passphrase });
   if (nostr.created) note(`created the Mayor's Nostr key (${nostr.pubkey}) in ${config.keystoreDir}`);
   const { loadSkills } = await import('../../skills/loader.js');
-  const { startMayor } = await import('../../mayor/runtime/index.js');
+  const { startMayor, expectedSettlementFor } = await import('../../mayor/runtime/index.js');
   const loaded = await loadSkills({ skillsDir: config.skillsDir, context: { identityPubkey: nostr.pubkey } });
   for (const p of loaded.problems) note(`skill ${p.source}: ${p.message}`);
   const nodePubkey =
@@ -286,8 +293,10 @@ async function boot(o: MayorOptions, sink = logSink()): Promise<Running> {
       walletKey: wallet.secretKey,
       nostrSecretKey: nostr.secretKey,
       ...(nodePubkey ? { nodePubkey } : {}),
+      expectedSettlement: expectedSettlementFor(config.network, configuredContracts(o, config)),
       skills: loaded.skills,
       ...(o.acceptPrice ? { acceptPrice: true } : {}),
+      ...(o.resetChannelState ? { resetChannelState: true } : {}),
       logger: sink.logger,
     }),
   );

@@ -71,6 +71,14 @@ Example:
     .option('--tls-cert <file>', 'PEM certificate: serve wss:// (relay) and BTP over wss:// (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option(
+      '--unused-peer-ttl <seconds>',
+      'remove a peer SPSP made for a Nostr key that stays unused this long (default 86400)',
+    )
+    .option(
+      '--relay-public-url <url>',
+      'the relay URL clients use (wss://relay.example.org behind a proxy); NIP-42 AUTH must name it (default: from the Host header)',
+    )
+    .option(
       '--verify-threads <n>',
       'worker threads verifying paid writes (default: one per core, at most 4; 0: main thread)',
     )

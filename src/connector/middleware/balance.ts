@@ -1,21 +1,36 @@
 // Balance and credit limit of the sending peer. Its debt = fulfilled and unpaid (`incoming`) + in flight; a
 // PREPARE that would take it over the credit limit is refused T04 until a claim pays it down. The amount is
 // credited (added to the unpaid packets) only for a FULFILL that passed verification further in.
+// With settlement, a child's limit is also capped by its bound channel's unclaimed deposit (`channelCredit`).
 import { IlpError, IlpErrorCode } from '../../ilp/errors.js';
 import { IlpPacketType } from '../../ilp/types.js';
 import type { PeerAccount } from '../accounts.js';
+import type { Credit } from '../channel-credit.js';
 import type { Middleware } from '../pipeline.js';
 
-export function balance(accountOf: (peerId: string) => PeerAccount | undefined): Middleware {
+export function balance(
+  accountOf: (peerId: string) => PeerAccount | undefined,
+  /** The channel-backed credit of a peer (undefined: only the configured limit applies). */
+  channelCredit?: (account: PeerAccount, need: bigint) => Promise<Credit> | undefined,
+): Middleware {
   return async (ctx, next) => {
     const account = accountOf(ctx.fromPeer);
     if (!account) throw new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `peer ${ctx.fromPeer} has no account`);
     const amount = ctx.incoming.amount;
+    const need = () => account.incoming.total + account.inFlight + amount;
+    const credit = amount > 0n ? await channelCredit?.(account, need()) : undefined;
+    // Checked after the await and before the reservation, with no await between: concurrent packets see each other.
     const limit = account.config.creditLimit;
-    if (limit !== undefined && account.incoming.total + account.inFlight + amount > limit) {
+    if (limit !== undefined && need() > limit) {
       throw new IlpError(
         IlpErrorCode.T04_INSUFFICIENT_LIQUIDITY,
         `insufficient liquidity: send a claim (owed ${account.incoming.total}, in flight ${account.inFlight}, packet ${amount}, credit limit ${limit})`,
+      );
+    }
+    if (credit && need() > credit.amount) {
+      throw new IlpError(
+        IlpErrorCode.T04_INSUFFICIENT_LIQUIDITY,
+        `insufficient liquidity: owed ${account.incoming.total}, in flight ${account.inFlight}, packet ${amount}, channel credit ${credit.amount}; ${credit.why}`,
       );
     }
     account.inFlight += amount;

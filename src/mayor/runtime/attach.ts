@@ -3,6 +3,7 @@
 // or opened), the BTP session, and paying: PREPAREs with retries of transient rejects, claims batched by a
 // settlement threshold.
 import type { Address, Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { listChannels } from '../../chain/actions/listChannels.js';
 import { openChannel } from '../../chain/actions/openChannel.js';
 import { readChannel } from '../../chain/actions/readChannel.js';
@@ -18,17 +19,20 @@ import { ClaimSender } from '../../connector/claim-sender.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
-import { KIND_PEER_INFO } from '../../nostr/kinds.js';
-import { parsePeerInfo } from '../../nostr/peer-info.js';
+import { getPublicKey } from '../../nostr/keys.js';
+import { settlementProofMessage } from '../../nostr/settlement.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { WarnLogger } from '../../transport/plaintext.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
 import type { StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
+import { channelExists, channelGone, checkContract, startChainGuard } from './chain-guard.js';
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
+import { pinNodePubkey } from './node-identity.js';
 import type { RelayPool } from './relay-pool.js';
-import { spspHandshake } from './spsp-client.js';
+import { checkSettlementTerms, type ExpectedSettlement } from './settlement-terms.js';
+import { isStaleRelayAccount, spspHandshake } from './spsp-client.js';
 
 export interface AttachOptions {
   pool: RelayPool;
@@ -36,8 +40,13 @@ export interface AttachOptions {
   walletKey: Hex;
   /** JSON-RPC of the settlement chain. */
   rpcUrl: string;
-  /** The node's Nostr pubkey; found from its kind 10032 peer info on the relay when unset. */
+  /**
+   * The node's Nostr pubkey. When unset it is read from the relays' NIP-11 documents over verified wss:// only;
+   * a plain ws:// relay without it is refused (anyone can publish a kind 10032 claiming to be the node).
+   */
   nodePubkey?: string;
+  /** What the network's settlement is known to be: an SPSP answer naming anything else is refused before any transaction. */
+  expectedSettlement?: ExpectedSettlement;
   /** Refuse a relay that charges more per byte, unless `acceptPrice`. */
   maxBasePricePerByte: bigint;
   acceptPrice?: boolean;
@@ -73,6 +82,13 @@ export interface AttachOptions {
   /** Retries of transient rejects (default 3) and the first backoff (default 250 ms). */
   retries?: number;
   retryDelayMs?: number;
+  /**
+   * After a chain reset (a restarted devnet): forget channels in state that no longer exist on the chain and
+   * open a new one, instead of refusing with CHAIN_RESET.
+   */
+  resetChannelState?: boolean;
+  /** How often the chain is re-checked for a reset while attached, ms (default 30 s). */
+  chainCheckMs?: number;
 }
 
 export interface PayResult {
@@ -90,6 +106,7 @@ export interface ChannelView {
 }
 
 export interface Attachment {
+  /** The node's SPSP answer (renewed when the node forgot our relay account: F02 after a node restart). */
   readonly spsp: SpspResponse;
   readonly nodePubkey: string;
   readonly clients: ChainClients;
@@ -143,36 +160,31 @@ export function rejectAdvice(reject: IlpReject): string {
   }
 }
 
-/** Finds the node pubkey from its kind 10032 peer info on the relay(s). */
-async function discoverNode(pool: RelayPool): Promise<string> {
-  const found = await pool.query([{ kinds: [KIND_PEER_INFO], limit: 10 }], 5000);
-  for (const { event } of found) {
-    try {
-      parsePeerInfo(event);
-      return event.pubkey;
-    } catch {}
-  }
-  throw new MayorError(
-    'NODE_UNKNOWN',
-    `No node peer info (kind 10032) on ${pool.urls.join(', ')}: set the node pubkey in the configuration, or check the relay.`,
-  );
-}
-
 export async function attach(options: AttachOptions): Promise<Attachment> {
   const { pool } = options;
   const warn = options.onWarning ?? ((m: string) => console.error(m));
   const clients0 = { rpcUrl: options.rpcUrl, privateKey: options.walletKey };
   await pool.waitConnected();
-  const nodePubkey = options.nodePubkey ?? (await discoverNode(pool));
+  const nodePubkey = await pinNodePubkey(pool.urls, options.nodePubkey, options.tls);
   // The wallet address comes from the key, before we know the chain id (any id derives the same address).
   const probe = createChainClients({ ...clients0, chainId: 1 });
   const walletAddress = probe.wallet.account.address;
-  const spsp = await spspHandshake({
-    pool,
-    secretKey: options.nostrSecretKey,
-    recipient: nodePubkey,
-    request: { settlementAddress: walletAddress },
+  // Proof that we control the settlement address we declare: the node binds our channel to us only with it.
+  const settlementProof = await privateKeyToAccount(options.walletKey).signMessage({
+    message: settlementProofMessage({
+      settlementAddress: walletAddress,
+      requesterPubkey: getPublicKey(options.nostrSecretKey),
+      nodePubkey,
+    }),
   });
+  const handshake = () =>
+    spspHandshake({
+      pool,
+      secretKey: options.nostrSecretKey,
+      recipient: nodePubkey,
+      request: { settlementAddress: walletAddress, settlementProof },
+    });
+  let spsp = await handshake();
 
   if (spsp.basePricePerByte > options.maxBasePricePerByte) {
     const msg =
@@ -188,6 +200,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   }
 
   const s = spsp.settlement;
+  if (options.expectedSettlement) checkSettlementTerms(s, options.expectedSettlement);
   const clients = createChainClients({ ...clients0, chainId: s.chainId });
   const actualChain = await clients.public.getChainId();
   if (actualChain !== s.chainId) {
@@ -196,6 +209,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       `The node settles on chain ${s.chainId} but ${options.rpcUrl} is chain ${actualChain}: point rpc-url at the right chain.`,
     );
   }
+  await checkContract(clients.public, s.channelContract);
   const domain = claimDomain(s.chainId, s.channelContract);
 
   // The channel: local state first (checked against the chain, which is the truth), then the chain's own
@@ -205,15 +219,24 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   let deposit = 0n;
   let cumulative = 0n;
   const usable = (c: { closing: boolean; settled: boolean }) => !c.closing && !c.settled;
-  const local = options.state?.channels
-    .list()
-    .find(
+  // The newest record first (an older one is a channel we moved on from).
+  const recorded = (options.state?.channels.list() ?? [])
+    .filter(
       (c) =>
         c.direction === 'out' &&
         c.chainId === s.chainId &&
         c.contract.toLowerCase() === s.channelContract.toLowerCase() &&
         c.counterparty.toLowerCase() === s.settlementAddress.toLowerCase(),
-    );
+    )
+    .sort((a, b) => b.updatedAt - a.updatedAt);
+  let local = recorded[0];
+  // A recorded channel the chain does not know: the chain was reset. Refuse, or open a new one when asked to.
+  if (local && !(await channelExists(clients.public, s.channelContract, local.channelId as Hex))) {
+    if (!options.resetChannelState) throw channelGone(local.channelId as Hex, s.chainId);
+    warn(`Channel ${local.channelId} went with the old chain: forgetting it (--reset-channel-state).`);
+    for (const c of recorded) options.state?.channels.forget(c.channelId, 'chain reset');
+    local = undefined;
+  }
   if (local) {
     const onChain = await readChannel(clients.public, {
       channels: s.channelContract,
@@ -334,6 +357,16 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   // record, or packets it fulfilled that we never claimed (a crash). The node says; we check and continue.
   const resynced = channelSource === 'opened' ? undefined : await resync();
 
+  // A chain reset while we run (the devnet restarted): refuse to pay, saying what to do.
+  const guard = startChainGuard({
+    client: clients.public,
+    contract: s.channelContract,
+    chainId: s.chainId,
+    channelId: () => claims.channel,
+    ...(options.chainCheckMs !== undefined ? { everyMs: options.chainCheckMs } : {}),
+    onReset: (err) => warn(err.message),
+  });
+
   const threshold = options.settleThreshold ?? 0n;
   const retries = options.retries ?? 3;
   const retryDelay = options.retryDelayMs ?? 250;
@@ -343,6 +376,9 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   const settle = (): Promise<bigint> => claims.settle(sendClaim);
 
   const pay: Attachment['pay'] = async (p) => {
+    if (guard.error) throw guard.error;
+    // The node gives no credit beyond the channel's unclaimed deposit: top up before sending, not after.
+    if (p.amount > 0n) await claims.reserve(p.amount);
     let attempts = 0;
     for (;;) {
       attempts++;
@@ -384,9 +420,38 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     }
   };
 
-  const relaySecret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+  const payRelay = (data: Uint8Array, amount?: bigint) => {
+    const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+    return pay({
+      amount: amount ?? BigInt(data.length) * spsp.basePricePerByte,
+      destination: spsp.destinationAccount,
+      executionCondition: conditionOf(deriveFulfillment(secret, data)),
+      data,
+    });
+  };
+  // One handshake at a time: concurrent writes that all met F02 share it.
+  let renewing: Promise<void> | undefined;
+  const renewSpsp = () => {
+    renewing ??= handshake()
+      .then((fresh) => {
+        const t = fresh.settlement;
+        if (t.chainId !== s.chainId || t.channelContract.toLowerCase() !== s.channelContract.toLowerCase()) {
+          throw new MayorError(
+            'CHAIN_MISMATCH',
+            `The node now settles on chain ${t.chainId} at ${t.channelContract}, not where our channel is: restart the Mayor to attach again.`,
+          );
+        }
+        spsp = fresh;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
+    return renewing;
+  };
   return {
-    spsp,
+    get spsp() {
+      return spsp;
+    },
     nodePubkey,
     clients,
     walletAddress,
@@ -403,13 +468,17 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       chainId: s.chainId,
     }),
     pay,
-    writeToRelay: (data, amount) =>
-      pay({
-        amount: amount ?? BigInt(data.length) * spsp.basePricePerByte,
-        destination: spsp.destinationAccount,
-        executionCondition: conditionOf(deriveFulfillment(relaySecret, data)),
-        data,
-      }),
+    writeToRelay: async (data, amount) => {
+      const first = await payRelay(data, amount);
+      if (!isStaleRelayAccount(first.reply)) return first;
+      // The node restarted and forgot our relay account: redo the SPSP handshake once and write again.
+      warn(
+        `The node no longer knows our relay account (${(first.reply as IlpReject).message}): redoing SPSP.`,
+      );
+      await renewSpsp();
+      const second = await payRelay(data, amount);
+      return { reply: second.reply, attempts: first.attempts + second.attempts };
+    },
     settle: async () => {
       await settling;
       return settle();
@@ -434,6 +503,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       await withdraw(clients, { channels: s.channelContract, channelId: claims.channel! });
     },
     detach: async () => {
+      guard.stop();
       await settling;
       await btp.close();
     },

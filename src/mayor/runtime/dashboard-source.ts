@@ -78,7 +78,18 @@ export function mayorDashboardSource(
                 provider: routed.provider,
               },
             }
-          : {}),
+          : // A failed job shows why (a provider's refusal, a timeout, a final reject).
+            j.status === 'failed' && j.error
+            ? {
+                result: {
+                  status: 'error' as const,
+                  summary: j.error,
+                  tests,
+                  logs: '',
+                  provider: j.provider ?? '',
+                },
+              }
+            : {}),
       } satisfies JobInfo;
     });
     // Jobs this Mayor serves in provider mode, beside the ones it requested.

@@ -12,6 +12,10 @@ export const FAULT_POINTS = [
   'result-arrived',
   /** Job A is routed and job B recorded (one commit); B's PREPARE is not sent yet. */
   'before-next-job',
+  /** The provider payment's intent is durable; its PREPARE is not sent yet. */
+  'payment-before-send',
+  /** The provider payment was FULFILLed (the provider has the money); the outcome is not recorded yet. */
+  'payment-fulfilled',
   /** The node accepted a claim (BTP answer received); the new cumulative is not recorded in the state yet. */
   'claim-accepted',
 ] as const;

@@ -22,6 +22,7 @@ export {
   type StartMayorOptions,
   startMayor,
 } from './mayor.js';
+export { fetchNip11Pubkey, pinNodePubkey } from './node-identity.js';
 export { answeredJob, giftWrapSigned, isJobAnswerKind, type OpenedWrap, openWrap } from './private-jobs.js';
 export {
   type ProviderMode,
@@ -31,7 +32,15 @@ export {
   type ServedJob,
   startProviderMode,
 } from './provider-mode.js';
-export { createProviderSpsp, type ProviderSpsp, type ProviderSpspOptions } from './provider-spsp.js';
+export {
+  ALREADY_PAID_CODE,
+  createProviderSpsp,
+  isAlreadyPaid,
+  type ProviderSpsp,
+  type ProviderSpspOptions,
+  paymentData,
+  paymentJobId,
+} from './provider-spsp.js';
 export {
   type PoolEvent,
   RelayPool,
@@ -39,4 +48,5 @@ export {
   type RelayState,
   type RelayStatus,
 } from './relay-pool.js';
+export { checkSettlementTerms, type ExpectedSettlement, expectedSettlementFor } from './settlement-terms.js';
 export { type SpspHandshakeOptions, spspHandshake } from './spsp-client.js';

@@ -7,13 +7,10 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
-import { submitClaim } from '../../chain/actions/submitClaim.js';
-import { claimDomain } from '../../chain/claims.js';
 import { formatM2M } from '../../chain/units.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
-import { ClaimReceiver } from '../../connector/claim-receiver.js';
+import type { ClaimReceiver } from '../../connector/claim-receiver.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
-import { UnpaidPackets } from '../../connector/unpaid.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../ilp/types.js';
 import { finalizeEvent, verifyEvent } from '../../nostr/event.js';
 import { KIND_SPSP_REQUEST } from '../../nostr/kinds.js';
@@ -34,6 +31,7 @@ import type { StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import { MayorError } from './errors.js';
 import { answeredJob, giftWrapSigned } from './private-jobs.js';
+import { startProviderEarnings } from './provider-earnings.js';
 import { createProviderSpsp, type ProviderSpsp } from './provider-spsp.js';
 import type { RelayPool } from './relay-pool.js';
 
@@ -135,8 +133,6 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   const jobs = new Map<string, ServedJob>();
   const reports = new Map<string, JobReport>();
   let earned = 0n;
-  /** Cumulative redeemed per node->us channel in this run (the receiver's cached state does not move). */
-  const redeemed = new Map<string, bigint>();
 
   // Requests already handed to the service (this run or an earlier one), and who the private ones came from.
   const seen = new Map<string, { requester: string; private: boolean }>();
@@ -202,24 +198,45 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
 
   // Payments: the requester pays the result's amount to an address our SPSP responder issued; the node then
   // owes us that much and pays it with claims on its channel to us.
-  const unpaid = new UnpaidPackets();
+  // Durable earnings (earnings.jsonl), a receiver that continues from them after a restart, a closure watcher.
   const settlement = att.spsp.settlement;
-  const receiver = new ClaimReceiver({
-    publicClient: att.clients.public,
-    domain: claimDomain(settlement.chainId, settlement.channelContract),
-    token: settlement.token,
-    receiver: att.walletAddress,
-    sender: settlement.settlementAddress,
+  const earnings = await startProviderEarnings({
+    home,
+    att,
+    onError: (err, ch) =>
+      log.warn(`earnings watcher${ch ? ` (channel ${ch})` : ''}: ${(err as Error).message}`),
+    onClaimed: (ch, paid) =>
+      deps.activity(
+        'earning',
+        `Redeemed ${formatM2M(paid)} M2M from closing channel ${ch.slice(0, 10)}…`,
+        paid,
+      ),
   });
+  const { unpaid, receiver } = earnings;
+  // One payment per job across restarts: the earnings already in the audit log (issue 15).
+  const paidIn = new Set(
+    (await deps.audit.list())
+      .filter((e) => e.direction === 'in' && e.status === 'fulfilled' && e.jobId)
+      .map((e) => `${e.counterparty}:${e.jobId}`),
+  );
   const spsp = createProviderSpsp({
     secretKey,
+    paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
+    onDuplicate: ({ from, jobId, amount }) => {
+      log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
+      deps.activity(
+        'info',
+        `Refused a second payment for job-${jobId.slice(0, 7)} from ${from.slice(0, 8)}…`,
+      );
+    },
     ilpAddress: att.spsp.ilpAddress,
     settlement,
     btpUrl: att.spsp.btpUrl,
     onPayment: ({ from, amount, prepare }) => {
-      unpaid.add(Buffer.from(prepare.executionCondition).toString('hex'), amount);
       const data = new TextDecoder().decode(prepare.data);
       const jobId = data.startsWith(PAYMENT_PREFIX) ? data.slice(PAYMENT_PREFIX.length) : `unknown:${data}`;
+      // Durable before the FULFILL goes back: the node will owe us this packet.
+      earnings.recordPayment(Buffer.from(prepare.executionCondition).toString('hex'), amount, jobId, from);
       service.recordEarning(jobId, amount, from);
       earned += amount;
       const job = jobs.get(jobId);
@@ -351,25 +368,13 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     },
     status: (channelId) => receiver.status(channelId, unpaid),
     async redeemEarnings() {
-      let paid = 0n;
-      let totalClaimed = 0n;
-      for (const { channelId, state, best } of receiver.list()) {
-        const done = redeemed.get(channelId.toLowerCase()) ?? state.claimed;
-        if (!best || best.cumulativeAmount <= done) continue;
-        const r = await submitClaim(att.clients, {
-          channels: settlement.channelContract as Hex,
-          claim: best,
-        });
-        redeemed.set(channelId.toLowerCase(), best.cumulativeAmount);
-        paid += r.paid;
-        totalClaimed += r.totalClaimed;
+      return earnings.redeem((channelId, paid) =>
         deps.activity(
           'earning',
-          `Redeemed ${formatM2M(r.paid)} M2M on-chain from channel ${channelId.slice(0, 10)}…`,
-          r.paid,
-        );
-      }
-      return { paid, totalClaimed };
+          `Redeemed ${formatM2M(paid)} M2M on-chain from channel ${channelId.slice(0, 10)}…`,
+          paid,
+        ),
+      );
     },
     jobs: () => [...jobs.values()],
     earned: () => earned,
@@ -378,6 +383,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       const since = pool.sinceOf(JOBS_SUB);
       if (since !== undefined) deps.state.subscriptions.set(JOBS_SUB, [filter], since);
       await service.stop();
+      earnings.stop();
     },
   };
 }

@@ -9,6 +9,21 @@ import type { SettlementInfo } from '../../nostr/settlement.js';
 import { buildSpspResponse, parseSpspRequest } from '../../nostr/spsp.js';
 import type { NostrEvent } from '../../nostr/types.js';
 
+/** What a requester's payment PREPARE carries: the job it pays for (bound at both ends). */
+export const PAYMENT_PREFIX = 'crosstown job payment ';
+export const paymentData = (jobId: string) => new TextEncoder().encode(`${PAYMENT_PREFIX}${jobId}`);
+/** The job a payment's data names, if any. */
+export const paymentJobId = (data: Uint8Array): string | undefined => {
+  const text = new TextDecoder().decode(data);
+  return text.startsWith(PAYMENT_PREFIX) ? text.slice(PAYMENT_PREFIX.length) : undefined;
+};
+
+/** The reject a provider sends for a second payment of a job: final, and it tells the payer it was paid. */
+export const ALREADY_PAID_CODE = 'F99';
+export const ALREADY_PAID_MESSAGE = 'already paid for job';
+export const isAlreadyPaid = (reply: { code: string; message: string }) =>
+  reply.code === ALREADY_PAID_CODE && reply.message.startsWith(ALREADY_PAID_MESSAGE);
+
 export interface ProviderSpspOptions {
   /** The provider's Nostr secret key (requests are NIP-44 encrypted to it). */
   secretKey: Uint8Array;
@@ -20,6 +35,10 @@ export interface ProviderSpspOptions {
   btpUrl: string;
   /** Called for every fulfilled payment, before the FULFILL is returned (record it, e.g. for claims). */
   onPayment?: (p: { from: string; amount: bigint; prepare: IlpPrepare }) => void;
+  /** Whether this requester already paid for this job (a journal that outlives the process); default: this run only. */
+  paidBefore?: (from: string, jobId: string) => boolean;
+  /** Called for every second payment of a job, refused (record it). */
+  onDuplicate?: (p: { from: string; jobId: string; amount: bigint }) => void;
 }
 
 interface Account {
@@ -35,12 +54,17 @@ export interface ProviderSpsp {
   handlePrepare(prepare: IlpPrepare): Promise<IlpReply>;
   /** Total received, base units. */
   readonly received: bigint;
+  /** Second payments for a job refused in this run. */
+  readonly duplicatesRefused: number;
 }
 
 export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
   const accounts = new Map<string, Account>();
   const byRequester = new Map<string, string>();
   let received = 0n;
+  let duplicatesRefused = 0;
+  /** `<requester>:<job id>` of every job paid in this run. */
+  const paidJobs = new Set<string>();
   const reject = (code: string, message: string): IlpReply => ({
     type: IlpPacketType.Reject,
     code,
@@ -51,6 +75,9 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
   return {
     get received() {
       return received;
+    },
+    get duplicatesRefused() {
+      return duplicatesRefused;
     },
     respond(request) {
       const parsed = parseSpspRequest(request, options.secretKey);
@@ -82,6 +109,17 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       const fulfillment = deriveFulfillment(account.secret, prepare.data);
       if (!Buffer.from(conditionOf(fulfillment)).equals(Buffer.from(prepare.executionCondition))) {
         return reject('F06', 'unexpected payment: the condition does not match the shared secret; redo SPSP');
+      }
+      // One payment per job: a requester that lost track of a payment (a crash) asks again, and is told.
+      const jobId = paymentJobId(prepare.data);
+      if (jobId !== undefined) {
+        const key = `${account.from}:${jobId}`;
+        if (paidJobs.has(key) || options.paidBefore?.(account.from, jobId)) {
+          duplicatesRefused++;
+          options.onDuplicate?.({ from: account.from, jobId, amount: prepare.amount });
+          return reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);
+        }
+        paidJobs.add(key);
       }
       received += prepare.amount;
       options.onPayment?.({ from: account.from, amount: prepare.amount, prepare });

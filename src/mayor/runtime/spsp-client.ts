@@ -1,6 +1,8 @@
 // The requesting side of SPSP over Nostr (DESIGN §3): publish a kind 23194 addressed to the receiver (the
 // node, or a provider Mayor), read its kind 23195 answer. Both kinds are ephemeral, so the answer is only
 // seen live: the subscription is opened before the request is published.
+
+import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
 import { getPublicKey } from '../../nostr/keys.js';
 import { KIND_SPSP_RESPONSE } from '../../nostr/kinds.js';
 import {
@@ -77,4 +79,16 @@ export async function spspHandshake(options: SpspHandshakeOptions): Promise<Spsp
   } finally {
     close();
   }
+}
+
+/**
+ * The node's relay answers F02 "no account for destination" when it no longer knows the account SPSP gave us
+ * (the node restarted): the cure is a new handshake, once.
+ */
+export function isStaleRelayAccount(reply: IlpReply): boolean {
+  return (
+    reply.type === IlpPacketType.Reject &&
+    reply.code === 'F02' &&
+    reply.message.includes('no account for destination')
+  );
 }

@@ -116,6 +116,11 @@ export interface StateRepo {
     get(channelId: string): ChannelRecord | undefined;
     list(): ChannelRecord[];
     put(channel: ChannelInput): ChannelRecord;
+    /**
+     * Drops a channel record the chain no longer has (a chain reset: a new channel may even get the same id).
+     * Returns false if there was none. Only for that case: records otherwise never go back.
+     */
+    forget(channelId: string, reason: string): boolean;
   };
   /**
    * Raw file changes through the same commit queue, for other Mayor modules (the payment audit).
@@ -454,7 +459,20 @@ function load(
         return true;
       },
     },
-    channels: { get: (id) => channels.get(id), list: () => [...channels.values()], put: putChannel },
+    channels: {
+      get: (id) => channels.get(id),
+      list: () => [...channels.values()],
+      put: putChannel,
+      forget: (id, reason) => {
+        live();
+        if (!channels.delete(id)) return false;
+        queue.enqueue(
+          [{ type: 'remove', path: `channels/${id}.json` }],
+          `channel ${id}: forgotten (${reason})`,
+        );
+        return true;
+      },
+    },
     files: {
       append: (path, data, message) => {
         live();

@@ -44,6 +44,8 @@ export function ciCdCallbackSkill(options: CiCdCallbackOptions = {}): Skill {
     description: 'Reads results of our ci-cd jobs: build status, tests, logs, amount',
     ...(options.priority !== undefined && { priority: options.priority }),
     supportedEventKinds: () => kinds,
+    // No effect outside the Mayor: its next jobs are recorded by the Mayor together with `routed`.
+    idempotent: true,
     async handleToon(payload, metadata) {
       const result = parseJobResult(decodeSkillEvent(payload, metadata));
       if (!metadata.correlation && result.requester !== metadata.identityPubkey) {

@@ -54,7 +54,7 @@ describe('inspectTarGz', () => {
         { name: 'a/', type: '5' },
         { name: 'a/f', body: 'x' },
         { name: 'link', type: '2', linkname: 'a/f' },
-        { name: 'a/up', type: '2', linkname: '../link' },
+        { name: 'a/side', type: '2', linkname: 'f' },
         { name: 'hard', type: '1', linkname: 'a/f' },
       ]),
     );
@@ -69,14 +69,18 @@ describe('inspectTarGz', () => {
     );
     expect(
       refusal(() => inspectTarGz(makeTarGz([{ name: 'd/l', type: '2', linkname: '../../etc' }]))),
-    ).toMatch(/points out of the worktree/);
+    ).toMatch(/climbs with '\.\.'/);
+    // Issue 14: no '..' in a link target at all, even one that would stay inside lexically.
+    expect(
+      refusal(() => inspectTarGz(makeTarGz([{ name: 'a/up', type: '2', linkname: '../link' }]))),
+    ).toMatch(/climbs with '\.\.'/);
     // The classic: a link to somewhere harmless-looking, then a write through it.
     expect(
       refusal(() =>
         inspectTarGz(
           makeTarGz([
-            { name: 'deep/a', type: '2', linkname: '..' },
-            { name: 'deep/a/b', type: '2', linkname: '../x' },
+            { name: 'deep/a', type: '2', linkname: 'x' },
+            { name: 'deep/a/b', type: '2', linkname: 'y' },
           ]),
         ),
       ),

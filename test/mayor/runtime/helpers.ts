@@ -15,6 +15,7 @@ import {
   attach,
   createProviderSpsp,
   type ProviderSpsp,
+  paymentJobId,
   RelayPool,
 } from '../../../src/mayor/runtime/index.js';
 import { buildJobResult, finalizeEvent, parseJobRequest } from '../../../src/nostr/index.js';
@@ -31,10 +32,18 @@ export interface Standin {
   att: Attachment;
   spsp: ProviderSpsp;
   receiver: ClaimReceiver;
+  /** What each requester (by pubkey) paid this provider, base units. */
+  paidBy: Map<string, bigint>;
+  /** While true, payments are rejected T01 as if the provider were unreachable. */
+  flags: { refusePayments: boolean };
+  /** Payments taken per job id (more than 1 would be a double payment). */
+  paymentsByJob: Map<string, number>;
   /** Jobs seen and results published, by job id. */
   answered: Map<string, NostrEvent>;
   /** Pause answering (results are held until resumed). */
   paused: boolean;
+  /** Requesters whose jobs are held (answered on resume) while others are answered at once. */
+  holdFrom: Set<string>;
   pending: NostrEvent[];
   resume(): Promise<void>;
   stop(): Promise<void>;
@@ -48,6 +57,9 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
   const unpaid = new UnpaidPackets();
   let spsp: ProviderSpsp | undefined;
   let receiver: ClaimReceiver | undefined;
+  const paidBy = new Map<string, bigint>();
+  const paymentsByJob = new Map<string, number>();
+  const flags = { refusePayments: false };
   const att = await attach({
     pool,
     nostrSecretKey: sk,
@@ -57,7 +69,16 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     maxBasePricePerByte: M2M,
     deposit: 10n * M2M,
     maxDeposit: 100n * M2M,
-    onPrepare: (p) => spsp!.handlePrepare(p),
+    onPrepare: async (p) =>
+      flags.refusePayments
+        ? {
+            type: 14,
+            code: 'T01',
+            triggeredBy: p.destination,
+            message: 'provider unreachable (test)',
+            data: new Uint8Array(),
+          }
+        : spsp!.handlePrepare(p),
     onClaim: async (m) => {
       await receiver!.accept(m, unpaid);
     },
@@ -68,7 +89,12 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     ilpAddress: att.spsp.ilpAddress,
     settlement: att.spsp.settlement,
     btpUrl: att.spsp.btpUrl,
-    onPayment: ({ prepare }) => unpaid.add(hex(prepare.executionCondition), prepare.amount),
+    onPayment: ({ prepare, from }) => {
+      unpaid.add(hex(prepare.executionCondition), prepare.amount);
+      paidBy.set(from, (paidBy.get(from) ?? 0n) + prepare.amount);
+      const jobId = paymentJobId(prepare.data);
+      if (jobId) paymentsByJob.set(jobId, (paymentsByJob.get(jobId) ?? 0) + 1);
+    },
   });
   receiver = new ClaimReceiver({
     publicClient: att.clients.public,
@@ -86,11 +112,16 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     att,
     spsp,
     receiver,
+    paidBy,
+    paymentsByJob,
+    flags,
     answered,
     paused: false,
+    holdFrom: new Set(),
     pending: [],
     async resume() {
       standin.paused = false;
+      standin.holdFrom.clear();
       for (const job of standin.pending.splice(0)) await answer(job);
     },
     async stop() {
@@ -115,7 +146,7 @@ export async function startStandin(devnet: Devnet, who: DevnetMayor, amount: big
     if (reply.type !== 13) throw new Error(`result write refused: ${JSON.stringify(reply)}`);
   };
   pool.subscribe('jobs', [{ kinds: [5065], since: Math.floor(Date.now() / 1000) - 5 }], ({ event }) => {
-    if (standin.paused) standin.pending.push(event);
+    if (standin.paused || standin.holdFrom.has(event.pubkey)) standin.pending.push(event);
     else void answer(event).catch((err) => console.error('standin:', err));
   });
   return standin;

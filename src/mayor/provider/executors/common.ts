@@ -1,9 +1,6 @@
 // Pieces both executors share: reading the build context from a request, extracting it safely, the
 // artifact manifest, and turning a finished process into a JobOutcome.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { ParsedJobRequest } from '../../../nostr/nip90.js';
 import { inspectTarGz } from '../archive.js';
 import { ProviderError } from '../errors.js';
@@ -14,10 +11,12 @@ import { parseTestSummary } from '../test-summary.js';
 import { checkoutGit } from '../worktree.js';
 import type { ExecutionContext } from './types.js';
 
+// The manifest lives in ../artifacts.ts (checked against the worktree); re-exported for the executors.
+export { artifactManifest, MAX_ARTIFACTS } from '../artifacts.js';
+
 /** `i` tag types accepted for an inline build context. */
 export const TAR_INPUT_TYPES = ['tar.gz+base64', 'tar+gzip+base64', 'tgz+base64'];
 export const GIT_INPUT_TYPE = 'git';
-export const MAX_ARTIFACTS = 100;
 
 export type BuildContext =
   | { kind: 'none' }
@@ -94,35 +93,6 @@ export async function prepareContext(
   if (out.exitCode !== 0)
     return `extracting the build context failed: ${out.spawnError ?? out.output.trim()}`;
   return undefined;
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Manifest of the files named by the `artifacts` param (comma-separated paths in the worktree); links skipped. */
-export async function artifactManifest(worktree: string, spec: string | undefined): Promise<ArtifactEntry[]> {
-  if (!spec) return [];
-  const out: ArtifactEntry[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    if (out.length >= MAX_ARTIFACTS) return;
-    const abs = path.resolve(worktree, rel);
-    if (abs !== worktree && !abs.startsWith(worktree + path.sep)) return; // outside: ignored
-    const st = await lstat(abs).catch(() => undefined);
-    if (!st || st.isSymbolicLink()) return;
-    if (st.isDirectory()) {
-      for (const name of (await readdir(abs)).sort()) await visit(path.join(rel, name));
-    } else if (st.isFile()) {
-      out.push({ path: path.relative(worktree, abs), bytes: st.size, sha256: await sha256File(abs) });
-    }
-  };
-  for (const part of spec.split(',')) {
-    const rel = part.trim();
-    if (rel) await visit(rel);
-  }
-  return out;
 }
 
 /** A finished command as the result reports it. */

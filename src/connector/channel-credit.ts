@@ -1,0 +1,136 @@
+// A child peer's credit line when settlement is on (DESIGN §3: "no credit before a bound channel, and never
+// beyond its unclaimed deposit"): the unclaimed deposit (deposit - best accepted cumulative) of the peer's
+// largest bound channel that is open and not closing. A peer with no bound channel gets one bound here when
+// the chain has an open channel from its settlement address to us that no other peer owns; otherwise none.
+// Channel state is at most `maxAgeMs` old when it grants credit; a shortfall re-reads it (a top-up).
+import type { Address, Hex } from 'viem';
+import { isAddressEqual } from 'viem';
+import { listChannels } from '../chain/actions/listChannels.js';
+import { readChannel } from '../chain/actions/readChannel.js';
+import type { ChainPublicClient } from '../chain/clients.js';
+import type { ChannelState } from '../chain/types.js';
+import type { ChannelBindings } from './channel-bindings.js';
+
+export interface ChannelCreditOptions {
+  publicClient: ChainPublicClient;
+  /** PaymentChannels contract. */
+  channels: Address;
+  token: Address;
+  /** Our settlement address: the channels' receiver. */
+  receiver: Address;
+  bindings: ChannelBindings;
+  /** The best accepted cumulative amount of a channel (undefined before its first claim). */
+  acceptedOf: (channelId: Hex) => bigint | undefined;
+  /** A channel was bound here (by discovery): persist it. */
+  onBind: (peerId: string, channelId: Hex) => void;
+  /** Oldest channel state that may grant credit (default 2000 ms). */
+  maxAgeMs?: number;
+  /** Least time between two chain scans for a peer's channels (default 2000 ms). */
+  discoverEveryMs?: number;
+  now?: () => number;
+}
+
+export interface Credit {
+  /** Most the peer may owe (fulfilled-unpaid + in flight). */
+  amount: bigint;
+  /** Why it is zero or small, in words (for the T04 message). */
+  why: string;
+}
+
+interface Cached {
+  state: ChannelState;
+  readAt: number;
+}
+
+export class ChannelCredit {
+  private readonly cache = new Map<string, Cached>();
+  private readonly lastScan = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: ChannelCreditOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The peer's credit line; `need` (debt after this packet) triggers a re-read when the cache falls short. */
+  async of(peerId: string, settlementAddress: Address | undefined, need: bigint): Promise<Credit> {
+    if (!settlementAddress) {
+      return {
+        amount: 0n,
+        why: 'no proven settlement address: do the SPSP handshake with settlementAddress and settlementProof',
+      };
+    }
+    let credit = await this.best(peerId, this.o.maxAgeMs ?? 2000);
+    if (credit.amount < need) credit = await this.best(peerId, 250); // a top-up since the last read
+    if (credit.amount < need) {
+      if (await this.discover(peerId, settlementAddress)) credit = await this.best(peerId, 250);
+    }
+    return credit;
+  }
+
+  /** Forgets cached state (e.g. after a claim or a redemption moved it). */
+  forget(channelId: Hex): void {
+    this.cache.delete(channelId.toLowerCase());
+  }
+
+  private async best(peerId: string, maxAgeMs: number): Promise<Credit> {
+    let amount = 0n;
+    let why = `no open channel to ${this.o.receiver} is bound to you: open one (the node gives no credit without a channel)`;
+    for (const channelId of this.o.bindings.channelsOf(peerId)) {
+      let state: ChannelState;
+      try {
+        state = await this.state(channelId, maxAgeMs);
+      } catch (err) {
+        why = `channel ${channelId} cannot be read: ${(err as Error).message}`;
+        continue;
+      }
+      if (state.closing || state.settled) {
+        why = `channel ${channelId} is ${state.settled ? 'settled' : 'closing'}: open a new one`;
+        continue;
+      }
+      const accepted = this.o.acceptedOf(channelId) ?? 0n;
+      const used = accepted > state.claimed ? accepted : state.claimed;
+      const unclaimed = state.deposit > used ? state.deposit - used : 0n;
+      if (unclaimed > amount) {
+        amount = unclaimed;
+        why = `the unclaimed deposit of channel ${channelId} is ${unclaimed}: top it up`;
+      }
+    }
+    return { amount, why };
+  }
+
+  private async state(channelId: Hex, maxAgeMs: number): Promise<ChannelState> {
+    const key = channelId.toLowerCase();
+    const hit = this.cache.get(key);
+    if (hit && this.now() - hit.readAt <= maxAgeMs) return hit.state;
+    const state = await readChannel(this.o.publicClient, { channels: this.o.channels, channelId });
+    this.cache.set(key, { state, readAt: this.now() });
+    return state;
+  }
+
+  /** Binds the peer's open unbound channel to us with the most unclaimed deposit; false if there is none. */
+  private async discover(peerId: string, from: Address): Promise<boolean> {
+    const last = this.lastScan.get(peerId);
+    if (last !== undefined && this.now() - last < (this.o.discoverEveryMs ?? 2000)) return false;
+    this.lastScan.set(peerId, this.now());
+    const listed = await listChannels(this.o.publicClient, { channels: this.o.channels, wallet: from });
+    const candidates = listed
+      .filter(
+        (c) =>
+          c.role === 'sender' &&
+          isAddressEqual(c.receiver, this.o.receiver) &&
+          isAddressEqual(c.token, this.o.token) &&
+          !c.closing &&
+          !c.settled &&
+          this.o.bindings.owner(c.channelId) === undefined,
+      )
+      .sort((a, b) => (b.deposit - b.claimed > a.deposit - a.claimed ? 1 : -1));
+    const pick = candidates[0];
+    try {
+      if (!pick || !this.o.bindings.bind(pick.channelId, peerId)) return false;
+    } catch {
+      return false; // another peer bound it meanwhile
+    }
+    this.o.onBind(peerId, pick.channelId);
+    return true;
+  }
+}

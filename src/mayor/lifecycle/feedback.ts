@@ -1,0 +1,70 @@
+// Provider feedback (kind 7000) for a job we posted. Status `error` fails a waiting job at once with the
+// provider's reason, except "busy" (the provider has no free slot now): the job keeps waiting, so that provider
+// (when a slot frees) or another one can still answer until the job timeout (docs/mayor.md, busy policy).
+
+import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
+import type { NostrEvent } from '../../nostr/types.js';
+import { decodeEvent, peekKind } from '../../toon/index.js';
+import { failChain } from './chains.js';
+import { type LifecycleDeps, short } from './deps.js';
+import { type Posting, requestPath } from './posting.js';
+import type { Timeouts } from './timeouts.js';
+
+const BUSY = /\bbusy\b|no free (job )?slot|slots? (are )?(full|taken)|try again later/i;
+
+export interface FeedbackStatus {
+  status: string;
+  reason: string;
+}
+
+export function feedbackStatus(event: NostrEvent): FeedbackStatus {
+  const tag = event.tags.find((t) => t[0] === 'status');
+  const status = tag?.[1] ?? 'feedback';
+  const reason = (tag?.[2] || event.content || '').trim() || 'no reason given';
+  return { status, reason };
+}
+
+export const isBusy = (reason: string) => BUSY.test(reason);
+
+/** The provider a job request named (`p` tag), if the request is stored in clear. */
+function chosenProvider(posting: Posting, jobId: string): string | undefined {
+  const stored = posting.readStored(requestPath(jobId));
+  if (!stored || peekKind(stored) === KIND_GIFT_WRAP) return undefined;
+  return decodeEvent(stored).tags.find((t) => t[0] === 'p')?.[1];
+}
+
+/** Applies a feedback event's status to its job. `author`: the proven author (the seal's, for a wrap). */
+export function applyFeedback(
+  deps: LifecycleDeps,
+  posting: Posting,
+  timeouts: Timeouts,
+  jobId: string,
+  event: NostrEvent,
+  author: string,
+): void {
+  const job = deps.state.jobs.get(jobId);
+  const { status, reason } = feedbackStatus(event);
+  deps.activity(
+    'info',
+    `${short(jobId)} feedback from ${author.slice(0, 8)}…: ${status}${status === 'error' ? ` (${reason})` : ''}`,
+  );
+  if (status !== 'error' || job?.status !== 'posted') return;
+  // A job sent to one provider listens to that provider only: nobody else can fail it.
+  const chosen = chosenProvider(posting, jobId);
+  if (chosen && chosen !== author) return;
+  if (isBusy(reason)) {
+    deps.activity(
+      'info',
+      `${short(jobId)}: provider ${author.slice(0, 8)}… is busy (${reason}); still waiting until the job timeout`,
+    );
+    return;
+  }
+  timeouts.clear(jobId);
+  deps.putJob({
+    id: jobId,
+    status: 'failed',
+    error: `provider ${author.slice(0, 8)}… refused the job: ${reason}`,
+  });
+  deps.activity('error', `${short(jobId)} failed: provider ${author.slice(0, 8)}… refused it: ${reason}`);
+  if (job.chainId) failChain(deps, job.chainId);
+}

@@ -1,0 +1,103 @@
+// Durable intents (issue 15): before an external effect (a write fee PREPARE, a provider payment, a skill
+// invocation) the Mayor appends an intent with an idempotency key to `intents.jsonl` in its state repo and waits
+// until it is durable; after the effect it appends the outcome. An intent without an outcome after a restart is
+// an effect whose outcome is unknown: recovery asks the other side (the relay, the provider, the skill) instead
+// of repeating it blindly.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StateRepo } from '../state/index.js';
+
+export const INTENTS_FILE = 'intents.jsonl';
+
+/** The external effects of a job's life, each guarded by an intent. */
+export const EFFECTS = ['write-fee', 'provider-payment', 'skill'] as const;
+export type Effect = (typeof EFFECTS)[number];
+
+export interface IntentLine {
+  key: string;
+  effect: Effect;
+  jobId: string;
+  /** `intent` before the effect, `outcome` after it. */
+  phase: 'intent' | 'outcome';
+  /** For outcomes: fulfilled, rejected, refused-duplicate, handled, skipped, ... */
+  outcome?: string;
+  /** Base units, for money effects. */
+  amount?: string;
+  detail?: string;
+  /** Unix milliseconds. */
+  at: number;
+}
+
+export interface IntentJournal {
+  /** Records the intent; the caller waits for `state.durable()` before doing the effect. */
+  begin(effect: Effect, jobId: string, key: string, fields?: { amount?: bigint; detail?: string }): void;
+  /** Records the outcome of the effect. */
+  settle(key: string, outcome: string, detail?: string): void;
+  /** The intent and (if any) the outcome recorded under `key`. */
+  get(key: string): { intent?: IntentLine; outcome?: IntentLine };
+  /** Intents with no outcome: effects a crash interrupted. */
+  unresolved(effect?: Effect): IntentLine[];
+}
+
+export const intentKey = (effect: Effect, id: string) => `${effect}:${id}`;
+
+/** Loads `intents.jsonl` (a half-written last line was already dropped by the state repo's recovery). */
+export function openIntentJournal(state: StateRepo, now: () => number = Date.now): IntentJournal {
+  const byKey = new Map<string, { intent?: IntentLine; outcome?: IntentLine }>();
+  const remember = (line: IntentLine) => {
+    const entry = byKey.get(line.key) ?? {};
+    if (line.phase === 'intent') {
+      // A new intent under a settled key is a retry: its outcome is unknown again.
+      byKey.set(line.key, { intent: line });
+    } else byKey.set(line.key, { ...entry, outcome: line });
+  };
+  const path = join(state.dir, INTENTS_FILE);
+  if (existsSync(path)) {
+    for (const text of readFileSync(path, 'utf8').split('\n')) {
+      if (!text.trim()) continue;
+      try {
+        remember(JSON.parse(text) as IntentLine);
+      } catch {
+        // A line we cannot read is skipped: the job's own status still drives recovery.
+      }
+    }
+  }
+  const append = (line: IntentLine) => {
+    remember(line);
+    state.files.append(
+      INTENTS_FILE,
+      `${JSON.stringify(line)}\n`,
+      `job ${line.jobId}: ${line.effect} ${line.phase}${line.outcome ? ` ${line.outcome}` : ''}`,
+    );
+  };
+  return {
+    begin: (effect, jobId, key, fields = {}) =>
+      append({
+        key,
+        effect,
+        jobId,
+        phase: 'intent',
+        ...(fields.amount !== undefined ? { amount: fields.amount.toString() } : {}),
+        ...(fields.detail ? { detail: fields.detail } : {}),
+        at: now(),
+      }),
+    settle: (key, outcome, detail) => {
+      const intent = byKey.get(key)?.intent;
+      if (!intent) return;
+      append({
+        key,
+        effect: intent.effect,
+        jobId: intent.jobId,
+        phase: 'outcome',
+        outcome,
+        ...(detail ? { detail } : {}),
+        at: now(),
+      });
+    },
+    get: (key) => byKey.get(key) ?? {},
+    unresolved: (effect) =>
+      [...byKey.values()]
+        .filter((e) => e.intent && !e.outcome && (!effect || e.intent.effect === effect))
+        .map((e) => e.intent!),
+  };
+}

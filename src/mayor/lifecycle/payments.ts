@@ -1,0 +1,175 @@
+// Paying providers. The payment is bound to the job at both ends: its PREPARE data names the job, and the
+// provider refuses a second payment for a job it was already paid for (provider-spsp.ts). The Mayor writes a
+// `provider-payment` intent (key: the job id) before the PREPARE and the outcome after it. A payment whose
+// outcome a crash hid is sent again, and the provider's answer settles it: FULFILL (it never got the first) or
+// "already paid" (it did): never two payments. A failed payment is retried with backoff while the Mayor runs.
+import { formatM2M } from '../../chain/units.js';
+import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
+import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
+import type { SpspResponse } from '../../nostr/spsp.js';
+import { rejectAdvice } from '../runtime/attach.js';
+import { backoffDelay } from '../runtime/backoff.js';
+import { isAlreadyPaid, paymentData } from '../runtime/provider-spsp.js';
+import { spspHandshake } from '../runtime/spsp-client.js';
+import { alreadyAudited } from './audit-once.js';
+import { type LifecycleDeps, short } from './deps.js';
+import { intentKey } from './intents.js';
+
+export interface Payments {
+  /** Pays a `routed` job's provider (held when it asks more than the bid, unless `approved`). */
+  pay(jobId: string, approved?: boolean): Promise<void>;
+  /** Jobs held for the operator. */
+  held(): string[];
+  stop(): void;
+}
+
+export interface PaymentRetryOptions {
+  /** First retry delay (default 1 s); doubles up to maxMs (default 60 s). */
+  minMs?: number;
+  maxMs?: number;
+}
+
+export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions = {}): Payments {
+  const { state, intents, audit } = deps;
+  const held = new Set<string>();
+  const retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  /** SPSP answers of providers we paid, by pubkey: one handshake per provider, not per job. */
+  const providerSpsp = new Map<string, SpspResponse>();
+  let stopped = false;
+
+  const send = async (jobId: string, provider: string, amount: bigint, fresh: boolean): Promise<IlpReply> => {
+    const att = deps.att()!;
+    let spsp = fresh ? undefined : providerSpsp.get(provider);
+    if (!spsp) {
+      spsp = await spspHandshake({
+        pool: deps.pool,
+        secretKey: deps.secretKey,
+        recipient: provider,
+        request: { requestId: `pay-${jobId.slice(0, 16)}` },
+      });
+      providerSpsp.set(provider, spsp);
+    }
+    const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+    const data = paymentData(jobId);
+    const { reply } = await att.pay({
+      amount,
+      destination: spsp.destinationAccount,
+      executionCondition: conditionOf(deriveFulfillment(secret, data)),
+      data,
+    });
+    return reply;
+  };
+
+  const scheduleRetry = (jobId: string) => {
+    if (stopped) return;
+    const attempt = (retries.get(jobId)?.attempt ?? 0) + 1;
+    const delay = backoffDelay(attempt - 1, { minMs: retry.minMs ?? 1000, maxMs: retry.maxMs ?? 60_000 });
+    const timer = setTimeout(() => {
+      void deps
+        .track(pay(jobId))
+        .catch((err) => deps.log.error(`paying ${short(jobId)}: ${(err as Error).message}`));
+    }, delay);
+    timer.unref();
+    retries.set(jobId, { attempt, timer });
+  };
+
+  const paying = new Map<string, Promise<void>>();
+  const pay = (jobId: string, approved = false): Promise<void> => {
+    const running = paying.get(jobId);
+    if (running) return running;
+    const p = payNow(jobId, approved).finally(() => paying.delete(jobId));
+    paying.set(jobId, p);
+    return p;
+  };
+
+  const payNow = async (jobId: string, approved: boolean): Promise<void> => {
+    const job = state.jobs.get(jobId);
+    if (job?.status !== 'routed') return;
+    const amount = job.amount ?? 0n;
+    if (amount === 0n) {
+      deps.putJob({ id: jobId, status: 'paid', amount: 0n });
+      return;
+    }
+    const key = intentKey('provider-payment', jobId);
+    // An intent on record means the operator's approval (or the bid) already allowed this payment.
+    if (!approved && !intents.get(key).intent && (job.bid === undefined || amount > job.bid)) {
+      held.add(jobId);
+      deps.activity(
+        'payment',
+        `Held: ${short(jobId)} asks ${formatM2M(amount)} M2M, above its bid${job.bid !== undefined ? ` of ${formatM2M(job.bid)} M2M` : ''}: approve or refuse it`,
+        amount,
+      );
+      deps.emit('held', job);
+      return;
+    }
+    const att = deps.att();
+    if (!att || !job.provider) return;
+    const provider = job.provider;
+    intents.begin('provider-payment', jobId, key, { amount, detail: provider });
+    await state.durable();
+    await deps.fault('payment-before-send', jobId);
+    let reply: IlpReply;
+    try {
+      const cached = providerSpsp.has(provider);
+      reply = await send(jobId, provider, amount, false);
+      // A cached address goes stale when the provider restarts (new accounts, new secrets): ask again once.
+      if (cached && reply.type === IlpPacketType.Reject && (reply.code === 'F02' || reply.code === 'F06'))
+        reply = await send(jobId, provider, amount, true);
+    } catch (err) {
+      // No answer (SPSP timed out, provider down): the outcome is unknown; the retry asks the provider again.
+      deps.activity('error', `Paying ${short(jobId)} failed: ${(err as Error).message}; retrying`);
+      scheduleRetry(jobId);
+      return;
+    }
+    const dupe = reply.type === IlpPacketType.Reject && isAlreadyPaid(reply) ? reply.message : undefined;
+    const settledBefore = dupe !== undefined;
+    if (reply.type === IlpPacketType.Fulfill || settledBefore) {
+      if (reply.type === IlpPacketType.Fulfill) await deps.fault('payment-fulfilled', jobId);
+      // "Already paid" after a crash: the crashed run may have recorded the payment before it died.
+      const audited = settledBefore && (await alreadyAudited(audit, jobId, provider, amount));
+      if (state.jobs.get(jobId)?.status !== 'routed') return;
+      held.delete(jobId);
+      const r = retries.get(jobId);
+      if (r) clearTimeout(r.timer);
+      retries.delete(jobId);
+      intents.settle(key, settledBefore ? 'refused-duplicate' : 'fulfilled', dupe);
+      deps.putJob({ id: jobId, status: 'paid' });
+      // The money moved once: recorded once (same synchronous block, same write batch as `paid`).
+      if (!audited)
+        audit.record({
+          direction: 'out',
+          jobId,
+          amount,
+          status: 'fulfilled',
+          counterparty: provider,
+          channelId: att.channel().channelId,
+        });
+      deps.activity(
+        'payment',
+        settledBefore
+          ? `Provider ${provider.slice(0, 8)}… confirms it was already paid for ${short(jobId)} (${formatM2M(amount)} M2M): not paid again`
+          : `Paid provider ${provider.slice(0, 8)}… ${formatM2M(amount)} M2M for ${short(jobId)}`,
+        amount,
+      );
+      await state.durable();
+      return;
+    }
+    intents.settle(key, 'rejected', `${reply.code} ${reply.message}`);
+    audit.record({ direction: 'out', jobId, amount, status: 'rejected', counterparty: provider });
+    deps.activity(
+      'error',
+      `Paying ${short(jobId)} failed: ${reply.code} ${reply.message}: ${rejectAdvice(reply)}; retrying with backoff`,
+    );
+    scheduleRetry(jobId);
+  };
+
+  return {
+    pay,
+    held: () => [...held],
+    stop: () => {
+      stopped = true;
+      for (const r of retries.values()) clearTimeout(r.timer);
+      retries.clear();
+    },
+  };
+}

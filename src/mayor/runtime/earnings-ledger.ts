@@ -1,0 +1,167 @@
+// A provider Mayor's earnings, durable (issue 13 item 6): every payment a requester made for a job (a packet the
+// node now owes us), every claim of the node we accepted, every on-chain redemption, as fsynced JSON lines in
+// `<provider home>/earnings.jsonl`, written before the FULFILL or the claim's acknowledgement goes back. After a
+// restart the ClaimReceiver continues from the best accepted claim and still knows the unpaid packets, so the
+// node's next claim is accepted, and the closure watcher and `crosstown earnings redeem` have every claim.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Hex } from 'viem';
+import type { SignedClaim } from '../../chain/types.js';
+import type { UnpaidPacket } from '../../connector/store.js';
+
+export const EARNINGS_FILE = 'earnings.jsonl';
+
+type Line =
+  | { t: 'owed'; c: string; a: string; job: string; from: string; at: number }
+  | { t: 'claim'; ch: Hex; cum: string; sig: Hex; pays: string[]; at: number }
+  | { t: 'redeemed'; ch: Hex; total: string; at: number }
+  | { t: 'start'; block: string; at: number };
+
+/** What the ledger says, for the operator (`crosstown earnings`). */
+export interface EarningsSummary {
+  /** Jobs a requester paid for. */
+  jobs: { jobId: string; requester: string; amount: bigint; at: number }[];
+  /** Paid by requesters (the node owes it until a claim covers it). */
+  earned: bigint;
+  /** Covered by claims of the node we accepted (best claim per channel). */
+  claimed: bigint;
+  /** Earned but not covered by a claim yet. */
+  unclaimed: bigint;
+  /** Best claim and last known redeemed total per node -> us channel. */
+  channels: { channelId: Hex; claimed: bigint; redeemed: bigint; claim: SignedClaim }[];
+}
+
+export class EarningsLedger {
+  private readonly owed = new Map<string, { amount: bigint; count: number }>();
+  private readonly best = new Map<string, SignedClaim>();
+  private readonly redeemedTotals = new Map<string, bigint>();
+  private readonly jobs: EarningsSummary['jobs'] = [];
+  private earnedTotal = 0n;
+  private start: bigint | undefined;
+  private fd: number | undefined;
+
+  private constructor(readonly path: string) {}
+
+  /** Opens (and replays) the ledger in `home`; a torn last line after a crash is ignored. */
+  static open(home: string): EarningsLedger {
+    const ledger = new EarningsLedger(join(home, EARNINGS_FILE));
+    if (existsSync(ledger.path)) {
+      for (const raw of readFileSync(ledger.path, 'utf8').split('\n')) {
+        if (!raw.trim()) continue;
+        let line: Line;
+        try {
+          line = JSON.parse(raw) as Line;
+        } catch {
+          continue; // torn write: it was never acknowledged
+        }
+        ledger.apply(line);
+      }
+    }
+    return ledger;
+  }
+
+  /** The block the provider first ran at: where the closure watcher starts scanning. */
+  get startBlock(): bigint | undefined {
+    return this.start;
+  }
+
+  markStart(block: bigint): void {
+    if (this.start === undefined) this.write({ t: 'start', block: block.toString(), at: Date.now() });
+  }
+
+  /** A requester's payment for `jobId`: the node owes us `amount` for the packet `condition`. Durable on return. */
+  owe(condition: string, amount: bigint, jobId: string, from: string): void {
+    this.write({ t: 'owed', c: condition, a: amount.toString(), job: jobId, from, at: Date.now() });
+  }
+
+  /** A claim of the node passed every check: durable before it is acknowledged (ClaimReceiver onAccept). */
+  accepted(claim: SignedClaim, pays: readonly string[]): void {
+    this.write({
+      t: 'claim',
+      ch: claim.channelId,
+      cum: claim.cumulativeAmount.toString(),
+      sig: claim.signature,
+      pays: [...pays],
+      at: Date.now(),
+    });
+  }
+
+  redeemed(channelId: Hex, totalClaimed: bigint): void {
+    this.write({ t: 'redeemed', ch: channelId, total: totalClaimed.toString(), at: Date.now() });
+  }
+
+  /** Packets paid by requesters and not covered by an accepted claim, oldest first. */
+  unpaid(): UnpaidPacket[] {
+    const out: UnpaidPacket[] = [];
+    for (const [condition, { amount, count }] of this.owed)
+      for (let i = 0; i < count; i++) out.push({ condition, amount });
+    return out;
+  }
+
+  /** The best accepted claim of each node -> us channel. */
+  claims(): SignedClaim[] {
+    return [...this.best.values()];
+  }
+
+  summary(): EarningsSummary {
+    const channels = [...this.best.values()].map((claim) => ({
+      channelId: claim.channelId,
+      claimed: claim.cumulativeAmount,
+      redeemed: this.redeemedTotals.get(claim.channelId.toLowerCase()) ?? 0n,
+      claim,
+    }));
+    const claimed = channels.reduce((s, c) => s + c.claimed, 0n);
+    const unclaimed = this.unpaid().reduce((s, p) => s + p.amount, 0n);
+    return { jobs: [...this.jobs], earned: this.earnedTotal, claimed, unclaimed, channels };
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private write(line: Line): void {
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.fd = openSync(this.path, 'a', 0o600);
+    }
+    writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    fsyncSync(this.fd);
+    this.apply(line);
+  }
+
+  private apply(line: Line): void {
+    switch (line.t) {
+      case 'owed': {
+        const amount = BigInt(line.a);
+        const e = this.owed.get(line.c) ?? { amount, count: 0 };
+        e.count++;
+        this.owed.set(line.c, e);
+        this.earnedTotal += amount;
+        this.jobs.push({ jobId: line.job, requester: line.from, amount, at: line.at });
+        return;
+      }
+      case 'claim': {
+        for (const c of line.pays) {
+          const e = this.owed.get(c);
+          if (!e) continue;
+          if (--e.count === 0) this.owed.delete(c);
+        }
+        const key = line.ch.toLowerCase();
+        const cum = BigInt(line.cum);
+        if ((this.best.get(key)?.cumulativeAmount ?? -1n) < cum)
+          this.best.set(key, { channelId: line.ch, cumulativeAmount: cum, signature: line.sig });
+        return;
+      }
+      case 'redeemed': {
+        const key = line.ch.toLowerCase();
+        const total = BigInt(line.total);
+        if ((this.redeemedTotals.get(key) ?? 0n) < total) this.redeemedTotals.set(key, total);
+        return;
+      }
+      case 'start':
+        this.start ??= BigInt(line.block);
+        return;
+    }
+  }
+}

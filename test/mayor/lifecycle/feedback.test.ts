@@ -1,0 +1,123 @@
+// Lifecycle rules on a real devnet with an in-process requester Mayor: provider feedback `error` fails the job
+// at once with the provider's reason (busy does not; a stranger cannot fail a job sent to one provider), a job
+// too large for one PREPARE is refused before anything is paid, and a failed provider payment is retried with
+// backoff while the Mayor runs and lands exactly once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
+import { IlpPacketType } from '../../../src/ilp/index.js';
+import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
+import { finalizeEvent } from '../../../src/nostr/index.js';
+import { encodeEventBytes } from '../../../src/toon/index.js';
+import {
+  keyOf,
+  mayorConfig,
+  recordingSkill,
+  type Standin,
+  startStandin,
+  waitFor,
+} from '../runtime/helpers.js';
+
+let devnet: Devnet;
+let provider: Standin;
+const AMOUNT = 10n ** 15n;
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const running: Mayor[] = [];
+
+beforeAll(async () => {
+  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'stranger'] });
+  provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
+}, 60_000);
+afterAll(async () => {
+  for (const m of running) await m.stop().catch(() => {});
+  await provider?.stop();
+  await devnet?.stop();
+});
+
+async function start(who: string): Promise<Mayor> {
+  const m = devnet.mayors[who]!;
+  const mayor = await startMayor({
+    config: mayorConfig(devnet),
+    walletKey: m.walletPrivateKey,
+    nostrSecretKey: keyOf(m),
+    nodePubkey: devnet.node.pubkey,
+    logger: quiet,
+    skills: [recordingSkill('record')],
+    paymentRetry: { minMs: 200, maxMs: 400 },
+  });
+  running.push(mayor);
+  return mayor;
+}
+
+const charged = (who: string) => {
+  const b = devnet.runningNode!.connector.balance(devnet.mayors[who]!.nostrPubkey.slice(0, 16));
+  return b.owedByPeer + b.paidByPeer;
+};
+
+/** A kind 7000 feedback for `jobId`, signed by `who` and written (paid) through the provider's attachment. */
+async function feedback(who: string, jobId: string, requester: string, reason: string) {
+  const event = finalizeEvent(
+    {
+      kind: 7000,
+      created_at: Math.floor(Date.now() / 1000),
+      tags: [
+        ['status', 'error', reason],
+        ['e', jobId],
+        ['p', requester],
+      ],
+      content: '',
+    },
+    keyOf(devnet.mayors[who]!),
+  );
+  const { reply } = await provider.att.writeToRelay(encodeEventBytes(event));
+  expect(reply.type).toBe(IlpPacketType.Fulfill);
+}
+
+describe('lifecycle rules', () => {
+  it('feedback error fails the job at once with the reason; busy and strangers do not', async () => {
+    const alpha = await start('a1');
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      provider: provider.pubkey,
+      callbackSkill: 'record',
+    });
+    await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    await feedback('stranger', jobId, alpha.pubkey, 'bid below price');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    await feedback('beta', jobId, alpha.pubkey, 'bid below price');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'failed');
+    expect(alpha.state.jobs.get(jobId)?.error).toMatch(/refused the job: bid below price/);
+    // The job is final: a late result is not routed and not paid.
+    provider.pending.length = 0;
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('a job too large for one PREPARE is refused before anything is paid, with size and limit', async () => {
+    const alpha = await start('a2');
+    const before = charged('a2');
+    const jobs = alpha.jobs().length;
+    await expect(
+      alpha.postJob({ jobType: 'ci-cd-linux', bid: AMOUNT, content: 'x'.repeat(40_000) }),
+    ).rejects.toMatchObject({ code: 'POST_REJECTED', message: expect.stringMatching(/\d+ bytes.*32767/) });
+    expect(alpha.jobs().length).toBe(jobs);
+    expect(charged('a2')).toBe(before);
+  }, 60_000);
+
+  it('a failed provider payment is retried with backoff while the Mayor runs, and lands once', async () => {
+    const alpha = running.find((m) => m.pubkey === devnet.mayors.a2!.nostrPubkey)!;
+    provider.flags.refusePayments = true;
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'routed', 20_000, 'routed');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('routed');
+    provider.flags.refusePayments = false;
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'paid after the retry');
+    expect(provider.paymentsByJob.get(jobId)).toBe(1);
+  }, 60_000);
+});

@@ -1,0 +1,272 @@
+// Issue 13 item 6 on a real anvil, a real node and two attached Mayors: a requester pays a provider through the
+// node, the node pays the provider with claims on its channel. The provider restarts (new process state, same
+// home): the node's next claim continues from what was accepted before and is accepted (before: refused for
+// good, "raises the cumulative amount by X, but Y was fulfilled"); the earnings survive in the ledger; when the
+// node starts closing its channel, the provider's closure watcher redeems every claimed unit; and
+// `crosstown earnings --format json` (a real child process) reports served, claimed, redeemed and redeemable.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DevChain,
+  listChannels,
+  startClose,
+  startDevChain,
+  tokenBalance,
+} from '../../src/chain/index.js';
+import { conditionOf, deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
+import {
+  type Attachment,
+  attach,
+  createProviderSpsp,
+  type ProviderSpsp,
+  RelayPool,
+} from '../../src/mayor/runtime/index.js';
+import { type ProviderEarnings, startProviderEarnings } from '../../src/mayor/runtime/provider-earnings.js';
+import type { NodeConfig } from '../../src/node/config.js';
+import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
+import {
+  buildSpspRequest,
+  generateSecretKey,
+  getPublicKey,
+  parseSpspResponse,
+} from '../../src/nostr/index.js';
+import { testNodeConfig } from '../support/node-config.js';
+
+const M2M = 10n ** 18n;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+let chain: DevChain;
+let dir: string;
+let node: RunningNode;
+let config: NodeConfig;
+const closers: (() => Promise<unknown>)[] = [];
+const providerSk = generateSecretKey();
+const payerSk = generateSecretKey();
+const providerHome = () => join(dir, 'provider');
+
+async function attachAs(
+  sk: Uint8Array,
+  account: number,
+  handlers: Partial<Parameters<typeof attach>[0]> = {},
+) {
+  const pool = new RelayPool({ urls: [node.relayUrl], secretKey: sk, backoff: { minMs: 50, maxMs: 200 } });
+  pool.start();
+  const att = await attach({
+    pool,
+    nostrSecretKey: sk,
+    walletKey: chain.anvil.accounts[account]!.privateKey,
+    rpcUrl: chain.anvil.rpcUrl,
+    nodePubkey: node.pubkey,
+    maxBasePricePerByte: M2M,
+    deposit: M2M,
+    maxDeposit: 10n * M2M,
+    reconnectDelayMs: 50,
+    onWarning: () => {},
+    ...handlers,
+  });
+  const close = async () => {
+    await att.detach();
+    await pool.close();
+  };
+  closers.push(close);
+  return { att, close };
+}
+
+/** The provider as provider mode composes it: SPSP responder for payments, earnings for the node's claims. */
+async function startProvider(sk = providerSk, account = 2, home = providerHome()) {
+  let earnings: ProviderEarnings | undefined;
+  let spsp: ProviderSpsp | undefined;
+  const link = { dropAfterAccept: false };
+  const { att, close } = await attachAs(sk, account, {
+    onPrepare: (p) => spsp!.handlePrepare(p),
+    onClaim: async (m) => {
+      await earnings!.receiver.accept(m, earnings!.unpaid);
+      if (link.dropAfterAccept) {
+        // A flaky network: the claim is accepted, the answer never reaches the node.
+        link.dropAfterAccept = false;
+        (att.btp as unknown as { session: { ws: { terminate(): void } } }).session.ws.terminate();
+      }
+    },
+    onStatus: (id) => earnings!.receiver.status(id, earnings!.unpaid),
+  });
+  earnings = await startProviderEarnings({
+    home,
+    att,
+    pollingIntervalMs: 100,
+    onError: () => {},
+  });
+  spsp = createProviderSpsp({
+    secretKey: sk,
+    ilpAddress: att.spsp.ilpAddress,
+    settlement: att.spsp.settlement,
+    btpUrl: att.spsp.btpUrl,
+    onPayment: ({ from, amount, prepare }) =>
+      earnings!.recordPayment(hex(prepare.executionCondition), amount, `job-${amount}`, from),
+  });
+  return {
+    att,
+    earnings,
+    spsp,
+    link,
+    async stop() {
+      earnings!.stop();
+      await close();
+    },
+  };
+}
+
+/** One requester for every test (a second session of the same identity would replace the first). */
+let payerAtt: Promise<Attachment> | undefined;
+const thePayer = () => {
+  payerAtt ??= attachAs(payerSk, 3).then((a) => a.att);
+  return payerAtt;
+};
+
+/** The requester pays the provider `amount` for a job (SPSP with the provider, then a PREPARE via the node). */
+async function payJob(payer: Attachment, provider: ProviderSpsp, amount: bigint, to = providerSk) {
+  const req = buildSpspRequest(payerSk, getPublicKey(to), { requestId: `pay-${amount}` });
+  const { response } = parseSpspResponse(provider.respond(req), payerSk, req.id);
+  const secret = new Uint8Array(Buffer.from(response.sharedSecret, 'base64'));
+  const data = new TextEncoder().encode(`crosstown job payment job-${amount}`);
+  const r = await payer.pay({
+    amount,
+    destination: response.destinationAccount,
+    executionCondition: conditionOf(deriveFulfillment(secret, data)),
+    data,
+  });
+  expect(r.reply.type).toBe(IlpPacketType.Fulfill);
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  chain = await startDevChain({ accounts: 4 });
+  dir = mkdtempSync(join(tmpdir(), 'crosstown-earnings-'));
+  config = testNodeConfig(chain, join(dir, 'node'));
+  node = await startNode(config, { logger: createLogger({ write: () => {} }) });
+});
+
+afterAll(async () => {
+  for (const c of closers.reverse()) await c().catch(() => {});
+  await node?.stop();
+  await chain?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('provider earnings', () => {
+  it('survive a provider restart: the next claim is accepted, the watcher redeems them, the CLI reports them', async () => {
+    const payer = await thePayer();
+    let provider = await startProvider();
+    await payJob(payer, provider.spsp, 3000n);
+    await payJob(payer, provider.spsp, 4000n);
+    await until(() => provider.earnings.receiver.paid === 7000n, 'the node to pay the provider');
+
+    // The provider restarts: nothing of its memory survives but its home directory.
+    await provider.stop();
+    provider = await startProvider();
+    expect(provider.earnings.receiver.paid).toBe(7000n);
+    await payJob(payer, provider.spsp, 5000n);
+    // The node's claim continues from 7000: accepted, nothing left unpaid on either side.
+    await until(() => provider.earnings.receiver.paid === 12_000n, "the node's next claim to be accepted");
+    expect(provider.earnings.unpaid.total).toBe(0n);
+    expect(provider.earnings.ledger.summary()).toMatchObject({
+      earned: 12_000n,
+      claimed: 12_000n,
+      unclaimed: 0n,
+    });
+
+    // The node starts closing its channel to the provider: the watcher redeems the best claim before the end.
+    const nodeClients = { public: payer.clients.public };
+    const [channel] = (
+      await listChannels(nodeClients.public, {
+        channels: chain.network.channels,
+        wallet: provider.att.walletAddress,
+      })
+    ).filter((c) => c.role === 'receiver');
+    expect(channel?.sender.toLowerCase()).toBe(node.settlementAddress.toLowerCase());
+    const before = await tokenBalance(nodeClients.public, {
+      token: chain.network.token,
+      owner: provider.att.walletAddress,
+    });
+    const { createChainClients } = await import('../../src/chain/index.js');
+    const nodeWallet = createChainClients({
+      rpcUrl: chain.anvil.rpcUrl,
+      chainId: chain.anvil.chainId,
+      privateKey: chain.anvil.accounts[1]!.privateKey,
+    });
+    await startClose(nodeWallet, { channels: chain.network.channels, channelId: channel!.channelId });
+    await until(
+      async () =>
+        (await tokenBalance(nodeClients.public, {
+          token: chain.network.token,
+          owner: provider.att.walletAddress,
+        })) -
+          before ===
+        12_000n,
+      'the watcher to redeem',
+    );
+
+    // The operator's view, from a real `crosstown earnings` process reading the ledger and the chain.
+    const run = promisify(execFile);
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'earnings',
+        '--format',
+        'json',
+        '--network',
+        'devnet',
+        '--rpc-url',
+        chain.anvil.rpcUrl,
+        '--token',
+        chain.network.token,
+        '--channels',
+        chain.network.channels,
+        '--provider-home',
+        providerHome(),
+        '--home',
+        join(dir, 'home'),
+      ],
+      { timeout: 30_000 },
+    );
+    const report = JSON.parse(stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({
+      servedJobs: 3,
+      earned: '12000',
+      claimed: '12000',
+      unclaimed: '0',
+      redeemed: '12000',
+      redeemable: '0',
+    });
+  });
+
+  it('a claim accepted whose answer was lost: the node asks on reconnect and its next claim is accepted', async () => {
+    const payer = await thePayer();
+    const sk = generateSecretKey();
+    const provider = await startProvider(sk, 0, join(dir, 'provider-flaky'));
+    await payJob(payer, provider.spsp, 1000n, sk);
+    await until(() => provider.earnings.receiver.paid === 1000n, 'the first claim');
+    provider.link.dropAfterAccept = true;
+    await payJob(payer, provider.spsp, 2000n, sk);
+    await until(() => provider.earnings.receiver.paid === 3000n, 'the claim whose answer is lost');
+    // Reconnected, the node resynced from our signed cumulative: the next claim continues from 3000.
+    await payJob(payer, provider.spsp, 4000n, sk);
+    await until(() => provider.earnings.receiver.paid === 7000n, "the node's next claim");
+    expect(provider.earnings.unpaid.total).toBe(0n);
+    const peer = provider.att.spsp.ilpAddress.split('.').at(-1)!;
+    await until(() => node.connector.balance(peer).owedToPeer === 0n, 'the node to owe nothing');
+    expect(node.connector.balance(peer)).toMatchObject({ owedToPeer: 0n, paidToPeer: 7000n });
+  });
+});
