@@ -49,6 +49,15 @@ const statusShape = obj({
   ),
   held: arrayOf(str),
   localMode: bool,
+  // provider mode: what it serves, jobs served in this run, earnings (null for a requester)
+  provider: nullable(
+    obj({
+      jobTypes: arrayOf(str),
+      price: units,
+      served: obj({ running: num, done: num, refused: num, failed: num }),
+      earned: units,
+    }),
+  ),
   pid: nullable(num),
 });
 const subscriptionShape = obj({

@@ -94,7 +94,7 @@ const channelFields = {
   state: oneOf('open', 'closing', 'settled'),
 };
 export const channelOpenShape = obj({ ...channelFields, txHash: hex32 });
-export const channelStatusShape = obj({ ...channelFields, lowBalance: bool });
+export const channelStatusShape = obj({ ...channelFields, spent: units, remaining: units, lowBalance: bool });
 export const channelTopupShape = obj({ ...channelFields, added: units, txHash: hex32 });
 export const channelCloseShape = obj(
   { ...channelFields, action: oneOf('close-started', 'waiting', 'withdrawn') },
