@@ -16,12 +16,13 @@ import { connectError } from '../transport/tls.js';
 import { createWebSocket } from '../transport/websocket.js';
 import { rawDataToBytes } from './btp-server.js';
 import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
+import { toWebSocketUrl } from './btp-url.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
 import type { ChannelStatus } from './status-message.js';
 
 export interface BtpClientOptions extends BtpSessionHandlers {
-  /** ws:// or wss:// URL of the connector's BTP endpoint. */
+  /** btp+ws://, btp+wss://, ws:// or wss:// URL of the connector's BTP endpoint. */
   url: string;
   /** Certificate checks for wss://: verified by default; `ca` (PEM) or `caPath` for a private CA. */
   tls?: ClientTlsOptions;
@@ -86,7 +87,7 @@ export class BtpClient {
 
   private async open(): Promise<void> {
     const o = this.options;
-    const ws = createWebSocket(o.url, {
+    const ws = createWebSocket(toWebSocketUrl(o.url), {
       ws: { maxPayload: 64 * 1024 },
       ...(o.tls && { tls: o.tls }),
       ...(o.logger && { logger: o.logger }),

@@ -25,6 +25,7 @@ import { ConnectorError } from './errors.js';
 import { balance } from './middleware/balance.js';
 import { expiry } from './middleware/expiry.js';
 import { forward } from './middleware/forward.js';
+import { ildcp } from './middleware/ildcp.js';
 import { maxPacketAmount } from './middleware/max-packet.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { route } from './middleware/route.js';
@@ -85,6 +86,8 @@ export interface ConnectorOptions {
   clientTls?: ClientTlsOptions;
   /** Receives the warning about plain ws:// links to non-loopback hosts. Default: console. */
   logger?: WarnLogger;
+  /** The asset of every packet, told to children asking ILDCP (default M2M, scale 18: base units of the token). */
+  asset?: { code: string; scale: number };
   /** Taken off the expiry at each hop (default 1000 ms). */
   expiryMarginMs?: number;
   /** Longest we hold a packet for a next hop (default 30 s). */
@@ -159,6 +162,11 @@ export class Connector {
       rateLimit({
         perSecondFor: (id) => account(id)?.config.rateLimitPerSecond ?? options.rateLimitPerSecond,
         now: this.now,
+      }),
+      ildcp({
+        address: this.address,
+        asset: options.asset ?? { code: 'M2M', scale: 18 },
+        accountOf: account,
       }),
       balance(account, (a, need) => this.channelCredit(a, need)),
       route(this.routes),

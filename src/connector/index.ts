@@ -11,6 +11,7 @@ export { PeerAccount } from './accounts.js';
 export { BtpClient, type BtpClientOptions } from './btp-client.js';
 export { BTP_CLOSE, BtpServer, type BtpServerOptions } from './btp-server.js';
 export { BtpSession, type BtpSessionHandlers } from './btp-session.js';
+export { toBtpUrl, toWebSocketUrl } from './btp-url.js';
 export {
   CLAIM_PROTOCOL,
   type ClaimMessage,

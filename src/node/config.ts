@@ -220,8 +220,8 @@ function parsePeers(v: unknown): NodePeerConfig[] {
       bad(`${where}: id must be one ILP address segment`);
     if (typeof t.authToken !== 'string' || t.authToken.length < 16)
       bad(`${where}: authToken must be a string of at least 16 characters`);
-    if (t.url !== undefined && (typeof t.url !== 'string' || !/^wss?:\/\//.test(t.url)))
-      bad(`${where}: url must be ws:// or wss://`);
+    if (t.url !== undefined && (typeof t.url !== 'string' || !/^(btp\+)?wss?:\/\//.test(t.url)))
+      bad(`${where}: url must be btp+ws://, btp+wss://, ws:// or wss://`);
     const routes = t.routes ?? [];
     if (!Array.isArray(routes) || !routes.every((r) => typeof r === 'string' && isValidIlpAddress(r))) {
       bad(`${where}: routes must be a list of ILP address prefixes`);

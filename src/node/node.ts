@@ -12,6 +12,7 @@ import {
   createSpspResponder,
   type LocalHandler,
   openConnectorStore,
+  toBtpUrl,
 } from '../connector/index.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import {
@@ -23,8 +24,8 @@ import {
   type SettlementInfo,
 } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
-import { AccountSecretStore, type NostrRelay, startRelay } from '../relay/index.js';
-import { type EventStore, openEventStore } from '../store/index.js';
+import { AccountSecretStore, type NostrRelay, type RelayInfo, startRelay } from '../relay/index.js';
+import { type EventStore, openEventStore, openPrepaidStore } from '../store/index.js';
 import { type ChainCheckResult, ChainGuard } from './chain-guard.js';
 import { readChainState } from './chain-state.js';
 import type { NodeConfig } from './config.js';
@@ -106,17 +107,23 @@ async function start(
   cleanups.push(() => connectorStore.close());
   const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
+  // STREAM top-ups and the accounts holding them: durable before the FULFILL, restored here.
+  const prepaidStore = openPrepaidStore(join(config.dataDir, 'prepaid.db'));
+  cleanups.push(() => prepaidStore.close());
 
+  // NIP-11 is built at each request: payments_url is filled in once the connector (which serves SPSP) is up.
+  const relayInfo: RelayInfo = {
+    name: `crosstown ${config.name}`,
+    description: `ILP-gated relay of crosstown node ${config.ilpAddress}: reading is free, writing is paid`,
+    pubkey,
+  };
   const relay = await startRelay({
     store,
     secrets,
     basePricePerByte: config.basePricePerByte,
     ilpAddress: relayAddress,
-    info: {
-      name: `crosstown ${config.name}`,
-      description: `ILP-gated relay of crosstown node ${config.ilpAddress}: reading is free, writing is paid`,
-      pubkey,
-    },
+    info: relayInfo,
+    prepaidStore,
     // The node's own peer info is written for free; everything else is paid.
     freeWrites: [{ pubkey, kinds: [KIND_PEER_INFO] }],
     port: config.relayPort,
@@ -169,6 +176,7 @@ async function start(
     },
   });
   cleanups.push(() => connector.close());
+  relayInfo.paymentsUrl = httpUrl(connector.btpUrl, SPSP_PATH);
   guard = new ChainGuard({
     client: clients.public,
     rpcUrl: config.chain.rpcUrl,
@@ -247,7 +255,7 @@ async function start(
     secrets,
     basePricePerByte: config.basePricePerByte,
     settlement,
-    btpUrl: connector.btpUrl,
+    btpUrl: toBtpUrl(connector.btpUrl),
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
@@ -266,7 +274,7 @@ async function start(
     {
       ...buildPeerInfo({
         ilpAddress: config.ilpAddress,
-        btpUrl: connector.btpUrl,
+        btpUrl: toBtpUrl(connector.btpUrl),
         settlement,
         basePricePerByte: config.basePricePerByte,
       }),
@@ -346,6 +354,7 @@ async function start(
       await connector.close();
       await relay.close();
       await store.close();
+      prepaidStore.close();
       log.info('stopped', {});
     })();
     return stopped;

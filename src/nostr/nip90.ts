@@ -1,14 +1,18 @@
 // NIP-90 jobs as DESIGN §3 "Jobs" fixes them. Request kind 5065 (any 5000-5999 is accepted), result =
-// request kind + 1000, feedback 7000. Amounts are M2M base units as decimal strings in the `amount`/`bid`
-// tags (NIP-90 puts millisats there; the shape is the same). Parsers check shape, not signatures:
-// call verifyEvent first (the relay already does).
+// request kind + 1000, feedback 7000. Amounts are M2M base units (10^-18 M2M) as decimal strings in the
+// `amount`/`bid` tags, where NIP-90 puts millisats; built tags carry the unit marker "M2M" as their third
+// element (docs/decisions.md, issue 18). Parsers take tags with or without it, and refuse a bid in another unit.
+// Parsers check shape, not signatures: call verifyEvent first (the relay already does).
 import { NostrError } from './errors.js';
 import { validateEventShape } from './event.js';
 import { KIND_JOB_FEEDBACK, KIND_JOB_REQUEST } from './kinds.js';
 import type { EventTemplate, NostrEvent } from './types.js';
 import { findTag, formatAmount, isHex64, parseAmount, parseJson } from './validate.js';
 
-export type JobStatus = 'processing' | 'payment-required' | 'error' | 'success';
+export type JobStatus = 'processing' | 'payment-required' | 'error' | 'success' | 'partial';
+
+/** Unit marker of `amount` and `bid` tags: base units of the M2M token, not NIP-90's millisats. */
+export const AMOUNT_UNIT = 'M2M';
 
 export interface JobInput {
   data: string;
@@ -46,7 +50,7 @@ export interface ParsedJobRequest
 
 export interface JobAmount {
   amount: bigint;
-  /** NIP-90's optional bolt11 slot; unused by ILP payments but kept when present. */
+  /** NIP-90's optional bolt11 slot; unused by ILP payments but kept when present (tag: amount, n, invoice, "M2M"). */
   invoice?: string;
 }
 
@@ -94,7 +98,7 @@ export interface ParsedJobFeedback extends Omit<JobFeedback, 'relay' | 'content'
   event: NostrEvent;
 }
 
-const STATUSES: readonly JobStatus[] = ['processing', 'payment-required', 'error', 'success'];
+const STATUSES: readonly JobStatus[] = ['processing', 'payment-required', 'error', 'success', 'partial'];
 
 export function buildJobRequest(req: JobRequest): EventTemplate {
   const kind = req.kind ?? KIND_JOB_REQUEST;
@@ -108,7 +112,7 @@ export function buildJobRequest(req: JobRequest): EventTemplate {
     tags.push(tag);
   }
   for (const [name, value] of Object.entries(req.params)) tags.push(['param', name, value]);
-  if (req.bid !== undefined) tags.push(['bid', formatAmount(req.bid, 'bid', 'invalid_job')]);
+  if (req.bid !== undefined) tags.push(['bid', formatAmount(req.bid, 'bid', 'invalid_job'), AMOUNT_UNIT]);
   if (req.provider !== undefined) {
     if (!isHex64(req.provider)) fail('provider must be a 64-character lowercase hex pubkey');
     tags.push(['p', req.provider]);
@@ -148,6 +152,9 @@ export function parseJobRequest(event: NostrEvent): ParsedJobRequest {
       }
       case 'bid':
         if (bid !== undefined) fail('more than one bid tag');
+        // NIP-90 bids are millisats: a bid naming any unit but ours cannot be priced, so it is refused.
+        if (tag[2] !== undefined && tag[2] !== AMOUNT_UNIT)
+          fail(`bid unit ${JSON.stringify(tag[2])} is not ${AMOUNT_UNIT}: bids are M2M base units`);
         bid = parseAmount(tag[1], 'bid', 'invalid_job');
         break;
       case 'p':
@@ -274,16 +281,21 @@ function refs(e: NostrEvent, what: string): { jobId: string; requester: string }
 }
 
 function amountTag(a: JobAmount): string[] {
-  const tag = ['amount', formatAmount(a.amount, 'amount', 'invalid_job')];
-  if (a.invoice !== undefined) tag.push(a.invoice);
-  return tag;
+  const amount = formatAmount(a.amount, 'amount', 'invalid_job');
+  // The invoice keeps NIP-90's third slot when there is one; the unit marker follows it.
+  return a.invoice !== undefined
+    ? ['amount', amount, a.invoice, AMOUNT_UNIT]
+    : ['amount', amount, AMOUNT_UNIT];
 }
 
+/** Reads ["amount", n], ["amount", n, "M2M"], ["amount", n, invoice] and ["amount", n, invoice, "M2M"]. */
 function parseAmountTag(tags: string[][]): JobAmount | undefined {
   const tag = findTag(tags, 'amount');
   if (!tag) return undefined;
   const out: JobAmount = { amount: parseAmount(tag[1], 'amount', 'invalid_job') };
-  if (tag[2]) out.invoice = tag[2];
+  if (tag[2] && tag[2] !== AMOUNT_UNIT) out.invoice = tag[2];
+  if (tag[3] !== undefined && tag[3] !== AMOUNT_UNIT)
+    fail(`amount unit ${JSON.stringify(tag[3])} is not ${AMOUNT_UNIT}: amounts are M2M base units`);
   return out;
 }
 

@@ -68,7 +68,8 @@ function checkBody(x: unknown): PeerInfo {
   rejectUnknownKeys(x, KEYS, 'peer info', 'invalid_peer_info');
   if (!isIlpAddress(x.ilpAddress))
     fail(`ilpAddress ${JSON.stringify(x.ilpAddress)} is not a valid ILP address`);
-  if (!isBtpUrl(x.btpUrl)) fail(`btpUrl ${JSON.stringify(x.btpUrl)} must be a ws:// or wss:// URL`);
+  if (!isBtpUrl(x.btpUrl))
+    fail(`btpUrl ${JSON.stringify(x.btpUrl)} must be a btp+ws://, btp+wss://, ws:// or wss:// URL`);
   return {
     ilpAddress: x.ilpAddress,
     btpUrl: x.btpUrl,
@@ -77,11 +78,12 @@ function checkBody(x: unknown): PeerInfo {
   };
 }
 
+/** A BTP endpoint: `btp+ws://` / `btp+wss://` (what interledgerjs plugins take) or plain `ws://` / `wss://`. */
 export function isBtpUrl(x: unknown): x is string {
   if (typeof x !== 'string') return false;
   try {
     const url = new URL(x);
-    return url.protocol === 'ws:' || url.protocol === 'wss:';
+    return ['ws:', 'wss:', 'btp+ws:', 'btp+wss:'].includes(url.protocol);
   } catch {
     return false;
   }

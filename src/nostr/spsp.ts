@@ -191,7 +191,7 @@ function checkResponse(x: Record<string, unknown>): SpspResponse {
     fail('SPSP response sharedSecret must be 32 bytes in standard padded base64 (44 characters)');
   }
   if (!isIlpAddress(x.ilpAddress)) fail('SPSP response ilpAddress must be a valid ILP address');
-  if (!isBtpUrl(x.btpUrl)) fail('SPSP response btpUrl must be a ws:// or wss:// URL');
+  if (!isBtpUrl(x.btpUrl)) fail('SPSP response btpUrl must be a btp+ws://, btp+wss://, ws:// or wss:// URL');
   if (typeof x.btpToken !== 'string' || x.btpToken.length === 0)
     fail('SPSP response btpToken must be a non-empty string');
   return {

@@ -1,3 +1,4 @@
+import type { PrepaidPersistence } from '../store/prepaid-sqlite.js';
 import type { EventStore } from '../store/types.js';
 import type { ServerTlsOptions } from '../transport/tls.js';
 import type { RateLimit } from './rate-limit.js';
@@ -60,6 +61,10 @@ export interface RelayInfo {
   /** The operator's Nostr pubkey (hex). */
   pubkey?: string;
   contact?: string;
+  /** NIP-11 `payments_url`: where a client learns how to pay (the node's SPSP URL). Read at each request. */
+  paymentsUrl?: string;
+  /** NIP-11 `software`: the project's homepage URL. */
+  software?: string;
 }
 
 export interface RelayOptions {
@@ -70,6 +75,10 @@ export interface RelayOptions {
   secrets: SecretStore;
   /** This relay's ILP address: `triggeredBy` of its rejects. */
   ilpAddress?: string;
+  /** Where STREAM top-ups survive restarts (openPrepaidStore); default: memory only. The caller closes it. */
+  prepaidStore?: PrepaidPersistence;
+  /** The asset PREPAREs carry, told to STREAM senders (default M2M, scale 18). */
+  asset?: { code: string; scale: number };
   info?: RelayInfo;
   limits?: Partial<RelayLimits>;
   freeWrites?: FreeWrite[];

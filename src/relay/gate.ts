@@ -15,7 +15,9 @@ import { verifyEvent } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
 import type { EventStore, SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
+import type { PrepaidBalances } from './prepaid.js';
 import { amountsData, priceOf } from './price.js';
+import { ReplayGuard } from './replay-guard.js';
 import type { SecretStore } from './secrets.js';
 
 export interface GateContext {
@@ -36,6 +38,8 @@ export interface GateDeps {
   maxFutureSeconds?: number;
   maxPastSeconds?: number;
   secrets: SecretStore;
+  /** Balances topped up over STREAM: an underpaid write takes the rest from its account's balance. */
+  prepaid?: Pick<PrepaidBalances, 'debit' | 'refund' | 'balanceAt'>;
   basePricePerByte: bigint;
   maxEventBytes: number;
   ilpAddress: string;
@@ -53,6 +57,8 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
     future: deps.maxFutureSeconds ?? 900,
     past: deps.maxPastSeconds ?? Number.POSITIVE_INFINITY,
   };
+  // Writes paid from a prepaid balance, by condition, until their expiry: a replayed PREPARE is not charged twice.
+  const prepaidWrites = new ReplayGuard();
   return async (prepare, ctx = {}) => {
     try {
       const nowMs = ctx.now?.getTime() ?? deps.now();
@@ -72,13 +78,25 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
         valid = await verify(event);
       }
       if (!valid) throw badSignature(event);
+      const underpaid = !paidEnough(prepare, deps.basePricePerByte);
+      if (underpaid && prepaidWrites.has(prepare.executionCondition, nowMs))
+        return fulfillOf(fulfillment, event);
       // A duplicate needs no price: the relay already has it, so the sender pays only what it chose to send.
       // The store is asked only for an underpaid write: a paid one goes straight to save, which answers
       // 'duplicate' itself (one query per write fewer on the hot path, same answers).
-      const duplicate =
-        !paidEnough(prepare, deps.basePricePerByte) && (await deps.store.get(event.id)) !== undefined;
-      if (!duplicate) checkAmount(prepare, deps.basePricePerByte);
-      const outcome = duplicate ? ({ status: 'duplicate' } as const) : await storeEvent(deps.store, event);
+      const duplicate = underpaid && (await deps.store.get(event.id)) !== undefined;
+      const debited = duplicate ? 0n : payFor(prepare, deps);
+      let outcome: SaveOutcome;
+      try {
+        outcome = duplicate ? { status: 'duplicate' } : await storeEvent(deps.store, event);
+      } catch (err) {
+        if (debited > 0n) deps.prepaid?.refund(prepare.destination, debited);
+        throw err;
+      }
+      if (debited > 0n) {
+        if (outcome.status === 'duplicate') deps.prepaid?.refund(prepare.destination, debited);
+        else prepaidWrites.add(prepare.executionCondition, prepare.expiresAt.getTime(), nowMs);
+      }
       if (outcome.status === 'stored' || outcome.status === 'ephemeral') deps.deliver(event);
       return fulfillOf(fulfillment, event);
     } catch (err) {
@@ -201,6 +219,27 @@ export function checkCreatedAt(
 
 function paidEnough(prepare: IlpPrepare, basePricePerByte: bigint): boolean {
   return prepare.amount >= priceOf(prepare.data.length, basePricePerByte);
+}
+
+/**
+ * What the write takes from the account's prepaid balance: nothing when the PREPARE pays the price, else the
+ * shortfall when the balance covers it. Throws F04 otherwise.
+ */
+function payFor(prepare: IlpPrepare, deps: GateDeps): bigint {
+  const required = priceOf(prepare.data.length, deps.basePricePerByte);
+  if (prepare.amount >= required) return 0n;
+  const shortfall = required - prepare.amount;
+  if (deps.prepaid?.debit(prepare.destination, shortfall)) return shortfall;
+  if (deps.prepaid) {
+    const balance = deps.prepaid.balanceAt(prepare.destination);
+    throw new IlpError(
+      IlpErrorCode.F04_INSUFFICIENT_DESTINATION_AMOUNT,
+      `underpaid: received ${prepare.amount}, required ${required} (${prepare.data.length} bytes x ${deps.basePricePerByte} per byte); the account's prepaid balance ${balance} does not cover the ${shortfall} missing: top it up over STREAM or pay in the PREPARE`,
+      { data: amountsData(prepare.amount, required) },
+    );
+  }
+  checkAmount(prepare, deps.basePricePerByte);
+  return 0n;
 }
 
 export function checkAmount(prepare: IlpPrepare, basePricePerByte: bigint): void {

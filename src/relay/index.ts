@@ -23,6 +23,7 @@ export {
 export { type ClientMessage, ProtocolError, parseClientMessage, type RelayMessage } from './messages.js';
 export { ENCODINGS, type Encoding, infoDocument, SUPPORTED_NIPS } from './nip11.js';
 export { verifyAuth } from './nip42.js';
+export { PrepaidBalances } from './prepaid.js';
 export { amountsData, priceOf, readAmountsData } from './price.js';
 export { type RateLimit, RateLimiter } from './rate-limit.js';
 export { AccountSecretStore, type IssuedAccount, type SecretStore } from './secrets.js';

@@ -7,6 +7,7 @@ import type { RelayLimits } from './config.js';
 export type ClientMessage =
   | { type: 'EVENT'; event: unknown }
   | { type: 'REQ'; subId: string; filters: Filter[] }
+  | { type: 'COUNT'; subId: string; filters: Filter[] }
   | { type: 'CLOSE'; subId: string }
   | { type: 'AUTH'; event: unknown };
 
@@ -15,6 +16,7 @@ export type RelayMessage =
   | ['OK', string, boolean, string]
   | ['EOSE', string]
   | ['CLOSED', string, string]
+  | ['COUNT', string, { count: number }]
   | ['NOTICE', string]
   | ['AUTH', string];
 
@@ -46,6 +48,11 @@ export function parseClientMessage(text: string, limits: RelayLimits): ClientMes
       return { type: 'AUTH', event: msg[1] };
     case 'REQ':
       return parseReq(msg, limits);
+    case 'COUNT': {
+      // NIP-45: the same shape and limits as REQ; answered once with a COUNT (or CLOSED), never held open.
+      const req = parseReq(msg, limits, 'COUNT') as { subId: string; filters: Filter[] };
+      return { type: 'COUNT', subId: req.subId, filters: req.filters };
+    }
     case 'CLOSE': {
       const subId = msg[1];
       if (msg.length !== 2 || typeof subId !== 'string') {
@@ -55,21 +62,23 @@ export function parseClientMessage(text: string, limits: RelayLimits): ClientMes
     }
     default:
       throw notice(
-        `invalid: unknown message type ${JSON.stringify(msg[0]).slice(0, 40)}; use EVENT, REQ, CLOSE or AUTH`,
+        `invalid: unknown message type ${JSON.stringify(msg[0]).slice(0, 40)}; use EVENT, REQ, COUNT, CLOSE or AUTH`,
       );
   }
 }
 
-function parseReq(msg: unknown[], limits: RelayLimits): ClientMessage {
+function parseReq(msg: unknown[], limits: RelayLimits, verb: 'REQ' | 'COUNT' = 'REQ'): ClientMessage {
   const subId = msg[1];
   if (typeof subId !== 'string' || subId.length === 0 || subId.length > limits.maxSubIdLength) {
-    throw notice(`invalid: REQ needs a subscription id of 1 to ${limits.maxSubIdLength} characters`);
+    throw notice(`invalid: ${verb} needs a subscription id of 1 to ${limits.maxSubIdLength} characters`);
   }
   const closed = (reason: string) => new ProtocolError(['CLOSED', subId, reason]);
   const raw = msg.slice(2);
-  if (raw.length === 0) throw closed('invalid: REQ needs at least one filter');
+  if (raw.length === 0) throw closed(`invalid: ${verb} needs at least one filter`);
   if (raw.length > limits.maxFilters) {
-    throw closed(`invalid: ${raw.length} filters; this relay allows at most ${limits.maxFilters} per REQ`);
+    throw closed(
+      `invalid: ${raw.length} filters; this relay allows at most ${limits.maxFilters} per ${verb}`,
+    );
   }
   const filters: Filter[] = [];
   for (const candidate of raw) {

@@ -18,13 +18,16 @@ import { decodeEvent } from '../toon/index.js';
 import { createWebServer } from '../transport/tls.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
+import { answerCount } from './count.js';
 import { canDeliver, FrameCache } from './delivery.js';
 import { createdAtProblem, createWriteGate, type HandlePrepare } from './gate.js';
 import { GatePool } from './gate-pool.js';
 import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { newChallenge, verifyAuth } from './nip42.js';
+import type { PrepaidBalances } from './prepaid.js';
 import { RateLimiter } from './rate-limit.js';
+import { prepaidFor, withStreamReceiver } from './stream-route.js';
 
 export interface StartRelayOptions extends RelayOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -49,6 +52,8 @@ export class NostrRelay {
   readonly limits: RelayLimits;
   /** The write gate: give it a PREPARE whose data is a TOON event; it answers FULFILL or REJECT. */
   readonly handlePrepare: HandlePrepare;
+  /** Balances topped up over STREAM (when the secret store names accounts), spent by underpaid writes. */
+  readonly prepaid: PrepaidBalances | undefined;
   private readonly connections = new Set<Connection>();
   private readonly freeWrites = new Map<string, Set<number>>();
   private readonly perConnection: RateLimiter;
@@ -97,7 +102,8 @@ export class NostrRelay {
       options.messageRate ?? { capacity: 1000, perSecond: 500 },
       this.now,
     );
-    this.handlePrepare = createWriteGate({
+    this.prepaid = prepaidFor(options.secrets, options.prepaidStore);
+    const gate = createWriteGate({
       store: options.store,
       verify,
       ...(pool ? { decodeAndVerify: (data: Uint8Array) => pool.decodeAndVerify(data) } : {}),
@@ -108,6 +114,14 @@ export class NostrRelay {
       maxEventBytes: this.limits.maxEventBytes,
       ilpAddress: this.ilpAddress,
       deliver: (event) => this.publish(event),
+      now: this.now,
+      ...(this.prepaid && { prepaid: this.prepaid }),
+    });
+    this.handlePrepare = withStreamReceiver(gate, {
+      secrets: options.secrets,
+      prepaid: this.prepaid,
+      address: this.ilpAddress,
+      asset: options.asset ?? { code: 'M2M', scale: 18 },
       now: this.now,
     });
     http.on('request', (req, res) => this.onHttp(req, res));
@@ -308,6 +322,8 @@ export class NostrRelay {
         return this.onEvent(conn, message.event);
       case 'REQ':
         return this.onReq(conn, message.subId, message.filters);
+      case 'COUNT':
+        return answerCount(conn, this.options.store, message.subId, message.filters);
       case 'CLOSE':
         conn.subs.delete(message.subId);
         return;

@@ -11,7 +11,7 @@ import {
   replaceKeyOf,
   supersedes,
 } from './kinds.js';
-import { filterToPgSelect, filterToPgWhere } from './postgres-filter.js';
+import { filterToPgSelect, filterToPgWhere, pgVisibleWhere } from './postgres-filter.js';
 import { migrate } from './postgres-schema.js';
 import { queryFilters } from './query-filters.js';
 import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
@@ -291,7 +291,7 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  async count(filters: Filter[]): Promise<number> {
+  async count(filters: Filter[], options: Pick<QueryOptions, 'hiddenUnlessTagged'> = {}): Promise<number> {
     this.assertOpen();
     if (filters.length === 0) return 0;
     const params: unknown[] = [];
@@ -300,8 +300,14 @@ export class PostgresEventStore implements EventStore {
       params.push(...where.params);
       return `(${where.sql})`;
     });
+    let visible = '';
+    if (options.hiddenUnlessTagged) {
+      const v = pgVisibleWhere(options.hiddenUnlessTagged, params.length);
+      params.push(...v.params);
+      visible = ` AND ${v.sql}`;
+    }
     const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM events e WHERE ${wheres.join(' OR ')}`,
+      `SELECT count(*) AS n FROM events e WHERE (${wheres.join(' OR ')})${visible}`,
       params,
     );
     return Number(rows[0]!.n);

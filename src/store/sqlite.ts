@@ -161,12 +161,15 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  async count(filters: Filter[]): Promise<number> {
+  async count(filters: Filter[], options: Pick<QueryOptions, 'hiddenUnlessTagged'> = {}): Promise<number> {
     this.assertOpen();
     if (filters.length === 0) return 0;
     const wheres = filters.map((f) => filterToWhere(f));
-    const sql = `SELECT COUNT(*) AS n FROM events e WHERE ${wheres.map((w) => `(${w.sql})`).join(' OR ')}`;
-    const row = this.db.prepare(sql).get(...wheres.flatMap((w) => w.params)) as { n: number };
+    const hidden = options.hiddenUnlessTagged ? visibleWhere(options.hiddenUnlessTagged) : undefined;
+    const any = wheres.map((w) => `(${w.sql})`).join(' OR ');
+    const sql = `SELECT COUNT(*) AS n FROM events e WHERE (${any})${hidden ? ` AND ${hidden.sql}` : ''}`;
+    const params = [...wheres.flatMap((w) => w.params), ...(hidden?.params ?? [])];
+    const row = this.db.prepare(sql).get(...params) as { n: number };
     return row.n;
   }
 

@@ -39,8 +39,8 @@ export interface EventStore {
   save(event: NostrEvent): Promise<SaveOutcome>;
   /** Events matching any of `filters`, newest first (ties: lowest id first), each filter's `limit` applied to that filter. */
   query(filters: Filter[], options?: QueryOptions): Promise<NostrEvent[]>;
-  /** How many stored events match any of `filters` (limits ignored). */
-  count(filters: Filter[]): Promise<number>;
+  /** How many stored events match any of `filters` (limits ignored), hidden kinds excluded as in `query`. */
+  count(filters: Filter[], options?: Pick<QueryOptions, 'hiddenUnlessTagged'>): Promise<number>;
   /** The stored event with this id, if any. */
   get(id: string): Promise<NostrEvent | undefined>;
   close(): Promise<void>;

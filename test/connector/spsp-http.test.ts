@@ -25,8 +25,13 @@ describe('SPSP over HTTP (RFC 0009)', () => {
     const res = await fetch(url(), { headers: { accept: SPSP_CONTENT_TYPE } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe(SPSP_CONTENT_TYPE);
-    const body = (await res.json()) as { destination_account: string; shared_secret: string };
-    expect(Object.keys(body).sort()).toEqual(['destination_account', 'shared_secret']);
+    const body = (await res.json()) as {
+      destination_account: string;
+      shared_secret: string;
+      asset_info?: unknown;
+    };
+    expect(Object.keys(body).sort()).toEqual(['asset_info', 'destination_account', 'shared_secret']);
+    expect(body.asset_info).toEqual({ code: 'M2M', scale: 18 });
     expect(body.destination_account.startsWith('g.crosstown.node1.relay.')).toBe(true);
     const secret = new Uint8Array(Buffer.from(body.shared_secret, 'base64'));
     expect(secret.length).toBe(32);
@@ -41,6 +46,21 @@ describe('SPSP over HTTP (RFC 0009)', () => {
     const w = paidWrite(makeEvent(), body.destination_account, secret);
     expect((await client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
     await client.close();
+  });
+
+  it('takes the RFC 0009 receipt headers (receipts_enabled) and refuses malformed ones with 400', async () => {
+    const headers = (nonce: number, secret: number) => ({
+      accept: SPSP_CONTENT_TYPE,
+      'receipt-nonce': Buffer.alloc(nonce, 1).toString('base64'),
+      'receipt-secret': Buffer.alloc(secret, 2).toString('base64'),
+    });
+    const ok = await fetch(url(), { headers: headers(16, 32) });
+    expect(((await ok.json()) as { receipts_enabled?: boolean }).receipts_enabled).toBe(true);
+    const bad = await fetch(url(), { headers: headers(15, 32) });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/Receipt-Nonce must be 16 bytes/);
+    const half = await fetch(url(), { headers: { accept: SPSP_CONTENT_TYPE, 'receipt-nonce': 'AAAA' } });
+    expect(half.status).toBe(400);
   });
 
   it('ignores other requests and refuses other methods', async () => {

@@ -64,7 +64,7 @@ describe('startDevnet', () => {
     expect(events).toHaveLength(1);
     const info = parsePeerInfo(events[0]!);
     expect(info.ilpAddress).toBe(net.node.ilpAddress);
-    expect(info.btpUrl).toBe(net.btpUrl);
+    expect(info.btpUrl).toBe(`btp+${net.btpUrl}`); // advertised in the form interledgerjs plugins take
     expect(info.basePricePerByte).toBe(BigInt(net.node.basePricePerByte));
     expect(info.settlement).toEqual({
       chainId: net.chainId,
@@ -83,7 +83,7 @@ describe('startDevnet', () => {
     });
     expect(spsp.destinationAccount.startsWith(`${net.node.relayAddress}.`)).toBe(true);
     expect(spsp.ilpAddress).toBe(`${net.node.ilpAddress}.${alpha.nostrPubkey.slice(0, 16)}`);
-    expect(spsp.btpUrl).toBe(net.btpUrl);
+    expect(spsp.btpUrl).toBe(`btp+${net.btpUrl}`);
     expect(spsp.basePricePerByte).toBe(BigInt(net.node.basePricePerByte));
     expect(spsp.settlement.settlementAddress).toBe(net.node.settlementAddress);
 

@@ -69,7 +69,7 @@ describe('Mayor over wss:// with a private CA', () => {
       logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
     });
     expect(mayor.status().relays.map((r) => [r.url, r.status])).toEqual([[node.relayUrl, 'connected']]);
-    expect(mayor.status().connector).toMatchObject({ url: node.btpUrl, status: 'connected' });
+    expect(mayor.status().connector).toMatchObject({ url: `btp+${node.btpUrl}`, status: 'connected' });
 
     const posted = await mayor.postJob({
       jobType: 'ci-cd-linux',

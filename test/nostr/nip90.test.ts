@@ -1,3 +1,4 @@
+import { finalizeEvent as dvmFinalize } from 'nostr-tools/pure';
 import { describe, expect, it } from 'vitest';
 import { NostrError } from '../../src/nostr/errors.js';
 import { finalizeEvent } from '../../src/nostr/event.js';
@@ -72,7 +73,7 @@ describe('job request (kind 5065)', () => {
       ['i', 'a'.repeat(64), 'event', 'wss://relay.example', 'prev'],
       ['param', 'command', 'npm test'],
       ['param', 'timeout', '600'],
-      ['bid', '123456789012345678901234567890'],
+      ['bid', '123456789012345678901234567890', 'M2M'],
       ['p', provider],
       ['relays', 'ws://127.0.0.1:7777', 'wss://relay.example'],
     ]);
@@ -159,7 +160,7 @@ describe('job result (kind 6065)', () => {
     expect(resultEvent.tags[0]).toEqual(['request', JSON.stringify(requestEvent)]);
     expect(resultEvent.tags).toContainEqual(['e', requestEvent.id, 'ws://127.0.0.1:7777']);
     expect(resultEvent.tags).toContainEqual(['p', requester]);
-    expect(resultEvent.tags).toContainEqual(['amount', '5000']);
+    expect(resultEvent.tags).toContainEqual(['amount', '5000', 'M2M']);
     expect(resultEvent.tags).toContainEqual(['status', 'success']);
     expect(resultEvent.tags.filter((t) => t[0] === 'i')).toHaveLength(3);
     expect(matchFilter({ kinds: [6065], '#e': [requestEvent.id] }, resultEvent)).toBe(true);
@@ -294,7 +295,7 @@ describe('job feedback (kind 7000)', () => {
     expectJobError(
       () =>
         parseJobFeedback(
-          retag(base, (t) => t.map((x) => (x[0] === 'status' ? ['status', 'partial'] : x)), providerSk),
+          retag(base, (t) => t.map((x) => (x[0] === 'status' ? ['status', 'finished'] : x)), providerSk),
         ),
       /unknown job status/,
     );
@@ -303,5 +304,75 @@ describe('job feedback (kind 7000)', () => {
       () => buildJobFeedback({ jobId: requestEvent.id, requester, status: 'done' as 'success' }),
       /unknown job status/,
     );
+  });
+});
+
+describe('interop with generic NIP-90 clients and DVMs (issue 18)', () => {
+  it("parses a generic DVM's `partial` feedback, built with nostr-tools and NIP-90's own tag shapes", () => {
+    const dvm = dvmFinalize(
+      {
+        kind: 7000,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: [
+          ['status', 'partial', 'first 10 of 40 tests'],
+          ['e', requestEvent.id, 'wss://relay.example'],
+          ['p', requester],
+          ['amount', '21000', 'lnbc210n1pexample'],
+        ],
+        content: 'partial output',
+      },
+      providerSk,
+    );
+    const fb = parseJobFeedback(dvm as NostrEvent);
+    expect(fb).toMatchObject({
+      status: 'partial',
+      statusInfo: 'first 10 of 40 tests',
+      jobId: requestEvent.id,
+      requester,
+      amount: { amount: 21000n, invoice: 'lnbc210n1pexample' },
+      content: 'partial output',
+    });
+    // And we can build one (a provider streaming partial results).
+    const built = sign(
+      buildJobFeedback({ jobId: requestEvent.id, requester, status: 'partial' }),
+      providerSk,
+    );
+    expect(parseJobFeedback(built).status).toBe('partial');
+  });
+
+  it('writes the M2M unit marker on bid and amount, and reads tags with or without it', () => {
+    expect(requestEvent.tags).toContainEqual(['bid', '123456789012345678901234567890', 'M2M']);
+    const legacy = retag(requestEvent, (t) => t.map((x) => (x[0] === 'bid' ? ['bid', '5000'] : x)));
+    expect(parseJobRequest(legacy).bid).toBe(5000n);
+    const withInvoice = sign(
+      buildJobFeedback({
+        jobId: requestEvent.id,
+        requester,
+        status: 'payment-required',
+        amount: { amount: 7n, invoice: 'lnbc1example' },
+      }),
+      providerSk,
+    );
+    expect(withInvoice.tags).toContainEqual(['amount', '7', 'lnbc1example', 'M2M']);
+    expect(parseJobFeedback(withInvoice).amount).toEqual({ amount: 7n, invoice: 'lnbc1example' });
+    const marked = sign(
+      buildJobFeedback({
+        jobId: requestEvent.id,
+        requester,
+        status: 'payment-required',
+        amount: { amount: 7n },
+      }),
+      providerSk,
+    );
+    expect(marked.tags).toContainEqual(['amount', '7', 'M2M']);
+    expect(parseJobFeedback(marked).amount).toEqual({ amount: 7n });
+  });
+
+  it('refuses a bid or amount in another unit (millisats cannot be priced as base units)', () => {
+    const msat = retag(requestEvent, (t) => t.map((x) => (x[0] === 'bid' ? ['bid', '5000', 'msat'] : x)));
+    expectJobError(() => parseJobRequest(msat), /bid unit "msat" is not M2M/);
+    const fb = sign(buildJobFeedback({ jobId: requestEvent.id, requester, status: 'success' }), providerSk);
+    const foreign = retag(fb, (t) => [...t, ['amount', '7', 'lnbc1example', 'sat']], providerSk);
+    expectJobError(() => parseJobFeedback(foreign), /amount unit "sat" is not M2M/);
   });
 });

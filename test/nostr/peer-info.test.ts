@@ -55,6 +55,13 @@ describe('kind 10032 peer info', () => {
     expect(parsed.pubkey).toBe(getPublicKey(sk));
   });
 
+  it('accepts the btp+ws:// and btp+wss:// forms interledgerjs plugins take, and still ws:// / wss://', () => {
+    for (const btpUrl of ['btp+ws://127.0.0.1:7768', 'btp+wss://node.example', 'wss://node.example']) {
+      expect(parsePeerInfo(withContent({ ...body, btpUrl })).btpUrl).toBe(btpUrl);
+    }
+    expectError(() => parsePeerInfo(withContent({ ...body, btpUrl: 'btp+http://x' })), /btpUrl/);
+  });
+
   it('parses an event without the ilp tag', () => {
     expect(parsePeerInfo(withContent(body)).ilpAddress).toBe('g.crosstown.node');
   });

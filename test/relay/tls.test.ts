@@ -74,7 +74,7 @@ describe('relay over TLS', () => {
           res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
         }).on('error', reject);
       });
-      expect(doc.supported_nips).toEqual([1, 9, 11, 42]);
+      expect(doc.supported_nips).toEqual([1, 9, 11, 42, 45]);
       const ws = await connectWebSocket(fromFiles.relay.url, { tls: { caPath: certs.paths.ca } });
       ws.close();
     } finally {

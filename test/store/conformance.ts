@@ -296,6 +296,21 @@ export function describeEventStoreConformance(name: string, factory: StoreFactor
       ]);
     });
 
+    it('counts (NIP-45) with the same hidden kind rule as queries', async () => {
+      const wraps = [0, 1, 2].map((i) => sign(bob, 1059, BASE + 10 + i, [['p', BOB]]));
+      const forAlice = sign(bob, 1059, BASE + 1, [['p', ALICE]]);
+      const notes = [0, 1].map((i) => sign(bob, 1, BASE + i, [['p', BOB]]));
+      for (const e of [...wraps, forAlice, ...notes]) await store.save(e);
+      const rule = { kind: 1059, tag: 'p', values: [ALICE] };
+      expect(await store.count([{}])).toBe(6);
+      expect(await store.count([{}], { hiddenUnlessTagged: rule })).toBe(3);
+      expect(await store.count([{ '#p': [BOB] }, { kinds: [1059] }], { hiddenUnlessTagged: rule })).toBe(3);
+      expect(await store.count([{ kinds: [1059] }], { hiddenUnlessTagged: { ...rule, values: [] } })).toBe(0);
+      expect(await store.count([{ kinds: [1059] }], { hiddenUnlessTagged: { ...rule, values: [BOB] } })).toBe(
+        3,
+      );
+    });
+
     it('resolves concurrent saves each with its own outcome (group commit)', async () => {
       const events = Array.from({ length: 40 }, (_, i) => sign(alice, 1, BASE + i));
       const outcomes = await Promise.all([...events, events[0]!].map((e) => store.save(e)));
