@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // skills/: the tests `crosstown skill new` writes (README journey 4), run with `npx vitest run skills/<name>.test.ts`.
+    include: ['test/**/*.test.ts', 'skills/**/*.test.ts'],
     // Tags the run's processes and kills any that outlive it (test/support/global-setup.ts).
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,

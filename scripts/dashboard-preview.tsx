@@ -88,7 +88,6 @@ const steps: [number, () => void][] = [
     1000,
     () => {
       const id = source.postJob({ jobType: 'docker-build-amd64', bytes: 875, price: 8_750_000_000_000_000n });
-      source.setJobState(id, 'waiting');
       setTimeout(() => {
         source.deliverResult(id, {
           status: 'success',
@@ -103,6 +102,7 @@ const steps: [number, () => void][] = [
           amount: 100_000_000_000_000_000n,
         });
         source.spend(100_000_000_000_000_000n);
+        source.setJobState(id, 'paid');
       }, 2000 / speed);
     },
   ],

@@ -1,6 +1,6 @@
 // Typed errors for the chain module. Contract reverts (custom Solidity errors) are decoded by viem and
 // mapped here to a code (the Solidity error name) and a message that says what to do about it.
-import { BaseError, ContractFunctionRevertedError } from 'viem';
+import { BaseError, ContractFunctionRevertedError, formatUnits, InsufficientFundsError } from 'viem';
 import { ChainError } from './chain-error.js';
 
 export { ChainError };
@@ -8,6 +8,9 @@ export { ChainError };
 type Explain = (args: readonly unknown[]) => string;
 
 const fmtTime = (t: unknown) => `${new Date(Number(t) * 1000).toISOString()} (unix ${String(t)})`;
+
+/** Token amounts in errors are shown as decimal M2M (18 decimals), as people type them. */
+const m2m = (v: unknown) => (typeof v === 'bigint' ? formatUnits(v, 18) : String(v));
 
 /** What each custom error of PaymentChannels means, in words, with the way out. */
 const EXPLAIN: Record<string, Explain> = {
@@ -34,7 +37,7 @@ const EXPLAIN: Record<string, Explain> = {
   ERC20InsufficientAllowance: ([spender, allowance, needed]) =>
     `Token allowance for ${spender} is ${allowance} but ${needed} is needed: approve the channel contract first.`,
   ERC20InsufficientBalance: ([sender, balance, needed]) =>
-    `${sender} holds ${balance} token base units but ${needed} are needed: fund the wallet first.`,
+    `${sender} holds ${m2m(balance)} M2M but ${m2m(needed)} M2M are needed: fund the wallet first.`,
   OwnableUnauthorizedAccount: ([account]) => `${account} is not the token owner: only the deployer may mint.`,
 };
 
@@ -49,6 +52,14 @@ export function toChainError(err: unknown, action: string): ChainError {
       const explain = EXPLAIN[name];
       const text = explain ? explain(args) : `${name}(${args.map(String).join(', ')})`;
       return new ChainError(name, `${action} reverted: ${text}`, args, { cause: err });
+    }
+    if (err.walk((e) => e instanceof InsufficientFundsError)) {
+      return new ChainError(
+        'INSUFFICIENT_FUNDS',
+        `${action} failed: the wallet has no ETH (or too little) to pay for gas; fund it with ETH first`,
+        [],
+        { cause: err },
+      );
     }
     return new ChainError('RPC_ERROR', `${action} failed: ${err.shortMessage}`, [], { cause: err });
   }

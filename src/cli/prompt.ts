@@ -1,8 +1,8 @@
 // Interactive prompts on the controlling terminal, and their non-interactive replacements for scripts.
 // Secrets are read without echo; nothing read here is ever printed or logged.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
-import { CliError, ExitCode } from './output.js';
+import { CliError, ExitCode, note } from './output.js';
 
 /** Whether a person can answer a prompt: stdin and stderr (where prompts go) are terminals. */
 export function canPrompt(): boolean {
@@ -109,6 +109,13 @@ export async function readPassphrase(options: PassphraseOptions): Promise<string
     }
     const passphrase = text.split(/\r?\n/)[0] ?? '';
     if (passphrase === '') throw new CliError(`the passphrase file ${file} is empty`, ExitCode.Usage);
+    const mode = statSync(file).mode & 0o777;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      note(
+        `warning: the passphrase file ${file} is readable by others (mode ${mode.toString(8).padStart(3, '0')}): run \`chmod 600 ${file}\``,
+      );
+    }
+    warnShort(passphrase);
     return passphrase;
   }
   const instead = 'pass --passphrase-file <file> or set CROSSTOWN_PASSPHRASE_FILE';
@@ -121,7 +128,19 @@ export async function readPassphrase(options: PassphraseOptions): Promise<string
     if (second !== first)
       throw new CliError('the two passphrases differ: nothing was written', ExitCode.Usage);
   }
+  warnShort(first);
   return first;
+}
+
+/** Below this many characters a passphrase falls to a guessing attack on a stolen keystore file. */
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+function warnShort(passphrase: string): void {
+  if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) {
+    note(
+      `warning: the passphrase is shorter than ${MIN_PASSPHRASE_LENGTH} characters: anyone who copies the keystore file can guess it; choose a longer one`,
+    );
+  }
 }
 
 /** A secret typed by the operator (a private key to import), without echo. */

@@ -60,7 +60,21 @@ export interface SubscriptionInfo {
   summary: string;
 }
 
-export type JobState = 'posting' | 'posted' | 'waiting' | 'result' | 'failed' | 'cancelled';
+/**
+ * The words the CLI uses (`job status`): a requested job goes posting -> posted -> result-received -> routed ->
+ * paid (or failed/cancelled); a job this Mayor serves is running, then served, refused or failed.
+ */
+export type JobState =
+  | 'posting'
+  | 'posted'
+  | 'result-received'
+  | 'routed'
+  | 'paid'
+  | 'failed'
+  | 'cancelled'
+  | 'running'
+  | 'served'
+  | 'refused';
 
 export interface JobResult {
   /** success: the job ran and passed; failure: it ran and failed (build or tests); error: it could not run. */
@@ -128,5 +142,5 @@ export interface DashboardSource {
 
 /** Jobs still waiting for something to happen. */
 export function isInFlight(job: JobInfo): boolean {
-  return job.state === 'posting' || job.state === 'posted' || job.state === 'waiting';
+  return job.state === 'posting' || job.state === 'posted' || job.state === 'running';
 }

@@ -2,11 +2,11 @@
 // files. Loaded at start and again whenever the directories change, with no change to core code.
 import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AgentCommand, loadAgentSkillFile } from './agent.js';
 import { SkillError } from './errors.js';
-import { isSkill, SkillRegistry } from './registry.js';
+import { isSkill, registryWith, type SkillRegistry } from './registry.js';
 import type { Skill, SkillContext, SkillExport, SkillLogger } from './types.js';
 import { ensureTypeScriptLoader } from './typescript-loader.js';
 
@@ -43,7 +43,7 @@ let generation = 0;
 /** Imports one module (file path, directory or package name) and returns the skills its default export gives. */
 export async function loadSkillModule(specifier: string, context: SkillContext): Promise<Skill[]> {
   let url: string;
-  if (specifier.startsWith('/') || specifier.startsWith('.')) {
+  if (isAbsolute(specifier) || specifier.startsWith('.')) {
     const target = await moduleEntry(resolve(specifier));
     await ensureTypeScriptLoader(target);
     url = `${pathToFileURL(target).href}?skills-load=${++generation}`;
@@ -116,15 +116,17 @@ export async function loadSkills(options: LoadOptions): Promise<LoadReport> {
       report.problems.push({ source, message: (error as Error).message });
     }
   };
-  if (options.skillsDir && existsSync(options.skillsDir)) {
-    for (const entry of (await readdir(options.skillsDir, { withFileTypes: true })).sort((a, b) =>
+  // A relative skills directory is a folder under the current directory, never a package name.
+  const skillsDir = options.skillsDir ? resolve(options.skillsDir) : undefined;
+  if (skillsDir && existsSync(skillsDir)) {
+    for (const entry of (await readdir(skillsDir, { withFileTypes: true })).sort((a, b) =>
       a.name.localeCompare(b.name),
     )) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       // Tests next to skills (`*.test.ts`) and type declarations are not skills.
       if (entry.isFile() && (!MODULE_EXT.test(entry.name) || /\.(test|spec|d)\.[mc]?[tj]s$/.test(entry.name)))
         continue;
-      const path = join(options.skillsDir, entry.name);
+      const path = join(skillsDir, entry.name);
       await attempt(path, () => loadSkillModule(path, options.context));
     }
   }
@@ -146,18 +148,14 @@ export function buildRegistry(
   base: readonly Skill[],
   report: LoadReport,
 ): { registry: SkillRegistry; problems: LoadProblem[] } {
-  const registry = new SkillRegistry(base);
-  const problems = [...report.problems];
-  for (const skill of report.skills) {
-    try {
-      registry.register(skill);
-    } catch (error) {
-      problems.push({
-        source: report.sources.get(skill.name) ?? skill.name,
-        message: (error as Error).message,
-      });
-    }
-  }
+  const { registry, leftOut } = registryWith(base, report.skills);
+  const problems = [
+    ...report.problems,
+    ...leftOut.map(({ skill, message }) => ({
+      source: report.sources.get(skill.name) ?? skill.name,
+      message,
+    })),
+  ];
   return { registry, problems };
 }
 
@@ -198,7 +196,7 @@ export async function watchSkills(options: WatchOptions): Promise<SkillWatcher> 
   };
   await reload();
   const watchers: FSWatcher[] = [];
-  for (const dir of [options.skillsDir, options.agentDir]) {
+  for (const dir of [options.skillsDir && resolve(options.skillsDir), options.agentDir]) {
     if (!dir || !existsSync(dir)) continue;
     const w = watch(dir, { recursive: false }, () => {
       clearTimeout(timer);

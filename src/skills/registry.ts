@@ -150,3 +150,29 @@ function assertSkill(x: unknown): asserts x is Skill {
     throw new SkillError('invalid_skill', `skill "${x.name}" priority must be a finite number`);
   }
 }
+
+/** A skill `registryWith` left out, and why. */
+export interface LeftOutSkill {
+  skill: Skill;
+  message: string;
+}
+
+/**
+ * The base (built-in) skills, then the others one by one: one that conflicts with what is already registered
+ * (same name, or a kind at the same priority) is left out and reported, so a bad skill never stops the Mayor.
+ */
+export function registryWith(
+  base: readonly Skill[],
+  extra: readonly Skill[],
+): { registry: SkillRegistry; leftOut: LeftOutSkill[] } {
+  const registry = new SkillRegistry(base);
+  const leftOut: LeftOutSkill[] = [];
+  for (const skill of extra) {
+    try {
+      registry.register(skill);
+    } catch (error) {
+      leftOut.push({ skill, message: (error as Error).message });
+    }
+  }
+  return { registry, leftOut };
+}

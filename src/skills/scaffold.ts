@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinSkills } from './builtins.js';
 import { SkillError } from './errors.js';
 import { isKind } from './kinds.js';
 
@@ -14,7 +15,7 @@ export interface ScaffoldOptions {
   kinds?: readonly number[];
   /**
    * Where the generated files import crosstown from. Default: relative paths into the crosstown checkout
-   * that contains `dir` (or `crosstownRoot`), else the package names `crosstown/skills`, `crosstown/testing`.
+   * that contains `dir` (or `crosstownRoot`), else into the crosstown installation this code runs from.
    */
   imports?: { skills: string; testing: string };
   /** A crosstown checkout to import from with relative paths. */
@@ -26,6 +27,8 @@ export interface ScaffoldOptions {
 export interface ScaffoldResult {
   skillFile: string;
   testFile: string;
+  /** Things the developer should know, e.g. a kind a built-in skill already handles. */
+  warnings: string[];
 }
 
 /** Writes `<dir>/<name>.ts` and `<dir>/<name>.test.ts` from templates/skill/. */
@@ -40,6 +43,23 @@ export async function scaffoldSkill(options: ScaffoldOptions): Promise<ScaffoldR
   const kinds = [...(options.kinds ?? [1])];
   if (kinds.length === 0 || !kinds.every(isKind)) {
     throw new SkillError('scaffold_failed', 'kinds must be a non-empty list of integers 0-65535');
+  }
+  const builtins = builtinSkills();
+  const sameName = builtins.find((b) => b.name === name);
+  if (sameName) {
+    throw new SkillError(
+      'scaffold_failed',
+      `"${name}" is the name of a built-in skill: choose another name (e.g. my-${name}); two skills with one name cannot both load`,
+    );
+  }
+  const warnings: string[] = [];
+  for (const b of builtins) {
+    const taken = kinds.filter((k) => b.supportedEventKinds().includes(k));
+    if (taken.length > 0) {
+      warnings.push(
+        `kind ${compactKinds(taken)} is handled by the built-in skill ${b.name} (priority ${b.priority ?? 0}): the Mayor leaves ${name} out until you give it a higher priority, which takes the kind over from ${b.name}`,
+      );
+    }
   }
   const dir = resolve(options.dir);
   const skillFile = join(dir, `${name}.ts`);
@@ -62,7 +82,7 @@ export async function scaffoldSkill(options: ScaffoldOptions): Promise<ScaffoldR
   await mkdir(dir, { recursive: true });
   await writeFile(skillFile, render(await readFile(join(templates, 'skill.ts.tmpl'), 'utf8'), vars));
   await writeFile(testFile, render(await readFile(join(templates, 'skill.test.ts.tmpl'), 'utf8'), vars));
-  return { skillFile, testFile };
+  return { skillFile, testFile, warnings };
 }
 
 function render(template: string, vars: Record<string, string>): string {
@@ -119,8 +139,8 @@ function findCrosstownRoot(from: string): string | undefined {
 }
 
 function defaultImports(dir: string, root?: string): { skills: string; testing: string } {
-  const base = root ? resolve(root) : findCrosstownRoot(dir);
-  if (!base) return { skills: 'crosstown/skills', testing: 'crosstown/testing' };
+  // Outside a crosstown checkout, import the crosstown this command runs from: a skills folder anywhere loads.
+  const base = root ? resolve(root) : (findCrosstownRoot(dir) ?? dirname(dirname(templatesDir())));
   const rel = (target: string): string => {
     const r = relative(dir, join(base, target)).split(sep).join('/');
     return r.startsWith('.') ? r : `./${r}`;

@@ -78,13 +78,23 @@ export function Dashboard({ source, width, height, onQuit }: DashboardProps) {
     return unsubscribe;
   }, [source]);
 
+  const { write } = useStdout();
   useEffect(() => {
-    const onResize = () => setResizes((n) => n + 1);
+    let wipe: NodeJS.Timeout | undefined;
+    const onResize = () => {
+      setResizes((n) => n + 1);
+      // The terminal may have reflowed the old frame into more rows than Ink erases. Once the frame for the new
+      // size is out (Ink renders at most every ~17 ms), wipe the screen: Ink draws its last frame again at the top.
+      if (width !== undefined || height !== undefined || !stdout.isTTY) return;
+      clearTimeout(wipe);
+      wipe = setTimeout(() => write('\x1b[2J\x1b[3J\x1b[H'), 100);
+    };
     stdout.on('resize', onResize);
     return () => {
+      clearTimeout(wipe);
       stdout.off('resize', onResize);
     };
-  }, [stdout]);
+  }, [stdout, write, width, height]);
 
   // One line is left free: Ink ends the frame with a newline, and a frame as tall as the terminal scrolls.
   const size: Size = {

@@ -165,11 +165,11 @@ export class DemoDashboardSource implements DashboardSource {
     this.patchJob(id, (j) => ({ ...j, state, provider: provider ?? j.provider }));
   }
 
-  /** A result arrived: state becomes result (or failed when the job could not run), activity records it. */
+  /** A result arrived: state becomes routed (or failed when the job could not run), activity records it. */
   deliverResult(id: string, result: JobResult): void {
     this.patchJob(id, (j) => ({
       ...j,
-      state: result.status === 'error' ? 'failed' : 'result',
+      state: result.status === 'error' ? 'failed' : 'routed',
       provider: result.provider,
       result,
     }));

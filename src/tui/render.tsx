@@ -35,6 +35,18 @@ export function renderDashboard(
   };
   if (options.stdout) inkOptions.stdout = options.stdout;
   if (options.stdin) inkOptions.stdin = options.stdin;
+  // On a terminal the dashboard takes the alternate screen, like less or top: what the shell printed before
+  // stays untouched below it, and quitting gives the screen back as it was.
+  const out = options.stdout ?? process.stdout;
+  const alternate = out.isTTY === true;
+  if (alternate) out.write('\x1b[?1049h\x1b[2J\x1b[H');
+  let restored = !alternate;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    out.write('\x1b[?1049l');
+  };
+  process.once('exit', restore);
   const instance = render(
     <Dashboard
       source={source}
@@ -45,6 +57,8 @@ export function renderDashboard(
     inkOptions,
   );
   const exited = instance.waitUntilExit().then(() => {
+    restore();
+    process.off('exit', restore);
     if (options.exitOnQuit && quitByKey) process.exit(0);
   });
   return { waitUntilExit: () => exited, unmount: () => instance.unmount() };

@@ -49,6 +49,15 @@ const statusShape = obj({
   ),
   held: arrayOf(str),
   localMode: bool,
+  // provider mode: what it serves, jobs served in this run, earnings (null for a requester)
+  provider: nullable(
+    obj({
+      jobTypes: arrayOf(str),
+      price: units,
+      served: obj({ running: num, done: num, refused: num, failed: num }),
+      earned: units,
+    }),
+  ),
   pid: nullable(num),
 });
 const subscriptionShape = obj({
@@ -164,12 +173,14 @@ describe('crosstown mayor + job + relay', () => {
           '--wait',
           '--timeout',
           '60',
+          '--yes', // the stand-in provider publishes no NIP-89 advert
           '--format',
           'json',
         ],
         env,
       );
       expect(posted.status, posted.stderr).toBe(0);
+      expect(posted.stderr).toMatch(/warning: no provider advertises job type ci-cd-linux/);
       const job = json(posted) as { id: string; status: string; amount?: string };
       expect(problems(jobShape, job)).toEqual([]);
       expect(job.status).toBe('paid');
@@ -184,11 +195,18 @@ describe('crosstown mayor + job + relay', () => {
       expect((json(list) as { id: string }[]).map((j) => j.id)).toContain(job.id);
       expect(json(one)).toMatchObject({ id: job.id, status: 'paid' });
       expect(refused.status).toBe(2);
+      // Nobody advertises this type: without --yes (and no terminal to ask) nothing is posted or paid.
+      const before = (json(list) as unknown[]).length;
+      const unserved = await runCli(['job', 'post', '--type', 'no-such-type', '--bid', '0.01'], env);
+      expect(unserved.status, unserved.stderr).toBe(4);
+      expect(unserved.stderr).toMatch(/no provider advertises job type no-such-type .*nothing was paid/);
+      const after = await runCli(['job', 'list', '--format', 'json'], env);
+      expect((json(after) as unknown[]).length).toBe(before);
 
       // A job with no result yet (the provider is paused) can be cancelled.
       provider.paused = true;
       const waiting = await runCli(
-        ['job', 'post', '--type', 'ci-cd-linux', '--bid', '0.01', '--format', 'json'],
+        ['job', 'post', '--type', 'ci-cd-linux', '--bid', '0.01', '--yes', '--format', 'json'],
         env,
       );
       expect(waiting.status, waiting.stderr).toBe(0);

@@ -82,6 +82,15 @@ describe('crosstown payments', () => {
       'time,direction,job_id,amount,amount_m2m,bytes,status,counterparty,channel_id',
     );
     expect(csv.stdout).toContain("'=cmd|evil");
+    // history's CSV names its columns as export does, and says what each payment was for.
+    const historyCsv = await runCli(['payments', 'history', '--format', 'csv'], env);
+    expect(historyCsv.stdout.split('\n')[0]).toBe(
+      'time,direction,what,job_id,amount,amount_m2m,bytes,status,counterparty,channel_id',
+    );
+    const historyText = await runCli(['payments', 'history'], env);
+    expect(historyText.stdout.split('\n')[0]).toMatch(/^TIME +WHAT +AMOUNT \(M2M\) +STATUS +JOB +TO\/FROM$/);
+    expect(historyText.stdout).toMatch(/write fee +0\.00875 /);
+    expect(historyText.stdout).toMatch(/provider payment +1 /);
     expect(problems(paymentsExportShape, json(exportJson))).toEqual([]);
     expect(problems(paymentsStatsShape, json(stats))).toEqual([]);
     expect(json(stats)).toMatchObject({
@@ -131,18 +140,23 @@ describe('crosstown skill new', () => {
   it('writes a skill and its test; refuses a bad name (exit 2) and an existing file (exit 1)', async () => {
     const dir = join(tempHome(), 'skills');
     const made = await runCli(
-      ['skill', 'new', 'encrypted-dm', '--kinds', '1059', '--dir', dir, '--format', 'json'],
+      ['skill', 'new', 'my-dm', '--kinds', '1059', '--dir', dir, '--format', 'json'],
       {},
     );
     expect(made.status, made.stderr).toBe(0);
     expect(problems(skillNewShape, json(made))).toEqual([]);
-    expect(json(made)).toMatchObject({ name: 'encrypted-dm', kinds: [1059] });
-    expect(existsSync(join(dir, 'encrypted-dm.ts'))).toBe(true);
-    expect(existsSync(join(dir, 'encrypted-dm.test.ts'))).toBe(true);
-    const [bad, again] = await Promise.all([
+    expect(json(made)).toMatchObject({ name: 'my-dm', kinds: [1059] });
+    // 1059 is the built-in encrypted-dm's kind: the developer is told before the Mayor leaves the skill out.
+    expect(made.stderr).toMatch(/warning: kind 1059 is handled by the built-in skill encrypted-dm/);
+    expect(existsSync(join(dir, 'my-dm.ts'))).toBe(true);
+    expect(existsSync(join(dir, 'my-dm.test.ts'))).toBe(true);
+    const [bad, again, builtin] = await Promise.all([
       runCli(['skill', 'new', 'Bad_Name', '--dir', dir], {}),
+      runCli(['skill', 'new', 'my-dm', '--kinds', '1059', '--dir', dir], {}),
       runCli(['skill', 'new', 'encrypted-dm', '--kinds', '1059', '--dir', dir], {}),
     ]);
+    expect(builtin.status).toBe(1);
+    expect(builtin.stderr).toMatch(/"encrypted-dm" is the name of a built-in skill/);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('kebab-case');
     expect(again.status).toBe(1);

@@ -94,7 +94,7 @@ const channelFields = {
   state: oneOf('open', 'closing', 'settled'),
 };
 export const channelOpenShape = obj({ ...channelFields, txHash: hex32 });
-export const channelStatusShape = obj({ ...channelFields, lowBalance: bool });
+export const channelStatusShape = obj({ ...channelFields, spent: units, remaining: units, lowBalance: bool });
 export const channelTopupShape = obj({ ...channelFields, added: units, txHash: hex32 });
 export const channelCloseShape = obj(
   { ...channelFields, action: oneOf('close-started', 'waiting', 'withdrawn') },
@@ -111,6 +111,7 @@ export const channelListShape = obj({
 export const paymentRow = obj({
   time: str,
   direction: oneOf('in', 'out'),
+  what: oneOf('write-fee', 'provider-payment', 'earning'),
   jobId: str,
   amount: units,
   amountM2M: str,
@@ -129,7 +130,13 @@ export const paymentsStatsShape = obj({
   byStatus: obj({ fulfilled: totals, rejected: totals, failed: totals }),
   netFulfilled: units,
 });
-export const skillNewShape = obj({ name: str, kinds: arrayOf(num), skillFile: str, testFile: str });
+export const skillNewShape = obj({
+  name: str,
+  kinds: arrayOf(num),
+  skillFile: str,
+  testFile: str,
+  warnings: arrayOf(str),
+});
 /** `payments export --format json`: the audit's own export (src/mayor/audit PaymentJson). */
 export const paymentsExportShape = arrayOf(
   obj(

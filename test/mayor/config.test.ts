@@ -48,7 +48,7 @@ describe('config: resolution', () => {
     expect(c.values.maxBasePricePerByte).toBe(M2M / 10_000n);
     expect(c.values.jobTimeoutSeconds).toBe(300);
     expect(c.values.relayUrls).toEqual([]);
-    expect(c.values.provider).toEqual({ enabled: false, jobTypes: [], price: M2M / 1000n, sandbox: 'auto' });
+    expect(c.values.provider).toEqual({ enabled: false, jobTypes: [], price: M2M / 10n, sandbox: 'auto' });
     expect(c.entries.every((e) => e.source === 'default')).toBe(true);
     expect(c.entries.map((e) => e.key)).toEqual(SETTING_KEYS);
   });
@@ -89,7 +89,6 @@ describe('config: resolution', () => {
     writeFileSync(
       join(h, 'crosstown.toml'),
       [
-        'name = "mayor-001"',
         'network = "base-sepolia"',
         'low-balance-threshold = "12.5"',
         'job-timeout = 120',
@@ -111,8 +110,7 @@ describe('config: resolution', () => {
       source: 'file',
       origin: join(h, 'crosstown.toml'),
     });
-    expect(c.entry('name')).toMatchObject({ value: 'mayor-001', source: 'file' });
-    expect(c.values.stateDir).toBe(join(h, 'mayor-001')); // the default follows the file's name
+    expect(c.values.stateDir).toBe(join(h, 'mayor'));
     expect(c.values.provider).toEqual({
       enabled: true,
       jobTypes: ['ci-cd-linux'],
@@ -120,6 +118,19 @@ describe('config: resolution', () => {
       sandbox: 'auto',
     });
     expect(c.entry('max-channel-deposit').source).toBe('default');
+  });
+
+  it("keeps each Mayor's settings in its own file; the name cannot come from a file", () => {
+    const h = home();
+    writeFileSync(join(h, 'crosstown.toml'), '[provider]\nenabled = true\njob-types = ["ci-cd-linux"]\n');
+    const beta = resolveConfig({ env: { CROSSTOWN_HOME: h }, flags: { name: 'beta2' } });
+    expect(beta.file).toBe(join(h, 'crosstown.beta2.toml'));
+    expect(beta.values.provider.enabled).toBe(false);
+    expect(beta.values.stateDir).toBe(join(h, 'beta2'));
+    const main = resolveConfig({ env: { CROSSTOWN_HOME: h } });
+    expect(main.values.provider.enabled).toBe(true);
+    writeFileSync(join(h, 'crosstown.toml'), 'name = "mayor-001"\n');
+    expect(() => resolveConfig({ env: { CROSSTOWN_HOME: h } })).toThrow(/name cannot be set in/);
   });
 
   it('explains invalid values with the source to fix', () => {

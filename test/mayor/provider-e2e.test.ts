@@ -124,7 +124,7 @@ describe('provider mode: two Mayors on a real devnet', () => {
       .snapshot()
       .jobs.filter((j) => j.jobType.startsWith('serving'));
     expect(served.map((j) => j.id).sort()).toEqual([ok.jobId, bad.jobId].sort());
-    expect(served.every((j) => j.state === 'result')).toBe(true);
+    expect(served.every((j) => j.state === 'served')).toBe(true);
   }, 150_000);
 
   it('a job naming another provider is not run by Beta', async () => {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSkills } from '../../src/skills/builtins.js';
-import { buildRegistry, loadSkills } from '../../src/skills/loader.js';
+import { buildRegistry, loadSkillModule, loadSkills } from '../../src/skills/loader.js';
 import { SkillPipeline } from '../../src/skills/pipeline.js';
 import { scaffoldSkill } from '../../src/skills/scaffold.js';
 import { loadTestTOON, testContext } from '../../src/testing/index.js';
@@ -80,9 +80,29 @@ describe('scaffoldSkill', () => {
     await expect(scaffoldSkill({ name: 'x', dir, kinds: [] })).rejects.toThrow(/kinds/);
   });
 
-  it('outside a crosstown checkout the imports name the package', async () => {
+  it('outside a crosstown checkout the imports point into the running crosstown, so the skill loads', async () => {
     const { skillFile, testFile } = await scaffoldSkill({ name: 'standalone', dir: join(dir, 'standalone') });
-    expect(await readFile(skillFile, 'utf8')).toContain("from 'crosstown/skills'");
-    expect(await readFile(testFile, 'utf8')).toContain("from 'crosstown/testing'");
+    const rel = relative(join(dir, 'standalone'), repo).split(sep).join('/');
+    expect(await readFile(skillFile, 'utf8')).toContain(`from '${rel}/src/skills/index.js'`);
+    expect(await readFile(testFile, 'utf8')).toContain(`from '${rel}/src/testing/index.js'`);
+    const [skill] = await loadSkillModule(skillFile, { identityPubkey: '' });
+    expect(skill!.name).toBe('standalone');
+  });
+
+  it("refuses a built-in skill's name and warns about a kind a built-in handles", async () => {
+    await expect(scaffoldSkill({ name: 'encrypted-dm', dir, kinds: [1059] })).rejects.toThrow(
+      /name of a built-in skill/,
+    );
+    const r = await scaffoldSkill({
+      name: 'my-dm',
+      dir: join(dir, 'dm'),
+      kinds: [1059],
+      crosstownRoot: repo,
+    });
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/kind 1059 is handled by the built-in skill encrypted-dm/),
+    ]);
+    const plain = await scaffoldSkill({ name: 'dm4', dir: join(dir, 'dm'), kinds: [4], crosstownRoot: repo });
+    expect(plain.warnings).toEqual([]);
   });
 });

@@ -110,10 +110,10 @@ describe('jobs and activity', () => {
     expect(f).toContain('Jobs · 1 in flight · 2 total');
     const rows = f.split('\n').filter((l) => l.includes('job-'));
     const inFlight = rows.findIndex((l) =>
-      /job-5abc123 +waiting +docker-build-amd64 +0\.00875 M2M +875 B/.test(l),
+      /job-5abc123 +posted +docker-build-amd64 +0\.00875 M2M +875 B/.test(l),
     );
     const done = rows.findIndex((l) =>
-      /job-done0001 +result +ci-cd-linux +0\.012 M2M +1200 B +47\/47 passed/.test(l),
+      /job-done0001 +routed +ci-cd-linux +0\.012 M2M +1200 B +47\/47 passed/.test(l),
     );
     expect(inFlight).toBeGreaterThanOrEqual(0);
     expect(done).toBeGreaterThan(inFlight);
@@ -324,7 +324,7 @@ describe('widths', () => {
     expect(wide).toContain('docker-build-amd64');
     const narrow = mount(source, { width: 40 }).frame();
     const row = narrow.split('\n').find((l) => l.includes('job-5abc123 '))!;
-    expect(row.trimEnd()).toMatch(/^> job-5abc123 +waiting$/);
+    expect(row.trimEnd()).toMatch(/^> job-5abc123 +posted$/);
     expect(narrow).toContain('0x39ea…36B9'); // token shortened
     for (const l of narrow.split('\n')) expect(columns(l)).toBeLessThanOrEqual(40);
     expect(narrow).toMatch(/…/);

@@ -58,7 +58,7 @@ describe('DemoDashboardSource', () => {
     source.deliverResult(a, result());
     source.deliverResult(b, result({ status: 'error', summary: 'no docker' }));
     const [ja, jb] = source.snapshot().jobs;
-    expect(ja).toMatchObject({ state: 'result', provider: 'bob' });
+    expect(ja).toMatchObject({ state: 'routed', provider: 'bob' });
     expect(jb).toMatchObject({ state: 'failed' });
     expect(() => source.deliverResult('job-nope', result())).toThrow(/no job "job-nope"/);
   });

@@ -74,7 +74,7 @@ export function busySource(initial: Partial<DashboardState> = {}): DemoDashboard
   });
   source.deliverResult(done, result());
   source.postJob({ id: 'job-5abc123', jobType: 'docker-build-amd64', bytes: 875, price: JOB_PRICE });
-  source.setJobState('job-5abc123', 'waiting');
+  source.setJobState('job-5abc123', 'posted');
   return source;
 }
 

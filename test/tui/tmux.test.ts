@@ -65,13 +65,13 @@ describe('dashboard in tmux (80x24)', () => {
     s = await until(
       (s) => /Channel +50 M2M left of 50 M2M/.test(s) || s.includes('49.99125 M2M left of 50 M2M'),
     );
-    s = await until((s) => /> job-5abc123 +waiting +docker-build-amd64/.test(s));
+    s = await until((s) => /> job-5abc123 +posted +docker-build-amd64/.test(s));
     expect(s).toContain('↑ Posted job-5abc123: docker-build-amd64 (875 bytes, 0.00875 M2M)');
     expect(s).toContain('49.99125 M2M left of 50 M2M');
     expect(s).not.toContain('Result for job-5abc123');
 
     s = await until((s) => s.includes('Result for job-5abc123 from bob: Build: SUCCESS'));
-    expect(s).toMatch(/> job-5abc123 +result +docker-build-amd64 +0\.00875 M2M +875 B 47\/47 passed/);
+    expect(s).toMatch(/> job-5abc123 +paid +docker-build-amd64 +0\.00875 M2M +875 B 47\/47 passed/);
     expect(s).toMatch(/→ Paid bob for job-5abc123 +-0\.1 M2M/);
     const lines = s.split('\n');
     for (const l of lines) expect(columns(l)).toBeLessThanOrEqual(80);

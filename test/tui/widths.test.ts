@@ -74,11 +74,11 @@ describe('graceful degradation', () => {
     const wide = plain(
       render(createElement(Dashboard, { source: busySource(), width: 80, height: 24 })).lastFrame(),
     );
-    expect(wide).toMatch(/job-done0001 +result +ci-cd-linux +0\.012 M2M +1200 B 47\/47 passed/);
+    expect(wide).toMatch(/job-done0001 +routed +ci-cd-linux +0\.012 M2M +1200 B 47\/47 passed/);
     const narrow = plain(
       render(createElement(Dashboard, { source: busySource(), width: 40, height: 24 })).lastFrame(),
     );
-    expect(narrow).toMatch(/^ {2}job-done0001 +result *$/m);
+    expect(narrow).toMatch(/^ {2}job-done0001 +routed *$/m);
     expect(narrow).not.toContain('rpc https');
     // The activity time column is dropped; long lines end with an ellipsis instead of wrapping.
     expect(narrow).toMatch(/^ ↑ Posted job-5abc123: docker-b.*…$/m);

@@ -1,4 +1,5 @@
 // `crosstown channel open|status|topup|close|list`: the Mayor's payment channels on the active network.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Address, Hex } from 'viem';
 import {
@@ -12,7 +13,8 @@ import {
   topUpChannel,
   withdraw,
 } from '../../chain/index.js';
-import { openStateRepo } from '../../mayor/state/index.js';
+import { channelBalance } from '../../mayor/channel-balance.js';
+import { type ChannelRecord, openStateRepo } from '../../mayor/state/index.js';
 import { CliError, ExitCode, note, printResult } from '../output.js';
 import { withProgress } from '../progress.js';
 import { confirm } from '../prompt.js';
@@ -30,6 +32,7 @@ import {
   unlockWallet,
   walletAddress,
 } from './common.js';
+import { controlRequest, controlSocketPath } from './control.js';
 
 /** The JSON shape of one channel (docs/cli.md "channel"). Amounts are strings of base units. */
 export interface ChannelJson {
@@ -126,6 +129,49 @@ async function recordChannel(ctx: ChainContext, c: ChannelState, cumulativeSigne
   }
 }
 
+/**
+ * The Mayor's own outgoing channel on this chain and what it signed away off-chain: from the running Mayor
+ * (control socket), else from its state repository. With `wanted`, only that channel.
+ */
+async function ownChannel(
+  ctx: ChainContext,
+  wanted: Hex | undefined,
+): Promise<{ channelId: Hex; signed: bigint; source: string } | undefined> {
+  const live = (await controlRequest(controlSocketPath(ctx.config), { op: 'status' }, 5000).catch(
+    () => undefined,
+  )) as { channel?: { channelId: string; spent: unknown } } | undefined;
+  if (live?.channel && (!wanted || live.channel.channelId.toLowerCase() === wanted.toLowerCase())) {
+    return {
+      channelId: live.channel.channelId as Hex,
+      signed: BigInt(String(live.channel.spent)),
+      source: 'the running Mayor',
+    };
+  }
+  if (!existsSync(ctx.config.stateDir)) return undefined;
+  let records: ChannelRecord[];
+  try {
+    const state = await openStateRepo({ dir: ctx.config.stateDir });
+    try {
+      records = state.channels.list();
+    } finally {
+      await state.close();
+    }
+  } catch {
+    return undefined; // held by a Mayor that does not answer: the chain alone still answers
+  }
+  const mine = records
+    .filter(
+      (c) =>
+        c.direction === 'out' &&
+        c.chainId === ctx.network.chainId &&
+        (!wanted || c.channelId.toLowerCase() === wanted.toLowerCase()),
+    )
+    .sort((a, b) => b.updatedAt - a.updatedAt)[0];
+  return mine
+    ? { channelId: mine.channelId as Hex, signed: mine.cumulativeSigned, source: 'the state repository' }
+    : undefined;
+}
+
 export function registerChannel(program: Command): void {
   const channel = program.command('channel').description('Payment channels: open, inspect, top up, close');
 
@@ -202,28 +248,58 @@ export function registerChannel(program: Command): void {
   );
 
   helpExamples(
-    addChain(channel.command('status').description('On-chain state of one channel')).argument(
-      '<channelId>',
-      '0x… channel id',
-    ),
-    ['crosstown channel status 0x3f…', 'crosstown channel status 0x3f… --format json | jq .available'],
+    addChain(
+      channel
+        .command('status')
+        .description(
+          "A channel's state and what is left to spend (default: the Mayor's own channel on this network)",
+        ),
+    ).argument('[channelId]', "0x… channel id (default: the Mayor's channel)"),
+    ['crosstown channel status', 'crosstown channel status 0x3f… --format json | jq -r .remaining'],
+    'remaining = deposit - spent, where spent is the highest claim the Mayor signed off-chain (or what the receiver redeemed on-chain, if more): the number the dashboard and `mayor status` show. available = deposit - claimed on-chain.',
   ).action(
-    run(async (id: string, o: ChainOptions) => {
-      const channelId = channelIdArg(id);
+    run(async (id: string | undefined, o: ChainOptions) => {
+      const wanted = id === undefined ? undefined : channelIdArg(id);
       const ctx = await chainContext(o);
+      const mine = await ownChannel(ctx, wanted);
+      const channelId = wanted ?? mine?.channelId;
+      if (!channelId) {
+        throw new CliError(
+          `Mayor ${ctx.config.name} has no payment channel on ${ctx.network.name}: open one with \`crosstown channel open --deposit 50\`, or pass a channel id`,
+          ExitCode.Usage,
+        );
+      }
       const state = await readChannel(publicClientFor(ctx), { channels: needChannels(ctx), channelId });
-      const low = !state.settled && state.deposit - state.claimed < ctx.config.lowBalanceThreshold;
+      const balance = channelBalance({
+        channelId,
+        deposit: state.deposit,
+        signed: mine?.signed ?? 0n,
+        claimed: state.claimed,
+      });
+      const low = !state.settled && balance.remaining < ctx.config.lowBalanceThreshold;
       const value = {
         network: ctx.network.name,
         chainId: ctx.network.chainId,
         ...channelJson(state),
+        spent: balance.spent.toString(),
+        remaining: balance.remaining.toString(),
         lowBalance: low,
       };
       printResult(o.format, {
         value,
         rows: [value],
         text: () =>
-          `${ctx.banner}\n${channelText(state)}${low ? `\n  low balance: below ${formatM2M(ctx.config.lowBalanceThreshold)} M2M, top it up (crosstown channel topup)` : ''}`,
+          [
+            ctx.banner,
+            `Payment Channel: ${formatM2M(balance.remaining)} M2M remaining`,
+            channelText(state),
+            `  spent ${formatM2M(balance.spent)} M2M (signed off-chain${mine ? `, from ${mine.source}` : ''})`,
+            ...(low
+              ? [
+                  `  low balance: below ${formatM2M(ctx.config.lowBalanceThreshold)} M2M, top it up (crosstown channel topup ${channelId})`,
+                ]
+              : []),
+          ].join('\n'),
       });
     }),
   );

@@ -73,9 +73,22 @@ ${EXIT_CODES_HELP}`,
   );
 }
 
+const NO_GAS =
+  'the wallet has no ETH to pay for gas: on the devnet run `crosstown devnet fund`; on Base Sepolia get testnet ETH from a faucet, then try again';
+
+/** A wallet without ETH shows up as "insufficient funds" deep inside an RPC error: say what it means. */
+function isNoGas(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === 'INSUFFICIENT_FUNDS') return true;
+    if (/insufficient funds for gas|InsufficientFundsError/i.test(`${e.name} ${e.message}`)) return true;
+  }
+  return false;
+}
+
 /** Maps an error from a library to a CliError with the exit code scripts rely on. */
 export function toCliError(err: unknown): unknown {
   if (err instanceof CliError) return err;
+  if (isNoGas(err)) return new CliError(NO_GAS, ExitCode.Refused);
   if (err instanceof ConfigError) {
     return new CliError(err.message, err.code === 'BAD_FILE' ? ExitCode.Failure : ExitCode.Usage);
   }

@@ -9,7 +9,17 @@ import { MayorError, type MayorErrorCode } from '../../mayor/runtime/errors.js';
 import { toJson } from '../output.js';
 
 export interface ControlRequest {
-  op: 'status' | 'jobs' | 'job' | 'post' | 'cancel' | 'wait' | 'subscribe' | 'unsubscribe' | 'subscriptions';
+  op:
+    | 'status'
+    | 'jobs'
+    | 'job'
+    | 'post'
+    | 'cancel'
+    | 'wait'
+    | 'subscribe'
+    | 'unsubscribe'
+    | 'subscriptions'
+    | 'offers';
   [field: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 // `crosstown job post|status|list|cancel`: paid NIP-90 jobs through the running Mayor (its control socket). Status
 // and list also work when no Mayor runs: they read the Mayor's state repository.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatM2M, parseM2M } from '../../chain/units.js';
 import type { MayorConfig } from '../../mayor/config/index.js';
@@ -82,6 +83,21 @@ function jobRow(j: JobJson) {
   };
 }
 
+/** The result's summary line from the stored result event (a plain file read: no lock needed). */
+async function storedSummary(config: MayorConfig, job: Wire): Promise<{ summary?: string }> {
+  const file = join(config.stateDir, 'results', `${job.id}.toon`);
+  if (!existsSync(file)) return {};
+  try {
+    const { decodeEvent } = await import('../../toon/index.js');
+    const { parseJobResult } = await import('../../nostr/nip90.js');
+    const { ciSummaryOf } = await import('../../skills/builtin/ci-cd-callback.js');
+    const result = parseJobResult(decodeEvent(new Uint8Array(readFileSync(file))));
+    return { summary: ciSummaryOf(result) };
+  } catch {
+    return {}; // not a ci result (another callback skill): no summary to show
+  }
+}
+
 /** Asks the running Mayor; undefined when none runs. */
 async function ask(
   config: MayorConfig,
@@ -114,6 +130,38 @@ async function readJobs(config: MayorConfig): Promise<Wire[]> {
   }
 }
 
+/** The dashboard and activity log show 7 hex digits of a job id (job-c9b3ccb). */
+const MIN_PREFIX = 7;
+
+/**
+ * A job id as people copy it: the full id, or a prefix of at least 7 hex digits as the activity log, the
+ * dashboard and `job list` show it (`job-c9b3ccb`, `c9b3ccb1e2f3…`). An ambiguous prefix is refused.
+ */
+export function findJob<T extends { id: string }>(jobs: T[], typed: string, mayor: string): T {
+  const id = typed
+    .trim()
+    .replace(/^job-/, '')
+    .replace(/(…|\.\.\.)$/, '')
+    .toLowerCase();
+  const exact = jobs.find((j) => j.id === id);
+  if (exact) return exact;
+  const matches = id.length >= MIN_PREFIX ? jobs.filter((j) => j.id.startsWith(id)) : [];
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new CliError(
+      `job id ${typed} is ambiguous: it starts ${matches.length} jobs (${matches
+        .slice(0, 3)
+        .map((j) => j.id.slice(0, 16))
+        .join(', ')}…): type more of it`,
+      ExitCode.Usage,
+    );
+  }
+  throw new CliError(
+    `no job ${typed} in Mayor ${mayor}${id.length < MIN_PREFIX ? ` (type at least ${MIN_PREFIX} characters of its id)` : ''}: see \`crosstown job list\``,
+    ExitCode.Usage,
+  );
+}
+
 function notRunning(config: MayorConfig): never {
   throw new CliError(
     `no Mayor named ${config.name} is running (network ${config.network}): start it with \`crosstown mayor start\` (or attach)`,
@@ -136,6 +184,37 @@ interface PostOptions extends BaseOptions {
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+/**
+ * Before the write fee is paid: does any provider advertise this job type, at a price within the bid? If not,
+ * ask (or, with --yes, warn and go on); without a terminal and without --yes the post is refused.
+ */
+async function checkOffers(config: MayorConfig, o: PostOptions, bid: string | undefined): Promise<void> {
+  const raw = (await ask(config, {
+    op: 'offers',
+    jobType: o.type,
+    ...(o.kind ? { kind: Number(o.kind) } : {}),
+  }).catch(() => undefined)) as { provider: string; price?: string }[] | undefined;
+  if (!raw) return; // no Mayor (reported next) or an older one
+  const { offerProblem } = await import('../../mayor/offers.js');
+  const problem = offerProblem(
+    raw.map((r) => ({ provider: r.provider, ...(r.price !== undefined ? { price: BigInt(r.price) } : {}) })),
+    {
+      jobType: o.type,
+      ...(bid !== undefined ? { bid: BigInt(bid) } : {}),
+      ...(o.provider ? { provider: o.provider } : {}),
+    },
+  );
+  if (!problem) return;
+  if (o.yes) {
+    note(`warning: ${problem}; posting anyway (--yes)`);
+    return;
+  }
+  const { canPrompt, confirm } = await import('../prompt.js');
+  if (!canPrompt())
+    throw new CliError(`${problem}: nothing was paid; pass --yes to post anyway`, ExitCode.Refused);
+  await confirm(`${problem}. Post it anyway and pay the relay's write fee?`, o);
+}
 
 export function registerJob(program: Command): void {
   const job = program.command('job').description('Paid NIP-90 jobs: post them, follow them, cancel them');
@@ -212,6 +291,7 @@ export function registerJob(program: Command): void {
         ...(o.kind ? { kind: Number(o.kind) } : {}),
       };
       if (o.format === 'text') note(`Network: ${config.network}`);
+      await checkOffers(config, o, bid);
       const progress = startProgress(`posting a ${o.type} job (paying the relay)`, o);
       let posted: { jobId: string; bytes: number; price: string; status: string } | undefined;
       try {
@@ -267,15 +347,11 @@ export function registerJob(program: Command): void {
   ).action(
     run(async (id: string, o: BaseOptions) => {
       const config = loadConfig(o);
-      const found = (await readJobs(config)).find(
-        (j) => j.id === id || (id.length >= 8 && j.id.startsWith(id)),
+      const found = findJob(await readJobs(config), id, config.name);
+      // The callback skill's summary lives in the running Mayor; the state repository keeps the result itself.
+      const value = jobJson(
+        found.summary === undefined ? { ...found, ...(await storedSummary(config, found)) } : found,
       );
-      if (!found)
-        throw new CliError(
-          `no job ${id} in Mayor ${config.name}: see \`crosstown job list\``,
-          ExitCode.Usage,
-        );
-      const value = jobJson(found);
       printResult(o.format, { value, rows: [jobRow(value)], text: () => jobText(value) });
     }),
   );
@@ -321,8 +397,9 @@ export function registerJob(program: Command): void {
     ['crosstown job cancel 5abc123…', 'crosstown job cancel 5abc123… --yes --format json'],
     'A cancelled job is final: a result arriving later is not routed and its provider is not paid.',
   ).action(
-    run(async (id: string, o: BaseOptions) => {
+    run(async (typed: string, o: BaseOptions) => {
       const config = loadConfig(o);
+      const id = findJob(await readJobs(config), typed, config.name).id;
       const { confirm } = await import('../prompt.js');
       await confirm(`Cancel job ${id}?`, o);
       let record = (await ask(config, { op: 'cancel', id }).catch((err: Error) => {

@@ -6,7 +6,7 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatM2M } from '../../chain/index.js';
-import { type MayorConfig, resolveConfig } from '../../mayor/config/index.js';
+import { type MayorConfig, providerConfigProblem, resolveConfig } from '../../mayor/config/index.js';
 import { ensureNostrKey, keyInfo, resolveWalletKey } from '../../mayor/keystore/index.js';
 // The runtime, skills loader and dashboard (Ink, React) are loaded only by the commands that run a Mayor, so every
 // other command starts without them.
@@ -108,6 +108,28 @@ function openSubscription(mayor: Mayor, name: string, filters: Filter[], since?:
   );
 }
 
+/** Provider mode in `mayor status`: what it serves, the jobs served in this run and what they earned. */
+export interface ProviderStatus {
+  jobTypes: string[];
+  price: string;
+  served: Record<'running' | 'done' | 'refused' | 'failed', number>;
+  earned: string;
+}
+
+function providerStatus(mayor: Mayor): ProviderStatus | undefined {
+  const p = mayor.provider();
+  if (!p) return undefined;
+  const served = { running: 0, done: 0, refused: 0, failed: 0 };
+  for (const j of p.jobs()) served[j.state]++;
+  const prices = Object.values(p.service.prices);
+  return {
+    jobTypes: Object.keys(p.service.prices),
+    price: (prices[0] ?? 0n).toString(),
+    served,
+    earned: p.earned().toString(),
+  };
+}
+
 /** The results subscription belongs to the runtime; every other saved one was opened with `relay subscribe`. */
 const RUNTIME_SUBS = new Set(['results']);
 
@@ -127,9 +149,17 @@ function controlHandler(mayor: Mayor, socket: string) {
   return async (req: ControlRequest): Promise<unknown> => {
     switch (req.op) {
       case 'status':
-        return { ...mayor.status(), pid: process.pid, socket };
+        return { ...mayor.status(), pid: process.pid, socket, provider: providerStatus(mayor) };
       case 'jobs':
         return mayor.jobs();
+      case 'offers': {
+        const { findOffers } = await import('../../mayor/offers.js');
+        return findOffers(
+          mayor.pool,
+          String(req.jobType),
+          typeof req.kind === 'number' ? req.kind : undefined,
+        );
+      }
       case 'job':
         return job(req.id);
       case 'post': {
@@ -192,9 +222,34 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * Where the Mayor's log lines go: stderr, except while the dashboard owns the terminal (a line printed then
+ * would tear the frame); those are kept and printed once the dashboard is gone.
+ */
+export function logSink() {
+  let held: string[] | undefined;
+  const write = (m: string) => (held ? held.push(m) : note(m));
+  return {
+    logger: { debug: () => {}, info: write, warn: write, error: write },
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const lines = held ?? [];
+      held = undefined;
+      for (const m of lines) note(m);
+    },
+  };
+}
+
+/** Typical size of a ci result event with compressed logs: what a provider pays the relay to publish one. */
+const RESULT_BYTES_ESTIMATE = 5000n;
+
 /** Unlocks the keys, loads skills, starts the Mayor (SPSP handshake, channel) and its control socket. */
-async function boot(o: MayorOptions): Promise<Running> {
+async function boot(o: MayorOptions, sink = logSink()): Promise<Running> {
   const config = loadMayorConfig(o);
+  const providerProblem = providerConfigProblem(config);
+  if (providerProblem) throw new CliError(providerProblem, ExitCode.Usage);
   if (config.relayUrls.length === 0) {
     throw new CliError(
       'no relay is configured: pass --relay-urls or `crosstown config set relay-urls ws://…`',
@@ -242,10 +297,19 @@ async function boot(o: MayorOptions): Promise<Running> {
       skills: loaded.skills,
       ...(o.acceptPrice ? { acceptPrice: true } : {}),
       ...(o.resetChannelState ? { resetChannelState: true } : {}),
-      logger: { debug: () => {}, info: note, warn: note, error: note },
+      logger: sink.logger,
     }),
   );
   wallet.secretKey.fill(0);
+  const perByte = mayor.status().basePricePerByte;
+  if (config.provider.enabled && perByte !== undefined) {
+    const writeFee = RESULT_BYTES_ESTIMATE * perByte;
+    if (config.provider.price < writeFee) {
+      note(
+        `warning: provider.price ${formatM2M(config.provider.price)} M2M is below the relay fee for publishing a result (about ${formatM2M(writeFee)} M2M for ${RESULT_BYTES_ESTIMATE} bytes at ${formatM2M(perByte)} M2M per byte): every job would lose money; raise it with \`crosstown config set provider.price ${formatM2M(writeFee * 2n)}${config.name === 'mayor' ? '' : ` --name ${config.name}`}\``,
+      );
+    }
+  }
   // Reopen the subscriptions saved by `relay subscribe`, from where they stopped.
   for (const sub of mayor.state.subscriptions.list()) {
     if (!RUNTIME_SUBS.has(sub.name)) openSubscription(mayor, sub.name, sub.filters, sub.since);
@@ -278,7 +342,10 @@ function waitForSignal(): Promise<string> {
 }
 
 /** The JSON shape of `mayor status` (docs/cli.md "mayor"). */
-export function statusJson(s: MayorStatus & { pid?: number }, running: boolean) {
+export function statusJson(
+  s: MayorStatus & { pid?: number; provider?: ProviderStatus | undefined },
+  running: boolean,
+) {
   return {
     running,
     name: s.name,
@@ -298,6 +365,7 @@ export function statusJson(s: MayorStatus & { pid?: number }, running: boolean) 
     jobs: s.jobs,
     held: s.held,
     localMode: s.localMode,
+    provider: s.provider ?? null,
     pid: s.pid ?? null,
   };
 }
@@ -317,6 +385,11 @@ function statusText(s: ReturnType<typeof statusJson>): string {
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || 'none'
     }${s.held.length ? `; ${s.held.length} waiting for payment approval` : ''}`,
+    ...(s.provider
+      ? [
+          `Provider: serves ${s.provider.jobTypes.join(', ')} at ${formatM2M(BigInt(s.provider.price))} M2M; this run: ${s.provider.served.done} served, ${s.provider.served.running} running, ${s.provider.served.refused} refused, ${s.provider.served.failed} failed; earned ${formatM2M(BigInt(s.provider.earned))} M2M`,
+        ]
+      : []),
     ...(s.localMode ? ['LOCAL MODE: no relay reachable, jobs are kept until one is back'] : []),
   ].join('\n');
 }
@@ -336,7 +409,10 @@ export function registerMayor(program: Command): void {
   ).action(
     run(async (o: MayorOptions) => {
       const r = await boot(o);
-      const s = statusJson({ ...r.mayor.status(), pid: process.pid }, true);
+      const s = statusJson(
+        { ...r.mayor.status(), pid: process.pid, provider: providerStatus(r.mayor) },
+        true,
+      );
       // json: exactly one line when ready, so a supervisor can read it with a line reader.
       if (o.format === 'json')
         process.stdout.write(`${toJson({ ...s, socket: r.socket }).replace(/\n\s*/g, '')}\n`);
@@ -369,14 +445,17 @@ export function registerMayor(program: Command): void {
           ExitCode.Usage,
         );
       }
-      const r = await boot(o);
+      const sink = logSink();
+      const r = await boot(o, sink);
       const { renderDashboard } = await import('../../tui/index.js');
       const { mayorDashboardSource } = await import('../../mayor/runtime/index.js');
+      sink.hold();
       const dashboard = renderDashboard(
         mayorDashboardSource(r.mayor, { lowBalanceThreshold: r.config.lowBalanceThreshold }),
       );
       const sig = waitForSignal().then(() => dashboard.unmount());
       await Promise.race([dashboard.waitUntilExit(), sig]);
+      sink.release();
       await r.stop();
     }),
   );
@@ -394,7 +473,7 @@ export function registerMayor(program: Command): void {
       const config = loadConfig(o);
       const socket = controlSocketPath(config);
       const s = (await controlRequest(socket, { op: 'status' }, 10_000)) as
-        | (MayorStatus & { pid: number })
+        | (MayorStatus & { pid: number; provider?: ProviderStatus })
         | undefined;
       if (!s) {
         if (format === 'json')

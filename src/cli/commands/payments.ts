@@ -18,10 +18,12 @@ interface RangeOptions extends BaseOptions {
   to?: string;
 }
 
-/** The JSON shape of one payment (docs/cli.md "payments"). */
+/** The JSON shape of one payment (docs/cli.md "payments"), named as `payments export --format json` names them. */
 export interface PaymentRow {
   time: string;
   direction: 'in' | 'out';
+  /** What the payment was for: write-fee (the relay, for posting), provider-payment (for a job's result), earning. */
+  what: PaymentKind;
   jobId: string;
   amount: string;
   amountM2M: string;
@@ -31,9 +33,22 @@ export interface PaymentRow {
   channelId: string;
 }
 
+type PaymentKind = 'write-fee' | 'provider-payment' | 'earning';
+
+/** A payment out with a size in bytes paid the relay for a write; one without paid a provider. */
+const kindOf = (p: PaymentEntry): PaymentKind =>
+  p.direction === 'in' ? 'earning' : p.bytes !== undefined ? 'write-fee' : 'provider-payment';
+
+const LABEL: Record<PaymentKind, string> = {
+  'write-fee': 'write fee',
+  'provider-payment': 'provider payment',
+  earning: 'earning',
+};
+
 const row = (p: PaymentEntry): PaymentRow => ({
   time: new Date(p.time).toISOString(),
   direction: p.direction,
+  what: kindOf(p),
   jobId: p.jobId ?? '',
   amount: p.amount.toString(),
   amountM2M: formatM2M(p.amount),
@@ -41,6 +56,20 @@ const row = (p: PaymentEntry): PaymentRow => ({
   status: p.status,
   counterparty: p.counterparty,
   channelId: p.channelId ?? '',
+});
+
+/** CSV columns named as in `payments export` (snake_case), plus `what`. */
+const csvRow = (r: PaymentRow) => ({
+  time: r.time,
+  direction: r.direction,
+  what: r.what,
+  job_id: r.jobId,
+  amount: r.amount,
+  amount_m2m: r.amountM2M,
+  bytes: r.bytes,
+  status: r.status,
+  counterparty: r.counterparty,
+  channel_id: r.channelId,
 });
 
 function range(o: RangeOptions): DateRange {
@@ -121,16 +150,17 @@ export function registerPayments(program: Command): void {
       const rows = list.map(row);
       printResult(o.format, {
         value: rows,
-        rows,
+        rows: rows.map(csvRow),
         text: () =>
           rows.length === 0
             ? 'No payments in this range.'
-            : rows
-                .map(
+            : [
+                `${'TIME'.padEnd(24)}  ${'WHAT'.padEnd(16)}  ${'AMOUNT (M2M)'.padStart(14)}  ${'STATUS'.padEnd(9)}  ${'JOB'.padEnd(13)}  TO/FROM`,
+                ...rows.map(
                   (r) =>
-                    `${r.time}  ${r.direction === 'out' ? 'paid    ' : 'received'} ${r.amountM2M.padStart(12)} M2M  ${r.status.padEnd(9)} ${r.jobId ? `job ${r.jobId.slice(0, 12)}` : ''}  ${r.counterparty}`,
-                )
-                .join('\n'),
+                    `${r.time.padEnd(24)}  ${LABEL[r.what].padEnd(16)}  ${r.amountM2M.padStart(14)}  ${r.status.padEnd(9)}  ${(r.jobId ? `${r.jobId.slice(0, 12)}…` : '-').padEnd(13)}  ${r.counterparty}`,
+                ),
+              ].join('\n'),
       });
     }),
   );

@@ -2,7 +2,7 @@
 // parsers as at start, and written as TOML (amounts as quoted decimal M2M strings). Comments in the file are
 // not preserved by a write.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseToml, stringify } from 'smol-toml';
 import { ensureDir, writeFileAtomic } from '../state/atomic.js';
 import { ConfigError } from './errors.js';
@@ -60,7 +60,9 @@ export function configSet(key: string, value: string, options: ResolveConfigOpti
     );
   }
   const file = configFilePath(options);
-  const parsed = parseSetting(def, value, 'flag', file);
+  let parsed = parseSetting(def, value, 'flag', file);
+  // `config set skills-dir ./skills` means the folder here, wherever the Mayor is started later.
+  if (def.type.path && typeof parsed === 'string') parsed = resolve(parsed);
   const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   const doc = readDoc(file);
   setPath(doc, key, def.type.toToml(parsed));

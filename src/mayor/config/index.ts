@@ -5,6 +5,7 @@ export {
   type ConfigEntry,
   type FlagValue,
   locateConfigFile,
+  providerConfigProblem,
   type ResolveConfigOptions,
   type ResolvedConfig,
   readConfigFile,

@@ -227,11 +227,16 @@ function checkConsistency(c: MayorConfig): void {
       'default-deposit',
     );
   }
+}
+
+/**
+ * What stops provider mode from starting, if anything. Checked when the Mayor starts rather than on every
+ * resolve, so the README's order (`provider.enabled` first, then `provider.job-types`) works.
+ */
+export function providerConfigProblem(c: MayorConfig): string | undefined {
   if (c.provider.enabled && c.provider.jobTypes.length === 0) {
-    throw new ConfigError(
-      'CONFLICT',
-      'provider.enabled is true but provider.job-types is empty: list the job types to serve (crosstown config set provider.job-types ci-cd-linux).',
-      'provider.job-types',
-    );
+    const name = c.name === 'mayor' ? '' : ` --name ${c.name}`;
+    return `provider.enabled is true but provider.job-types is empty: list the job types to serve (crosstown config set provider.job-types ci-cd-linux${name}).`;
   }
+  return undefined;
 }

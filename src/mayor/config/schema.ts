@@ -107,25 +107,30 @@ export const SETTINGS: readonly SettingDef[] = [
     example: '~/.crosstown',
   }),
   setting({
-    key: 'config',
-    field: 'config',
-    label: 'config file',
-    description: 'The crosstown.toml to read and write.',
-    type: pathType(home),
-    env: 'CROSSTOWN_CONFIG',
-    sources: ['flag', 'env', 'default'],
-    default: (r) => join(r.home as string, 'crosstown.toml'),
-    example: '~/.crosstown/crosstown.toml',
-  }),
-  setting({
     key: 'name',
     field: 'name',
     label: 'mayor name',
     description: "The Mayor's name; its state repository is <home>/<name>/.",
     type: nameType,
     env: 'CROSSTOWN_MAYOR_NAME',
+    // The name chooses the config file, so it cannot come from one.
+    sources: ['flag', 'env', 'default'],
     default: () => 'mayor',
     example: 'mayor-001',
+  }),
+  setting({
+    key: 'config',
+    field: 'config',
+    label: 'config file',
+    description: "This Mayor's settings file: crosstown.toml (Mayor 'mayor') or crosstown.<name>.toml.",
+    type: pathType(home),
+    env: 'CROSSTOWN_CONFIG',
+    sources: ['flag', 'env', 'default'],
+    // Each Mayor has its own settings (provider mode for one must not turn another into a provider): the
+    // default Mayor's are in crosstown.toml, Mayor <name>'s in crosstown.<name>.toml.
+    default: (r) =>
+      join(r.home as string, r.name === 'mayor' ? 'crosstown.toml' : `crosstown.${r.name as string}.toml`),
+    example: '~/.crosstown/crosstown.toml',
   }),
   setting({
     key: 'state-dir',
@@ -325,11 +330,13 @@ export const SETTINGS: readonly SettingDef[] = [
     key: 'provider.price',
     field: 'provider.price',
     label: 'provider price',
-    description: 'M2M asked per job served.',
+    // The provider pays the relay for its result (about 5 kB with logs: 0.05 M2M at the devnet's price), so the
+    // default asks more than that; `mayor start` warns when the price is below the expected write fees.
+    description: 'M2M asked per job served (must cover the result write fee, about 0.05 M2M on the devnet).',
     type: amountType,
     env: 'CROSSTOWN_PROVIDER_PRICE',
-    default: () => M('0.001'),
-    example: '0.001',
+    default: () => M('0.1'),
+    example: '0.1',
   }),
   setting({
     key: 'provider.sandbox',

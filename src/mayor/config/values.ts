@@ -20,6 +20,8 @@ export interface ValueType<T> {
   display(value: T): string;
   /** The TOML value `config set` writes. */
   toToml(value: T): unknown;
+  /** A path: `config set` stores a relative one resolved against the current directory. */
+  path?: true;
 }
 
 const text = (raw: unknown, what: string): string => {
@@ -151,6 +153,7 @@ export function pathType(home: () => string): ValueType<string> {
     },
     display: (v) => v,
     toToml: (v) => v,
+    path: true,
   };
 }
 

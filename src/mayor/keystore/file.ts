@@ -1,6 +1,6 @@
 // Keystore files: `<dir>/<entry>.json`, mode 0600 in a 0700 directory, written atomically.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ensureDir, writeFileAtomic } from '../state/atomic.js';
 import { checkPassphrase, DEFAULT_SCRYPT, MIN_SCRYPT_N, open, type ScryptParams, seal } from './crypto.js';
 import { KeystoreError } from './errors.js';
@@ -106,12 +106,16 @@ export async function writeKey(options: WriteKeyOptions): Promise<KeyInfo> {
   }
 }
 
+/** How to get a wallet for the Mayor whose keystore is `dir` (<home>/keys/<name>). */
+export function configureHint(dir: string): string {
+  const name = basename(dir);
+  const flag = name === 'mayor' ? '' : ` --name ${name}`;
+  return `create one with \`crosstown wallet configure --generate${flag}\` (or import yours with \`crosstown wallet configure${flag}\`)`;
+}
+
 function readFile(path: string, entry: KeyEntry): KeystoreFile {
   if (!existsSync(path)) {
-    throw new KeystoreError(
-      'NO_KEY',
-      `No ${entry} key at ${path}: create or import one first (crosstown keys import).`,
-    );
+    throw new KeystoreError('NO_KEY', `No ${entry} key at ${path}: ${configureHint(dirname(path))}.`);
   }
   let f: KeystoreFile;
   try {

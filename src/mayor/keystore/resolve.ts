@@ -2,13 +2,13 @@
 // allows it) a plaintext wallet key in GASTOWN_WALLET_PRIVATE_KEY, with a loud warning.
 import { generateSecretKey } from '../../nostr/keys.js';
 import { KeystoreError } from './errors.js';
-import { keyInfo, readKey, writeKey } from './file.js';
+import { configureHint, keyInfo, readKey, writeKey } from './file.js';
 import { parseSecretKeyHex, publicOf } from './keys.js';
 
 export const PLAINTEXT_KEY_WARNING =
   'WARNING: using the plaintext wallet key from GASTOWN_WALLET_PRIVATE_KEY because GASTOWN_ALLOW_UNENCRYPTED_KEYS=true. ' +
   'Anyone who can read this environment (process listings, shell history, crash dumps) can spend from this wallet. ' +
-  'Import it into the encrypted keystore (crosstown keys import) and unset both variables.';
+  'Import it into the encrypted keystore (crosstown wallet configure) and unset both variables.';
 
 export interface ResolveWalletKeyOptions {
   /** Keystore directory. */
@@ -51,7 +51,7 @@ export async function resolveWalletKey(options: ResolveWalletKeyOptions): Promis
       throw new KeystoreError(
         'PLAINTEXT_KEY_REFUSED',
         'GASTOWN_WALLET_PRIVATE_KEY holds a plaintext private key, which crosstown refuses: import it into the ' +
-          'encrypted keystore (crosstown keys import) and unset the variable, or set GASTOWN_ALLOW_UNENCRYPTED_KEYS=true ' +
+          'encrypted keystore (crosstown wallet configure) and unset the variable, or set GASTOWN_ALLOW_UNENCRYPTED_KEYS=true ' +
           'to use it anyway (not recommended).',
       );
     }
@@ -64,10 +64,7 @@ export async function resolveWalletKey(options: ResolveWalletKeyOptions): Promis
     };
     (options.onWarning ?? ((m: string) => console.error(m)))(PLAINTEXT_KEY_WARNING);
   } else {
-    throw new KeystoreError(
-      'NO_KEY',
-      `No wallet key: import one into the keystore at ${options.dir} (crosstown keys import), or create a wallet first.`,
-    );
+    throw new KeystoreError('NO_KEY', `No wallet key in ${options.dir}: ${configureHint(options.dir)}.`);
   }
   const expected = env.GASTOWN_WALLET_ADDRESS;
   if (expected && expected.toLowerCase() !== key.address.toLowerCase()) {

@@ -12,15 +12,25 @@ import type {
 import type { JobRecord } from '../state/index.js';
 import type { Mayor } from './mayor.js';
 
+/** The dashboard says what the CLI says (`job status`). */
 const JOB_STATES: Record<JobRecord['status'], JobState> = {
   posting: 'posting',
-  posted: 'waiting',
-  'result-received': 'result',
-  routed: 'result',
-  paid: 'result',
+  posted: 'posted',
+  'result-received': 'result-received',
+  routed: 'routed',
+  paid: 'paid',
   failed: 'failed',
   cancelled: 'cancelled',
 };
+
+/** The ci result carries passed and failed; total is their sum (absent counts are 0). */
+function testCounts(raw: unknown): { passed: number; failed: number; total: number } {
+  const t = (raw ?? {}) as { passed?: unknown; failed?: unknown; total?: unknown };
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const passed = n(t.passed);
+  const failed = n(t.failed);
+  return { passed, failed, total: typeof t.total === 'number' ? t.total : passed + failed };
+}
 
 const NETWORK_KIND: Record<string, NetworkKind> = {
   devnet: 'local',
@@ -44,15 +54,7 @@ export function mayorDashboardSource(
     const jobs: JobInfo[] = mayor.jobs().map((j) => {
       const routed = results.get(j.id);
       const data = routed?.result.data ?? {};
-      const tests = (data.tests as JobInfo['result'] extends infer R
-        ? R extends { tests: infer T }
-          ? T
-          : never
-        : never) ?? {
-        passed: 0,
-        failed: 0,
-        total: 0,
-      };
+      const tests = testCounts(data.tests);
       return {
         id: j.id,
         jobType: j.jobType,
@@ -92,9 +94,9 @@ export function mayorDashboardSource(
     });
     // Jobs this Mayor serves in provider mode, beside the ones it requested.
     const SERVED_STATES = {
-      running: 'waiting',
-      done: 'result',
-      refused: 'failed',
+      running: 'running',
+      done: 'served',
+      refused: 'refused',
       failed: 'failed',
     } as const;
     for (const s of mayor.provider()?.jobs() ?? []) {
@@ -191,6 +193,18 @@ export function mayorDashboardSource(
     });
   });
   mayor.on('relay', () => push());
+  // Claims are signed on the payment path without a 'change' event: look at the channel every second so the
+  // balance on screen is the one `mayor status` and `channel status` give (channelBalance).
+  const balanceOf = (st: DashboardState) => (st.channel ? `${st.channel.deposit}/${st.channel.spent}` : '');
+  const watch = setInterval(() => {
+    try {
+      const ch = mayor.status().channel;
+      if ((ch ? `${ch.deposit}/${ch.spent}` : '') !== balanceOf(current)) push();
+    } catch {
+      clearInterval(watch); // the Mayor has stopped
+    }
+  }, 1000);
+  watch.unref();
 
   return {
     snapshot: () => current,

@@ -12,9 +12,10 @@ import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import type { Unwrapped } from '../../nostr/nip59.js';
 import { builtinSkills } from '../../skills/builtins.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
-import { SkillRegistry } from '../../skills/registry.js';
+import { registryWith } from '../../skills/registry.js';
 import type { SkillLogger } from '../../skills/types.js';
 import { openPaymentAudit } from '../audit/index.js';
+import { channelBalance } from '../channel-balance.js';
 import type { MayorConfig } from '../config/index.js';
 import { stepRequest } from '../lifecycle/chains.js';
 import type { LifecycleDeps } from '../lifecycle/deps.js';
@@ -108,8 +109,9 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   // it the private requests the encrypted-DM skill opened.
   const serving = providerEnabled(config, options.provider);
   let providerMode: ProviderMode | undefined;
-  const registry = new SkillRegistry([
-    ...(options.builtins === false
+  // A loaded skill that conflicts with a built-in or another skill is reported and left out (docs/skills.md).
+  const { registry, leftOut } = registryWith(
+    options.builtins === false
       ? []
       : builtinSkills(
           serving
@@ -122,9 +124,10 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
                 },
               }
             : {},
-        )),
-    ...(options.skills ?? []),
-  ]);
+        ),
+    options.skills ?? [],
+  );
+  for (const { message } of leftOut) log.warn(`skill not loaded: ${message}`);
 
   const deps: LifecycleDeps = {
     state,
@@ -309,12 +312,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
         connector,
         ...(c
           ? {
-              channel: {
-                channelId: c.channelId,
-                deposit: c.deposit,
-                spent: c.cumulative,
-                remaining: c.deposit - c.cumulative,
-              },
+              channel: channelBalance({ channelId: c.channelId, deposit: c.deposit, signed: c.cumulative }),
             }
           : {}),
         jobs: statusCounts(),

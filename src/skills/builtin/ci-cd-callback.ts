@@ -80,12 +80,7 @@ export function ciCdCallbackSkill(options: CiCdCallbackOptions = {}): Skill {
           metadata.logger.warn(`result ${result.id}: ${summary.logsError}`);
         }
       }
-      const parts = [`Build: ${build}`];
-      if (content.tests) {
-        const total = content.tests.passed + content.tests.failed;
-        parts.push(`Tests: ${content.tests.passed}/${total} passed`);
-      }
-      summary.summary = parts.join(' | ');
+      summary.summary = ciSummaryLine(build, content.tests);
       const nextJobs = options.next ? await options.next(summary, metadata) : [];
       const { amount, ...rest } = summary;
       return {
@@ -96,6 +91,19 @@ export function ciCdCallbackSkill(options: CiCdCallbackOptions = {}): Skill {
       };
     },
   };
+}
+
+/** "Build: SUCCESS | Tests: 4/4 passed": the line the operator sees for a result (CLI, dashboard). */
+export function ciSummaryLine(build: string, tests?: { passed: number; failed: number }): string {
+  const parts = [`Build: ${build}`];
+  if (tests) parts.push(`Tests: ${tests.passed}/${tests.passed + tests.failed} passed`);
+  return parts.join(' | ');
+}
+
+/** The summary line of a stored kind 6xxx result event (for `job status` when the Mayor is not running). */
+export function ciSummaryOf(result: { content: string; status?: JobStatus }): string {
+  const content = parseCiResultContent(result.content);
+  return ciSummaryLine(content.build ?? buildFromStatus(result.status), content.tests);
 }
 
 function buildFromStatus(status: JobStatus | undefined): string {

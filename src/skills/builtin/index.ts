@@ -1,4 +1,10 @@
-export { type CiCdCallbackOptions, type CiResultSummary, ciCdCallbackSkill } from './ci-cd-callback.js';
+export {
+  type CiCdCallbackOptions,
+  type CiResultSummary,
+  ciCdCallbackSkill,
+  ciSummaryLine,
+  ciSummaryOf,
+} from './ci-cd-callback.js';
 export { type CiResultContent, encodeCiResultContent, parseCiResultContent } from './ci-result.js';
 export {
   type EncryptedDmResult,

@@ -66,12 +66,16 @@ export function jobStateStyle(job: JobInfo): Style {
     case 'posting':
       return 'dim';
     case 'posted':
+    case 'running':
       return 'accent';
-    case 'waiting':
+    case 'result-received':
+    case 'routed':
       return 'warn';
-    case 'result':
+    case 'paid':
+    case 'served':
       return job.result && job.result.status !== 'success' ? 'danger' : 'good';
     case 'failed':
+    case 'refused':
       return 'danger';
     case 'cancelled':
       return 'dim';
@@ -86,7 +90,8 @@ export function jobRow(job: JobInfo, selected: boolean, size: Size, showTime: bo
   const w = size.width;
   const marker = seg(selected ? '> ' : '  ', selected ? 'selected' : 'plain');
   const id = seg(cell(job.id, 14));
-  const state = seg(cell(job.state, 8), jobStateStyle(job));
+  // result-received (a moment between posted and paid) is the one state word cut below 100 columns.
+  const state = seg(cell(job.state, w >= 100 ? 15 : 9), jobStateStyle(job));
   const left: Segment[] = [marker, id, seg(' '), state];
   if (w >= 48) left.push(seg(' '), seg(cell(job.jobType, w >= 90 ? 20 : w >= 72 ? 18 : 14)));
   if (w >= 60) left.push(seg(' '), seg(cell(formatM2M(job.price), 13, 'right')));
