@@ -63,6 +63,20 @@ const claimedOnChain = async (channelId: Hex) =>
   (await readChannel(clients(0).public, { channels: dev.network.channels, channelId })).claimed;
 
 /** The same signature with s' = n - s and the other v: recovers to the same key, which the contract refuses. */
+/** A 1 M2M channel from account 5 to account 6 (a receiver outside any node), with 5's key and claim domain. */
+async function channelFrom5To6() {
+  const key = dev.anvil.accounts[5]!.privateKey;
+  const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
+  const { channelId } = await openChannel(clients(5), {
+    channels: dev.network.channels,
+    token: dev.network.token,
+    receiver: addr(6),
+    amount: M2M,
+    challengeWindow: 3600n,
+  });
+  return { key, domain, channelId };
+}
+
 function malleate(signature: Hex): Hex {
   const r = signature.slice(2, 66);
   const s = BigInt(`0x${signature.slice(66, 130)}`);
@@ -336,15 +350,7 @@ describe('a receiver without a Connector (provider Mayor): watchReceiver', () =>
 
 describe('item 2 (second half) and item 4: the watcher itself', () => {
   it('redeems again a claim accepted after its first redemption of a closing channel', async () => {
-    const key = dev.anvil.accounts[5]!.privateKey;
-    const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
-    const { channelId } = await openChannel(clients(5), {
-      channels: dev.network.channels,
-      token: dev.network.token,
-      receiver: addr(6),
-      amount: M2M,
-      challengeWindow: 3600n,
-    });
+    const { key, domain, channelId } = await channelFrom5To6();
     let best = await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: 100n } });
     const watcher = watchClosures({
       clients: clients(6),
@@ -364,15 +370,7 @@ describe('item 2 (second half) and item 4: the watcher itself', () => {
   });
 
   it('catches up from a saved block in small getLogs ranges and reports each scanned block', async () => {
-    const key = dev.anvil.accounts[5]!.privateKey;
-    const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
-    const { channelId } = await openChannel(clients(5), {
-      channels: dev.network.channels,
-      token: dev.network.token,
-      receiver: addr(6),
-      amount: M2M,
-      challengeWindow: 3600n,
-    });
+    const { key, domain, channelId } = await channelFrom5To6();
     const saved = await clients(0).public.getBlockNumber();
     await startClose(clients(5), { channels: dev.network.channels, channelId });
     for (let i = 0; i < 12; i++) await rpc('evm_mine', []);
@@ -399,15 +397,7 @@ describe('item 2 (second half) and item 4: the watcher itself', () => {
   });
 
   it('a reorg that moves a ClosureStarted into an already scanned block does not hide it', async () => {
-    const key = dev.anvil.accounts[5]!.privateKey;
-    const domain = claimDomain(dev.anvil.chainId, dev.network.channels);
-    const { channelId } = await openChannel(clients(5), {
-      channels: dev.network.channels,
-      token: dev.network.token,
-      receiver: addr(6),
-      amount: M2M,
-      challengeWindow: 3600n,
-    });
+    const { key, domain, channelId } = await channelFrom5To6();
     const best = await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: 70n } });
     await rpc('evm_mine', []);
     const watcher = watchClosures({

@@ -1,7 +1,7 @@
 // `crosstown node start` as a real child process (node bin/crosstown.js: the CLI runs in that process, so the pid is the CLI's):
 // it answers NIP-11 and BTP, SIGTERM shuts it down gracefully with exit 0, writes acknowledged before the
 // signal are served after a restart on the same data dir, and its logs are JSON lines without any secret.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,65 +19,22 @@ import {
   readEvents,
   spspOverNostr,
 } from '../devnet/helpers.js';
+import { type NodeProcess, startNodeProcess } from '../support/node-process.js';
 
 const PRICE = 10n ** 13n;
 let chain: DevChain;
 let dir: string;
 const walletKey = () => chain.anvil.accounts[1]!.privateKey;
 
-interface NodeProc {
-  child: ChildProcess;
-  endpoints: { relayUrl: string; btpUrl: string; spspUrl: string; ilpAddress: string; pubkey: string };
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startNodeProcess(extra: string[] = []): Promise<NodeProc> {
-  const [cmd, args] = cliCommand([
-    'node',
-    'start',
-    '--format',
-    'json',
-    '--relay-port',
-    '0',
-    '--btp-port',
-    '0',
-    '--data-dir',
-    dir,
-    '--rpc-url',
-    chain.network.rpcUrl,
-    '--chain-id',
-    String(chain.network.chainId),
-    '--token',
-    chain.network.token,
-    '--channels',
-    chain.network.channels,
-    '--log-level',
-    'debug',
-    ...extra,
-  ]);
-  const child = spawn(cmd, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CROSSTOWN_NODE_WALLET_KEY: walletKey(), CROSSTOWN_HOME: dir },
+/** The node as a child process, on this file's chain and data dir, logging at debug (its logs are checked). */
+function startNode(extra: string[] = []): Promise<NodeProcess> {
+  return startNodeProcess({
+    chain,
+    dataDir: dir,
+    walletKey: walletKey(),
+    logLevel: 'debug',
+    extraArgs: extra,
   });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  let out = '';
-  const endpoints = await new Promise<NodeProc['endpoints']>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('\n}')) resolve(JSON.parse(out) as NodeProc['endpoints']);
-    });
-    void exit.then(({ code }) =>
-      reject(new Error(`node exited ${code} before printing endpoints: ${stderr}`)),
-    );
-  });
-  return { child, endpoints, stderr: () => stderr, exit };
 }
 
 beforeAll(async () => {
@@ -94,12 +51,12 @@ describe('crosstown node start (child process)', () => {
   const logs: string[] = [];
   const secrets: string[] = [];
   const written: string[] = [];
-  let first: NodeProc;
+  let first: NodeProcess;
   let spsp: SpspResponse;
   const mayorSk = generateSecretKey();
 
   it('answers NIP-11 and BTP; a wrong BTP token is refused', async () => {
-    first = await startNodeProcess();
+    first = await startNode();
     const info = await nip11(first.endpoints.relayUrl);
     expect(info.ilpAddress).toBe('g.crosstown.node1.relay');
     expect(info.basePricePerByte).toBe(PRICE.toString());
@@ -154,7 +111,7 @@ describe('crosstown node start (child process)', () => {
     logs.push(stderr);
 
     // Restart on the same data dir: same identity (nostr.key), every acknowledged write served.
-    const second = await startNodeProcess();
+    const second = await startNode();
     expect(second.endpoints.pubkey).toBe(first.endpoints.pubkey);
     const stored = await readEvents(second.endpoints.relayUrl, { ids: written });
     expect(stored.map((e) => e.id).sort()).toEqual([...written].sort());
