@@ -96,7 +96,7 @@ describe('Journey 1: post a paid job, get the result, pay the provider', () => {
     // The dashboard model shows the job with its result and the channel.
     await source.refresh!();
     const snap = source.snapshot();
-    expect(snap.jobs.find((j) => j.id === posted.jobId)?.state).toBe('result');
+    expect(snap.jobs.find((j) => j.id === posted.jobId)?.state).toBe('paid'); // the CLI's word (issue 16)
     expect(snap.channel?.spent).toBe(after.cumulative);
     expect(snap.relays[0]?.status).toBe('connected');
   }, 90_000);

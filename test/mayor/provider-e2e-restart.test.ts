@@ -95,7 +95,12 @@ describe('provider restart mid-job', () => {
     // Beta accepted both (kind 7000 processing reached Alpha) and both commands are running.
     for (const id of [posted.jobId, hidden.jobId]) {
       await waitFor(
-        () => alpha.activity().some((a) => a.text.includes(`${id.slice(0, 7)} feedback: processing`)),
+        () =>
+          alpha
+            .activity()
+            .some(
+              (a) => a.text.includes(`${id.slice(0, 7)} feedback from`) && a.text.endsWith(': processing'),
+            ),
         30_000,
         'processing feedback',
       );

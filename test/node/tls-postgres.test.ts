@@ -9,7 +9,14 @@ import { IlpPacketType } from '../../src/ilp/index.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
 import { generateSecretKey, KIND_PEER_INFO } from '../../src/nostr/index.js';
 import { openPostgresStore } from '../../src/store/index.js';
-import { jobEvent, openSocket, paidWrite, readEvents, spspOverNostr } from '../devnet/helpers.js';
+import {
+  jobEvent,
+  openPayerChannel,
+  openSocket,
+  paidWrite,
+  readEvents,
+  spspOverNostr,
+} from '../devnet/helpers.js';
 import { testNodeConfig } from '../support/node-config.js';
 import { type PostgresHandle, startPostgres } from '../support/postgres.js';
 import { makeTestCertificates, type TestCertificates } from '../support/tls.js';
@@ -23,7 +30,7 @@ let node: RunningNode;
 
 beforeAll(async () => {
   [chain, pg, certs] = await Promise.all([
-    startDevChain({ accounts: 2 }),
+    startDevChain({ accounts: 3 }),
     startPostgres(),
     makeTestCertificates(),
   ]);
@@ -63,7 +70,10 @@ describe('node with PostgreSQL and TLS', () => {
     expect(peerInfo).toHaveLength(1);
 
     const sk = generateSecretKey();
-    const spsp = await spspOverNostr(node.relayUrl, node.pubkey, sk, {}, certs.ca);
+    // No credit without a channel from a proven settlement address (issue 13): the payer opens one first.
+    const walletKey = chain.anvil.accounts[2]!.privateKey;
+    const spsp = await spspOverNostr(node.relayUrl, node.pubkey, sk, { walletKey }, certs.ca);
+    await openPayerChannel(spsp, chain.network.rpcUrl, walletKey);
     const peerId = spsp.ilpAddress.split('.').at(-1)!;
     const job = jobEvent(sk, 'stored in postgres');
     const reply = await node.connector.handlePrepare(paidWrite(job, spsp, PRICE).prepare, peerId);
