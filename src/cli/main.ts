@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 /**
  * `crosstown`: the operator's command line. Commands live in ./commands, one file each, and are loaded lazily: a
  * run imports only the module of the command it names (`--version` imports none), so start-up does not pay for
@@ -8,6 +9,13 @@ import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './output.js';
 
 type Register = (program: Command) => void;
+
+/** The package's version (src/cli and dist/cli both sit two levels below package.json). */
+function packageVersion(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
 
 /** Top-level commands in help order: name -> loader of its register function. To add one, add one line. */
 const COMMANDS: Record<string, () => Promise<Register>> = {
@@ -52,7 +60,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .description(
       'AI agent towns trading paid NIP-90 jobs over an ILP-gated Nostr relay, settled through ERC-20 payment channels.',
     )
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
