@@ -1,35 +1,8 @@
-// What the node remembers about its settlement chain, in <dataDir>/chain-state.json: the chain's fingerprint
-// (chain id, genesis hash, contract code hashes) and the last block the closure watcher scanned. Written atomically
-// (temp file + rename), so a crash leaves the old or the new version, never half of one.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ChainFingerprint } from '../chain/actions/checkChainIdentity.js';
-
-export interface SavedChainState extends ChainFingerprint {
-  /** Every ClosureStarted up to this block (confirmed) has been seen; the watcher resumes at + 1. */
-  lastScannedBlock?: string;
-}
-
-export const CHAIN_STATE_FILE = 'chain-state.json';
-
-export function chainStatePath(dataDir: string): string {
-  return join(dataDir, CHAIN_STATE_FILE);
-}
-
-/** The saved state, or undefined on first start (a corrupt file counts as none: the checks then start afresh). */
-export function readChainState(dataDir: string): SavedChainState | undefined {
-  const path = chainStatePath(dataDir);
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as SavedChainState;
-  } catch {
-    return undefined;
-  }
-}
-
-export function writeChainState(dataDir: string, state: SavedChainState): void {
-  const path = chainStatePath(dataDir);
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
-}
+// The node's chain-state.json lives in its data dir; the file format is shared with the Mayor (src/chain).
+export {
+  CHAIN_STATE_FILE,
+  chainStatePath,
+  readChainState,
+  type SavedChainState,
+  writeChainState,
+} from '../chain/chain-state.js';

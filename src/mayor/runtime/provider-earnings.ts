@@ -12,6 +12,7 @@ import { watchReceiver } from '../../connector/receiver-watch.js';
 import { UnpaidPackets } from '../../connector/unpaid.js';
 import type { Attachment } from './attach.js';
 import { EarningsLedger } from './earnings-ledger.js';
+import { resumeScan } from './provider-scan.js';
 
 export interface ProviderEarnings {
   readonly ledger: EarningsLedger;
@@ -53,13 +54,17 @@ export async function startProviderEarnings(p: {
   });
   receiver.restore(ledger.claims());
   ledger.markStart(await att.clients.public.getBlockNumber());
+  // Where the watcher resumes: the block after the last one scanned (persisted in <home>/chain-state.json),
+  // else the first block this provider ran at; a close started while we were down is still seen.
+  const scan = await resumeScan(p.home, att, p.onError);
+  const fromBlock = scan.fromBlock ?? ledger.startBlock;
 
   // The receiver's own watcher (redeems on close, and refuses claims on a closing channel from then on).
   const watcher: ClaimWatcher = watchReceiver(receiver, {
     clients: att.clients,
     channels: contract,
-    // From the first block this provider ran at: a close started while we were down is still seen.
-    ...(ledger.startBlock !== undefined ? { fromBlock: ledger.startBlock } : {}),
+    ...(fromBlock !== undefined ? { fromBlock } : {}),
+    onScanned: scan.scanned,
     ...(p.pollingIntervalMs !== undefined ? { pollingIntervalMs: p.pollingIntervalMs } : {}),
     onClaimed: (id, r) => {
       ledger.redeemed(id, r.totalClaimed);
