@@ -26,7 +26,7 @@ import type { WarnLogger } from '../../transport/plaintext.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
 import type { StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
-import { channelExists, channelGone, checkContract, startChainGuard } from './chain-guard.js';
+import { type ChainCheckParams, checkChain, resaveChain, startChainGuard } from './chain-guard.js';
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
 import { pinNodePubkey } from './node-identity.js';
@@ -209,7 +209,14 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       `The node settles on chain ${s.chainId} but ${options.rpcUrl} is chain ${actualChain}: point rpc-url at the right chain.`,
     );
   }
-  await checkContract(clients.public, s.channelContract);
+  // The chain's fingerprint lives next to the channel records it vouches for (the state dir).
+  const chainCheck: ChainCheckParams = {
+    client: clients.public,
+    chainId: s.chainId,
+    contract: s.channelContract,
+    token: s.token,
+    ...(options.state && { dir: options.state.dir }),
+  };
   const domain = claimDomain(s.chainId, s.channelContract);
 
   // The channel: local state first (checked against the chain, which is the truth), then the chain's own
@@ -230,12 +237,16 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     )
     .sort((a, b) => b.updatedAt - a.updatedAt);
   let local = recorded[0];
-  // A recorded channel the chain does not know: the chain was reset. Refuse, or open a new one when asked to.
-  if (local && !(await channelExists(clients.public, s.channelContract, local.channelId as Hex))) {
-    if (!options.resetChannelState) throw channelGone(local.channelId as Hex, s.chainId);
-    warn(`Channel ${local.channelId} went with the old chain: forgetting it (--reset-channel-state).`);
+  // Another genesis or contract code, or a recorded channel the chain does not know: the chain was reset.
+  // Refuse, or forget the old channels and open a new one when asked to.
+  const reset = await checkChain(chainCheck, local ? [local.channelId as Hex] : []);
+  if (reset) {
+    if (!options.resetChannelState) throw reset;
+    const gone = local ? `Channel ${local.channelId}` : 'The saved channel state';
+    warn(`${gone} went with the old chain: forgetting it (--reset-channel-state).`);
     for (const c of recorded) options.state?.channels.forget(c.channelId, 'chain reset');
     local = undefined;
+    await resaveChain(chainCheck);
   }
   if (local) {
     const onChain = await readChannel(clients.public, {
@@ -359,9 +370,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
 
   // A chain reset while we run (the devnet restarted): refuse to pay, saying what to do.
   const guard = startChainGuard({
-    client: clients.public,
-    contract: s.channelContract,
-    chainId: s.chainId,
+    ...chainCheck,
     channelId: () => claims.channel,
     ...(options.chainCheckMs !== undefined ? { everyMs: options.chainCheckMs } : {}),
     onReset: (err) => warn(err.message),
