@@ -278,7 +278,7 @@ async function start(
         settlement,
         basePricePerByte: config.basePricePerByte,
       }),
-      created_at: Math.floor(Date.now() / 1000),
+      created_at: await peerInfoCreatedAt(store, pubkey),
     },
     config.nostrSecretKey,
   );
@@ -375,4 +375,14 @@ async function start(
     checkChain,
     stop,
   };
+}
+
+/**
+ * `created_at` for the peer info published at start: now, or one second after the stored one when the node restarts
+ * within the same second (a replaceable event with the same timestamp would be refused as a duplicate).
+ */
+async function peerInfoCreatedAt(store: EventStore, pubkey: string): Promise<number> {
+  const now = Math.floor(Date.now() / 1000);
+  const [stored] = await store.query([{ kinds: [KIND_PEER_INFO], authors: [pubkey], limit: 1 }]);
+  return stored && stored.created_at >= now ? stored.created_at + 1 : now;
 }

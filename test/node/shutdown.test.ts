@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevChain, startDevChain } from '../../src/chain/index.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
 import { createLogger, type NodeConfig, type RunningNode, startNode } from '../../src/node/index.js';
-import { generateSecretKey } from '../../src/nostr/index.js';
+import { finalizeEvent, generateSecretKey, KIND_PEER_INFO } from '../../src/nostr/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import { jobEvent, openPayerChannel, paidWrite, spspOverNostr } from '../devnet/helpers.js';
 import { testNodeConfig } from '../support/node-config.js';
@@ -69,6 +69,35 @@ describe('RunningNode.stop()', () => {
       expect(await store.get(second.id)).toBeUndefined();
     } finally {
       await store.close();
+    }
+  });
+
+  it('starts again when its stored peer info is as new as now (a restart within the same second)', async () => {
+    const restartDir = mkdtempSync(join(tmpdir(), 'crosstown-restart-'));
+    try {
+      const config: NodeConfig = testNodeConfig(chain, restartDir, {
+        basePricePerByte: PRICE,
+        logLevel: 'error',
+      });
+      // What a node that started a moment ago left behind: its replaceable peer info, stamped this very second
+      // (a little ahead, so that the clock cannot move past it while this test runs).
+      const stamp = Math.floor(Date.now() / 1000) + 30;
+      const seeded = await openSqliteStore({ path: join(restartDir, 'relay.db') });
+      await seeded.save(
+        finalizeEvent(
+          { kind: KIND_PEER_INFO, created_at: stamp, tags: [], content: '{}' },
+          config.nostrSecretKey,
+        ),
+      );
+      await seeded.close();
+      const node = await startNode(config, { logger: createLogger({ level: 'error', write: () => {} }) });
+      try {
+        expect(node.peerInfo.created_at).toBe(stamp + 1);
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      rmSync(restartDir, { recursive: true, force: true });
     }
   });
 });
