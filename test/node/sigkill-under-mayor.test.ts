@@ -1,0 +1,139 @@
+// Issue 15 "the node killed and restarted under running Mayors", on real processes: anvil, `crosstown node start`
+// as a child process (SIGKILLed, then started again on the same data dir and ports) and a requester Mayor attached
+// over Nostr SPSP and BTP in this process. The Mayor keeps running across the kill; its next job write meets F02
+// (the restarted node forgot the relay account), redoes SPSP once and lands. The books agree to the base unit: after
+// a claim for everything, the node (connector.db) was paid exactly the prices of the fulfilled writes, once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevChain, startDevChain } from '../../src/chain/index.js';
+import { openConnectorStore } from '../../src/connector/index.js';
+import { IlpPacketType } from '../../src/ilp/index.js';
+import { type Attachment, attach, RelayPool } from '../../src/mayor/runtime/index.js';
+import { openStateRepo, type StateRepo } from '../../src/mayor/state/index.js';
+import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
+import { encodeEventBytes } from '../../src/toon/index.js';
+import { killNodeProcess, type NodeProcess, startNodeProcess } from '../support/node-process.js';
+
+const M2M = 10n ** 18n;
+let chain: DevChain;
+let dir: string;
+let pool: RelayPool | undefined;
+let state: StateRepo | undefined;
+let att: Attachment | undefined;
+const running: NodeProcess[] = [];
+const warnings: string[] = [];
+const mayorSk = generateSecretKey();
+
+beforeAll(async () => {
+  chain = await startDevChain({ accounts: 3 });
+  dir = mkdtempSync(join(tmpdir(), 'crosstown-node-kill-'));
+});
+
+afterAll(async () => {
+  await att?.detach().catch(() => {});
+  await pool?.close();
+  await state?.close();
+  for (const p of running) await killNodeProcess(p);
+  await chain?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const startNode = async (ports?: { relay: string; btp: string }) => {
+  const p = await startNodeProcess({
+    chain,
+    dataDir: join(dir, 'node'),
+    walletKey: chain.anvil.accounts[1]!.privateKey,
+    ...(ports && { extraArgs: ['--relay-port', ports.relay, '--btp-port', ports.btp] }),
+  });
+  running.push(p);
+  return p;
+};
+
+let n = 0;
+/** A job request, TOON-encoded: what the Mayor's posting step writes. */
+const jobData = () =>
+  encodeEventBytes(
+    finalizeEvent(
+      {
+        kind: 5065,
+        tags: [['param', 'skill', 'record']],
+        content: `job ${n++}`,
+        created_at: Math.floor(Date.now() / 1000),
+      },
+      mayorSk,
+    ),
+  );
+
+describe('SIGKILL of the node under a running requester Mayor', () => {
+  it('the next job write goes through after the restart and the node is paid each write once', async () => {
+    const first = await startNode();
+    const ports = {
+      relay: new URL(first.endpoints.relayUrl).port,
+      btp: new URL(first.endpoints.btpUrl).port,
+    };
+    pool = new RelayPool({
+      urls: [first.endpoints.relayUrl],
+      secretKey: mayorSk,
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    pool.start();
+    state = await openStateRepo({ dir: join(dir, 'mayor') });
+    att = await attach({
+      pool,
+      nostrSecretKey: mayorSk,
+      walletKey: chain.anvil.accounts[2]!.privateKey,
+      rpcUrl: chain.anvil.rpcUrl,
+      nodePubkey: first.endpoints.pubkey,
+      maxBasePricePerByte: M2M,
+      deposit: M2M,
+      maxDeposit: 10n * M2M,
+      state,
+      reconnectDelayMs: 50,
+      retryDelayMs: 50,
+      onWarning: (m) => warnings.push(m),
+    });
+    const peerId = att.spsp.ilpAddress.split('.').at(-1)!;
+    const prices: bigint[] = [];
+    const post = async () => {
+      const data = jobData();
+      const r = await att!.writeToRelay(data);
+      if (r.reply.type === IlpPacketType.Fulfill)
+        prices.push(BigInt(data.length) * att!.spsp.basePricePerByte);
+      return r.reply;
+    };
+    expect((await post()).type).toBe(IlpPacketType.Fulfill);
+    const secretBefore = att.spsp.sharedSecret;
+
+    first.child.kill('SIGKILL');
+    expect(await first.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    const second = await startNode(ports);
+    expect(second.endpoints.relayUrl).toBe(first.endpoints.relayUrl);
+    for (let i = 0; i < 200 && !att.btp.connected; i++) await new Promise((r) => setTimeout(r, 50));
+    await pool.waitConnected();
+
+    // The Mayor did not restart: its next job write re-handshakes once (F02) and lands.
+    const afterRestart = await post();
+    expect(afterRestart).toMatchObject({ type: IlpPacketType.Fulfill });
+    expect(att.spsp.sharedSecret).not.toBe(secretBefore);
+    expect(warnings.filter((w) => /no account for destination.*redoing SPSP/.test(w))).toHaveLength(1);
+    expect((await post()).type).toBe(IlpPacketType.Fulfill);
+
+    // A claim for everything: the write fulfilled before the kill (restored from connector.db) and the two after.
+    await att.settle();
+    const total = prices.reduce((a, b) => a + b, 0n);
+    expect(prices).toHaveLength(3);
+    expect(att.channel().cumulative).toBe(total);
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toEqual({ code: 0, signal: null });
+    // The node's books, read as its next start reads them: paid exactly the three prices, nothing left owed.
+    const books = openConnectorStore({ path: join(dir, 'node', 'connector.db') });
+    try {
+      expect(books.acceptedClaim(att.channel().channelId)?.cumulativeAmount).toBe(total);
+      expect(books.unpaid(peerId, 'in')).toEqual([]);
+    } finally {
+      books.close();
+    }
+  }, 40_000);
+});
