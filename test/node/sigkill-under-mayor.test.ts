@@ -12,8 +12,9 @@ import { openConnectorStore } from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { type Attachment, attach, RelayPool } from '../../src/mayor/runtime/index.js';
 import { openStateRepo, type StateRepo } from '../../src/mayor/state/index.js';
-import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
+import { finalizeEvent, generateSecretKey, getPublicKey } from '../../src/nostr/index.js';
 import { encodeEventBytes } from '../../src/toon/index.js';
+import { readEvents } from '../devnet/helpers.js';
 import { killNodeProcess, type NodeProcess, startNodeProcess } from '../support/node-process.js';
 
 const M2M = 10n ** 18n;
@@ -27,7 +28,7 @@ const warnings: string[] = [];
 const mayorSk = generateSecretKey();
 
 beforeAll(async () => {
-  chain = await startDevChain({ accounts: 3 });
+  chain = await startDevChain({ accounts: 4 });
   dir = mkdtempSync(join(tmpdir(), 'crosstown-node-kill-'));
 });
 
@@ -40,11 +41,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const startNode = async (ports?: { relay: string; btp: string }) => {
+const startNode = async (ports?: { relay: string; btp: string }, name = 'node', account = 1) => {
   const p = await startNodeProcess({
     chain,
-    dataDir: join(dir, 'node'),
-    walletKey: chain.anvil.accounts[1]!.privateKey,
+    dataDir: join(dir, name),
+    walletKey: chain.anvil.accounts[account]!.privateKey,
     ...(ports && { extraArgs: ['--relay-port', ports.relay, '--btp-port', ports.btp] }),
   });
   running.push(p);
@@ -134,6 +135,93 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
       expect(books.unpaid(peerId, 'in')).toEqual([]);
     } finally {
       books.close();
+    }
+  }, 40_000);
+
+  it('writes in flight at the kill: each job write the node committed is charged once', async () => {
+    const first = await startNode(undefined, 'node2', 3);
+    const ports = {
+      relay: new URL(first.endpoints.relayUrl).port,
+      btp: new URL(first.endpoints.btpUrl).port,
+    };
+    const sk = generateSecretKey();
+    const pool2 = new RelayPool({
+      urls: [first.endpoints.relayUrl],
+      secretKey: sk,
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    pool2.start();
+    const state2 = await openStateRepo({ dir: join(dir, 'mayor2') });
+    const a = await attach({
+      pool: pool2,
+      nostrSecretKey: sk,
+      walletKey: chain.anvil.accounts[2]!.privateKey,
+      rpcUrl: chain.anvil.rpcUrl,
+      nodePubkey: first.endpoints.pubkey,
+      maxBasePricePerByte: M2M,
+      deposit: M2M,
+      maxDeposit: 10n * M2M,
+      state: state2,
+      reconnectDelayMs: 50,
+      retryDelayMs: 100,
+      retries: 8,
+      onWarning: (m) => warnings.push(m),
+    });
+    try {
+      const peerId = a.spsp.ilpAddress.split('.').at(-1)!;
+      const mk = (i: number) =>
+        encodeEventBytes(
+          finalizeEvent(
+            { kind: 5065, tags: [], content: `burst ${i}`, created_at: Math.floor(Date.now() / 1000) },
+            sk,
+          ),
+        );
+      const firstData = mk(-1);
+      expect((await a.writeToRelay(firstData)).reply.type).toBe(IlpPacketType.Fulfill);
+      const datas = Array.from({ length: 24 }, (_, i) => mk(i));
+      let fulfills = 0;
+      let restarted: Promise<NodeProcess> | undefined;
+      const results = await Promise.all(
+        datas.map((d) =>
+          a.writeToRelay(d).then((r) => {
+            if (r.reply.type === IlpPacketType.Fulfill && ++fulfills === 5) {
+              first.child.kill('SIGKILL');
+              restarted = first.exit.then(() => startNode(ports, 'node2', 3));
+            }
+            return r;
+          }),
+        ),
+      );
+      const second = await restarted!;
+      // Every job write ends fulfilled (the ones the kill cut were retried, after one F02 re-handshake).
+      expect(results.map((r) => r.reply.type)).toEqual(datas.map(() => IlpPacketType.Fulfill));
+      expect(fulfills).toBe(datas.length);
+      // The kill cut some writes in flight (else this proves nothing about a crash mid-burst).
+      expect(results.filter((r) => r.attempts > 1).length).toBeGreaterThan(0);
+      const prices = [firstData, ...datas].map((d) => BigInt(d.length) * a.spsp.basePricePerByte);
+      await a.settle();
+      const known = a.channel().cumulative;
+      const served = await readEvents(second.endpoints.relayUrl, { authors: [getPublicKey(sk)] });
+      second.child.kill('SIGTERM');
+      expect(await second.exit).toEqual({ code: 0, signal: null });
+      const books = openConnectorStore({ path: join(dir, 'node2', 'connector.db') });
+      try {
+        // The node was paid what the Mayor knows it paid, and is owed nothing it did not claim: no write charged
+        // twice (a write committed before the kill whose FULFILL was lost would be owed here, beyond the claim).
+        expect(books.acceptedClaim(a.channel().channelId)?.cumulativeAmount).toBe(known);
+        expect(books.unpaid(peerId, 'in')).toEqual([]);
+      } finally {
+        books.close();
+      }
+      expect(known).toBe(prices.reduce((x, y) => x + y, 0n));
+      // Each job is on the relay once.
+      expect(served.map((e) => e.content).sort()).toEqual(
+        ['burst -1', ...datas.map((_, i) => `burst ${i}`)].sort(),
+      );
+    } finally {
+      await a.detach().catch(() => {});
+      await pool2.close();
+      await state2.close();
     }
   }, 40_000);
 });
