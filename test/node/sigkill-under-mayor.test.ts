@@ -3,6 +3,7 @@
 // over Nostr SPSP and BTP in this process. The Mayor keeps running across the kill; its next job write meets F02
 // (the restarted node forgot the relay account), redoes SPSP once and lands. The books agree to the base unit: after
 // a claim for everything, the node (connector.db) was paid exactly the prices of the fulfilled writes, once.
+// A second case kills the node while a burst of job writes is in flight: each lands once after the restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
