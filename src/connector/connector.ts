@@ -86,6 +86,11 @@ export interface ConnectorOptions {
   clientTls?: ClientTlsOptions;
   /** Receives the warning about plain ws:// links to non-loopback hosts. Default: console. */
   logger?: WarnLogger;
+  /**
+   * Told when the store fails to record a fulfilled packet (disk full): the FULFILL still goes back (the write is
+   * committed further in) and the amount is owed in memory only until a claim pays it. The node logs it as an error.
+   */
+  onStoreError?: (error: unknown, packet: { peerId: string; condition: string; amount: bigint }) => void;
   /** The asset of every packet, told to children asking ILDCP (default M2M, scale 18: base units of the token). */
   asset?: { code: string; scale: number };
   /** Taken off the expiry at each hop (default 1000 ms). */
@@ -174,7 +179,11 @@ export class Connector {
         asset: options.asset ?? { code: 'M2M', scale: 18 },
         accountOf: account,
       }),
-      balance(account, (a, need) => this.channelCredit(a, need)),
+      balance(
+        account,
+        (a, need) => this.channelCredit(a, need),
+        (error, packet) => options.onStoreError?.(error, packet),
+      ),
       route(this.routes),
       settle((peerId, condition, amount) => this.owe(peerId, condition, amount)),
       verifyFulfillment(this.address),

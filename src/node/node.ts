@@ -25,7 +25,7 @@ import {
 } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
 import { AccountSecretStore, type NostrRelay, type RelayInfo, startRelay } from '../relay/index.js';
-import { type EventStore, openEventStore, openPrepaidStore } from '../store/index.js';
+import { type EventStore, openEventStore, openPrepaidStore, resolveStoreLocation } from '../store/index.js';
 import { type ChainCheckResult, ChainGuard } from './chain-guard.js';
 import { readChainState } from './chain-state.js';
 import type { NodeConfig } from './config.js';
@@ -33,6 +33,7 @@ import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { startPeerExpiry } from './peer-expiry.js';
 import { RelayClient } from './relay-client.js';
+import { storeErrorLogging } from './store-errors.js';
 
 /** Path of RFC 0009 SPSP on the BTP port (a payment pointer `$host` resolves here). */
 export const SPSP_PATH = '/.well-known/pay';
@@ -100,10 +101,18 @@ async function start(
   const pubkey = getPublicKey(config.nostrSecretKey);
   const relayAddress = `${config.ilpAddress}.relay`;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const eventStoreLocation = resolveStoreLocation(config.databaseUrl, {
+    defaultPath: join(config.dataDir, 'relay.db'),
+  });
   const store = await openEventStore(config.databaseUrl, { defaultPath: join(config.dataDir, 'relay.db') });
   cleanups.push(() => store.close());
   // Balances, unpaid packets and accepted claims: durable before the connector acts on them.
-  const connectorStore = openConnectorStore({ path: join(config.dataDir, 'connector.db') });
+  const connectorDb = join(config.dataDir, 'connector.db');
+  const connectorStore = openConnectorStore({ path: connectorDb });
+  const storeErrors = storeErrorLogging(log, {
+    eventStore: eventStoreLocation.kind === 'postgres' ? eventStoreLocation.url : eventStoreLocation.path,
+    connectorDb,
+  });
   cleanups.push(() => connectorStore.close());
   const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
@@ -126,6 +135,7 @@ async function start(
     prepaidStore,
     // The node's own peer info is written for free; everything else is paid.
     freeWrites: [{ pubkey, kinds: [KIND_PEER_INFO] }],
+    onStoreError: storeErrors.relay,
     port: config.relayPort,
     host: config.host,
     ...(tls ? { tls } : {}),
@@ -148,6 +158,7 @@ async function start(
     address: config.ilpAddress,
     btp: { port: config.btpPort, host: config.host, ...(tls ? { tls } : {}) },
     store: connectorStore,
+    onStoreError: storeErrors.connector,
     http: createSpspHttpHandler({ secrets, path: SPSP_PATH }),
     settlement: {
       clients,

@@ -1,3 +1,4 @@
+import type { NostrEvent } from '../nostr/types.js';
 import type { PrepaidPersistence } from '../store/prepaid-sqlite.js';
 import type { EventStore } from '../store/types.js';
 import type { ServerTlsOptions } from '../transport/tls.js';
@@ -114,4 +115,6 @@ export interface RelayOptions {
    * `false` turns it off (one process only). Ignored for other stores.
    */
   liveFeed?: false | { pollIntervalMs?: number; onError?: (error: Error) => void };
+  /** Told when the store fails to save an event (disk full, I/O error): the node logs it at error level. */
+  onStoreError?: (error: Error, event: NostrEvent) => void;
 }

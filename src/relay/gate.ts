@@ -45,6 +45,8 @@ export interface GateDeps {
   ilpAddress: string;
   /** Hands a newly accepted event to live subscribers. */
   deliver: (event: NostrEvent) => void;
+  /** Told when the store fails to save (disk full, I/O error); the write is refused T00 and nothing is charged. */
+  onStoreError?: (error: Error, event: NostrEvent) => void;
   now: () => number;
 }
 
@@ -88,7 +90,9 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       const debited = duplicate ? 0n : payFor(prepare, deps);
       let outcome: SaveOutcome;
       try {
-        outcome = duplicate ? { status: 'duplicate' } : await storeEvent(deps.store, event);
+        outcome = duplicate
+          ? { status: 'duplicate' }
+          : await storeEvent(deps.store, event, deps.onStoreError);
       } catch (err) {
         if (debited > 0n) deps.prepaid?.refund(prepare.destination, debited);
         throw err;
@@ -253,11 +257,16 @@ export function checkAmount(prepare: IlpPrepare, basePricePerByte: bigint): void
   }
 }
 
-async function storeEvent(store: EventStore, event: NostrEvent): Promise<SaveOutcome> {
+async function storeEvent(
+  store: EventStore,
+  event: NostrEvent,
+  onStoreError: GateDeps['onStoreError'],
+): Promise<SaveOutcome> {
   let outcome: SaveOutcome;
   try {
     outcome = await store.save(event);
   } catch (err) {
+    onStoreError?.(err as Error, event);
     throw new IlpError(
       IlpErrorCode.T00_INTERNAL_ERROR,
       `could not store the event: ${(err as Error).message}`,

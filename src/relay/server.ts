@@ -115,6 +115,7 @@ export class NostrRelay {
       ilpAddress: this.ilpAddress,
       deliver: (event) => this.publish(event),
       now: this.now,
+      ...(options.onStoreError && { onStoreError: options.onStoreError }),
       ...(this.prepaid && { prepaid: this.prepaid }),
     });
     this.handlePrepare = withStreamReceiver(gate, {
@@ -407,6 +408,7 @@ export class NostrRelay {
     try {
       outcome = await this.options.store.save(event);
     } catch (err) {
+      this.options.onStoreError?.(err as Error, event);
       reply(false, `error: could not store the event: ${(err as Error).message}`);
       return;
     }

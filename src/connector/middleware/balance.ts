@@ -2,6 +2,9 @@
 // PREPARE that would take it over the credit limit is refused T04 until a claim pays it down. The amount is
 // credited (added to the unpaid packets) only for a FULFILL that passed verification further in.
 // With settlement, a child's limit is also capped by its bound channel's unclaimed deposit (`channelCredit`).
+// Once a FULFILL comes back the write is committed further in (the relay stored and serves the event): the FULFILL
+// is answered even if recording the credit fails (disk full), so the payer is never refused a write it got. The
+// amount is then owed in memory only (counted by the credit limit, payable by a claim) and `onRecordError` is told.
 import { IlpError, IlpErrorCode } from '../../ilp/errors.js';
 import { IlpPacketType } from '../../ilp/types.js';
 import type { PeerAccount } from '../accounts.js';
@@ -12,6 +15,8 @@ export function balance(
   accountOf: (peerId: string) => PeerAccount | undefined,
   /** The channel-backed credit of a peer (undefined: only the configured limit applies). */
   channelCredit?: (account: PeerAccount, need: bigint) => Promise<Credit> | undefined,
+  /** Told when the durable record of a fulfilled packet fails (the FULFILL still goes back). */
+  onRecordError?: (error: unknown, packet: { peerId: string; condition: string; amount: bigint }) => void,
 ): Middleware {
   return async (ctx, next) => {
     const account = accountOf(ctx.fromPeer);
@@ -39,7 +44,13 @@ export function balance(
       if (reply.type === IlpPacketType.Fulfill && amount > 0n) {
         // Recorded (durably, with a store) before the FULFILL is written back, so the sender's claim always finds
         // the packet; the amount stays in inFlight until then, so the credit limit still counts it.
-        await account.incoming.add(Buffer.from(ctx.incoming.executionCondition).toString('hex'), amount);
+        const condition = Buffer.from(ctx.incoming.executionCondition).toString('hex');
+        try {
+          await account.incoming.add(condition, amount);
+        } catch (error) {
+          account.incoming.putBack(condition, amount);
+          onRecordError?.(error, { peerId: ctx.fromPeer, condition, amount });
+        }
       }
       return reply;
     } finally {

@@ -485,8 +485,15 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         `The node no longer knows our relay account (${(first.reply as IlpReject).message}): redoing SPSP.`,
       );
       await renewSpsp();
+      // The restart may have cut an earlier attempt of this very write after the node committed it (charged, its
+      // FULFILL lost). A 0-amount write first: the relay fulfills a duplicate for free, so it is not paid twice;
+      // otherwise it refuses the underpaid write and we pay it (the packet the node kept is paid by the resync).
+      const probe = await payRelay(data, 0n);
+      if (probe.reply.type === IlpPacketType.Fulfill) {
+        return { reply: probe.reply, attempts: first.attempts + probe.attempts };
+      }
       const second = await payRelay(data, amount);
-      return { reply: second.reply, attempts: first.attempts + second.attempts };
+      return { reply: second.reply, attempts: first.attempts + probe.attempts + second.attempts };
     },
     settle: async () => {
       await settling;
