@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { privateKeyToAccount } from 'viem/accounts';
 import { claimDomain, createChainClients, startDevChain } from '../src/chain/index.js';
 import { BtpClient, ClaimSender, Connector, createSpspResponder } from '../src/connector/index.js';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
@@ -18,6 +19,7 @@ import {
   parseSpspResponse,
   verifyEvent,
 } from '../src/nostr/index.js';
+import { settlementProofMessage } from '../src/nostr/settlement.js';
 import { loadWasmVerifier, verifyWithWasm } from '../src/nostr/verify-fast.js';
 import { AccountSecretStore, startRelay } from '../src/relay/index.js';
 import { SqliteEventStore } from '../src/store/index.js';
@@ -85,9 +87,19 @@ async function runInProcess(): Promise<void> {
     creditLimit: 10n ** 15n,
   });
   const mayorSk = generateSecretKey();
+  const settlementAddress = mayorWallet.wallet.account.address;
+  // The node credits only a peer that proves its settlement address and has a channel from it (issue 13).
+  const settlementProof = await privateKeyToAccount(dev.anvil.accounts[2]!.privateKey).signMessage({
+    message: settlementProofMessage({
+      settlementAddress,
+      requesterPubkey: getPublicKey(mayorSk),
+      nodePubkey: getPublicKey(nodeSk),
+    }),
+  });
   const req = buildSpspRequest(mayorSk, getPublicKey(nodeSk), {
     requestId: 'bench',
-    settlementAddress: mayorWallet.wallet.account.address,
+    settlementAddress,
+    settlementProof,
   });
   const { response } = parseSpspResponse(respond(req), mayorSk, req.id);
   const secret = new Uint8Array(Buffer.from(response.sharedSecret, 'base64'));
@@ -99,6 +111,7 @@ async function runInProcess(): Promise<void> {
     receiver: nodeWallet.wallet.account.address,
     deposit: 10n ** 18n,
   });
+  await payer.reserve(0n); // opens the channel before the first write
 
   // Pre-sign every event and pre-compute its condition before timing.
   const writerSk = generateSecretKey();
