@@ -17,27 +17,14 @@ import {
   startDevChain,
   tokenBalance,
 } from '../../src/chain/index.js';
-import { conditionOf, deriveFulfillment, IlpPacketType } from '../../src/ilp/index.js';
-import {
-  type Attachment,
-  attach,
-  createProviderSpsp,
-  type ProviderSpsp,
-  RelayPool,
-} from '../../src/mayor/runtime/index.js';
-import { type ProviderEarnings, startProviderEarnings } from '../../src/mayor/runtime/provider-earnings.js';
+import type { Attachment, ProviderSpsp } from '../../src/mayor/runtime/index.js';
 import type { NodeConfig } from '../../src/node/config.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
-import {
-  buildSpspRequest,
-  generateSecretKey,
-  getPublicKey,
-  parseSpspResponse,
-} from '../../src/nostr/index.js';
+import { generateSecretKey } from '../../src/nostr/index.js';
 import { testNodeConfig } from '../support/node-config.js';
+import { providerHarness } from './provider-earnings-harness.js';
 
-const M2M = 10n ** 18n;
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const _M2M = 10n ** 18n;
 let chain: DevChain;
 let dir: string;
 let node: RunningNode;
@@ -47,76 +34,11 @@ const providerSk = generateSecretKey();
 const payerSk = generateSecretKey();
 const providerHome = () => join(dir, 'provider');
 
-async function attachAs(
-  sk: Uint8Array,
-  account: number,
-  handlers: Partial<Parameters<typeof attach>[0]> = {},
-) {
-  const pool = new RelayPool({ urls: [node.relayUrl], secretKey: sk, backoff: { minMs: 50, maxMs: 200 } });
-  pool.start();
-  const att = await attach({
-    pool,
-    nostrSecretKey: sk,
-    walletKey: chain.anvil.accounts[account]!.privateKey,
-    rpcUrl: chain.anvil.rpcUrl,
-    nodePubkey: node.pubkey,
-    maxBasePricePerByte: M2M,
-    deposit: M2M,
-    maxDeposit: 10n * M2M,
-    reconnectDelayMs: 50,
-    onWarning: () => {},
-    ...handlers,
-  });
-  const close = async () => {
-    await att.detach();
-    await pool.close();
-  };
-  closers.push(close);
-  return { att, close };
-}
-
+const harness = providerHarness(() => ({ chain, node }), closers);
+const { attachAs } = harness;
 /** The provider as provider mode composes it: SPSP responder for payments, earnings for the node's claims. */
-async function startProvider(sk = providerSk, account = 2, home = providerHome()) {
-  let earnings: ProviderEarnings | undefined;
-  let spsp: ProviderSpsp | undefined;
-  const link = { dropAfterAccept: false };
-  const { att, close } = await attachAs(sk, account, {
-    onPrepare: (p) => spsp!.handlePrepare(p),
-    onClaim: async (m) => {
-      await earnings!.receiver.accept(m, earnings!.unpaid);
-      if (link.dropAfterAccept) {
-        // A flaky network: the claim is accepted, the answer never reaches the node.
-        link.dropAfterAccept = false;
-        (att.btp as unknown as { session: { ws: { terminate(): void } } }).session.ws.terminate();
-      }
-    },
-    onStatus: (id) => earnings!.receiver.status(id, earnings!.unpaid),
-  });
-  earnings = await startProviderEarnings({
-    home,
-    att,
-    pollingIntervalMs: 100,
-    onError: () => {},
-  });
-  spsp = createProviderSpsp({
-    secretKey: sk,
-    ilpAddress: att.spsp.ilpAddress,
-    settlement: att.spsp.settlement,
-    btpUrl: att.spsp.btpUrl,
-    onPayment: ({ from, amount, prepare }) =>
-      earnings!.recordPayment(hex(prepare.executionCondition), amount, `job-${amount}`, from),
-  });
-  return {
-    att,
-    earnings,
-    spsp,
-    link,
-    async stop() {
-      earnings!.stop();
-      await close();
-    },
-  };
-}
+const startProvider = (sk = providerSk, account = 2, home = providerHome()) =>
+  harness.startProvider({ sk, account, home });
 
 /** One requester for every test (a second session of the same identity would replace the first). */
 let payerAtt: Promise<Attachment> | undefined;
@@ -126,19 +48,8 @@ const thePayer = () => {
 };
 
 /** The requester pays the provider `amount` for a job (SPSP with the provider, then a PREPARE via the node). */
-async function payJob(payer: Attachment, provider: ProviderSpsp, amount: bigint, to = providerSk) {
-  const req = buildSpspRequest(payerSk, getPublicKey(to), { requestId: `pay-${amount}` });
-  const { response } = parseSpspResponse(provider.respond(req), payerSk, req.id);
-  const secret = new Uint8Array(Buffer.from(response.sharedSecret, 'base64'));
-  const data = new TextEncoder().encode(`crosstown job payment job-${amount}`);
-  const r = await payer.pay({
-    amount,
-    destination: response.destinationAccount,
-    executionCondition: conditionOf(deriveFulfillment(secret, data)),
-    data,
-  });
-  expect(r.reply.type).toBe(IlpPacketType.Fulfill);
-}
+const payJob = (payer: Attachment, provider: ProviderSpsp, amount: bigint, to = providerSk) =>
+  harness.payJob(payer, payerSk, provider, amount, to);
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000) {
   const end = Date.now() + ms;
