@@ -200,17 +200,25 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
       const datas = Array.from({ length: 24 }, (_, i) => mk(i));
       let fulfills = 0;
       let restarted: Promise<NodeProcess> | undefined;
-      const results = await Promise.all(
-        datas.map((d) =>
-          a.writeToRelay(d).then((r) => {
-            if (r.reply.type === IlpPacketType.Fulfill && ++fulfills === 5) {
-              first.child.kill('SIGKILL');
-              restarted = first.exit.then(() => startNode(ports, 'node2', 3));
-            }
-            return r;
-          }),
-        ),
-      );
+      let killed: () => void = () => {};
+      const kill = new Promise<void>((resolve) => {
+        killed = resolve;
+      });
+      const send = (d: Uint8Array) =>
+        a.writeToRelay(d).then((r) => {
+          if (r.reply.type === IlpPacketType.Fulfill && ++fulfills === 5) {
+            first.child.kill('SIGKILL');
+            restarted = first.exit.then(() => startNode(ports, 'node2', 3));
+            killed();
+          }
+          return r;
+        });
+      // Half the burst is in flight when the node dies; the other half is sent once it is dead, so that some writes
+      // are always cut, however fast the node answered the first half (its group commit can answer all at once).
+      const firstHalf = datas.slice(0, 12).map(send);
+      await kill;
+      await first.exit;
+      const results = await Promise.all([...firstHalf, ...datas.slice(12).map(send)]);
       const second = await restarted!;
       // Every job write ends fulfilled (the ones the kill cut were retried, after one F02 re-handshake).
       expect(results.map((r) => r.reply.type)).toEqual(datas.map(() => IlpPacketType.Fulfill));
