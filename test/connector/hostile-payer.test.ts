@@ -340,6 +340,8 @@ describe('a receiver without a Connector (provider Mayor): watchReceiver', () =>
       await watcher.ready;
       await startClose(clients(7), { channels: dev.network.channels, channelId });
       await until(async () => (await claimedOnChain(channelId)) === 25n, 'the redemption');
+      // The watcher records the redemption once its receipt is read, a moment after the chain shows it.
+      await until(async () => receiver.list()[0]?.state.claimed === 25n, "the receiver's record of it");
       await expect(pay(5n)).rejects.toMatchObject({ code: 'CLAIM_CHANNEL_CLOSING' });
       expect(receiver.list()[0]?.state.claimed).toBe(25n);
     } finally {

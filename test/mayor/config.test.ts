@@ -221,7 +221,13 @@ describe('config: set, get, list, reset', () => {
     expect(configError(() => configSet('allow-mainnet', 'true', opts)).code).toBe('NOT_SETTABLE');
     expect(configError(() => configSet('home', '/tmp', opts)).code).toBe('NOT_SETTABLE');
     configSet('default-deposit', '40', opts);
+    const file = join(h, 'crosstown.toml');
+    const written = statSync(file).mtimeMs;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30); // file times are coarse (a few ms)
     expect(configError(() => configSet('max-channel-deposit', '20', opts)).code).toBe('CONFLICT');
+    // Checked before writing: the file was never replaced, so a `config list` running meanwhile (another
+    // process) never read a conflicting file.
+    expect(statSync(file).mtimeMs).toBe(written);
     expect(configGet('max-channel-deposit', opts).source).toBe('default');
     expect(configGet('default-deposit', opts).value).toBe(40n * M2M);
     // A broken file can still be repaired with set/reset.

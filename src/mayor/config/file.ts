@@ -63,21 +63,21 @@ export function configSet(key: string, value: string, options: ResolveConfigOpti
   let parsed = parseSetting(def, value, 'flag', file);
   // `config set skills-dir ./skills` means the folder here, wherever the Mayor is started later.
   if (def.type.path && typeof parsed === 'string') parsed = resolve(parsed);
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   const doc = readDoc(file);
   setPath(doc, key, def.type.toToml(parsed));
-  writeDoc(file, doc);
+  // Checked before writing (a value valid alone may conflict with another, default-deposit above
+  // max-channel-deposit), so the file on disk is never one that other commands would refuse.
+  let entry: ConfigEntry;
   try {
-    return resolveConfig(options).entry(key);
+    entry = resolveConfig({ ...options, fileDoc: doc }).entry(key);
   } catch (err) {
-    // A value that is valid alone but conflicts with another (default-deposit above max-channel-deposit)
-    // is undone, so a set never leaves an unusable file.
-    if (err instanceof ConfigError && (err.key === key || err.code === 'CONFLICT')) {
-      if (before === undefined) rmSync(file, { force: true });
-      else writeFileAtomic(file, before);
-    }
+    const aboutThisValue = err instanceof ConfigError && (err.key === key || err.code === 'CONFLICT');
+    // A bad value elsewhere (in the environment, say) does not stop this one being stored; the error still shows.
+    if (!aboutThisValue) writeDoc(file, doc);
     throw err;
   }
+  writeDoc(file, doc);
+  return entry;
 }
 
 /** The value in effect and where it comes from. */

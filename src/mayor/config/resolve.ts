@@ -13,6 +13,8 @@ export interface ResolveConfigOptions {
   flags?: Record<string, FlagValue>;
   /** Default process.env. */
   env?: Record<string, string | undefined>;
+  /** The config file's contents as if on disk (what `config set` is about to write); default: read the file. */
+  fileDoc?: Record<string, unknown>;
 }
 
 /** One resolved setting, for `config get/list`. */
@@ -44,12 +46,13 @@ function flagFor(flags: Record<string, FlagValue>, def: SettingDef): FlagValue {
 }
 
 /** Reads crosstown.toml into a flat map of setting key -> TOML value. */
-export function readConfigFile(path: string): Map<string, unknown> {
+export function readConfigFile(path: string, given?: Record<string, unknown>): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  if (!existsSync(path)) return out;
+  if (!given && !existsSync(path)) return out;
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(readFileSync(path, 'utf8'), { integersAsBigInt: true }) as Record<string, unknown>;
+    doc =
+      given ?? (parseToml(readFileSync(path, 'utf8'), { integersAsBigInt: true }) as Record<string, unknown>);
   } catch (err) {
     throw new ConfigError('BAD_FILE', `${path} is not valid TOML: ${(err as Error).message}`, undefined, {
       cause: err,
@@ -177,7 +180,7 @@ function resolveSettings(options: ResolveConfigOptions, count: number): Resolved
       // The file's location is known now; the settings after this one may come from it.
       file = value as string;
       if (count === SETTINGS.indexOf(def) + 1) break;
-      fileValues = readConfigFile(file);
+      fileValues = readConfigFile(file, options.fileDoc);
       for (const key of fileValues.keys()) {
         const d = SETTINGS.find((s) => s.key === key)!;
         if (d.sources && !d.sources.includes('file')) {
