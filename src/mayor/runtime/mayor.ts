@@ -43,6 +43,7 @@ import type {
 } from './mayor-types.js';
 import { giftWrapSigned } from './private-jobs.js';
 import { type ProviderMode, providerEnabled, startProviderMode } from './provider-mode.js';
+import { paymentJobId } from './provider-spsp.js';
 import { expectedSettlementFor } from './settlement-terms.js';
 
 export type {
@@ -190,7 +191,11 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     // Provider mode: the requester's payments arrive as PREPAREs, the node's claims for them as claims.
     onPrepare: async (p) =>
       providerMode
-        ? providerMode.handlePrepare(p)
+        ? providerMode.handlePrepare(p).then(async (reply) => {
+            if (reply.type === IlpPacketType.Fulfill)
+              await fault('provider-payment-recorded', paymentJobId(p.data) ?? '');
+            return reply;
+          })
         : {
             type: IlpPacketType.Reject,
             code: 'F02',
@@ -199,7 +204,9 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
             data: new Uint8Array(),
           },
     onClaim: async (m) => {
-      if (providerMode) await providerMode.handleClaim(m);
+      if (!providerMode) return;
+      await fault('provider-claim-received', m.channelId);
+      await providerMode.handleClaim(m);
     },
     // The node resyncing its channel to us (it pays our provider earnings) asks what we accepted.
     onStatus: async (channelId) => {
