@@ -12,6 +12,7 @@ import type { RoutedResult } from '../lifecycle/routing.js';
 import type { JobRecord, StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import type { BackoffOptions } from './backoff.js';
+import type { BusyRetryOptions } from '../lifecycle/busy.js';
 import type { FaultHook } from './faults.js';
 import type { ProviderMode, ProviderModeOptions } from './provider-mode.js';
 import type { RelayPool, RelayState } from './relay-pool.js';
@@ -62,6 +63,8 @@ export interface StartMayorOptions {
   provider?: ProviderModeOptions;
   /** Backoff of failed provider payments while the Mayor runs (default 1 s doubling to 60 s). */
   paymentRetry?: PaymentRetryOptions;
+  /** Busy providers: re-post after `delayMs` (default 30 s, doubling), at most `maxReposts` times (default 2). */
+  busyRetry?: BusyRetryOptions;
 }
 
 export interface ChainStepRequest extends Omit<PostJobRequest, 'inputs' | 'content' | 'provider'> {}

@@ -151,6 +151,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     log,
     fault,
     jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+    ...(options.busyRetry ? { busyRetry: options.busyRetry } : {}),
     att: () => att,
     stopped: () => stopped,
     putJob: (t) => {
