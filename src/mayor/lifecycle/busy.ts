@@ -5,8 +5,9 @@
 // and fails the busy one with "re-posted as job-…". After `maxReposts` copies the job fails with the busy reason.
 // A private (gift-wrapped) job or a chain step fails at once with the reason: re-offering those is the caller's
 // decision (another provider, another wrap, the chain's own plan).
-import { decodeEvent, peekKind } from '../../toon/index.js';
+
 import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
+import { decodeEvent, peekKind } from '../../toon/index.js';
 import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { type Posting, requestPath } from './posting.js';
@@ -85,7 +86,10 @@ export function createBusyPolicy(
       }
       if (timers.has(jobId)) return;
       const wait = delayMs * 2 ** done;
-      deps.activity('info', `${short(jobId)}: ${who} is busy (${reason}); re-posting in ${Math.round(wait / 1000)} s unless another provider answers`);
+      deps.activity(
+        'info',
+        `${short(jobId)}: ${who} is busy (${reason}); re-posting in ${Math.round(wait / 1000)} s unless another provider answers`,
+      );
       const timer = setTimeout(() => {
         void deps
           .track(repost(jobId, who, reason))

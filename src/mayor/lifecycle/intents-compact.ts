@@ -24,7 +24,8 @@ export function keptLines(entries: Iterable<IntentEntry>, isFinal: (jobId: strin
   return out;
 }
 
-export const encodeLines = (lines: readonly IntentLine[]) => lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+export const encodeLines = (lines: readonly IntentLine[]) =>
+  lines.map((l) => `${JSON.stringify(l)}\n`).join('');
 
 /** Atomically replaces the journal at `path` with `lines`; returns the new size in bytes. */
 export function rewriteJournal(path: string, lines: readonly IntentLine[]): number {

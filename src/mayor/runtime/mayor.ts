@@ -216,7 +216,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
           },
     onClaim: async (m) => {
       const mode = await provider();
-      if (!mode) throw new MayorError('BAD_OPTIONS', `${config.name} is not in provider mode: it takes no claims`);
+      if (!mode)
+        throw new MayorError('BAD_OPTIONS', `${config.name} is not in provider mode: it takes no claims`);
       await fault('provider-claim-received', m.channelId);
       await mode.handleClaim(m);
     },

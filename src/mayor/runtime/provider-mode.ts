@@ -30,8 +30,8 @@ import {
 import type { StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import { MayorError } from './errors.js';
-import { answeredJob, giftWrapSigned } from './private-jobs.js';
 import { paymentDoubts } from './payment-doubt.js';
+import { answeredJob, giftWrapSigned } from './private-jobs.js';
 import { startProviderEarnings } from './provider-earnings.js';
 import { createProviderSpsp, type ProviderSpsp } from './provider-spsp.js';
 import type { RelayPool } from './relay-pool.js';

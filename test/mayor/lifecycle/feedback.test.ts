@@ -113,12 +113,18 @@ describe('lifecycle rules', () => {
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'the busy job re-posted');
     const error = alpha.state.jobs.get(jobId)!.error!;
     expect(error).toMatch(/is busy \(all 4 job slots are busy\); re-posted as job-[0-9a-f]{7} \(1 of 1\)/);
-    const copy = alpha.jobs().find((j) => j.id !== jobId && j.id.startsWith(error.match(/job-([0-9a-f]{7})/)![1]!))!;
+    const copy = alpha
+      .jobs()
+      .find((j) => j.id !== jobId && j.id.startsWith(error.match(/job-([0-9a-f]{7})/)![1]!))!;
     await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'posted', 10_000, 'the copy posted');
     // The same request (job type, params, bid, provider), a new id, its own write fee paid once.
     const stored = alpha.state.jobs.get(copy.id)!;
     expect(stored).toMatchObject({ jobType: 'ci-cd-linux', bid: 10n * AMOUNT, callbackSkill: 'record' });
-    await waitFor(() => charged('a3') - before === price + stored.price!, 10_000, 'both write fees charged once');
+    await waitFor(
+      () => charged('a3') - before === price + stored.price!,
+      10_000,
+      'both write fees charged once',
+    );
     // Busy again: no re-post left, the job fails with the provider's reason at once.
     await feedback('beta', copy.id, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'failed', 10_000, 'the copy failed');

@@ -9,8 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  INTENTS_FILE,
+  type IntentLine,
+  intentKey,
+  openIntentJournal,
+} from '../../../src/mayor/lifecycle/intents.js';
 import { encodeLines } from '../../../src/mayor/lifecycle/intents-compact.js';
-import { INTENTS_FILE, type IntentLine, intentKey, openIntentJournal } from '../../../src/mayor/lifecycle/intents.js';
 import { openStateRepo, type StateRepo } from '../../../src/mayor/state/index.js';
 
 const require = createRequire(import.meta.url);
@@ -32,9 +37,20 @@ const lines = (dir: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as IntentLine);
 
-function job(state: StateRepo, n: number, ...path: ('posted' | 'result-received' | 'routed' | 'paid' | 'failed')[]) {
-  state.jobs.put({ id: id(n), status: 'posting', kind: 5065, jobType: 'ci-cd-linux', callbackSkill: 'record' });
-  for (const status of path) state.jobs.put({ id: id(n), status, ...(status === 'failed' ? { error: 'x' } : {}) });
+function job(
+  state: StateRepo,
+  n: number,
+  ...path: ('posted' | 'result-received' | 'routed' | 'paid' | 'failed')[]
+) {
+  state.jobs.put({
+    id: id(n),
+    status: 'posting',
+    kind: 5065,
+    jobType: 'ci-cd-linux',
+    callbackSkill: 'record',
+  });
+  for (const status of path)
+    state.jobs.put({ id: id(n), status, ...(status === 'failed' ? { error: 'x' } : {}) });
 }
 
 describe('intents.jsonl compaction', () => {
@@ -106,7 +122,13 @@ describe('intents.jsonl compaction', () => {
       at: 1,
     }));
     const done: IntentLine[] = Array.from({ length: 1000 }, (_, n) => [
-      { key: intentKey('skill', id(10_000 + n)), effect: 'skill', jobId: id(10_000 + n), phase: 'intent', at: 1 },
+      {
+        key: intentKey('skill', id(10_000 + n)),
+        effect: 'skill',
+        jobId: id(10_000 + n),
+        phase: 'intent',
+        at: 1,
+      },
       {
         key: intentKey('skill', id(10_000 + n)),
         effect: 'skill',
@@ -139,9 +161,13 @@ describe('intents.jsonl compaction', () => {
     const tsx = pathToFileURL(require.resolve('tsx')).href;
     const seen = new Set<string>();
     for (let round = 0; round < 5; round++) {
-      const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script, dir, data], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', tsx, '--input-type=module', '-e', script, dir, data],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       children.push(child);
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 200));

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { writeKey } from '../../../src/mayor/keystore/index.js';
-import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { EarningsLedger } from '../../../src/mayor/runtime/earnings-ledger.js';
+import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { BID, PRICE, PROVIDER_ENV, recordingLogger } from '../provider-e2e-helpers.js';
 import { type MayorChild, spawnMayor } from '../runtime/child.js';
 import { keyOf, mayorConfig, recordingSkill, waitFor } from '../runtime/helpers.js';
@@ -114,14 +114,16 @@ const alphaPaidProvider = () =>
 async function expectBooksAgree() {
   const alphaPubkey = devnet.mayors.alpha!.nostrPubkey;
   // The node's claims reach Beta shortly after each FULFILL (settle threshold 0).
-  await waitFor(() => ledger().unclaimed === 0n && nodeBooks().b.owedToPeer === 0n, 15_000, 'claims to Beta').catch(
-    (err) => {
-      const l = ledger();
-      throw new Error(
-        `${(err as Error).message}: Beta's ledger earned ${l.earned}, claimed ${l.claimed}, unclaimed ${l.unclaimed}; node ${JSON.stringify(nodeBooks().b, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}; jobs ${JSON.stringify(l.jobs.map((j) => [j.jobId.slice(0, 7), String(j.amount)]))}`,
-      );
-    },
-  );
+  await waitFor(
+    () => ledger().unclaimed === 0n && nodeBooks().b.owedToPeer === 0n,
+    15_000,
+    'claims to Beta',
+  ).catch((err) => {
+    const l = ledger();
+    throw new Error(
+      `${(err as Error).message}: Beta's ledger earned ${l.earned}, claimed ${l.claimed}, unclaimed ${l.unclaimed}; node ${JSON.stringify(nodeBooks().b, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}; jobs ${JSON.stringify(l.jobs.map((j) => [j.jobId.slice(0, 7), String(j.amount)]))}`,
+    );
+  });
   const books = nodeBooks();
   const earnings = ledger();
   expect(await alphaAuditOut()).toBe(books.chargedAlpha);
@@ -150,7 +152,11 @@ describe('Mayor-Beta (provider) SIGKILLed', () => {
       () =>
         alpha
           .activity()
-          .some((a) => a.text.includes(`${running.jobId.slice(0, 7)} feedback from`) && a.text.endsWith(': processing')),
+          .some(
+            (a) =>
+              a.text.includes(`${running.jobId.slice(0, 7)} feedback from`) &&
+              a.text.endsWith(': processing'),
+          ),
       20_000,
       'processing feedback',
     );
