@@ -64,7 +64,10 @@ export function applyFeedback(
   // A job sent to one provider listens to that provider only: nobody else can fail it.
   const chosen = chosenProvider(posting, jobId);
   if (chosen && chosen !== author) return;
-  if (isBusy(reason)) return busyPolicyOf(deps, posting, timeouts).onBusy(jobId, author, reason);
+  if (isBusy(reason)) {
+    busyPolicyOf(deps, posting, timeouts).onBusy(jobId, author, reason);
+    return;
+  }
   timeouts.clear(jobId);
   deps.putJob({
     id: jobId,
