@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStateRepo, StateError, type StateRepo } from '../../src/mayor/state/index.js';
+import { openStateRepo, readJobsSnapshot, StateError, type StateRepo } from '../../src/mayor/state/index.js';
 import { commitCount, gitOut, tempDir } from './state-helpers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -221,6 +221,17 @@ describe('state repo: jobs', () => {
     const again = await openStateRepo({ dir });
     await again.close();
     expect(() => repo.jobs.put(newJob('late'))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+  });
+
+  it('lets a reader look at the jobs while the owner holds the lock, without writing anything', async () => {
+    const { repo, dir } = await open();
+    repo.jobs.put(newJob('seen'));
+    await repo.flush();
+    writeFileSync(join(dir, 'jobs', 'torn.json.tmp-1'), '{"id":"to'); // an interrupted write
+    const commits = commitCount(dir);
+    expect(readJobsSnapshot(dir).map((j) => [j.id, j.status])).toEqual([['seen', 'posting']]);
+    expect(commitCount(dir)).toBe(commits);
+    expect(existsSync(join(dir, 'jobs', 'torn.json.tmp-1'))).toBe(true); // left for the owner's recovery
   });
 
   it('refuses a non-empty directory that is not a repository', async () => {
