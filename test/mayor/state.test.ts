@@ -346,17 +346,16 @@ describe('state repo: recovery on open', () => {
     await expect(openStateRepo({ dir })).rejects.toThrow(/d1\.json/);
   });
 
-  it('opens a repository holding 1,000 job correlations in under a second', async () => {
+  // Its open time (target < 1 s) is measured by `npm run bench mayor-state`, not here.
+  it('opens a repository holding 1,000 job correlations with every record and index', async () => {
     const { repo, dir } = await open();
     for (let i = 0; i < 1000; i++)
       repo.jobs.put({ ...newJob(`load-${i}`), status: i % 2 ? 'posting' : 'posted' });
     await repo.close();
-    const started = performance.now();
     const again = await openStateRepo({ dir });
-    const ms = performance.now() - started;
     cleanups.push(() => again.close());
     expect(again.jobs.list()).toHaveLength(1000);
     expect(again.recovery.jobsByStatus.posted).toHaveLength(500);
-    expect(ms).toBeLessThan(1000);
+    expect(again.jobs.get('load-7')?.status).toBe('posting');
   });
 });
