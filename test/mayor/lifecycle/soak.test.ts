@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const require = createRequire(import.meta.url);
 const SOAK = fileURLToPath(new URL('../../../scripts/soak.ts', import.meta.url));
 
-describe('soak (short)', () => {
+describe('soak (CI: 20 jobs)', () => {
   it('20 jobs, 2 SIGKILLs: every job routed once and paid once; books, audit and earnings agree', async () => {
     const tsx = pathToFileURL(require.resolve('tsx')).href;
     const out = await new Promise<string>((resolve, reject) => {
