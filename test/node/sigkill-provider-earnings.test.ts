@@ -111,5 +111,5 @@ describe('SIGKILL of the node under a paying requester and a provider', () => {
     } finally {
       books.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
