@@ -65,8 +65,8 @@ export function createResultIntake(
       ...(parsed.amount ? { amount: parsed.amount.amount } : {}),
     });
     timeouts.clear(job.id);
-    // Durable before the skill runs: a restart re-routes only what was not marked routed.
-    await state.durable();
-    await routing.route(job.id);
+    // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart
+    // re-routes only what was not marked routed.
+    await routing.route(job.id, true);
   };
 }
