@@ -114,11 +114,13 @@ const alphaPaidProvider = () =>
 async function expectBooksAgree() {
   const alphaPubkey = devnet.mayors.alpha!.nostrPubkey;
   // The node's claims reach Beta shortly after each FULFILL (settle threshold 0).
-  await waitFor(
-    () => ledger().unclaimed === 0n && nodeBooks().b.owedToPeer === 0n,
-    15_000,
-    'claims to Beta',
-  ).catch((err) => {
+  // The node's side of a claim Beta accepted lands when Beta's answer reaches it: wait for both sides.
+  const settled = () => {
+    const l = ledger();
+    const b = nodeBooks().b;
+    return l.unclaimed === 0n && b.owedToPeer === 0n && b.paidToPeer === l.claimed;
+  };
+  await waitFor(settled, 15_000, 'claims to Beta').catch((err) => {
     const l = ledger();
     throw new Error(
       `${(err as Error).message}: Beta's ledger earned ${l.earned}, claimed ${l.claimed}, unclaimed ${l.unclaimed}; node ${JSON.stringify(nodeBooks().b, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}; jobs ${JSON.stringify(l.jobs.map((j) => [j.jobId.slice(0, 7), String(j.amount)]))}`,
