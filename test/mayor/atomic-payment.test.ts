@@ -4,29 +4,44 @@
 // condition (or short) is refused by the provider and nobody is credited; a provider that never fulfills gets
 // nothing and the job fails with that reason. The only stand-in: the withholding provider is Mayor-Beta with
 // its PREPARE handler replaced by one that never answers (a hostile provider cannot be produced otherwise).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import { IlpPacketType } from '../../src/ilp/types.js';
+import type { FraudReport } from '../../src/mayor/lifecycle/sealed-results.js';
 import { keyPath } from '../../src/mayor/lifecycle/sealed-results.js';
 import { sealedSummaryLine } from '../../src/mayor/lifecycle/sealed-summary.js';
-import { type Mayor, paymentData, startMayor } from '../../src/mayor/runtime/index.js';
-import { parseJobResult } from '../../src/nostr/nip90.js';
+import { SealedKeyStore } from '../../src/mayor/provider/sealed-keys.js';
+import { sealTemplate } from '../../src/mayor/provider/sealing.js';
+import {
+  attach,
+  createProviderSpsp,
+  type Mayor,
+  paymentData,
+  RelayPool,
+  startMayor,
+} from '../../src/mayor/runtime/index.js';
+import { finalizeEvent } from '../../src/nostr/event.js';
+import { buildJobResult, parseJobResult } from '../../src/nostr/nip90.js';
 import { openSealedResult, parseSealedResult, SealedResultError } from '../../src/nostr/sealed-result.js';
 import { buildSpspRequest, parseSpspResponse } from '../../src/nostr/spsp.js';
+import { encodeEventBytes } from '../../src/toon/index.js';
 import { BID, PRICE, recordingLogger, sampleRepoInput, startProviderMayor } from './provider-e2e-helpers.js';
-import { keyOf, mayorConfig, waitFor } from './runtime/helpers.js';
+import { keyOf, M2M, mayorConfig, waitFor } from './runtime/helpers.js';
 
 let devnet: Devnet;
 let alpha: Mayor;
 let beta: Mayor;
 const alphaLog = recordingLogger();
+const frauds: FraudReport[] = [];
+const closers: (() => Promise<unknown>)[] = [];
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'carol'] });
   beta = await startProviderMayor(devnet, 'beta');
   const m = devnet.mayors.alpha!;
   alpha = await startMayor({
@@ -37,10 +52,14 @@ beforeAll(async () => {
     logger: alphaLog,
     // The withholding provider case waits one expiry: 3 s instead of 30 s (the node takes 1 s per hop).
     paymentRetry: { atomicExpiryMs: 3000, minMs: 200, maxMs: 1000 },
+    onFraud: (r) => {
+      frauds.push(r);
+    },
   });
 }, 90_000);
 
 afterAll(async () => {
+  for (const close of closers) await close();
   await alpha?.stop();
   await beta?.stop();
   await devnet?.stop();
@@ -235,4 +254,109 @@ describe('atomic pay-for-result on a real devnet', () => {
       (provider as { handlePrepare: typeof honest }).handlePrepare = honest;
     }
   }, 90_000);
+
+  it('a provider that serves garbage is paid, and the fraud hook gets the event, K and the mismatch', async () => {
+    // Carol: a hostile provider built from the real parts (attachment, SPSP responder, sealed key store) that
+    // signs a summary of "3/3 passed" over a sealed result saying 1 of 3 failed.
+    const carol = devnet.mayors.carol!;
+    const sk = keyOf(carol);
+    const pool = new RelayPool({
+      urls: [devnet.relayUrl],
+      secretKey: sk,
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    pool.start();
+    const store = SealedKeyStore.open(mkdtempSync(join(tmpdir(), 'crosstown-carol-')));
+    let earned = 0n;
+    let spsp: ReturnType<typeof createProviderSpsp> | undefined;
+    const att = await attach({
+      pool,
+      nostrSecretKey: sk,
+      walletKey: carol.walletPrivateKey,
+      rpcUrl: devnet.rpcUrl,
+      nodePubkey: devnet.node.pubkey,
+      maxBasePricePerByte: M2M,
+      deposit: M2M,
+      maxDeposit: 10n * M2M,
+      onPrepare: (p) => spsp!.handlePrepare(p),
+      onWarning: () => {},
+    });
+    closers.push(async () => {
+      await att.detach();
+      await pool.close();
+    });
+    spsp = createProviderSpsp({
+      secretKey: sk,
+      ilpAddress: att.spsp.ilpAddress,
+      settlement: att.spsp.settlement,
+      btpUrl: att.spsp.btpUrl,
+      sealedKey: (id) => store.get(id),
+      onPayment: ({ amount }) => {
+        earned += amount;
+      },
+    });
+    pool.subscribe('spsp-in', [{ kinds: [23194], '#p': [carol.nostrPubkey] }], ({ event }) => {
+      void pool.publish(spsp!.respond(event)).catch(() => {});
+    });
+    pool.subscribe('jobs', [{ kinds: [5065], '#p': [carol.nostrPubkey] }], ({ event }) => {
+      const lie = JSON.stringify({ build: 'FAILURE', tests: { passed: 2, failed: 1 }, logs: '' });
+      const clear = buildJobResult({
+        request: event,
+        content: lie,
+        amount: { amount: PRICE },
+        status: 'success',
+      });
+      const { template, sealed } = sealTemplate(clear, event.id, 'success');
+      // The lie: the signed summary claims a green build.
+      const tags = template.tags.map((t) =>
+        t[0] === 'summary'
+          ? [
+              'summary',
+              JSON.stringify({
+                status: 'success',
+                build: 'SUCCESS',
+                tests: { passed: 3, failed: 0, total: 3 },
+              }),
+            ]
+          : t,
+      );
+      store.save({
+        jobId: event.id,
+        requester: event.pubkey,
+        condition: sealed.condition,
+        key: sealed.key,
+        amount: PRICE,
+      });
+      const result = finalizeEvent({ ...template, tags }, sk);
+      void att.writeToRelay(encodeEventBytes(result));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+
+    const job = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'true' },
+      bid: BID,
+      provider: carol.nostrPubkey,
+    });
+    await alpha.settled([job.jobId], 30_000);
+    const record = alpha.state.jobs.get(job.jobId)!;
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatch(
+      /^provider fraud: summary status is success but the result's build is FAILURE/,
+    );
+    expect(alpha.results().has(job.jobId)).toBe(false);
+    // Paid (K was revealed): the books say so on both sides.
+    expect(earned).toBe(PRICE);
+    const out = (await alpha.audit.list()).filter(
+      (p) => p.jobId === job.jobId && p.counterparty === carol.nostrPubkey,
+    );
+    expect(out.map((p) => [p.status, p.amount])).toEqual([['fulfilled', PRICE]]);
+    // The hook got what a third party needs: the signed event, K (sha256 = its condition), the mismatch.
+    expect(frauds).toHaveLength(1);
+    const [fraud] = frauds;
+    expect(fraud!.jobId).toBe(job.jobId);
+    expect(fraud!.resultEvent.pubkey).toBe(carol.nostrPubkey);
+    expect(hex(sha256(fraud!.key))).toBe(parseSealedResult(fraud!.resultEvent)!.condition);
+    expect(fraud!.mismatch).toMatch(/build is FAILURE/);
+  }, 60_000);
 });
