@@ -82,6 +82,9 @@ async function sealedEvent(jobId: string) {
 
 describe('atomic pay-for-result on a real devnet', () => {
   it('pays exactly when K is revealed, routes the opened result once, and the books agree', async () => {
+    // Beta's NIP-89 advert names the payment modes it serves.
+    const [ad] = await alpha.pool.query([{ kinds: [31990], authors: [beta.pubkey] }]);
+    expect(ad!.event.tags).toContainEqual(['payment', 'atomic', 'after-result']);
     const earnedBefore = beta.provider()!.earned();
     const job = await post();
     await alpha.settled([job.jobId], 60_000);
