@@ -10,6 +10,7 @@ import type { BusyRetryOptions } from '../lifecycle/busy.js';
 import type { PaymentRetryOptions } from '../lifecycle/payments.js';
 import type { PostedJob, PostJobRequest } from '../lifecycle/posting.js';
 import type { RoutedResult } from '../lifecycle/routing.js';
+import type { FraudHook } from '../lifecycle/sealed-results.js';
 import type { JobRecord, StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import type { BackoffOptions } from './backoff.js';
@@ -65,6 +66,8 @@ export interface StartMayorOptions {
   paymentRetry?: PaymentRetryOptions;
   /** Busy providers: re-post after `delayMs` (default 30 s, doubling), at most `maxReposts` times (default 2). */
   busyRetry?: BusyRetryOptions;
+  /** A paid sealed result proved fraudulent (issue 19): publish the report, stop buying (default: log it). */
+  onFraud?: FraudHook;
 }
 
 export interface ChainStepRequest extends Omit<PostJobRequest, 'inputs' | 'content' | 'provider'> {}
