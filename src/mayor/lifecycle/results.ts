@@ -7,6 +7,7 @@ import { parseJobResult } from '../../nostr/nip90.js';
 import { rumorToToon } from '../../skills/event.js';
 import type { SkillPipeline } from '../../skills/pipeline.js';
 import type { PrivateOrigin } from '../../skills/types.js';
+import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
@@ -50,6 +51,7 @@ export function createResultIntake(
     }
     const job = state.jobs.get(parsed.jobId);
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
+    if (ignoredProvider(deps, event.pubkey, job.id)) return;
     await deps.fault('result-arrived', job.id);
     if (state.jobs.get(job.id)?.status !== 'posted') return;
     state.files.append(

@@ -17,6 +17,7 @@ import type { SkillLogger } from '../../skills/types.js';
 import { openPaymentAudit } from '../audit/index.js';
 import { channelBalance } from '../channel-balance.js';
 import type { MayorConfig } from '../config/index.js';
+import { assertNotBlocked, fraudHandlerFor } from '../fraud/lifecycle.js';
 import { stepRequest } from '../lifecycle/chains.js';
 import type { LifecycleDeps } from '../lifecycle/deps.js';
 import { openIntentJournal } from '../lifecycle/intents.js';
@@ -235,6 +236,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     (e) => void track(intake(e)).catch((err) => log.error(String(err))),
   );
   await track(recoverJobs(deps, { posting, routing, payments, timeouts, intake }));
+  // Fraud reports a crash or a refused write left unpublished (issue 19).
+  void track(fraudHandlerFor(deps).resume());
   subscribeGiftWraps(deps, pipeline, intake);
 
   if (serving) {
@@ -278,6 +281,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
           'BAD_OPTIONS',
           'A private job is gift-wrapped to one provider: name it with `provider` (its pubkey).',
         );
+      assertNotBlocked(state.dir, req.provider);
       const event = posting.buildRequest(req);
       // Private: the relay stores only the wrap; the job id is the rumor's id, the same as the event's.
       const wrap = req.private ? giftWrapSigned(event, sk, req.provider!) : undefined;
