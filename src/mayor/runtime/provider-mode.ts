@@ -27,6 +27,7 @@ import {
   ProviderService,
   type Sandbox,
 } from '../provider/index.js';
+import { SealedKeyStore } from '../provider/sealed-keys.js';
 import type { StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import { MayorError } from './errors.js';
@@ -52,6 +53,8 @@ export interface ProviderModeOptions {
   onRestart?: 'fail' | 'rerun';
   maxAttempts?: number;
   gitProtocols?: string[];
+  /** Serve `atomic` jobs with sealed results (issue 19; default true). False: every result goes out clear. */
+  atomic?: boolean;
 }
 
 /** A job this Mayor serves, as the dashboard shows it. */
@@ -168,6 +171,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
 
   // Before the service starts: its restart reports for private jobs must already go back wrapped.
   loadSeen();
+  // Keys of sealed results, durable before each result is published (a restart still fulfills).
+  const sealedKeys = options.atomic === false ? undefined : SealedKeyStore.open(home);
   const { service, recovered } = await ProviderService.start({
     home,
     pubkey,
@@ -186,6 +191,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     ...(options.gitProtocols && { gitProtocols: options.gitProtocols }),
     relay: config.relayUrls[0]!,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    ...(sealedKeys && { sealedKeys }),
   });
   // Jobs a previous process left running are reported (failed or re-run) by the service.
   void recovered.then((list) => {
@@ -222,6 +228,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   const spsp = createProviderSpsp({
     secretKey,
     paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
+    ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
     onDuplicate: ({ from, jobId, amount }) => {
       log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
       deps.activity(
