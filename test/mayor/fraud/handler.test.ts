@@ -23,6 +23,8 @@ import {
   relayPublisher,
   verifyFraudReport,
 } from '../../../src/mayor/fraud/index.js';
+import { providerReports } from '../../../src/mayor/fraud/reports.js';
+import { MAX_PACKET_DATA } from '../../../src/mayor/provider/results.js';
 import type { Attachment } from '../../../src/mayor/runtime/attach.js';
 import { openStateRepo, type StateRepo } from '../../../src/mayor/state/index.js';
 import { finalizeEvent, getPublicKey } from '../../../src/nostr/index.js';
@@ -30,6 +32,7 @@ import { KIND_REPORT } from '../../../src/nostr/nip56.js';
 import type { NostrEvent } from '../../../src/nostr/types.js';
 import { AccountSecretStore, type NostrRelay, startRelay } from '../../../src/relay/index.js';
 import { openSqliteStore } from '../../../src/store/index.js';
+import { encodeEventBytes } from '../../../src/toon/index.js';
 import { readEvents } from '../../devnet/helpers.js';
 import { alphaSk, betaSk, sealedResult } from './sealed.js';
 
@@ -216,6 +219,35 @@ describe('fraud handler', () => {
     const fees = (await audit.list()).filter((p) => p.jobId === provider.request.id);
     expect(fees).toHaveLength(1);
     expect(writes).toEqual([]);
+  });
+
+  it('refers to a result too large to embed by id; readers verify it against the relay copy', async () => {
+    const { deps, writes } = await mayorParts();
+    // A result just under the PREPARE limit: it fits, a report embedding it (escaped JSON) would not.
+    const base = sealedResult({ ciphertext: '' });
+    const room = MAX_PACKET_DATA - 400 - encodeEventBytes(base.result).length;
+    const bytes = Math.floor((room / 4) * 3);
+    const big = sealedResult({
+      request: base.request,
+      ciphertext: Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64'),
+    });
+    expect(encodeEventBytes(big.result).length).toBeLessThanOrEqual(MAX_PACKET_DATA);
+    const { att } = attachmentTo();
+    const { reply } = await att.writeToRelay(encodeEventBytes(big.result));
+    expect(reply.type).toBe(IlpPacketType.Fulfill);
+    const out = await fraudHandlerFor(deps).onFraud({
+      jobId: big.request.id,
+      resultEvent: big.result,
+      key: big.key,
+      mismatch: 'DECRYPT_FAILED',
+    });
+    expect(out).toMatchObject({ blocked: true, published: true });
+    expect(out.report!.content).toBe('');
+    expect(encodeEventBytes(out.report!).length).toBeLessThan(2000);
+    expect(writes).toHaveLength(1);
+    const rows = await providerReports(relay.url, big.result.pubkey);
+    const row = rows.find((r) => r.id === out.report!.id)!;
+    expect(row).toMatchObject({ verified: true, code: 'DECRYPT_FAILED', resultEventId: big.result.id });
   });
 
   it('an honest result blocks nobody and publishes nothing', async () => {
