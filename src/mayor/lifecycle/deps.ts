@@ -9,6 +9,7 @@ import type { FaultHook } from '../runtime/faults.js';
 import type { RelayPool } from '../runtime/relay-pool.js';
 import type { JobRecord, JobTransition, StateRepo } from '../state/index.js';
 import type { IntentJournal } from './intents.js';
+import type { FraudHook } from './sealed-results.js';
 
 export type { ActivityKind };
 
@@ -36,6 +37,8 @@ export interface LifecycleDeps {
   openedWraps: Map<string, Unwrapped>;
   /** The registered skill of that name. */
   skill(name: string): Skill | undefined;
+  /** A paid sealed result proved fraudulent (issue 19): report it (default: logged at error level). */
+  onFraud: FraudHook;
 }
 
 export const short = (id: string) => `job-${id.slice(0, 7)}`;

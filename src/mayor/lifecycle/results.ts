@@ -4,6 +4,7 @@
 import { verifyEvent } from '../../nostr/event.js';
 import { KIND_JOB_FEEDBACK } from '../../nostr/kinds.js';
 import { parseJobResult } from '../../nostr/nip90.js';
+import { type ParsedSealedResult, parseSealedResult } from '../../nostr/sealed-result.js';
 import { rumorToToon } from '../../skills/event.js';
 import type { SkillPipeline } from '../../skills/pipeline.js';
 import type { PrivateOrigin } from '../../skills/types.js';
@@ -13,6 +14,7 @@ import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
+import { recordSealed } from './sealed-results.js';
 import type { Timeouts } from './timeouts.js';
 
 export type ResultIntake = (e: PoolEvent, priv?: PrivateOrigin) => Promise<void>;
@@ -45,6 +47,17 @@ export function createResultIntake(
     } catch {
       return;
     }
+    let sealed: ParsedSealedResult | undefined;
+    try {
+      // A result that claims to be sealed but is malformed (or names no price) cannot be paid for: dropped, so
+      // a good result can still come.
+      sealed = parseSealedResult(event);
+      if (sealed && !parsed.amount) throw new Error('a sealed result must name its price');
+    } catch (err) {
+      if (state.jobs.get(parsed.jobId))
+        deps.log.warn(`result ${event.id} for ${parsed.jobId} dropped: ${(err as Error).message}`);
+      return;
+    }
     // A fast provider's result can overtake our own FULFILL (separate sockets): let the post finish first.
     for (let i = 0; i < 600 && state.jobs.get(parsed.jobId)?.status === 'posting' && !deps.stopped(); i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -59,6 +72,7 @@ export function createResultIntake(
       new TextDecoder().decode(e.toon),
       `job ${job.id}: result ${event.id}`,
     );
+    if (sealed) recordSealed(deps, job.id, { condition: sealed.condition, summary: sealed.summary });
     deps.putJob({
       id: job.id,
       status: 'result-received',
@@ -67,6 +81,11 @@ export function createResultIntake(
       ...(parsed.amount ? { amount: parsed.amount.amount } : {}),
     });
     timeouts.clear(job.id);
+    if (sealed)
+      deps.activity(
+        'result',
+        `Sealed result for ${job.id.slice(0, 7)}: ${sealed.summary.build}${sealed.summary.tests ? `, tests ${sealed.summary.tests.passed}/${sealed.summary.tests.total}` : ''}; paying for its key`,
+      );
     // Durable before the skill runs: a restart re-routes only what was not marked routed.
     await state.durable();
     await routing.route(job.id);

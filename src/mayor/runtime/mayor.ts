@@ -26,6 +26,7 @@ import { createPosting } from '../lifecycle/posting.js';
 import { recoverJobs } from '../lifecycle/recovery.js';
 import { createResultIntake } from '../lifecycle/results.js';
 import { correlationOf, createRouting } from '../lifecycle/routing.js';
+import { logFraud } from '../lifecycle/sealed-results.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
@@ -154,6 +155,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     track,
     openedWraps,
     skill: (name) => registry.get(name),
+    onFraud: options.onFraud ?? logFraud({ log }),
   };
   const context = skillContext(deps, () => posting);
   const pipeline = new SkillPipeline({
