@@ -26,7 +26,6 @@ import { createPosting } from '../lifecycle/posting.js';
 import { recoverJobs } from '../lifecycle/recovery.js';
 import { createResultIntake } from '../lifecycle/results.js';
 import { correlationOf, createRouting } from '../lifecycle/routing.js';
-import { logFraud } from '../lifecycle/sealed-results.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
@@ -155,7 +154,12 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     track,
     openedWraps,
     skill: (name) => registry.get(name),
-    onFraud: options.onFraud ?? logFraud({ log }),
+    // Issue 19: publish a verifiable NIP-56 fraud report and stop buying from the provider (src/mayor/fraud).
+    onFraud:
+      options.onFraud ??
+      (async (r) => {
+        await fraudHandlerFor(deps).onFraud(r);
+      }),
   };
   const context = skillContext(deps, () => posting);
   const pipeline = new SkillPipeline({
