@@ -82,3 +82,22 @@ export function assertNotBlocked(stateDir: string, provider: string | undefined)
     `provider ${provider.slice(0, 12)}… is blocked since ${new Date(entry.at).toISOString()}: ${entry.reason}${entry.reportId ? ` (fraud report ${entry.reportId})` : ''}; choose another provider`,
   );
 }
+
+/**
+ * A sealed result's key is not bought from a blocked provider (its result arrived before the block): the job
+ * fails with the reason and nothing is paid. Not when a payment is already on record for the job (a crash may have
+ * hidden its outcome: that payment is settled as usual, never left half done).
+ */
+export function refusedBlockedPayment(
+  deps: Pick<LifecycleDeps, 'state' | 'intents' | 'putJob' | 'activity'>,
+  jobId: string,
+  provider: string,
+  paymentIntentKey: string,
+): boolean {
+  const entry = blocklistFor(deps.state.dir).get(provider);
+  if (!entry || deps.intents.get(paymentIntentKey).intent) return false;
+  const why = `provider ${provider.slice(0, 8)}… is blocked since ${new Date(entry.at).toISOString()} (${entry.reason}): its result's key was not bought`;
+  deps.putJob({ id: jobId, status: 'failed', error: why });
+  deps.activity('error', `job-${jobId.slice(0, 7)} failed: ${why}`);
+  return true;
+}

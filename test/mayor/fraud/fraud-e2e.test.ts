@@ -77,8 +77,25 @@ describe('a provider that serves garbage', () => {
       skills: [skill],
     });
     const [garbage, liar] = providers as [CheatingProvider, CheatingProvider];
+    // A result of the garbage provider that arrives before the fraud is found, held for the operator (it asks
+    // more than the bid): once the provider is blocked, approving it buys no key and pays nothing.
+    const held = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: AMOUNT - 1n,
+      provider: garbage.pubkey,
+      callbackSkill: 'record',
+    });
+    await waitFor(() => alpha!.status().held.includes(held.jobId), 30_000, 'the result held');
+
     const g = await reportedFraud(garbage, 'DECRYPT_FAILED');
     await reportedFraud(liar, 'CONTRADICTS_SUMMARY');
+
+    await alpha.approvePayment(held.jobId);
+    const heldJob = alpha.state.jobs.get(held.jobId)!;
+    expect(heldJob.status).toBe('failed');
+    expect(heldJob.error).toMatch(/is blocked since .*its result's key was not bought/);
+    expect(garbage.paymentsByJob.get(held.jobId)).toBeUndefined();
+    expect(alpha.status().held).not.toContain(held.jobId);
 
     // The real binary, reading the devnet relay with no key of Alpha's, verifies it.
     const run = await runCli(
