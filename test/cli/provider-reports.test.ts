@@ -3,7 +3,7 @@
 // accusation, a forged key, an ordinary NIP-56 report, and a report about someone else. Each is listed and
 // verified with public data only; this Mayor's own blocklist is shown.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,31 +189,64 @@ describe('crosstown provider reports', () => {
     );
   });
 
+  it('provider blocked lists this Mayor’s blocklist; a corrupt one is a clear error', async () => {
+    const [home, none, torn] = [tempHome(), tempHome(), tempHome()];
+    Blocklist.open(join(home, 'mayor')).block({
+      pubkey: beta,
+      reason: 'summary says success, build FAILURE',
+      at: Date.parse('2026-12-01T10:00:00Z'),
+      jobId: 'a'.repeat(64),
+      reportId: ids.proof!,
+      published: false,
+    });
+    mkdirSync(join(torn, 'mayor'));
+    writeFileSync(join(torn, 'mayor', 'blocked-providers.json'), '{ torn');
+    // Independent runs (separate homes) at once: each is a Node start.
+    const [empty, run, text, corrupt] = await Promise.all([
+      runCli(['provider', 'blocked'], { CROSSTOWN_HOME: none }),
+      runCli(['provider', 'blocked', '--format', 'json'], { CROSSTOWN_HOME: home }),
+      runCli(['provider', 'blocked'], { CROSSTOWN_HOME: home }),
+      runCli(['provider', 'blocked'], { CROSSTOWN_HOME: torn }),
+    ]);
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(empty.stdout).toContain('none is blocked');
+    expect(run.status, run.stderr).toBe(0);
+    expect(json(run)).toEqual({
+      file: join(home, 'mayor', 'blocked-providers.json'),
+      providers: [
+        {
+          pubkey: beta,
+          since: '2026-12-01T10:00:00.000Z',
+          reason: 'summary says success, build FAILURE',
+          jobId: 'a'.repeat(64),
+          resultEventId: null,
+          reportId: ids.proof,
+          published: false,
+        },
+      ],
+    });
+    expect(text.stdout).toContain('not on the relay yet');
+    expect(corrupt.status).toBe(1);
+    expect(corrupt.stderr).toMatch(/not valid JSON: restore it/);
+    expect(corrupt.stderr).not.toMatch(/at .*\.ts:/);
+  });
+
   it('a provider nobody reported, a bad pubkey, an unreachable relay', async () => {
     const home = tempHome();
     const nobody = getPublicKey(generateSecretKey());
-    const none = await runCli(['provider', 'reports', nobody, '--relay-url', relay.url, '--format', 'json'], {
-      CROSSTOWN_HOME: home,
-    });
+    const env = { CROSSTOWN_HOME: home };
+    const [none, bad, down, noRelay] = await Promise.all([
+      runCli(['provider', 'reports', nobody, '--relay-url', relay.url, '--format', 'json'], env),
+      runCli(['provider', 'reports', 'npub1xyz', '--relay-url', relay.url], env),
+      runCli(['provider', 'reports', nobody, '--relay-url', 'ws://127.0.0.1:1', '--timeout', '3000'], env),
+      runCli(['provider', 'reports', nobody], env),
+    ]);
     expect(none.status, none.stderr).toBe(0);
     expect(json(none)).toMatchObject({ reports: [], verified: 0 });
-
-    const bad = await runCli(['provider', 'reports', 'npub1xyz', '--relay-url', relay.url], {
-      CROSSTOWN_HOME: home,
-    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/64 lowercase hex/);
-
-    const down = await runCli(
-      ['provider', 'reports', nobody, '--relay-url', 'ws://127.0.0.1:1', '--timeout', '3000'],
-      {
-        CROSSTOWN_HOME: home,
-      },
-    );
     expect(down.status).toBe(3);
     expect(down.stderr).toMatch(/could not read reports from ws:\/\/127\.0\.0\.1:1/);
-
-    const noRelay = await runCli(['provider', 'reports', nobody], { CROSSTOWN_HOME: home });
     expect(noRelay.status).toBe(2);
     expect(noRelay.stderr).toMatch(/--relay-url/);
   });

@@ -1,6 +1,7 @@
 // `crosstown provider reports <pubkey>`: the NIP-56 reports (kind 1984) a relay holds about a provider, each
 // fraud proof verified here with public data alone (docs/provider.md "Fraud proofs and reports"), and whether
-// this Mayor has stopped buying from that provider.
+// this Mayor has stopped buying from that provider. `crosstown provider blocked`: the providers it stopped buying
+// from, with the reason and the report.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -126,6 +127,44 @@ export function registerProvider(program: Command): void {
               `  checked: ${r.reason}`,
             ]),
           ].join('\n'),
+      });
+    }),
+  );
+
+  helpExamples(
+    addBase(
+      provider
+        .command('blocked')
+        .description('The providers this Mayor stopped buying from after a proven fraud, and why'),
+    ),
+    ['crosstown provider blocked', 'crosstown provider blocked --name alpha --format json'],
+    'Read from <state dir>/blocked-providers.json. To buy from a provider again, stop the Mayor and remove its entry.',
+  ).action(
+    run(async (o: BaseOptions) => {
+      const config = loadConfig(o);
+      const { Blocklist } = await import('../../mayor/fraud/blocklist.js');
+      const list = Blocklist.open(config.stateDir).list();
+      const rows = list.map((e) => ({
+        pubkey: e.pubkey,
+        since: new Date(e.at).toISOString(),
+        reason: e.reason,
+        jobId: e.jobId ?? null,
+        resultEventId: e.resultEventId ?? null,
+        reportId: e.reportId ?? null,
+        published: e.published,
+      }));
+      printResult(o.format, {
+        value: { file: Blocklist.open(config.stateDir).path, providers: rows },
+        rows,
+        text: () =>
+          rows.length === 0
+            ? 'This Mayor buys from every provider: none is blocked.'
+            : rows
+                .map(
+                  (r) =>
+                    `${r.pubkey}  blocked since ${r.since}\n  ${r.reason}${r.reportId ? `\n  report ${r.reportId}${r.published ? '' : ' (not on the relay yet: sent at the next start)'}` : '\n  no public report (the evidence was private)'}`,
+                )
+                .join('\n'),
       });
     }),
   );

@@ -28,6 +28,7 @@ export interface BlockedProvider {
 }
 
 export class BlocklistError extends Error {
+  readonly code = 'BLOCKLIST_CORRUPT';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BlocklistError';
