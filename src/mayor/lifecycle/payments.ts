@@ -73,7 +73,8 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
       destination: spsp.destinationAccount,
       executionCondition: pin?.condition ?? conditionOf(deriveFulfillment(secret, data)),
       data,
-      ...(pin && { expiresAt: pin.expiresAt }),
+      // An atomic payment is not retried inside its expiry: an R00 then always means the provider held it.
+      ...(pin && { expiresAt: pin.expiresAt, retries: 0 }),
     });
     return reply;
   };

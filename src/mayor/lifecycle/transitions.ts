@@ -46,15 +46,19 @@ export const LIFECYCLE: readonly TransitionRule[] = [
   {
     from: 'result-received',
     to: 'routed',
-    on: 'the callback skill returned (or its interrupted call is not repeated)',
+    on: 'the callback skill returned (or its interrupted call is not repeated); a sealed result only after its key was paid for (`provider-payment` intent, issue 19)',
     effect: 'skill',
   },
   { from: 'result-received', to: 'paid', on: '(allowed; the runtime routes first)' },
-  { from: 'result-received', to: 'failed', on: 'the stored result cannot be read' },
+  {
+    from: 'result-received',
+    to: 'failed',
+    on: 'the stored result cannot be read; a sealed result: the provider did not reveal the key before the payment expired, refused it (F04/F05/F06), or the paid result is fraud (does not open or contradicts its summary)',
+  },
   {
     from: 'routed',
     to: 'paid',
-    on: 'the provider FULFILLs the payment, or refuses it as already paid for this job',
+    on: 'the provider FULFILLs the payment, or refuses it as already paid for this job; a sealed result was paid before routing',
     effect: 'provider-payment',
   },
   { from: 'routed', to: 'failed', on: 'the operator refuses a held payment' },
