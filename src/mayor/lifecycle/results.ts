@@ -87,7 +87,8 @@ export function createResultIntake(
         'result',
         `Sealed result for ${job.id.slice(0, 7)}: ${sealed.summary.build}${sealed.summary.tests ? `, tests ${sealed.summary.tests.passed}/${sealed.summary.tests.total}` : ''}; paying for its key`,
       );
-      // Durable before its key is paid for (a held payment waits for the operator with it on disk).
+      // A sealed result is paid before it is routed: its record (results/<job>.sealed.json, read from disk by
+      // routing and payments) must be durable first.
       await state.durable();
     }
     // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart

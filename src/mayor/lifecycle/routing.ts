@@ -18,6 +18,7 @@ import { intentKey } from './intents.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import { openSealed } from './sealed-open.js';
+import { readSealed } from './sealed-results.js';
 
 /** A result routed to its skill, as the dashboard shows it. */
 export interface RoutedResult {
@@ -83,7 +84,6 @@ export function createRouting(
   };
 
   const routing = new Map<string, Promise<void>>();
-  /** `fresh`: the result was just taken in (its job was `posted` on disk), so no skill call can predate it. */
   const route = (jobId: string, fresh = false): Promise<void> => {
     const running = routing.get(jobId);
     if (running) return running;
@@ -95,13 +95,15 @@ export function createRouting(
   const routeNow = async (jobId: string, fresh: boolean): Promise<void> => {
     if (state.jobs.get(jobId)?.status !== 'result-received') return;
     // A sealed result: paid for its key first; opened only with it (fraud fails the job here).
-    const gate = openSealed(deps, jobId, storedResult(jobId));
-    if (gate.status === 'unpaid') {
-      await payments.pay(jobId);
-      const after = openSealed(deps, jobId, storedResult(jobId));
-      if (after.status === 'fraud') return after.report();
-      if (after.status !== 'ready') return;
-    } else if (gate.status === 'fraud') return gate.report();
+    if (readSealed(state, jobId)) {
+      const gate = openSealed(deps, jobId, storedResult(jobId));
+      if (gate.status === 'unpaid') {
+        await payments.pay(jobId);
+        const after = openSealed(deps, jobId, storedResult(jobId));
+        if (after.status === 'fraud') return after.report();
+        if (after.status !== 'ready') return;
+      } else if (gate.status === 'fraud') return gate.report();
+    }
     const job = state.jobs.get(jobId);
     if (job?.status !== 'result-received') return;
     const key = intentKey('skill', job.resultEventId ?? jobId);

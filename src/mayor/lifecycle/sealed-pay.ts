@@ -11,6 +11,7 @@ import { formatM2M } from '../../chain/units.js';
 import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
 import { isAlreadyPaid } from '../runtime/provider-spsp.js';
 import { alreadyAudited } from './audit-once.js';
+import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { type SealedInfo, storeKey } from './sealed-results.js';
 
@@ -147,6 +148,7 @@ export async function payForKey(
         ? `the provider did not reveal the key before the payment expired (${reply.code} ${reply.message}): nothing was paid, the result stays sealed`
         : `the provider refused the atomic payment (${reply.code} ${reply.message}): nothing was paid, the result stays sealed`;
     deps.putJob({ id: jobId, status: 'failed', error: why });
+    if (job.chainId) failChain(deps, job.chainId);
     deps.activity('error', `${short(jobId)} failed: ${why}`);
     await state.durable();
     return;

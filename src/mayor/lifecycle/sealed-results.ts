@@ -19,6 +19,7 @@ import { UNSIGNED_RUMOR_SIG } from '../../skills/event.js';
 import type { PrivateOrigin } from '../../skills/types.js';
 import { encodeEventBytes } from '../../toon/index.js';
 import type { StateRepo } from '../state/index.js';
+import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 
 /** What the fraud hook gets: everything a third party needs to check the provider lied. */
@@ -123,7 +124,9 @@ export function openStored(
 /** Reports the fraud (the hook: i19b's NIP-56 report) and fails the job with the reason. */
 export async function failForFraud(deps: LifecycleDeps, report: FraudReport): Promise<void> {
   const reason = `provider fraud: ${report.mismatch} (paid, reported)`;
+  const chainId = deps.state.jobs.get(report.jobId)?.chainId;
   deps.putJob({ id: report.jobId, status: 'failed', error: reason });
+  if (chainId) failChain(deps, chainId);
   deps.activity('error', `${short(report.jobId)}: ${reason}`);
   await deps.state.durable();
   try {
