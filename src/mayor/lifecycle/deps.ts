@@ -8,6 +8,7 @@ import type { Attachment } from '../runtime/attach.js';
 import type { FaultHook } from '../runtime/faults.js';
 import type { RelayPool } from '../runtime/relay-pool.js';
 import type { JobRecord, JobTransition, StateRepo } from '../state/index.js';
+import type { BusyRetryOptions } from './busy.js';
 import type { IntentJournal } from './intents.js';
 import type { FraudHook } from './sealed-results.js';
 
@@ -24,6 +25,8 @@ export interface LifecycleDeps {
   log: SkillLogger;
   fault: FaultHook;
   jobTimeoutMs: number;
+  /** The busy policy's backoff and re-post count (busy.ts). */
+  busyRetry?: BusyRetryOptions;
   /** The node attachment, once attached. */
   att(): Attachment | undefined;
   stopped(): boolean;

@@ -68,6 +68,10 @@ export function createResultIntake(
     if (ignoredProvider(deps, event.pubkey, job.id)) return;
     await deps.fault('result-arrived', job.id);
     if (state.jobs.get(job.id)?.status !== 'posted') return;
+    // A SIGKILL can keep this append and lose the `result-received` of the same write batch: the result then
+    // comes again and must replace the leftover, not follow it (two TOON documents in one file cannot be read).
+    if (posting.readStored(resultPath(job.id)))
+      state.files.remove(resultPath(job.id), `job ${job.id}: result left by an interrupted batch`);
     state.files.append(
       resultPath(job.id),
       new TextDecoder().decode(e.toon),

@@ -40,7 +40,7 @@ export const LIFECYCLE: readonly TransitionRule[] = [
   {
     from: 'posted',
     to: 'failed',
-    on: "provider feedback `error` (not busy): the provider's reason; or no result within job-timeout of posting",
+    on: "provider feedback `error`: the provider's reason (busy: after the busy policy's backoff, re-posted as a new job, or given up); or no result within job-timeout of posting",
   },
   { from: 'posted', to: 'cancelled', on: 'the operator cancels' },
   {

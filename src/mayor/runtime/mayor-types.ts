@@ -6,6 +6,7 @@ import type { Skill, SkillLogger } from '../../skills/types.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
 import type { PaymentAudit } from '../audit/index.js';
 import type { MayorConfig } from '../config/index.js';
+import type { BusyRetryOptions } from '../lifecycle/busy.js';
 import type { PaymentRetryOptions } from '../lifecycle/payments.js';
 import type { PostedJob, PostJobRequest } from '../lifecycle/posting.js';
 import type { RoutedResult } from '../lifecycle/routing.js';
@@ -65,6 +66,8 @@ export interface StartMayorOptions {
   paymentRetry?: PaymentRetryOptions;
   /** A paid sealed result proved fraudulent (issue 19). Default: publish a NIP-56 fraud report, block the provider (src/mayor/fraud). */
   onFraud?: FraudHook;
+  /** Busy providers: re-post after `delayMs` (default 30 s, doubling), at most `maxReposts` times (default 2). */
+  busyRetry?: BusyRetryOptions;
 }
 
 export interface ChainStepRequest extends Omit<PostJobRequest, 'inputs' | 'content' | 'provider'> {}

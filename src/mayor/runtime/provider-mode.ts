@@ -32,6 +32,7 @@ import { SealedKeyStore } from '../provider/sealed-keys.js';
 import type { StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import { MayorError } from './errors.js';
+import { paymentDoubts } from './payment-doubt.js';
 import { answeredJob, giftWrapSigned } from './private-jobs.js';
 import { startProviderEarnings } from './provider-earnings.js';
 import { createProviderSpsp, type ProviderSpsp } from './provider-spsp.js';
@@ -87,6 +88,8 @@ export interface ProviderMode {
   handleClaim(message: ClaimMessage): Promise<void>;
   /** BTP `onStatus`: the node (as a payer) asking what we accepted on its channel to us and what it owes. */
   status(channelId: Hex): Promise<ChannelStatus>;
+  /** The BTP link to the node dropped: payments it has not claimed yet are in doubt (payment-doubt.ts). */
+  linkLost(): void;
   /** Redeems the best claim of every node->us channel on-chain; returns what this call moved. */
   redeemEarnings(): Promise<{ paid: bigint; totalClaimed: bigint }>;
   /** Reports of jobs finished in this run, by job id. */
@@ -220,6 +223,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       ),
   });
   const { unpaid, receiver } = earnings;
+  // Payments recorded by an earlier process and not claimed by the node yet may never have reached it (issue 15).
+  const doubts = paymentDoubts(earnings.ledger, unpaid);
   // One payment per job across restarts: the earnings already in the audit log (issue 15).
   const paidIn = new Set(
     (await deps.audit.list())
@@ -230,6 +235,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     secretKey,
     paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
     ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
+    inDoubt: doubts.inDoubt,
     onDuplicate: ({ from, jobId, amount }) => {
       log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
       deps.activity(
@@ -245,6 +251,11 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       const jobId = data.startsWith(PAYMENT_PREFIX) ? data.slice(PAYMENT_PREFIX.length) : `unknown:${data}`;
       // Durable before the FULFILL goes back: the node will owe us this packet.
       earnings.recordPayment(Buffer.from(prepare.executionCondition).toString('hex'), amount, jobId, from);
+      const voided = doubts.supersede(from, jobId);
+      if (voided > 0n)
+        log.warn(
+          `job ${jobId}: ${from} paid again; the earlier payment of ${voided} never reached the node (voided in earnings.jsonl)`,
+        );
       service.recordEarning(jobId, amount, from);
       earned += amount;
       const job = jobs.get(jobId);
@@ -377,6 +388,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       });
     },
     status: (channelId) => receiver.status(channelId, unpaid),
+    linkLost: doubts.linkLost,
     async redeemEarnings() {
       return earnings.redeem((channelId, paid) =>
         deps.activity(

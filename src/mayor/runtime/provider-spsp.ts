@@ -41,6 +41,8 @@ export interface ProviderSpspOptions {
   onPayment?: (p: { from: string; amount: bigint; prepare: IlpPrepare }) => void;
   /** Whether this requester already paid for this job (a journal that outlives the process); default: this run only. */
   paidBefore?: (from: string, jobId: string) => boolean;
+  /** An earlier payment of this job may never have reached the node (payment-doubt.ts): take the new one. */
+  inDoubt?: (from: string, jobId: string) => boolean;
   /** Called for every second payment of a job, refused (record it). */
   onDuplicate?: (p: { from: string; jobId: string; amount: bigint }) => void;
   /** The key of the job's sealed result, when it went out sealed (the provider's SealedKeyStore). */
@@ -134,7 +136,8 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       // One payment per job: a requester that lost track of a payment (a crash) asks again, and is told.
       if (jobId !== undefined) {
         const key = `${account.from}:${jobId}`;
-        if (paidJobs.has(key) || options.paidBefore?.(account.from, jobId)) {
+        const paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
+        if (paid && !options.inDoubt?.(account.from, jobId)) {
           duplicatesRefused++;
           options.onDuplicate?.({ from: account.from, jobId, amount: prepare.amount });
           const refused = reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);
