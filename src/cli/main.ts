@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   mayor: async () => (await import('./commands/mayor.js')).registerMayor,
   job: async () => (await import('./commands/job.js')).registerJob,
   earnings: async () => (await import('./commands/earnings.js')).registerEarnings,
+  provider: async () => (await import('./commands/provider.js')).registerProvider,
   completion: async () => (await import('./commands/completion.js')).registerCompletion,
 };
 

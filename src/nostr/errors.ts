@@ -13,7 +13,8 @@ export type NostrErrorCode =
   | 'invalid_job'
   | 'invalid_handler_info'
   | 'invalid_peer_info'
-  | 'invalid_spsp';
+  | 'invalid_spsp'
+  | 'invalid_report';
 
 /** Every failure in src/nostr throws this, with a code for programs and a message for people. */
 export class NostrError extends Error {

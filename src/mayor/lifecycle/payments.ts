@@ -8,6 +8,7 @@ import { formatM2M } from '../../chain/units.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
+import { refusedBlockedPayment } from '../fraud/lifecycle.js';
 import { rejectAdvice } from '../runtime/attach.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { isAlreadyPaid, paymentData } from '../runtime/provider-spsp.js';
@@ -144,6 +145,7 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     const att = deps.att();
     if (!att || !job.provider) return;
     if (sealed) {
+      if (refusedBlockedPayment(deps, jobId, job.provider, key)) return done(jobId);
       const ctx = {
         deps,
         send: async (...args: Parameters<typeof send>) => {

@@ -9,6 +9,7 @@ import { verifyEventFast } from '../../nostr/verify-fast.js';
 import { rumorToToon } from '../../skills/event.js';
 import type { SkillPipeline } from '../../skills/pipeline.js';
 import type { PrivateOrigin } from '../../skills/types.js';
+import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
@@ -64,6 +65,7 @@ export function createResultIntake(
     }
     const job = state.jobs.get(parsed.jobId);
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
+    if (ignoredProvider(deps, event.pubkey, job.id)) return;
     await deps.fault('result-arrived', job.id);
     if (state.jobs.get(job.id)?.status !== 'posted') return;
     // A SIGKILL can keep this append and lose the `result-received` of the same write batch: the result then

@@ -64,10 +64,10 @@ export interface StartMayorOptions {
   provider?: ProviderModeOptions;
   /** Backoff of failed provider payments while the Mayor runs (default 1 s doubling to 60 s). */
   paymentRetry?: PaymentRetryOptions;
+  /** A paid sealed result proved fraudulent (issue 19). Default: publish a NIP-56 fraud report, block the provider (src/mayor/fraud). */
+  onFraud?: FraudHook;
   /** Busy providers: re-post after `delayMs` (default 30 s, doubling), at most `maxReposts` times (default 2). */
   busyRetry?: BusyRetryOptions;
-  /** A paid sealed result proved fraudulent (issue 19): publish the report, stop buying (default: log it). */
-  onFraud?: FraudHook;
 }
 
 export interface ChainStepRequest extends Omit<PostJobRequest, 'inputs' | 'content' | 'provider'> {}

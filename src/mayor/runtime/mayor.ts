@@ -17,6 +17,7 @@ import type { SkillLogger } from '../../skills/types.js';
 import { openPaymentAudit } from '../audit/index.js';
 import { channelBalance } from '../channel-balance.js';
 import type { MayorConfig } from '../config/index.js';
+import { assertNotBlocked, fraudHandlerFor } from '../fraud/lifecycle.js';
 import { stepRequest } from '../lifecycle/chains.js';
 import type { LifecycleDeps } from '../lifecycle/deps.js';
 import { openIntentJournal } from '../lifecycle/intents.js';
@@ -25,7 +26,6 @@ import { createPosting } from '../lifecycle/posting.js';
 import { recoverJobs } from '../lifecycle/recovery.js';
 import { createResultIntake } from '../lifecycle/results.js';
 import { correlationOf, createRouting } from '../lifecycle/routing.js';
-import { logFraud } from '../lifecycle/sealed-results.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
@@ -166,7 +166,12 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     track,
     openedWraps,
     skill: (name) => registry.get(name),
-    onFraud: options.onFraud ?? logFraud({ log }),
+    // Issue 19: publish a verifiable NIP-56 fraud report and stop buying from the provider (src/mayor/fraud).
+    onFraud:
+      options.onFraud ??
+      (async (r) => {
+        await fraudHandlerFor(deps).onFraud(r);
+      }),
   };
   const context = skillContext(deps, () => posting);
   const pipeline = new SkillPipeline({
@@ -259,6 +264,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     (e) => void track(intake(e)).catch((err) => log.error(String(err))),
   );
   await track(recoverJobs(deps, { posting, routing, payments, timeouts, intake }));
+  // Fraud reports a crash or a refused write left unpublished (issue 19).
+  void track(fraudHandlerFor(deps).resume());
   subscribeGiftWraps(deps, pipeline, intake);
 
   if (serving) {
@@ -303,6 +310,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
           'BAD_OPTIONS',
           'A private job is gift-wrapped to one provider: name it with `provider` (its pubkey).',
         );
+      assertNotBlocked(state.dir, req.provider);
       const event = posting.buildRequest(req);
       // Private: the relay stores only the wrap; the job id is the rumor's id, the same as the event's.
       const wrap = req.private ? giftWrapSigned(event, sk, req.provider!) : undefined;

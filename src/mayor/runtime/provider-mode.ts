@@ -234,8 +234,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   const spsp = createProviderSpsp({
     secretKey,
     paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
-    inDoubt: doubts.inDoubt,
     ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
+    inDoubt: doubts.inDoubt,
     onDuplicate: ({ from, jobId, amount }) => {
       log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
       deps.activity(
