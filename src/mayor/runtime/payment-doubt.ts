@@ -6,45 +6,80 @@
 // on is gone (a restart, a BTP disconnect). The node settles the doubt: its claim for the packet (threshold 0, or
 // its resync when the link is back) confirms it; a new payment by the requester for the same job proves the node
 // never had it, and the doubtful record is voided in favour of the new one.
+// Records are counted per condition, not matched by it: an atomic payment's condition is SHA-256(K) of the sealed
+// result (issue 19), the same for every payment of the job, so the requester's re-payment and the doubtful record
+// it replaces share one condition (a clear payment's comes from the SPSP secret, new in every run). The node's
+// claims and the unpaid packets count them the same way.
 import type { UnpaidPackets } from '../../connector/unpaid.js';
-import type { EarningsLedger } from './earnings-ledger.js';
+import type { EarningsLedger, EarningsSummary } from './earnings-ledger.js';
+
+type Recorded = EarningsSummary['jobs'][number];
 
 export interface PaymentDoubts {
   /** Every recorded payment not covered by a claim of the node is in doubt from now (start, link lost). */
   linkLost(): void;
   /** Whether every recorded payment of `from` for `jobId` is in doubt (then a new payment is taken). */
   inDoubt(from: string, jobId: string): boolean;
-  /** The requester paid `jobId` again: void its doubtful payments (ledger and unpaid packets). Returns the sum. */
-  supersede(from: string, jobId: string): bigint;
+  /**
+   * The requester paid `jobId` again, and that payment was just recorded under `condition`: void the earlier
+   * doubtful payments (ledger and unpaid packets), never the new one. Returns the sum voided.
+   */
+  supersede(from: string, jobId: string, condition: string): bigint;
 }
 
 export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): PaymentDoubts {
   const doubtful = new Set<string>();
-  const unclaimed = () => new Set(unpaid.entries().map((p) => p.condition));
+  /** Unpaid packets per condition. */
+  const unclaimed = () => {
+    const n = new Map<string, number>();
+    for (const p of unpaid.entries()) n.set(p.condition, (n.get(p.condition) ?? 0) + 1);
+    return n;
+  };
   const recorded = (from: string, jobId: string) =>
     ledger.summary().jobs.filter((j) => j.requester === from && j.jobId === jobId);
   const linkLost = () => {
     for (const p of unpaid.entries()) doubtful.add(p.condition);
   };
   linkLost();
-  const doubtfulOf = (from: string, jobId: string) => {
-    const open = unclaimed();
-    return recorded(from, jobId).filter((j) => doubtful.has(j.condition) && open.has(j.condition));
+  /**
+   * The records in doubt among `records`: a doubtful condition's unclaimed packets, oldest records first (a claim
+   * of the node pays a condition's oldest packet, and every record of one condition is alike).
+   */
+  const doubtfulAmong = (records: Recorded[], open: Map<string, number>) => {
+    const left = new Map(open);
+    const out: Recorded[] = [];
+    for (const j of records.slice().reverse()) {
+      const n = left.get(j.condition) ?? 0;
+      if (!doubtful.has(j.condition) || n === 0) continue;
+      left.set(j.condition, n - 1);
+      out.unshift(j);
+    }
+    return out;
   };
   return {
     linkLost,
     inDoubt(from, jobId) {
       const all = recorded(from, jobId);
-      return all.length > 0 && doubtfulOf(from, jobId).length === all.length;
+      return all.length > 0 && doubtfulAmong(all, unclaimed()).length === all.length;
     },
-    supersede(from, jobId) {
+    supersede(from, jobId, condition) {
+      const earlier = recorded(from, jobId);
+      // The newest record under `condition` is the payment just taken: it and its unpaid packet stay.
+      const newest = earlier.map((j) => j.condition).lastIndexOf(condition);
+      if (newest >= 0) earlier.splice(newest, 1);
+      const open = unclaimed();
+      const n = open.get(condition) ?? 0;
+      if (n > 0) open.set(condition, n - 1);
       let voided = 0n;
-      for (const j of doubtfulOf(from, jobId)) {
+      for (const j of doubtfulAmong(earlier, open)) {
         unpaid.take([j.condition]);
         ledger.void(j.condition, j.amount, jobId, from);
-        doubtful.delete(j.condition);
         voided += j.amount;
       }
+      const left = unclaimed();
+      for (const c of [...doubtful]) if (!left.has(c)) doubtful.delete(c);
+      // Whatever is still unpaid under `condition` is the new payment, fulfilled on a live link: not in doubt.
+      doubtful.delete(condition);
       return voided;
     },
   };

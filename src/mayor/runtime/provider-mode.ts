@@ -250,8 +250,9 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       const data = new TextDecoder().decode(prepare.data);
       const jobId = data.startsWith(PAYMENT_PREFIX) ? data.slice(PAYMENT_PREFIX.length) : `unknown:${data}`;
       // Durable before the FULFILL goes back: the node will owe us this packet.
-      earnings.recordPayment(Buffer.from(prepare.executionCondition).toString('hex'), amount, jobId, from);
-      const voided = doubts.supersede(from, jobId);
+      const condition = Buffer.from(prepare.executionCondition).toString('hex');
+      earnings.recordPayment(condition, amount, jobId, from);
+      const voided = doubts.supersede(from, jobId, condition);
       if (voided > 0n)
         log.warn(
           `job ${jobId}: ${from} paid again; the earlier payment of ${voided} never reached the node (voided in earnings.jsonl)`,
