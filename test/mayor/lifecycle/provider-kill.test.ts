@@ -3,17 +3,18 @@
 // process (src/mayor/main.ts, keys from the encrypted keystore), SIGKILLed
 //   - mid-job, while its Polecat runs the job's command;
 //   - during its payment, after it recorded the requester's payment (earnings.jsonl, audit) and before the FULFILL
-//     went back to the node;
+//     went back to the node (the payment is atomic, issue 19: Alpha's second payment carries the same condition);
 //   - during its payment, after the FULFILL, when the node's claim for it arrives and before Beta recorded it;
 // then started again. For each: the job ends routed exactly once, the provider is paid exactly once per served job
 // (never for a job it did not finish), and the node's books, Alpha's audit and Beta's earnings (earnings.jsonl and
 // `crosstown earnings --format json`) agree to the base unit.
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { writeKey } from '../../../src/mayor/keystore/index.js';
+import { keyPath } from '../../../src/mayor/lifecycle/sealed-results.js';
 import { EarningsLedger } from '../../../src/mayor/runtime/earnings-ledger.js';
 import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { BID, PRICE, PROVIDER_ENV, recordingLogger } from '../provider-e2e-helpers.js';
@@ -188,6 +189,9 @@ describe('Mayor-Beta (provider) SIGKILLed', () => {
     await beta!.waitStderr(/^FAULT provider-claim-received /, 30_000);
     await alpha.settled([job.jobId], 30_000);
     expect(alpha.state.jobs.get(job.jobId)).toMatchObject({ status: 'paid', amount: PRICE });
+    // Paid atomically (the default between two Mayors): Alpha holds the result's key K. Both payments of the job
+    // carried the same condition SHA-256(K); the clear mode's variant is in test/mayor/runtime/payment-doubt.test.ts.
+    expect(existsSync(join(alpha.state.dir, keyPath(job.jobId)))).toBe(true);
     await beta!.kill();
     // The restarted Beta answers the node's resync; the node claims the packet again.
     await startBeta();
