@@ -161,11 +161,15 @@ describe('atomic pay-for-result on a real devnet', () => {
     const earnedBefore = provider.earned();
     const honest = provider.handlePrepare;
     // Beta is unreachable for Alpha's own payment for a while (T01: Alpha retries with backoff), so the
-    // result sits sealed and unpaid; every other PREPARE reaches the real handler.
+    // result sits sealed and unpaid; the test's hostile payments below (a wrong condition, a short amount) reach
+    // the real handler. Alpha's payment is told apart by the packet alone (the price, not the wrong condition):
+    // matching the sealed condition the test learns by polling the relay let Alpha's first payment through when,
+    // under load, it arrived before the poll did (Beta earned, and the check below saw 2x PRICE).
     let unreachable = true;
     let sealedCondition = '';
+    const wrongCondition = new Uint8Array(32).fill(9);
     (provider as { handlePrepare: typeof honest }).handlePrepare = async (p) =>
-      unreachable && hex(p.executionCondition) === sealedCondition && p.amount === PRICE
+      unreachable && p.amount === PRICE && hex(p.executionCondition) !== hex(wrongCondition)
         ? {
             type: IlpPacketType.Reject,
             code: 'T01',
@@ -204,7 +208,7 @@ describe('atomic pay-for-result on a real devnet', () => {
       const wrong = await att.pay({
         amount: PRICE,
         destination: response.destinationAccount,
-        executionCondition: new Uint8Array(32).fill(9),
+        executionCondition: wrongCondition,
         data: paymentData(job.jobId),
       });
       expect(wrong.reply.type === IlpPacketType.Reject && wrong.reply.code).toBe('F05');
