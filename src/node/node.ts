@@ -104,7 +104,11 @@ async function start(
   const eventStoreLocation = resolveStoreLocation(config.databaseUrl, {
     defaultPath: join(config.dataDir, 'relay.db'),
   });
-  const store = await openEventStore(config.databaseUrl, { defaultPath: join(config.dataDir, 'relay.db') });
+  // The commit and its fsync on a writer thread: the main thread keeps serving while a batch reaches the disk.
+  const store = await openEventStore(config.databaseUrl, {
+    defaultPath: join(config.dataDir, 'relay.db'),
+    writerThread: true,
+  });
   cleanups.push(() => store.close());
   // Balances, unpaid packets and accepted claims: durable before the connector acts on them.
   const connectorDb = join(config.dataDir, 'connector.db');
