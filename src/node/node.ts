@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
+import { startClaimSignerThread } from '../chain/claim-signer-thread.js';
 import { createChainClients } from '../chain/index.js';
 import {
   Connector,
@@ -118,6 +119,9 @@ async function start(
     connectorDb,
   });
   cleanups.push(() => connectorStore.close());
+  // Claim signatures are checked on their own thread: a claim's scalar multiplications stay off the packet path.
+  const stopClaimSigner = await startClaimSignerThread();
+  cleanups.push(stopClaimSigner);
   const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
   // STREAM top-ups and the accounts holding them: durable before the FULFILL, restored here.
@@ -367,6 +371,7 @@ async function start(
       }
       await client?.close();
       await connector.close();
+      await stopClaimSigner();
       await relay.close();
       await store.close();
       prepaidStore.close();

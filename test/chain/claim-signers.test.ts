@@ -4,6 +4,7 @@
 import { type Address, type Hex, hashTypedData, recoverAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { checkClaimSignature, startClaimSignerThread } from '../../src/chain/claim-signer-thread.js';
 import { claimSignedBy, forgetClaimSigners } from '../../src/chain/claim-signers.js';
 import { claimDomain } from '../../src/chain/claims.js';
 import { signClaim } from '../../src/chain/index.js';
@@ -75,5 +76,27 @@ describe('claimSignedBy (kept keys)', () => {
     expect((await claimSignedBy(hash, await sign(attackerKey, 7n), sender)).valid).toBe(false);
     expect((await claimSignedBy(hash, await sign(senderKey, 7n), sender)).valid).toBe(true);
     expect((await claimSignedBy(hashOf(8n), await sign(attackerKey, 8n), sender)).valid).toBe(false);
+  });
+
+  it('gives the same verdicts on the claim-signer thread (as the node runs it), and inline after the thread stops', async () => {
+    const senderKey = generatePrivateKey();
+    const sender = privateKeyToAccount(senderKey).address;
+    const otherKey = generatePrivateKey();
+    const stop = await startClaimSignerThread();
+    try {
+      for (let i = 1n; i <= 3n; i++) {
+        const honest = await sign(senderKey, i);
+        expect((await checkClaimSignature(hashOf(i), honest, sender)).valid).toBe(true);
+        expect((await checkClaimSignature(hashOf(i), flipV(honest), sender)).valid).toBe(false);
+        const foreign = await checkClaimSignature(hashOf(i), await sign(otherKey, i), sender);
+        expect(foreign.valid).toBe(false);
+        expect(foreign.signer).toBe(privateKeyToAccount(otherKey).address);
+      }
+    } finally {
+      await stop();
+    }
+    const honest = await sign(senderKey, 9n);
+    expect((await checkClaimSignature(hashOf(9n), honest, sender)).valid).toBe(true);
+    expect((await checkClaimSignature(hashOf(9n), flipV(honest), sender)).valid).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { type Address, type Hex, hashTypedData } from 'viem';
-import { claimSignedBy } from '../claim-signers.js';
+import { checkClaimSignature } from '../claim-signer-thread.js';
 import { CLAIM_TYPES } from '../claims.js';
 import type { Claim, ClaimDomain } from '../types.js';
 
@@ -55,8 +55,9 @@ export async function verifyClaim(params: {
     primaryType: 'Claim',
     message: { channelId: params.claim.channelId, cumulativeAmount: params.claim.cumulativeAmount },
   });
-  // The signer's key is kept after its first valid claim: later claims are checked against it (claim-signers.ts).
-  const { valid, signer } = await claimSignedBy(hash, params.signature, params.expectedSigner);
+  // The signer's key is kept after its first valid claim: later claims are checked against it (claim-signers.ts), on
+  // the claim-signer thread when the process started one (the node does).
+  const { valid, signer } = await checkClaimSignature(hash, params.signature, params.expectedSigner);
   if (signer === null)
     return { valid: false, signer: null, problem: 'the signature does not recover to any key' };
   return { valid, signer };
