@@ -15,7 +15,9 @@ const STATUS_TARGET_MS = 400;
 const RUNS = 9;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(root, 'bin', 'crosstown.js');
+/** The command as npm installs it (a sh script that answers --version itself, else runs the Node launcher). */
+const BIN = join(root, 'bin', 'crosstown');
+const NODE_LAUNCHER = join(root, 'bin', 'crosstown.js');
 
 interface Figures {
   median: number;
@@ -28,22 +30,20 @@ const TIME = '/usr/bin/time';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
- * Wall time (median, min) of `runs` runs of `node <args>` after one warm-up run, in ms; fails on a non-zero exit.
+ * Wall time (median, min) of `runs` runs of `program <args>` after one warm-up run, in ms; fails on a non-zero exit.
  * CPU time is reported too: on a busy machine wall time mostly measures the queue for a core, CPU time does not.
  */
-function measure(args: string[], env: NodeJS.ProcessEnv, runs = RUNS): Figures {
+function measure(program: string, args: string[], env: NodeJS.ProcessEnv, runs = RUNS): Figures {
   const walls: number[] = [];
   const cpus: number[] = [];
   const cpuFile = join(tmpdir(), `crosstown-bench-cpu-${process.pid}`);
   const withTime = existsSync(TIME);
   for (let i = 0; i <= runs; i++) {
-    const [cmd, argv] = withTime
-      ? [TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, ...args]]
-      : [process.execPath, args];
+    const [cmd, argv] = withTime ? [TIME, ['-f', '%U %S', '-o', cpuFile, program, ...args]] : [program, args];
     const start = process.hrtime.bigint();
     const r = spawnSync(cmd, argv, { env, encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`${program} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     if (i === 0) continue; // the first run warms the file cache
     walls.push(ms);
     if (withTime) {
@@ -85,23 +85,25 @@ export async function run(): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, CROSSTOWN_HOME: home };
     for (const k of Object.keys(env))
       if (/^(CROSSTOWN_|GASTOWN_)/.test(k) && k !== 'CROSSTOWN_HOME') delete env[k];
-    const check = spawnSync(process.execPath, [BIN, 'job', 'status', id, '--format', 'json'], {
+    const check = spawnSync(BIN, ['job', 'status', id, '--format', 'json'], {
       env,
       encoding: 'utf8',
     });
     if (check.status !== 0 || (JSON.parse(check.stdout) as { status: string }).status !== 'posted')
       throw new Error(`job status did not show the job: ${check.stderr}${check.stdout}`);
 
-    const node = measure(['-e', '0'], env);
-    const version = measure([BIN, '--version'], env);
-    const status = measure([BIN, 'job', 'status', id], env);
-    const help = measure([BIN, 'job', 'status', '--help'], env, 3);
+    const node = measure(process.execPath, ['-e', '0'], env);
+    const version = measure(BIN, ['--version'], env);
+    const nodeVersion = measure(process.execPath, [NODE_LAUNCHER, '--version'], env);
+    const status = measure(BIN, ['job', 'status', id], env);
+    const help = measure(BIN, ['job', 'status', '--help'], env, 3);
 
     console.log(
       `bin runs: ${RUNS_FROM[distState(root) as keyof typeof RUNS_FROM]}; wall median of ${RUNS} runs`,
     );
     console.log(`node -e 0 (the machine's floor)  ${show(node)}`);
     console.log(`crosstown --version              ${show(version)}`);
+    console.log(`node bin/crosstown.js --version  ${show(nodeVersion)}`);
     console.log(`crosstown job status <id>        ${show(status)}`);
     console.log(`crosstown job status --help      ${show(help)}`);
     if (node.median > 100)

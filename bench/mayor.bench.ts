@@ -3,7 +3,7 @@
 // git; we measure how far durability (fsynced files) and the git commit lag), (3) post -> FULFILL latency on a
 // real devnet: the PREPARE round trip alone and the whole postJob (which first makes the request durable).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevnet } from '../src/devnet/index.js';
 import { resolveConfig } from '../src/mayor/config/index.js';
@@ -124,7 +124,7 @@ async function latency(): Promise<void> {
       whole.push(performance.now() - t);
     }
     console.log(
-      `PREPARE -> FULFILL on the devnet (Mayor -> BTP -> connector -> relay gate), ${n} writes: p50 ${ms(pct(round, 0.5))} p99 ${ms(pct(round, 0.99))}`,
+      `PREPARE -> FULFILL on the devnet (Mayor -> BTP -> connector -> relay gate), ${n} writes: p50 ${ms(pct(round, 0.5))} p99 ${ms(pct(round, 0.99))} (target p50 < 5 ms: ${pct(round, 0.5) < 5 ? 'MET' : 'NOT MET'}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`,
     );
     console.log(
       `postJob (sign, TOON, durable request, PREPARE -> FULFILL), 50 jobs: p50 ${ms(pct(whole, 0.5))} p99 ${ms(pct(whole, 0.99))}`,

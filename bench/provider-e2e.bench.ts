@@ -3,7 +3,7 @@
 // runs it, publishes the result; Alpha routes it to the callback skill. We report post -> routed minus the
 // command's own run time (the provider's `durationMs`), p50/p99, sequential jobs, public and private.
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet } from '../src/devnet/index.js';
 import { resolveConfig } from '../src/mayor/config/index.js';
@@ -131,7 +131,7 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
   const label = priv ? 'private (gift-wrapped)' : 'public';
   const commit = await commitBaseline();
   console.log(
-    `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms: ${pct(overhead, 0.5) < 50 ? 'MET' : 'NOT MET'}); ` +
+    `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms: ${pct(overhead, 0.5) < 50 ? 'MET' : 'NOT MET'}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores); ` +
       `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
       `baseline: one state transition durable (fsync) p50 ${ms(commit.durable)}, committed to git p50 ${ms(commit.commit)}`,
   );

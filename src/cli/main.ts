@@ -78,7 +78,21 @@ Example:
   return program;
 }
 
+/** A reader that stops early (`crosstown … | head`) closes the pipe: end quietly, as other Unix tools do. */
+let pipeGuarded = false;
+function quietOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);

@@ -60,6 +60,8 @@ export class ClaimSender {
   private channelId: Hex | undefined;
   private deposit: bigint;
   private signed: bigint;
+  /** Taken from `unpaid` by a claim being signed or sent, not yet in `signed`. */
+  private inFlight = 0n;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ClaimSenderOptions) {
@@ -174,6 +176,10 @@ export class ClaimSender {
    * credit beyond the channel's unclaimed deposit, so a payer tops up before it sends, not after.
    */
   reserve(extra: bigint): Promise<void> {
+    // Already covered (counting a claim in flight): no need to wait behind that claim's round trip. Only the
+    // deposit can change under us, and it only grows.
+    if (this.channelId && this.signed + this.inFlight + this.unpaid.total + extra <= this.deposit)
+      return Promise.resolve();
     const run = this.queue.then(() => this.ensureChannel(this.unpaid.total + extra));
     this.queue = run.catch(() => undefined);
     return run;
@@ -203,6 +209,7 @@ export class ClaimSender {
     const amounts = this.unpaid.takeEach(pays);
     const amount = amounts.reduce((a, b) => a + b, 0n);
     const cumulative = this.signed + amount;
+    this.inFlight += amount;
     try {
       const claim = await signClaim({
         signer: this.options.clients.wallet.account as LocalAccount,
@@ -213,6 +220,8 @@ export class ClaimSender {
     } catch (err) {
       for (const [i, c] of pays.entries()) this.unpaid.putBack(c, amounts[i]!);
       throw err;
+    } finally {
+      this.inFlight -= amount;
     }
     this.signed = cumulative;
     this.options.onState?.({ channelId: this.channelId!, deposit: this.deposit, cumulative }, pays);

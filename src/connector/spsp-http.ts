@@ -39,6 +39,8 @@ export function createSpspHttpHandler(options: {
   now?: () => number;
   /** Asset of the account, told in `asset_info` (default M2M, scale 18). */
   asset?: { code: string; scale: number };
+  /** The client's address for the per-IP budget (default: the socket's peer; the node trusts configured proxies). */
+  clientAddress?: (req: IncomingMessage) => string;
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const limits = { ...DEFAULT_SPSP_HTTP_LIMITS, ...options.limits };
   const perIp = new RateLimiter(limits.perIp, options.now);
@@ -62,7 +64,7 @@ export function createSpspHttpHandler(options: {
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`${receipt}\n`);
       return true;
     }
-    if (!perIp.take(req.socket.remoteAddress ?? '')) {
+    if (!perIp.take(options.clientAddress?.(req) ?? req.socket.remoteAddress ?? '')) {
       refuse(res, 429, 'rate-limited: too many SPSP accounts asked from this IP address; retry later');
       return true;
     }

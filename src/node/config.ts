@@ -7,6 +7,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { Address, Hex } from 'viem';
 import { isValidIlpAddress } from '../ilp/address.js';
 import { generateSecretKey } from '../nostr/index.js';
+import { parseTrustedProxies } from './client-address.js';
 import { NodeError } from './errors.js';
 import { type LogLevel, parseLogLevel } from './logger.js';
 
@@ -73,6 +74,8 @@ export interface NodeConfig {
   relayPublicUrl?: string | undefined;
   /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
   unusedPeerTtlSeconds?: number;
+  /** Reverse proxies (by IP) whose X-Forwarded-For names the client, for the per-IP budgets. Default none. */
+  trustedProxies?: string[];
 }
 
 /** Values as typed on the command line (commander's camelCase option names). */
@@ -114,6 +117,7 @@ const SETTINGS = [
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
   { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
   { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
+  { key: 'trustedProxies', flag: 'trustedProxies', env: 'CROSSTOWN_NODE_TRUSTED_PROXIES' },
 ] as const satisfies readonly Setting[];
 
 /** Environment variables holding keys directly (never a flag: flags show in `ps`). */
@@ -348,6 +352,15 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
   if (relayPublicUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(String(relayPublicUrl))) {
     bad(`relay public URL must be a ws:// or wss:// URL, got ${String(relayPublicUrl)}`);
   }
+  let trustedProxies: string[] | undefined;
+  const proxies = get('trustedProxies');
+  if (proxies !== undefined) {
+    try {
+      trustedProxies = parseTrustedProxies(Array.isArray(proxies) ? proxies.join(',') : String(proxies));
+    } catch (err) {
+      bad((err as Error).message);
+    }
+  }
   const tlsCert = get('tlsCertFile');
   const tlsKey = get('tlsKeyFile');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
@@ -373,6 +386,7 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
     verifyThreads: verifyThreads(get('verifyThreads')),
     ...(relayPublicUrl !== undefined ? { relayPublicUrl: String(relayPublicUrl) } : {}),
+    ...(trustedProxies?.length ? { trustedProxies } : {}),
     ...(get('unusedPeerTtlSeconds') !== undefined
       ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }
       : {}),

@@ -2,6 +2,7 @@
 // Wiring (see docs/node.md): the relay's write gate is the connector's local route `<address>.relay`;
 // SPSP requests (kind 23194, #p = node pubkey) arriving on the relay are answered with a kind 23195 on it;
 // SPSP over HTTP is mounted on the BTP port; the connector's closure watcher guards incoming channels.
+
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
@@ -29,6 +30,7 @@ import { AccountSecretStore, type NostrRelay, type RelayInfo, startRelay } from 
 import { type EventStore, openEventStore, openPrepaidStore, resolveStoreLocation } from '../store/index.js';
 import { type ChainCheckResult, ChainGuard } from './chain-guard.js';
 import { readChainState } from './chain-state.js';
+import { clientAddressOf } from './client-address.js';
 import type { NodeConfig } from './config.js';
 import { NodeError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -134,6 +136,7 @@ async function start(
     description: `ILP-gated relay of crosstown node ${config.ilpAddress}: reading is free, writing is paid`,
     pubkey,
   };
+  const clientAddress = clientAddressOf(config.trustedProxies ?? []);
   const relay = await startRelay({
     store,
     secrets,
@@ -149,6 +152,7 @@ async function start(
     ...(tls ? { tls } : {}),
     ...(config.verifyThreads ? { verifyThreads: config.verifyThreads } : {}),
     ...(config.relayPublicUrl ? { relayUrl: config.relayPublicUrl } : {}),
+    clientAddress,
   });
   cleanups.push(() => relay.close());
 
@@ -167,7 +171,7 @@ async function start(
     btp: { port: config.btpPort, host: config.host, ...(tls ? { tls } : {}) },
     store: connectorStore,
     onStoreError: storeErrors.connector,
-    http: createSpspHttpHandler({ secrets, path: SPSP_PATH }),
+    http: createSpspHttpHandler({ secrets, path: SPSP_PATH, clientAddress }),
     settlement: {
       clients,
       token: config.chain.token,

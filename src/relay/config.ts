@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NostrEvent } from '../nostr/types.js';
 import type { PrepaidPersistence } from '../store/prepaid-sqlite.js';
 import type { EventStore } from '../store/types.js';
@@ -105,6 +106,8 @@ export interface RelayOptions {
    * it in their `relay` tag. Default: per connection, the scheme, the Host header and the path the client used.
    */
   relayUrl?: string;
+  /** The client's address for the per-IP budgets (default: the socket's peer; the node trusts configured proxies). */
+  clientAddress?: (req: IncomingMessage) => string;
   /** Clock in milliseconds (tests move it). */
   now?: () => number;
   /** Serve `wss://` (and NIP-11 over https) with this certificate; plain `ws://` without it. */

@@ -278,7 +278,7 @@ export class NostrRelay {
         `unknown encoding '${requested}'; using json (available: ${ENCODINGS.join(', ')})`,
       ]);
     conn.relayUrl = this.options.relayUrl ?? this.urlSeenBy(req);
-    conn.ip = req.socket.remoteAddress ?? '';
+    conn.ip = this.options.clientAddress?.(req) ?? req.socket.remoteAddress ?? '';
     conn.challengeIssuedAt = this.now();
     conn.send(['AUTH', conn.challenge]);
   }

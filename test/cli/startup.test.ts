@@ -1,8 +1,16 @@
 // Start-up (docs/cli.md "Start-up"): which tree the launcher runs, which modules a command loads, and the
 // viem-free wallet address derivation that keeps local commands fast.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isAddress } from 'viem';
@@ -58,6 +66,31 @@ describe('launcher: dist/ only while it is current', () => {
     const help = execFileSync(process.execPath, [BIN, 'job', 'status', '--help'], { env, encoding: 'utf8' });
     expect(help).toContain('Example:');
     expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' }).trim()).toBe('0.1.0');
+  });
+
+  it('installs bin/crosstown, a sh script that answers --version itself and runs everything else in Node', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.bin.crosstown).toBe('bin/crosstown');
+    // npm links the bin through a symlink (node_modules/.bin/crosstown): the script finds its files through it.
+    const link = join(temp, 'crosstown-link');
+    symlinkSync(join(root, 'bin', 'crosstown'), link);
+    expect(execFileSync(link, ['--version'], { encoding: 'utf8' })).toBe(`${pkg.version}\n`);
+    expect(execFileSync(link, ['-V'], { encoding: 'utf8' })).toBe(`${pkg.version}\n`);
+    const help = execFileSync(link, ['job', 'status', '--help'], { encoding: 'utf8' });
+    expect(help).toContain('Example:');
+    // Exit codes come from the CLI itself (exec, no wrapper in between).
+    const typo = spawnSync(link, ['jbo'], { encoding: 'utf8' });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('job');
+  });
+
+  it('ends quietly when the reader closes the pipe early (`crosstown --help | head -1`)', () => {
+    // `true` exits without reading, long before Node has started: every write meets a closed pipe.
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" --help | true`], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.stderr).toBe('');
   });
 });
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStateRepo, StateError, type StateRepo } from '../../src/mayor/state/index.js';
+import { openStateRepo, readJobsSnapshot, StateError, type StateRepo } from '../../src/mayor/state/index.js';
 import { commitCount, gitOut, tempDir } from './state-helpers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -223,6 +223,17 @@ describe('state repo: jobs', () => {
     expect(() => repo.jobs.put(newJob('late'))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
   });
 
+  it('lets a reader look at the jobs while the owner holds the lock, without writing anything', async () => {
+    const { repo, dir } = await open();
+    repo.jobs.put(newJob('seen'));
+    await repo.flush();
+    writeFileSync(join(dir, 'jobs', 'torn.json.tmp-1'), '{"id":"to'); // an interrupted write
+    const commits = commitCount(dir);
+    expect(readJobsSnapshot(dir).map((j) => [j.id, j.status])).toEqual([['seen', 'posting']]);
+    expect(commitCount(dir)).toBe(commits);
+    expect(existsSync(join(dir, 'jobs', 'torn.json.tmp-1'))).toBe(true); // left for the owner's recovery
+  });
+
   it('refuses a non-empty directory that is not a repository', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
@@ -335,17 +346,16 @@ describe('state repo: recovery on open', () => {
     await expect(openStateRepo({ dir })).rejects.toThrow(/d1\.json/);
   });
 
-  it('opens a repository holding 1,000 job correlations in under a second', async () => {
+  // Its open time (target < 1 s) is measured by `npm run bench mayor-state`, not here.
+  it('opens a repository holding 1,000 job correlations with every record and index', async () => {
     const { repo, dir } = await open();
     for (let i = 0; i < 1000; i++)
       repo.jobs.put({ ...newJob(`load-${i}`), status: i % 2 ? 'posting' : 'posted' });
     await repo.close();
-    const started = performance.now();
     const again = await openStateRepo({ dir });
-    const ms = performance.now() - started;
     cleanups.push(() => again.close());
     expect(again.jobs.list()).toHaveLength(1000);
     expect(again.recovery.jobsByStatus.posted).toHaveLength(500);
-    expect(ms).toBeLessThan(1000);
+    expect(again.jobs.get('load-7')?.status).toBe('posting');
   });
 });

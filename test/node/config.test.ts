@@ -32,6 +32,15 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('resolveNodeConfig', () => {
+  it('reads trusted proxies as IP addresses and refuses names', () => {
+    const env = { ...chainEnv(), CROSSTOWN_NODE_TRUSTED_PROXIES: '127.0.0.1, ::1' };
+    expect(resolveNodeConfig({ env }).trustedProxies).toEqual(['127.0.0.1', '::1']);
+    expect(resolveNodeConfig({ env: chainEnv() }).trustedProxies).toBeUndefined();
+    expect(() =>
+      resolveNodeConfig({ env: { ...chainEnv(), CROSSTOWN_NODE_TRUSTED_PROXIES: 'proxy.local' } }),
+    ).toThrow(/trusted proxy 'proxy.local' is not an IP address/);
+  });
+
   it('defaults: node1 on 127.0.0.1:7777/7768, journeys price, data dir under CROSSTOWN_HOME', () => {
     const c = resolveNodeConfig({ env: chainEnv() });
     expect(c).toMatchObject({

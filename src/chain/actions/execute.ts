@@ -11,6 +11,7 @@ import type {
 import type { ChainClients } from '../clients.js';
 import { ChainError, toChainError } from '../errors.js';
 import { m2MTokenAbi } from '../generated/M2MToken.js';
+import { withSendLock } from '../send-lock.js';
 
 // Token reverts bubble up through the channel contract (e.g. transferFrom without allowance); knowing the
 // standard ERC-20 errors lets viem decode them too.
@@ -41,8 +42,8 @@ export async function execute<
       abi: [...params.abi, ...tokenErrors],
       account: clients.wallet.account,
     } as unknown as SimulateContractParameters);
-    const hash = await clients.wallet.writeContract(
-      request as Parameters<typeof clients.wallet.writeContract>[0],
+    const hash = await withSendLock(clients.wallet.account.address, () =>
+      clients.wallet.writeContract(request as Parameters<typeof clients.wallet.writeContract>[0]),
     );
     receipt = await clients.public.waitForTransactionReceipt({ hash });
   } catch (err) {

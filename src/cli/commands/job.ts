@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatM2M, parseM2M } from '../../chain/units.js';
 import type { MayorConfig } from '../../mayor/config/index.js';
-import { JOB_STATUSES, type JobRecord, openStateRepo, StateError } from '../../mayor/state/index.js';
+import { JOB_STATUSES, type JobRecord, openStateRepo, readJobsSnapshot } from '../../mayor/state/index.js';
 import { CliError, ExitCode, note, printResult } from '../output.js';
 import { startProgress } from '../progress.js';
 import { addBase, type BaseOptions, helpExamples, loadConfig, run } from './common.js';
@@ -107,27 +107,12 @@ async function ask(
   return controlRequest(controlSocketPath(config), req, timeoutMs);
 }
 
-/** The jobs from the running Mayor, else from its state repository (the repository is left as it was). */
+/** The jobs from the running Mayor, else as its state repository holds them (read only: nothing is changed). */
 async function readJobs(config: MayorConfig): Promise<Wire[]> {
   const live = (await ask(config, { op: 'jobs' })) as Wire[] | undefined;
   if (live) return live;
   if (!existsSync(config.stateDir)) return [];
-  try {
-    const state = await openStateRepo({ dir: config.stateDir });
-    try {
-      return state.jobs.list();
-    } finally {
-      await state.close();
-    }
-  } catch (err) {
-    if (err instanceof StateError && err.code === 'REPO_LOCKED') {
-      throw new CliError(
-        `the state of Mayor ${config.name} is held by a process that does not answer on ${controlSocketPath(config)}: is it a Mayor started without the CLI?`,
-        ExitCode.Unavailable,
-      );
-    }
-    throw err;
-  }
+  return readJobsSnapshot(config.stateDir);
 }
 
 /** The dashboard and activity log show 7 hex digits of a job id (job-c9b3ccb). */

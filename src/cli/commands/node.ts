@@ -75,6 +75,10 @@ Example:
       'remove a peer SPSP made for a Nostr key that stays unused this long (default 86400)',
     )
     .option(
+      '--trusted-proxies <ips>',
+      'reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client, for per-IP limits (default none)',
+    )
+    .option(
       '--relay-public-url <url>',
       'the relay URL clients use (wss://relay.example.org behind a proxy); NIP-42 AUTH must name it (default: from the Host header)',
     )

@@ -117,8 +117,8 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
     deps.activity('error', `${short(jobId)} refused: ${why}`);
   };
 
-  const sendNow = async (jobId: string, resumed: boolean): Promise<PostedJob> => {
-    const toon = readStored(requestPath(jobId));
+  const sendNow = async (jobId: string, resumed: boolean, encoded?: Uint8Array): Promise<PostedJob> => {
+    const toon = encoded ?? readStored(requestPath(jobId));
     const job = state.jobs.get(jobId);
     if (!toon || !job)
       throw new MayorError('JOB_UNKNOWN', `Job ${jobId} has no stored request: it cannot be sent.`);
@@ -189,10 +189,10 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
     throw new MayorError('POST_REJECTED', `Posting job ${jobId} failed: ${why}.`);
   };
 
-  const send = (jobId: string, resumed = false): Promise<PostedJob> => {
+  const send = (jobId: string, resumed = false, encoded?: Uint8Array): Promise<PostedJob> => {
     const running = sending.get(jobId);
     if (running) return running;
-    const p = sendNow(jobId, resumed).finally(() => sending.delete(jobId));
+    const p = sendNow(jobId, resumed, encoded).finally(() => sending.delete(jobId));
     sending.set(jobId, p);
     return p;
   };
@@ -205,14 +205,14 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
     post: async (event, callbackSkill, chainId, bid, sendAs) => {
       if (deps.stopped())
         throw new MayorError('STOPPED', 'The Mayor is stopped: start it again to post jobs.');
-      const bytes = encodeEventBytes(sendAs ?? event).length;
-      if (bytes > MAX_PACKET_DATA)
-        throw new MayorError('POST_REJECTED', `Job not posted, nothing paid: ${tooLarge(bytes)}.`);
+      const toon = encodeEventBytes(sendAs ?? event);
+      if (toon.length > MAX_PACKET_DATA)
+        throw new MayorError('POST_REJECTED', `Job not posted, nothing paid: ${tooLarge(toon.length)}.`);
       record(event, callbackSkill, chainId, bid, sendAs);
       // The request must be durable (fsynced; its git commit follows in the background) before it can reach
-      // the relay, or a crash could lose a paid job.
-      await state.durable();
-      return deps.track(send(event.id));
+      // the relay, or a crash could lose a paid job: send() waits for it together with its write-fee intent
+      // (one fsync round, not two), and takes the bytes from here rather than from the file being written.
+      return deps.track(send(event.id, false, toon));
     },
     resume: async () => {
       for (const j of state.jobs.list({ status: 'posting' })) {

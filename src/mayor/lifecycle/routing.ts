@@ -26,8 +26,11 @@ export interface RoutedResult {
 }
 
 export interface Routing {
-  /** Routes a `result-received` job's stored result, then posts what follows and pays the provider. */
-  route(jobId: string): Promise<void>;
+  /**
+   * Routes a `result-received` job's stored result, then posts what follows and pays the provider. `fresh`: the
+   * result was recorded by this run and is not durable yet (results.ts): it becomes durable with the intent.
+   */
+  route(jobId: string, fresh?: boolean): Promise<void>;
   /** Results routed in this run. */
   routed: Map<string, RoutedResult>;
 }
@@ -75,14 +78,16 @@ export function createRouting(
     };
   };
 
-  const route = async (jobId: string): Promise<void> => {
+  const route = async (jobId: string, fresh = false): Promise<void> => {
     const job = state.jobs.get(jobId);
     if (job?.status !== 'result-received') return;
     const key = intentKey('skill', job.resultEventId ?? jobId);
     // Any earlier call: one a crash interrupted (no outcome), or one whose outcome line survived a kill that
     // lost the `routed` transition of the same write batch.
+    // A fresh result was `posted` on disk: a skill intent under its key is from a write batch a kill cut
+    // before it was durable, and the skill is only called after that, so it was never called.
     const earlier = intents.get(key);
-    const interrupted = earlier.intent !== undefined;
+    const interrupted = !fresh && earlier.intent !== undefined;
     let outcome: Awaited<ReturnType<typeof invoke>>;
     if (interrupted && !deps.skill(job.callbackSkill)?.idempotent) {
       // The skill cannot take the same result twice: do not call it again.

@@ -1,5 +1,8 @@
-// Small git runner: no shell, no user or system config, never prompts.
+// Small git runner: no shell, no user or system config, never prompts. The process is spawned from the Mayor's
+// git worker thread (a fork on the main thread stalled the Mayor's relay and BTP traffic for milliseconds per
+// call, several calls per job), or here when that thread is unavailable.
 import { execFile } from 'node:child_process';
+import { type RawGitResult, runGitInThread } from '../state/git-thread.js';
 import { ProviderError } from './errors.js';
 
 export interface GitOptions {
@@ -21,19 +24,32 @@ export function git(args: string[], options: GitOptions): Promise<string> {
     GIT_COMMITTER_EMAIL: 'polecat@crosstown.invalid',
     GIT_ALLOW_PROTOCOL: (options.allowProtocols ?? ['file']).join(':'),
   };
-  return new Promise((resolve, reject) => {
+  const limits = { timeoutMs: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 };
+  const run = runGitInThread(options.cwd, args, env, limits) ?? runHere(args, options.cwd, env, limits);
+  return run.then((r) => {
+    if (!r.error) return r.stdout;
+    throw new ProviderError('git_failed', `git ${args[0]} failed: ${(r.stderr || r.error.message).trim()}`, {
+      cause: new Error(r.error.message),
+    });
+  });
+}
+
+function runHere(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  limits: { timeoutMs: number; maxBuffer: number },
+): Promise<RawGitResult> {
+  return new Promise((resolve) => {
     execFile(
       'git',
       args,
-      { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd, env, timeout: limits.timeoutMs, maxBuffer: limits.maxBuffer },
       (err, stdout, stderr) => {
-        if (err) {
-          reject(
-            new ProviderError('git_failed', `git ${args[0]} failed: ${(stderr || err.message).trim()}`, {
-              cause: err,
-            }),
-          );
-        } else resolve(stdout);
+        const error = err
+          ? { message: err.message, ...(err.code != null ? { code: err.code } : {}) }
+          : undefined;
+        resolve({ ...(error ? { error } : {}), stdout: String(stdout), stderr: String(stderr) });
       },
     );
   });

@@ -12,10 +12,11 @@ import type { ClaimMessage } from '../../connector/claim-message.js';
 import type { ClaimReceiver } from '../../connector/claim-receiver.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../ilp/types.js';
-import { finalizeEvent, verifyEvent } from '../../nostr/event.js';
+import { finalizeEvent } from '../../nostr/event.js';
 import { KIND_SPSP_REQUEST } from '../../nostr/kinds.js';
 import type { ParsedJobRequest } from '../../nostr/nip90.js';
 import type { NostrEvent } from '../../nostr/types.js';
+import { verifyEventFast } from '../../nostr/verify-fast.js';
 import type { SkillLogger, SkillMetadata, SkillResult } from '../../skills/types.js';
 import { encodeEventBytes } from '../../toon/index.js';
 import type { PaymentAudit } from '../audit/index.js';
@@ -308,12 +309,14 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   // Public requests: the service's filter (served job types), caught up from where the last run stopped.
   const savedSince = deps.state.subscriptions.get(JOBS_SUB)?.since;
   const filter = service.subscriptionFilter(savedSince ?? Math.floor(Date.now() / 1000) - 60);
+  // Verified with libsecp256k1 (wasm): about 5x the pure JS verifier, on the path of every job (issue 17).
   pool.subscribe(JOBS_SUB, [filter], ({ event }) => {
-    if (!verifyEvent(event)) {
-      log.warn(`job request ${event.id} has an invalid id or signature; dropped`);
-      return;
-    }
-    void handle(event).catch((err) => log.error(`job ${event.id}: ${(err as Error).message}`));
+    void verifyEventFast(event)
+      .then((valid) => {
+        if (valid) return handle(event);
+        log.warn(`job request ${event.id} has an invalid id or signature; dropped`);
+      })
+      .catch((err) => log.error(`job ${event.id}: ${(err as Error).message}`));
   });
   const sinceTimer = setInterval(() => {
     const since = pool.sinceOf(JOBS_SUB);

@@ -1,4 +1,4 @@
-// One worker thread that runs the state repository's git processes. Spawning a process (fork + exec, reading its
+// One worker thread that runs the Mayor's git processes (the state repository's, and the provider's worktrees). Spawning a process (fork + exec, reading its
 // pipes) costs the calling thread milliseconds; on the Mayor's main thread it delayed posts and FULFILLs behind
 // every commit. The thread is plain JavaScript (no module to load, starts the same under tsx, vitest and node);
 // it keeps the process alive only while git runs, as a child process would.
@@ -16,13 +16,16 @@ interface GitRequest {
   cwd: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  maxBuffer?: number;
 }
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { execFile } = require('node:child_process');
-parentPort.on('message', ({ id, cwd, args, env }) => {
-  execFile('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+parentPort.on('message', ({ id, cwd, args, env, timeoutMs, maxBuffer }) => {
+  const options = { cwd, env, maxBuffer: maxBuffer ?? 64 * 1024 * 1024, timeout: timeoutMs ?? 0 };
+  execFile('git', args, options, (err, stdout, stderr) => {
     const error = err ? { message: err.message, code: err.code } : undefined;
     parentPort.postMessage({ id, error, stdout: String(stdout), stderr: String(stderr) });
   });
@@ -70,6 +73,7 @@ export function runGitInThread(
   cwd: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  limits: { timeoutMs?: number; maxBuffer?: number } = {},
 ): Promise<RawGitResult> | undefined {
   const w = thread();
   if (!w) return undefined;
@@ -77,6 +81,6 @@ export function runGitInThread(
   return new Promise((resolve) => {
     waiting.set(id, resolve);
     if (waiting.size === 1) w.ref();
-    w.postMessage({ id, cwd, args, env } satisfies GitRequest);
+    w.postMessage({ id, cwd, args, env, ...limits } satisfies GitRequest);
   });
 }

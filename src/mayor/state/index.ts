@@ -8,6 +8,7 @@ export {
   type OpenStateRepoOptions,
   openStateRepo,
   type RecoveryReport,
+  readJobsSnapshot,
   type StateRepo,
 } from './repo.js';
 export { canTransition, INITIAL_STATUSES, isTerminal, JOB_TRANSITIONS } from './transitions.js';

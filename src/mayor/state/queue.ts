@@ -11,7 +11,7 @@
 // changed under it is retried once.
 import { closeSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendMore, appendNoSync, ensureDir, fsyncAll, fsyncDir, writeFilesAtomic } from './atomic.js';
+import { appendMore, appendNoSync, ensureDir, fsyncAll, fsyncDirs, writeFilesAtomic } from './atomic.js';
 import { StateError } from './errors.js';
 import { git } from './git.js';
 
@@ -70,6 +70,8 @@ export class CommitQueue {
   private applyEnds = 0;
   private commits = 0;
   private changes = 0;
+  /** Directories of a batch whose writing failed before they were fsynced: the next batch fsyncs them. */
+  private dirsOwed = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -199,10 +201,12 @@ export class CommitQueue {
   private async apply(ops: FileOp[]): Promise<void> {
     // Appends, renames and removes happen in order; their fsyncs and the record writes are then done
     // together, in parallel, so a batch pays roughly one fsync latency instead of one per file.
-    const dirs = new Set<string>();
+    const dirs = new Set<string>(this.dirsOwed);
+    this.dirsOwed.clear();
     const records: { path: string; data: string }[] = [];
     const appendFds: number[] = [];
     const openAppends = new Map<string, number>();
+    let synced = false;
     try {
       for (const op of ops) {
         if (op.type === 'write') {
@@ -221,11 +225,13 @@ export class CommitQueue {
           let fd = openAppends.get(abs);
           if (fd === undefined) {
             ensureDir(dirname(abs));
+            // Appending to an existing file changes no directory entry: only a new file needs its directory
+            // fsynced (a log line is appended to intents.jsonl or the audit in every batch).
+            if (!existsSync(abs)) dirs.add(dirname(abs));
             fd = appendNoSync(abs, op.data);
             openAppends.set(abs, fd);
             appendFds.push(fd);
           } else appendMore(fd, op.data);
-          dirs.add(dirname(abs));
         } else if (op.type === 'rename') {
           const from = join(this.dir, op.from);
           // Later appends to the old name start a new file; the open descriptor still fsyncs the renamed one.
@@ -238,12 +244,15 @@ export class CommitQueue {
           dirs.add(dirname(join(this.dir, op.path)));
         }
       }
-      await Promise.all([fsyncAll(appendFds), writeFilesAtomic(records)]);
+      await Promise.all([fsyncAll(appendFds), writeFilesAtomic(records, dirs)]);
+      // Renames, creations and deletions are durable only once their directory entry is: every directory
+      // of the batch at once, off the event loop.
+      await fsyncDirs(dirs);
+      synced = true;
     } finally {
       for (const fd of appendFds) closeSync(fd);
+      if (!synced) for (const d of dirs) this.dirsOwed.add(d);
     }
-    // Renames, creations and deletions are durable only once their directory entry is.
-    for (const d of dirs) if (existsSync(d)) fsyncDir(d);
   }
 }
 

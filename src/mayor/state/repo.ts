@@ -185,6 +185,15 @@ function loadDir<T>(dir: string, sub: string, decode: (where: string, raw: unkno
   return out;
 }
 
+/**
+ * The job records as they are on disk, for commands that only look (`job status`, `job list`): no lock, no git, no
+ * recovery, nothing written, so it is fast and works beside a running Mayor. Records are replaced by atomic renames,
+ * so each file read is a whole record; an interrupted write leaves a temporary file, which is skipped.
+ */
+export function readJobsSnapshot(dir: string): JobRecord[] {
+  return loadDir(resolve(dir), 'jobs', decodeJob);
+}
+
 /** Opens (creating if needed) a state repository, recovers from any crash, and loads every record. */
 export async function openStateRepo(options: OpenStateRepoOptions): Promise<StateRepo> {
   const started = performance.now();
