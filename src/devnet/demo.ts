@@ -6,6 +6,7 @@
 import type { Address } from 'viem';
 import { formatM2M, listChannels, tokenBalance } from '../chain/index.js';
 import type { PaymentEntry } from '../mayor/audit/index.js';
+import { readSealed } from '../mayor/lifecycle/sealed-results.js';
 import { probeBwrap } from '../mayor/provider/index.js';
 import type { Mayor } from '../mayor/runtime/index.js';
 import { ciCdCallbackSkill } from '../skills/builtin/index.js';
@@ -294,7 +295,12 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
   line(
     `  relay write fee, Mayor-Alpha -> node        ${formatM2M(posted.price)} M2M (${posted.bytes} bytes)`,
   );
-  line(`  provider payment, Mayor-Alpha -> Mayor-Beta ${formatM2M(amount)} M2M (bid ${formatM2M(BID)})`);
+  // Issue 19: a sealed result was paid by its condition; the FULFILL revealed the key.
+  const sealed = readSealed(alpha.state, jobId);
+  const mode = sealed ? ` (atomic, condition ${sealed.condition.slice(0, 4)}…)` : '';
+  line(
+    `  provider payment, Mayor-Alpha -> Mayor-Beta ${formatM2M(amount)} M2M (bid ${formatM2M(BID)})${mode}`,
+  );
   for (const f of providerFees)
     line(`${`  Mayor-Beta's ${f.what} fee -> node`.padEnd(46)}${formatM2M(f.amount)} M2M (${f.bytes} bytes)`);
   line(`  Mayor-Beta's earnings redeemed on-chain     ${formatM2M(redeemed.paid)} M2M`);

@@ -1,6 +1,8 @@
 // NIP-89 handler information (kind 31990): how a provider announces the jobs it serves.
 // Layout: ["d", identifier], ["k", "<kind>"] per kind served, ["t", jobType] per job type,
 // ["price", jobType, "<base units per job>"], ["ilp", <provider ILP address>], ["limit", name, "<integer>"];
+// ["payment", mode, ...] lists the payment modes served (issue 19: `atomic`, `after-result`; an advert without
+// it is an older provider: `after-result` only);
 // content is JSON metadata ({ name, about, picture, ... }, like kind 0). Relays can filter with #k and #t.
 import { NostrError } from './errors.js';
 import { validateEventShape } from './event.js';
@@ -34,11 +36,15 @@ export interface HandlerInfo {
   ilpAddress: string;
   limits: HandlerLimits;
   metadata: HandlerMetadata;
+  /** Payment modes served (`atomic`, `after-result`); omitted when building: no tag (read as after-result). */
+  paymentModes?: string[];
 }
 
 export interface ParsedHandlerInfo extends HandlerInfo {
   provider: string;
   event: NostrEvent;
+  /** Always set when parsed: `['after-result']` for an advert without a payment tag. */
+  paymentModes: string[];
 }
 
 const LIMIT_KEYS = ['timeoutSeconds', 'maxOutputBytes', 'concurrency'] as const;
@@ -68,6 +74,11 @@ export function buildHandlerInfo(info: HandlerInfo): EventTemplate {
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 0) fail(`limit ${key} must be a non-negative integer`);
     tags.push(['limit', key, String(value)]);
+  }
+  if (info.paymentModes !== undefined) {
+    if (info.paymentModes.length === 0 || info.paymentModes.some((m) => !m))
+      fail('payment modes must be non-empty strings (e.g. atomic, after-result)');
+    tags.push(['payment', ...info.paymentModes]);
   }
   return { kind: KIND_HANDLER_INFO, tags, content: JSON.stringify(info.metadata) };
 }
@@ -123,6 +134,8 @@ export function parseHandlerInfo(event: NostrEvent): ParsedHandlerInfo {
     metadata = parsed;
   }
   const priceRecord = Object.fromEntries(prices);
+  const paymentTag = findTag(e.tags, 'payment');
+  const paymentModes = paymentTag && paymentTag.length > 1 ? paymentTag.slice(1) : ['after-result'];
   return {
     identifier,
     kinds,
@@ -131,6 +144,7 @@ export function parseHandlerInfo(event: NostrEvent): ParsedHandlerInfo {
     ilpAddress,
     limits,
     metadata,
+    paymentModes,
     provider: e.pubkey,
     event: e,
   };

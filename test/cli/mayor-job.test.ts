@@ -186,11 +186,14 @@ describe('crosstown mayor + job + relay', () => {
       expect(job.status).toBe('paid');
       expect(job.amount).toBe(AMOUNT.toString());
 
-      const [list, one, refused] = await Promise.all([
+      const [list, one, refused, badPayment] = await Promise.all([
         runCli(['job', 'list', '--format', 'json'], env),
         runCli(['job', 'status', job.id, '--format', 'json'], env),
         runCli(['job', 'post', '--type', 'ci-cd-linux', '--bid', 'lots'], env),
+        runCli(['job', 'post', '--type', 'ci-cd-linux', '--bid', '0.01', '--payment', 'bolt11'], env),
       ]);
+      expect(badPayment.status).toBe(2);
+      expect(badPayment.stderr).toMatch(/--payment must be atomic or after-result/);
       expect(problems(arrayOf(jobShape), json(list))).toEqual([]);
       expect((json(list) as { id: string }[]).map((j) => j.id)).toContain(job.id);
       expect(json(one)).toMatchObject({ id: job.id, status: 'paid' });

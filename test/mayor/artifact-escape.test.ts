@@ -62,6 +62,8 @@ describe('artifacts stay inside the worktree (issue 14 item 4)', () => {
       params: { command, artifacts },
       bid: BID,
       provider: beta.pubkey,
+      // A clear result: this test reads the manifest as published (an atomic one is sealed until paid).
+      payment: 'after-result',
     });
     await alpha.settled([posted.jobId], 60_000);
     let results: Awaited<ReturnType<Mayor['pool']['query']>> = [];

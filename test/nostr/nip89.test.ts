@@ -95,3 +95,16 @@ describe('NIP-89 handler info (kind 31990)', () => {
     expectError(() => buildHandlerInfo({ ...info, prices: { 'ci-cd-linux': -1n } }), /non-negative bigint/);
   });
 });
+
+describe('payment modes (issue 19)', () => {
+  it('lists the modes served; an advert without the tag reads as after-result only', () => {
+    const withModes = finalizeEvent(
+      buildHandlerInfo({ ...info, paymentModes: ['atomic', 'after-result'] }),
+      sk,
+    );
+    expect(withModes.tags).toContainEqual(['payment', 'atomic', 'after-result']);
+    expect(parseHandlerInfo(withModes).paymentModes).toEqual(['atomic', 'after-result']);
+    expect(parseHandlerInfo(event).paymentModes).toEqual(['after-result']);
+    expectError(() => buildHandlerInfo({ ...info, paymentModes: [] }), /payment modes/);
+  });
+});

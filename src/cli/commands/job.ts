@@ -91,8 +91,9 @@ async function storedSummary(config: MayorConfig, job: Wire): Promise<{ summary?
     const { decodeEvent } = await import('../../toon/index.js');
     const { parseJobResult } = await import('../../nostr/nip90.js');
     const { ciSummaryOf } = await import('../../skills/builtin/ci-cd-callback.js');
+    const { sealedSummaryLine } = await import('../../mayor/lifecycle/sealed-summary.js');
     const result = parseJobResult(decodeEvent(new Uint8Array(readFileSync(file))));
-    return { summary: ciSummaryOf(result) };
+    return { summary: sealedSummaryLine(config.stateDir, job.id, result) ?? ciSummaryOf(result) };
   } catch {
     return {}; // not a ci result (another callback skill): no summary to show
   }
@@ -164,6 +165,7 @@ interface PostOptions extends BaseOptions {
   content?: string;
   callbackSkill?: string;
   kind?: string;
+  payment: string;
   wait: boolean;
   timeout?: string;
 }
@@ -224,6 +226,11 @@ export function registerJob(program: Command): void {
       .option('--content <text>', 'free-text content of the request')
       .option('--callback-skill <name>', 'the skill the result is routed to')
       .option('--kind <n>', 'request kind (default 5065)')
+      .option(
+        '--payment <mode>',
+        'atomic: the provider seals its result and is paid exactly when it reveals the key; after-result: clear result, paid after it arrives',
+        'atomic',
+      )
       .option('--wait', 'wait until the job is final (paid, failed or cancelled)', false)
       .option(
         '--timeout <seconds>',
@@ -233,8 +240,9 @@ export function registerJob(program: Command): void {
       'crosstown job post --type ci-cd-linux --input git:https://github.com/acme/app@pr-1234 --bid 0.01 --wait',
       'crosstown job post --type docker-build-amd64 --param arch=amd64 --format json | jq -r .id',
       'crosstown job post --type ci-cd-linux --input git:https://github.com/acme/secret@main --provider <hex> --private',
+      'crosstown job post --type ci-cd-linux --input text:hello --bid 0.01 --payment after-result',
     ],
-    'The relay fee (bytes × basePricePerByte) is paid over ILP when the request is posted; the provider is paid up to --bid when its result comes back.',
+    "The relay fee (bytes × basePricePerByte) is paid over ILP when the request is posted; the provider is paid up to --bid when its result comes back (atomic: the payment itself reveals the sealed result's key).",
   ).action(
     run(async (o: PostOptions) => {
       const config = loadConfig(o);
@@ -262,6 +270,8 @@ export function registerJob(program: Command): void {
           '--private needs --provider <pubkey>: a gift wrap is addressed to one provider',
           ExitCode.Usage,
         );
+      if (o.payment !== 'atomic' && o.payment !== 'after-result')
+        throw new CliError(`--payment must be atomic or after-result, got "${o.payment}"`, ExitCode.Usage);
       if (o.kind !== undefined && !/^5\d{3}$/.test(o.kind))
         throw new CliError('--kind must be a job request kind 5000..5999', ExitCode.Usage);
       const request = {
@@ -274,6 +284,7 @@ export function registerJob(program: Command): void {
         ...(o.content ? { content: o.content } : {}),
         ...(o.callbackSkill ? { callbackSkill: o.callbackSkill } : {}),
         ...(o.kind ? { kind: Number(o.kind) } : {}),
+        payment: o.payment,
       };
       if (o.format === 'text') note(`Network: ${config.network}`);
       await checkOffers(config, o, bid);

@@ -8,7 +8,9 @@ import type { Attachment } from '../runtime/attach.js';
 import type { FaultHook } from '../runtime/faults.js';
 import type { RelayPool } from '../runtime/relay-pool.js';
 import type { JobRecord, JobTransition, StateRepo } from '../state/index.js';
+import type { BusyRetryOptions } from './busy.js';
 import type { IntentJournal } from './intents.js';
+import type { FraudHook } from './sealed-results.js';
 
 export type { ActivityKind };
 
@@ -23,6 +25,8 @@ export interface LifecycleDeps {
   log: SkillLogger;
   fault: FaultHook;
   jobTimeoutMs: number;
+  /** The busy policy's backoff and re-post count (busy.ts). */
+  busyRetry?: BusyRetryOptions;
   /** The node attachment, once attached. */
   att(): Attachment | undefined;
   stopped(): boolean;
@@ -36,6 +40,8 @@ export interface LifecycleDeps {
   openedWraps: Map<string, Unwrapped>;
   /** The registered skill of that name. */
   skill(name: string): Skill | undefined;
+  /** A paid sealed result proved fraudulent (issue 19): report it (default: logged at error level). */
+  onFraud: FraudHook;
 }
 
 export const short = (id: string) => `job-${id.slice(0, 7)}`;

@@ -1,10 +1,11 @@
 // Provider feedback (kind 7000) for a job we posted. Status `error` fails a waiting job at once with the
-// provider's reason, except "busy" (the provider has no free slot now): the job keeps waiting, so that provider
-// (when a slot frees) or another one can still answer until the job timeout (docs/mayor.md, busy policy).
+// provider's reason, except "busy" (the provider has no free slot now): that goes to the busy policy (busy.ts:
+// re-posted after a backoff, up to N times, then failed with the reason; docs/mayor.md).
 
 import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
 import type { NostrEvent } from '../../nostr/types.js';
 import { decodeEvent, peekKind } from '../../toon/index.js';
+import { type BusyPolicy, createBusyPolicy } from './busy.js';
 import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { type Posting, requestPath } from './posting.js';
@@ -33,6 +34,17 @@ function chosenProvider(posting: Posting, jobId: string): string | undefined {
   return decodeEvent(stored).tags.find((t) => t[0] === 'p')?.[1];
 }
 
+const policies = new WeakMap<LifecycleDeps, BusyPolicy>();
+/** The Mayor's busy policy (one per Mayor: its re-post counts and timers). */
+export function busyPolicyOf(deps: LifecycleDeps, posting: Posting, timeouts: Timeouts): BusyPolicy {
+  let policy = policies.get(deps);
+  if (!policy) {
+    policy = createBusyPolicy(deps, posting, timeouts, deps.busyRetry);
+    policies.set(deps, policy);
+  }
+  return policy;
+}
+
 /** Applies a feedback event's status to its job. `author`: the proven author (the seal's, for a wrap). */
 export function applyFeedback(
   deps: LifecycleDeps,
@@ -53,10 +65,7 @@ export function applyFeedback(
   const chosen = chosenProvider(posting, jobId);
   if (chosen && chosen !== author) return;
   if (isBusy(reason)) {
-    deps.activity(
-      'info',
-      `${short(jobId)}: provider ${author.slice(0, 8)}… is busy (${reason}); still waiting until the job timeout`,
-    );
+    busyPolicyOf(deps, posting, timeouts).onBusy(jobId, author, reason);
     return;
   }
   timeouts.clear(jobId);

@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateRepo } from '../state/index.js';
+import { isTerminal } from '../state/transitions.js';
+import { keptLines, rewriteJournal } from './intents-compact.js';
 
 export const INTENTS_FILE = 'intents.jsonl';
 
@@ -41,8 +43,20 @@ export interface IntentJournal {
 
 export const intentKey = (effect: Effect, id: string) => `${effect}:${id}`;
 
-/** Loads `intents.jsonl` (a half-written last line was already dropped by the state repo's recovery). */
-export function openIntentJournal(state: StateRepo, now: () => number = Date.now): IntentJournal {
+export interface IntentJournalOptions {
+  /** Compact while running once the journal grew past this many bytes (default 1 MiB; intents-compact.ts). */
+  maxBytes?: number;
+}
+
+/**
+ * Loads `intents.jsonl` (a half-written last line was already dropped by the state repo's recovery) and drops the
+ * intents of jobs in a final state (intents-compact.ts), now and whenever the journal grows past `maxBytes`.
+ */
+export function openIntentJournal(
+  state: StateRepo,
+  now: () => number = Date.now,
+  options: IntentJournalOptions = {},
+): IntentJournal {
   const byKey = new Map<string, { intent?: IntentLine; outcome?: IntentLine }>();
   const remember = (line: IntentLine) => {
     const entry = byKey.get(line.key) ?? {};
@@ -52,8 +66,27 @@ export function openIntentJournal(state: StateRepo, now: () => number = Date.now
     } else byKey.set(line.key, { ...entry, outcome: line });
   };
   const path = join(state.dir, INTENTS_FILE);
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  let bytes = 0;
+  let limit = maxBytes;
+  const isFinal = (jobId: string) => {
+    const job = state.jobs.get(jobId);
+    return job !== undefined && isTerminal(job.status);
+  };
+  const compact = () => {
+    const kept = keptLines(byKey.values(), isFinal);
+    byKey.clear();
+    for (const line of kept) remember(line);
+    bytes = rewriteJournal(path, kept);
+    // An empty append: the next commit (`git add -A`) takes the rewritten journal along.
+    state.files.append(INTENTS_FILE, '', `intents: compacted, ${kept.length} lines kept`);
+    // Live intents alone can exceed the limit: compact again only after as much again was appended.
+    limit = Math.max(maxBytes, 2 * bytes);
+  };
   if (existsSync(path)) {
-    for (const text of readFileSync(path, 'utf8').split('\n')) {
+    const content = readFileSync(path, 'utf8');
+    bytes = Buffer.byteLength(content);
+    for (const text of content.split('\n')) {
       if (!text.trim()) continue;
       try {
         remember(JSON.parse(text) as IntentLine);
@@ -62,11 +95,17 @@ export function openIntentJournal(state: StateRepo, now: () => number = Date.now
       }
     }
   }
+  if ([...byKey.values()].some((e) => isFinal((e.intent ?? e.outcome)!.jobId))) compact();
   const append = (line: IntentLine) => {
     remember(line);
+    const text = `${JSON.stringify(line)}\n`;
+    bytes += Buffer.byteLength(text);
+    // Synchronous, from memory: a line still queued is in the rewrite, and appended again after it (harmless:
+    // the same lines in the same order), so nothing the caller waits on can be lost.
+    if (bytes > limit) compact();
     state.files.append(
       INTENTS_FILE,
-      `${JSON.stringify(line)}\n`,
+      text,
       `job ${line.jobId}: ${line.effect} ${line.phase}${line.outcome ? ` ${line.outcome}` : ''}`,
     );
   };

@@ -3,6 +3,7 @@
 // `provider-payment` intent (key: the job id) before the PREPARE and the outcome after it. A payment whose
 // outcome a crash hid is sent again, and the provider's answer settles it: FULFILL (it never got the first) or
 // "already paid" (it did): never two payments. A failed payment is retried with backoff while the Mayor runs.
+// A sealed result (issue 19) is paid before it is routed, by its condition: sealed-pay.ts.
 import { formatM2M } from '../../chain/units.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
@@ -14,10 +15,17 @@ import { spspHandshake } from '../runtime/spsp-client.js';
 import { alreadyAudited } from './audit-once.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { intentKey } from './intents.js';
+import { ATOMIC_PAYMENT_EXPIRY_MS, payForKey } from './sealed-pay.js';
+import { readKey, readSealed } from './sealed-results.js';
 
 export interface Payments {
-  /** Pays a `routed` job's provider (held when it asks more than the bid, unless `approved`). */
+  /**
+   * Pays a `routed` job's provider (held when it asks more than the bid, unless `approved`); a sealed result is
+   * paid while `result-received`, for its key, and its `routed` job only marked paid.
+   */
   pay(jobId: string, approved?: boolean): Promise<void>;
+  /** Called when a retried or approved payment got a sealed result's key (routing opens and routes it). */
+  onKey?: (jobId: string) => Promise<void>;
   /** Jobs held for the operator. */
   held(): string[];
   stop(): void;
@@ -27,6 +35,8 @@ export interface PaymentRetryOptions {
   /** First retry delay (default 1 s); doubles up to maxMs (default 60 s). */
   minMs?: number;
   maxMs?: number;
+  /** Expiry of an atomic payment's PREPARE (default ATOMIC_PAYMENT_EXPIRY_MS, 30 s). */
+  atomicExpiryMs?: number;
 }
 
 export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions = {}): Payments {
@@ -37,7 +47,13 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
   const providerSpsp = new Map<string, SpspResponse>();
   let stopped = false;
 
-  const send = async (jobId: string, provider: string, amount: bigint, fresh: boolean): Promise<IlpReply> => {
+  const send = async (
+    jobId: string,
+    provider: string,
+    amount: bigint,
+    fresh: boolean,
+    pin?: { condition: Uint8Array; expiresAt: Date },
+  ): Promise<IlpReply> => {
     const att = deps.att()!;
     let spsp = fresh ? undefined : providerSpsp.get(provider);
     if (!spsp) {
@@ -54,8 +70,10 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     const { reply } = await att.pay({
       amount,
       destination: spsp.destinationAccount,
-      executionCondition: conditionOf(deriveFulfillment(secret, data)),
+      executionCondition: pin?.condition ?? conditionOf(deriveFulfillment(secret, data)),
       data,
+      // An atomic payment is not retried inside its expiry: an R00 then always means the provider held it.
+      ...(pin && { expiresAt: pin.expiresAt, retries: 0 }),
     });
     return reply;
   };
@@ -66,11 +84,23 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     const delay = backoffDelay(attempt - 1, { minMs: retry.minMs ?? 1000, maxMs: retry.maxMs ?? 60_000 });
     const timer = setTimeout(() => {
       void deps
-        .track(pay(jobId))
+        .track(pay(jobId).then(() => afterKey(jobId)))
         .catch((err) => deps.log.error(`paying ${short(jobId)}: ${(err as Error).message}`));
     }, delay);
     timer.unref();
     retries.set(jobId, { attempt, timer });
+  };
+
+  /** A sealed result whose key arrived outside routing (a retry, an approval): route it now. */
+  const afterKey = async (jobId: string) => {
+    if (state.jobs.get(jobId)?.status === 'result-received' && readKey(state, jobId))
+      await payments.onKey?.(jobId);
+  };
+  const done = (jobId: string) => {
+    held.delete(jobId);
+    const r = retries.get(jobId);
+    if (r) clearTimeout(r.timer);
+    retries.delete(jobId);
   };
 
   const paying = new Map<string, Promise<void>>();
@@ -79,12 +109,21 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     if (running) return running;
     const p = payNow(jobId, approved).finally(() => paying.delete(jobId));
     paying.set(jobId, p);
-    return p;
+    // The operator's approval of a held sealed result: once its key is here, route it (outside `paying`).
+    return approved ? p.then(() => afterKey(jobId)) : p;
   };
 
   const payNow = async (jobId: string, approved: boolean): Promise<void> => {
     const job = state.jobs.get(jobId);
-    if (job?.status !== 'routed') return;
+    const sealed = job ? readSealed(state, jobId) : undefined;
+    if (sealed && job?.status === 'routed') {
+      // Paid for its key before it was routed (sealed-pay.ts): the payment is on record already.
+      deps.putJob({ id: jobId, status: 'paid' });
+      await state.durable();
+      return;
+    }
+    if (sealed && job?.status === 'result-received' && readKey(state, jobId)) return;
+    if (job?.status !== (sealed ? 'result-received' : 'routed')) return;
     const amount = job.amount ?? 0n;
     if (amount === 0n) {
       deps.putJob({ id: jobId, status: 'paid', amount: 0n });
@@ -104,6 +143,20 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     }
     const att = deps.att();
     if (!att || !job.provider) return;
+    if (sealed) {
+      const ctx = {
+        deps,
+        send: async (...args: Parameters<typeof send>) => {
+          const cached = !args[3] && providerSpsp.has(args[1]);
+          return { reply: await send(...args), cached };
+        },
+        scheduleRetry,
+        done,
+        expiryMs: retry.atomicExpiryMs ?? ATOMIC_PAYMENT_EXPIRY_MS,
+      };
+      await payForKey(ctx, jobId, key, sealed);
+      return;
+    }
     const provider = job.provider;
     intents.begin('provider-payment', jobId, key, { amount, detail: provider });
     await state.durable();
@@ -163,7 +216,7 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     scheduleRetry(jobId);
   };
 
-  return {
+  const payments: Payments = {
     pay,
     held: () => [...held],
     stop: () => {
@@ -172,4 +225,5 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
       retries.clear();
     },
   };
+  return payments;
 }

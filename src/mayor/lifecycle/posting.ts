@@ -10,6 +10,7 @@ import { IlpPacketType, type IlpReject } from '../../ilp/types.js';
 import { finalizeEvent, getEventHash } from '../../nostr/event.js';
 import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import { buildJobRequest, type JobInput } from '../../nostr/nip90.js';
+import { PAYMENT_MODES, type PaymentMode, paymentModeTag } from '../../nostr/sealed-result.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { encodeEventBytes } from '../../toon/index.js';
 import { MAX_PACKET_DATA } from '../provider/results.js';
@@ -38,6 +39,11 @@ export interface PostJobRequest {
    * provider answers gift-wrapped too. Needs `provider`.
    */
   private?: boolean;
+  /**
+   * How the provider is paid (issue 19): `atomic` (default) asks for a sealed result paid for its key;
+   * `after-result` for a clear result paid after it arrives (providers that do not seal answer clear anyway).
+   */
+  payment?: PaymentMode;
 }
 
 export interface PostedJob {
@@ -220,6 +226,12 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
       }
     },
     buildRequest: (req, extraInputs = []) => {
+      const payment = req.payment ?? 'atomic';
+      if (!PAYMENT_MODES.includes(payment))
+        throw new MayorError(
+          'BAD_OPTIONS',
+          `payment must be ${PAYMENT_MODES.join(' or ')}, got ${JSON.stringify(payment)}`,
+        );
       const template = buildJobRequest({
         kind: req.kind ?? KIND_JOB_REQUEST,
         jobType: req.jobType,
@@ -230,6 +242,7 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
         relays: deps.relayUrls,
         content: req.content ?? '',
       });
+      template.tags.push(paymentModeTag(payment));
       // Two identical requests in the same second would be one event (same id): the later one moves to
       // the next free second, so each postJob is its own job. The id is checked before signing: a signature
       // costs milliseconds, a hash microseconds.

@@ -4,6 +4,7 @@
 
 import { KIND_JOB_FEEDBACK } from '../../nostr/kinds.js';
 import { parseJobResult } from '../../nostr/nip90.js';
+import { type ParsedSealedResult, parseSealedResult } from '../../nostr/sealed-result.js';
 import { verifyEventFast } from '../../nostr/verify-fast.js';
 import { rumorToToon } from '../../skills/event.js';
 import type { SkillPipeline } from '../../skills/pipeline.js';
@@ -13,6 +14,7 @@ import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
+import { recordSealed } from './sealed-results.js';
 import type { Timeouts } from './timeouts.js';
 
 export type ResultIntake = (e: PoolEvent, priv?: PrivateOrigin) => Promise<void>;
@@ -45,6 +47,17 @@ export function createResultIntake(
     } catch {
       return;
     }
+    let sealed: ParsedSealedResult | undefined;
+    try {
+      // A result that claims to be sealed but is malformed (or names no price) cannot be paid for: dropped, so
+      // a good result can still come.
+      sealed = parseSealedResult(event);
+      if (sealed && !parsed.amount) throw new Error('a sealed result must name its price');
+    } catch (err) {
+      if (state.jobs.get(parsed.jobId))
+        deps.log.warn(`result ${event.id} for ${parsed.jobId} dropped: ${(err as Error).message}`);
+      return;
+    }
     // A fast provider's result can overtake our own FULFILL (separate sockets): let the post finish first.
     for (let i = 0; i < 600 && state.jobs.get(parsed.jobId)?.status === 'posting' && !deps.stopped(); i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -53,11 +66,16 @@ export function createResultIntake(
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
     await deps.fault('result-arrived', job.id);
     if (state.jobs.get(job.id)?.status !== 'posted') return;
+    // A SIGKILL can keep this append and lose the `result-received` of the same write batch: the result then
+    // comes again and must replace the leftover, not follow it (two TOON documents in one file cannot be read).
+    if (posting.readStored(resultPath(job.id)))
+      state.files.remove(resultPath(job.id), `job ${job.id}: result left by an interrupted batch`);
     state.files.append(
       resultPath(job.id),
       new TextDecoder().decode(e.toon),
       `job ${job.id}: result ${event.id}`,
     );
+    if (sealed) recordSealed(deps, job.id, { condition: sealed.condition, summary: sealed.summary });
     deps.putJob({
       id: job.id,
       status: 'result-received',
@@ -66,6 +84,15 @@ export function createResultIntake(
       ...(parsed.amount ? { amount: parsed.amount.amount } : {}),
     });
     timeouts.clear(job.id);
+    if (sealed) {
+      deps.activity(
+        'result',
+        `Sealed result for ${job.id.slice(0, 7)}: ${sealed.summary.build}${sealed.summary.tests ? `, tests ${sealed.summary.tests.passed}/${sealed.summary.tests.total}` : ''}; paying for its key`,
+      );
+      // A sealed result is paid before it is routed: its record (results/<job>.sealed.json, read from disk by
+      // routing and payments) must be durable first.
+      await state.durable();
+    }
     // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart
     // re-routes only what was not marked routed.
     await routing.route(job.id, true);

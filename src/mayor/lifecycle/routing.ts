@@ -3,6 +3,7 @@
 // one synchronous block, so one write batch, after it. A call a crash interrupted (intent, no outcome) is
 // resolved by asking the skill: an `idempotent` skill gets the result again with the same key (redelivery);
 // any other skill is not called again (at most once) and the operator is told to check its effects.
+// A sealed result (issue 19) is paid for its key first (payments.ts), then opened and routed as a clear one.
 
 import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
 import { unwrapEvent } from '../../nostr/nip59.js';
@@ -16,6 +17,8 @@ import { type LifecycleDeps, short } from './deps.js';
 import { intentKey } from './intents.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
+import { openSealed } from './sealed-open.js';
+import { readSealed } from './sealed-results.js';
 
 /** A result routed to its skill, as the dashboard shows it. */
 export interface RoutedResult {
@@ -62,7 +65,9 @@ export function createRouting(
 
   const invoke = async (jobId: string, key: string, redelivery: boolean) => {
     const job = state.jobs.get(jobId)!;
-    const stored = storedResult(jobId);
+    const opened = openSealed(deps, jobId, storedResult(jobId));
+    if (opened.status !== 'ready') return undefined;
+    const { stored } = opened;
     if (!stored) return undefined;
     const dispatched = await pipeline.dispatch(stored.toon, {
       ...(job.resultEventId ? { eventId: job.resultEventId, idempotencyKey: job.resultEventId } : {}),
@@ -78,7 +83,27 @@ export function createRouting(
     };
   };
 
-  const route = async (jobId: string, fresh = false): Promise<void> => {
+  const routing = new Map<string, Promise<void>>();
+  const route = (jobId: string, fresh = false): Promise<void> => {
+    const running = routing.get(jobId);
+    if (running) return running;
+    const p = routeNow(jobId, fresh).finally(() => routing.delete(jobId));
+    routing.set(jobId, p);
+    return p;
+  };
+
+  const routeNow = async (jobId: string, fresh: boolean): Promise<void> => {
+    if (state.jobs.get(jobId)?.status !== 'result-received') return;
+    // A sealed result: paid for its key first; opened only with it (fraud fails the job here).
+    if (readSealed(state, jobId)) {
+      const gate = openSealed(deps, jobId, storedResult(jobId));
+      if (gate.status === 'unpaid') {
+        await payments.pay(jobId);
+        const after = openSealed(deps, jobId, storedResult(jobId));
+        if (after.status === 'fraud') return after.report();
+        if (after.status !== 'ready') return;
+      } else if (gate.status === 'fraud') return gate.report();
+    }
     const job = state.jobs.get(jobId);
     if (job?.status !== 'result-received') return;
     const key = intentKey('skill', job.resultEventId ?? jobId);
@@ -144,5 +169,6 @@ export function createRouting(
     await payments.pay(jobId);
   };
 
+  payments.onKey = route;
   return { route, routed };
 }

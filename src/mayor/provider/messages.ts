@@ -12,6 +12,8 @@ export interface AdvertisementInput {
   ilpAddress: string;
   limits: HandlerLimits;
   metadata: HandlerMetadata;
+  /** Payment modes served (issue 19). */
+  paymentModes?: string[];
 }
 
 /** Kind 31990: serves kind 5065 for the given job types at the given prices. */
@@ -24,6 +26,7 @@ export function buildAdvertisement(input: AdvertisementInput): EventTemplate {
     ilpAddress: input.ilpAddress,
     limits: input.limits,
     metadata: input.metadata,
+    ...(input.paymentModes && { paymentModes: input.paymentModes }),
   });
 }
 

@@ -8,6 +8,7 @@ import type { CiResultContent } from '../../skills/builtin/ci-result.js';
 import { compressLogs } from '../../skills/logs.js';
 import { encodeEventBytes } from '../../toon/index.js';
 import { ProviderError } from './errors.js';
+import { type SealedTemplate, sealTemplate } from './sealing.js';
 import type { TestSummary } from './test-summary.js';
 
 /** ILPv4 data limit: the result event travels as the data of one PREPARE. */
@@ -59,6 +60,8 @@ export interface BuildResultOptions {
   /** Bytes kept free for encoding differences between the estimate and the real signed event. */
   margin?: number;
   relay?: string;
+  /** Seal the content (atomic pay-for-result): the published event carries the ciphertext and the condition. */
+  seal?: boolean;
 }
 
 export interface BuiltResult {
@@ -68,6 +71,8 @@ export interface BuiltResult {
   logsCut: boolean;
   droppedInputs: boolean;
   droppedRequest: boolean;
+  /** With `seal`: the key K of this template (to store durably before publishing) and its condition. */
+  sealed?: SealedTemplate['sealed'];
 }
 
 /** TOON size of the template once signed: id, pubkey and sig have fixed lengths, so placeholders measure it. */
@@ -126,12 +131,26 @@ export function buildResult(opts: BuildResultOptions): BuiltResult {
     (t) => ({ ...t, tags: t.tags.filter((tag) => tag[0] !== 'i') }),
     (t) => ({ ...t, tags: t.tags.filter((tag) => tag[0] !== 'i' && tag[0] !== 'request') }),
   ];
+  // Sealing comes last, so what is measured is what is published (the ciphertext is 4/3 of the content).
+  const keys = new WeakMap<EventTemplate, SealedTemplate['sealed']>();
+  const seal = (t: EventTemplate): EventTemplate => {
+    if (!opts.seal) return t;
+    const s = sealTemplate(t, opts.request.id, outcome.status);
+    keys.set(s.template, s.sealed);
+    return s.template;
+  };
+  const withKey = <T extends { template: EventTemplate }>(
+    r: T,
+  ): T & { sealed?: SealedTemplate['sealed'] } => {
+    const sealed = keys.get(r.template);
+    return sealed ? { ...r, sealed } : r;
+  };
   for (const [stage, shape] of stages.entries()) {
-    const build = (log: string, cut: boolean) => shape(base(log, cut));
+    const build = (log: string, cut: boolean) => seal(shape(base(log, cut)));
     const full = build(outcome.log, false);
     const fullBytes = estimateSignedBytes(full);
     const flags = { droppedInputs: stage >= 1, droppedRequest: stage >= 2 };
-    if (fullBytes <= limit) return { template: full, bytes: fullBytes, logsCut: false, ...flags };
+    if (fullBytes <= limit) return withKey({ template: full, bytes: fullBytes, logsCut: false, ...flags });
     // Largest kept length that fits: binary search (gzip size grows with kept length, not strictly, so the
     // answer is checked, not assumed).
     let lo = 0;
@@ -146,7 +165,7 @@ export function buildResult(opts: BuildResultOptions): BuiltResult {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    if (best) return { ...best, logsCut: true, ...flags };
+    if (best) return withKey({ ...best, logsCut: true, ...flags });
   }
   throw new ProviderError(
     'result_too_large',

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import type { HandlerMetadata } from '../../nostr/nip89.js';
 import { type ParsedJobRequest, parseJobRequest } from '../../nostr/nip90.js';
+import { requestedPaymentMode } from '../../nostr/sealed-result.js';
 import type { EventTemplate, Filter, NostrEvent } from '../../nostr/types.js';
 import type { JobProvider } from '../../skills/builtin/job-request.js';
 import { encodeEventBytes } from '../../toon/index.js';
@@ -25,6 +26,7 @@ import { checkPolicy, type ProviderPolicy, type RefusalCode } from './policy.js'
 import { PolecatPool, type PoolRun } from './pool.js';
 import { buildResult, type JobOutcome, MAX_PACKET_DATA } from './results.js';
 import { detectSandbox, noSandbox, type Sandbox } from './sandbox.js';
+import type { SealedKeyStore } from './sealed-keys.js';
 import { WorkRepo } from './worktree.js';
 
 /** The network side, provided by the Mayor runtime (or a fake in tests). */
@@ -78,6 +80,11 @@ export interface ProviderOptions {
   /** Relay hint for `e` tags. */
   relay?: string;
   logger?: ProviderLogger;
+  /**
+   * Where the keys of sealed results are kept (issue 19). With it the provider serves `atomic` jobs: the result
+   * is sealed and its key revealed only by the payment's FULFILL. Without it every result goes out clear.
+   */
+  sealedKeys?: SealedKeyStore;
 }
 
 export type IntakeResult =
@@ -99,6 +106,8 @@ export interface JobReport {
   /** Time removing the worktree and branch after the result went out (ms). */
   cleanupMs?: number;
   error?: string;
+  /** Set when the result went out sealed (atomic pay-for-result). */
+  sealed?: { condition: string };
 }
 
 const silent: ProviderLogger = { info() {}, warn() {} };
@@ -211,6 +220,7 @@ export class ProviderService {
         concurrency: this.pool.size,
       },
       metadata: { name: 'crosstown provider', sandbox: this.sandbox.kind, ...this.options.metadata },
+      paymentModes: this.options.sealedKeys ? ['atomic', 'after-result'] : ['after-result'],
     });
   }
 
@@ -340,12 +350,21 @@ export class ProviderService {
     const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs };
     try {
       const amount = charge ? this.prices[job.jobType] : undefined;
+      // Sealed only when there is something to pay for and the requester asked for it (an older or foreign
+      // requester gets the clear result it knows how to read).
+      const sealedKeys = this.options.sealedKeys;
+      const seal =
+        sealedKeys !== undefined &&
+        amount !== undefined &&
+        amount > 0n &&
+        requestedPaymentMode(job.event) === 'atomic';
       let margin = 16;
       for (;;) {
         const built = buildResult({
           request: job.event,
           outcome,
           margin,
+          seal,
           ...(amount !== undefined && { amount }),
           ...(this.options.relay !== undefined && { relay: this.options.relay }),
         });
@@ -355,6 +374,17 @@ export class ProviderService {
         if (bytes > MAX_PACKET_DATA) {
           margin += bytes - MAX_PACKET_DATA + 64;
           continue;
+        }
+        // K is durable before anyone can see the sealed result: a restart after publishing still fulfills.
+        if (built.sealed && sealedKeys && amount !== undefined) {
+          sealedKeys.save({
+            jobId: job.id,
+            requester: job.requester,
+            condition: built.sealed.condition,
+            key: built.sealed.key,
+            amount,
+          });
+          report.sealed = { condition: built.sealed.condition };
         }
         report.overheadMs += performance.now() - t0;
         const published = await this.publishSigned(event, job.id);

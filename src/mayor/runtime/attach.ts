@@ -118,8 +118,13 @@ export interface Attachment {
   /** What the resync with the node found (channels from state or the chain only; undefined when it did not run). */
   readonly resync?: { cumulative: bigint; recovered: bigint; paid: bigint };
   channel(): ChannelView;
-  /** Sends a PREPARE; retries transient rejects; records the fulfilled amount for the next claim. */
-  pay(prepare: Omit<IlpPrepare, 'type' | 'expiresAt'> & { expiresAt?: Date }): Promise<PayResult>;
+  /**
+   * Sends a PREPARE; retries transient rejects (`retries`, default the attachment's); records the fulfilled
+   * amount for the next claim.
+   */
+  pay(
+    prepare: Omit<IlpPrepare, 'type' | 'expiresAt'> & { expiresAt?: Date; retries?: number },
+  ): Promise<PayResult>;
   /** A paid relay write of `data` (a TOON event) at the price bytes × basePricePerByte (or `amount`). */
   writeToRelay(data: Uint8Array, amount?: bigint): Promise<PayResult>;
   /** Claims for everything fulfilled so far. */
@@ -424,7 +429,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         }
         return { reply, attempts };
       }
-      if (!isTransient(reply) || attempts > retries) return { reply, attempts };
+      if (!isTransient(reply) || attempts > (p.retries ?? retries)) return { reply, attempts };
       await sleep(retryDelay * 2 ** (attempts - 1));
     }
   };

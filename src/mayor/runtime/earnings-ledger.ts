@@ -15,12 +15,14 @@ type Line =
   | { t: 'owed'; c: string; a: string; job: string; from: string; at: number }
   | { t: 'claim'; ch: Hex; cum: string; sig: Hex; pays: string[]; at: number }
   | { t: 'redeemed'; ch: Hex; total: string; at: number }
+  /** A payment in doubt that the requester paid again: its FULFILL never reached the node (payment-doubt.ts). */
+  | { t: 'void'; c: string; a: string; job: string; from: string; at: number }
   | { t: 'start'; block: string; at: number };
 
 /** What the ledger says, for the operator (`crosstown earnings`). */
 export interface EarningsSummary {
   /** Jobs a requester paid for. */
-  jobs: { jobId: string; requester: string; amount: bigint; at: number }[];
+  jobs: { jobId: string; requester: string; amount: bigint; at: number; condition: string }[];
   /** Paid by requesters (the node owes it until a claim covers it). */
   earned: bigint;
   /** Covered by claims of the node we accepted (best claim per channel). */
@@ -86,6 +88,11 @@ export class EarningsLedger {
     });
   }
 
+  /** Takes back a payment recorded by `owe` that the node never had (see payment-doubt.ts). Durable on return. */
+  void(condition: string, amount: bigint, jobId: string, from: string): void {
+    this.write({ t: 'void', c: condition, a: amount.toString(), job: jobId, from, at: Date.now() });
+  }
+
   redeemed(channelId: Hex, totalClaimed: bigint): void {
     this.write({ t: 'redeemed', ch: channelId, total: totalClaimed.toString(), at: Date.now() });
   }
@@ -138,7 +145,16 @@ export class EarningsLedger {
         e.count++;
         this.owed.set(line.c, e);
         this.earnedTotal += amount;
-        this.jobs.push({ jobId: line.job, requester: line.from, amount, at: line.at });
+        this.jobs.push({ jobId: line.job, requester: line.from, amount, at: line.at, condition: line.c });
+        return;
+      }
+      case 'void': {
+        const e = this.owed.get(line.c);
+        if (!e) return;
+        if (--e.count === 0) this.owed.delete(line.c);
+        const i = this.jobs.findIndex((j) => j.condition === line.c && j.jobId === line.job);
+        if (i >= 0) this.jobs.splice(i, 1);
+        this.earnedTotal -= BigInt(line.a);
         return;
       }
       case 'claim': {

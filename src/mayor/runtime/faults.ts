@@ -18,6 +18,10 @@ export const FAULT_POINTS = [
   'payment-fulfilled',
   /** The node accepted a claim (BTP answer received); the new cumulative is not recorded in the state yet. */
   'claim-accepted',
+  /** Provider mode: a requester's payment is recorded (earnings.jsonl, audit); its FULFILL is not returned yet. */
+  'provider-payment-recorded',
+  /** Provider mode: the node's claim for our earnings arrived; it is not checked or recorded yet. */
+  'provider-claim-received',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

@@ -6,9 +6,11 @@ import type { Skill, SkillLogger } from '../../skills/types.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
 import type { PaymentAudit } from '../audit/index.js';
 import type { MayorConfig } from '../config/index.js';
+import type { BusyRetryOptions } from '../lifecycle/busy.js';
 import type { PaymentRetryOptions } from '../lifecycle/payments.js';
 import type { PostedJob, PostJobRequest } from '../lifecycle/posting.js';
 import type { RoutedResult } from '../lifecycle/routing.js';
+import type { FraudHook } from '../lifecycle/sealed-results.js';
 import type { JobRecord, StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import type { BackoffOptions } from './backoff.js';
@@ -62,6 +64,10 @@ export interface StartMayorOptions {
   provider?: ProviderModeOptions;
   /** Backoff of failed provider payments while the Mayor runs (default 1 s doubling to 60 s). */
   paymentRetry?: PaymentRetryOptions;
+  /** Busy providers: re-post after `delayMs` (default 30 s, doubling), at most `maxReposts` times (default 2). */
+  busyRetry?: BusyRetryOptions;
+  /** A paid sealed result proved fraudulent (issue 19): publish the report, stop buying (default: log it). */
+  onFraud?: FraudHook;
 }
 
 export interface ChainStepRequest extends Omit<PostJobRequest, 'inputs' | 'content' | 'provider'> {}

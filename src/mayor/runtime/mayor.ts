@@ -25,6 +25,7 @@ import { createPosting } from '../lifecycle/posting.js';
 import { recoverJobs } from '../lifecycle/recovery.js';
 import { createResultIntake } from '../lifecycle/results.js';
 import { correlationOf, createRouting } from '../lifecycle/routing.js';
+import { logFraud } from '../lifecycle/sealed-results.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
@@ -43,6 +44,7 @@ import type {
 } from './mayor-types.js';
 import { giftWrapSigned } from './private-jobs.js';
 import { type ProviderMode, providerEnabled, startProviderMode } from './provider-mode.js';
+import { paymentJobId } from './provider-spsp.js';
 import { expectedSettlementFor } from './settlement-terms.js';
 
 export type {
@@ -109,6 +111,16 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   // it the private requests the encrypted-DM skill opened.
   const serving = providerEnabled(config, options.provider);
   let providerMode: ProviderMode | undefined;
+  // The node talks to a provider as soon as BTP is up (its claims, its resync's status request), which is before
+  // provider mode has started: those wait for it instead of being refused or dropped (issue 15).
+  let providerStarted: () => void = () => {};
+  const providerReady = new Promise<void>((resolve) => {
+    providerStarted = resolve;
+  });
+  const provider = async (): Promise<ProviderMode | undefined> => {
+    if (!providerMode && serving) await providerReady;
+    return providerMode;
+  };
   // A loaded skill that conflicts with a built-in or another skill is reported and left out (docs/skills.md).
   const { registry, leftOut } = registryWith(
     options.builtins === false
@@ -140,6 +152,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     log,
     fault,
     jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+    ...(options.busyRetry ? { busyRetry: options.busyRetry } : {}),
     att: () => att,
     stopped: () => stopped,
     putJob: (t) => {
@@ -153,6 +166,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     track,
     openedWraps,
     skill: (name) => registry.get(name),
+    onFraud: options.onFraud ?? logFraud({ log }),
   };
   const context = skillContext(deps, () => posting);
   const pipeline = new SkillPipeline({
@@ -190,7 +204,11 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     // Provider mode: the requester's payments arrive as PREPAREs, the node's claims for them as claims.
     onPrepare: async (p) =>
       providerMode
-        ? providerMode.handlePrepare(p)
+        ? providerMode.handlePrepare(p).then(async (reply) => {
+            if (reply.type === IlpPacketType.Fulfill)
+              await fault('provider-payment-recorded', paymentJobId(p.data) ?? '');
+            return reply;
+          })
         : {
             type: IlpPacketType.Reject,
             code: 'F02',
@@ -199,16 +217,21 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
             data: new Uint8Array(),
           },
     onClaim: async (m) => {
-      if (providerMode) await providerMode.handleClaim(m);
+      const mode = await provider();
+      if (!mode)
+        throw new MayorError('BAD_OPTIONS', `${config.name} is not in provider mode: it takes no claims`);
+      await fault('provider-claim-received', m.channelId);
+      await mode.handleClaim(m);
     },
     // The node resyncing its channel to us (it pays our provider earnings) asks what we accepted.
     onStatus: async (channelId) => {
-      if (!providerMode)
+      const mode = await provider();
+      if (!mode)
         throw new MayorError(
           'BAD_OPTIONS',
           `${config.name} is not in provider mode: it holds no channel from the node (${channelId})`,
         );
-      return providerMode.status(channelId);
+      return mode.status(channelId);
     },
     fault,
     ...(tls ? { tls } : {}),
@@ -216,6 +239,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     ...(options.maxResyncOwed !== undefined ? { maxResyncOwed: options.maxResyncOwed } : {}),
     onWarning: (m) => log.warn(m),
     onConnector: (status, reason) => {
+      if (status === 'disconnected') providerMode?.linkLost();
       connector = { url: config.connectorBtp ?? '', status, ...(reason ? { lastError: reason } : {}) };
       activity('connection', `Connector ${status}${reason ? `: ${reason}` : ''}`);
       // Back from local mode: post what was kept.
@@ -256,6 +280,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       await state.close();
       throw err;
     });
+    providerStarted();
   }
 
   const statusCounts = () =>

@@ -28,9 +28,11 @@ import {
   ProviderService,
   type Sandbox,
 } from '../provider/index.js';
+import { SealedKeyStore } from '../provider/sealed-keys.js';
 import type { StateRepo } from '../state/index.js';
 import type { Attachment } from './attach.js';
 import { MayorError } from './errors.js';
+import { paymentDoubts } from './payment-doubt.js';
 import { answeredJob, giftWrapSigned } from './private-jobs.js';
 import { startProviderEarnings } from './provider-earnings.js';
 import { createProviderSpsp, type ProviderSpsp } from './provider-spsp.js';
@@ -53,6 +55,8 @@ export interface ProviderModeOptions {
   onRestart?: 'fail' | 'rerun';
   maxAttempts?: number;
   gitProtocols?: string[];
+  /** Serve `atomic` jobs with sealed results (issue 19; default true). False: every result goes out clear. */
+  atomic?: boolean;
 }
 
 /** A job this Mayor serves, as the dashboard shows it. */
@@ -84,6 +88,8 @@ export interface ProviderMode {
   handleClaim(message: ClaimMessage): Promise<void>;
   /** BTP `onStatus`: the node (as a payer) asking what we accepted on its channel to us and what it owes. */
   status(channelId: Hex): Promise<ChannelStatus>;
+  /** The BTP link to the node dropped: payments it has not claimed yet are in doubt (payment-doubt.ts). */
+  linkLost(): void;
   /** Redeems the best claim of every node->us channel on-chain; returns what this call moved. */
   redeemEarnings(): Promise<{ paid: bigint; totalClaimed: bigint }>;
   /** Reports of jobs finished in this run, by job id. */
@@ -169,6 +175,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
 
   // Before the service starts: its restart reports for private jobs must already go back wrapped.
   loadSeen();
+  // Keys of sealed results, durable before each result is published (a restart still fulfills).
+  const sealedKeys = options.atomic === false ? undefined : SealedKeyStore.open(home);
   const { service, recovered } = await ProviderService.start({
     home,
     pubkey,
@@ -187,6 +195,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     ...(options.gitProtocols && { gitProtocols: options.gitProtocols }),
     relay: config.relayUrls[0]!,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    ...(sealedKeys && { sealedKeys }),
   });
   // Jobs a previous process left running are reported (failed or re-run) by the service.
   void recovered.then((list) => {
@@ -214,6 +223,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       ),
   });
   const { unpaid, receiver } = earnings;
+  // Payments recorded by an earlier process and not claimed by the node yet may never have reached it (issue 15).
+  const doubts = paymentDoubts(earnings.ledger, unpaid);
   // One payment per job across restarts: the earnings already in the audit log (issue 15).
   const paidIn = new Set(
     (await deps.audit.list())
@@ -223,6 +234,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   const spsp = createProviderSpsp({
     secretKey,
     paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
+    inDoubt: doubts.inDoubt,
+    ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
     onDuplicate: ({ from, jobId, amount }) => {
       log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
       deps.activity(
@@ -238,6 +251,11 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       const jobId = data.startsWith(PAYMENT_PREFIX) ? data.slice(PAYMENT_PREFIX.length) : `unknown:${data}`;
       // Durable before the FULFILL goes back: the node will owe us this packet.
       earnings.recordPayment(Buffer.from(prepare.executionCondition).toString('hex'), amount, jobId, from);
+      const voided = doubts.supersede(from, jobId);
+      if (voided > 0n)
+        log.warn(
+          `job ${jobId}: ${from} paid again; the earlier payment of ${voided} never reached the node (voided in earnings.jsonl)`,
+        );
       service.recordEarning(jobId, amount, from);
       earned += amount;
       const job = jobs.get(jobId);
@@ -370,6 +388,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       });
     },
     status: (channelId) => receiver.status(channelId, unpaid),
+    linkLost: doubts.linkLost,
     async redeemEarnings() {
       return earnings.redeem((channelId, paid) =>
         deps.activity(

@@ -1,13 +1,17 @@
 // The receiving side of SPSP for a provider Mayor: a requester that owes it for a job asks (kind 23194
 // addressed to the provider), the provider answers (kind 23195) with an ILP address under its own and a
 // fresh shared secret; PREPAREs to that address arriving on the provider's BTP session are fulfilled with
-// the secret (DESIGN §3: fulfillment = HMAC(HMAC(secret, "ilp_stream_fulfillment"), data)).
+// the secret (DESIGN §3: fulfillment = HMAC(HMAC(secret, "ilp_stream_fulfillment"), data)). A payment for a
+// job whose result went out sealed (issue 19) is different: its condition must be the sealed condition
+// SHA-256(K) and the FULFILL carries K (sealed-payment.ts).
 import { randomBytes } from 'node:crypto';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../ilp/types.js';
 import type { SettlementInfo } from '../../nostr/settlement.js';
 import { buildSpspResponse, parseSpspRequest } from '../../nostr/spsp.js';
 import type { NostrEvent } from '../../nostr/types.js';
+import type { SealedKey } from '../provider/sealed-keys.js';
+import { checkSealedPayment } from './sealed-payment.js';
 
 /** What a requester's payment PREPARE carries: the job it pays for (bound at both ends). */
 export const PAYMENT_PREFIX = 'crosstown job payment ';
@@ -37,8 +41,14 @@ export interface ProviderSpspOptions {
   onPayment?: (p: { from: string; amount: bigint; prepare: IlpPrepare }) => void;
   /** Whether this requester already paid for this job (a journal that outlives the process); default: this run only. */
   paidBefore?: (from: string, jobId: string) => boolean;
+  /** An earlier payment of this job may never have reached the node (payment-doubt.ts): take the new one. */
+  inDoubt?: (from: string, jobId: string) => boolean;
   /** Called for every second payment of a job, refused (record it). */
   onDuplicate?: (p: { from: string; jobId: string; amount: bigint }) => void;
+  /** The key of the job's sealed result, when it went out sealed (the provider's SealedKeyStore). */
+  sealedKey?: (jobId: string) => SealedKey | undefined;
+  /** Clock for PREPARE expiry (default Date.now). */
+  now?: () => number;
 }
 
 interface Account {
@@ -106,18 +116,34 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       if (!account) {
         return reject('F02', `unreachable: ${prepare.destination} is not an account this provider issued`);
       }
-      const fulfillment = deriveFulfillment(account.secret, prepare.data);
-      if (!Buffer.from(conditionOf(fulfillment)).equals(Buffer.from(prepare.executionCondition))) {
-        return reject('F06', 'unexpected payment: the condition does not match the shared secret; redo SPSP');
+      const jobId = paymentJobId(prepare.data);
+      const sealed = jobId !== undefined ? options.sealedKey?.(jobId) : undefined;
+      let fulfillment: Uint8Array;
+      if (sealed) {
+        // Checked before "already paid": a wrong condition or an expired packet never learns anything.
+        const refusal = checkSealedPayment(prepare, sealed, account.from, (options.now ?? Date.now)());
+        if (refusal) return reject(refusal.code, refusal.message);
+        fulfillment = sealed.key;
+      } else {
+        fulfillment = deriveFulfillment(account.secret, prepare.data);
+        if (!Buffer.from(conditionOf(fulfillment)).equals(Buffer.from(prepare.executionCondition))) {
+          return reject(
+            'F06',
+            'unexpected payment: the condition does not match the shared secret; redo SPSP',
+          );
+        }
       }
       // One payment per job: a requester that lost track of a payment (a crash) asks again, and is told.
-      const jobId = paymentJobId(prepare.data);
       if (jobId !== undefined) {
         const key = `${account.from}:${jobId}`;
-        if (paidJobs.has(key) || options.paidBefore?.(account.from, jobId)) {
+        const paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
+        if (paid && !options.inDoubt?.(account.from, jobId)) {
           duplicatesRefused++;
           options.onDuplicate?.({ from: account.from, jobId, amount: prepare.amount });
-          return reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);
+          const refused = reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);
+          // The requester that paid for a sealed result and lost the FULFILL (a crash) gets K again in the
+          // reject's data: it paid for exactly this key, and no money moves with a reject (docs/decisions.md).
+          return sealed ? { ...refused, data: new Uint8Array(sealed.key) } : refused;
         }
         paidJobs.add(key);
       }

@@ -24,7 +24,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const running: Mayor[] = [];
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'stranger'] });
+  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'a3', 'stranger'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
 }, 60_000);
 afterAll(async () => {
@@ -33,7 +33,7 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-async function start(who: string): Promise<Mayor> {
+async function start(who: string, busyRetry?: { delayMs: number; maxReposts: number }): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   const mayor = await startMayor({
     config: mayorConfig(devnet),
@@ -43,6 +43,7 @@ async function start(who: string): Promise<Mayor> {
     logger: quiet,
     skills: [recordingSkill('record')],
     paymentRetry: { minMs: 200, maxMs: 400 },
+    ...(busyRetry ? { busyRetry } : {}),
   });
   running.push(mayor);
   return mayor;
@@ -90,6 +91,47 @@ describe('lifecycle rules', () => {
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'failed');
     expect(alpha.state.jobs.get(jobId)?.error).toMatch(/refused the job: bid below price/);
     // The job is final: a late result is not routed and not paid.
+    provider.pending.length = 0;
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('busy: re-posted as a new job after a backoff, then failed with the busy reason', async () => {
+    const alpha = await start('a3', { delayMs: 800, maxReposts: 1 });
+    provider.holdFrom.add(alpha.pubkey);
+    const before = charged('a3');
+    const { jobId, price } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'npm test' },
+      bid: 10n * AMOUNT,
+      provider: provider.pubkey,
+      callbackSkill: 'record',
+    });
+    await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    // Not at once: the backoff leaves room for the provider (or, for a public job, another one) to answer.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'the busy job re-posted');
+    const error = alpha.state.jobs.get(jobId)!.error!;
+    expect(error).toMatch(/is busy \(all 4 job slots are busy\); re-posted as job-[0-9a-f]{7} \(1 of 1\)/);
+    const copy = alpha
+      .jobs()
+      .find((j) => j.id !== jobId && j.id.startsWith(error.match(/job-([0-9a-f]{7})/)![1]!))!;
+    await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'posted', 10_000, 'the copy posted');
+    // The same request (job type, params, bid, provider), a new id, its own write fee paid once.
+    const stored = alpha.state.jobs.get(copy.id)!;
+    expect(stored).toMatchObject({ jobType: 'ci-cd-linux', bid: 10n * AMOUNT, callbackSkill: 'record' });
+    await waitFor(
+      () => charged('a3') - before === price + stored.price!,
+      10_000,
+      'both write fees charged once',
+    );
+    // Busy again: no re-post left, the job fails with the provider's reason at once.
+    await feedback('beta', copy.id, alpha.pubkey, 'all 4 job slots are busy');
+    await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'failed', 10_000, 'the copy failed');
+    expect(alpha.state.jobs.get(copy.id)!.error).toMatch(
+      /is busy: all 4 job slots are busy \(gave up after 1 re-posts; not re-posted\)/,
+    );
+    expect(alpha.jobs().filter((j) => j.status !== 'failed' && j.id !== jobId)).toEqual([]);
     provider.pending.length = 0;
     provider.holdFrom.delete(alpha.pubkey);
   }, 60_000);

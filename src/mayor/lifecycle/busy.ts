@@ -1,0 +1,106 @@
+// The busy policy (issue 15, docs/mayor.md "Provider feedback"). A provider that answers kind 7000 `error` with a
+// busy reason ("all 4 job slots are busy") refused the request for now, not for good, and it journals the request,
+// so asking it again with the same event is ignored. So the Mayor waits a backoff (other providers may still
+// answer a public job meanwhile), then re-posts a copy of the request as a new job (new id, write fee paid again)
+// and fails the busy one with "re-posted as job-…". After `maxReposts` copies the job fails with the busy reason.
+// A private (gift-wrapped) job or a chain step fails at once with the reason: re-offering those is the caller's
+// decision (another provider, another wrap, the chain's own plan).
+
+import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
+import { decodeEvent, peekKind } from '../../toon/index.js';
+import { failChain } from './chains.js';
+import { type LifecycleDeps, short } from './deps.js';
+import { type Posting, requestPath } from './posting.js';
+import type { Timeouts } from './timeouts.js';
+
+export interface BusyRetryOptions {
+  /** Wait before the first re-post (default 30 s); doubles for each further one. */
+  delayMs?: number;
+  /** Copies posted before the job fails with the busy reason (default 2; 0 fails at once). */
+  maxReposts?: number;
+}
+
+export interface BusyPolicy {
+  /** A busy answer for a `posted` job from `author`. */
+  onBusy(jobId: string, author: string, reason: string): void;
+  stop(): void;
+}
+
+export function createBusyPolicy(
+  deps: LifecycleDeps,
+  posting: Posting,
+  timeouts: Timeouts,
+  options: BusyRetryOptions = {},
+): BusyPolicy {
+  const delayMs = options.delayMs ?? 30_000;
+  const maxReposts = options.maxReposts ?? 2;
+  /** Re-posts so far in a job's line of copies (in memory: a restart starts counting again). */
+  const attempts = new Map<string, number>();
+  const timers = new Map<string, NodeJS.Timeout>();
+
+  const fail = (jobId: string, error: string) => {
+    const job = deps.state.jobs.get(jobId);
+    if (job?.status !== 'posted') return;
+    timeouts.clear(jobId);
+    deps.putJob({ id: jobId, status: 'failed', error });
+    deps.activity('error', `${short(jobId)} failed: ${error}`);
+    if (job.chainId) failChain(deps, job.chainId);
+  };
+
+  const repost = async (jobId: string, who: string, reason: string) => {
+    timers.delete(jobId);
+    const job = deps.state.jobs.get(jobId);
+    // Answered (or cancelled, or timed out) meanwhile: nothing to do.
+    if (job?.status !== 'posted' || deps.stopped()) return;
+    const stored = posting.readStored(requestPath(jobId));
+    if (!stored) return fail(jobId, `${who} is busy: ${reason}`);
+    const old = decodeEvent(stored);
+    const copy = posting.sign({
+      kind: old.kind,
+      tags: old.tags,
+      content: old.content,
+      created_at: Math.max(Math.floor(Date.now() / 1000), old.created_at + 1),
+    });
+    const attempt = (attempts.get(jobId) ?? 0) + 1;
+    attempts.set(copy.id, attempt);
+    // The copy is recorded and the busy job failed in one synchronous block (one write batch): a crash keeps both
+    // or neither, and recovery sends a copy left `posting`.
+    posting.record(copy, job.callbackSkill, undefined, job.bid);
+    fail(jobId, `${who} is busy (${reason}); re-posted as ${short(copy.id)} (${attempt} of ${maxReposts})`);
+    await deps.state.durable();
+    deps.activity('info', `${short(copy.id)} re-posts ${short(jobId)}: ${who} was busy`);
+    await posting.send(copy.id);
+  };
+
+  return {
+    onBusy(jobId, author, reason) {
+      const job = deps.state.jobs.get(jobId);
+      if (job?.status !== 'posted') return;
+      const who = `provider ${author.slice(0, 8)}…`;
+      const stored = posting.readStored(requestPath(jobId));
+      const wrapped = stored !== undefined && peekKind(stored) === KIND_GIFT_WRAP;
+      const done = attempts.get(jobId) ?? 0;
+      if (wrapped || job.chainId || done >= maxReposts) {
+        const why = wrapped ? 'private job' : job.chainId ? 'chain step' : `gave up after ${done} re-posts`;
+        return fail(jobId, `${who} is busy: ${reason} (${why}; not re-posted)`);
+      }
+      if (timers.has(jobId)) return;
+      const wait = delayMs * 2 ** done;
+      deps.activity(
+        'info',
+        `${short(jobId)}: ${who} is busy (${reason}); re-posting in ${Math.round(wait / 1000)} s unless another provider answers`,
+      );
+      const timer = setTimeout(() => {
+        void deps
+          .track(repost(jobId, who, reason))
+          .catch((err) => deps.log.error(`re-posting ${short(jobId)}: ${(err as Error).message}`));
+      }, wait);
+      timer.unref();
+      timers.set(jobId, timer);
+    },
+    stop() {
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}

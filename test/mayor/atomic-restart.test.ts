@@ -1,0 +1,155 @@
+// Issue 19, crashes around an atomic payment on a real devnet. (1) Mayor-Beta runs as a real child process and
+// is SIGKILLed after it published a sealed result and before Alpha paid; restarted, it still holds K (fsynced
+// before publishing) and fulfills Alpha's payment with it. (2) Mayor-Alpha loses the FULFILL's outcome (its
+// fault hook throws at `payment-fulfilled`, then it is stopped and started again on the same state: the
+// in-process stand-in for a crash there); recovery pays again, Beta answers "already paid" with K in the
+// reject's data, and Alpha routes the result once, paying once.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from '../../src/devnet/index.js';
+import type { MayorConfig } from '../../src/mayor/config/index.js';
+import { writeKey } from '../../src/mayor/keystore/index.js';
+import type { FaultHook } from '../../src/mayor/runtime/faults.js';
+import { type Mayor, startMayor } from '../../src/mayor/runtime/index.js';
+import { BID, PRICE, PROVIDER_ENV, recordingLogger, startProviderMayor } from './provider-e2e-helpers.js';
+import { type MayorChild, spawnMayor } from './runtime/child.js';
+import { keyOf, mayorConfig, waitFor } from './runtime/helpers.js';
+
+const PASSPHRASE = 'atomic restart passphrase 19';
+let devnet: Devnet;
+let child: MayorChild | undefined;
+const running: Mayor[] = [];
+
+beforeAll(async () => {
+  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'carol', 'dave'] });
+}, 90_000);
+
+afterAll(async () => {
+  await child?.stop();
+  for (const m of running) await m.stop();
+  await devnet?.stop();
+});
+
+async function betaEnv(who: string): Promise<Record<string, string>> {
+  const m = devnet.mayors[who]!;
+  const config = mayorConfig(devnet);
+  mkdirSync(join(config.home, 'skills'), { recursive: true });
+  for (const [entry, secretKey] of [
+    ['wallet', m.walletPrivateKey],
+    ['nostr', m.nostrSecretKey],
+  ] as const) {
+    await writeKey({ dir: config.keystoreDir, entry, secretKey, passphrase: PASSPHRASE });
+  }
+  return {
+    CROSSTOWN_HOME: config.home,
+    CROSSTOWN_RELAY_URL: devnet.relayUrl,
+    GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
+    CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
+    CROSSTOWN_DEFAULT_DEPOSIT: '10',
+    CROSSTOWN_SKILLS_DIR: join(config.home, 'skills'),
+    CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
+    ...PROVIDER_ENV,
+  };
+}
+
+function requester(who: string, config: MayorConfig, fault?: FaultHook): Promise<Mayor> {
+  const m = devnet.mayors[who]!;
+  return startMayor({
+    config,
+    walletKey: m.walletPrivateKey,
+    nostrSecretKey: keyOf(m),
+    nodePubkey: devnet.node.pubkey,
+    logger: recordingLogger(),
+    paymentRetry: { minMs: 200, maxMs: 1000 },
+    ...(fault && { fault }),
+  }).then((mayor) => {
+    running.push(mayor);
+    return mayor;
+  });
+}
+
+describe('atomic payment across crashes', () => {
+  it('a provider SIGKILLed after publishing its sealed result still fulfills after a restart', async () => {
+    const env = await betaEnv('beta');
+    child = spawnMayor(env, PASSPHRASE);
+    await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready');
+    // Alpha stops right before its PREPARE leaves (its intent is durable) until the test lets it go.
+    let reached: () => void = () => {};
+    const atPayment = new Promise<void>((r) => {
+      reached = r;
+    });
+    let go: () => void = () => {};
+    const released = new Promise<void>((r) => {
+      go = r;
+    });
+    const alpha = await requester('alpha', mayorConfig(devnet), async (point) => {
+      if (point === 'payment-before-send') {
+        reached();
+        await released;
+      }
+    });
+    const job = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'true' },
+      bid: BID,
+      provider: devnet.mayors.beta!.nostrPubkey,
+    });
+    await atPayment;
+    expect(alpha.state.jobs.get(job.jobId)!.status).toBe('result-received');
+    const [published] = await alpha.pool.query([{ kinds: [6065], '#e': [job.jobId] }]);
+    expect(published!.event.tags).toContainEqual(['payment', 'atomic']);
+    await child.kill();
+    child = spawnMayor(env, PASSPHRASE);
+    await child.waitFor((e) => 'ready' in e, 60_000, 'beta ready again');
+    go();
+    await alpha.settled([job.jobId], 60_000);
+    const record = alpha.state.jobs.get(job.jobId)!;
+    expect(record.error).toBeUndefined();
+    expect(record.status).toBe('paid');
+    expect(alpha.results().get(job.jobId)!.result.summary).toMatch(/^Build: SUCCESS/);
+    const out = (await alpha.audit.list()).filter(
+      (p) => p.jobId === job.jobId && p.counterparty === devnet.mayors.beta!.nostrPubkey,
+    );
+    expect(out.map((p) => [p.status, p.amount])).toEqual([['fulfilled', PRICE]]);
+  }, 150_000);
+
+  it('a requester that lost the FULFILL gets K again from the provider ("already paid") and pays once', async () => {
+    const beta = await startProviderMayor(devnet, 'dave');
+    running.push(beta);
+    const config = mayorConfig(devnet);
+    let crash = true;
+    const alpha = await requester('carol', config, async (point) => {
+      // The payment is FULFILLed (the provider has the money); the crash loses the key before it is recorded.
+      if (point === 'payment-fulfilled' && crash) {
+        crash = false;
+        throw new Error('simulated crash after the FULFILL');
+      }
+    });
+    const job = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'true' },
+      bid: BID,
+      provider: beta.pubkey,
+    });
+    await waitFor(() => !crash, 60_000, 'the FULFILL');
+    await waitFor(() => beta.provider()!.earned() === PRICE, 20_000, 'provider paid');
+    expect(alpha.state.jobs.get(job.jobId)!.status).toBe('result-received');
+    await alpha.stop();
+    running.splice(running.indexOf(alpha), 1);
+
+    const again = await requester('carol', config);
+    await again.settled([job.jobId], 60_000);
+    const record = again.state.jobs.get(job.jobId)!;
+    expect(record.error).toBeUndefined();
+    expect(record.status).toBe('paid');
+    expect(again.results().get(job.jobId)!.result.summary).toMatch(/^Build: SUCCESS/);
+    // Paid once: the provider refused the second PREPARE (F99) and handed K in its data.
+    expect(beta.provider()!.earned()).toBe(PRICE);
+    expect(beta.provider()!.spsp.duplicatesRefused).toBe(1);
+    const out = (await again.audit.list()).filter(
+      (p) => p.jobId === job.jobId && p.counterparty === beta.pubkey && p.status === 'fulfilled',
+    );
+    expect(out.map((p) => p.amount)).toEqual([PRICE]);
+  }, 150_000);
+});

@@ -1,0 +1,125 @@
+// Issue 19, the provider's side of an atomic payment, in process: a payment for a sealed result is fulfilled
+// with K only when it comes from the requester, carries the sealed condition and at least the price, and has
+// not expired; a repeat from the requester that paid is refused F99 with K in the data (nothing moves); K is
+// durable (a new store opened on the same home still has it). No network here: the PREPAREs are built as the
+// node would deliver them (the devnet tests in test/mayor/atomic-*.test.ts run the real path).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../../src/ilp/types.js';
+import { SealedKeyStore } from '../../../src/mayor/provider/sealed-keys.js';
+import { sealTemplate } from '../../../src/mayor/provider/sealing.js';
+import { createProviderSpsp, paymentData } from '../../../src/mayor/runtime/provider-spsp.js';
+import { finalizeEvent } from '../../../src/nostr/event.js';
+import { generateSecretKey, getPublicKey } from '../../../src/nostr/keys.js';
+import { openSealedResult, parseSealedResult } from '../../../src/nostr/sealed-result.js';
+import { buildSpspRequest, parseSpspResponse } from '../../../src/nostr/spsp.js';
+
+const homes: string[] = [];
+afterAll(() => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+const PRICE = 2_000n;
+const providerSk = generateSecretKey();
+const requesterSk = generateSecretKey();
+const strangerSk = generateSecretKey();
+const jobId = 'c'.repeat(64);
+
+function setup() {
+  const home = mkdtempSync(join(tmpdir(), 'crosstown-sealed-'));
+  homes.push(home);
+  const store = SealedKeyStore.open(home);
+  const plain = JSON.stringify({ build: 'SUCCESS', tests: { passed: 3, failed: 0 }, logs: 'secret logs' });
+  const { template, sealed } = sealTemplate(
+    { kind: 6065, tags: [['e', jobId]], content: plain },
+    jobId,
+    'success',
+  );
+  store.save({
+    jobId,
+    requester: getPublicKey(requesterSk),
+    condition: sealed.condition,
+    key: sealed.key,
+    amount: PRICE,
+  });
+  const paid: bigint[] = [];
+  const spsp = createProviderSpsp({
+    secretKey: providerSk,
+    ilpAddress: 'g.node.provider',
+    settlement: {
+      chainId: 31337,
+      token: `0x${'1'.repeat(40)}`,
+      channelContract: `0x${'2'.repeat(40)}`,
+      settlementAddress: `0x${'3'.repeat(40)}`,
+    },
+    btpUrl: 'ws://127.0.0.1:1',
+    sealedKey: (id) => store.get(id),
+    onPayment: ({ amount }) => paid.push(amount),
+  });
+  const accountOf = (sk: Uint8Array) => {
+    const req = buildSpspRequest(sk, getPublicKey(providerSk), { requestId: `pay-${Math.random()}` });
+    return parseSpspResponse(spsp.respond(req), sk, req.id).response.destinationAccount;
+  };
+  const prepare = (over: Partial<IlpPrepare> & { from?: Uint8Array } = {}): IlpPrepare => ({
+    type: IlpPacketType.Prepare,
+    amount: PRICE,
+    destination: accountOf(over.from ?? requesterSk),
+    executionCondition: new Uint8Array(Buffer.from(sealed.condition, 'hex')),
+    data: paymentData(jobId),
+    expiresAt: new Date(Date.now() + 10_000),
+    ...over,
+  });
+  const event = finalizeEvent(template, providerSk);
+  return { home, store, sealed, spsp, prepare, paid, plain, event };
+}
+
+const code = (r: IlpReply) => (r.type === IlpPacketType.Reject ? r.code : 'FULFILL');
+
+describe('provider: payment for a sealed result', () => {
+  it('refuses a wrong condition, a short amount, an expired packet and a stranger, revealing nothing', async () => {
+    const { spsp, prepare, paid } = setup();
+    const wrong = await spsp.handlePrepare(prepare({ executionCondition: new Uint8Array(32).fill(7) }));
+    expect(code(wrong)).toBe('F05');
+    expect(code(await spsp.handlePrepare(prepare({ amount: PRICE - 1n })))).toBe('F04');
+    expect(code(await spsp.handlePrepare(prepare({ expiresAt: new Date(Date.now() - 1) })))).toBe('R00');
+    expect(code(await spsp.handlePrepare(prepare({ from: strangerSk })))).toBe('F06');
+    expect(paid).toEqual([]);
+    expect(spsp.received).toBe(0n);
+  });
+
+  it('fulfills the right payment with K, once; a repeat is refused F99 with K in the data', async () => {
+    const { spsp, prepare, paid, sealed, event, plain } = setup();
+    const reply = await spsp.handlePrepare(prepare({ amount: PRICE + 5n }));
+    expect(reply.type).toBe(IlpPacketType.Fulfill);
+    const key = reply.type === IlpPacketType.Fulfill ? reply.fulfillment : new Uint8Array();
+    expect(Buffer.from(key).equals(Buffer.from(sealed.key))).toBe(true);
+    // The published event opens with the FULFILL's fulfillment.
+    expect(openSealedResult(parseSealedResult(event)!.ciphertext, key, jobId)).toBe(plain);
+    const again = await spsp.handlePrepare(prepare());
+    expect(code(again)).toBe('F99');
+    expect(Buffer.from(again.data).equals(Buffer.from(sealed.key))).toBe(true);
+    expect(paid).toEqual([PRICE + 5n]);
+    expect(spsp.duplicatesRefused).toBe(1);
+  });
+
+  it('K survives a restart: a store opened again on the same home has it', () => {
+    const { home, sealed } = setup();
+    const reopened = SealedKeyStore.open(home).get(jobId)!;
+    expect(reopened.condition).toBe(sealed.condition);
+    expect(Buffer.from(reopened.key).equals(Buffer.from(sealed.key))).toBe(true);
+    expect(reopened.amount).toBe(PRICE);
+  });
+
+  it('the sealed event carries no plain text, only the summary', () => {
+    const { event } = setup();
+    expect(event.content).not.toContain('secret logs');
+    expect(JSON.stringify(event.tags)).not.toContain('secret logs');
+    expect(parseSealedResult(event)!.summary).toEqual({
+      status: 'success',
+      build: 'SUCCESS',
+      tests: { passed: 3, failed: 0, total: 3 },
+    });
+  });
+});
