@@ -1,24 +1,11 @@
 // Claim signature checks on a worker thread (the node turns it on): a check costs scalar multiplications that
 // otherwise run on the thread moving packets. Same verdicts as claimSignedBy inline; if the thread dies, checks in
 // flight and later ones run inline, so no claim is lost or decided differently.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Address, Hex } from 'viem';
+import { startModuleWorker } from '../transport/module-worker.js';
 import type { SignerReply, SignerTask } from './claim-signer-worker.js';
 import { claimSignedBy } from './claim-signers.js';
-
-// As in src/relay/gate-pool.ts: started from a string, with tsx's loader registered first when running from source.
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApiUrl) {
-    const api = await import(workerData.tsxApiUrl);
-    (api.register ?? api.default.register)();
-  }
-  await import(workerData.moduleUrl);
-})().catch((err) => { setImmediate(() => { throw err; }); });
-`;
 
 type Verdict = { valid: boolean; signer: Address | null };
 
@@ -55,19 +42,7 @@ class ClaimSignerThread {
   readonly ready: Promise<void>;
 
   constructor() {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const moduleUrl = new URL(
-      fromSource ? './claim-signer-worker.ts' : './claim-signer-worker.js',
-      import.meta.url,
-    ).href;
-    const tsxApiUrl = fromSource
-      ? pathToFileURL(
-          createRequire(import.meta.url)
-            .resolve('tsx/esm/api')
-            .replace(/\.cjs$/, '.mjs'),
-        ).href
-      : undefined;
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: { moduleUrl, tsxApiUrl } });
+    this.worker = startModuleWorker(import.meta.url, 'claim-signer-worker');
     this.worker.unref();
     let booted: () => void = () => {};
     this.ready = new Promise<void>((resolve) => {

@@ -1,24 +1,10 @@
 // Main-thread handle of the event store's writer thread (sqlite-writer-worker.ts): sends batches, gets their
 // outcomes. With the commit (and its fsync) off the main thread, the relay keeps verifying, routing and answering
 // while a batch is on its way to the disk; the events saved meanwhile form the next batch (pipelined group commit).
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { NostrEvent } from '../nostr/types.js';
+import { startModuleWorker } from '../transport/module-worker.js';
 import type { WireError, WireResult, WriterReply } from './sqlite-writer-worker.js';
-
-// Bootstrapped from a string so the thread starts the same under tsx, vitest and plain node: when the module is
-// TypeScript (running from source), tsx's loader is registered in the thread first (as src/relay/gate-pool.ts does).
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApiUrl) {
-    const api = await import(workerData.tsxApiUrl);
-    (api.register ?? api.default.register)();
-  }
-  await import(workerData.moduleUrl);
-})().catch((err) => { setImmediate(() => { throw err; }); });
-`;
 
 export interface EventWriterEvents {
   /** Batch `id` was committed (one result per event) or its commit failed (`failed`, nothing written). */
@@ -35,19 +21,7 @@ export class EventWriter {
   readonly ready: Promise<void>;
 
   constructor(path: string, events: EventWriterEvents) {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const moduleUrl = new URL(
-      fromSource ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js',
-      import.meta.url,
-    ).href;
-    const tsxApiUrl = fromSource
-      ? pathToFileURL(
-          createRequire(import.meta.url)
-            .resolve('tsx/esm/api')
-            .replace(/\.cjs$/, '.mjs'),
-        ).href
-      : undefined;
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: { path, moduleUrl, tsxApiUrl } });
+    this.worker = startModuleWorker(import.meta.url, 'sqlite-writer-worker', { path });
     this.worker.unref();
     let booted: () => void = () => {};
     this.ready = new Promise<void>((resolve) => {
