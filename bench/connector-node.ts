@@ -98,6 +98,8 @@ interface LoadResult {
   p99: number;
   rate: number;
   cumulative: string;
+  sequentialClaims: number;
+  parallelClaims: number;
 }
 
 export async function runNodeAsShipped(): Promise<void> {
@@ -137,6 +139,9 @@ export async function runNodeAsShipped(): Promise<void> {
     );
     console.log(
       `  node process CPU (main thread + gate workers + SQLite): ${((cpuSecs * 1e6) / writes).toFixed(0)} µs per write -> ${(writes / cpuSecs).toFixed(0)} writes per CPU-second; claims paid ${result.cumulative} base units`,
+    );
+    console.log(
+      `  claims at the Mayor's default cadence: ${result.sequentialClaims} for ${NODE_SEQUENTIAL} writes 1 in flight, ${result.parallelClaims} for ${NODE_PARALLEL} writes ${WINDOW} in flight (${(result.parallelClaims / NODE_PARALLEL).toFixed(2)} per write); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
     // A graceful stop (a profile asked with NODE_OPTIONS=--cpu-prof is written on exit).
     node.child.kill('SIGTERM');

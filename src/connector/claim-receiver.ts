@@ -22,9 +22,10 @@ export interface ClaimReceiverOptions {
   sender: Address;
   /**
    * Runs after a claim passed every check and before anything changes in memory, e.g. a durable write of the
-   * claim and the removal of the packets it pays. If it throws, the claim is refused and nothing changes.
+   * claim and the removal of the packets it pays; a returned promise is awaited (the next claim of this receiver
+   * waits too). If it throws or rejects, the claim is refused and nothing changes.
    */
-  onAccept?: (claim: SignedClaim, pays: readonly string[]) => void;
+  onAccept?: (claim: SignedClaim, pays: readonly string[]) => void | Promise<void>;
   /**
    * Longest a cached channel state may be trusted before a claim is credited against it (default 5000 ms);
    * older, the channel is read again first. Must stay far below the contract's shortest challenge window (1 h):
@@ -201,7 +202,7 @@ export class ClaimReceiver {
       await this.refresh(entry);
       await check(entry.state);
     }
-    this.options.onAccept?.(claim, msg.pays);
+    await this.options.onAccept?.(claim, msg.pays);
     unpaid.take(msg.pays);
     entry.cumulative = msg.cumulativeAmount;
     entry.best = claim;

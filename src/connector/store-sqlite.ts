@@ -1,14 +1,15 @@
 // ConnectorStore on one SQLite file (better-sqlite3). WAL + synchronous FULL: a write has reached the disk when
-// the call returns, so the connector may then answer the FULFILL or accept the claim it recorded. addUnpaid, the
-// hot path (one per fulfilled packet), is group-committed on a writer thread (store-writer.ts): the packets queued
-// while a commit is on its way to the disk form the next transaction, and each promise resolves only after its
-// commit, so the FULFILL still waits for the disk while the main thread keeps moving packets.
+// the call returns, so the connector may then answer the FULFILL or accept the claim it recorded. addUnpaid and
+// acceptClaim, the hot paths (one per fulfilled packet, one per claim), are group-committed on a writer thread
+// (store-writer.ts), in the order they came: the writes queued while a commit is on its way to the disk form the next
+// transaction, and each promise resolves only after its commit, so the FULFILL (and the claim's answer) still waits
+// for the disk while the main thread keeps moving packets.
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../chain/types.js';
 import { ConnectorError } from './errors.js';
 import type { ConnectorStore, OutgoingChannel, UnpaidDirection, UnpaidPacket } from './store.js';
-import { type UnpaidRow, UnpaidWriter } from './store-writer.js';
+import { UnpaidWriter, type WriterOp } from './store-writer.js';
 import type { PeerConfig } from './types.js';
 
 const SCHEMA = `
@@ -30,10 +31,9 @@ CREATE TABLE IF NOT EXISTS channels_out (
 // PeerConfig fields holding bigints: JSON has no bigint, so they are stored as decimal strings.
 const BIG_FIELDS = ['creditLimit', 'maxPacketAmount', 'settleThreshold'] as const;
 
-interface PendingUnpaid {
-  peerId: string;
-  direction: UnpaidDirection;
-  packet: UnpaidPacket;
+/** A write waiting for the writer thread: a fulfilled packet or an accepted claim. */
+interface PendingWrite {
+  op: WriterOp;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -51,14 +51,13 @@ export class SqliteConnectorStore implements ConnectorStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
-  private readonly acceptTx: (peerId: string, claim: SignedClaim, pays: readonly string[]) => void;
   private readonly outgoingTx: (peerId: string, ch: OutgoingChannel, pays: readonly string[]) => void;
-  private readonly addUnpaidTx: (batch: readonly PendingUnpaid[]) => void;
+  private readonly writeTx: (batch: readonly PendingWrite[]) => void;
   private readonly writer: UnpaidWriter;
-  private pending: PendingUnpaid[] = [];
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
   /** The batch the writer thread is committing (one at a time). */
-  private inFlight: { id: number; batch: PendingUnpaid[] } | undefined;
+  private inFlight: { id: number; batch: PendingWrite[] } | undefined;
   private nextBatchId = 1;
   private writerError: string | undefined;
 
@@ -99,22 +98,18 @@ export class SqliteConnectorStore implements ConnectorStore {
       out: p('SELECT channel_id, deposit, cumulative FROM channels_out WHERE peer = ?'),
     };
     const s = this.st;
-    this.acceptTx = this.db.transaction((peerId: string, claim: SignedClaim, pays: readonly string[]) => {
-      for (const c of pays) s.removeOne!.run(peerId, 'in', c);
-      s.putClaim!.run(
-        claim.channelId.toLowerCase(),
-        peerId,
-        claim.cumulativeAmount.toString(),
-        claim.signature,
-      );
-    });
     this.outgoingTx = this.db.transaction((peerId: string, ch: OutgoingChannel, pays: readonly string[]) => {
       for (const c of pays) s.removeOne!.run(peerId, 'out', c);
       s.putOut!.run(peerId, ch.channelId, ch.deposit.toString(), ch.cumulative.toString());
     });
-    this.addUnpaidTx = this.db.transaction((batch: readonly PendingUnpaid[]) => {
-      for (const p of batch) {
-        s.addUnpaid!.run(p.peerId, p.direction, p.packet.condition, p.packet.amount.toString());
+    // The same writes as the writer thread's, for a drain on this thread (store-writer.ts WRITER_SOURCE).
+    this.writeTx = this.db.transaction((batch: readonly PendingWrite[]) => {
+      for (const { op } of batch) {
+        if (op[0] === 'u') s.addUnpaid!.run(op[1], op[2], op[3], op[4]);
+        else {
+          for (const c of op[5]) s.removeOne!.run(op[1], 'in', c);
+          s.putClaim!.run(op[2], op[1], op[3], op[4]);
+        }
       }
     });
     this.db.pragma('busy_timeout = 5000'); // the writer thread's commit may hold the write lock for an fsync
@@ -157,12 +152,16 @@ export class SqliteConnectorStore implements ConnectorStore {
 
   /** Queued for the next commit of the writer thread; resolves once that commit is on disk. */
   addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): Promise<void> {
+    return this.enqueue(['u', peerId, direction, packet.condition, packet.amount.toString()]);
+  }
+
+  private enqueue(op: WriterOp): Promise<void> {
     if (!this.db.open || this.writerError) {
       const why = this.writerError ?? `the connector database ${this.path} is closed`;
       return Promise.reject(new ConnectorError('BAD_CONFIG', why));
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ peerId, direction, packet: { ...packet }, resolve, reject });
+      this.pending.push({ op, resolve, reject });
       if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
         // setImmediate, not a microtask: FULFILLs arriving in the other I/O callbacks of this turn join the batch.
@@ -179,13 +178,10 @@ export class SqliteConnectorStore implements ConnectorStore {
     this.pending = [];
     const id = this.nextBatchId++;
     this.inFlight = { id, batch };
-    const rows: UnpaidRow[] = batch.map((p) => [
-      p.peerId,
-      p.direction,
-      p.packet.condition,
-      p.packet.amount.toString(),
-    ]);
-    this.writer.write(id, rows);
+    this.writer.write(
+      id,
+      batch.map((p) => p.op),
+    );
   }
 
   private batchDone(id: number, error: string | undefined): void {
@@ -196,7 +192,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     else {
       const err = new ConnectorError(
         'BAD_CONFIG',
-        `could not record fulfilled packets in ${this.path}: ${error}`,
+        `could not record fulfilled packets or claims in ${this.path}: ${error}`,
       );
       for (const p of batch) p.reject(err);
     }
@@ -218,7 +214,7 @@ export class SqliteConnectorStore implements ConnectorStore {
       else {
         const err = new ConnectorError(
           'BAD_CONFIG',
-          `could not confirm the commit of fulfilled packets in ${this.path}; check the disk`,
+          `could not confirm the commit of fulfilled packets or claims in ${this.path}; check the disk`,
         );
         for (const p of batch) p.reject(err);
       }
@@ -228,7 +224,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     if (batch.length === 0) return;
     this.pending = [];
     try {
-      this.addUnpaidTx(batch);
+      this.writeTx(batch);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -236,11 +232,22 @@ export class SqliteConnectorStore implements ConnectorStore {
     for (const p of batch) p.resolve();
   }
 
-  acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): void {
-    this.drainSync(); // the packets it pays were queued before it
-    this.acceptTx(peerId, claim, pays);
+  /**
+   * Queued behind the packets it pays (they were recorded before it), committed with them by the writer thread;
+   * resolves once on disk. The main thread does not wait for the fsync.
+   */
+  acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): Promise<void> {
+    return this.enqueue([
+      'c',
+      peerId,
+      claim.channelId.toLowerCase(),
+      claim.cumulativeAmount.toString(),
+      claim.signature,
+      [...pays],
+    ]);
   }
 
+  /** Claims whose commit has returned (a queued claim is not accepted yet: its receiver still waits for it). */
   acceptedClaims(peerId: string): SignedClaim[] {
     return (this.st.claimsOf!.all(peerId) as ClaimRow[]).map(claimOf);
   }

@@ -1,5 +1,6 @@
-// The writer thread of SqliteConnectorStore: commits the fulfilled-unpaid packets on its own connection to
-// connector.db, one transaction (and one fsync) per batch. With the fsync off the main thread the connector keeps
+// The writer thread of SqliteConnectorStore: commits the fulfilled-unpaid packets and the accepted claims (with the
+// removal of the packets they pay), in the order they came, on its own connection to connector.db, one transaction
+// (and one fsync) per batch. With the fsync off the main thread the connector keeps
 // moving packets while a commit is on its way to the disk: the next batch fills meanwhile (group commit, pipelined).
 // Plain JavaScript from a string (starts the same under tsx, vitest and node); better-sqlite3 is passed by path.
 import { createRequire } from 'node:module';
@@ -13,12 +14,27 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare('INSERT INTO unpaid (peer, direction, condition, amount) VALUES (?, ?, ?, ?)');
-const commit = db.transaction((rows) => { for (const r of rows) insert.run(r[0], r[1], r[2], r[3]); });
+const removeOne = db.prepare(
+  "DELETE FROM unpaid WHERE seq = (SELECT min(seq) FROM unpaid WHERE peer = ? AND direction = 'in' AND condition = ?)",
+);
+const putClaim = db.prepare(
+  'INSERT INTO claims_in (channel_id, peer, cumulative, signature) VALUES (?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET peer = excluded.peer, cumulative = excluded.cumulative, signature = excluded.signature',
+);
+// Ops in arrival order: ['u', peer, direction, condition, amount] or ['c', peer, channelId, cumulative, signature, pays].
+const commit = db.transaction((ops) => {
+  for (const o of ops) {
+    if (o[0] === 'u') insert.run(o[1], o[2], o[3], o[4]);
+    else {
+      for (const c of o[5]) removeOne.run(o[1], c);
+      putClaim.run(o[2], o[1], o[3], o[4]);
+    }
+  }
+});
 const shared = new Int32Array(workerData.shared);
 parentPort.on('message', (msg) => {
   if (msg.close) { db.close(); parentPort.close(); return; }
   let error;
-  try { commit.immediate(msg.rows); } catch (e) { error = String((e && e.message) || e); }
+  try { commit.immediate(msg.ops); } catch (e) { error = String((e && e.message) || e); }
   // Read by a main thread that waits synchronously (Atomics.wait) before a claim or close.
   Atomics.store(shared, 1, error === undefined ? 0 : 1);
   Atomics.store(shared, 0, msg.id);
@@ -27,8 +43,13 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-/** A row of the `unpaid` table: peer, direction, condition, amount (decimal). */
-export type UnpaidRow = [string, string, string, string];
+/**
+ * One write of the writer thread: a row of the `unpaid` table (peer, direction, condition, amount in decimal), or an
+ * accepted claim (peer, channel id in lower case, cumulative in decimal, signature, the `in` conditions it pays).
+ */
+export type WriterOp =
+  | ['u', string, string, string, string]
+  | ['c', string, string, string, string, readonly string[]];
 
 export interface WriterEvents {
   /** A batch committed (error undefined) or failed. */
@@ -65,9 +86,9 @@ export class UnpaidWriter {
   }
 
   /** Sends a batch; keeps the process alive until it is answered. */
-  write(id: number, rows: UnpaidRow[]): void {
+  write(id: number, ops: WriterOp[]): void {
     this.worker.ref();
-    this.worker.postMessage({ id, rows });
+    this.worker.postMessage({ id, ops });
   }
 
   idle(): void {

@@ -35,8 +35,12 @@ export interface ConnectorStore {
    * may group-commit the packets of one event-loop turn). Later reads and transactions see it either way.
    */
   addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): void | Promise<void>;
-  /** In one transaction: removes the paid `in` packets (oldest first per condition) and makes `claim` the channel's best. */
-  acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): void;
+  /**
+   * In one transaction: removes the paid `in` packets (oldest first per condition) and makes `claim` the channel's
+   * best. Durable when it returns, or when its promise resolves (a store may group-commit it with the packets
+   * recorded before it); the claim is answered only then.
+   */
+  acceptClaim(peerId: string, claim: SignedClaim, pays: readonly string[]): void | Promise<void>;
   /** Best accepted claims of the peer's incoming channels. */
   acceptedClaims(peerId: string): SignedClaim[];
   /** The best accepted claim of a channel, whoever the peer. */

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
+import { startClaimSignerThread } from '../chain/claim-signer-thread.js';
 import { createChainClients } from '../chain/index.js';
 import {
   Connector,
@@ -106,7 +107,11 @@ async function start(
   const eventStoreLocation = resolveStoreLocation(config.databaseUrl, {
     defaultPath: join(config.dataDir, 'relay.db'),
   });
-  const store = await openEventStore(config.databaseUrl, { defaultPath: join(config.dataDir, 'relay.db') });
+  // The commit and its fsync on a writer thread: the main thread keeps serving while a batch reaches the disk.
+  const store = await openEventStore(config.databaseUrl, {
+    defaultPath: join(config.dataDir, 'relay.db'),
+    writerThread: true,
+  });
   cleanups.push(() => store.close());
   // Balances, unpaid packets and accepted claims: durable before the connector acts on them.
   const connectorDb = join(config.dataDir, 'connector.db');
@@ -116,6 +121,9 @@ async function start(
     connectorDb,
   });
   cleanups.push(() => connectorStore.close());
+  // Claim signatures are checked on their own thread: a claim's scalar multiplications stay off the packet path.
+  const stopClaimSigner = await startClaimSignerThread();
+  cleanups.push(stopClaimSigner);
   const tls = config.tls ? { certPath: config.tls.certPath, keyPath: config.tls.keyPath } : undefined;
   const secrets = new AccountSecretStore(relayAddress);
   // STREAM top-ups and the accounts holding them: durable before the FULFILL, restored here.
@@ -367,6 +375,7 @@ async function start(
       }
       await client?.close();
       await connector.close();
+      await stopClaimSigner();
       await relay.close();
       await store.close();
       prepaidStore.close();

@@ -1,23 +1,9 @@
 // Worker threads for the CPU-heavy half of a write: TOON decode and signature verification (gate-worker.ts).
 // Calls made in the same tick are batched into one message per worker, to amortize postMessage.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { NostrEvent } from '../nostr/types.js';
+import { startModuleWorker } from '../transport/module-worker.js';
 import { type GateResult, type GateTask, runTask } from './gate-worker.js';
-
-// The worker is bootstrapped from a string so it starts the same way under tsx, vitest and plain node: when the
-// worker module is TypeScript (running from source), tsx's loader is registered in the worker first.
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApiUrl) {
-    const api = await import(workerData.tsxApiUrl);
-    (api.register ?? api.default.register)();
-  }
-  await import(workerData.moduleUrl);
-})().catch((err) => { setImmediate(() => { throw err; }); });
-`;
 
 interface PoolWorker {
   worker: Worker;
@@ -38,17 +24,7 @@ export class GatePool {
     threads: number,
     private readonly maxBatch = 64,
   ) {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const moduleUrl = new URL(fromSource ? './gate-worker.ts' : './gate-worker.js', import.meta.url).href;
-    // require.resolve finds tsx's CommonJS build of the API; its ES module build sits beside it as index.mjs.
-    const tsxApiUrl = fromSource
-      ? pathToFileURL(
-          createRequire(import.meta.url)
-            .resolve('tsx/esm/api')
-            .replace(/\.cjs$/, '.mjs'),
-        ).href
-      : undefined;
-    for (let i = 0; i < threads; i++) this.spawn(moduleUrl, tsxApiUrl);
+    for (let i = 0; i < threads; i++) this.spawn();
   }
 
   /**
@@ -81,8 +57,8 @@ export class GatePool {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 
-  private spawn(moduleUrl: string, tsxApiUrl: string | undefined): void {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { moduleUrl, tsxApiUrl } });
+  private spawn(): void {
+    const worker = startModuleWorker(import.meta.url, 'gate-worker');
     worker.unref(); // an idle pool must not keep the process alive
     let booted: () => void = () => {};
     const pw: PoolWorker = {

@@ -16,6 +16,8 @@ export interface OpenEventStoreOptions {
   defaultPath?: string;
   /** Defaults to process.env. */
   env?: Record<string, string | undefined>;
+  /** SQLite: commit on a writer thread (see SqliteStoreOptions.writerThread). */
+  writerThread?: boolean;
 }
 
 export type StoreLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
@@ -63,5 +65,6 @@ export async function openEventStore(url?: string, options: OpenEventStoreOption
   return openSqliteStore({
     path: location.path,
     ...(options.maxLimit !== undefined && { maxLimit: options.maxLimit }),
+    ...(options.writerThread !== undefined && { writerThread: options.writerThread }),
   });
 }

@@ -1,17 +1,13 @@
 import Database from 'better-sqlite3';
 import type { Filter, NostrEvent } from '../nostr/types.js';
 import { StoreError } from './errors.js';
-import {
-  isAddressable,
-  isEphemeral,
-  isIndexedTagName,
-  isReplaceable,
-  replaceKeyOf,
-  supersedes,
-} from './kinds.js';
+import { isEphemeral } from './kinds.js';
 import { queryFilters } from './query-filters.js';
 import { SCHEMA } from './schema.js';
 import { filterToSelect, filterToWhere, visibleWhere } from './sql-filter.js';
+import { createEventSaver, type EventSaver } from './sqlite-save.js';
+import { EventWriter } from './sqlite-writer.js';
+import type { WireError, WireResult } from './sqlite-writer-worker.js';
 import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -19,10 +15,14 @@ export interface SqliteStoreOptions {
   path: string;
   /** Limit for filters without one, and the cap on larger limits. Default 500. */
   maxLimit?: number;
+  /**
+   * Commit on a writer thread with its own connection (the node turns it on): the main thread does not block on the
+   * transaction and its fsync, and the saves made while one batch commits form the next one. Ignored for ':memory:'.
+   */
+  writerThread?: boolean;
 }
 
 const DEFAULT_MAX_LIMIT = 500;
-const KIND_DELETION = 5;
 
 interface PendingSave {
   event: NostrEvent;
@@ -32,28 +32,24 @@ interface PendingSave {
 
 /**
  * EventStore on SQLite (better-sqlite3). With WAL and `synchronous = FULL` a commit survives a crash of the process
- * or the machine. Group commit: saves made while a commit is being prepared wait for the next turn of the event
- * loop and are written together in one transaction (one fsync); each `save` resolves only after that commit.
+ * or the machine. Group commit: saves made while a commit is being prepared (or, with `writerThread`, while the
+ * previous batch is being committed) are written together in one transaction (one fsync); each `save` resolves only
+ * after that commit.
  */
 export class SqliteEventStore implements EventStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly maxLimit: number;
   private closed = false;
-  private readonly insertEvent: Database.Statement;
-  private readonly insertTag: Database.Statement;
   private readonly selectById: Database.Statement;
-  private readonly selectByReplaceKey: Database.Statement;
-  private readonly deleteEvent: Database.Statement;
-  private readonly deleteTags: Database.Statement;
-  private readonly saveTx: Database.Transaction<(event: NostrEvent) => SaveOutcome>;
-  private readonly commitBatch: Database.Transaction<(batch: PendingSave[]) => (SaveOutcome | Error)[]>;
-  private readonly selectTombstone: Database.Statement;
-  private readonly insertTombstone: Database.Statement;
-  private readonly selectMeta: Database.Statement;
-  private readonly selectAddressVersions: Database.Statement;
+  private readonly saver: EventSaver;
+  private readonly writer: EventWriter | undefined;
   private queue: PendingSave[] = [];
   private flushScheduled = false;
+  /** The batch the writer thread is committing (one at a time). */
+  private inFlight: { id: number; batch: PendingSave[] } | undefined;
+  private nextBatchId = 1;
+  private drained: (() => void) | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -72,38 +68,30 @@ export class SqliteEventStore implements EventStore {
         { cause: err },
       );
     }
-    this.insertEvent = this.db.prepare(
-      'INSERT INTO events (id, pubkey, created_at, kind, replace_key, raw) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.insertTag = this.db.prepare(
-      'INSERT OR IGNORE INTO tags (event_seq, name, value, created_at) VALUES (?, ?, ?, ?)',
-    );
     this.selectById = this.db.prepare('SELECT raw FROM events WHERE id = ?');
-    this.selectByReplaceKey = this.db.prepare('SELECT seq, id, created_at FROM events WHERE replace_key = ?');
-    this.deleteEvent = this.db.prepare('DELETE FROM events WHERE seq = ?');
-    this.deleteTags = this.db.prepare('DELETE FROM tags WHERE event_seq = ?');
-    this.selectTombstone = this.db.prepare(
-      'SELECT created_at FROM deletions WHERE target = ? AND pubkey = ?',
-    );
-    this.insertTombstone = this.db.prepare(
-      'INSERT INTO deletions (target, pubkey, created_at) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (target, pubkey) DO UPDATE SET created_at = max(created_at, excluded.created_at)',
-    );
-    this.selectMeta = this.db.prepare('SELECT seq, pubkey, kind FROM events WHERE id = ?');
-    this.selectAddressVersions = this.db.prepare(
-      'SELECT seq, id FROM events WHERE replace_key = ? AND pubkey = ? AND created_at <= ?',
-    );
-    // Nested inside commitBatch, each event runs in its own SAVEPOINT: one failing event does not undo the others.
-    this.saveTx = this.db.transaction((event: NostrEvent) => this.saveSync(event));
-    this.commitBatch = this.db.transaction((batch: PendingSave[]) =>
-      batch.map(({ event }) => {
-        try {
-          return this.saveTx(event);
-        } catch (err) {
-          return err instanceof Error ? err : new Error(String(err));
-        }
-      }),
-    );
+    this.saver = createEventSaver(this.db);
+    if (options.writerThread && options.path !== ':memory:' && options.path !== '') {
+      this.writer = new EventWriter(options.path, {
+        onDone: (id, results, failed) => this.batchDone(id, results, failed),
+        // The batch it held may or may not be on disk: refused (the node carries the loss of a write that is stored
+        // but unanswered, never the payer). Later saves commit on this thread.
+        onDead: (reason) => {
+          const lost = this.inFlight?.batch ?? [];
+          this.inFlight = undefined;
+          const err = new Error(
+            `the event store writer thread for ${this.path} stopped (${reason}); later writes commit on the main thread`,
+          );
+          for (const item of lost) item.reject(err);
+          this.scheduleFlush();
+          this.drained?.();
+        },
+      });
+    }
+  }
+
+  /** Resolves once the writer thread (if any) has opened the file. */
+  ready(): Promise<void> {
+    return this.writer?.ready ?? Promise.resolve();
   }
 
   save(event: NostrEvent): Promise<SaveOutcome> {
@@ -115,28 +103,41 @@ export class SqliteEventStore implements EventStore {
     if (isEphemeral(event.kind)) return Promise.resolve({ status: 'ephemeral' });
     return new Promise<SaveOutcome>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not a microtask: saves issued by other I/O callbacks of this loop turn join the batch.
-        setImmediate(() => this.flush());
-      }
+      if (!this.inFlight) this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: saves issued by other I/O callbacks of this loop turn join the batch.
+    setImmediate(() => this.flush());
   }
 
   /** Writes every queued save in one transaction; resolves each only once the commit (and its fsync) is done. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.inFlight) return; // batchDone sends the queue when the commit in progress returns
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    if (this.closed) {
+    if (this.writer?.alive) {
+      const id = this.nextBatchId++;
+      this.inFlight = { id, batch };
+      this.writer.write(
+        id,
+        batch.map((item) => item.event),
+      );
+      return;
+    }
+    if (!this.db.open) {
       const err = this.closedError();
       for (const item of batch) item.reject(err);
       return;
     }
     let results: (SaveOutcome | Error)[];
     try {
-      results = this.commitBatch.immediate(batch);
+      results = this.saver.saveBatch(batch.map((item) => item.event));
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;
@@ -146,6 +147,23 @@ export class SqliteEventStore implements EventStore {
       if (result instanceof Error) item.reject(result);
       else item.resolve(result);
     });
+  }
+
+  private batchDone(id: number, results: WireResult[] | undefined, failed: WireError | undefined): void {
+    if (this.inFlight?.id !== id) return;
+    const { batch } = this.inFlight;
+    this.inFlight = undefined;
+    batch.forEach((item, i) => {
+      const result = results?.[i];
+      if (failed || !result)
+        item.reject(errorOf(failed ?? { name: 'Error', message: 'no result from the writer' }));
+      else if ('error' in result) item.reject(errorOf(result.error));
+      else item.resolve(result);
+    });
+    // What queued up during that commit goes now, as the next group.
+    if (this.queue.length > 0) this.flush();
+    else this.writer?.idle();
+    this.drained?.();
   }
 
   async query(filters: Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
@@ -181,83 +199,20 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush(); // saves already accepted are written before the database closes
     this.closed = true;
+    // Saves already accepted are written before the database closes.
+    while (this.inFlight || this.queue.length > 0) {
+      if (!this.inFlight) {
+        this.flush(); // commits here, or hands the queue to the writer thread
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+      this.drained = undefined;
+    }
+    await this.writer?.close();
     this.db.close();
-  }
-
-  private saveSync(event: NostrEvent): SaveOutcome {
-    if (this.selectById.get(event.id)) return { status: 'duplicate' };
-    const replaceKey = replaceKeyOf(event);
-    if (event.kind !== KIND_DELETION && this.isDeleted(event, replaceKey)) return { status: 'deleted' };
-    const replaced: string[] = [];
-    if (replaceKey !== undefined) {
-      const current = this.selectByReplaceKey.get(replaceKey) as
-        | { seq: number; id: string; created_at: number }
-        | undefined;
-      if (current) {
-        if (!supersedes(event, current)) return { status: 'stale', newerId: current.id };
-        this.deleteTags.run(current.seq);
-        this.deleteEvent.run(current.seq);
-        replaced.push(current.id);
-      }
-    }
-    const { lastInsertRowid } = this.insertEvent.run(
-      event.id,
-      event.pubkey,
-      event.created_at,
-      event.kind,
-      replaceKey ?? null,
-      JSON.stringify(event),
-    );
-    for (const tag of event.tags) {
-      const [name, value] = tag;
-      if (isIndexedTagName(name) && typeof value === 'string') {
-        this.insertTag.run(lastInsertRowid, name, value, event.created_at);
-      }
-    }
-    if (event.kind === KIND_DELETION)
-      return { status: 'stored', replaced, deleted: this.applyDeletion(event) };
-    return { status: 'stored', replaced };
-  }
-
-  /** True when the author asked (NIP-09) to delete this id, or this address up to this event's created_at. */
-  private isDeleted(event: NostrEvent, replaceKey: string | undefined): boolean {
-    if (this.selectTombstone.get(event.id, event.pubkey)) return true;
-    if (replaceKey === undefined) return false;
-    const row = this.selectTombstone.get(replaceKey, event.pubkey) as { created_at: number } | undefined;
-    return row !== undefined && event.created_at <= row.created_at;
-  }
-
-  /**
-   * NIP-09: removes the stored events a kind 5 names (`e`: ids, `a`: addresses, versions up to the request's
-   * created_at), only the requester's own and never another deletion request, and remembers the request so the
-   * events cannot be stored again. Returns the removed ids.
-   */
-  private applyDeletion(request: NostrEvent): string[] {
-    const removed: string[] = [];
-    const remove = (seq: number, id: string) => {
-      this.deleteTags.run(seq);
-      this.deleteEvent.run(seq);
-      removed.push(id);
-    };
-    for (const [name, value] of request.tags) {
-      if (name === 'e' && value && /^[0-9a-f]{64}$/.test(value)) {
-        this.insertTombstone.run(value, request.pubkey, request.created_at);
-        const row = this.selectMeta.get(value) as { seq: number; pubkey: string; kind: number } | undefined;
-        if (row && row.pubkey === request.pubkey && row.kind !== KIND_DELETION) remove(row.seq, value);
-      } else if (name === 'a' && value) {
-        const key = addressKey(value);
-        if (key === undefined || key.pubkey !== request.pubkey) continue;
-        this.insertTombstone.run(key.replaceKey, request.pubkey, request.created_at);
-        const rows = this.selectAddressVersions.all(key.replaceKey, request.pubkey, request.created_at) as {
-          seq: number;
-          id: string;
-        }[];
-        for (const row of rows) remove(row.seq, row.id);
-      }
-    }
-    return removed;
   }
 
   private assertOpen(): void {
@@ -272,18 +227,17 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** Parses a NIP-09 `a` value `kind:pubkey:d` into the store's replace key; undefined when it names no slot. */
-function addressKey(value: string): { pubkey: string; replaceKey: string } | undefined {
-  const match = /^(\d{1,5}):([0-9a-f]{64}):?(.*)$/s.exec(value);
-  if (!match) return undefined;
-  const kind = Number(match[1]);
-  const pubkey = match[2]!;
-  if (isReplaceable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}` };
-  if (isAddressable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}:${match[3] ?? ''}` };
-  return undefined;
-}
-
 /** Opens (creating if needed) a SQLite event store. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteEventStore> {
-  return new SqliteEventStore(options);
+  const store = new SqliteEventStore(options);
+  await store.ready();
+  return store;
+}
+
+/** An error from the writer thread as an Error of this thread, its SQLite code kept. */
+function errorOf(w: WireError): Error {
+  const err = new Error(w.message) as Error & { code?: string };
+  err.name = w.name;
+  if (w.code !== undefined) err.code = w.code;
+  return err;
 }

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -135,6 +136,43 @@ describe('SqliteConnectorStore group commit', () => {
     // Closed: the write is refused, so the FULFILL it guards is never sent.
     await expect(ledger.add(cond(5), 5n)).rejects.toMatchObject({ code: 'BAD_CONFIG' });
     expect(ledger.total).toBe(6n);
+  });
+});
+
+describe('SqliteConnectorStore claims on the writer thread', () => {
+  it('commits a claim behind the packets it pays, accepts it only once on disk, and refuses it when the commit fails', async () => {
+    const path = join(dir, 'claims-writer.db');
+    const store = openConnectorStore({ path });
+    const other = new Database(path);
+    try {
+      const packet = store.addUnpaid('p', 'in', { condition: cond(1), amount: 1n });
+      const claim = store.acceptClaim('p', { channelId: ch(2), cumulativeAmount: 1n, signature: sig }, [
+        cond(1),
+      ]);
+      expect(claim).toBeInstanceOf(Promise);
+      // Queued, not accepted yet: nobody reads it as the channel's best claim before its commit returns.
+      expect(store.acceptedClaim(ch(2))).toBeUndefined();
+      await Promise.all([packet, claim]);
+      // On disk, seen through another connection: the claim, and the packet it paid gone.
+      expect(other.prepare('SELECT cumulative FROM claims_in WHERE channel_id = ?').get(ch(2))).toEqual({
+        cumulative: '1',
+      });
+      expect(other.prepare('SELECT count(*) AS n FROM unpaid').get()).toEqual({ n: 0 });
+      expect(store.acceptedClaim(ch(2))?.cumulativeAmount).toBe(1n);
+      // A claim whose commit fails is refused (the error names the file) and changes nothing.
+      other.exec(
+        "CREATE TRIGGER disk_full BEFORE INSERT ON claims_in BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+      );
+      await store.addUnpaid('p', 'in', { condition: cond(5), amount: 5n });
+      await expect(
+        store.acceptClaim('p', { channelId: ch(3), cumulativeAmount: 5n, signature: sig }, [cond(5)]),
+      ).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining(path) });
+      expect(store.unpaid('p', 'in')).toEqual([{ condition: cond(5), amount: 5n }]);
+      expect(store.acceptedClaim(ch(3))).toBeUndefined();
+    } finally {
+      other.close();
+      store.close();
+    }
   });
 });
 

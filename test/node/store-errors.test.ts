@@ -49,7 +49,7 @@ function failInserts(path: string, table: string): () => void {
 beforeAll(async () => {
   const log = createLogger({ level: 'info', write: (l) => lines.push(JSON.parse(l)) });
   const hooks = storeErrorLogging(log, { eventStore: relayDb, connectorDb });
-  events = new SqliteEventStore({ path: relayDb });
+  events = new SqliteEventStore({ path: relayDb, writerThread: true }); // as the node opens it
   connectorStore = openConnectorStore({ path: connectorDb });
   const secrets = new AccountSecretStore(RELAY);
   relay = await startRelay({

@@ -117,11 +117,12 @@ describe('agent skill files', () => {
     expect(d1.outcome).toMatchObject({ status: 'failed', retryable: true });
     expect(d1.outcome.result.summary).toMatch(/exited with 3: model overloaded/);
 
-    const hanging = agentSkill({ ...parseAgentSkillFile(FILE, '/x/n.md'), timeoutMs: 300 }, agent('hang'));
+    // Long enough for the fake agent (a node process) to start and record itself on a loaded machine.
+    const hanging = agentSkill({ ...parseAgentSkillFile(FILE, '/x/n.md'), timeoutMs: 3000 }, agent('hang'));
     const p2 = new SkillPipeline({ registry: new SkillRegistry([hanging]), context: testContext() });
     const d2 = await p2.dispatch(payload);
     expect(d2.outcome.status).toBe('failed');
-    expect(d2.outcome.result.summary).toMatch(/no answer within 300 ms/);
+    expect(d2.outcome.result.summary).toMatch(/no answer within 3000 ms/);
     const pid = Number(records().at(-1)!.pid);
     expect(records()).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,5 @@
-import { type Address, type Hex, isAddressEqual, recoverTypedDataAddress } from 'viem';
+import { type Address, type Hex, hashTypedData } from 'viem';
+import { checkClaimSignature } from '../claim-signer-thread.js';
 import { CLAIM_TYPES } from '../claims.js';
 import type { Claim, ClaimDomain } from '../types.js';
 
@@ -48,17 +49,16 @@ export async function verifyClaim(params: {
 }): Promise<VerifyClaimResult> {
   const problem = nonCanonicalSignature(params.signature);
   if (problem) return { valid: false, signer: null, problem };
-  let signer: Address;
-  try {
-    signer = await recoverTypedDataAddress({
-      domain: params.domain,
-      types: CLAIM_TYPES,
-      primaryType: 'Claim',
-      message: { channelId: params.claim.channelId, cumulativeAmount: params.claim.cumulativeAmount },
-      signature: params.signature,
-    });
-  } catch {
+  const hash = hashTypedData({
+    domain: params.domain,
+    types: CLAIM_TYPES,
+    primaryType: 'Claim',
+    message: { channelId: params.claim.channelId, cumulativeAmount: params.claim.cumulativeAmount },
+  });
+  // The signer's key is kept after its first valid claim: later claims are checked against it (claim-signers.ts), on
+  // the claim-signer thread when the process started one (the node does).
+  const { valid, signer } = await checkClaimSignature(hash, params.signature, params.expectedSigner);
+  if (signer === null)
     return { valid: false, signer: null, problem: 'the signature does not recover to any key' };
-  }
-  return { valid: isAddressEqual(signer, params.expectedSigner), signer };
+  return { valid, signer };
 }

@@ -19,3 +19,18 @@ export async function alreadyAudited(
       e.amount === amount,
   );
 }
+
+/** The audit line of a provider payment that was fulfilled (money moved, through our channel). */
+export function auditProviderPaid(
+  audit: PaymentAudit,
+  p: { jobId: string; amount: bigint; provider: string; channelId: string },
+): void {
+  audit.record({
+    direction: 'out',
+    jobId: p.jobId,
+    amount: p.amount,
+    status: 'fulfilled',
+    counterparty: p.provider,
+    channelId: p.channelId,
+  });
+}

@@ -13,7 +13,7 @@ import { rejectAdvice } from '../runtime/attach.js';
 import { backoffDelay } from '../runtime/backoff.js';
 import { isAlreadyPaid, paymentData } from '../runtime/provider-spsp.js';
 import { spspHandshake } from '../runtime/spsp-client.js';
-import { alreadyAudited } from './audit-once.js';
+import { alreadyAudited, auditProviderPaid } from './audit-once.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { intentKey } from './intents.js';
 import { ATOMIC_PAYMENT_EXPIRY_MS, payForKey } from './sealed-pay.js';
@@ -190,15 +190,7 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
       intents.settle(key, settledBefore ? 'refused-duplicate' : 'fulfilled', dupe);
       deps.putJob({ id: jobId, status: 'paid' });
       // The money moved once: recorded once (same synchronous block, same write batch as `paid`).
-      if (!audited)
-        audit.record({
-          direction: 'out',
-          jobId,
-          amount,
-          status: 'fulfilled',
-          counterparty: provider,
-          channelId: att.channel().channelId,
-        });
+      if (!audited) auditProviderPaid(audit, { jobId, amount, provider, channelId: att.channel().channelId });
       deps.activity(
         'payment',
         settledBefore

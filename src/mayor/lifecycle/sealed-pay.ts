@@ -10,7 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { formatM2M } from '../../chain/units.js';
 import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
 import { isAlreadyPaid } from '../runtime/provider-spsp.js';
-import { alreadyAudited } from './audit-once.js';
+import { alreadyAudited, auditProviderPaid } from './audit-once.js';
 import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { type SealedInfo, storeKey } from './sealed-results.js';
@@ -91,14 +91,7 @@ export async function payForKey(
     ctx.done(jobId);
     if (k) storeKey(deps, jobId, k);
     intents.settle(key, 'fulfilled', `atomic ${sealed.condition}`);
-    audit.record({
-      direction: 'out',
-      jobId,
-      amount,
-      status: 'fulfilled',
-      counterparty: provider,
-      channelId: att.channel().channelId,
-    });
+    auditProviderPaid(audit, { jobId, amount, provider, channelId: att.channel().channelId });
     if (!k) deps.putJob({ id: jobId, status: 'failed', error: 'paid, but the FULFILL carried no valid key' });
     deps.activity(
       'payment',
@@ -116,15 +109,7 @@ export async function payForKey(
     ctx.done(jobId);
     if (k) storeKey(deps, jobId, k);
     intents.settle(key, 'refused-duplicate', reply.message);
-    if (!audited)
-      audit.record({
-        direction: 'out',
-        jobId,
-        amount,
-        status: 'fulfilled',
-        counterparty: provider,
-        channelId: att.channel().channelId,
-      });
+    if (!audited) auditProviderPaid(audit, { jobId, amount, provider, channelId: att.channel().channelId });
     if (!k)
       deps.putJob({
         id: jobId,
