@@ -93,6 +93,21 @@ describe('payments in doubt', () => {
     expect(run3.unpaid.total).toBe(PRICE);
   });
 
+  it('a BTP disconnect in one run: the re-payment under the same condition (same SPSP secret) keeps one record', () => {
+    const home = mkdtempSync(join(tmpdir(), 'crosstown-doubt-'));
+    const run = start(home);
+    const condition = 'd3'.repeat(32);
+    run.pay(condition);
+    // Fulfilled on a live link: a second payment is a duplicate, not a doubt.
+    expect(run.doubts.inDoubt(ALPHA, JOB)).toBe(false);
+    run.doubts.linkLost();
+    expect(run.doubts.inDoubt(ALPHA, JOB)).toBe(true);
+    expect(run.pay(condition)).toBe(PRICE);
+    expect(run.ledger.summary().earned).toBe(PRICE);
+    expect(run.unpaid.total).toBe(PRICE);
+    expect(run.doubts.inDoubt(ALPHA, JOB)).toBe(false);
+  });
+
   it('a payment the node claimed is not in doubt after a restart, in either mode', () => {
     const home = mkdtempSync(join(tmpdir(), 'crosstown-doubt-'));
     const run1 = start(home);
