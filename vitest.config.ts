@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/support/slow-first-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -13,6 +14,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests start real servers and chains; 2 cores on CI.
     pool: 'forks',
+    // The slowest files first, so neither worker is left idle at the end (test/support/slow-first-sequencer.ts).
+    sequence: { sequencer: SlowFirstSequencer },
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },
 });

@@ -172,7 +172,7 @@ describe('crosstown demo', () => {
 
   it('without a sandbox: Beta runs the demo job unsandboxed with the permission the demo grants, and says so', async () => {
     const r = await run(['demo', '--sandbox', 'none', '--format', 'json']);
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.sandbox).toBe('none');
     expect(report.unsandboxed).toBe(true);

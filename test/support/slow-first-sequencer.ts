@@ -1,0 +1,51 @@
+// Runs the slowest test files first. The suite runs on 2 workers; a fresh clone has no vitest cache (which would
+// order files by their last duration), so a long file picked up last would leave one worker idle at the end.
+// The list is the slowest files of a CI run (durations alongside); files not listed keep vitest's own order.
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+const SLOWEST = [
+  'test/cli/walkthrough.test.ts', // 85 s
+  'test/cli/demo.test.ts', // 51 s
+  'test/mayor/recovery.test.ts', // 39 s
+  'test/connector/receiver-property.test.ts', // 37 s
+  'test/cli/mayor-job.test.ts', // 34 s
+  'test/mayor/lifecycle/crash.test.ts', // 34 s
+  'test/mayor/lifecycle/provider-kill.test.ts', // 31 s
+  'test/devnet/cli.test.ts', // 26 s
+  'test/chain/invariants.test.ts', // 25 s
+  'test/cli/wallet-channel.test.ts', // 25 s
+  'test/mayor/lifecycle/soak.test.ts', // 21 s
+  'test/relay/multiprocess.test.ts', // 18 s
+  'test/relay/durability.test.ts', // 18 s
+  'test/node/sigkill-under-mayor.test.ts', // 16 s
+  'test/mayor/provider-e2e-restart.test.ts', // 15 s
+  'test/mayor/atomic-restart.test.ts', // 15 s
+  'test/store/postgres.test.ts', // 14 s
+  'test/mayor/tls.test.ts', // 14 s
+  'test/mayor/atomic-payment.test.ts', // 13 s
+  'test/mayor/provider/pool.test.ts', // 13 s
+  'test/mayor/state-crash.test.ts', // 12 s
+  'test/cli/payments-skill.test.ts', // 12 s
+  'test/mayor/provider-e2e.test.ts', // 12 s
+  'test/mayor/lifecycle/feedback.test.ts', // 11 s
+  'test/relay/multiprocess-pg-conformance.test.ts', // 11 s
+  'test/node/process.test.ts', // 10 s
+  'test/mayor/state.test.ts', // 10 s
+  'test/mayor/private-jobs.test.ts', // 9 s
+  'test/chain/anvil.test.ts', // 9 s
+  'test/node/sigkill-fulfill.test.ts', // 9 s
+];
+
+export default class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = SLOWEST.findIndex((s) => f.moduleId.endsWith(s));
+      return i === -1 ? SLOWEST.length : i;
+    };
+    return sorted
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
