@@ -483,22 +483,34 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     }),
     pay,
     writeToRelay: async (data, amount) => {
-      const first = await payRelay(data, amount);
-      if (!isStaleRelayAccount(first.reply)) return first;
-      // The node restarted and forgot our relay account: redo the SPSP handshake once and write again.
-      warn(
-        `The node no longer knows our relay account (${(first.reply as IlpReject).message}): redoing SPSP.`,
-      );
-      await renewSpsp();
-      // The restart may have cut an earlier attempt of this very write after the node committed it (charged, its
-      // FULFILL lost). A 0-amount write first: the relay fulfills a duplicate for free, so it is not paid twice;
-      // otherwise it refuses the underpaid write and we pay it (the packet the node kept is paid by the resync).
-      const probe = await payRelay(data, 0n);
-      if (probe.reply.type === IlpPacketType.Fulfill) {
-        return { reply: probe.reply, attempts: first.attempts + probe.attempts };
+      let used = spsp;
+      let result = await payRelay(data, amount);
+      let attempts = result.attempts;
+      // The node restarted and forgot our relay account: redo the SPSP handshake and write again. Many writes in
+      // flight at a restart meet this together: only one renews (a write whose account was already replaced by a
+      // renewal made meanwhile uses the new one, it does not renew again, which would strand the others).
+      for (let round = 0; round < 3 && isStaleRelayAccount(result.reply); round++) {
+        if (round === 0)
+          warn(
+            `The node no longer knows our relay account (${(result.reply as IlpReject).message}): redoing SPSP.`,
+          );
+        if (spsp === used) await renewSpsp();
+        used = spsp;
+        // The restart may have cut an earlier attempt of this very write after the node committed it (charged, its
+        // FULFILL lost). A 0-amount write first: the relay fulfills a duplicate for free, so it is not paid twice;
+        // otherwise it refuses the underpaid write and we pay it (the packet the node kept is paid by the resync).
+        const probe = await payRelay(data, 0n);
+        attempts += probe.attempts;
+        if (probe.reply.type === IlpPacketType.Fulfill) return { reply: probe.reply, attempts };
+        if (isStaleRelayAccount(probe.reply)) {
+          result = probe;
+          continue;
+        }
+        used = spsp;
+        result = await payRelay(data, amount);
+        attempts += result.attempts;
       }
-      const second = await payRelay(data, amount);
-      return { reply: second.reply, attempts: first.attempts + probe.attempts + second.attempts };
+      return { reply: result.reply, attempts };
     },
     settle: async () => {
       await settling;
