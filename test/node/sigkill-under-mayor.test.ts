@@ -221,7 +221,14 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
       const results = await Promise.all([...firstHalf, ...datas.slice(12).map(send)]);
       const second = await restarted!;
       // Every job write ends fulfilled (the ones the kill cut were retried, after one F02 re-handshake).
-      expect(results.map((r) => r.reply.type), JSON.stringify(results.filter((r) => r.reply.type !== IlpPacketType.Fulfill).map((r) => ({ ...r.reply, data: undefined, attempts: r.attempts })))).toEqual(datas.map(() => IlpPacketType.Fulfill));
+      expect(
+        results.map((r) => r.reply.type),
+        JSON.stringify(
+          results
+            .filter((r) => r.reply.type !== IlpPacketType.Fulfill)
+            .map((r) => ({ ...r.reply, data: undefined, attempts: r.attempts })),
+        ),
+      ).toEqual(datas.map(() => IlpPacketType.Fulfill));
       expect(fulfills).toBe(datas.length);
       // The kill cut some writes in flight (else this proves nothing about a crash mid-burst).
       expect(results.filter((r) => r.attempts > 1).length).toBeGreaterThan(0);
