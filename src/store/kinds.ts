@@ -37,3 +37,14 @@ export function newestFirst(a: NostrEvent, b: NostrEvent): number {
 /** A single-letter tag name (a-z, A-Z): the only tags NIP-01 filters can select on, so the only ones indexed. */
 export const isIndexedTagName = (name: string | undefined): name is string =>
   name !== undefined && name.length === 1 && /^[a-zA-Z]$/.test(name);
+
+/** Parses a NIP-09 `a` value `kind:pubkey:d` into the store's replace key; undefined when it names no slot. */
+export function addressKey(value: string): { pubkey: string; replaceKey: string } | undefined {
+  const match = /^(\d{1,5}):([0-9a-f]{64}):?(.*)$/s.exec(value);
+  if (!match) return undefined;
+  const kind = Number(match[1]);
+  const pubkey = match[2]!;
+  if (isReplaceable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}` };
+  if (isAddressable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}:${match[3] ?? ''}` };
+  return undefined;
+}

@@ -3,14 +3,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Filter, NostrEvent } from '../nostr/types.js';
 import { StoreError } from './errors.js';
-import {
-  isAddressable,
-  isEphemeral,
-  isIndexedTagName,
-  isReplaceable,
-  replaceKeyOf,
-  supersedes,
-} from './kinds.js';
+import { addressKey, isEphemeral, isIndexedTagName, replaceKeyOf, supersedes } from './kinds.js';
 import { filterToPgSelect, filterToPgWhere, pgVisibleWhere } from './postgres-filter.js';
 import { migrate } from './postgres-schema.js';
 import { queryFilters } from './query-filters.js';
@@ -437,15 +430,4 @@ function deletionTargets(request: NostrEvent): { ids: string[]; addresses: strin
     }
   }
   return { ids: [...ids], addresses: [...addresses] };
-}
-
-/** Parses a NIP-09 `a` value `kind:pubkey:d` into the store's replace key; undefined when it names no slot. */
-function addressKey(value: string): { pubkey: string; replaceKey: string } | undefined {
-  const match = /^(\d{1,5}):([0-9a-f]{64}):?(.*)$/s.exec(value);
-  if (!match) return undefined;
-  const kind = Number(match[1]);
-  const pubkey = match[2]!;
-  if (isReplaceable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}` };
-  if (isAddressable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}:${match[3] ?? ''}` };
-  return undefined;
 }

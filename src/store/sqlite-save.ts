@@ -3,7 +3,7 @@
 // (sqlite-writer-worker.ts), which opens its own connection to the same file.
 import type Database from 'better-sqlite3';
 import type { NostrEvent } from '../nostr/types.js';
-import { isAddressable, isIndexedTagName, isReplaceable, replaceKeyOf, supersedes } from './kinds.js';
+import { addressKey, isIndexedTagName, replaceKeyOf, supersedes } from './kinds.js';
 import type { SaveOutcome } from './types.js';
 
 const KIND_DELETION = 5;
@@ -122,15 +122,4 @@ export function createEventSaver(db: Database.Database): EventSaver {
     }),
   );
   return { saveBatch: (events) => batchTx.immediate(events) };
-}
-
-/** Parses a NIP-09 `a` value `kind:pubkey:d` into the store's replace key; undefined when it names no slot. */
-function addressKey(value: string): { pubkey: string; replaceKey: string } | undefined {
-  const match = /^(\d{1,5}):([0-9a-f]{64}):?(.*)$/s.exec(value);
-  if (!match) return undefined;
-  const kind = Number(match[1]);
-  const pubkey = match[2]!;
-  if (isReplaceable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}` };
-  if (isAddressable(kind)) return { pubkey, replaceKey: `${kind}:${pubkey}:${match[3] ?? ''}` };
-  return undefined;
 }
