@@ -418,6 +418,26 @@ describe('item 2 (second half) and item 4: the watcher itself', () => {
     }
   });
 
+  it('reads its known channels at start: a close older than any scan (no saved block) is still redeemed', async () => {
+    const { key, domain, channelId } = await channelFrom5To6();
+    await startClose(clients(5), { channels: dev.network.channels, channelId });
+    for (let i = 0; i < 6; i++) await rpc('evm_mine', []); // the close is below the first scan's window
+    const best = await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: 55n } });
+    const watcher = watchClosures({
+      clients: clients(6),
+      channels: dev.network.channels,
+      bestClaim: (id) => (id === channelId ? best : undefined),
+      knownChannels: () => [channelId],
+      pollingIntervalMs: 50,
+    });
+    try {
+      await watcher.ready;
+      expect(await claimedOnChain(channelId)).toBe(55n);
+    } finally {
+      watcher.stop();
+    }
+  });
+
   it('a reorg that moves a ClosureStarted into an already scanned block does not hide it', async () => {
     const { key, domain, channelId } = await channelFrom5To6();
     const best = await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: 70n } });
