@@ -68,6 +68,19 @@ async function channelRows(
 
 const homeOf = (o: EarningsOptions, stateDir: string) => o.providerHome ?? join(stateDir, '..', 'provider');
 
+/**
+ * `earnings` and `earnings redeem` define the same options, and commander hands every one of them to the parent
+ * wherever it stands (`earnings redeem --rpc-url …` left redeem without it): take the parent's given values too.
+ */
+function withParentOptions(o: EarningsOptions, parent: Command): EarningsOptions {
+  const merged: Record<string, unknown> = { ...o };
+  for (const [key, value] of Object.entries(parent.opts())) {
+    const source = parent.getOptionValueSource(key);
+    if (value !== undefined && source !== undefined && source !== 'default') merged[key] = value;
+  }
+  return merged as unknown as EarningsOptions;
+}
+
 export function registerEarnings(program: Command): void {
   const earnings = helpExamples(
     addChain(program.command('earnings'))
@@ -122,7 +135,8 @@ export function registerEarnings(program: Command): void {
       .option('--provider-home <dir>', "the provider's home (default: <home>/<mayor>/provider)"),
     ['crosstown earnings redeem', 'crosstown earnings redeem --format json --passphrase-file pass.txt'],
   ).action(
-    run(async (o: EarningsOptions) => {
+    run(async (given: EarningsOptions) => {
+      const o = withParentOptions(given, earnings);
       const ctx = await chainContext(o);
       const channels = needChannels(ctx);
       const ledger = EarningsLedger.open(homeOf(o, ctx.config.stateDir));
