@@ -153,6 +153,27 @@ describe('item 4: a close started while the node is down', () => {
   });
 });
 
+// Before the reset below: it needs the contracts in place.
+describe('item 7: the contracts code', () => {
+  it('a changed token code stops payments; the chain back as it was, they resume', async () => {
+    const node = await boot(testNodeConfig(chain, newDir(), { basePricePerByte: PRICE }));
+    expect((await node.checkChain()).ok).toBe(true);
+    const tokenCode = (await rpc('eth_getCode', [chain.network.token, 'latest'])) as string;
+    const otherCode = (await rpc('eth_getCode', [chain.network.channels, 'latest'])) as string;
+    await rpc('anvil_setCode', [chain.network.token, otherCode]);
+    try {
+      const check = await node.checkChain();
+      expect(check.ok).toBe(false);
+      expect(check.problems.join('; ')).toContain(`the code at ${chain.network.token} (the token) changed`);
+      expect(node.connector.paymentsRefused).toMatch(/payments are refused|Payments are refused/);
+    } finally {
+      await rpc('anvil_setCode', [chain.network.token, tokenCode]);
+    }
+    expect((await node.checkChain()).ok).toBe(true);
+    expect(node.connector.paymentsRefused).toBeUndefined();
+  });
+});
+
 describe('item 7: a chain reset', () => {
   it('a running node refuses payments with what to do; a node started on the empty chain too', async () => {
     const dataDir = newDir();
@@ -181,6 +202,12 @@ describe('item 7: a chain reset', () => {
     expect(message).toContain(join(dataDir, 'connector.db'));
     await expect(p.claim()).rejects.toThrow(/CHAIN_MISMATCH/);
     await p.btp.close();
+
+    // The node restarted with its state from the old chain: refused from the start (the channel is gone).
+    await node.stop();
+    const restarted = await boot(testNodeConfig(chain, dataDir, { basePricePerByte: PRICE }));
+    expect(restarted.connector.paymentsRefused).toContain(p.channelId);
+    await restarted.stop();
 
     // A fresh node on a chain without the contracts refuses payments from the start.
     await rpc('anvil_reset', []);
