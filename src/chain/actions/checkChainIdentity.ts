@@ -91,7 +91,9 @@ export async function checkChainIdentity(
       channels.set(channelId, await readChannel(client, { channels: params.channels, channelId }));
     } catch (err) {
       if (err instanceof ChainError && err.code === 'UnknownChannel')
-        problems.push(`channel ${channelId}, on which claims are held, does not exist`);
+        problems.push(
+          `channel ${channelId}, which this state holds claims on or is bound to, does not exist`,
+        );
       else throw err;
     }
   }
