@@ -26,7 +26,7 @@ import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { newChallenge, verifyAuth } from './nip42.js';
 import type { PrepaidBalances } from './prepaid.js';
-import { RateLimiter } from './rate-limit.js';
+import { ipBudgetKey, RateLimiter } from './rate-limit.js';
 import { certificateDnsNames, type RelayUrlSeen, relayUrlSeenBy } from './relay-url.js';
 import { prepaidFor, withStreamReceiver } from './stream-route.js';
 
@@ -383,7 +383,7 @@ export class NostrRelay {
       const limited = handshakeLimited([
         [this.perConnection, conn.id, 'on this connection'],
         [this.perPubkey, event.pubkey, 'from this pubkey'],
-        [this.perIp, conn.ip, 'from this IP address'],
+        [this.perIp, ipBudgetKey(conn.ip), 'from this IP address'],
         [this.global, '*', 'on this relay (all clients)'],
       ]);
       if (limited) {
