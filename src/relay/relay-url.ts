@@ -2,7 +2,7 @@
 // configured public URL it is derived from the Host header, but the Host header is the client's own word: a hostile
 // relay connects to us saying `Host: evil.example.com`, hands our challenge to its victim and replays the victim's
 // AUTH for wss://evil.example.com. So a Host is believed only when it names where the socket really arrived (the
-// local address and port, or a loopback name on a loopback socket) or, over TLS, a DNS name of our certificate.
+// local address and port, or a loopback name on a loopback socket) or, over TLS, a name or IP of our certificate.
 // Any other Host gets no URL: AUTH is refused, saying the operator should set relay-public-url.
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -10,13 +10,13 @@ import { isIP } from 'node:net';
 
 export type RelayUrlSeen = { url: string } | { refused: string };
 
-/** The DNS names of a PEM certificate's subjectAltName, lowercased (`*.example.org` kept as is). */
-export function certificateDnsNames(pem: string | Buffer): string[] {
+/** The DNS names and IP addresses of a PEM certificate's subjectAltName, lowercased (`*.example.org` kept as is). */
+export function certificateNames(pem: string | Buffer): string[] {
   const san = new X509Certificate(pem).subjectAltName ?? '';
   return san
     .split(/,\s*/)
-    .filter((entry) => entry.startsWith('DNS:'))
-    .map((entry) => entry.slice(4).toLowerCase());
+    .map((entry) => /^(?:DNS:|IP Address:)(.+)$/.exec(entry)?.[1]?.toLowerCase())
+    .filter((name): name is string => name !== undefined);
 }
 
 const unmapped = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '').toLowerCase();

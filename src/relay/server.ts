@@ -27,7 +27,7 @@ import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { newChallenge, verifyAuth } from './nip42.js';
 import type { PrepaidBalances } from './prepaid.js';
 import { ipBudgetKey, RateLimiter } from './rate-limit.js';
-import { certificateDnsNames, type RelayUrlSeen, relayUrlSeenBy } from './relay-url.js';
+import { certificateNames, type RelayUrlSeen, relayUrlSeenBy } from './relay-url.js';
 import { prepaidFor, withStreamReceiver } from './stream-route.js';
 
 export interface StartRelayOptions extends RelayOptions {
@@ -63,7 +63,7 @@ export class NostrRelay {
   private readonly global: RateLimiter;
   private readonly perConnectionFrames: RateLimiter;
   private readonly now: () => number;
-  /** Over TLS, the DNS names of our certificate: a Host header naming one is believed (relay-url.ts). */
+  /** Over TLS, the names (DNS, IP) of our certificate: a Host header naming one is believed (relay-url.ts). */
   private readonly certNames: string[] | undefined;
   private readonly ilpAddress: string;
   private nextConnectionId = 1;
@@ -82,7 +82,7 @@ export class NostrRelay {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
-    this.certNames = options.tls ? certificateDnsNames(loadServerTls(options.tls).cert) : undefined;
+    this.certNames = options.tls ? certificateNames(loadServerTls(options.tls).cert) : undefined;
     this.ilpAddress = options.ilpAddress ?? '';
     for (const { pubkey, kinds } of options.freeWrites ?? []) {
       const set = this.freeWrites.get(pubkey) ?? new Set<number>();

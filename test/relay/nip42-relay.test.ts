@@ -7,6 +7,7 @@ import type WebSocket from 'ws';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { finalizeEvent, generateSecretKey, getPublicKey, KIND_CLIENT_AUTH } from '../../src/nostr/index.js';
 import type { NostrEvent } from '../../src/nostr/types.js';
+import { certificateNames } from '../../src/relay/relay-url.js';
 import { makeTestCertificates } from '../support/tls.js';
 import { paidPrepare, sign, startTestRelay, TestClient, type TestRelay } from './helpers.js';
 
@@ -101,6 +102,9 @@ describe('NIP-42 AUTH names this relay (issue 14 item 2)', () => {
 
   it('over TLS believes a Host that is a DNS name of its certificate, and no other', async () => {
     const certs = await makeTestCertificates();
+    expect(certificateNames(certs.cert)).toEqual(
+      expect.arrayContaining(['127.0.0.1', 'localhost', 'relay.crosstown.test']),
+    );
     const tls = await startTestRelay({ tls: { cert: certs.cert, key: certs.key }, now: () => clock });
     try {
       const port = tls.relay.port;
