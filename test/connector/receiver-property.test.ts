@@ -183,21 +183,32 @@ const malleate = (s: Hex): Hex =>
 const lowV = (s: Hex): Hex => `${s.slice(0, 130)}0${Number.parseInt(s.slice(130), 16) - 27}` as Hex;
 
 /**
- * Sends a transaction as `from` with eth_sendTransaction (anvil's dev accounts are unlocked: one call, no receipt
- * wait, anvil automines); a call that would revert is refused at anvil's own gas estimation and throws.
+ * Sends a transaction as `from` with eth_sendTransaction (anvil's dev accounts are unlocked, so no signing here); a
+ * call that would revert is refused at anvil's own gas estimation and throws. Returns once it is mined: anvil answers
+ * with the hash before its automine ran, and a transaction mined after the next evm_revert would land in the next
+ * sequence's state (a close there made every later claim CLAIM_CHANNEL_CLOSING on a loaded machine).
  */
 async function send(
   from: ChainClients,
   functionName: 'topUp' | 'startClose' | 'withdraw' | 'claim',
   args: unknown[],
 ) {
-  await rpc('eth_sendTransaction', [
+  const hash = await rpc('eth_sendTransaction', [
     {
       from: from.wallet.account.address,
       to: dev.network.channels,
       data: encodeFunctionData({ abi: paymentChannelsAbi, functionName, args } as never),
     },
   ]);
+  for (let i = 0; ; i++) {
+    const receipt = (await rpc('eth_getTransactionReceipt', [hash])) as { status: string } | null;
+    if (receipt) {
+      if (receipt.status !== '0x1') throw new Error(`${functionName} reverted`);
+      return;
+    }
+    if (i > 1000) throw new Error(`${functionName} was not mined`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 /** What the node can still get from A and B: claimed so far plus what each best claim would pay now (eth_call). */
@@ -233,8 +244,17 @@ async function redeemable(best: (id: Hex) => SignedClaim | undefined): Promise<b
 
 async function runSequence(steps: Step[]): Promise<void> {
   stats.sequences++;
-  await rpc('evm_revert', [snapshot]);
+  // Each sequence starts from the same chain: the revert must succeed and leave channel A as it was opened.
+  expect(await rpc('evm_revert', [snapshot])).toBe(true);
   snapshot = await rpc('evm_snapshot', []);
+  expect(
+    await readChannel(node.public, { channels: dev.network.channels, channelId: channelA }),
+  ).toMatchObject({
+    deposit: DEPOSIT,
+    claimed: 0n,
+    closing: false,
+    settled: false,
+  });
   failNext = 0;
   let clock = 1_000_000;
   const store = new MemoryConnectorStore();
