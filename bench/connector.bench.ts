@@ -38,9 +38,11 @@ const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
 
 export async function run(): Promise<void> {
   console.log(`machine load (/proc/loadavg) at start: ${loadavg()}`);
-  await runInProcess();
-  await runDurableHop();
-  await runNodeAsShipped();
+  // BENCH_CONNECTOR_PARTS=in-process,hop,node (default all): one part alone, e.g. to profile it.
+  const parts = (process.env.BENCH_CONNECTOR_PARTS ?? 'in-process,hop,node').split(',');
+  if (parts.includes('in-process')) await runInProcess();
+  if (parts.includes('hop')) await runDurableHop();
+  if (parts.includes('node')) await runNodeAsShipped();
   console.log(`machine load (/proc/loadavg) at end: ${loadavg()}`);
 }
 
