@@ -36,6 +36,23 @@ function threadTicks(pid: number | undefined): Map<string, number> {
   return ticks;
 }
 
+/** Voluntary context switches of all threads of `pid` (a thread that sleeps and is woken: one per hop). */
+function switches(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let sum = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(
+        readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'),
+      );
+      sum += Number(m?.[1] ?? 0);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return sum;
+}
+
 /** The node's CPU over a phase, in µs per write: all threads, its main thread, and the busiest other threads. */
 function cpuPerWrite(before: Map<string, number>, after: Map<string, number>, writes: number) {
   const perWrite = (ticks: number) => Math.round((ticks * 1e4) / writes);
@@ -110,14 +127,19 @@ for (let i = 0; i < 100; i++) await pay();
 const claimsBefore = claimsSent;
 const lat: number[] = [];
 const seqTicks0 = threadTicks(o.nodePid);
+const seqSwitches0 = switches(o.nodePid);
 for (let i = 0; i < o.sequential; i++) lat.push(await pay());
-const sequentialCpu = cpuPerWrite(seqTicks0, threadTicks(o.nodePid), o.sequential);
+const sequentialCpu = {
+  ...cpuPerWrite(seqTicks0, threadTicks(o.nodePid), o.sequential),
+  switches: (switches(o.nodePid) - seqSwitches0) / o.sequential,
+};
 lat.sort((a, b) => a - b);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]!;
 
 const sequentialClaims = claimsSent - claimsBefore;
 const end = next + o.parallel;
 const parTicks0 = threadTicks(o.nodePid);
+const parSwitches0 = switches(o.nodePid);
 const payerCpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 await Promise.all(
@@ -126,7 +148,10 @@ await Promise.all(
   }),
 );
 const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-const parallelCpu = cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel);
+const parallelCpu = {
+  ...cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel),
+  switches: (switches(o.nodePid) - parSwitches0) / o.parallel,
+};
 const payerCpu = process.cpuUsage(payerCpu0);
 // This process shares the 2 cores with the node: its CPU per write bounds the run's writes/s too.
 const payerCpuPerWrite = Math.round((payerCpu.user + payerCpu.system) / o.parallel);

@@ -110,10 +110,12 @@ interface PhaseCpu {
   total: number;
   main: number;
   others: number[];
+  /** Voluntary context switches of the node's threads per write (wake-ups: thread hops, socket waits, fsyncs). */
+  switches: number;
 }
 
 const phaseCpu = (c: PhaseCpu) =>
-  `${c.total} µs per write (main thread ${c.main}, other threads ${c.others.slice(0, 6).join(' / ')})`;
+  `${c.total} µs per write (main thread ${c.main}, other threads ${c.others.slice(0, 6).join(' / ')}), ${c.switches.toFixed(1)} thread wake-ups per write`;
 
 export async function runNodeAsShipped(): Promise<void> {
   console.log(
