@@ -74,6 +74,8 @@ export interface NodeConfig {
   relayPublicUrl?: string | undefined;
   /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
   unusedPeerTtlSeconds?: number;
+  /** Most unused SPSP peers kept; beyond it the longest idle are removed first. Default 10,000. */
+  maxUnusedPeers?: number;
   /** Reverse proxies (by IP) whose X-Forwarded-For names the client, for the per-IP budgets. Default none. */
   trustedProxies?: string[];
 }
@@ -117,6 +119,7 @@ const SETTINGS = [
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
   { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
   { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
+  { key: 'maxUnusedPeers', flag: 'maxUnusedPeers', env: 'CROSSTOWN_NODE_MAX_UNUSED_PEERS' },
   { key: 'trustedProxies', flag: 'trustedProxies', env: 'CROSSTOWN_NODE_TRUSTED_PROXIES' },
 ] as const satisfies readonly Setting[];
 
@@ -250,6 +253,12 @@ function verifyThreads(v: unknown): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 64)
     bad(`verifyThreads must be a whole number 0-64, got ${String(v)}`);
+  return n;
+}
+
+function maxUnusedPeers(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) bad(`maxUnusedPeers must be a whole number >= 1, got ${String(v)}`);
   return n;
 }
 
@@ -390,6 +399,7 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     ...(get('unusedPeerTtlSeconds') !== undefined
       ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }
       : {}),
+    ...(get('maxUnusedPeers') !== undefined ? { maxUnusedPeers: maxUnusedPeers(get('maxUnusedPeers')) } : {}),
     tls:
       tlsCert === undefined
         ? undefined
