@@ -20,7 +20,8 @@ import {
   serializeIlpPacket,
 } from '../../src/ilp/index.js';
 import { deserializeIlpPrepare } from '../../src/ilp/packet.js';
-import { addMayor, type Node, startNode } from './helpers.js';
+import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
+import { addMayor, type Node, paidWrite, startNode } from './helpers.js';
 
 let node: Node;
 let client: BtpClient;
@@ -165,4 +166,23 @@ it('replies parse with ilp-packet', async () => {
   const reply = await client.sendPrepare(await moneyPrepare(account, 5n));
   const parsed = ilpPacket.deserializeIlpPacket(Buffer.from(serializeIlpPacket(reply)));
   expect(parsed.type).toBe(ilpPacket.Type.TYPE_ILP_FULFILL);
+});
+
+describe('prepaid writes: concurrent replays', () => {
+  it('the same underpaid ephemeral PREPARE sent twice at once is charged once', async () => {
+    const account = node.secrets.issue('twice');
+    expect((await client.sendPrepare(await moneyPrepare(account, 10_000n))).type).toBe(IlpPacketType.Fulfill);
+    const event = finalizeEvent(
+      { kind: 20001, created_at: Math.floor(Date.now() / 1000), tags: [], content: 'ephemeral, sent twice' },
+      generateSecretKey(),
+    );
+    const w = paidWrite(event, account.destination, account.sharedSecret, { amount: 0n });
+    // Both arrive before either is answered (a sender retrying on a slow link, or anyone replaying it).
+    const replies = await Promise.all([
+      node.relay.handlePrepare(w.prepare),
+      node.relay.handlePrepare(w.prepare),
+    ]);
+    expect(replies.map((r) => r.type)).toEqual([IlpPacketType.Fulfill, IlpPacketType.Fulfill]);
+    expect(node.relay.prepaid!.balance('twice')).toBe(10_000n - w.price);
+  });
 });
