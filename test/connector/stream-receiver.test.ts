@@ -97,12 +97,15 @@ describe('ILDCP (peer.config)', () => {
 describe('STREAM receiver: hostile senders credit nothing', () => {
   it('credits a good money packet, and answers with an encrypted FULFILL naming what arrived', async () => {
     const account = node.secrets.issue('good');
+    const owed = node.connector.balance('alice').owedByPeer;
     const reply = await client.sendPrepare(await moneyPrepare(account, 1000n));
     expect(reply.type).toBe(IlpPacketType.Fulfill);
     const answer = await decryptReply(reply, account.sharedSecret);
     expect(answer.ilpPacketType).toBe(StreamIlpType.Fulfill);
     expect(answer.prepareAmount.toString()).toBe('1000');
     expect(node.relay.prepaid!.balance('good')).toBe(1000n);
+    // What the account was credited is what the paying peer now owes the node: no money from nowhere.
+    expect(node.connector.balance('alice').owedByPeer - owed).toBe(1000n);
   });
 
   it('a test packet (random condition) is F99 with the amount that arrived, and credits nothing', async () => {

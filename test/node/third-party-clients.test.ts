@@ -214,7 +214,10 @@ describe('an unmodified Interledger client tops up an account over STREAM, then 
     const account = await spspQueryWithReceipts(receiptNonce, receiptSecret);
     expect(account.receipts_enabled).toBe(true);
 
+    const owed = node.connector.balance(conn0Peer()).owedByPeer;
     const { stream, sourceAccount } = await topUp(account.destination_account, account.shared_secret, TOPUP);
+    // The top-up is charged to the paying peer (settled by its channel claims), exactly what the account got.
+    expect(node.connector.balance(conn0Peer()).owedByPeer - owed).toBe(TOPUP);
     expect(sourceAccount).toMatch(/^g\.crosstown\.node1\.[0-9a-f]{16}$/); // learnt over ILDCP
     expect(stream.totalSent).toBe(TOPUP.toString());
     const receipt = verifyReceipt(stream.receipt!, receiptSecret);
