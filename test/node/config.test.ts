@@ -121,6 +121,15 @@ creditLimit = "1000"
     ]);
   });
 
+  it('takes a static peer url in the btp+ws:// / btp+wss:// form interledgerjs uses (issue 18)', () => {
+    for (const url of ['btp+ws://127.0.0.1:9000', 'btp+wss://node2.example']) {
+      const file = toml(`[[node.peers]]\nid = "node2"\nauthToken = "0123456789abcdef0123"\nurl = "${url}"\n`);
+      expect(resolveNodeConfig({ env: chainEnv(), configFile: file }).peers[0]?.url).toBe(url);
+    }
+    const bad = toml('[[node.peers]]\nid = "n"\nauthToken = "0123456789abcdef0123"\nurl = "btp+http://x"\n');
+    expect(() => resolveNodeConfig({ env: chainEnv(), configFile: bad })).toThrow(/btp\+ws:\/\//);
+  });
+
   const refusals: [string, () => unknown, RegExp][] = [
     [
       'no wallet key',
