@@ -5,8 +5,11 @@ import * as ilpPacket from 'ilp-packet';
 import { generatePskEncryptionKey } from 'ilp-protocol-stream/dist/src/crypto.js';
 import {
   ConnectionNewAddressFrame,
+  FrameType,
   Packet,
+  StreamCloseFrame,
   IlpPacketType as StreamIlpType,
+  type StreamMaxMoneyFrame,
   StreamMoneyFrame,
 } from 'ilp-protocol-stream/dist/src/packet.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +172,60 @@ it('replies parse with ilp-packet', async () => {
   const reply = await client.sendPrepare(await moneyPrepare(account, 5n));
   const parsed = ilpPacket.deserializeIlpPacket(Buffer.from(serializeIlpPacket(reply)));
   expect(parsed.type).toBe(ilpPacket.Type.TYPE_ILP_FULFILL);
+});
+
+describe('STREAM receiver: closing streams', () => {
+  /** A fulfillable 0-amount packet that closes `ids` (then optionally money on `moneyOn`). */
+  async function framesPrepare(
+    account: { destination: string; sharedSecret: Uint8Array },
+    frames: (StreamCloseFrame | StreamMoneyFrame)[],
+    amount: bigint,
+  ): Promise<IlpPrepare> {
+    const secret = Buffer.from(account.sharedSecret);
+    const packet = new Packet(1, StreamIlpType.Prepare, '0', frames);
+    const data = await packet.serializeAndEncrypt(await generatePskEncryptionKey(secret));
+    const key = createHmac('sha256', secret).update('ilp_stream_fulfillment').digest();
+    const fulfillment = createHmac('sha256', key).update(data).digest();
+    return {
+      type: IlpPacketType.Prepare,
+      amount,
+      destination: account.destination,
+      executionCondition: new Uint8Array(createHash('sha256').update(fulfillment).digest()),
+      expiresAt: new Date(Date.now() + 10_000),
+      data: new Uint8Array(data),
+    };
+  }
+
+  it('a close is answered, not remembered: made-up ids cost no memory, and a later connection reuses stream ids', async () => {
+    const account = node.secrets.issue('closer');
+    // Free packets each closing 200 made-up stream ids (256 frames at most per packet): remembering them would
+    // cost memory for nothing, at the packet rate, for as long as the account lives.
+    for (let batch = 0; batch < 10; batch++) {
+      const ids = Array.from(
+        { length: 200 },
+        (_, i) => new StreamCloseFrame(1000 + batch * 200 + i, 0x01, ''),
+      );
+      const closes = await client.sendPrepare(await framesPrepare(account, ids, 0n));
+      expect(closes.type).toBe(IlpPacketType.Fulfill);
+    }
+    // Stream 1500 was never open: money on it is credited, not refused as "closed".
+    const money = await client.sendPrepare(
+      await framesPrepare(account, [new StreamMoneyFrame(1500, 1)], 300n),
+    );
+    expect(money.type).toBe(IlpPacketType.Fulfill);
+    expect(node.relay.prepaid!.balance('closer')).toBe(300n);
+    // A second connection to the same account (a second top-up) reuses the stream ids of the first, which closed
+    // them: its money is credited too, and the stream's total (and so its receipts) keeps growing.
+    await client.sendPrepare(await framesPrepare(account, [new StreamCloseFrame(1500, 0x01, '')], 0n));
+    const again = await client.sendPrepare(
+      await framesPrepare(account, [new StreamMoneyFrame(1500, 1)], 300n),
+    );
+    expect(again.type).toBe(IlpPacketType.Fulfill);
+    const answer = await decryptReply(again, account.sharedSecret);
+    const max = answer.frames.find((f) => f.type === FrameType.StreamMaxMoney) as StreamMaxMoneyFrame;
+    expect(max.totalReceived.toString()).toBe('600');
+    expect(node.relay.prepaid!.balance('closer')).toBe(600n);
+  });
 });
 
 describe('prepaid writes: concurrent replays', () => {
