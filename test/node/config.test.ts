@@ -41,6 +41,19 @@ describe('resolveNodeConfig', () => {
     ).toThrow(/trusted proxy 'proxy.local' is not an IP address/);
   });
 
+  it('reads the BTP public URL (flag or env) that peer info, SPSP and NIP-11 advertise, and refuses other schemes', () => {
+    const env = { ...chainEnv(), CROSSTOWN_NODE_BTP_PUBLIC_URL: 'btp+wss://node.example.org/' };
+    expect(resolveNodeConfig({ env }).btpPublicUrl).toBe('btp+wss://node.example.org');
+    const flag = resolveNodeConfig({ env: chainEnv(), flags: { btpPublicUrl: 'wss://n.example:7443' } });
+    expect(flag.btpPublicUrl).toBe('wss://n.example:7443');
+    expect(resolveNodeConfig({ env: chainEnv() }).btpPublicUrl).toBeUndefined();
+    expect(() =>
+      resolveNodeConfig({
+        env: { ...chainEnv(), CROSSTOWN_NODE_BTP_PUBLIC_URL: 'https://node.example.org' },
+      }),
+    ).toThrow(/BTP public URL must be a btp\+wss:\/\//);
+  });
+
   it('defaults: node1 on 127.0.0.1:7777/7768, journeys price, data dir under CROSSTOWN_HOME', () => {
     const c = resolveNodeConfig({ env: chainEnv() });
     expect(c).toMatchObject({
