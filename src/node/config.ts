@@ -79,6 +79,8 @@ export interface NodeConfig {
   btpPublicUrl?: string | undefined;
   /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
   unusedPeerTtlSeconds?: number;
+  /** Most unused SPSP peers kept; beyond it the longest idle are removed first. Default 10,000. */
+  maxUnusedPeers?: number;
   /** Reverse proxies (by IP) whose X-Forwarded-For names the client, for the per-IP budgets. Default none. */
   trustedProxies?: string[];
 }
@@ -123,6 +125,7 @@ const SETTINGS = [
   { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
   { key: 'btpPublicUrl', flag: 'btpPublicUrl', env: 'CROSSTOWN_NODE_BTP_PUBLIC_URL' },
   { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
+  { key: 'maxUnusedPeers', flag: 'maxUnusedPeers', env: 'CROSSTOWN_NODE_MAX_UNUSED_PEERS' },
   { key: 'trustedProxies', flag: 'trustedProxies', env: 'CROSSTOWN_NODE_TRUSTED_PROXIES' },
 ] as const satisfies readonly Setting[];
 
@@ -256,6 +259,12 @@ function verifyThreads(v: unknown): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 64)
     bad(`verifyThreads must be a whole number 0-64, got ${String(v)}`);
+  return n;
+}
+
+function maxUnusedPeers(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) bad(`maxUnusedPeers must be a whole number >= 1, got ${String(v)}`);
   return n;
 }
 
@@ -401,6 +410,7 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     ...(get('unusedPeerTtlSeconds') !== undefined
       ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }
       : {}),
+    ...(get('maxUnusedPeers') !== undefined ? { maxUnusedPeers: maxUnusedPeers(get('maxUnusedPeers')) } : {}),
     tls:
       tlsCert === undefined
         ? undefined

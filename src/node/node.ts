@@ -50,6 +50,8 @@ export interface StartNodeOptions {
   chainCheckIntervalMs?: number;
   /** How often the closure watcher polls, ms (default 1000). */
   watcherPollingMs?: number;
+  /** How often unused SPSP peers are looked for, ms (default a quarter of their TTL, at most a minute). */
+  peerSweepMs?: number;
 }
 
 export interface RunningNode {
@@ -292,7 +294,9 @@ async function start(
     store: connectorStore,
     secrets,
     unusedTtlMs: (config.unusedPeerTtlSeconds ?? 86_400) * 1000,
-    onExpired: (peer) => log.info('unused peer expired', { peer }),
+    ...(config.maxUnusedPeers !== undefined && { maxUnused: config.maxUnusedPeers }),
+    ...(options.peerSweepMs !== undefined && { sweepEveryMs: options.peerSweepMs }),
+    onExpired: (peer, why) => log.info('unused peer expired', { peer, why }),
   });
   cleanups.push(() => expiry.stop());
 

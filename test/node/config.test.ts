@@ -54,6 +54,19 @@ describe('resolveNodeConfig', () => {
     ).toThrow(/BTP public URL must be a btp\+wss:\/\//);
   });
 
+  it('reads the unused SPSP peer limits (TTL, cap) from flags or the environment', () => {
+    const env = { ...chainEnv(), CROSSTOWN_NODE_MAX_UNUSED_PEERS: '500' };
+    expect(resolveNodeConfig({ env }).maxUnusedPeers).toBe(500);
+    expect(resolveNodeConfig({ env, flags: { maxUnusedPeers: '20', unusedPeerTtl: '60' } })).toMatchObject({
+      maxUnusedPeers: 20,
+      unusedPeerTtlSeconds: 60,
+    });
+    expect(resolveNodeConfig({ env: chainEnv() }).maxUnusedPeers).toBeUndefined();
+    expect(() => resolveNodeConfig({ env: { ...chainEnv(), CROSSTOWN_NODE_MAX_UNUSED_PEERS: '0' } })).toThrow(
+      /maxUnusedPeers must be a whole number >= 1/,
+    );
+  });
+
   it('defaults: node1 on 127.0.0.1:7777/7768, journeys price, data dir under CROSSTOWN_HOME', () => {
     const c = resolveNodeConfig({ env: chainEnv() });
     expect(c).toMatchObject({

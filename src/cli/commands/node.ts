@@ -75,6 +75,10 @@ Example:
       'remove a peer SPSP made for a Nostr key that stays unused this long (default 86400)',
     )
     .option(
+      '--max-unused-peers <n>',
+      'keep at most this many unused SPSP peers, longest idle removed first (default 10000)',
+    )
+    .option(
       '--trusted-proxies <ips>',
       'reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client, for per-IP limits (default none)',
     )
