@@ -72,6 +72,11 @@ export interface NodeConfig {
    * derived per connection from the scheme, the Host header and the path.
    */
   relayPublicUrl?: string | undefined;
+  /**
+   * The BTP URL clients reach from elsewhere (btp+wss://node.example.org behind a proxy): what peer info and SPSP
+   * answers advertise, and the base of NIP-11 `payments_url`. Default: the listener's own (loopback) URL.
+   */
+  btpPublicUrl?: string | undefined;
   /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
   unusedPeerTtlSeconds?: number;
   /** Most unused SPSP peers kept; beyond it the longest idle are removed first. Default 10,000. */
@@ -118,6 +123,7 @@ const SETTINGS = [
   { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
   { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
+  { key: 'btpPublicUrl', flag: 'btpPublicUrl', env: 'CROSSTOWN_NODE_BTP_PUBLIC_URL' },
   { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
   { key: 'maxUnusedPeers', flag: 'maxUnusedPeers', env: 'CROSSTOWN_NODE_MAX_UNUSED_PEERS' },
   { key: 'trustedProxies', flag: 'trustedProxies', env: 'CROSSTOWN_NODE_TRUSTED_PROXIES' },
@@ -361,6 +367,10 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
   if (relayPublicUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(String(relayPublicUrl))) {
     bad(`relay public URL must be a ws:// or wss:// URL, got ${String(relayPublicUrl)}`);
   }
+  const btpPublicUrl = get('btpPublicUrl');
+  if (btpPublicUrl !== undefined && !/^(btp\+)?wss?:\/\/[^/\s]+/.test(String(btpPublicUrl))) {
+    bad(`BTP public URL must be a btp+wss://, btp+ws://, wss:// or ws:// URL, got ${String(btpPublicUrl)}`);
+  }
   let trustedProxies: string[] | undefined;
   const proxies = get('trustedProxies');
   if (proxies !== undefined) {
@@ -395,6 +405,7 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
     verifyThreads: verifyThreads(get('verifyThreads')),
     ...(relayPublicUrl !== undefined ? { relayPublicUrl: String(relayPublicUrl) } : {}),
+    ...(btpPublicUrl !== undefined ? { btpPublicUrl: String(btpPublicUrl).replace(/\/+$/, '') } : {}),
     ...(trustedProxies?.length ? { trustedProxies } : {}),
     ...(get('unusedPeerTtlSeconds') !== undefined
       ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }

@@ -15,6 +15,7 @@ import {
   type LocalHandler,
   openConnectorStore,
   toBtpUrl,
+  toWebSocketUrl,
 } from '../connector/index.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import {
@@ -201,7 +202,9 @@ async function start(
     },
   });
   cleanups.push(() => connector.close());
-  relayInfo.paymentsUrl = httpUrl(connector.btpUrl, SPSP_PATH);
+  // What clients elsewhere are told: the public URL when one is set (a proxy), else the listener's.
+  const advertisedBtp = config.btpPublicUrl ? toWebSocketUrl(config.btpPublicUrl) : connector.btpUrl;
+  relayInfo.paymentsUrl = httpUrl(advertisedBtp, SPSP_PATH);
   guard = new ChainGuard({
     client: clients.public,
     rpcUrl: config.chain.rpcUrl,
@@ -280,7 +283,7 @@ async function start(
     secrets,
     basePricePerByte: config.basePricePerByte,
     settlement,
-    btpUrl: toBtpUrl(connector.btpUrl),
+    btpUrl: toBtpUrl(advertisedBtp),
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
@@ -301,7 +304,7 @@ async function start(
     {
       ...buildPeerInfo({
         ilpAddress: config.ilpAddress,
-        btpUrl: toBtpUrl(connector.btpUrl),
+        btpUrl: toBtpUrl(advertisedBtp),
         settlement,
         basePricePerByte: config.basePricePerByte,
       }),

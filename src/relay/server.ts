@@ -326,7 +326,13 @@ export class NostrRelay {
       case 'REQ':
         return this.onReq(conn, message.subId, message.filters);
       case 'COUNT':
-        return answerCount(conn, this.options.store, message.subId, message.filters);
+        return answerCount(
+          conn,
+          this.options.store,
+          message.subId,
+          message.filters,
+          this.limits.maxCountRows,
+        );
       case 'CLOSE':
         conn.subs.delete(message.subId);
         return;

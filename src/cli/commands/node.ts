@@ -87,6 +87,10 @@ Example:
       'the relay URL clients use (wss://relay.example.org behind a proxy); NIP-42 AUTH must name it (default: from the Host header)',
     )
     .option(
+      '--btp-public-url <url>',
+      'the BTP URL clients use (btp+wss://node.example.org behind a proxy): advertised in peer info and SPSP answers, base of NIP-11 payments_url (default: the listener)',
+    )
+    .option(
       '--verify-threads <n>',
       'worker threads verifying paid writes (default: one per core, at most 4; 0: main thread)',
     )
