@@ -201,8 +201,7 @@ export class BtpSession {
       try {
         await this.handlers.onClaim(decodeClaimMessage(claim.data));
       } catch (err) {
-        const code = (err as { code?: string }).code ?? 'ERROR';
-        this.refuse(requestId, `claim refused (${code}): ${(err as Error).message}`);
+        this.refuseFor(requestId, 'claim', err);
         return;
       }
       this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
@@ -228,8 +227,7 @@ export class BtpSession {
     try {
       answer = await this.handlers.onStatus(decodeStatusRequest(data).channelId);
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'ERROR';
-      this.refuse(requestId, `status refused (${code}): ${(err as Error).message}`);
+      this.refuseFor(requestId, 'status', err);
       return;
     }
     this.send({ type: BtpPacketType.Response, requestId, protocolData: [encodeStatus(answer)] });
@@ -265,6 +263,13 @@ export class BtpSession {
         this.address,
       );
     }
+  }
+
+  /** A claim or status the handler threw for: T05 RateLimitedError when over budget (retry later), F00 otherwise. */
+  private refuseFor(requestId: number, what: 'claim' | 'status', err: unknown): void {
+    const code = (err as { code?: string }).code ?? 'ERROR';
+    if (code === 'RATE_LIMITED') this.sendError(requestId, 'T05', 'RateLimitedError', (err as Error).message);
+    else this.refuse(requestId, `${what} refused (${code}): ${(err as Error).message}`);
   }
 
   /** A request this endpoint will not serve: BTP error F00 NotAcceptedError with the reason in words. */

@@ -17,6 +17,7 @@ import { BtpClient } from './btp-client.js';
 import { BtpServer } from './btp-server.js';
 import type { BtpSessionHandlers } from './btp-session.js';
 import { ChannelBindings } from './channel-bindings.js';
+import { ClaimBudgets, type ClaimLimits } from './claim-limits.js';
 import { ChannelCredit, type Credit } from './channel-credit.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ClaimReceiver } from './claim-receiver.js';
@@ -103,6 +104,8 @@ export interface ConnectorOptions {
   maxDataBytes?: number;
   /** Default packets per second per peer; undefined for none. */
   rateLimitPerSecond?: number;
+  /** Budgets of each peer's claims and status requests over BTP (default DEFAULT_CLAIM_LIMITS). */
+  claimLimits?: Partial<ClaimLimits>;
   settlement?: ConnectorSettlementOptions;
   /**
    * Where settlement state survives restarts (openConnectorStore({ path }) in the node's data dir): unpaid packets
@@ -133,6 +136,7 @@ export class Connector {
   private pipelineDrained: (() => void) | undefined;
   /** Which peer each incoming channel pays for: one channel, one peer. */
   private readonly bindings = new ChannelBindings();
+  private readonly claimBudgets: ClaimBudgets;
   private readonly credit: ChannelCredit | undefined;
   /** Set while the chain does not match the node's state (chain reset): claims and PREPAREs are refused. */
   private refusal: string | undefined;
@@ -148,6 +152,7 @@ export class Connector {
     }
     this.address = options.address;
     this.now = options.now ?? Date.now;
+    this.claimBudgets = new ClaimBudgets(options.claimLimits, this.now);
     const s = options.settlement;
     if (s) {
       this.credit = new ChannelCredit({
@@ -626,10 +631,19 @@ export class Connector {
     return {
       onPrepare: (prepare) => this.handlePrepare(prepare, peerId),
       onClaim: async (msg) => {
+        this.claimBudgets.admit(peerId, msg.channelId, this.isBound(msg.channelId), 'claim');
         await this.acceptClaim(peerId, msg);
       },
-      onStatus: (channelId) => this.channelStatus(peerId, channelId),
+      onStatus: async (channelId) => {
+        this.claimBudgets.admit(peerId, channelId, this.isBound(channelId), 'status request');
+        return this.channelStatus(peerId, channelId);
+      },
     };
+  }
+
+  /** Bound to a peer (ours: no read to prove it; another's: refused before any read). */
+  private isBound(channelId: Hex): boolean {
+    return this.bindings.owner(channelId) !== undefined;
   }
 
   private senderFor(peerId: string): PacketSender | undefined {

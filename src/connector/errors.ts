@@ -19,7 +19,8 @@ export type ConnectorErrorCode =
   | 'STATUS_MALFORMED'
   | 'STATUS_REFUSED'
   | 'RESYNC_BAD_STATUS'
-  | 'RESYNC_OWED_TOO_HIGH';
+  | 'RESYNC_OWED_TOO_HIGH'
+  | 'RATE_LIMITED';
 
 export class ConnectorError extends Error {
   override readonly name = 'ConnectorError';

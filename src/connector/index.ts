@@ -35,6 +35,7 @@ export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
 export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
 export { RoutingTable } from './routing.js';
+export { ClaimBudgets, type ClaimLimits, DEFAULT_CLAIM_LIMITS } from './claim-limits.js';
 export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
 export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
 export {
