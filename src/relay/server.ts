@@ -27,6 +27,7 @@ import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { newChallenge, verifyAuth } from './nip42.js';
 import type { PrepaidBalances } from './prepaid.js';
 import { ipBudgetKey, RateLimiter } from './rate-limit.js';
+import { refusedFrameSubscription } from './refused-frame.js';
 import { certificateNames, type RelayUrlSeen, relayUrlSeenBy } from './relay-url.js';
 import { prepaidFor, withStreamReceiver } from './stream-route.js';
 
@@ -294,10 +295,11 @@ export class NostrRelay {
   private async onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
     if (!this.perConnectionFrames.take(conn.id)) {
       const { capacity, perSecond } = this.perConnectionFrames.limit;
-      conn.send([
-        'NOTICE',
+      this.refuseFrame(
+        conn,
+        data,
         `rate-limited: more than ${perSecond} messages/s (burst ${capacity}) on this connection; frame ignored`,
-      ]);
+      );
       return;
     }
     if (isBinary) {
@@ -305,10 +307,11 @@ export class NostrRelay {
       return;
     }
     if (data.length > this.limits.maxMessageBytes) {
-      conn.send([
-        'NOTICE',
+      this.refuseFrame(
+        conn,
+        data,
         `invalid: message of ${data.length} bytes exceeds max_message_length ${this.limits.maxMessageBytes}`,
-      ]);
+      );
       return;
     }
     let message: ReturnType<typeof parseClientMessage>;
@@ -339,6 +342,18 @@ export class NostrRelay {
       case 'AUTH':
         return this.onAuth(conn, message.event);
     }
+  }
+
+  /** A frame refused unparsed: a REQ or COUNT is CLOSED with its id (clients wait on it), anything else NOTICEd. */
+  private refuseFrame(conn: Connection, data: Buffer, reason: string): void {
+    const sub = refusedFrameSubscription(data, this.limits.maxSubIdLength);
+    if (!sub) {
+      conn.send(['NOTICE', reason]);
+      return;
+    }
+    // The client drops a subscription it sees CLOSED: so does the relay (a REQ may have replaced an open one).
+    if (sub.verb === 'REQ') conn.subs.delete(sub.subId);
+    conn.send(['CLOSED', sub.subId, reason]);
   }
 
   private async onEvent(conn: Connection, raw: unknown): Promise<void> {

@@ -28,10 +28,12 @@ describe('limits with clear messages', () => {
   });
   afterAll(() => t.close());
 
-  it('NOTICE for an oversized frame, CLOSED for too many subscriptions or filters, limit capped', async () => {
+  it('CLOSED for an oversized REQ, too many subscriptions or filters, limit capped', async () => {
     const c = await TestClient.connect(t.relay.url);
     c.send(['REQ', 'big', { '#t': ['x'.repeat(5000)] }]);
-    expect((await c.next((f) => f[0] === 'NOTICE'))[1]).toMatch(/^invalid: message of \d+ bytes exceeds/);
+    expect((await c.next((f) => f[0] === 'CLOSED' && f[1] === 'big'))[2]).toMatch(
+      /^invalid: message of \d+ bytes exceeds/,
+    );
     expect(await c.req('a', { '#t': ['lim'], limit: 100 })).toHaveLength(3);
     await c.req('b', { kinds: [1] });
     c.send(['REQ', 'c', { kinds: [1] }]);

@@ -395,7 +395,7 @@ describe('malformed input never kills the server', () => {
     await notice(['AUTH', 'x'], /OK.*false.*invalid/);
     await notice(
       JSON.stringify(['REQ', 'big', { '#t': ['x'.repeat(5000)] }]),
-      /NOTICE.*exceeds max_message_length 4096/,
+      /CLOSED.*big.*exceeds max_message_length 4096/, // a REQ refused unparsed is still CLOSED with its id
     );
     c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     expect((await c.next((f) => f[0] === 'NOTICE'))[1]).toMatch(/binary/);
