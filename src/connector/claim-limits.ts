@@ -1,7 +1,7 @@
 // Budgets for a peer's settlement messages over BTP (payment-channel claims and status requests). The PREPARE rate
-// limit does not see them, yet each one on a channel the node has not bound to the peer costs an RPC read (is the
-// channel from the peer to us?): without a budget a peer burns the node's RPC quota for free. Over budget, the
-// message is refused before any chain read.
+// limit does not see them, yet some cost the node an RPC read: one on a channel not yet bound to the peer (is the
+// channel from the peer to us?), a claim above the deposit the node last read (was it topped up?). Without a budget
+// a peer burns the node's RPC quota for free. Over budget, the message is refused before any chain read.
 import type { Hex } from 'viem';
 import { type RateLimit, RateLimiter } from '../relay/rate-limit.js';
 import { ConnectorError } from './errors.js';
@@ -9,28 +9,30 @@ import { ConnectorError } from './errors.js';
 export interface ClaimLimits {
   /** Every claim and status request of one peer (signature checks, the store). */
   perPeer: RateLimit;
-  /** Those naming a channel not yet bound to the peer: each costs one RPC read. */
-  unboundChannels: RateLimit;
+  /**
+   * Those that cost a chain read: on a channel not yet bound to any peer, or a claim above the cached deposit. An
+   * honest peer needs one to bind its channel and one per top-up.
+   */
+  chainReads: RateLimit;
 }
 
-/** An honest peer binds a channel or two in its life and claims one at a time; a flood gets little. */
 export const DEFAULT_CLAIM_LIMITS: ClaimLimits = {
   perPeer: { capacity: 200, perSecond: 50 },
-  unboundChannels: { capacity: 5, perSecond: 0.1 },
+  chainReads: { capacity: 5, perSecond: 0.1 },
 };
 
 export class ClaimBudgets {
   private readonly perPeer: RateLimiter;
-  private readonly unbound: RateLimiter;
+  private readonly chainReads: RateLimiter;
 
   constructor(limits: Partial<ClaimLimits> = {}, now: () => number = Date.now) {
     this.perPeer = new RateLimiter(limits.perPeer ?? DEFAULT_CLAIM_LIMITS.perPeer, now);
-    this.unbound = new RateLimiter(limits.unboundChannels ?? DEFAULT_CLAIM_LIMITS.unboundChannels, now);
+    this.chainReads = new RateLimiter(limits.chainReads ?? DEFAULT_CLAIM_LIMITS.chainReads, now);
   }
 
   /**
-   * Takes one message of `peerId` about `channelId` from its budgets (`bound`: the channel is already bound to the
-   * peer, so no chain read is needed to prove it); throws RATE_LIMITED, having read nothing, when one is empty.
+   * Takes one message of `peerId` about `channelId` from its budgets (`bound`: the channel is bound to a peer
+   * already, so no read is needed to prove whose it is); throws RATE_LIMITED, having read nothing, when one is empty.
    */
   admit(peerId: string, channelId: Hex, bound: boolean, what: 'claim' | 'status request'): void {
     if (!this.perPeer.take(peerId)) {
@@ -40,11 +42,25 @@ export class ClaimBudgets {
         `rate-limited: more than ${perSecond} claims and status requests per second (burst ${capacity}) from this peer; ${what} on ${channelId} ignored, retry shortly`,
       );
     }
-    if (bound || this.unbound.take(peerId)) return;
-    const { capacity, perSecond } = this.unbound.limit;
+    if (bound || this.chainReads.take(peerId)) return;
     throw new ConnectorError(
       'RATE_LIMITED',
-      `rate-limited: at most ${capacity} claims or status requests on channels not yet bound to you, then 1 per ${Math.round(1 / perSecond)} s (each costs this node a chain read); ${what} on ${channelId} ignored: use a channel from your settlement address to this node`,
+      `rate-limited: ${this.readBudget()} on channels not yet bound to you (each costs this node a chain read); ${what} on ${channelId} ignored: use a channel from your settlement address to this node`,
     );
+  }
+
+  /** Takes a chain read for a claim above the cached deposit of `channelId`; throws RATE_LIMITED when none is left. */
+  admitReread(peerId: string, channelId: Hex): void {
+    if (this.chainReads.take(peerId)) return;
+    throw new ConnectorError(
+      'RATE_LIMITED',
+      `rate-limited: ${this.readBudget()} above the deposit last read (each costs this node a chain read); claim on ${channelId} ignored: claim within the deposit, or retry after your top-up`,
+    );
+  }
+
+  private readBudget(): string {
+    const { capacity, perSecond } = this.chainReads.limit;
+    const rate = perSecond >= 1 ? `${perSecond}/s` : `1 per ${Math.round(1 / perSecond)} s`;
+    return `at most ${capacity} claims or status requests, then ${rate},`;
   }
 }

@@ -33,6 +33,11 @@ export interface ClaimReceiverOptions {
    * redeemed before its close ends (the closure watcher does that). See docs/connector.md "Receiver rules".
    */
   maxStateAgeMs?: number;
+  /**
+   * Runs before the channel is read again for a claim above the cached deposit (a top-up the cache has not seen);
+   * throw to refuse the claim without the read. A peer could otherwise buy a chain read per over-deposit claim.
+   */
+  beforeDepositReread?: (channelId: Hex) => void;
   now?: () => number;
 }
 
@@ -199,6 +204,7 @@ export class ClaimReceiver {
     } catch (err) {
       // The cached deposit may be stale after a top-up: re-read once. (Closing never goes back to open.)
       if (!(err instanceof ChainError) || err.code !== 'CLAIM_OVER_DEPOSIT') throw err;
+      this.options.beforeDepositReread?.(msg.channelId);
       await this.refresh(entry);
       await check(entry.state);
     }

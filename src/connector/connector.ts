@@ -713,6 +713,7 @@ export class Connector {
       receiver: s.clients.wallet.account.address,
       sender,
       ...(s.maxStateAgeMs !== undefined && { maxStateAgeMs: s.maxStateAgeMs }),
+      beforeDepositReread: (channelId) => this.claimBudgets.admitReread(account.config.id, channelId),
       now: this.now,
       ...(this.options.store && {
         onAccept: (claim: SignedClaim, pays: readonly string[]) =>

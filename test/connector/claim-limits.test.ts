@@ -101,12 +101,49 @@ describe('claim and status budgets per BTP peer', () => {
     const reasons = all.map((r) => String((r as PromiseRejectedResult).reason?.message));
     // ... all but the burst were refused by the budget before touching the chain, with a clear BTP error ...
     const limited = reasons.filter((m) => /T05 RateLimitedError: rate-limited: /.test(m));
-    const burst = DEFAULT_CLAIM_LIMITS.unboundChannels.capacity;
+    const burst = DEFAULT_CLAIM_LIMITS.chainReads.capacity;
     expect(limited.length).toBeGreaterThanOrEqual(all.length - burst - 1);
     expect(limited[0]).toMatch(/channels not yet bound to you/);
     // ... so the node's RPC calls are bounded by the burst (one read per unknown channel), not by the flood.
     expect(cost).toBeGreaterThan(0);
     expect(cost).toBeLessThanOrEqual(burst + 1);
+  });
+
+  it('claims above the deposit on its own channel do not buy a chain read each', async () => {
+    // A connector peer (configured trust, no channel credit) can owe more than its channel holds. A claim above the
+    // cached deposit makes the node re-read the channel in case of a top-up: those re-reads take from the budget.
+    const authToken = hex(randomBytes(16));
+    node.connector.addPeer({
+      id: 'trusted',
+      relation: 'peer',
+      authToken,
+      settlementAddress: addr(0),
+      creditLimit: 10n ** 15n,
+    });
+    const account = node.secrets.issue('trusted');
+    const client = await BtpClient.connect({ url: node.connector.btpUrl, authToken });
+    links.push(client);
+    const { channelId } = await open(0, 5_000n);
+    const secret = new Uint8Array(Buffer.from(account.sharedSecret, 'base64'));
+    const writes = [0, 1].map(() => paidWrite(makeEvent(), account.destination, secret));
+    for (const w of writes) expect((await client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
+    const owed = writes.map((w) => hex(w.prepare.executionCondition));
+    const total = writes[0]!.price + writes[1]!.price;
+    expect(total).toBeGreaterThan(5_000n);
+
+    const before = rpc.total;
+    const results = [];
+    for (let i = 0; i < 30; i++) {
+      const c = await sign(0, channelId, total);
+      results.push(await client.sendClaim({ ...c, pays: owed }).then(() => 'accepted', (e: Error) => e.message));
+    }
+    expect(results.every((m) => /CLAIM_OVER_DEPOSIT|rate-limited: /.test(m))).toBe(true);
+    expect(results.filter((m) => /T05 RateLimitedError: rate-limited: .*above the deposit/.test(m)).length).toBeGreaterThan(20);
+    // One read to bind the channel, then re-reads within the burst: not one per claim.
+    expect(rpc.total - before).toBeLessThanOrEqual(DEFAULT_CLAIM_LIMITS.chainReads.capacity + 1);
+    // A claim within the deposit still goes through.
+    await client.sendClaim({ ...(await sign(0, channelId, writes[0]!.price)), pays: [owed[0]!] });
+    expect(node.connector.balance('trusted').paidByPeer).toBe(writes[0]!.price);
   });
 
   it('an honest peer on the same node still pays with a claim and reads its status', async () => {
