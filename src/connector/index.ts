@@ -12,6 +12,7 @@ export { BtpClient, type BtpClientOptions } from './btp-client.js';
 export { BTP_CLOSE, BtpServer, type BtpServerOptions } from './btp-server.js';
 export { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 export { toBtpUrl, toWebSocketUrl } from './btp-url.js';
+export { ClaimBudgets, type ClaimLimits, DEFAULT_CLAIM_LIMITS } from './claim-limits.js';
 export {
   CLAIM_PROTOCOL,
   type ClaimMessage,
@@ -35,7 +36,6 @@ export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
 export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
 export { RoutingTable } from './routing.js';
-export { ClaimBudgets, type ClaimLimits, DEFAULT_CLAIM_LIMITS } from './claim-limits.js';
 export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
 export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
 export {

@@ -81,7 +81,7 @@ describe('claim and status budgets per BTP peer', () => {
     // does not know is refused without a read, so each claim below names that real packet.
     const hostile = await mayor('flooder', 3);
     await open(3, 10_000n);
-    const w = paidWrite(makeEvent(), hostile.destination, new Uint8Array(Buffer.from(hostile.sharedSecret, 'base64')));
+    const w = paidWrite(makeEvent(), hostile.destination, hostile.sharedSecret);
     expect((await hostile.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
     const owed = hex(w.prepare.executionCondition);
     const before = rpc.total;
@@ -124,7 +124,7 @@ describe('claim and status budgets per BTP peer', () => {
     const client = await BtpClient.connect({ url: node.connector.btpUrl, authToken });
     links.push(client);
     const { channelId } = await open(0, 5_000n);
-    const secret = new Uint8Array(Buffer.from(account.sharedSecret, 'base64'));
+    const secret = account.sharedSecret;
     const writes = [0, 1].map(() => paidWrite(makeEvent(), account.destination, secret));
     for (const w of writes) expect((await client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
     const owed = writes.map((w) => hex(w.prepare.executionCondition));
@@ -135,10 +135,17 @@ describe('claim and status budgets per BTP peer', () => {
     const results = [];
     for (let i = 0; i < 30; i++) {
       const c = await sign(0, channelId, total);
-      results.push(await client.sendClaim({ ...c, pays: owed }).then(() => 'accepted', (e: Error) => e.message));
+      results.push(
+        await client.sendClaim({ ...c, pays: owed }).then(
+          () => 'accepted',
+          (e: Error) => e.message,
+        ),
+      );
     }
     expect(results.every((m) => /CLAIM_OVER_DEPOSIT|rate-limited: /.test(m))).toBe(true);
-    expect(results.filter((m) => /T05 RateLimitedError: rate-limited: .*above the deposit/.test(m)).length).toBeGreaterThan(20);
+    expect(
+      results.filter((m) => /T05 RateLimitedError: rate-limited: .*above the deposit/.test(m)).length,
+    ).toBeGreaterThan(20);
     // One read to bind the channel, then re-reads within the burst: not one per claim.
     expect(rpc.total - before).toBeLessThanOrEqual(DEFAULT_CLAIM_LIMITS.chainReads.capacity + 1);
     // A claim within the deposit still goes through.
@@ -149,7 +156,7 @@ describe('claim and status budgets per BTP peer', () => {
   it('an honest peer on the same node still pays with a claim and reads its status', async () => {
     const honest = await mayor('honest', 2);
     const { channelId } = await open(2, 100_000n);
-    const secret = new Uint8Array(Buffer.from(honest.sharedSecret, 'base64'));
+    const secret = honest.sharedSecret;
     const owed: string[] = [];
     let amount = 0n;
     for (let i = 0; i < 3; i++) {
