@@ -10,6 +10,7 @@ import { IlpPacketType } from '../../ilp/types.js';
 import { getPublicKey } from '../../nostr/keys.js';
 import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import type { Unwrapped } from '../../nostr/nip59.js';
+import { loadWasmVerifier } from '../../nostr/verify-fast.js';
 import { builtinSkills } from '../../skills/builtins.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
 import { registryWith } from '../../skills/registry.js';
@@ -73,6 +74,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   const fault = options.fault ?? noFaults;
   const sk = options.nostrSecretKey;
   const pubkey = getPublicKey(sk);
+  // Gift wraps are opened synchronously: they use the wasm verifier once it is loaded (JS before; never fails).
+  void loadWasmVerifier().catch((err) => log.warn(`wasm verifier unavailable: ${(err as Error).message}`));
   const emitter = new EventEmitter() as Mayor;
   const activityLog: ActivityItem[] = [];
   const inFlight = new Set<Promise<unknown>>();
