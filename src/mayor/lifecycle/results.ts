@@ -15,8 +15,9 @@ import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
-import { recordSealed } from './sealed-results.js';
+import { recordSealed, sealedInfoPath } from './sealed-results.js';
 import type { Timeouts } from './timeouts.js';
+import { untilPosted } from './until-posted.js';
 
 export type ResultIntake = (e: PoolEvent, priv?: PrivateOrigin) => Promise<void>;
 
@@ -60,9 +61,7 @@ export function createResultIntake(
       return;
     }
     // A fast provider's result can overtake our own FULFILL (separate sockets): let the post finish first.
-    for (let i = 0; i < 600 && state.jobs.get(parsed.jobId)?.status === 'posting' && !deps.stopped(); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilPosted(deps, parsed.jobId);
     const job = state.jobs.get(parsed.jobId);
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
     if (ignoredProvider(deps, event.pubkey, job.id)) return;
@@ -72,6 +71,9 @@ export function createResultIntake(
     // comes again and must replace the leftover, not follow it (two TOON documents in one file cannot be read).
     if (posting.readStored(resultPath(job.id)))
       state.files.remove(resultPath(job.id), `job ${job.id}: result left by an interrupted batch`);
+    // The same for its sealed record: appended twice it would not parse, and the result would pass for clear.
+    if (posting.readStored(sealedInfoPath(job.id)))
+      state.files.remove(sealedInfoPath(job.id), `job ${job.id}: sealed record left by an interrupted batch`);
     state.files.append(
       resultPath(job.id),
       new TextDecoder().decode(e.toon),

@@ -30,7 +30,7 @@ import { correlationOf, createRouting } from '../lifecycle/routing.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
-import { type ChainStep, openStateRepo } from '../state/index.js';
+import { type ChainStep, type JobRecord, openStateRepo } from '../state/index.js';
 import { type Attachment, attach } from './attach.js';
 import { MayorError } from './errors.js';
 import { noFaults } from './faults.js';
@@ -77,6 +77,8 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   // Gift wraps are opened synchronously: they use the wasm verifier once it is loaded (JS before; never fails).
   void loadWasmVerifier().catch((err) => log.warn(`wasm verifier unavailable: ${(err as Error).message}`));
   const emitter = new EventEmitter() as Mayor;
+  /** The lifecycle's own listeners of job transitions (kept apart from the emitter's user listeners). */
+  const jobListeners = new Set<(job: JobRecord) => void>();
   const activityLog: ActivityItem[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
@@ -160,9 +162,14 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     stopped: () => stopped,
     putJob: (t) => {
       const j = state.jobs.put(t);
+      for (const l of jobListeners) l(j);
       emitter.emit('job', j);
       emitter.emit('change');
       return j;
+    },
+    onJobChange: (listener) => {
+      jobListeners.add(listener);
+      return () => jobListeners.delete(listener);
     },
     activity,
     emit: (event, ...args) => emitter.emit(event, ...args),
