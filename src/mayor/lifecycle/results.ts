@@ -13,6 +13,7 @@ import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
+import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
 import { recordSealed, sealedInfoPath } from './sealed-results.js';
@@ -27,6 +28,7 @@ export function createResultIntake(
   posting: Posting,
   timeouts: Timeouts,
   routing: Routing,
+  payments?: Pick<Payments, 'beginSealed'>,
 ): ResultIntake {
   const { state } = deps;
   return async (e, priv) => {
@@ -94,7 +96,10 @@ export function createResultIntake(
         `Sealed result for ${job.id.slice(0, 7)}: ${sealed.summary.build}${sealed.summary.tests ? `, tests ${sealed.summary.tests.passed}/${sealed.summary.tests.total}` : ''}; paying for its key`,
       );
       // A sealed result is paid before it is routed: its record (results/<job>.sealed.json, read from disk by
-      // routing and payments) must be durable first.
+      // routing and payments) must be durable first. Its payment intent joins the same write batch, so both
+      // take one fsync round (a crash before it is durable sent nothing; an intent without its PREPARE is
+      // harmless: the payment is sent again and the provider answers once).
+      payments?.beginSealed(job.id);
       await state.durable();
     }
     // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart

@@ -195,7 +195,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   const posting = createPosting(deps, timeouts);
   const payments = createPayments(deps, options.paymentRetry);
   const routing = createRouting(deps, pipeline, posting, payments);
-  const intake = createResultIntake(deps, pipeline, posting, timeouts, routing);
+  const intake = createResultIntake(deps, pipeline, posting, timeouts, routing, payments);
 
   // ---- attach, subscribe, recover --------------------------------------------------------------------
 
