@@ -2,6 +2,7 @@
 // Mayor does (SPSP over Nostr, a payment channel, claims at the Mayor's default cadence: one after every FULFILL,
 // coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line.
 // Usage: node --import tsx bench/btp-load.ts '<json options>'
+import { readdirSync, readFileSync } from 'node:fs';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
 import { attach } from '../src/mayor/runtime/attach.js';
 import { RelayPool } from '../src/mayor/runtime/relay-pool.js';
@@ -16,6 +17,53 @@ interface LoadOptions {
   sequential: number;
   parallel: number;
   window: number;
+  /** The node's pid: its CPU (per thread, from /proc) is read at each phase's start and end. */
+  nodePid?: number;
+}
+
+/** utime + stime in clock ticks (1/100 s) of each thread of `pid`, by thread id. */
+function threadTicks(pid: number | undefined): Map<string, number> {
+  const ticks = new Map<string, number>();
+  if (pid === undefined) return ticks;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ticks;
+}
+
+/** Voluntary context switches of all threads of `pid` (a thread that sleeps and is woken: one per hop). */
+function switches(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let sum = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(
+        readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'),
+      );
+      sum += Number(m?.[1] ?? 0);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return sum;
+}
+
+/** The node's CPU over a phase, in µs per write: all threads, its main thread, and the busiest other threads. */
+function cpuPerWrite(before: Map<string, number>, after: Map<string, number>, writes: number) {
+  const perWrite = (ticks: number) => Math.round((ticks * 1e4) / writes);
+  const deltas = [...after].map(([tid, t]) => [tid, t - (before.get(tid) ?? 0)] as const);
+  const total = deltas.reduce((sum, [, d]) => sum + d, 0);
+  const main = deltas.find(([tid]) => tid === String(o.nodePid))?.[1] ?? 0;
+  const others = deltas
+    .filter(([tid, d]) => tid !== String(o.nodePid) && d > 0)
+    .map(([, d]) => perWrite(d))
+    .sort((a, b) => b - a);
+  return { total: perWrite(total), main: perWrite(main), others };
 }
 
 const o = JSON.parse(process.argv[2]!) as LoadOptions;
@@ -78,12 +126,21 @@ const pay = async (): Promise<number> => {
 for (let i = 0; i < 100; i++) await pay();
 const claimsBefore = claimsSent;
 const lat: number[] = [];
+const seqTicks0 = threadTicks(o.nodePid);
+const seqSwitches0 = switches(o.nodePid);
 for (let i = 0; i < o.sequential; i++) lat.push(await pay());
+const sequentialCpu = {
+  ...cpuPerWrite(seqTicks0, threadTicks(o.nodePid), o.sequential),
+  switches: (switches(o.nodePid) - seqSwitches0) / o.sequential,
+};
 lat.sort((a, b) => a - b);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]!;
 
 const sequentialClaims = claimsSent - claimsBefore;
 const end = next + o.parallel;
+const parTicks0 = threadTicks(o.nodePid);
+const parSwitches0 = switches(o.nodePid);
+const payerCpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: o.window }, async () => {
@@ -91,10 +148,17 @@ await Promise.all(
   }),
 );
 const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+const parallelCpu = {
+  ...cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel),
+  switches: (switches(o.nodePid) - parSwitches0) / o.parallel,
+};
+const payerCpu = process.cpuUsage(payerCpu0);
+// This process shares the 2 cores with the node: its CPU per write bounds the run's writes/s too.
+const payerCpuPerWrite = Math.round((payerCpu.user + payerCpu.system) / o.parallel);
 const parallelClaims = claimsSent - claimsBefore - sequentialClaims;
 await att.settle();
 process.stdout.write(
-  `${JSON.stringify({ p50: pct(0.5), p99: pct(0.99), rate: o.parallel / secs, cumulative: String(att.claims.cumulative), sequentialClaims, parallelClaims })}\n`,
+  `${JSON.stringify({ p50: pct(0.5), p99: pct(0.99), rate: o.parallel / secs, cumulative: String(att.claims.cumulative), sequentialClaims, parallelClaims, sequentialCpu, parallelCpu, payerCpuPerWrite })}\n`,
 );
 await att.detach();
 await pool.close();

@@ -100,7 +100,22 @@ interface LoadResult {
   cumulative: string;
   sequentialClaims: number;
   parallelClaims: number;
+  sequentialCpu: PhaseCpu;
+  parallelCpu: PhaseCpu;
+  payerCpuPerWrite: number;
 }
+
+/** The node's CPU during one phase, µs per write (bench/btp-load.ts). */
+interface PhaseCpu {
+  total: number;
+  main: number;
+  others: number[];
+  /** Voluntary context switches of the node's threads per write (wake-ups: thread hops, socket waits, fsyncs). */
+  switches: number;
+}
+
+const phaseCpu = (c: PhaseCpu) =>
+  `${c.total} µs per write (main thread ${c.main}, other threads ${c.others.slice(0, 6).join(' / ')}), ${c.switches.toFixed(1)} thread wake-ups per write`;
 
 export async function runNodeAsShipped(): Promise<void> {
   console.log(
@@ -126,6 +141,7 @@ export async function runNodeAsShipped(): Promise<void> {
       sequential: NODE_SEQUENTIAL,
       parallel: NODE_PARALLEL,
       window: WINDOW,
+      nodePid: node.child.pid,
     };
     const cpu0 = readCpuTicks(node.child.pid!);
     const result = await runLoad(options);
@@ -140,6 +156,10 @@ export async function runNodeAsShipped(): Promise<void> {
     console.log(
       `  node process CPU (main thread + gate workers + SQLite): ${((cpuSecs * 1e6) / writes).toFixed(0)} µs per write -> ${(writes / cpuSecs).toFixed(0)} writes per CPU-second; claims paid ${result.cumulative} base units`,
     );
+    console.log(
+      `  node CPU, ${WINDOW} in flight: ${phaseCpu(result.parallelCpu)}; the paying Mayor's process ${result.payerCpuPerWrite} µs per write`,
+    );
+    console.log(`  node CPU, 1 in flight: ${phaseCpu(result.sequentialCpu)}`);
     console.log(
       `  claims at the Mayor's default cadence: ${result.sequentialClaims} for ${NODE_SEQUENTIAL} writes 1 in flight, ${result.parallelClaims} for ${NODE_PARALLEL} writes ${WINDOW} in flight (${(result.parallelClaims / NODE_PARALLEL).toFixed(2)} per write); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );

@@ -5,7 +5,7 @@
 // hop in memory, and the node as shipped (a `crosstown node start` child, the Mayor in another process), each
 // with a MET / NOT MET verdict against the targets of issue 17.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateKeyToAccount } from 'viem/accounts';
 import { claimDomain, createChainClients, startDevChain } from '../src/chain/index.js';
@@ -38,14 +38,23 @@ const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
 
 export async function run(): Promise<void> {
   console.log(`machine load (/proc/loadavg) at start: ${loadavg()}`);
-  await runInProcess();
-  await runDurableHop();
-  await runNodeAsShipped();
+  // BENCH_CONNECTOR_PARTS=in-process,hop,node (default all): one part alone, e.g. to profile it.
+  const parts = (process.env.BENCH_CONNECTOR_PARTS ?? 'in-process,hop,node').split(',');
+  if (parts.includes('in-process')) await runInProcess();
+  if (parts.includes('hop')) await runDurableHop();
+  if (parts.includes('node')) await runNodeAsShipped();
   console.log(`machine load (/proc/loadavg) at end: ${loadavg()}`);
 }
 
 async function runInProcess(): Promise<void> {
-  console.log('### in-process (connector without its store, as a library user runs it)');
+  // The relay as the node configures it (relay.db committed on its writer thread, decode + verify on gate worker
+  // threads); BENCH_RELAY_INLINE=1 keeps both on the main thread (the library defaults of SqliteEventStore and
+  // startRelay), where every commit's fsync stops the event loop.
+  const inline = process.env.BENCH_RELAY_INLINE === '1';
+  const verifyThreads = inline ? 0 : Math.min(availableParallelism(), 4);
+  console.log(
+    `### in-process (connector without its store; relay ${inline ? 'with the library defaults: verify and relay.db commits on the main thread' : `as the node runs it: ${verifyThreads} gate worker threads, relay.db writer thread`})`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'crosstown-connector-bench-'));
   const dev = await startDevChain({ accounts: 3 });
   const wallet = (i: number) =>
@@ -56,10 +65,17 @@ async function runInProcess(): Promise<void> {
     });
   const nodeWallet = wallet(1);
   const mayorWallet = wallet(2);
-  const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+  const store = new SqliteEventStore({ path: join(dir, 'events.db'), writerThread: !inline });
+  await store.ready();
   const address = 'g.crosstown.bench';
   const secrets = new AccountSecretStore(`${address}.relay`);
-  const relay = await startRelay({ store, secrets, basePricePerByte: PRICE, ilpAddress: `${address}.relay` });
+  const relay = await startRelay({
+    store,
+    secrets,
+    basePricePerByte: PRICE,
+    ilpAddress: `${address}.relay`,
+    verifyThreads,
+  });
   const connector = await Connector.start({
     address,
     settlement: {
@@ -185,6 +201,7 @@ async function runInProcess(): Promise<void> {
   claims = 0;
   claimNs = 0;
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadTicks();
   const start = process.hrtime.bigint();
   const end = next + PARALLEL;
   const workers = Array.from({ length: WINDOW }, async () => {
@@ -195,11 +212,12 @@ async function runInProcess(): Promise<void> {
   const rate = PARALLEL / secs;
   const cpu = process.cpuUsage(cpu0);
   const cpuUsPerWrite = (cpu.user + cpu.system) / PARALLEL;
+  const mainUsPerWrite = ((mainThreadTicks() - main0) * 1e4) / PARALLEL;
   console.log(
     `paid writes over BTP, ${WINDOW} in flight (${PARALLEL}): ${rate.toFixed(0)} writes/s  (target >= 1500/s: ${rate >= 1500 ? 'met' : 'NOT met'}); ${claims} claims of ${CLAIM_EVERY} packets, ${ms(claimNs / Math.max(1, claims))} each`,
   );
   console.log(
-    `  CPU of this process (client + connector + relay + SQLite): ${cpuUsPerWrite.toFixed(0)} µs per write -> ${(1e6 / cpuUsPerWrite).toFixed(0)} writes per CPU-second (wall-clock figures depend on machine load)`,
+    `  CPU of this process (client + connector + relay + SQLite): ${cpuUsPerWrite.toFixed(0)} µs per write -> ${(1e6 / cpuUsPerWrite).toFixed(0)} writes per CPU-second, of which the main thread ${mainUsPerWrite.toFixed(0)} µs (wall-clock figures depend on machine load)`,
   );
   await payer.settle((msg) => client.sendClaim(msg));
   const b = connector.balance(response.ilpAddress.split('.').at(-1)!);
@@ -222,7 +240,7 @@ async function runInProcess(): Promise<void> {
   const wasmUs = cpuPerEvent((e) => verifyWithWasm(wasm, e));
   const nobleUs = cpuPerEvent((e) => verifyEvent(e));
   console.log(
-    `  breakdown: schnorr verify as the gate does it (nostr-wasm) ${wasmUs.toFixed(0)} µs CPU per event = ${((wasmUs / cpuUsPerWrite) * 100).toFixed(0)}% of a paid write's CPU (done in the gate's worker threads); noble verifyEvent (library fallback) ${nobleUs.toFixed(0)} µs`,
+    `  breakdown: schnorr verify as the gate does it (nostr-wasm) ${wasmUs.toFixed(0)} µs CPU per event = ${((wasmUs / cpuUsPerWrite) * 100).toFixed(0)}% of a paid write's CPU (${verifyThreads > 0 ? "on the gate's worker threads" : 'on the main thread'}); noble verifyEvent (library fallback) ${nobleUs.toFixed(0)} µs`,
   );
   const gateNs: number[] = [];
   for (let i = 0; i < 300; i++) {
@@ -234,7 +252,7 @@ async function runInProcess(): Promise<void> {
   }
   gateNs.sort((a, b) => a - b);
   console.log(
-    `  breakdown: relay handlePrepare in-process (verify + SQLite fsync) p50 ${ms(pct(gateNs, 0.5))}`,
+    `  breakdown: relay handlePrepare in-process, 1 at a time (decode + verify + relay.db commit and fsync) p50 ${ms(pct(gateNs, 0.5))}`,
   );
   connector.addLocalRoute(`${address}.echo`, async (p) => ({
     type: IlpPacketType.Fulfill,
@@ -259,6 +277,16 @@ async function runInProcess(): Promise<void> {
   await store.close();
   await dev.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** utime + stime of this process's main thread, in clock ticks (1/100 s); 0 without /proc. */
+function mainThreadTicks(): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
 }
 
 export function loadavg(): string {

@@ -164,12 +164,14 @@ export function watchClosures(options: ClaimWatcherOptions): ClaimWatcher {
   const attempt = async (t: Tracked, chainNow: bigint) => {
     const key = t.channelId.toLowerCase();
     const secondsLeft = t.closesAt - chainNow;
+    // Numbered before the outcome changes `failures`: the first try is 1, the try after two failures is 3.
+    const attemptNo = t.failures + 1;
     const report = (a: Omit<RedeemAttempt, 'channelId' | 'closesAt' | 'secondsLeft' | 'attempt'>) =>
       options.onAttempt?.({
         channelId: t.channelId,
         closesAt: t.closesAt,
         secondsLeft,
-        attempt: t.failures + 1,
+        attempt: attemptNo,
         ...a,
       });
     try {

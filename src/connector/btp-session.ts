@@ -21,6 +21,7 @@ import {
   decodeClaimMessage,
   encodeClaimMessage,
 } from './claim-message.js';
+import { TickCork } from './cork.js';
 import { ConnectorError } from './errors.js';
 import {
   type ChannelStatus,
@@ -52,6 +53,7 @@ export class BtpSession {
   private readonly pending = new Map<number, Pending>();
   private nextId = Math.floor(Math.random() * 2 ** 31);
   private closed = false;
+  private readonly cork: TickCork;
 
   constructor(
     readonly ws: WebSocket,
@@ -60,6 +62,7 @@ export class BtpSession {
     private readonly address = '',
   ) {
     ws.on('close', () => this.failAll('the BTP connection closed'));
+    this.cork = new TickCork(ws);
   }
 
   get isOpen(): boolean {
@@ -284,7 +287,9 @@ export class BtpSession {
 
   private send(packet: BtpPacket): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(serializeBtpPacket(packet));
+    const frame = serializeBtpPacket(packet);
+    this.cork.hold();
+    this.ws.send(frame);
   }
 
   private failAll(why: string): void {

@@ -531,11 +531,15 @@ export class Connector {
     return this.watcher;
   }
 
-  /** Every incoming channel the node holds or held a claim on (bound, restored, or saved in the store). */
+  /**
+   * Every incoming channel the node holds or held a claim on (bound, restored, or saved in the store), and every
+   * channel bound to a peer (it may owe on credit before its first claim): the chain guard checks they all exist.
+   */
   knownChannels(): Hex[] {
     const ids = new Map<string, Hex>();
     for (const a of this.accounts.values()) {
       for (const id of a.receiver?.channelIds() ?? []) ids.set(id.toLowerCase(), id);
+      for (const id of a.config.channels ?? []) ids.set(id.toLowerCase(), id);
       for (const c of this.options.store?.acceptedClaims(a.config.id) ?? [])
         ids.set(c.channelId.toLowerCase(), c.channelId);
     }

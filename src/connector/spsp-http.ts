@@ -6,7 +6,7 @@
 // lapse when unused, unless money was put in them (docs/node.md "Limits").
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ReceiptSetup } from '../ilp/stream/index.js';
-import { type RateLimit, RateLimiter } from '../relay/rate-limit.js';
+import { ipBudgetKey, type RateLimit, RateLimiter } from '../relay/rate-limit.js';
 import type { AccountSecretStore } from '../relay/secrets.js';
 
 export const SPSP_CONTENT_TYPE = 'application/spsp4+json';
@@ -64,7 +64,7 @@ export function createSpspHttpHandler(options: {
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`${receipt}\n`);
       return true;
     }
-    if (!perIp.take(options.clientAddress?.(req) ?? req.socket.remoteAddress ?? '')) {
+    if (!perIp.take(ipBudgetKey(options.clientAddress?.(req) ?? req.socket.remoteAddress ?? ''))) {
       refuse(res, 429, 'rate-limited: too many SPSP accounts asked from this IP address; retry later');
       return true;
     }

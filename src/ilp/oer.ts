@@ -224,9 +224,14 @@ export class OerWriter {
   writeLengthPrefix(len: number): this {
     if (!Number.isSafeInteger(len) || len < 0) throw new IlpCodecError('OER_RANGE', `bad length: ${len}`);
     if (len < 0x80) return this.writeUInt8(len);
-    const bytes = bigToBytes(BigInt(len));
-    this.writeUInt8(0x80 | bytes.length);
-    return this.writeOctets(bytes);
+    // Long form with number arithmetic (no bigint per frame: most BTP frames are longer than 127 bytes).
+    let n = 0;
+    for (let v = len; v > 0; v = Math.floor(v / 256)) n++;
+    this.writeUInt8(0x80 | n);
+    this.reserve(n);
+    for (let i = n - 1, v = len; i >= 0; i--, v = Math.floor(v / 256)) this.buf[this.pos + i] = v % 256;
+    this.pos += n;
+    return this;
   }
 
   writeVarOctetString(bytes: Uint8Array): this {
@@ -248,10 +253,6 @@ export class OerWriter {
 
 /** Minimal big-endian bytes of a positive bigint. */
 function bigToBytes(v: bigint): Uint8Array {
-  const out: number[] = [];
-  while (v > 0n) {
-    out.unshift(Number(v & 0xffn));
-    v >>= 8n;
-  }
-  return Uint8Array.from(out);
+  const hex = v.toString(16);
+  return Uint8Array.from(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
 }

@@ -72,8 +72,15 @@ export interface NodeConfig {
    * derived per connection from the scheme, the Host header and the path.
    */
   relayPublicUrl?: string | undefined;
+  /**
+   * The BTP URL clients reach from elsewhere (btp+wss://node.example.org behind a proxy): what peer info and SPSP
+   * answers advertise, and the base of NIP-11 `payments_url`. Default: the listener's own (loopback) URL.
+   */
+  btpPublicUrl?: string | undefined;
   /** A peer SPSP made for a Nostr key that has not used it (no BTP session, no money state) for this long is removed. Default 1 day. */
   unusedPeerTtlSeconds?: number;
+  /** Most unused SPSP peers kept; beyond it the longest idle are removed first. Default 10,000. */
+  maxUnusedPeers?: number;
   /** Reverse proxies (by IP) whose X-Forwarded-For names the client, for the per-IP budgets. Default none. */
   trustedProxies?: string[];
 }
@@ -116,7 +123,9 @@ const SETTINGS = [
   { key: 'tlsKeyFile', flag: 'tlsKey', env: 'CROSSTOWN_NODE_TLS_KEY' },
   { key: 'verifyThreads', flag: 'verifyThreads', env: 'CROSSTOWN_NODE_VERIFY_THREADS' },
   { key: 'relayPublicUrl', flag: 'relayPublicUrl', env: 'CROSSTOWN_NODE_RELAY_PUBLIC_URL' },
+  { key: 'btpPublicUrl', flag: 'btpPublicUrl', env: 'CROSSTOWN_NODE_BTP_PUBLIC_URL' },
   { key: 'unusedPeerTtlSeconds', flag: 'unusedPeerTtl', env: 'CROSSTOWN_NODE_UNUSED_PEER_TTL' },
+  { key: 'maxUnusedPeers', flag: 'maxUnusedPeers', env: 'CROSSTOWN_NODE_MAX_UNUSED_PEERS' },
   { key: 'trustedProxies', flag: 'trustedProxies', env: 'CROSSTOWN_NODE_TRUSTED_PROXIES' },
 ] as const satisfies readonly Setting[];
 
@@ -253,6 +262,12 @@ function verifyThreads(v: unknown): number {
   return n;
 }
 
+function maxUnusedPeers(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) bad(`maxUnusedPeers must be a whole number >= 1, got ${String(v)}`);
+  return n;
+}
+
 function unusedPeerTtl(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -352,6 +367,10 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
   if (relayPublicUrl !== undefined && !/^wss?:\/\/[^/\s]+/.test(String(relayPublicUrl))) {
     bad(`relay public URL must be a ws:// or wss:// URL, got ${String(relayPublicUrl)}`);
   }
+  const btpPublicUrl = get('btpPublicUrl');
+  if (btpPublicUrl !== undefined && !/^(btp\+)?wss?:\/\/[^/\s]+/.test(String(btpPublicUrl))) {
+    bad(`BTP public URL must be a btp+wss://, btp+ws://, wss:// or ws:// URL, got ${String(btpPublicUrl)}`);
+  }
   let trustedProxies: string[] | undefined;
   const proxies = get('trustedProxies');
   if (proxies !== undefined) {
@@ -386,10 +405,12 @@ export function resolveNodeConfig(options: ResolveNodeConfigOptions = {}): NodeC
     databaseUrl: databaseUrl === undefined ? undefined : String(databaseUrl),
     verifyThreads: verifyThreads(get('verifyThreads')),
     ...(relayPublicUrl !== undefined ? { relayPublicUrl: String(relayPublicUrl) } : {}),
+    ...(btpPublicUrl !== undefined ? { btpPublicUrl: String(btpPublicUrl).replace(/\/+$/, '') } : {}),
     ...(trustedProxies?.length ? { trustedProxies } : {}),
     ...(get('unusedPeerTtlSeconds') !== undefined
       ? { unusedPeerTtlSeconds: unusedPeerTtl(get('unusedPeerTtlSeconds')) }
       : {}),
+    ...(get('maxUnusedPeers') !== undefined ? { maxUnusedPeers: maxUnusedPeers(get('maxUnusedPeers')) } : {}),
     tls:
       tlsCert === undefined
         ? undefined

@@ -15,6 +15,7 @@ import {
   type LocalHandler,
   openConnectorStore,
   toBtpUrl,
+  toWebSocketUrl,
 } from '../connector/index.js';
 import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import {
@@ -49,6 +50,8 @@ export interface StartNodeOptions {
   chainCheckIntervalMs?: number;
   /** How often the closure watcher polls, ms (default 1000). */
   watcherPollingMs?: number;
+  /** How often unused SPSP peers are looked for, ms (default a quarter of their TTL, at most a minute). */
+  peerSweepMs?: number;
 }
 
 export interface RunningNode {
@@ -199,7 +202,9 @@ async function start(
     },
   });
   cleanups.push(() => connector.close());
-  relayInfo.paymentsUrl = httpUrl(connector.btpUrl, SPSP_PATH);
+  // What clients elsewhere are told: the public URL when one is set (a proxy), else the listener's.
+  const advertisedBtp = config.btpPublicUrl ? toWebSocketUrl(config.btpPublicUrl) : connector.btpUrl;
+  relayInfo.paymentsUrl = httpUrl(advertisedBtp, SPSP_PATH);
   guard = new ChainGuard({
     client: clients.public,
     rpcUrl: config.chain.rpcUrl,
@@ -278,7 +283,7 @@ async function start(
     secrets,
     basePricePerByte: config.basePricePerByte,
     settlement,
-    btpUrl: toBtpUrl(connector.btpUrl),
+    btpUrl: toBtpUrl(advertisedBtp),
     creditLimit: config.creditLimit,
     settleThreshold: config.settleThreshold,
   });
@@ -289,7 +294,9 @@ async function start(
     store: connectorStore,
     secrets,
     unusedTtlMs: (config.unusedPeerTtlSeconds ?? 86_400) * 1000,
-    onExpired: (peer) => log.info('unused peer expired', { peer }),
+    ...(config.maxUnusedPeers !== undefined && { maxUnused: config.maxUnusedPeers }),
+    ...(options.peerSweepMs !== undefined && { sweepEveryMs: options.peerSweepMs }),
+    onExpired: (peer, why) => log.info('unused peer expired', { peer, why }),
   });
   cleanups.push(() => expiry.stop());
 
@@ -297,7 +304,7 @@ async function start(
     {
       ...buildPeerInfo({
         ilpAddress: config.ilpAddress,
-        btpUrl: toBtpUrl(connector.btpUrl),
+        btpUrl: toBtpUrl(advertisedBtp),
         settlement,
         basePricePerByte: config.basePricePerByte,
       }),

@@ -12,11 +12,18 @@ export interface PeerExpiryOptions {
   store: ConnectorStore;
   secrets: AccountSecretStore;
   unusedTtlMs: number;
+  /**
+   * Most unused peers kept (default 10,000): beyond it the longest idle go first, whatever the TTL. At 1 fresh-key
+   * handshake per second one IP would otherwise leave 86,400 peers within a day's TTL.
+   */
+  maxUnused?: number;
   /** How often to look (default a quarter of the TTL, at most a minute). */
   sweepEveryMs?: number;
   now?: () => number;
-  onExpired?: (peerId: string) => void;
+  onExpired?: (peerId: string, why: 'unused' | 'over the cap') => void;
 }
+
+export const DEFAULT_MAX_UNUSED_PEERS = 10_000;
 
 export interface PeerExpiry {
   /** One pass; returns the ids removed. */
@@ -40,6 +47,14 @@ export function startPeerExpiry(options: PeerExpiryOptions): PeerExpiry {
       store.unpaid(id, 'out').length > 0
     );
   };
+  const maxUnused = options.maxUnused ?? DEFAULT_MAX_UNUSED_PEERS;
+  const remove = (id: string, why: 'unused' | 'over the cap', removed: string[]) => {
+    connector.removePeer(id);
+    secrets.delete(id);
+    idleSince.delete(id);
+    removed.push(id);
+    options.onExpired?.(id, why);
+  };
   const sweep = (): string[] => {
     const removed: string[] = [];
     const t = now();
@@ -54,15 +69,15 @@ export function startPeerExpiry(options: PeerExpiryOptions): PeerExpiry {
       }
       const since = idleSince.get(peer.id) ?? t;
       idleSince.set(peer.id, since);
-      if (t - since >= options.unusedTtlMs) {
-        connector.removePeer(peer.id);
-        secrets.delete(peer.id);
-        idleSince.delete(peer.id);
-        removed.push(peer.id);
-        options.onExpired?.(peer.id);
-      }
+      if (t - since >= options.unusedTtlMs) remove(peer.id, 'unused', removed);
     }
     for (const id of idleSince.keys()) if (!current.has(id)) idleSince.delete(id);
+    // Over the cap: the longest idle first (a Mayor that just did its handshake is the last to go).
+    const excess = idleSince.size - maxUnused;
+    if (excess > 0) {
+      const oldest = [...idleSince].sort((a, b) => a[1] - b[1]).slice(0, excess);
+      for (const [id] of oldest) remove(id, 'over the cap', removed);
+    }
     return removed;
   };
   sweep(); // start the clocks of the peers restored from the store

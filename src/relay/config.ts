@@ -33,6 +33,11 @@ export interface RelayLimits {
   maxBufferedBytes: number;
   /** Largest free event (SPSP handshake kinds, operator free writes), JSON bytes; bigger ones must be paid. */
   maxFreeEventBytes: number;
+  /**
+   * NIP-45: a COUNT counts at most this many events per filter (the newest, by the same bounded plan as REQ) and says
+   * `approximate: true` when it reaches it. An exact count of a broad filter scans every row on the main thread.
+   */
+  maxCountRows?: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -49,6 +54,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxPastSeconds: Number.POSITIVE_INFINITY,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxFreeEventBytes: 8 * 1024,
+  maxCountRows: 1_000,
 };
 
 /** Events the operator lets through without payment, e.g. the node's own kind 10032 peer info. */

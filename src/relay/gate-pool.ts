@@ -1,5 +1,6 @@
 // Worker threads for the CPU-heavy half of a write: TOON decode and signature verification (gate-worker.ts).
-// Calls made in the same tick are batched into one message per worker, to amortize postMessage.
+// Calls made in the same tick are batched into one message per worker, to amortize postMessage. A lone task while
+// every worker is idle runs on this thread instead (see flush).
 import type { Worker } from 'node:worker_threads';
 import type { NostrEvent } from '../nostr/types.js';
 import { startModuleWorker } from '../transport/module-worker.js';
@@ -19,10 +20,13 @@ export class GatePool {
   private scheduled = false;
   private seq = 0;
   private closed = false;
+  private inline = 0;
 
   constructor(
     threads: number,
     private readonly maxBatch = 64,
+    /** Run a tick's only task on this thread when no worker has work (default true). */
+    private readonly inlineWhenIdle = true,
   ) {
     for (let i = 0; i < threads; i++) this.spawn();
   }
@@ -38,6 +42,11 @@ export class GatePool {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** Tasks run on this thread because they came alone to an idle pool. */
+  get ranInline(): number {
+    return this.inline;
   }
 
   /** Decodes TOON event data and verifies the event. Never rejects. */
@@ -116,6 +125,15 @@ export class GatePool {
     this.scheduled = false;
     const queue = this.queue;
     this.queue = [];
+    // One write at a time (a payer 1 in flight): a worker would add two thread hops (post, wake, clone the event
+    // back), which cost more CPU than they save and most of a write's latency on a loaded machine. With work already
+    // on the workers, or several tasks in this tick, the workers take them, so under load the main thread keeps
+    // only the cheap checks.
+    if (this.inlineWhenIdle && queue.length === 1 && this.workers.every((w) => w.pending === 0)) {
+      this.inline++;
+      queue[0]!.resolve(runTask(queue[0]!.task));
+      return;
+    }
     // Spread the tick's tasks over all workers (a small burst to one worker would leave the other idle).
     const size = Math.min(this.maxBatch, Math.ceil(queue.length / Math.max(1, this.workers.length)));
     for (let i = 0; i < queue.length; i += size) {

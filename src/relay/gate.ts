@@ -19,6 +19,7 @@ import type { PrepaidBalances } from './prepaid.js';
 import { amountsData, priceOf } from './price.js';
 import { ReplayGuard } from './replay-guard.js';
 import type { SecretStore } from './secrets.js';
+import { serialByCondition } from './serial-by-condition.js';
 
 export interface GateContext {
   /** The moment to judge expiry against; defaults to the gate's clock. */
@@ -61,7 +62,7 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
   };
   // Writes paid from a prepaid balance, by condition, until their expiry: a replayed PREPARE is not charged twice.
   const prepaidWrites = new ReplayGuard();
-  return async (prepare, ctx = {}) => {
+  const gate: HandlePrepare = async (prepare, ctx = {}) => {
     try {
       const nowMs = ctx.now?.getTime() ?? deps.now();
       checkExpiry(prepare, nowMs);
@@ -107,6 +108,8 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       return toReject(err, deps.ilpAddress);
     }
   };
+  // Its replays wait for the first copy, so the guard above has seen it (issue 18: a prepaid write charged once).
+  return serialByCondition(gate);
 }
 
 export function checkExpiry(prepare: IlpPrepare, nowMs: number): void {

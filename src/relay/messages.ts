@@ -16,7 +16,7 @@ export type RelayMessage =
   | ['OK', string, boolean, string]
   | ['EOSE', string]
   | ['CLOSED', string, string]
-  | ['COUNT', string, { count: number }]
+  | ['COUNT', string, { count: number; approximate?: boolean }]
   | ['NOTICE', string]
   | ['AUTH', string];
 

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /** `capacity` actions at once, refilled at `perSecond`. */
 export interface RateLimit {
   capacity: number;
@@ -58,4 +60,28 @@ export class RateLimiter {
       if (!oldest.done) this.buckets.delete(oldest.value);
     }
   }
+}
+
+/**
+ * The key of a client address in the per-IP budgets. An IPv6 host is normally given a whole /64 (2^64 addresses),
+ * so counting single IPv6 addresses would give one client as many budgets as it likes: IPv6 counts by /64.
+ * IPv4 (and IPv4-mapped IPv6) counts by address.
+ */
+export function ipBudgetKey(ip: string): string {
+  const address = ip
+    .trim()
+    .toLowerCase()
+    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = address.split('%')[0]!.split('::') as [string, string | undefined];
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const left = groups(head);
+  // A dotted IPv4 tail (`64:ff9b::192.0.2.1`) only fills the last 32 bits: the /64 never depends on it.
+  const right = groups(tail).flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const all =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
 }

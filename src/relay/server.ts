@@ -15,7 +15,7 @@ import { createPgLiveFeed, type PgLiveFeed } from '../store/live-feed.js';
 import { PostgresEventStore } from '../store/postgres.js';
 import type { SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
-import { createWebServer } from '../transport/tls.js';
+import { createWebServer, loadServerTls } from '../transport/tls.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
 import { answerCount } from './count.js';
@@ -26,7 +26,8 @@ import { claimedId, ProtocolError, parseClientMessage } from './messages.js';
 import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { newChallenge, verifyAuth } from './nip42.js';
 import type { PrepaidBalances } from './prepaid.js';
-import { RateLimiter } from './rate-limit.js';
+import { ipBudgetKey, RateLimiter } from './rate-limit.js';
+import { certificateNames, type RelayUrlSeen, relayUrlSeenBy } from './relay-url.js';
 import { prepaidFor, withStreamReceiver } from './stream-route.js';
 
 export interface StartRelayOptions extends RelayOptions {
@@ -62,6 +63,8 @@ export class NostrRelay {
   private readonly global: RateLimiter;
   private readonly perConnectionFrames: RateLimiter;
   private readonly now: () => number;
+  /** Over TLS, the names (DNS, IP) of our certificate: a Host header naming one is believed (relay-url.ts). */
+  private readonly certNames: string[] | undefined;
   private readonly ilpAddress: string;
   private nextConnectionId = 1;
   /** Events other relay processes saved in the shared PostgreSQL database (undefined for other stores). */
@@ -79,6 +82,7 @@ export class NostrRelay {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
+    this.certNames = options.tls ? certificateNames(loadServerTls(options.tls).cert) : undefined;
     this.ilpAddress = options.ilpAddress ?? '';
     for (const { pubkey, kinds } of options.freeWrites ?? []) {
       const set = this.freeWrites.get(pubkey) ?? new Set<number>();
@@ -277,17 +281,14 @@ export class NostrRelay {
         'NOTICE',
         `unknown encoding '${requested}'; using json (available: ${ENCODINGS.join(', ')})`,
       ]);
-    conn.relayUrl = this.options.relayUrl ?? this.urlSeenBy(req);
+    const seen: RelayUrlSeen = this.options.relayUrl
+      ? { url: this.options.relayUrl }
+      : relayUrlSeenBy(req, this.certNames);
+    if ('url' in seen) conn.relayUrl = seen.url;
+    else conn.authRefusal = seen.refused;
     conn.ip = this.options.clientAddress?.(req) ?? req.socket.remoteAddress ?? '';
     conn.challengeIssuedAt = this.now();
     conn.send(['AUTH', conn.challenge]);
-  }
-
-  /** The URL a client used to reach us: scheme, its Host header (else our listening address) and the path. */
-  private urlSeenBy(req: IncomingMessage): string {
-    const host = req.headers.host ?? new URL(this.url).host;
-    const path = new URL(req.url ?? '/', 'ws://relay').pathname;
-    return `${this.options.tls ? 'wss' : 'ws'}://${host}${path}`;
   }
 
   private async onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
@@ -325,7 +326,13 @@ export class NostrRelay {
       case 'REQ':
         return this.onReq(conn, message.subId, message.filters);
       case 'COUNT':
-        return answerCount(conn, this.options.store, message.subId, message.filters);
+        return answerCount(
+          conn,
+          this.options.store,
+          message.subId,
+          message.filters,
+          this.limits.maxCountRows,
+        );
       case 'CLOSE':
         conn.subs.delete(message.subId);
         return;
@@ -382,7 +389,7 @@ export class NostrRelay {
       const limited = handshakeLimited([
         [this.perConnection, conn.id, 'on this connection'],
         [this.perPubkey, event.pubkey, 'from this pubkey'],
-        [this.perIp, conn.ip, 'from this IP address'],
+        [this.perIp, ipBudgetKey(conn.ip), 'from this IP address'],
         [this.global, '*', 'on this relay (all clients)'],
       ]);
       if (limited) {
@@ -500,6 +507,7 @@ export class NostrRelay {
           `restricted: AUTH challenge is older than ${this.limits.authWindowSeconds}s; answer the new challenge just sent`,
         );
       }
+      if (conn.authRefusal) throw new Error(conn.authRefusal);
       const event = verifyAuth(
         raw,
         conn.challenge,

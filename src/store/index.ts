@@ -33,4 +33,4 @@ export { MIGRATIONS, type Migration, migrate } from './postgres-schema.js';
 export { openPrepaidStore, type PrepaidPersistence, type PrepaidRow } from './prepaid-sqlite.js';
 export { filterToSelect, filterToWhere, type SqlWhere } from './sql-filter.js';
 export { openSqliteStore, SqliteEventStore, type SqliteStoreOptions } from './sqlite.js';
-export type { EventStore, QueryOptions, SaveOutcome } from './types.js';
+export type { CountOptions, EventStore, QueryOptions, SaveOutcome } from './types.js';

@@ -7,7 +7,7 @@ import { addressKey, isEphemeral, isIndexedTagName, replaceKeyOf, supersedes } f
 import { filterToPgSelect, filterToPgWhere, pgVisibleWhere } from './postgres-filter.js';
 import { migrate } from './postgres-schema.js';
 import { queryFilters } from './query-filters.js';
-import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
+import type { CountOptions, EventStore, QueryOptions, SaveOutcome } from './types.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (anything `pg` accepts). */
@@ -284,9 +284,20 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  async count(filters: Filter[], options: Pick<QueryOptions, 'hiddenUnlessTagged'> = {}): Promise<number> {
+  async count(filters: Filter[], options: CountOptions = {}): Promise<number> {
     this.assertOpen();
     if (filters.length === 0) return 0;
+    if (options.max !== undefined) {
+      // Bounded: each filter's newest `max` matches by the query plan (an index walk that stops), deduplicated.
+      const seen = new Set<string>();
+      for (const filter of filters) {
+        const select = filterToPgSelect(filter, options.max, options.hiddenUnlessTagged);
+        const sql = select.sql.replace(/^SELECT e\.raw /, 'SELECT e.seq ');
+        for (const row of (await this.pool.query<{ seq: string }>(sql, select.params)).rows)
+          seen.add(String(row.seq));
+      }
+      return seen.size;
+    }
     const params: unknown[] = [];
     const wheres = filters.map((f) => {
       const where = filterToPgWhere(f, params.length);

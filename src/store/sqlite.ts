@@ -8,7 +8,7 @@ import { filterToSelect, filterToWhere, visibleWhere } from './sql-filter.js';
 import { createEventSaver, type EventSaver } from './sqlite-save.js';
 import { EventWriter } from './sqlite-writer.js';
 import type { WireError, WireResult } from './sqlite-writer-worker.js';
-import type { EventStore, QueryOptions, SaveOutcome } from './types.js';
+import type { CountOptions, EventStore, QueryOptions, SaveOutcome } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or ':memory:' for a throwaway store. */
@@ -179,9 +179,20 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  async count(filters: Filter[], options: Pick<QueryOptions, 'hiddenUnlessTagged'> = {}): Promise<number> {
+  async count(filters: Filter[], options: CountOptions = {}): Promise<number> {
     this.assertOpen();
     if (filters.length === 0) return 0;
+    if (options.max !== undefined) {
+      // Bounded: each filter's newest `max` matches by the query plan (an index walk that stops), deduplicated.
+      const hiddenWhere = options.hiddenUnlessTagged ? visibleWhere(options.hiddenUnlessTagged) : undefined;
+      const seen = new Set<number>();
+      for (const filter of filters) {
+        const select = filterToSelect(filter, options.max, hiddenWhere);
+        const sql = select.sql.replace(/^SELECT e\.raw /, 'SELECT e.seq ');
+        for (const row of this.db.prepare(sql).all(...select.params) as { seq: number }[]) seen.add(row.seq);
+      }
+      return seen.size;
+    }
     const wheres = filters.map((f) => filterToWhere(f));
     const hidden = options.hiddenUnlessTagged ? visibleWhere(options.hiddenUnlessTagged) : undefined;
     const any = wheres.map((w) => `(${w.sql})`).join(' OR ');

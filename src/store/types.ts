@@ -39,9 +39,18 @@ export interface EventStore {
   save(event: NostrEvent): Promise<SaveOutcome>;
   /** Events matching any of `filters`, newest first (ties: lowest id first), each filter's `limit` applied to that filter. */
   query(filters: Filter[], options?: QueryOptions): Promise<NostrEvent[]>;
-  /** How many stored events match any of `filters` (limits ignored), hidden kinds excluded as in `query`. */
-  count(filters: Filter[], options?: Pick<QueryOptions, 'hiddenUnlessTagged'>): Promise<number>;
+  /**
+   * How many stored events match any of `filters` (limits ignored), hidden kinds excluded as in `query`. With
+   * `max`, each filter counts at most `max` events, newest first, by the same bounded plan as `query` (a count of
+   * `max` or more is then a lower bound): an exact count of a broad filter scans every row.
+   */
+  count(filters: Filter[], options?: CountOptions): Promise<number>;
   /** The stored event with this id, if any. */
   get(id: string): Promise<NostrEvent | undefined>;
   close(): Promise<void>;
+}
+
+export interface CountOptions extends Pick<QueryOptions, 'hiddenUnlessTagged'> {
+  /** Count at most this many events per filter (see EventStore.count). */
+  max?: number;
 }

@@ -177,11 +177,23 @@ describe('hostile payer: identities and settlement addresses', () => {
       await expect(other.client.requestStatus(channelId)).rejects.toThrow(/STATUS_REFUSED/);
     }
 
+    // The second opens a small channel of its own (so it gets credit), is served on it, then pays with a claim on
+    // the first's channel, signed from the on-chain claimed (0): what a receiver of its own would start from.
+    const small = 8_000n;
+    const { channelId: own } = await open(2, small);
+    await second.client.requestStatus(own); // proves the channel is its own: bound to it
+    const served = await second.spend();
+    expect(served.fulfilled).toBeGreaterThan(0n);
+    expect(served.fulfilled).toBeLessThanOrEqual(small);
+    await expect(second.claim(channelId, 0n)).rejects.toThrow(/CLAIM_WRONG_CHANNEL|bound to another peer/);
+    const paidSecond = await second.claim(own, 0n);
+    expect(paidSecond).toBe(served.fulfilled);
+
     const total = credited(first.peerId) + credited(second.peerId) + credited(third.peerId);
-    expect(total).toBe(paid);
+    expect(total).toBe(paid + paidSecond);
     // What was credited is exactly what the node collects on-chain.
-    expect(await node.connector.redeem()).toBe(paid);
-    expect(total).toBeLessThanOrEqual(deposit);
+    expect(await node.connector.redeem()).toBe(paid + paidSecond);
+    expect(paid).toBeLessThanOrEqual(deposit);
   });
 
   it('the credit line follows the unclaimed deposit: a top-up raises it, claims do not reset it', async () => {

@@ -12,6 +12,7 @@ import {
   type DevChain,
   openChannel,
   paymentChannelsAbi,
+  type RedeemAttempt,
   readChannel,
   type SignedClaim,
   signClaim,
@@ -207,11 +208,16 @@ describe('item 1: only canonical claim signatures', () => {
 describe('items 2 and 3: closing channels', () => {
   let node: Node;
   const errors: unknown[] = [];
+  const attempts: RedeemAttempt[] = [];
   beforeAll(async () => {
     node = await startNode({
       settlement: settlementFor({
         onError: (e) => errors.push(e),
-        watcher: { pollingIntervalMs: 100, retry: { initialMs: 200, maxMs: 400 } },
+        watcher: {
+          pollingIntervalMs: 100,
+          retry: { initialMs: 200, maxMs: 400 },
+          onAttempt: (a) => attempts.push(a),
+        },
       }),
     });
   });
@@ -239,16 +245,30 @@ describe('items 2 and 3: closing channels', () => {
     await p.claim();
     const gas = (await rpc('eth_getBalance', [addr(1), 'latest'])) as string;
     await rpc('anvil_setBalance', [addr(1), '0x0']);
+    const failed = () => attempts.filter((a) => a.channelId === p.channelId && a.outcome === 'failed');
     try {
-      errors.length = 0;
       await startClose(clients(4), { channels: dev.network.channels, channelId: p.channelId });
-      await until(() => errors.length >= 2, 'two failed redemption attempts');
+      await until(() => failed().length >= 1, 'a failed redemption attempt');
+      // The ClosureStarted block sinks below the watcher's rescan depth (2 blocks): from now on only the retry loop
+      // remembers the channel (a watcher that drops it after a failure never sees the close again).
+      for (let i = 0; i < 5; i++) await rpc('evm_mine', []);
+      const before = failed().length;
+      await until(() => failed().length >= before + 2, 'two more failed attempts, the close block deep');
     } finally {
       await rpc('anvil_setBalance', [addr(1), gas]);
     }
     expect(await claimedOnChain(p.channelId)).toBe(0n);
     await until(async () => (await claimedOnChain(p.channelId)) === p.cumulative, 'the retried redemption');
     expect(node.connector.closureWatcher?.closing().map((c) => c.channelId)).toContain(p.channelId);
+    // Each attempt is reported (the node logs it) with the channel, its number, the reason and the next delay.
+    const first = failed()[0]!;
+    expect(first).toMatchObject({ attempt: 1, closesAt: expect.any(BigInt), retryInMs: expect.any(Number) });
+    expect(first.reason.length).toBeGreaterThan(0);
+    expect(failed().map((a) => a.attempt)).toEqual(failed().map((_, i) => i + 1));
+    expect(errors.length).toBeGreaterThanOrEqual(failed().length);
+    const redeemed = () => attempts.find((a) => a.channelId === p.channelId && a.outcome === 'redeemed');
+    await until(() => redeemed() !== undefined, 'the successful attempt to be reported');
+    expect(redeemed()).toMatchObject({ attempt: failed().length + 1, paid: p.cumulative });
     await p.close();
   });
 });
@@ -393,6 +413,26 @@ describe('item 2 (second half) and item 4: the watcher itself', () => {
       // Only blocks `confirmations` (2) deep count as scanned: a restart rescans the last two.
       expect(scanned.at(-1)).toBeGreaterThanOrEqual(head - 3n);
       expect(scanned.at(-1)).toBeLessThanOrEqual(head - 2n);
+    } finally {
+      watcher.stop();
+    }
+  });
+
+  it('reads its known channels at start: a close older than any scan (no saved block) is still redeemed', async () => {
+    const { key, domain, channelId } = await channelFrom5To6();
+    await startClose(clients(5), { channels: dev.network.channels, channelId });
+    for (let i = 0; i < 6; i++) await rpc('evm_mine', []); // the close is below the first scan's window
+    const best = await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: 55n } });
+    const watcher = watchClosures({
+      clients: clients(6),
+      channels: dev.network.channels,
+      bestClaim: (id) => (id === channelId ? best : undefined),
+      knownChannels: () => [channelId],
+      pollingIntervalMs: 50,
+    });
+    try {
+      await watcher.ready;
+      expect(await claimedOnChain(channelId)).toBe(55n);
     } finally {
       watcher.stop();
     }

@@ -1,8 +1,9 @@
 // Property test of the receiving side (issue 13 "Show"): random sequences of claims (canonical, malleated, v = 0/1,
-// stale, over the deposit, on another sender's channel, on a channel to someone else, forged), top-ups, closes
-// (seen by the watcher or not yet), clock ticks past the cache bound, restarts from the store, RPC failures and
-// withdrawals after the window. Invariant after every step: what the node credited <= what it can redeem on-chain
-// (already claimed + what its best claims would pay now, asked of the real contract with eth_call).
+// stale, over the deposit, on another sender's channel, on a channel to someone else, forged by another key, signed
+// for another chain), top-ups, closes (seen by the watcher or not yet), clock ticks past the cache bound, restarts
+// from the store, RPC failures and withdrawals after the window. Invariant after every step, whatever the step:
+// what the node credited <= what it can redeem on-chain (already claimed + what its best claims would pay now,
+// asked of the real contract with eth_call). The test counts the sequences and the checks and asserts both.
 //
 // The chain is real: one anvil for the whole file, channels opened once, evm_snapshot / evm_revert around each
 // sequence. Two things are stand-ins, said here: the closure watcher's redemption before a window ends is played by
@@ -30,6 +31,8 @@ import { ClaimReceiver, MemoryConnectorStore, UnpaidPackets } from '../../src/co
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const DEPOSIT = 10_000n;
 const PEER = 'payer';
+/** Issue 13 asks for at least 500 sequences in CI, with a fixed seed. */
+const SEQUENCES = 500;
 
 type ClaimKind =
   | 'canonical'
@@ -39,7 +42,8 @@ type ClaimKind =
   | 'overDeposit'
   | 'otherSender'
   | 'otherReceiver'
-  | 'forged';
+  | 'forged'
+  | 'otherChain';
 type Step =
   | { k: 'claim'; kind: ClaimKind; amount: bigint }
   | { k: 'topUp'; amount: bigint }
@@ -58,6 +62,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constantFrom<ClaimKind>(
         'canonical',
         'canonical',
+        'canonical',
         'malleated',
         'lowV',
         'stale',
@@ -65,6 +70,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         'otherSender',
         'otherReceiver',
         'forged',
+        'otherChain',
       ),
       // Few distinct amounts: cumulative values repeat across sequences, so their signatures are memoized.
       amount: fc.constantFrom(700n, 1500n, 3100n),
@@ -74,7 +80,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ k: fc.constant('topUp' as const), amount: fc.constantFrom(1000n, 5000n) }),
   },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('close' as const), watched: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('close' as const), watched: fc.boolean() }) },
   {
     weight: 2,
     arbitrary: fc.record({ k: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 12_000 }) }),
@@ -85,7 +91,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ k: fc.constant('rpcFail' as const), calls: fc.integer({ min: 1, max: 3 }) }),
   },
-  { weight: 1, arbitrary: fc.constant({ k: 'withdraw' as const }) },
+  { weight: 2, arbitrary: fc.constant({ k: 'withdraw' as const }) },
 );
 
 let dev: DevChain;
@@ -97,8 +103,10 @@ let channelA: Hex; // payer -> node: the channel under test
 let channelB: Hex; // another sender -> node
 let channelC: Hex; // payer -> someone else
 let domain: ReturnType<typeof claimDomain>;
+/** The same contract address on another chain id: a claim signed for it is worthless here. */
+let otherDomain: ReturnType<typeof claimDomain>;
 let failNext = 0;
-const stats = { accepted: 0, refused: 0 };
+const stats = { sequences: 0, steps: 0, checks: 0, accepted: 0, refused: 0, rpcFailures: 0, refusedByRpc: 0 };
 /** Signing is deterministic (RFC 6979) and slow on a loaded CI machine: the same claim is signed once. */
 const signatures = new Map<string, SignedClaim>();
 
@@ -126,6 +134,7 @@ beforeAll(async () => {
   node = wallet(1);
   payer = wallet(2);
   domain = claimDomain(dev.anvil.chainId, dev.network.channels);
+  otherDomain = claimDomain(dev.anvil.chainId + 1, dev.network.channels);
   const open = async (from: ChainClients, to: Hex) =>
     (
       await openChannel(from, {
@@ -157,15 +166,20 @@ afterAll(async () => {
 function flakyClient() {
   return createPublicClient({
     chain: chainFor(dev.anvil.chainId, dev.anvil.rpcUrl),
-    transport: custom({
-      request: async ({ method, params }: { method: string; params: unknown[] }) => {
-        if (failNext > 0) {
-          failNext--;
-          throw new Error('injected RPC failure');
-        }
-        return rpc(method, params);
+    // No retries: viem's default (3) absorbed every injected failure, so none ever reached the receiver.
+    transport: custom(
+      {
+        request: async ({ method, params }: { method: string; params: unknown[] }) => {
+          if (failNext > 0) {
+            failNext--;
+            stats.rpcFailures++;
+            throw new Error('injected RPC failure');
+          }
+          return rpc(method, params);
+        },
       },
-    }),
+      { retryCount: 0 },
+    ),
   });
 }
 
@@ -173,16 +187,33 @@ const malleate = (s: Hex): Hex =>
   `0x${s.slice(2, 66)}${(N - BigInt(`0x${s.slice(66, 130)}`)).toString(16).padStart(64, '0')}${s.slice(130) === '1b' ? '1c' : '1b'}`;
 const lowV = (s: Hex): Hex => `${s.slice(0, 130)}0${Number.parseInt(s.slice(130), 16) - 27}` as Hex;
 
-/** Sends a transaction as `from` without waiting on a receipt (anvil automines); a revert throws at estimation. */
+/**
+ * Sends a transaction as `from` with eth_sendTransaction (anvil's dev accounts are unlocked, so no signing here); a
+ * call that would revert is refused at anvil's own gas estimation and throws. Returns once it is mined: anvil answers
+ * with the hash before its automine ran, and a transaction mined after the next evm_revert would land in the next
+ * sequence's state (a close there made every later claim CLAIM_CHANNEL_CLOSING on a loaded machine).
+ */
 async function send(
   from: ChainClients,
   functionName: 'topUp' | 'startClose' | 'withdraw' | 'claim',
   args: unknown[],
 ) {
-  await from.wallet.sendTransaction({
-    to: dev.network.channels,
-    data: encodeFunctionData({ abi: paymentChannelsAbi, functionName, args } as never),
-  });
+  const hash = await rpc('eth_sendTransaction', [
+    {
+      from: from.wallet.account.address,
+      to: dev.network.channels,
+      data: encodeFunctionData({ abi: paymentChannelsAbi, functionName, args } as never),
+    },
+  ]);
+  for (let i = 0; ; i++) {
+    const receipt = (await rpc('eth_getTransactionReceipt', [hash])) as { status: string } | null;
+    if (receipt) {
+      if (receipt.status !== '0x1') throw new Error(`${functionName} reverted`);
+      return;
+    }
+    if (i > 1000) throw new Error(`${functionName} was not mined`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 /** What the node can still get from A and B: claimed so far plus what each best claim would pay now (eth_call). */
@@ -217,8 +248,18 @@ async function redeemable(best: (id: Hex) => SignedClaim | undefined): Promise<b
 }
 
 async function runSequence(steps: Step[]): Promise<void> {
-  await rpc('evm_revert', [snapshot]);
+  stats.sequences++;
+  // Each sequence starts from the same chain: the revert must succeed and leave channel A as it was opened.
+  expect(await rpc('evm_revert', [snapshot])).toBe(true);
   snapshot = await rpc('evm_snapshot', []);
+  expect(
+    await readChannel(node.public, { channels: dev.network.channels, channelId: channelA }),
+  ).toMatchObject({
+    deposit: DEPOSIT,
+    claimed: 0n,
+    closing: false,
+    settled: false,
+  });
   failNext = 0;
   let clock = 1_000_000;
   const store = new MemoryConnectorStore();
@@ -243,11 +284,11 @@ async function runSequence(steps: Step[]): Promise<void> {
   let closing = false;
   const payerKey = dev.anvil.accounts[2]!.privateKey;
   const otherKey = dev.anvil.accounts[3]!.privateKey;
-  const sign = async (signer: Hex, channelId: Hex, cumulativeAmount: bigint) => {
-    const key = `${signer}:${channelId}:${cumulativeAmount}`;
+  const sign = async (signer: Hex, channelId: Hex, cumulativeAmount: bigint, over = domain) => {
+    const key = `${signer}:${channelId}:${cumulativeAmount}:${over.chainId}`;
     let c = signatures.get(key);
     if (!c) {
-      c = await signClaim({ signer, domain, claim: { channelId, cumulativeAmount } });
+      c = await signClaim({ signer, domain: over, claim: { channelId, cumulativeAmount } });
       signatures.set(key, c);
     }
     return c;
@@ -255,8 +296,7 @@ async function runSequence(steps: Step[]): Promise<void> {
   const log: string[] = [];
 
   for (const s of steps) {
-    // Steps that change nothing the invariant reads (a refused claim, a tick, an RPC failure armed) skip the check.
-    let dirty = s.k !== 'tick' && s.k !== 'rpcFail' && s.k !== 'restart';
+    stats.steps++;
     log.push(JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
     switch (s.k) {
       case 'claim': {
@@ -292,17 +332,21 @@ async function runSequence(steps: Step[]): Promise<void> {
           case 'forged':
             claim = await sign(otherKey, channelA, accepted + s.amount);
             break;
+          case 'otherChain':
+            claim = await sign(payerKey, channelA, accepted + s.amount, otherDomain);
+            break;
         }
         const condition = randomBytes(32).toString('hex');
         unpaid.add(condition, packet);
+        const armed = failNext;
         try {
           credited += await receiver.accept({ ...claim, pays: [condition] }, unpaid);
           if (claim.channelId === channelA) accepted = claim.cumulativeAmount;
           stats.accepted++;
         } catch {
+          if (failNext < armed) stats.refusedByRpc++;
           stats.refused++;
-          dirty = false;
-          // Refused: the packet stays owed, nothing credited.
+          // Refused: the packet stays owed, nothing credited (checked below like any step).
         }
         break;
       }
@@ -351,7 +395,7 @@ async function runSequence(steps: Step[]): Promise<void> {
         break;
       }
     }
-    if (!dirty) continue;
+    stats.checks++;
     const failing = failNext;
     failNext = 0; // the invariant is read from the real chain
     const can = await redeemable((id) => receiver.bestClaim(id));
@@ -364,13 +408,20 @@ async function runSequence(steps: Step[]): Promise<void> {
 
 describe('ClaimReceiver property: credited <= redeemable on-chain after every step', () => {
   it('holds over 500 random sequences (fixed seed)', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 7 }), runSequence), {
-      numRuns: 500,
+    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), runSequence), {
+      numRuns: SEQUENCES,
       seed: 1313,
       endOnFailure: true,
     });
+    console.log('STATS', JSON.stringify(stats));
+    // Every sequence ran, and the invariant was read after every one of their steps.
+    expect(stats.sequences).toBe(SEQUENCES);
+    expect(stats.checks).toBe(stats.steps);
     // Not vacuous: many claims were credited and many refused.
     expect(stats.accepted).toBeGreaterThan(100);
     expect(stats.refused).toBeGreaterThan(200);
+    // Injected RPC failures reached the receiver (and refused the claims they hit).
+    expect(stats.rpcFailures).toBeGreaterThan(50);
+    expect(stats.refusedByRpc).toBeGreaterThan(10);
   }, 240_000);
 });

@@ -5,8 +5,11 @@ import * as ilpPacket from 'ilp-packet';
 import { generatePskEncryptionKey } from 'ilp-protocol-stream/dist/src/crypto.js';
 import {
   ConnectionNewAddressFrame,
+  FrameType,
   Packet,
+  StreamCloseFrame,
   IlpPacketType as StreamIlpType,
+  type StreamMaxMoneyFrame,
   StreamMoneyFrame,
 } from 'ilp-protocol-stream/dist/src/packet.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +23,8 @@ import {
   serializeIlpPacket,
 } from '../../src/ilp/index.js';
 import { deserializeIlpPrepare } from '../../src/ilp/packet.js';
-import { addMayor, type Node, startNode } from './helpers.js';
+import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
+import { addMayor, type Node, paidWrite, startNode } from './helpers.js';
 
 let node: Node;
 let client: BtpClient;
@@ -96,12 +100,15 @@ describe('ILDCP (peer.config)', () => {
 describe('STREAM receiver: hostile senders credit nothing', () => {
   it('credits a good money packet, and answers with an encrypted FULFILL naming what arrived', async () => {
     const account = node.secrets.issue('good');
+    const owed = node.connector.balance('alice').owedByPeer;
     const reply = await client.sendPrepare(await moneyPrepare(account, 1000n));
     expect(reply.type).toBe(IlpPacketType.Fulfill);
     const answer = await decryptReply(reply, account.sharedSecret);
     expect(answer.ilpPacketType).toBe(StreamIlpType.Fulfill);
     expect(answer.prepareAmount.toString()).toBe('1000');
     expect(node.relay.prepaid!.balance('good')).toBe(1000n);
+    // What the account was credited is what the paying peer now owes the node: no money from nowhere.
+    expect(node.connector.balance('alice').owedByPeer - owed).toBe(1000n);
   });
 
   it('a test packet (random condition) is F99 with the amount that arrived, and credits nothing', async () => {
@@ -165,4 +172,77 @@ it('replies parse with ilp-packet', async () => {
   const reply = await client.sendPrepare(await moneyPrepare(account, 5n));
   const parsed = ilpPacket.deserializeIlpPacket(Buffer.from(serializeIlpPacket(reply)));
   expect(parsed.type).toBe(ilpPacket.Type.TYPE_ILP_FULFILL);
+});
+
+describe('STREAM receiver: closing streams', () => {
+  /** A fulfillable 0-amount packet that closes `ids` (then optionally money on `moneyOn`). */
+  async function framesPrepare(
+    account: { destination: string; sharedSecret: Uint8Array },
+    frames: (StreamCloseFrame | StreamMoneyFrame)[],
+    amount: bigint,
+  ): Promise<IlpPrepare> {
+    const secret = Buffer.from(account.sharedSecret);
+    const packet = new Packet(1, StreamIlpType.Prepare, '0', frames);
+    const data = await packet.serializeAndEncrypt(await generatePskEncryptionKey(secret));
+    const key = createHmac('sha256', secret).update('ilp_stream_fulfillment').digest();
+    const fulfillment = createHmac('sha256', key).update(data).digest();
+    return {
+      type: IlpPacketType.Prepare,
+      amount,
+      destination: account.destination,
+      executionCondition: new Uint8Array(createHash('sha256').update(fulfillment).digest()),
+      expiresAt: new Date(Date.now() + 10_000),
+      data: new Uint8Array(data),
+    };
+  }
+
+  it('a close is answered, not remembered: made-up ids cost no memory, and a later connection reuses stream ids', async () => {
+    const account = node.secrets.issue('closer');
+    // Free packets each closing 200 made-up stream ids (256 frames at most per packet): remembering them would
+    // cost memory for nothing, at the packet rate, for as long as the account lives.
+    for (let batch = 0; batch < 10; batch++) {
+      const ids = Array.from(
+        { length: 200 },
+        (_, i) => new StreamCloseFrame(1000 + batch * 200 + i, 0x01, ''),
+      );
+      const closes = await client.sendPrepare(await framesPrepare(account, ids, 0n));
+      expect(closes.type).toBe(IlpPacketType.Fulfill);
+    }
+    // Stream 1500 was never open: money on it is credited, not refused as "closed".
+    const money = await client.sendPrepare(
+      await framesPrepare(account, [new StreamMoneyFrame(1500, 1)], 300n),
+    );
+    expect(money.type).toBe(IlpPacketType.Fulfill);
+    expect(node.relay.prepaid!.balance('closer')).toBe(300n);
+    // A second connection to the same account (a second top-up) reuses the stream ids of the first, which closed
+    // them: its money is credited too, and the stream's total (and so its receipts) keeps growing.
+    await client.sendPrepare(await framesPrepare(account, [new StreamCloseFrame(1500, 0x01, '')], 0n));
+    const again = await client.sendPrepare(
+      await framesPrepare(account, [new StreamMoneyFrame(1500, 1)], 300n),
+    );
+    expect(again.type).toBe(IlpPacketType.Fulfill);
+    const answer = await decryptReply(again, account.sharedSecret);
+    const max = answer.frames.find((f) => f.type === FrameType.StreamMaxMoney) as StreamMaxMoneyFrame;
+    expect(max.totalReceived.toString()).toBe('600');
+    expect(node.relay.prepaid!.balance('closer')).toBe(600n);
+  });
+});
+
+describe('prepaid writes: concurrent replays', () => {
+  it('the same underpaid ephemeral PREPARE sent twice at once is charged once', async () => {
+    const account = node.secrets.issue('twice');
+    expect((await client.sendPrepare(await moneyPrepare(account, 10_000n))).type).toBe(IlpPacketType.Fulfill);
+    const event = finalizeEvent(
+      { kind: 20001, created_at: Math.floor(Date.now() / 1000), tags: [], content: 'ephemeral, sent twice' },
+      generateSecretKey(),
+    );
+    const w = paidWrite(event, account.destination, account.sharedSecret, { amount: 0n });
+    // Both arrive before either is answered (a sender retrying on a slow link, or anyone replaying it).
+    const replies = await Promise.all([
+      node.relay.handlePrepare(w.prepare),
+      node.relay.handlePrepare(w.prepare),
+    ]);
+    expect(replies.map((r) => r.type)).toEqual([IlpPacketType.Fulfill, IlpPacketType.Fulfill]);
+    expect(node.relay.prepaid!.balance('twice')).toBe(10_000n - w.price);
+  });
 });

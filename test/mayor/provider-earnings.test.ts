@@ -3,7 +3,8 @@
 // home): the node's next claim continues from what was accepted before and is accepted (before: refused for
 // good, "raises the cumulative amount by X, but Y was fulfilled"); the earnings survive in the ledger; when the
 // node starts closing its channel, the provider's closure watcher redeems every claimed unit; and
-// `crosstown earnings --format json` (a real child process) reports served, claimed, redeemed and redeemable.
+// `crosstown earnings --format json` (a real child process) reports served, claimed, redeemed and redeemable;
+// `crosstown earnings redeem` (a real child process, the provider's wallet) collects what the claims cover.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,8 +60,38 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
+/** Runs `crosstown earnings <args> --format json` as a real child process on the test's chain; parses its output. */
+async function earningsCli(args: string[], home: string, env: Record<string, string> = {}) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'earnings',
+      ...args,
+      '--format',
+      'json',
+      '--network',
+      'devnet',
+      '--rpc-url',
+      chain.anvil.rpcUrl,
+      '--token',
+      chain.network.token,
+      '--channels',
+      chain.network.channels,
+      '--provider-home',
+      home,
+      '--home',
+      join(dir, 'home'),
+    ],
+    { timeout: 30_000, env: { ...process.env, ...env } },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
 beforeAll(async () => {
-  chain = await startDevChain({ accounts: 4 });
+  chain = await startDevChain({ accounts: 5 });
   dir = mkdtempSync(join(tmpdir(), 'crosstown-earnings-'));
   config = testNodeConfig(chain, join(dir, 'node'));
   node = await startNode(config, { logger: createLogger({ write: () => {} }) });
@@ -127,32 +158,7 @@ describe('provider earnings', () => {
     );
 
     // The operator's view, from a real `crosstown earnings` process reading the ledger and the chain.
-    const run = promisify(execFile);
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'earnings',
-        '--format',
-        'json',
-        '--network',
-        'devnet',
-        '--rpc-url',
-        chain.anvil.rpcUrl,
-        '--token',
-        chain.network.token,
-        '--channels',
-        chain.network.channels,
-        '--provider-home',
-        providerHome(),
-        '--home',
-        join(dir, 'home'),
-      ],
-      { timeout: 30_000 },
-    );
-    const report = JSON.parse(stdout) as Record<string, unknown>;
+    const report = await earningsCli([], providerHome());
     expect(report).toMatchObject({
       servedJobs: 3,
       earned: '12000',
@@ -180,5 +186,34 @@ describe('provider earnings', () => {
     // The node books the claim when the provider's answer comes back, a moment after the provider counted it.
     await until(() => node.connector.balance(peer).paidToPeer === 7000n, 'the node to book the claim');
     expect(node.connector.balance(peer)).toMatchObject({ owedToPeer: 0n, paidToPeer: 7000n });
+  });
+
+  it('`crosstown earnings redeem` collects what the accepted claims cover; the report shows it redeemed', async () => {
+    const payer = await thePayer();
+    const sk = generateSecretKey();
+    const home = join(dir, 'provider-redeem');
+    const provider = await startProvider(sk, 4, home);
+    await payJob(payer, provider.spsp, 1500n, sk);
+    await payJob(payer, provider.spsp, 2500n, sk);
+    await until(() => provider.earnings.receiver.paid === 4000n, 'the node to pay the provider');
+    await provider.stop();
+
+    const wallet = chain.anvil.accounts[4]!;
+    const balance = () =>
+      tokenBalance(payer.clients.public, { token: chain.network.token, owner: wallet.address });
+    const before = await balance();
+    expect(await earningsCli([], home)).toMatchObject({
+      servedJobs: 2,
+      earned: '4000',
+      claimed: '4000',
+      redeemed: '0',
+      redeemable: '4000',
+    });
+    // The provider's wallet key, as an operator without a keystore gives it (plaintext, explicitly allowed).
+    const key = { GASTOWN_WALLET_PRIVATE_KEY: wallet.privateKey, GASTOWN_ALLOW_UNENCRYPTED_KEYS: 'true' };
+    const redeemed = await earningsCli(['redeem'], home, key);
+    expect(redeemed).toMatchObject({ paid: '4000', channels: [expect.objectContaining({ paid: '4000' })] });
+    expect((await balance()) - before).toBe(4000n);
+    expect(await earningsCli([], home)).toMatchObject({ claimed: '4000', redeemed: '4000', redeemable: '0' });
   });
 });

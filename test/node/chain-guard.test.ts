@@ -153,6 +153,27 @@ describe('item 4: a close started while the node is down', () => {
   });
 });
 
+// Before the reset below: it needs the contracts in place.
+describe('item 7: the contracts code', () => {
+  it('a changed token code stops payments; the chain back as it was, they resume', async () => {
+    const node = await boot(testNodeConfig(chain, newDir(), { basePricePerByte: PRICE }));
+    expect((await node.checkChain()).ok).toBe(true);
+    const tokenCode = (await rpc('eth_getCode', [chain.network.token, 'latest'])) as string;
+    const otherCode = (await rpc('eth_getCode', [chain.network.channels, 'latest'])) as string;
+    await rpc('anvil_setCode', [chain.network.token, otherCode]);
+    try {
+      const check = await node.checkChain();
+      expect(check.ok).toBe(false);
+      expect(check.problems.join('; ')).toContain(`the code at ${chain.network.token} (the token) changed`);
+      expect(node.connector.paymentsRefused).toMatch(/payments are refused|Payments are refused/);
+    } finally {
+      await rpc('anvil_setCode', [chain.network.token, tokenCode]);
+    }
+    expect((await node.checkChain()).ok).toBe(true);
+    expect(node.connector.paymentsRefused).toBeUndefined();
+  });
+});
+
 describe('item 7: a chain reset', () => {
   it('a running node refuses payments with what to do; a node started on the empty chain too', async () => {
     const dataDir = newDir();
@@ -161,6 +182,9 @@ describe('item 7: a chain reset', () => {
     expect((await p.write()).type).toBe(IlpPacketType.Fulfill);
     await p.claim();
     expect((await p.write()).type).toBe(IlpPacketType.Fulfill);
+    // Another payer served on credit through its bound channel, no claim yet: its channel is checked too.
+    const q = await payer(node, 2);
+    expect((await q.write()).type).toBe(IlpPacketType.Fulfill);
 
     // The devnet's anvil restarted empty; the contracts deployed again at the same addresses.
     await rpc('anvil_reset', []);
@@ -168,9 +192,12 @@ describe('item 7: a chain reset', () => {
     expect((await deployToken(deployer)).address).toBe(chain.network.token);
     expect((await deployPaymentChannels(deployer)).address).toBe(chain.network.channels);
 
-    // The periodic check notices; the next write and the next claim are refused, saying what to do.
+    // The periodic check notices; the next write and the next claim are refused, saying what to do. (Until it runs,
+    // a write is served on the cached channel state, or refused T04 once the credit check finds the channel gone.)
+    const refused = (r: { type: number; code?: string }) =>
+      r.type === IlpPacketType.Reject && r.code === 'T00';
     let reply = await p.write();
-    for (let i = 0; i < 50 && reply.type === IlpPacketType.Fulfill; i++) {
+    for (let i = 0; i < 50 && !refused(reply as { type: number; code?: string }); i++) {
       await sleep(100);
       reply = await p.write();
     }
@@ -178,9 +205,17 @@ describe('item 7: a chain reset', () => {
     const message = (reply as { message: string }).message;
     expect(message).toMatch(/payments refused/);
     expect(message).toContain(p.channelId);
+    expect(message).toContain(q.channelId);
     expect(message).toContain(join(dataDir, 'connector.db'));
     await expect(p.claim()).rejects.toThrow(/CHAIN_MISMATCH/);
     await p.btp.close();
+    await q.btp.close();
+
+    // The node restarted with its state from the old chain: refused from the start (the channel is gone).
+    await node.stop();
+    const restarted = await boot(testNodeConfig(chain, dataDir, { basePricePerByte: PRICE }));
+    expect(restarted.connector.paymentsRefused).toContain(p.channelId);
+    await restarted.stop();
 
     // A fresh node on a chain without the contracts refuses payments from the start.
     await rpc('anvil_reset', []);

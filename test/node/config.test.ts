@@ -41,6 +41,32 @@ describe('resolveNodeConfig', () => {
     ).toThrow(/trusted proxy 'proxy.local' is not an IP address/);
   });
 
+  it('reads the BTP public URL (flag or env) that peer info, SPSP and NIP-11 advertise, and refuses other schemes', () => {
+    const env = { ...chainEnv(), CROSSTOWN_NODE_BTP_PUBLIC_URL: 'btp+wss://node.example.org/' };
+    expect(resolveNodeConfig({ env }).btpPublicUrl).toBe('btp+wss://node.example.org');
+    const flag = resolveNodeConfig({ env: chainEnv(), flags: { btpPublicUrl: 'wss://n.example:7443' } });
+    expect(flag.btpPublicUrl).toBe('wss://n.example:7443');
+    expect(resolveNodeConfig({ env: chainEnv() }).btpPublicUrl).toBeUndefined();
+    expect(() =>
+      resolveNodeConfig({
+        env: { ...chainEnv(), CROSSTOWN_NODE_BTP_PUBLIC_URL: 'https://node.example.org' },
+      }),
+    ).toThrow(/BTP public URL must be a btp\+wss:\/\//);
+  });
+
+  it('reads the unused SPSP peer limits (TTL, cap) from flags or the environment', () => {
+    const env = { ...chainEnv(), CROSSTOWN_NODE_MAX_UNUSED_PEERS: '500' };
+    expect(resolveNodeConfig({ env }).maxUnusedPeers).toBe(500);
+    expect(resolveNodeConfig({ env, flags: { maxUnusedPeers: '20', unusedPeerTtl: '60' } })).toMatchObject({
+      maxUnusedPeers: 20,
+      unusedPeerTtlSeconds: 60,
+    });
+    expect(resolveNodeConfig({ env: chainEnv() }).maxUnusedPeers).toBeUndefined();
+    expect(() => resolveNodeConfig({ env: { ...chainEnv(), CROSSTOWN_NODE_MAX_UNUSED_PEERS: '0' } })).toThrow(
+      /maxUnusedPeers must be a whole number >= 1/,
+    );
+  });
+
   it('defaults: node1 on 127.0.0.1:7777/7768, journeys price, data dir under CROSSTOWN_HOME', () => {
     const c = resolveNodeConfig({ env: chainEnv() });
     expect(c).toMatchObject({
@@ -119,6 +145,15 @@ creditLimit = "1000"
         creditLimit: 1000n,
       },
     ]);
+  });
+
+  it('takes a static peer url in the btp+ws:// / btp+wss:// form interledgerjs uses (issue 18)', () => {
+    for (const url of ['btp+ws://127.0.0.1:9000', 'btp+wss://node2.example']) {
+      const file = toml(`[[node.peers]]\nid = "node2"\nauthToken = "0123456789abcdef0123"\nurl = "${url}"\n`);
+      expect(resolveNodeConfig({ env: chainEnv(), configFile: file }).peers[0]?.url).toBe(url);
+    }
+    const bad = toml('[[node.peers]]\nid = "n"\nauthToken = "0123456789abcdef0123"\nurl = "btp+http://x"\n');
+    expect(() => resolveNodeConfig({ env: chainEnv(), configFile: bad })).toThrow(/btp\+ws:\/\//);
   });
 
   const refusals: [string, () => unknown, RegExp][] = [

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type DevChain, startDevChain } from '../../src/chain/index.js';
-import { createSpspHttpHandler, SPSP_CONTENT_TYPE } from '../../src/connector/index.js';
+import { BtpClient, createSpspHttpHandler, SPSP_CONTENT_TYPE } from '../../src/connector/index.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
 import { finalizeEvent, generateSecretKey, getPublicKey } from '../../src/nostr/index.js';
 import type { NostrEvent } from '../../src/nostr/types.js';
@@ -174,6 +174,43 @@ describe('free-path limits (issue 14 item 3)', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('keeps at most maxUnusedPeers unused peers, dropping the longest idle first; a connected peer stays', async () => {
+    // A fresh key per handshake makes a persisted peer; within the TTL (a day by default) one IP at 1 handshake/s
+    // would leave 86,400 of them. The cap bounds them; a Mayor that connects over BTP is in use and never dropped.
+    const dir2 = mkdtempSync(join(tmpdir(), 'crosstown-limits-cap-'));
+    const capped = await startNode(
+      testNodeConfig(chain, dir2, { name: 'node2', account: 0, maxUnusedPeers: 3 }),
+      {
+        logger: createLogger({ write: () => {} }),
+        peerSweepMs: 100,
+      },
+    );
+    let btp: BtpClient | undefined;
+    try {
+      const made: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const spsp = await spspOverNostr(capped.relayUrl, capped.pubkey, generateSecretKey(), {});
+        made.push(spsp.ilpAddress.split('.').at(-1)!);
+        if (i === 0)
+          btp = await BtpClient.connect({
+            url: spsp.btpUrl,
+            authToken: spsp.btpToken,
+            address: spsp.ilpAddress,
+          });
+        await new Promise((r) => setTimeout(r, 150)); // a sweep between handshakes: each has its own idle start
+      }
+      const present = () => made.filter((id) => capped.connector.peer(id) !== undefined);
+      const deadline = Date.now() + 5000;
+      while (present().length > 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // The connected one and the 3 made last; the 2 made first after it went.
+      expect(present()).toEqual([made[0], ...made.slice(3)]);
+    } finally {
+      await btp?.close();
+      await capped.stop();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('removes a persisted peer a fresh Nostr key made and never used', async () => {
     const sk = generateSecretKey();

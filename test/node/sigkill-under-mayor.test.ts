@@ -155,7 +155,7 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
     } finally {
       books.close();
     }
-  }, 40_000);
+  }, 90_000);
 
   it('writes in flight at the kill: each job write the node committed is charged once', async () => {
     const first = await startNode(undefined, 'node2', 3);
@@ -265,5 +265,5 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
       await pool2.close();
       await state2.close();
     }
-  }, 40_000);
+  }, 90_000);
 });

@@ -144,17 +144,23 @@ async function newPlugin(): Promise<Plugin> {
 /** Tops up an SPSP account over STREAM with its own BTP connection (which replaces the writer's: same token). */
 async function topUp(destinationAccount: string, sharedSecretB64: string, amount: bigint) {
   await plugin.disconnect();
-  const conn = await createConnection({
-    plugin: await newPlugin(),
-    destinationAccount,
-    sharedSecret: Buffer.from(sharedSecretB64, 'base64'),
-  });
-  const sourceAccount = conn.sourceAccount;
-  const stream = conn.createStream();
-  await stream.sendTotal(amount.toString());
-  await conn.end();
-  plugin = await newPlugin();
-  return { stream, sourceAccount };
+  const streamPlugin = await newPlugin();
+  try {
+    const conn = await createConnection({
+      plugin: streamPlugin,
+      destinationAccount,
+      sharedSecret: Buffer.from(sharedSecretB64, 'base64'),
+    });
+    const sourceAccount = conn.sourceAccount;
+    const stream = conn.createStream();
+    await stream.sendTotal(amount.toString());
+    await conn.end();
+    return { stream, sourceAccount };
+  } finally {
+    // Even when the payment failed: a plugin left connected would reconnect and push out the writer's (same token).
+    await streamPlugin.disconnect();
+    plugin = await newPlugin();
+  }
 }
 
 async function send(prepare: Buffer) {
@@ -214,7 +220,10 @@ describe('an unmodified Interledger client tops up an account over STREAM, then 
     const account = await spspQueryWithReceipts(receiptNonce, receiptSecret);
     expect(account.receipts_enabled).toBe(true);
 
+    const owed = node.connector.balance(conn0Peer()).owedByPeer;
     const { stream, sourceAccount } = await topUp(account.destination_account, account.shared_secret, TOPUP);
+    // The top-up is charged to the paying peer (settled by its channel claims), exactly what the account got.
+    expect(node.connector.balance(conn0Peer()).owedByPeer - owed).toBe(TOPUP);
     expect(sourceAccount).toMatch(/^g\.crosstown\.node1\.[0-9a-f]{16}$/); // learnt over ILDCP
     expect(stream.totalSent).toBe(TOPUP.toString());
     const receipt = verifyReceipt(stream.receipt!, receiptSecret);
@@ -270,6 +279,15 @@ describe('an unmodified Interledger client tops up an account over STREAM, then 
     const r = await send(stolen.prepare);
     expect((r.data as { code: string }).code).toBe('F05');
     expect(node.relay.prepaid!.balance(a)).toBe(TOPUP - eph.price);
+  }, 60_000);
+
+  it('the same account is topped up twice, by two STREAM connections (their stream ids are the same)', async () => {
+    const account = await spsp.query(node.spspUrl);
+    const a = account.destination_account.split('.').pop()!;
+    await topUp(account.destination_account, account.shared_secret, TOPUP);
+    const { stream } = await topUp(account.destination_account, account.shared_secret, TOPUP);
+    expect(stream.totalSent).toBe(TOPUP.toString());
+    expect(node.relay.prepaid!.balance(a)).toBe(2n * TOPUP);
   }, 60_000);
 
   it('ilp-protocol-spsp pay() (its own ilp-protocol-stream 1.x) pays an SPSP account end to end', async () => {

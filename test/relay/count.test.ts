@@ -5,7 +5,8 @@ import { Relay, useWebSocketImplementation as setRelayWebSocket } from 'nostr-to
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generateSecretKey, getPublicKey } from '../../src/nostr/index.js';
-import { paidPrepare, sign, startTestRelay, type TestRelay } from './helpers.js';
+import { DEFAULT_LIMITS } from '../../src/relay/index.js';
+import { paidPrepare, sign, startTestRelay, TestClient, type TestRelay } from './helpers.js';
 
 setRelayWebSocket(WebSocket); // Node 20 has no global WebSocket
 
@@ -60,6 +61,23 @@ describe('COUNT (NIP-45)', () => {
       expect(await authed.count([{ kinds: [1059] }], {})).toBe(1);
     } finally {
       authed.close();
+    }
+  });
+
+  it('counts a broad filter up to max_count_rows and then says approximate (a COUNT costs no more than a REQ)', async () => {
+    const small = await startTestRelay({ limits: { ...DEFAULT_LIMITS, maxCountRows: 2 } });
+    try {
+      const account = small.secrets.issue('writer');
+      for (const e of [sign(alice, 1), sign(alice, 1, [['t', 'a']]), sign(bob, 1)])
+        expect((await small.relay.handlePrepare(paidPrepare(e, account))).type).toBe(13);
+      const raw = await TestClient.connect(small.relay.url);
+      raw.send(['COUNT', 'all', {}]);
+      expect((await raw.next((f) => f[1] === 'all'))[2]).toEqual({ count: 2, approximate: true });
+      raw.send(['COUNT', 'one', { '#t': ['a'] }]);
+      expect((await raw.next((f) => f[1] === 'one'))[2]).toEqual({ count: 1 });
+      raw.ws.close();
+    } finally {
+      await small.close();
     }
   });
 

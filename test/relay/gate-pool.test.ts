@@ -52,6 +52,37 @@ describe('GatePool', () => {
   });
 });
 
+describe('GatePool on an idle pool', () => {
+  it('runs a lone task on this thread, a burst on the workers, with the same verdicts', async () => {
+    const pool = new GatePool(2);
+    try {
+      await pool.ready();
+      const e = sign(sk, 1, [], 'alone');
+      expect(await pool.decodeAndVerify(encodeEventBytes(e))).toEqual({ event: e, valid: true });
+      expect(await pool.verify({ ...e, content: 'forged' })).toBe(false);
+      expect(pool.ranInline).toBe(2);
+      const events = Array.from({ length: 40 }, (_, i) => sign(sk, 1, [], `burst ${i}`));
+      const results = await Promise.all(events.map((ev, i) => pool.verify(i % 3 ? ev : { ...ev, kind: 3 })));
+      expect(results).toEqual(events.map((_, i) => i % 3 !== 0));
+      expect(pool.ranInline).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sends every task to the workers with inlineWhenIdle off', async () => {
+    const pool = new GatePool(1, 64, false);
+    try {
+      await pool.ready();
+      const e = sign(sk, 1, [], 'alone');
+      expect(await pool.verify(e)).toBe(true);
+      expect(pool.ranInline).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('relay with verifyThreads', () => {
   it('fulfills, rejects forged (F06) and non-TOON (F01) writes exactly as without workers', async () => {
     const replies = [];

@@ -22,3 +22,7 @@ describe('gate.test.ts on PostgreSQL', async () => {
 describe('vectors.test.ts on PostgreSQL', async () => {
   await import('./vectors.test.js');
 });
+// NIP-45 with nostr-tools' count() as the client: the PostgreSQL store's indexed COUNT(*) (issue 18).
+describe('count.test.ts on PostgreSQL', async () => {
+  await import('./count.test.js');
+});

@@ -6,6 +6,7 @@ import {
   AccountSecretStore,
   amountsData,
   DEFAULT_LIMITS,
+  infoDocument,
   ProtocolError,
   parseClientMessage,
   priceOf,
@@ -159,5 +160,25 @@ describe('store failures over WebSocket', () => {
     expect((await c.next((f) => f[0] === 'CLOSED'))[2]).toMatch(/^error: could not query/);
     c.close();
     await t.relay.close();
+  });
+});
+
+describe('NIP-11 fees (issue 18)', () => {
+  it('gives the per-byte publication fee in M2M base units: a JSON number while exact, a decimal string above 2^53', () => {
+    const fee = (price: bigint) =>
+      (infoDocument({}, DEFAULT_LIMITS, price, 'g.x.relay').fees as { publication: { amount: unknown }[] })
+        .publication[0];
+    expect(fee(10n ** 13n)).toEqual({
+      amount: 10_000_000_000_000,
+      unit: 'M2M',
+      per_byte: true,
+      asset_scale: 18,
+    });
+    expect(fee(2n ** 53n - 1n)?.amount).toBe(Number.MAX_SAFE_INTEGER);
+    expect(fee(2n ** 53n)?.amount).toBe('9007199254740992');
+    expect(fee(10n ** 18n)?.amount).toBe('1000000000000000000');
+    const doc = infoDocument({ paymentsUrl: 'http://n/.well-known/pay' }, DEFAULT_LIMITS, 1n, 'g.x.relay');
+    expect(doc.payments_url).toBe('http://n/.well-known/pay');
+    expect(new URL(doc.software as string).protocol).toBe('https:');
   });
 });

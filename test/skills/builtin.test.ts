@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { finalizeEvent as ntFinalize } from 'nostr-tools/pure';
 import { describe, expect, it } from 'vitest';
 import { generateSecretKey, getPublicKey } from '../../src/nostr/keys.js';
 import { buildJobFeedback, buildJobRequest, buildJobResult } from '../../src/nostr/nip90.js';
@@ -175,6 +176,32 @@ describe('job-feedback (7000)', () => {
     );
     expect(out.summary).toBe(`Job ${request.id.slice(0, 8)}: payment-required (amount 500)`);
     expect(out.data).toMatchObject({ status: 'payment-required', amount: '500', provider });
+  });
+});
+
+describe('job-feedback from a generic NIP-90 DVM (issue 18)', () => {
+  it('takes its `partial` feedback, signed by nostr-tools, as a report (not a failure)', async () => {
+    const fb = ntFinalize(
+      {
+        kind: 7000,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: [
+          ['status', 'partial', 'first 10 of 40 tests'],
+          ['e', request.id],
+          ['p', requester],
+        ],
+        content: '10/40 passed so far',
+      },
+      providerKey,
+    );
+    const payload = encodeEventBytes(fb);
+    const out = await jobFeedbackSkill().handleToon(
+      payload,
+      testMetadata({ payload, identityPubkey: requester }),
+    );
+    expect(out.status).toBe('handled');
+    expect(out.summary).toBe(`Job ${request.id.slice(0, 8)}: partial: first 10 of 40 tests`);
+    expect(out.data).toMatchObject({ status: 'partial', statusInfo: 'first 10 of 40 tests', provider });
   });
 });
 

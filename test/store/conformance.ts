@@ -311,6 +311,18 @@ export function describeEventStoreConformance(name: string, factory: StoreFactor
       );
     });
 
+    it('counts at most `max` events per filter, newest first, deduplicated across filters (issue 18)', async () => {
+      const notes = Array.from({ length: 5 }, (_, i) => sign(alice, 1, BASE + i, [['t', 'x']]));
+      for (const e of [...notes, sign(bob, 1059, BASE + 9, [['p', BOB]])]) await store.save(e);
+      expect(await store.count([{}], { max: 3 })).toBe(3);
+      expect(await store.count([{ kinds: [1] }], { max: 10 })).toBe(5);
+      expect(await store.count([{ '#t': ['x'] }], { max: 2 })).toBe(2); // the tag-driven plan
+      expect(await store.count([{ '#t': ['x'] }, { kinds: [1] }], { max: 10 })).toBe(5); // one event, counted once
+      const rule = { kind: 1059, tag: 'p', values: [ALICE] };
+      expect(await store.count([{}], { max: 10, hiddenUnlessTagged: rule })).toBe(5);
+      expect(await store.count([{ '#t': ['nothing'] }], { max: 10 })).toBe(0);
+    });
+
     it('resolves concurrent saves each with its own outcome (group commit)', async () => {
       const events = Array.from({ length: 40 }, (_, i) => sign(alice, 1, BASE + i));
       const outcomes = await Promise.all([...events, events[0]!].map((e) => store.save(e)));

@@ -1,5 +1,5 @@
 // Test certificates made at test time with the system `openssl`: a throwaway CA, a server certificate it signs for
-// 127.0.0.1, ::1 and localhost (subjectAltName), and a second, unrelated CA to show a wrong CA is refused.
+// 127.0.0.1, ::1, localhost and relay.crosstown.test (subjectAltName; the last is a public name stand-in), and a second, unrelated CA to show a wrong CA is refused.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -67,7 +67,7 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:relay.crosstown.test',
       '',
     ].join('\n'),
   );

@@ -80,6 +80,8 @@ export async function checkChainIdentity(
       problems.every((p) => !p.includes(params.channels))
     )
       problems.push(`the code at ${params.channels} changed since the saved state was made`);
+    if (s.tokenCodeHash !== fingerprint.tokenCodeHash && problems.every((p) => !p.includes(params.token)))
+      problems.push(`the code at ${params.token} (the token) changed since the saved state was made`);
   }
   if (params.lastScannedBlock !== undefined && head < params.lastScannedBlock)
     problems.push(`head is block ${head}, but blocks up to ${params.lastScannedBlock} were already scanned`);
@@ -89,7 +91,9 @@ export async function checkChainIdentity(
       channels.set(channelId, await readChannel(client, { channels: params.channels, channelId }));
     } catch (err) {
       if (err instanceof ChainError && err.code === 'UnknownChannel')
-        problems.push(`channel ${channelId}, on which claims are held, does not exist`);
+        problems.push(
+          `channel ${channelId}, which this state holds claims on or is bound to, does not exist`,
+        );
       else throw err;
     }
   }

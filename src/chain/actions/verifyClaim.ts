@@ -1,6 +1,6 @@
-import { type Address, type Hex, hashTypedData } from 'viem';
+import type { Address, Hex } from 'viem';
+import { claimHash } from '../claim-hash.js';
 import { checkClaimSignature } from '../claim-signer-thread.js';
-import { CLAIM_TYPES } from '../claims.js';
 import type { Claim, ClaimDomain } from '../types.js';
 
 export interface VerifyClaimResult {
@@ -49,12 +49,8 @@ export async function verifyClaim(params: {
 }): Promise<VerifyClaimResult> {
   const problem = nonCanonicalSignature(params.signature);
   if (problem) return { valid: false, signer: null, problem };
-  const hash = hashTypedData({
-    domain: params.domain,
-    types: CLAIM_TYPES,
-    primaryType: 'Claim',
-    message: { channelId: params.claim.channelId, cumulativeAmount: params.claim.cumulativeAmount },
-  });
+  // The same digest as viem's hashTypedData over CLAIM_TYPES, without its per-call validation and ABI encoding.
+  const hash = claimHash(params.claim, params.domain);
   // The signer's key is kept after its first valid claim: later claims are checked against it (claim-signers.ts), on
   // the claim-signer thread when the process started one (the node does).
   const { valid, signer } = await checkClaimSignature(hash, params.signature, params.expectedSigner);

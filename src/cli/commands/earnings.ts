@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Hex } from 'viem';
 import { readChannel } from '../../chain/actions/readChannel.js';
-import { submitClaim } from '../../chain/actions/submitClaim.js';
 import type { ChainPublicClient } from '../../chain/clients.js';
 import { formatM2M } from '../../chain/index.js';
 import { EarningsLedger, type EarningsSummary } from '../../mayor/runtime/earnings-ledger.js';
-import { printResult } from '../output.js';
+import { redeemIncomplete, redeemLedgerClaims } from '../../mayor/runtime/earnings-redeem.js';
+import { CliError, ExitCode, printResult } from '../output.js';
 import {
   addChain,
   type ChainOptions,
@@ -68,6 +68,19 @@ async function channelRows(
 
 const homeOf = (o: EarningsOptions, stateDir: string) => o.providerHome ?? join(stateDir, '..', 'provider');
 
+/**
+ * `earnings` and `earnings redeem` define the same options, and commander hands every one of them to the parent
+ * wherever it stands (`earnings redeem --rpc-url …` left redeem without it): take the parent's given values too.
+ */
+function withParentOptions(o: EarningsOptions, parent: Command): EarningsOptions {
+  const merged: Record<string, unknown> = { ...o };
+  for (const [key, value] of Object.entries(parent.opts())) {
+    const source = parent.getOptionValueSource(key);
+    if (value !== undefined && source !== undefined && source !== 'default') merged[key] = value;
+  }
+  return merged as unknown as EarningsOptions;
+}
+
 export function registerEarnings(program: Command): void {
   const earnings = helpExamples(
     addChain(program.command('earnings'))
@@ -122,27 +135,18 @@ export function registerEarnings(program: Command): void {
       .option('--provider-home <dir>', "the provider's home (default: <home>/<mayor>/provider)"),
     ['crosstown earnings redeem', 'crosstown earnings redeem --format json --passphrase-file pass.txt'],
   ).action(
-    run(async (o: EarningsOptions) => {
+    run(async (given: EarningsOptions) => {
+      const o = withParentOptions(given, earnings);
       const ctx = await chainContext(o);
       const channels = needChannels(ctx);
       const ledger = EarningsLedger.open(homeOf(o, ctx.config.stateDir));
       const clients = clientsFor(ctx, await unlockWallet(ctx.config, o));
-      const redeemedNow: { channelId: Hex; paid: bigint; totalClaimed: bigint }[] = [];
-      try {
-        for (const claim of ledger.claims()) {
-          const st = await readChannel(clients.public, { channels, channelId: claim.channelId });
-          if (st.settled || claim.cumulativeAmount <= st.claimed) {
-            ledger.redeemed(claim.channelId, st.claimed);
-            continue;
-          }
-          const r = await submitClaim(clients, { channels, claim });
-          ledger.redeemed(claim.channelId, r.totalClaimed);
-          redeemedNow.push({ channelId: claim.channelId, paid: r.paid, totalClaimed: r.totalClaimed });
-        }
-      } finally {
-        ledger.close();
-      }
-      const paid = redeemedNow.reduce((a, r) => a + r.paid, 0n);
+      // Every claim is tried: one that fails (a channel gone with a reset chain) does not keep the others unpaid.
+      const report = await redeemLedgerClaims(ledger, clients, channels).finally(() => ledger.close());
+      const redeemedNow = report.redeemed;
+      const paid = report.paid;
+      if (report.failed.length > 0)
+        throw new CliError(redeemIncomplete(report).message, ExitCode.Unavailable);
       printResult(o.format, {
         value: { paid, channels: redeemedNow },
         rows: redeemedNow,

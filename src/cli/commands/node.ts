@@ -75,12 +75,20 @@ Example:
       'remove a peer SPSP made for a Nostr key that stays unused this long (default 86400)',
     )
     .option(
+      '--max-unused-peers <n>',
+      'keep at most this many unused SPSP peers, longest idle removed first (default 10000)',
+    )
+    .option(
       '--trusted-proxies <ips>',
       'reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client, for per-IP limits (default none)',
     )
     .option(
       '--relay-public-url <url>',
       'the relay URL clients use (wss://relay.example.org behind a proxy); NIP-42 AUTH must name it (default: from the Host header)',
+    )
+    .option(
+      '--btp-public-url <url>',
+      'the BTP URL clients use (btp+wss://node.example.org behind a proxy): advertised in peer info and SPSP answers, base of NIP-11 payments_url (default: the listener)',
     )
     .option(
       '--verify-threads <n>',

@@ -42,9 +42,8 @@ export type StreamReceiver = (prepare: IlpPrepare) => Promise<IlpFulfill | IlpRe
 
 interface ConnectionState {
   keys: StreamKeys;
-  /** Total received per stream id. */
+  /** Total received per stream id, across every connection to the account (receipts stay monotonic). */
   streams: Map<bigint, bigint>;
-  closedStreams: Set<bigint>;
 }
 
 export function createStreamReceiver(options: StreamReceiverOptions): StreamReceiver {
@@ -53,7 +52,7 @@ export function createStreamReceiver(options: StreamReceiverOptions): StreamRece
   const stateOf = (a: StreamAccount): ConnectionState => {
     let s = states.get(a.sharedSecret);
     if (!s) {
-      s = { keys: streamKeysOf(a.sharedSecret), streams: new Map(), closedStreams: new Set() };
+      s = { keys: streamKeysOf(a.sharedSecret), streams: new Map() };
       states.set(a.sharedSecret, s);
     }
     return s;
@@ -119,16 +118,6 @@ async function answer(
   if (prepare.amount > 0n && shares === 0n)
     return reject('money without a StreamMoney frame to credit it to');
   for (const f of money) {
-    if (state.closedStreams.has(f.streamId)) {
-      return reject(`stream ${f.streamId} is closed`, [
-        {
-          type: FrameType.StreamClose,
-          streamId: f.streamId,
-          code: StreamErrorCode.StreamStateError,
-          message: 'closed',
-        },
-      ]);
-    }
     if (!state.streams.has(f.streamId) && state.streams.size >= MAX_STREAMS) {
       return reject(`at most ${MAX_STREAMS} streams per account`);
     }
@@ -165,9 +154,10 @@ async function answer(
       if (receipt) frames.push({ type: FrameType.StreamReceipt, streamId: f.streamId, receipt });
     }
   });
-  // The sender closes its stream once paid; closing ours in answer lets its `end()` finish.
+  // The sender closes its stream once paid; closing ours in answer lets its `end()` finish. A close is not
+  // remembered: an account has no connection tag, so a later connection to it (a second top-up) reuses the same
+  // stream ids and its money must be credited, not refused as sent on a closed stream (docs/decisions.md, issue 18).
   for (const f of closes) {
-    state.closedStreams.add(f.streamId);
     frames.push({
       type: FrameType.StreamClose,
       streamId: f.streamId,

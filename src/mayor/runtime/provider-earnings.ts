@@ -3,8 +3,6 @@
 // ledger after a restart (so the node's next claim is accepted), a closure watcher redeems the best claim as
 // soon as the node starts closing, and redeem() collects on demand.
 import type { Hex } from 'viem';
-import { readChannel } from '../../chain/actions/readChannel.js';
-import { submitClaim } from '../../chain/actions/submitClaim.js';
 import { claimDomain } from '../../chain/claims.js';
 import type { ClaimWatcher } from '../../chain/watcher.js';
 import { ClaimReceiver } from '../../connector/claim-receiver.js';
@@ -12,6 +10,7 @@ import { watchReceiver } from '../../connector/receiver-watch.js';
 import { UnpaidPackets } from '../../connector/unpaid.js';
 import type { Attachment } from './attach.js';
 import { EarningsLedger } from './earnings-ledger.js';
+import { redeemIncomplete, redeemLedgerClaims } from './earnings-redeem.js';
 import { resumeScan } from './provider-scan.js';
 
 export interface ProviderEarnings {
@@ -84,24 +83,11 @@ export async function startProviderEarnings(p: {
     },
     redeem(onRedeemed) {
       const run = queue.then(async () => {
-        let paid = 0n;
-        let totalClaimed = 0n;
-        for (const claim of ledger.claims()) {
-          const state = await readChannel(att.clients.public, {
-            channels: contract,
-            channelId: claim.channelId,
-          });
-          if (state.settled || claim.cumulativeAmount <= state.claimed) {
-            ledger.redeemed(claim.channelId, state.claimed);
-            continue;
-          }
-          const r = await submitClaim(att.clients, { channels: contract, claim });
-          ledger.redeemed(claim.channelId, r.totalClaimed);
-          paid += r.paid;
-          totalClaimed += r.totalClaimed;
-          onRedeemed?.(claim.channelId, r.paid);
-        }
-        return { paid, totalClaimed };
+        const report = await redeemLedgerClaims(ledger, att.clients, contract);
+        for (const r of report.redeemed) onRedeemed?.(r.channelId, r.paid);
+        if (report.failed.length > 0) throw redeemIncomplete(report);
+        const totalClaimed = report.redeemed.reduce((sum, r) => sum + r.totalClaimed, 0n);
+        return { paid: report.paid, totalClaimed };
       });
       queue = run.catch(() => undefined);
       return run;

@@ -10,7 +10,7 @@ export interface JobFeedbackSkillOptions {
   priority?: number;
 }
 
-/** Kind 7000 (NIP-90 feedback): processing, payment-required, error, success. */
+/** Kind 7000 (NIP-90 feedback): processing, payment-required, error, success, partial. */
 export function jobFeedbackSkill(options: JobFeedbackSkillOptions = {}): Skill {
   return {
     name: options.name ?? 'job-feedback',
