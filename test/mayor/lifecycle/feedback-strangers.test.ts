@@ -1,6 +1,7 @@
 // A stranger cannot fail someone else's public job (no chosen provider) with one paid kind 7000 `error` write: on
 // a real devnet, the stranger's signed error feedback leaves the job `posted`, and the real provider's result
-// still routes it; a public job only strangers answer still ends, at its job timeout.
+// still routes it; a public job only strangers answer still ends, at its job timeout; and once the provider said
+// it is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
@@ -24,7 +25,7 @@ const running: Mayor[] = [];
 const record = recordingSkill('record');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'stranger'] });
+  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'a3', 'stranger'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
 }, 60_000);
 afterAll(async () => {
@@ -33,7 +34,11 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-async function start(who: string, jobTimeoutMs?: number): Promise<Mayor> {
+async function start(
+  who: string,
+  jobTimeoutMs?: number,
+  busyRetry?: { delayMs: number; maxReposts: number },
+): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   const mayor = await startMayor({
     config: mayorConfig(devnet),
@@ -44,25 +49,26 @@ async function start(who: string, jobTimeoutMs?: number): Promise<Mayor> {
     skills: [record],
     paymentRetry: { minMs: 200, maxMs: 400 },
     ...(jobTimeoutMs ? { jobTimeoutMs } : {}),
+    ...(busyRetry ? { busyRetry } : {}),
   });
   running.push(mayor);
   return mayor;
 }
 
-/** The stranger's signed `error` feedback for `jobId`, written (paid) like any event. */
-async function strangerError(jobId: string, requester: string, reason: string) {
+/** A signed feedback for `jobId` (the stranger's by default), written (paid) like any event. */
+async function feedback(jobId: string, requester: string, status: string, reason: string, who = 'stranger') {
   const event = finalizeEvent(
     {
       kind: 7000,
       created_at: Math.floor(Date.now() / 1000),
       tags: [
-        ['status', 'error', reason],
+        ['status', status, reason],
         ['e', jobId],
         ['p', requester],
       ],
       content: '',
     },
-    keyOf(devnet.mayors.stranger!),
+    keyOf(devnet.mayors[who]!),
   );
   const { reply } = await provider.att.writeToRelay(encodeEventBytes(event));
   expect(reply.type).toBe(IlpPacketType.Fulfill);
@@ -78,7 +84,7 @@ describe('error feedback for a public job', () => {
       callbackSkill: 'record',
     });
     await waitFor(() => provider.pending.some((e) => e.id === jobId), 10_000, 'the provider saw the job');
-    await strangerError(jobId, alpha.pubkey, 'bid below price');
+    await feedback(jobId, alpha.pubkey, 'error', 'bid below price');
     await new Promise((r) => setTimeout(r, 1500));
     expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
     await provider.resume();
@@ -95,7 +101,7 @@ describe('error feedback for a public job', () => {
       bid: 10n * AMOUNT,
       callbackSkill: 'record',
     });
-    await strangerError(jobId, alpha.pubkey, 'refused');
+    await feedback(jobId, alpha.pubkey, 'error', 'refused');
     await new Promise((r) => setTimeout(r, 1000));
     expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'timed out');
@@ -106,5 +112,27 @@ describe('error feedback for a public job', () => {
     );
     provider.pending.length = 0;
     provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it("a stranger's busy does not re-post a public job its provider said it is running", async () => {
+    const alpha = await start('a3', undefined, { delayMs: 300, maxReposts: 1 });
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    await feedback(jobId, alpha.pubkey, 'processing', 'accepted; running', 'beta');
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.includes(`${jobId.slice(0, 7)} feedback from`)),
+      10_000,
+      'the processing feedback seen',
+    );
+    await feedback(jobId, alpha.pubkey, 'error', 'all 4 job slots are busy');
+    await new Promise((r) => setTimeout(r, 1500)); // five times the backoff
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    expect(alpha.jobs().map((j) => j.id)).toEqual([jobId]);
+    await provider.resume();
+    await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
   }, 60_000);
 });
