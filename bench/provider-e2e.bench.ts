@@ -86,7 +86,9 @@ async function commitBaseline(): Promise<{ durable: number; commit: number }> {
 async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Promise<void> {
   const routedAt = new Map<string, number>();
   const resultAt = new Map<string, number>();
+  const postedAt = new Map<string, number>();
   const onJob = (j: JobRecord) => {
+    if (j.status === 'posted' && !postedAt.has(j.id)) postedAt.set(j.id, performance.now());
     if (j.status === 'routed' && !routedAt.has(j.id)) routedAt.set(j.id, performance.now());
     if (j.status === 'result-received' && !resultAt.has(j.id)) resultAt.set(j.id, performance.now());
   };
@@ -97,6 +99,8 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
   const postCall: number[] = [];
   const providerSide: number[] = [];
   const routing: number[] = [];
+  const fulfilled: number[] = [];
+  const waited: number[] = [];
   const provider = beta.provider()!;
   for (let i = 0; i < n + 3; i++) {
     const t0 = performance.now();
@@ -125,6 +129,8 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
     postCall.push(posted - t0);
     providerSide.push(report.overheadMs);
     routing.push(end - resultAt.get(jobId)!);
+    fulfilled.push(postedAt.get(jobId)! - t0);
+    waited.push(resultAt.get(jobId)! - postedAt.get(jobId)! - cmd);
     void price;
   }
   alpha.off('job', onJob);
@@ -132,7 +138,7 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
   const commit = await commitBaseline();
   console.log(
     `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms: ${pct(overhead, 0.5) < 50 ? 'MET' : 'NOT MET'}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores); ` +
-      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
+      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> \`posted\` (the relay's FULFILL back) p50 ${ms(pct(fulfilled, 0.5))}; \`posted\` -> result-received minus command p50 ${ms(pct(waited, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
       `baseline: one state transition durable (fsync) p50 ${ms(commit.durable)}, committed to git p50 ${ms(commit.commit)}`,
   );
 }

@@ -1,12 +1,13 @@
 // NIP-59 gift wrap: rumor (unsigned event) -> seal (kind 13, signed by the author, NIP-44 to the recipient)
 // -> wrap (kind 1059, signed by a one-time key, NIP-44 to the recipient, `p` tag names the recipient).
 import { NostrError } from './errors.js';
-import { finalizeEvent, getEventHash, validateEventShape, verifyEvent } from './event.js';
+import { finalizeEvent, getEventHash, validateEventShape } from './event.js';
 import { generateSecretKey, getPublicKey } from './keys.js';
 import { KIND_GIFT_WRAP, KIND_SEAL } from './kinds.js';
 import { decrypt, encrypt, getConversationKey } from './nip44.js';
 import type { EventTemplate, NostrEvent } from './types.js';
 import { isHex64, isPlainObject, parseJson } from './validate.js';
+import { verifyEventSync } from './verify-fast.js';
 
 /** An event with an id but no signature, so it is deniable if leaked. */
 export type Rumor = Omit<NostrEvent, 'sig'>;
@@ -38,8 +39,36 @@ export function createRumor(template: EventTemplate, senderSecretKey: Uint8Array
   return { id: getEventHash(rumor), ...rumor };
 }
 
+/**
+ * The seal's conversation key (an ECDH, the costliest step of sealing or opening) between two long-lived keys:
+ * remembered per secret-key array for the peers it talks to (a Mayor seals to and opens from the same few). The
+ * wrap's key involves a one-time key every time and is never remembered.
+ */
+const sealKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; byPeer: Map<string, Uint8Array> }>();
+const MAX_SEAL_PEERS = 256;
+function sealConversationKey(secretKey: Uint8Array, peerPubkey: string): Uint8Array {
+  let known = secretKey instanceof Uint8Array ? sealKeys.get(secretKey) : undefined;
+  if (known && !sameBytes(known.bytes, secretKey)) known = undefined;
+  const cached = known?.byPeer.get(peerPubkey);
+  if (cached) return cached;
+  const key = getConversationKey(secretKey, peerPubkey);
+  if (!known) {
+    known = { bytes: new Uint8Array(secretKey), byPeer: new Map() };
+    sealKeys.set(secretKey, known);
+  }
+  if (known.byPeer.size >= MAX_SEAL_PEERS) known.byPeer.clear();
+  known.byPeer.set(peerPubkey, key);
+  return key;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function createSeal(rumor: Rumor, senderSecretKey: Uint8Array, recipientPubkey: string): NostrEvent {
-  const key = getConversationKey(senderSecretKey, recipientPubkey);
+  const key = sealConversationKey(senderSecretKey, recipientPubkey);
   return finalizeEvent(
     {
       kind: KIND_SEAL,
@@ -82,13 +111,14 @@ export function wrapEvent(
  */
 export function unwrapEvent(wrap: NostrEvent, recipientSecretKey: Uint8Array): Unwrapped {
   if (wrap.kind !== KIND_GIFT_WRAP) fail(`gift wrap must be kind ${KIND_GIFT_WRAP}, got ${wrap.kind}`);
-  if (!verifyEvent(wrap)) fail('gift wrap id or signature is invalid');
+  // Two signatures per wrap, on the path of every private job and result: wasm (about 2x-5x noble) once loaded.
+  if (!verifyEventSync(wrap)) fail('gift wrap id or signature is invalid');
   const sealJson = decrypt(wrap.content, getConversationKey(recipientSecretKey, wrap.pubkey));
   const seal = validateEventShape(parseJson(sealJson, 'seal', 'nip59_invalid'));
   if (seal.kind !== KIND_SEAL) fail(`seal must be kind ${KIND_SEAL}, got ${seal.kind}`);
   if (seal.tags.length !== 0) fail('seal tags must be empty (NIP-59)');
-  if (!verifyEvent(seal)) fail('seal id or signature is invalid');
-  const rumorJson = decrypt(seal.content, getConversationKey(recipientSecretKey, seal.pubkey));
+  if (!verifyEventSync(seal)) fail('seal id or signature is invalid');
+  const rumorJson = decrypt(seal.content, sealConversationKey(recipientSecretKey, seal.pubkey));
   const rumor = validateRumor(parseJson(rumorJson, 'rumor', 'nip59_invalid'));
   if (rumor.pubkey !== seal.pubkey) {
     fail(`rumor author ${rumor.pubkey} is not the seal signer ${seal.pubkey}: impersonation attempt`);

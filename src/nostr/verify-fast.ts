@@ -7,18 +7,35 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { initNostrWasm, type Nostr } from 'nostr-wasm';
-import { validateEventShape } from './event.js';
+import { validateEventShape, verifyEvent } from './event.js';
 import type { NostrEvent } from './types.js';
 
 /** Resolves to true when the event is well formed, its id is the hash of its fields and its signature verifies. */
 export type AsyncVerifier = (event: NostrEvent) => Promise<boolean>;
 
 let wasm: Promise<Nostr> | undefined;
+let loaded: Nostr | undefined;
 
 /** Loads (once per thread) the wasm module; the synchronous verifier below needs it. */
 export function loadWasmVerifier(): Promise<Nostr> {
-  wasm ??= initNostrWasm();
+  wasm ??= initNostrWasm().then((n) => {
+    loaded = n;
+    return n;
+  });
   return wasm;
+}
+
+/**
+ * The wasm module if this thread has finished loading it (loadWasmVerifier), for synchronous callers that fall
+ * back to the JS verifier until then (NIP-59 unwrapping).
+ */
+export function loadedWasmVerifier(): Nostr | undefined {
+  return loaded;
+}
+
+/** Synchronous verifyEvent: wasm once this thread has loaded it, the JS verifier (src/nostr/event.ts) before. */
+export function verifyEventSync(event: NostrEvent): boolean {
+  return loaded ? verifyWithWasm(loaded, event) : verifyEvent(event);
 }
 
 /**

@@ -4,15 +4,18 @@
 // fault hook throws at `payment-fulfilled`, then it is stopped and started again on the same state: the
 // in-process stand-in for a crash there); recovery pays again, Beta answers "already paid" with K in the
 // reject's data, and Alpha routes the result once, paying once.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import type { MayorConfig } from '../../src/mayor/config/index.js';
-import { writeKey } from '../../src/mayor/keystore/index.js';
 import type { FaultHook } from '../../src/mayor/runtime/faults.js';
 import { type Mayor, startMayor } from '../../src/mayor/runtime/index.js';
-import { BID, PRICE, PROVIDER_ENV, recordingLogger, startProviderMayor } from './provider-e2e-helpers.js';
+import {
+  BID,
+  PRICE,
+  providerChildHome,
+  recordingLogger,
+  startProviderMayor,
+} from './provider-e2e-helpers.js';
 import { type MayorChild, spawnMayor } from './runtime/child.js';
 import { keyOf, mayorConfig, waitFor } from './runtime/helpers.js';
 
@@ -32,25 +35,7 @@ afterAll(async () => {
 });
 
 async function betaEnv(who: string): Promise<Record<string, string>> {
-  const m = devnet.mayors[who]!;
-  const config = mayorConfig(devnet);
-  mkdirSync(join(config.home, 'skills'), { recursive: true });
-  for (const [entry, secretKey] of [
-    ['wallet', m.walletPrivateKey],
-    ['nostr', m.nostrSecretKey],
-  ] as const) {
-    await writeKey({ dir: config.keystoreDir, entry, secretKey, passphrase: PASSPHRASE });
-  }
-  return {
-    CROSSTOWN_HOME: config.home,
-    CROSSTOWN_RELAY_URL: devnet.relayUrl,
-    GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
-    CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
-    CROSSTOWN_DEFAULT_DEPOSIT: '10',
-    CROSSTOWN_SKILLS_DIR: join(config.home, 'skills'),
-    CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
-    ...PROVIDER_ENV,
-  };
+  return (await providerChildHome(devnet, who, PASSPHRASE)).env;
 }
 
 function requester(who: string, config: MayorConfig, fault?: FaultHook): Promise<Mayor> {

@@ -5,92 +5,37 @@
 // Mayor went on paying into it with the old chain's cumulative (signing away what the old chain's claims had
 // used); now the genesis hash in <state dir>/chain-state.json gives the reset away: CHAIN_RESET, while attached
 // and when attaching again, with the `--reset-channel-state` hint; the flag forgets the old records.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createChainClients,
-  type DevChain,
   deployPaymentChannels,
   deployToken,
   mintTokens,
   openChannel,
-  startDevChain,
 } from '../../src/chain/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
-import { type Attachment, attach, RelayPool } from '../../src/mayor/runtime/index.js';
-import { openStateRepo, type StateRepo } from '../../src/mayor/state/index.js';
-import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
-import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
-import { encodeEventBytes } from '../../src/toon/index.js';
-import { testNodeConfig } from '../support/node-config.js';
+import { type MayorOnNode, startMayorOnNode } from '../support/mayor-on-node.js';
 
 const M2M = 10n ** 18n;
-let chain: DevChain;
-let dir: string;
-let node: RunningNode;
-let pool: RelayPool;
-let state: StateRepo;
-const mayorSk = generateSecretKey();
-const warnings: string[] = [];
-const attached: Attachment[] = [];
-
-const attachMayor = async (extra: Partial<Parameters<typeof attach>[0]> = {}) => {
-  const att = await attach({
-    pool,
-    nostrSecretKey: mayorSk,
-    walletKey: chain.anvil.accounts[2]!.privateKey,
-    rpcUrl: chain.anvil.rpcUrl,
-    nodePubkey: node.pubkey,
-    maxBasePricePerByte: M2M,
-    deposit: M2M,
-    maxDeposit: 10n * M2M,
-    state,
-    reconnectDelayMs: 50,
-    retryDelayMs: 50,
-    onWarning: (m) => warnings.push(m),
-    ...extra,
-  });
-  attached.push(att);
-  return att;
-};
-
-let n = 0;
-const write = (att: Attachment) =>
-  att.writeToRelay(
-    encodeEventBytes(
-      finalizeEvent({ kind: 1, tags: [], content: `note ${n++}`, created_at: 1_700_000_000 + n }, mayorSk),
-    ),
-  );
+let h: MayorOnNode;
 
 beforeAll(async () => {
-  chain = await startDevChain({ accounts: 3 });
-  dir = mkdtempSync(join(tmpdir(), 'crosstown-genesis-'));
-  node = await startNode(testNodeConfig(chain, join(dir, 'node')), {
-    logger: createLogger({ write: () => {} }),
-  });
-  pool = new RelayPool({ urls: [node.relayUrl], secretKey: mayorSk, backoff: { minMs: 50, maxMs: 200 } });
-  pool.start();
-  state = await openStateRepo({ dir: join(dir, 'mayor') });
+  h = await startMayorOnNode('crosstown-genesis-');
 });
 
 afterAll(async () => {
-  for (const a of attached) await a.detach().catch(() => {});
-  await pool?.close();
-  await state?.close();
-  await node?.stop();
-  await chain?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('chain reset with a channel of the same id (item 7, Mayor side)', () => {
   it('is detected by the genesis hash: refuses to pay, refuses to attach, says what to do', async () => {
-    const att = await attachMayor({ chainCheckMs: 100 });
-    expect((await write(att)).reply.type).toBe(IlpPacketType.Fulfill);
+    const att = await h.attachMayor({ chainCheckMs: 100 });
+    expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
     const old = att.channel();
     expect(old.cumulative).toBeGreaterThan(0n);
-    const fingerprintPath = join(dir, 'mayor', 'chain-state.json');
+    const fingerprintPath = join(h.dir, 'mayor', 'chain-state.json');
     expect(existsSync(fingerprintPath)).toBe(true);
     const oldGenesis = (JSON.parse(readFileSync(fingerprintPath, 'utf8')) as { genesisHash: string })
       .genesisHash;
@@ -98,16 +43,16 @@ describe('chain reset with a channel of the same id (item 7, Mayor side)', () =>
     // anvil restarted empty (a second later: another genesis block), the same contracts at the same addresses,
     // and the same wallet opens a channel to the node again: the very same channel id, a fresh channel.
     await new Promise((r) => setTimeout(r, 1100));
-    await chain.deployer.public.request({ method: 'anvil_reset' as never, params: [] as never });
-    const token = await deployToken(chain.deployer);
-    const channels = await deployPaymentChannels(chain.deployer);
-    expect([token.address, channels.address]).toEqual([chain.network.token, chain.network.channels]);
-    for (const a of chain.anvil.accounts)
-      await mintTokens(chain.deployer, { token: token.address, to: a.address, amount: 1000n * M2M });
+    await h.chain.deployer.public.request({ method: 'anvil_reset' as never, params: [] as never });
+    const token = await deployToken(h.chain.deployer);
+    const channels = await deployPaymentChannels(h.chain.deployer);
+    expect([token.address, channels.address]).toEqual([h.chain.network.token, h.chain.network.channels]);
+    for (const a of h.chain.anvil.accounts)
+      await mintTokens(h.chain.deployer, { token: token.address, to: a.address, amount: 1000n * M2M });
     const mayorWallet = createChainClients({
-      rpcUrl: chain.anvil.rpcUrl,
-      chainId: chain.anvil.chainId,
-      privateKey: chain.anvil.accounts[2]!.privateKey,
+      rpcUrl: h.chain.anvil.rpcUrl,
+      chainId: h.chain.anvil.chainId,
+      privateKey: h.chain.anvil.accounts[2]!.privateKey,
     });
     const again = await openChannel(mayorWallet, {
       channels: channels.address,
@@ -122,7 +67,7 @@ describe('chain reset with a channel of the same id (item 7, Mayor side)', () =>
 
     // Several check intervals later the channel exists again, but the Mayor still refuses to pay.
     await new Promise((r) => setTimeout(r, 500));
-    const refusal = await write(att).then(
+    const refusal = await h.write(att).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -132,16 +77,16 @@ describe('chain reset with a channel of the same id (item 7, Mayor side)', () =>
     await att.detach();
 
     // Attaching again: refused too (before: the old record was continued on the new channel, its cumulative with it).
-    await expect(attachMayor()).rejects.toMatchObject({
+    await expect(h.attachMayor()).rejects.toMatchObject({
       code: 'CHAIN_RESET',
       message: expect.stringMatching(/genesis block.*chain was reset|chain was reset.*genesis block/s),
     });
     // With the flag: the old records are forgotten and the new chain's fingerprint saved.
-    const fresh = await attachMayor({ resetChannelState: true });
+    const fresh = await h.attachMayor({ resetChannelState: true });
     // The old record is forgotten: the channel is found on the new chain (its cumulative is then what the node,
     // not reset in this test, says).
     expect(fresh.channelSource).toBe('chain');
-    expect(warnings.some((w) => /went with the old chain/.test(w))).toBe(true);
+    expect(h.warnings.some((w) => /went with the old chain/.test(w))).toBe(true);
     const saved = JSON.parse(readFileSync(fingerprintPath, 'utf8')) as { genesisHash: string };
     expect(saved.genesisHash).toBe(genesis.hash);
     await fresh.detach();

@@ -1,9 +1,12 @@
 // Shared pieces of the provider-mode end-to-end tests: two real Mayors (startMayor) on a real devnet, one of
 // them in provider mode with the real ProviderService (git worktrees, bwrap when it works here).
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Devnet } from '../../src/devnet/index.js';
+import type { MayorConfig } from '../../src/mayor/config/index.js';
+import { writeKey } from '../../src/mayor/keystore/index.js';
 import { type Mayor, type ProviderModeOptions, startMayor } from '../../src/mayor/runtime/index.js';
 import type { Skill, SkillLogger } from '../../src/skills/index.js';
 import { keyOf, mayorConfig } from './runtime/helpers.js';
@@ -39,6 +42,37 @@ export const PROVIDER_ENV = {
   CROSSTOWN_PROVIDER_JOB_TYPES: 'ci-cd-linux',
   CROSSTOWN_PROVIDER_PRICE: '0.002',
 };
+
+/**
+ * A fresh home for a provider Mayor run as a child process (`spawnMayor(env, passphrase)`): the devnet Mayor's
+ * keys in the encrypted keystore, its config in the environment.
+ */
+export async function providerChildHome(
+  devnet: Devnet,
+  who: string,
+  passphrase: string,
+): Promise<{ config: MayorConfig; env: Record<string, string> }> {
+  const m = devnet.mayors[who]!;
+  const config = mayorConfig(devnet);
+  mkdirSync(path.join(config.home, 'skills'), { recursive: true });
+  for (const [entry, secretKey] of [
+    ['wallet', m.walletPrivateKey],
+    ['nostr', m.nostrSecretKey],
+  ] as const) {
+    await writeKey({ dir: config.keystoreDir, entry, secretKey, passphrase });
+  }
+  const env = {
+    CROSSTOWN_HOME: config.home,
+    CROSSTOWN_RELAY_URL: devnet.relayUrl,
+    GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
+    CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
+    CROSSTOWN_DEFAULT_DEPOSIT: '10',
+    CROSSTOWN_SKILLS_DIR: path.join(config.home, 'skills'),
+    CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
+    ...PROVIDER_ENV,
+  };
+  return { config, env };
+}
 
 export async function startProviderMayor(
   devnet: Devnet,

@@ -3,15 +3,12 @@
 // it is SIGKILLed while a job's command runs in its worktree, then started again. The requester (an
 // in-process Mayor) gets a result for the job, an error that says the provider restarted, and pays nothing.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
-import { writeKey } from '../../src/mayor/keystore/index.js';
 import type { Mayor } from '../../src/mayor/runtime/index.js';
-import { BID, PRICE, PROVIDER_ENV, startRequesterMayor } from './provider-e2e-helpers.js';
+import { BID, PRICE, providerChildHome, startRequesterMayor } from './provider-e2e-helpers.js';
 import { type MayorChild, spawnMayor } from './runtime/child.js';
-import { mayorConfig, waitFor } from './runtime/helpers.js';
+import { waitFor } from './runtime/helpers.js';
 
 const PASSPHRASE = 'provider restart passphrase 7';
 let devnet: Devnet;
@@ -30,25 +27,7 @@ afterAll(async () => {
 });
 
 async function betaEnv(): Promise<Record<string, string>> {
-  const m = devnet.mayors.beta!;
-  const config = mayorConfig(devnet);
-  mkdirSync(join(config.home, 'skills'), { recursive: true });
-  for (const [entry, secretKey] of [
-    ['wallet', m.walletPrivateKey],
-    ['nostr', m.nostrSecretKey],
-  ] as const) {
-    await writeKey({ dir: config.keystoreDir, entry, secretKey, passphrase: PASSPHRASE });
-  }
-  return {
-    CROSSTOWN_HOME: config.home,
-    CROSSTOWN_RELAY_URL: devnet.relayUrl,
-    GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
-    CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
-    CROSSTOWN_DEFAULT_DEPOSIT: '10',
-    CROSSTOWN_SKILLS_DIR: join(config.home, 'skills'),
-    CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
-    ...PROVIDER_ENV,
-  };
+  return (await providerChildHome(devnet, 'beta', PASSPHRASE)).env;
 }
 
 /** Process ids whose command line is exactly the job's marker command (none may survive the restart). */

@@ -101,5 +101,5 @@ describe('SIGKILL of a node after FULFILLs', () => {
     expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort());
     second.child.kill('SIGTERM');
     expect(await second.exit).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 });

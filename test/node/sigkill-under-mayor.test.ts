@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevChain, startDevChain } from '../../src/chain/index.js';
 import { openConnectorStore } from '../../src/connector/index.js';
@@ -67,6 +68,26 @@ const jobData = () =>
       mayorSk,
     ),
   );
+
+/** Stops the node (SIGTERM, clean exit) and reads its books as its next start would: `cumulative` claimed on
+ * the channel, nothing left owed by the peer. */
+async function expectBooksAfterStop(
+  node: NodeProcess,
+  nodeDir: string,
+  channelId: Hex,
+  peerId: string,
+  cumulative: bigint,
+): Promise<void> {
+  node.child.kill('SIGTERM');
+  expect(await node.exit).toEqual({ code: 0, signal: null });
+  const books = openConnectorStore({ path: join(nodeDir, 'connector.db') });
+  try {
+    expect(books.acceptedClaim(channelId)?.cumulativeAmount).toBe(cumulative);
+    expect(books.unpaid(peerId, 'in')).toEqual([]);
+  } finally {
+    books.close();
+  }
+}
 
 describe('SIGKILL of the node under a running requester Mayor', () => {
   it('the next job write goes through after the restart and the node is paid each write once', async () => {
@@ -145,17 +166,9 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
     const total = prices.reduce((a, b) => a + b, 0n) + lostPrice;
     expect(prices).toHaveLength(3);
     expect(att.channel().cumulative).toBe(total);
-    second.child.kill('SIGTERM');
-    expect(await second.exit).toEqual({ code: 0, signal: null });
     // The node's books, read as its next start reads them: paid exactly the three prices, nothing left owed.
-    const books = openConnectorStore({ path: join(dir, 'node', 'connector.db') });
-    try {
-      expect(books.acceptedClaim(att.channel().channelId)?.cumulativeAmount).toBe(total);
-      expect(books.unpaid(peerId, 'in')).toEqual([]);
-    } finally {
-      books.close();
-    }
-  }, 40_000);
+    await expectBooksAfterStop(second, join(dir, 'node'), att.channel().channelId, peerId, total);
+  }, 90_000);
 
   it('writes in flight at the kill: each job write the node committed is charged once', async () => {
     const first = await startNode(undefined, 'node2', 3);
@@ -236,17 +249,9 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
       await a.settle();
       const known = a.channel().cumulative;
       const served = await readEvents(second.endpoints.relayUrl, { authors: [getPublicKey(sk)] });
-      second.child.kill('SIGTERM');
-      expect(await second.exit).toEqual({ code: 0, signal: null });
-      const books = openConnectorStore({ path: join(dir, 'node2', 'connector.db') });
-      try {
-        // The node was paid what the Mayor knows it paid, and is owed nothing it did not claim (what it credited
-        // before the kill with the FULFILL lost reached the Mayor through the resync when BTP came back).
-        expect(books.acceptedClaim(a.channel().channelId)?.cumulativeAmount).toBe(known);
-        expect(books.unpaid(peerId, 'in')).toEqual([]);
-      } finally {
-        books.close();
-      }
+      // The node was paid what the Mayor knows it paid, and is owed nothing it did not claim (what it credited
+      // before the kill with the FULFILL lost reached the Mayor through the resync when BTP came back).
+      await expectBooksAfterStop(second, join(dir, 'node2'), a.channel().channelId, peerId, known);
       // No write paid twice: at most each price once. Each write answered before the kill is paid. A write the
       // relay committed whose credit the kill cut (group commit not yet on disk) is served free after the restart:
       // the retry's 0-amount probe finds it stored. That loss is the node's, never the payer's (docs/mayor.md).
@@ -265,5 +270,5 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
       await pool2.close();
       await state2.close();
     }
-  }, 40_000);
+  }, 90_000);
 });

@@ -32,6 +32,8 @@ export interface LifecycleDeps {
   stopped(): boolean;
   /** Applies a job transition and tells listeners. */
   putJob(t: JobTransition): JobRecord;
+  /** Calls `listener` after each putJob; returns the function that removes it. */
+  onJobChange(listener: (job: JobRecord) => void): () => void;
   activity(kind: ActivityKind, text: string, amount?: bigint): void;
   emit(event: string, ...args: unknown[]): void;
   /** Keeps a promise until stop() (stop waits for every tracked effect). */

@@ -8,6 +8,7 @@ import { formatM2M } from '../../chain/units.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
+import { blocklistFor } from '../fraud/blocklist.js';
 import { refusedBlockedPayment } from '../fraud/lifecycle.js';
 import { rejectAdvice } from '../runtime/attach.js';
 import { backoffDelay } from '../runtime/backoff.js';
@@ -25,6 +26,13 @@ export interface Payments {
    * paid while `result-received`, for its key, and its `routed` job only marked paid.
    */
   pay(jobId: string, approved?: boolean): Promise<void>;
+  /**
+   * A sealed result just recorded `result-received`, in the same synchronous block: begins its payment intent
+   * now, when it would be paid without the operator (bid covers it, provider not blocked), so the intent is
+   * durable in the same write batch as the result (one fsync round before the PREPARE, not two; issue 17).
+   * Returns whether it did; pay() then sends without beginning it again.
+   */
+  beginSealed(jobId: string): boolean;
   /** Called when a retried or approved payment got a sealed result's key (routing opens and routes it). */
   onKey?: (jobId: string) => Promise<void>;
   /** Jobs held for the operator. */
@@ -46,6 +54,8 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
   const retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   /** SPSP answers of providers we paid, by pubkey: one handshake per provider, not per job. */
   const providerSpsp = new Map<string, SpspResponse>();
+  /** Sealed payments whose intent beginSealed already wrote (pay() does not write it again). */
+  const begun = new Set<string>();
   let stopped = false;
 
   const send = async (
@@ -156,7 +166,8 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
         done,
         expiryMs: retry.atomicExpiryMs ?? ATOMIC_PAYMENT_EXPIRY_MS,
       };
-      await payForKey(ctx, jobId, key, sealed);
+      const intentWritten = begun.delete(jobId) && intents.get(key).intent !== undefined;
+      await payForKey(ctx, jobId, key, sealed, intentWritten);
       return;
     }
     const provider = job.provider;
@@ -210,8 +221,22 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     scheduleRetry(jobId);
   };
 
+  const beginSealed = (jobId: string): boolean => {
+    const job = state.jobs.get(jobId);
+    const amount = job?.amount ?? 0n;
+    const key = intentKey('provider-payment', jobId);
+    // Only the plain case; anything else (held, blocked, free, detached) is left to pay() as before.
+    if (job?.status !== 'result-received' || !job.provider || amount === 0n || !deps.att()) return false;
+    if (intents.get(key).intent || job.bid === undefined || amount > job.bid) return false;
+    if (blocklistFor(state.dir).get(job.provider)) return false;
+    intents.begin('provider-payment', jobId, key, { amount, detail: job.provider });
+    begun.add(jobId);
+    return true;
+  };
+
   const payments: Payments = {
     pay,
+    beginSealed,
     held: () => [...held],
     stop: () => {
       stopped = true;

@@ -13,10 +13,12 @@ import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
 import { applyFeedback } from './feedback.js';
+import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
-import { recordSealed } from './sealed-results.js';
+import { recordSealed, sealedInfoPath } from './sealed-results.js';
 import type { Timeouts } from './timeouts.js';
+import { untilPosted } from './until-posted.js';
 
 export type ResultIntake = (e: PoolEvent, priv?: PrivateOrigin) => Promise<void>;
 
@@ -26,6 +28,7 @@ export function createResultIntake(
   posting: Posting,
   timeouts: Timeouts,
   routing: Routing,
+  payments?: Pick<Payments, 'beginSealed'>,
 ): ResultIntake {
   const { state } = deps;
   return async (e, priv) => {
@@ -60,9 +63,7 @@ export function createResultIntake(
       return;
     }
     // A fast provider's result can overtake our own FULFILL (separate sockets): let the post finish first.
-    for (let i = 0; i < 600 && state.jobs.get(parsed.jobId)?.status === 'posting' && !deps.stopped(); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilPosted(deps, parsed.jobId);
     const job = state.jobs.get(parsed.jobId);
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
     if (ignoredProvider(deps, event.pubkey, job.id)) return;
@@ -72,6 +73,9 @@ export function createResultIntake(
     // comes again and must replace the leftover, not follow it (two TOON documents in one file cannot be read).
     if (posting.readStored(resultPath(job.id)))
       state.files.remove(resultPath(job.id), `job ${job.id}: result left by an interrupted batch`);
+    // The same for its sealed record: appended twice it would not parse, and the result would pass for clear.
+    if (posting.readStored(sealedInfoPath(job.id)))
+      state.files.remove(sealedInfoPath(job.id), `job ${job.id}: sealed record left by an interrupted batch`);
     state.files.append(
       resultPath(job.id),
       new TextDecoder().decode(e.toon),
@@ -92,7 +96,10 @@ export function createResultIntake(
         `Sealed result for ${job.id.slice(0, 7)}: ${sealed.summary.build}${sealed.summary.tests ? `, tests ${sealed.summary.tests.passed}/${sealed.summary.tests.total}` : ''}; paying for its key`,
       );
       // A sealed result is paid before it is routed: its record (results/<job>.sealed.json, read from disk by
-      // routing and payments) must be durable first.
+      // routing and payments) must be durable first. Its payment intent joins the same write batch, so both
+      // take one fsync round (a crash before it is durable sent nothing; an intent without its PREPARE is
+      // harmless: the payment is sent again and the provider answers once).
+      payments?.beginSealed(job.id);
       await state.durable();
     }
     // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart

@@ -47,6 +47,8 @@ export async function payForKey(
   jobId: string,
   key: string,
   sealed: SealedInfo,
+  /** The intent was begun with the result's own write batch (Payments.beginSealed): not written twice. */
+  intentWritten = false,
 ): Promise<void> {
   const { deps } = ctx;
   const { state, intents, audit } = deps;
@@ -55,7 +57,7 @@ export async function payForKey(
   const amount = job.amount!;
   const att = deps.att();
   if (!att) return;
-  intents.begin('provider-payment', jobId, key, { amount, detail: provider });
+  if (!intentWritten) intents.begin('provider-payment', jobId, key, { amount, detail: provider });
   await state.durable();
   await deps.fault('payment-before-send', jobId);
   const condition = new Uint8Array(Buffer.from(sealed.condition, 'hex'));

@@ -10,6 +10,7 @@ import { IlpPacketType } from '../../ilp/types.js';
 import { getPublicKey } from '../../nostr/keys.js';
 import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import type { Unwrapped } from '../../nostr/nip59.js';
+import { loadWasmVerifier } from '../../nostr/verify-fast.js';
 import { builtinSkills } from '../../skills/builtins.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
 import { registryWith } from '../../skills/registry.js';
@@ -29,7 +30,7 @@ import { correlationOf, createRouting } from '../lifecycle/routing.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
-import { type ChainStep, openStateRepo } from '../state/index.js';
+import { type ChainStep, type JobRecord, openStateRepo } from '../state/index.js';
 import { type Attachment, attach } from './attach.js';
 import { MayorError } from './errors.js';
 import { noFaults } from './faults.js';
@@ -73,7 +74,11 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   const fault = options.fault ?? noFaults;
   const sk = options.nostrSecretKey;
   const pubkey = getPublicKey(sk);
+  // Gift wraps are opened synchronously: they use the wasm verifier once it is loaded (JS before; never fails).
+  void loadWasmVerifier().catch((err) => log.warn(`wasm verifier unavailable: ${(err as Error).message}`));
   const emitter = new EventEmitter() as Mayor;
+  /** The lifecycle's own listeners of job transitions (kept apart from the emitter's user listeners). */
+  const jobListeners = new Set<(job: JobRecord) => void>();
   const activityLog: ActivityItem[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
@@ -157,9 +162,14 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     stopped: () => stopped,
     putJob: (t) => {
       const j = state.jobs.put(t);
+      for (const l of jobListeners) l(j);
       emitter.emit('job', j);
       emitter.emit('change');
       return j;
+    },
+    onJobChange: (listener) => {
+      jobListeners.add(listener);
+      return () => jobListeners.delete(listener);
     },
     activity,
     emit: (event, ...args) => emitter.emit(event, ...args),
@@ -185,7 +195,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
   const posting = createPosting(deps, timeouts);
   const payments = createPayments(deps, options.paymentRetry);
   const routing = createRouting(deps, pipeline, posting, payments);
-  const intake = createResultIntake(deps, pipeline, posting, timeouts, routing);
+  const intake = createResultIntake(deps, pipeline, posting, timeouts, routing, payments);
 
   // ---- attach, subscribe, recover --------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ interface GitRequest {
   id: number;
   cwd: string;
   args: string[];
-  env: NodeJS.ProcessEnv;
+  /** Which environment (envs the thread has been sent, by number). */
+  envId: number;
+  /** The environment itself, sent once: the first call that uses it. */
+  env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   maxBuffer?: number;
 }
@@ -23,8 +26,10 @@ interface GitRequest {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { execFile } = require('node:child_process');
-parentPort.on('message', ({ id, cwd, args, env, timeoutMs, maxBuffer }) => {
-  const options = { cwd, env, maxBuffer: maxBuffer ?? 64 * 1024 * 1024, timeout: timeoutMs ?? 0 };
+const envs = new Map();
+parentPort.on('message', ({ id, cwd, args, envId, env, timeoutMs, maxBuffer }) => {
+  if (env) envs.set(envId, env);
+  const options = { cwd, env: envs.get(envId), maxBuffer: maxBuffer ?? 64 * 1024 * 1024, timeout: timeoutMs ?? 0 };
   execFile('git', args, options, (err, stdout, stderr) => {
     const error = err ? { message: err.message, code: err.code } : undefined;
     parentPort.postMessage({ id, error, stdout: String(stdout), stderr: String(stderr) });
@@ -33,6 +38,11 @@ parentPort.on('message', ({ id, cwd, args, env, timeoutMs, maxBuffer }) => {
 `;
 
 let worker: Worker | undefined;
+/**
+ * Environments already sent to the thread, by content. Each git call used to post (structured-clone) the whole
+ * environment to the thread; the Mayor uses two (the state repo's, the provider's), so each goes once.
+ */
+const sentEnvs = new Map<string, number>();
 let broken = false;
 let nextId = 0;
 const waiting = new Map<number, (r: RawGitResult) => void>();
@@ -78,9 +88,18 @@ export function runGitInThread(
   const w = thread();
   if (!w) return undefined;
   const id = nextId++;
+  const envKey = JSON.stringify(env);
+  let envId = sentEnvs.get(envKey);
+  const first = envId === undefined;
+  if (envId === undefined) {
+    envId = sentEnvs.size;
+    // A process that keeps changing its environment must not grow this without bound: start over.
+    if (envId >= 64) sentEnvs.clear();
+    sentEnvs.set(envKey, envId);
+  }
   return new Promise((resolve) => {
     waiting.set(id, resolve);
     if (waiting.size === 1) w.ref();
-    w.postMessage({ id, cwd, args, env, ...limits } satisfies GitRequest);
+    w.postMessage({ id, cwd, args, envId, ...(first && { env }), ...limits } satisfies GitRequest);
   });
 }

@@ -9,15 +9,14 @@
 // (never for a job it did not finish), and the node's books, Alpha's audit and Beta's earnings (earnings.jsonl and
 // `crosstown earnings --format json`) agree to the base unit.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, type Devnet, startDevnet } from '../../../src/devnet/index.js';
-import { writeKey } from '../../../src/mayor/keystore/index.js';
 import { keyPath } from '../../../src/mayor/lifecycle/sealed-results.js';
 import { EarningsLedger } from '../../../src/mayor/runtime/earnings-ledger.js';
 import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
-import { BID, PRICE, PROVIDER_ENV, recordingLogger } from '../provider-e2e-helpers.js';
+import { BID, PRICE, providerChildHome, recordingLogger } from '../provider-e2e-helpers.js';
 import { type MayorChild, spawnMayor } from '../runtime/child.js';
 import { keyOf, mayorConfig, recordingSkill, waitFor } from '../runtime/helpers.js';
 
@@ -42,26 +41,9 @@ beforeAll(async () => {
     // Retry a failed provider payment soon: the provider is back within seconds.
     paymentRetry: { minMs: 300, maxMs: 2_000 },
   });
-  const b = devnet.mayors.beta!;
-  const config = mayorConfig(devnet);
-  mkdirSync(join(config.home, 'skills'), { recursive: true });
-  for (const [entry, secretKey] of [
-    ['wallet', b.walletPrivateKey],
-    ['nostr', b.nostrSecretKey],
-  ] as const) {
-    await writeKey({ dir: config.keystoreDir, entry, secretKey, passphrase: PASSPHRASE });
-  }
-  providerHome = join(config.stateDir, '..', 'provider');
-  betaEnv = {
-    CROSSTOWN_HOME: config.home,
-    CROSSTOWN_RELAY_URL: devnet.relayUrl,
-    GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
-    CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
-    CROSSTOWN_DEFAULT_DEPOSIT: '10',
-    CROSSTOWN_SKILLS_DIR: join(config.home, 'skills'),
-    CROSSTOWN_NODE_PUBKEY: devnet.node.pubkey,
-    ...PROVIDER_ENV,
-  };
+  const home = await providerChildHome(devnet, 'beta', PASSPHRASE);
+  providerHome = join(home.config.stateDir, '..', 'provider');
+  betaEnv = home.env;
 }, 90_000);
 
 afterAll(async () => {
