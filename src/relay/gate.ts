@@ -13,11 +13,11 @@ import {
 } from '../ilp/index.js';
 import { verifyEvent } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
+import { isEphemeral } from '../store/kinds.js';
 import type { EventStore, SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
 import type { PrepaidBalances } from './prepaid.js';
 import { amountsData, priceOf } from './price.js';
-import { ReplayGuard } from './replay-guard.js';
 import type { SecretStore } from './secrets.js';
 import { serialByCondition } from './serial-by-condition.js';
 
@@ -40,7 +40,7 @@ export interface GateDeps {
   maxPastSeconds?: number;
   secrets: SecretStore;
   /** Balances topped up over STREAM: an underpaid write takes the rest from its account's balance. */
-  prepaid?: Pick<PrepaidBalances, 'debit' | 'refund' | 'balanceAt'>;
+  prepaid?: Pick<PrepaidBalances, 'debit' | 'refund' | 'balanceAt' | 'paidAlready'>;
   basePricePerByte: bigint;
   maxEventBytes: number;
   ilpAddress: string;
@@ -60,8 +60,6 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
     future: deps.maxFutureSeconds ?? 900,
     past: deps.maxPastSeconds ?? Number.POSITIVE_INFINITY,
   };
-  // Writes paid from a prepaid balance, by condition, until their expiry: a replayed PREPARE is not charged twice.
-  const prepaidWrites = new ReplayGuard();
   const gate: HandlePrepare = async (prepare, ctx = {}) => {
     try {
       const nowMs = ctx.now?.getTime() ?? deps.now();
@@ -82,33 +80,34 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       }
       if (!valid) throw badSignature(event);
       const underpaid = !paidEnough(prepare, deps.basePricePerByte);
-      if (underpaid && prepaidWrites.has(prepare.executionCondition, nowMs))
+      // Already paid from a prepaid balance (a replay, also after a restart: prepaid.db keeps the record) is charged
+      // nothing. It is stored if a crash lost it between the debit and the save; an ephemeral one is not resent.
+      const paid = underpaid && deps.prepaid?.paidAlready(prepare.executionCondition, nowMs) === true;
+      if (paid && (isEphemeral(event.kind) || (await deps.store.get(event.id)) !== undefined))
         return fulfillOf(fulfillment, event);
       // A duplicate needs no price: the relay already has it, so the sender pays only what it chose to send.
       // The store is asked only for an underpaid write: a paid one goes straight to save, which answers
       // 'duplicate' itself (one query per write fewer on the hot path, same answers).
-      const duplicate = underpaid && (await deps.store.get(event.id)) !== undefined;
-      const debited = duplicate ? 0n : payFor(prepare, deps);
+      const duplicate = underpaid && !paid && (await deps.store.get(event.id)) !== undefined;
+      const debited = duplicate || paid ? 0n : payFor(prepare, deps, nowMs);
       let outcome: SaveOutcome;
       try {
         outcome = duplicate
           ? { status: 'duplicate' }
           : await storeEvent(deps.store, event, deps.onStoreError);
       } catch (err) {
-        if (debited > 0n) deps.prepaid?.refund(prepare.destination, debited);
+        if (debited > 0n) deps.prepaid?.refund(prepare.destination, debited, prepare.executionCondition);
         throw err;
       }
-      if (debited > 0n) {
-        if (outcome.status === 'duplicate') deps.prepaid?.refund(prepare.destination, debited);
-        else prepaidWrites.add(prepare.executionCondition, prepare.expiresAt.getTime(), nowMs);
-      }
+      if (debited > 0n && outcome.status === 'duplicate')
+        deps.prepaid?.refund(prepare.destination, debited, prepare.executionCondition);
       if (outcome.status === 'stored' || outcome.status === 'ephemeral') deps.deliver(event);
       return fulfillOf(fulfillment, event);
     } catch (err) {
       return toReject(err, deps.ilpAddress);
     }
   };
-  // Its replays wait for the first copy, so the guard above has seen it (issue 18: a prepaid write charged once).
+  // Its replays wait for the first copy, so the paid-write record has seen it (issue 18: a prepaid write charged once).
   return serialByCondition(gate);
 }
 
@@ -232,11 +231,12 @@ function paidEnough(prepare: IlpPrepare, basePricePerByte: bigint): boolean {
  * What the write takes from the account's prepaid balance: nothing when the PREPARE pays the price, else the
  * shortfall when the balance covers it. Throws F04 otherwise.
  */
-function payFor(prepare: IlpPrepare, deps: GateDeps): bigint {
+function payFor(prepare: IlpPrepare, deps: GateDeps, nowMs: number): bigint {
   const required = priceOf(prepare.data.length, deps.basePricePerByte);
   if (prepare.amount >= required) return 0n;
   const shortfall = required - prepare.amount;
-  if (deps.prepaid?.debit(prepare.destination, shortfall)) return shortfall;
+  const paid = { condition: prepare.executionCondition, expiresAtMs: prepare.expiresAt.getTime(), nowMs };
+  if (deps.prepaid?.debit(prepare.destination, shortfall, paid)) return shortfall;
   if (deps.prepaid) {
     const balance = deps.prepaid.balanceAt(prepare.destination);
     throw new IlpError(

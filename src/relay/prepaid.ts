@@ -3,8 +3,18 @@
 // (the PREPARE's condition is derived from that secret and the event), so only it can spend the balance.
 // With a persistence (the node gives one), an account that holds money is saved with its secret on every change,
 // before the PREPARE is answered, and restored on start.
+// A write paid from a balance is remembered by its PREPARE's condition until the PREPARE expires, saved in the same
+// transaction as the debit: a replayed PREPARE (before or after a restart) is charged nothing.
 import type { StreamAccount } from '../ilp/stream/index.js';
-import type { PrepaidPersistence } from '../store/prepaid-sqlite.js';
+import type { PaidWriteChange, PrepaidPersistence } from '../store/prepaid-sqlite.js';
+import { ReplayGuard } from './replay-guard.js';
+
+/** The PREPARE a debit pays for: remembered as paid until it expires. */
+export interface PaidPrepare {
+  condition: Uint8Array;
+  expiresAtMs: number;
+  nowMs: number;
+}
 
 export interface PrepaidAccounts {
   /** The account a PREPARE destination pays (AccountSecretStore.accountOf). */
@@ -17,6 +27,8 @@ export class PrepaidBalances {
   private readonly balances = new Map<string, bigint>();
   /** The secret (and receipt setup) of accounts that hold money, for the persistence. */
   private readonly known = new Map<string, StreamAccount>();
+  /** Conditions of writes paid from a balance, until their PREPARE expires. */
+  private readonly paidWrites = new ReplayGuard();
 
   constructor(
     private readonly accounts: Pick<PrepaidAccounts, 'accountOf'> & Partial<PrepaidAccounts>,
@@ -32,6 +44,14 @@ export class PrepaidBalances {
       this.known.set(row.account, account);
       this.balances.set(row.account, row.balance);
     }
+    const now = Date.now();
+    for (const w of persistence?.loadPaidWrites(now) ?? [])
+      this.paidWrites.add(w.condition, w.expiresAtMs, now);
+  }
+
+  /** Whether a write with this condition was already paid from a balance (and its PREPARE has not expired). */
+  paidAlready(condition: Uint8Array, nowMs: number): boolean {
+    return this.paidWrites.has(condition, nowMs);
   }
 
   /** Adds money received by `account` (durable before it returns, with a persistence). */
@@ -51,28 +71,37 @@ export class PrepaidBalances {
     return a ? this.balance(a.account) : 0n;
   }
 
-  /** Takes `amount` from the account `destination` pays, all or nothing; false when it holds less. */
-  debit(destination: string, amount: bigint): boolean {
+  /**
+   * Takes `amount` from the account `destination` pays, all or nothing; false when it holds less. `paid`: the
+   * PREPARE this pays for, recorded as paid with the debit (durably, with a persistence).
+   */
+  debit(destination: string, amount: bigint, paid?: PaidPrepare): boolean {
     const a = this.accounts.accountOf(destination);
     if (!a) return false;
     const have = this.balance(a.account);
     if (amount < 0n || have < amount) return false;
     // The account's current secret: SPSP over Nostr re-issues a Mayor's account (same name) after a restart.
     this.known.set(a.account, a);
-    this.set(a.account, have - amount);
+    const add = paid && { condition: paid.condition, expiresAtMs: paid.expiresAtMs };
+    this.set(a.account, have - amount, add ? { add, nowMs: paid.nowMs } : undefined);
+    if (paid) this.paidWrites.add(paid.condition, paid.expiresAtMs, paid.nowMs);
     return true;
   }
 
-  /** Gives back a debit whose write was then refused. */
-  refund(destination: string, amount: bigint): void {
+  /** Gives back a debit whose write was then refused (`condition`: the write it paid for, no longer paid). */
+  refund(destination: string, amount: bigint, condition?: Uint8Array): void {
     const a = this.accounts.accountOf(destination);
-    if (a) this.credit(a, amount);
+    if (!a) return;
+    this.known.set(a.account, a);
+    const change = condition && { remove: condition, nowMs: Date.now() };
+    this.set(a.account, this.balance(a.account) + amount, change || undefined);
+    if (condition) this.paidWrites.delete(condition);
   }
 
-  private set(account: string, balance: bigint): void {
+  private set(account: string, balance: bigint, writes?: PaidWriteChange): void {
     const known = this.known.get(account);
     // Saved first: if the commit fails, the caller refuses the PREPARE and nothing changed.
-    if (this.persistence && known) this.persistence.save({ ...known, balance });
+    if (this.persistence && known) this.persistence.save({ ...known, balance }, writes);
     this.balances.set(account, balance);
   }
 }

@@ -16,6 +16,10 @@ export class ReplayGuard {
     this.until.set(Buffer.from(condition).toString('hex'), expiresAtMs);
   }
 
+  delete(condition: Uint8Array): void {
+    this.until.delete(Buffer.from(condition).toString('hex'));
+  }
+
   private prune(nowMs: number): void {
     for (const [key, expiry] of this.until) {
       // Oldest first (insertion order); stop at the first live entry unless over the bound.

@@ -1,6 +1,8 @@
 // Durable prepaid balances (issue 18): an SPSP account that received money over STREAM is kept with its shared
 // secret, receipt setup and balance, so a restart (or a SIGKILL) loses neither the money nor the means to spend it.
 // Every change is committed (WAL, synchronous=FULL) before the caller answers the PREPARE.
+// A write paid from a balance is recorded by its PREPARE's condition in the same transaction as the debit, until
+// the PREPARE expires: a replay after a restart is then recognised as paid and charged nothing (issue 18).
 import Database from 'better-sqlite3';
 
 export interface PrepaidRow {
@@ -10,10 +12,27 @@ export interface PrepaidRow {
   balance: bigint;
 }
 
+/** A write paid from a balance: its PREPARE's condition, remembered until the PREPARE expires. */
+export interface PaidWrite {
+  condition: Uint8Array;
+  expiresAtMs: number;
+}
+
+/** What a balance change does to the paid writes, in the same transaction. */
+export interface PaidWriteChange {
+  /** The debit paid this write. Entries expired by `nowMs` are pruned with it. */
+  add?: PaidWrite;
+  /** The refund gives this write's charge back: it was not paid after all. */
+  remove?: Uint8Array;
+  nowMs: number;
+}
+
 export interface PrepaidPersistence {
   load(): PrepaidRow[];
-  /** Writes the account's row (insert or update), durable when it returns. */
-  save(row: PrepaidRow): void;
+  /** Paid writes whose PREPARE has not expired at `nowMs`. */
+  loadPaidWrites(nowMs: number): PaidWrite[];
+  /** Writes the account's row (insert or update) and the paid-write change, in one transaction durable when it returns. */
+  save(row: PrepaidRow, writes?: PaidWriteChange): void;
   close(): void;
 }
 
@@ -27,7 +46,12 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
     receipt_nonce BLOB,
     receipt_secret BLOB,
     balance TEXT NOT NULL
-  ) STRICT`);
+  ) STRICT;
+  CREATE TABLE IF NOT EXISTS prepaid_writes (
+    condition BLOB PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS prepaid_writes_expiry ON prepaid_writes (expires_at)`);
   const upsert = db.prepare(
     `INSERT INTO prepaid_accounts (account, shared_secret, receipt_nonce, receipt_secret, balance)
      VALUES (?, ?, ?, ?, ?)
@@ -35,6 +59,24 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
        receipt_nonce = excluded.receipt_nonce, receipt_secret = excluded.receipt_secret, balance = excluded.balance`,
   );
   const all = db.prepare('SELECT * FROM prepaid_accounts');
+  const addWrite = db.prepare('INSERT OR REPLACE INTO prepaid_writes (condition, expires_at) VALUES (?, ?)');
+  const removeWrite = db.prepare('DELETE FROM prepaid_writes WHERE condition = ?');
+  const pruneWrites = db.prepare('DELETE FROM prepaid_writes WHERE expires_at <= ?');
+  const liveWrites = db.prepare('SELECT condition, expires_at FROM prepaid_writes WHERE expires_at > ?');
+  const save = db.transaction((row: PrepaidRow, writes?: PaidWriteChange) => {
+    upsert.run(
+      row.account,
+      Buffer.from(row.sharedSecret),
+      row.receipt ? Buffer.from(row.receipt.nonce) : null,
+      row.receipt ? Buffer.from(row.receipt.secret) : null,
+      row.balance.toString(),
+    );
+    if (writes?.add) {
+      pruneWrites.run(writes.nowMs);
+      addWrite.run(Buffer.from(writes.add.condition), writes.add.expiresAtMs);
+    }
+    if (writes?.remove) removeWrite.run(Buffer.from(writes.remove));
+  });
   return {
     load: () =>
       (
@@ -54,15 +96,12 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
           }),
         balance: BigInt(r.balance),
       })),
-    save: (row) => {
-      upsert.run(
-        row.account,
-        Buffer.from(row.sharedSecret),
-        row.receipt ? Buffer.from(row.receipt.nonce) : null,
-        row.receipt ? Buffer.from(row.receipt.secret) : null,
-        row.balance.toString(),
-      );
-    },
+    loadPaidWrites: (nowMs) =>
+      (liveWrites.all(nowMs) as { condition: Buffer; expires_at: number }[]).map((r) => ({
+        condition: new Uint8Array(r.condition),
+        expiresAtMs: r.expires_at,
+      })),
+    save: (row, writes) => save(row, writes),
     close: () => db.close(),
   };
 }

@@ -3,7 +3,7 @@
 // none posted twice (one copy on the relay, paid once in the node's books), every result routed exactly
 // once, chains complete. Also: a chain of three jobs without a human, and no secret in logs, state or git.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
@@ -12,6 +12,7 @@ import type { MayorChild } from './runtime/child.js';
 import { type Standin, startStandin, waitFor } from './runtime/helpers.js';
 import {
   type Home,
+  hasJob,
   jobFile,
   makeHome as makeHomeOn,
   PASSPHRASE,
@@ -26,7 +27,7 @@ let provider: Standin;
 let reader: RelayPool;
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['beta', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'] });
+  devnet = await startDevnet({ mayors: ['beta', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
   reader = new RelayPool({ urls: [devnet.relayUrl] });
   reader.start();
@@ -90,6 +91,33 @@ describe('crash recovery: SIGKILL at each fault point, then restart', () => {
       await checkJobs(home, who, [jobId]);
     }, 120_000);
   }
+
+  it('a stored result unreadable after a crash: only that job fails, the Mayor starts and works', async () => {
+    // Killed inside the (idempotent) skill: the result is stored, the job `result-received`, and the restart
+    // calls the skill again with the stored result.
+    const home = await makeHomeOn(devnet, 'm7', { hangInSkill: true, idempotentSkill: true });
+    const first = start(home);
+    await first.waitFor((e) => 'ready' in e, 60_000, 'ready');
+    first.send(POST);
+    const jobId = (await first.waitStderr(/^SKILL-HANGING /, 30_000)).trim().split(' ')[1]!;
+    await first.kill();
+    // The disk lost the result (a bad sector, a careless edit): not TOON any more.
+    const resultFile = join(home.stateDir, 'results', `${jobId}.toon`);
+    expect(existsSync(resultFile)).toBe(true);
+    writeFileSync(resultFile, '\u0000 not a result \u0000');
+    const second = start(home);
+    await second.waitFor((e) => 'ready' in e, 60_000, 'ready after restart');
+    await waitFor(() => jobFile(home, jobId).status === 'failed', 30_000, 'the unreadable job failed');
+    expect(jobFile(home, jobId).error).toMatch(/stored result.*unreadable/);
+    // The Mayor still runs jobs.
+    second.send(POST);
+    const posted = await second.waitFor((e) => 'posted' in e, 30_000, 'next job posted');
+    const next = (posted.posted as { jobId: string }).jobId;
+    await waitFor(() => hasJob(home, next) && jobFile(home, next).status === 'paid', 30_000, 'next job paid');
+    await second.stop();
+    expect(routes(home)).toContain(next);
+    expect(jobFile(home, jobId).status).toBe('failed');
+  }, 120_000);
 
   it('before-next-job: a chain of three jobs completes across a crash between A and B', async () => {
     const home = await makeHome('m4');

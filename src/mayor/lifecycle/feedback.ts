@@ -8,6 +8,7 @@ import { decodeEvent, peekKind } from '../../toon/index.js';
 import { type BusyPolicy, createBusyPolicy } from './busy.js';
 import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
+import { ignoredErrorFeedback, noteFeedback } from './feedback-authority.js';
 import { type Posting, requestPath } from './posting.js';
 import type { Timeouts } from './timeouts.js';
 
@@ -60,10 +61,14 @@ export function applyFeedback(
     'info',
     `${short(jobId)} feedback from ${author.slice(0, 8)}…: ${status}${status === 'error' ? ` (${reason})` : ''}`,
   );
+  noteFeedback(deps, jobId, status, author);
   if (status !== 'error' || job?.status !== 'posted') return;
-  // A job sent to one provider listens to that provider only: nobody else can fail it.
-  const chosen = chosenProvider(posting, jobId);
-  if (chosen && chosen !== author) return;
+  // Only a provider the Mayor deals with for the job can fail it (feedback-authority.ts).
+  const ignored = ignoredErrorFeedback(deps, job, chosenProvider(posting, jobId), author, isBusy(reason));
+  if (ignored) {
+    deps.activity('info', `${short(jobId)}: error from ${author.slice(0, 8)}… ignored: ${ignored}`);
+    return;
+  }
   if (isBusy(reason)) {
     busyPolicyOf(deps, posting, timeouts).onBusy(jobId, author, reason);
     return;

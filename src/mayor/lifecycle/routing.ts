@@ -38,6 +38,9 @@ export interface Routing {
   routed: Map<string, RoutedResult>;
 }
 
+/** The result file of a job cannot be decoded or opened (damaged on disk): that job fails, nothing else. */
+class UnreadableResult extends Error {}
+
 export function correlationOf(deps: LifecycleDeps, jobId: string): JobCorrelation | undefined {
   const j = deps.state.jobs.get(jobId);
   if (!j) return undefined;
@@ -57,10 +60,16 @@ export function createRouting(
   const storedResult = (jobId: string): { toon: Uint8Array; priv?: PrivateOrigin } | undefined => {
     const stored = posting.readStored(resultPath(jobId));
     if (!stored) return undefined;
-    if (peekKind(stored) !== KIND_GIFT_WRAP) return { toon: stored };
-    const wrap = decodeEvent(stored);
-    const { rumor, senderPubkey } = deps.openedWraps.get(wrap.id) ?? unwrapEvent(wrap, deps.secretKey);
-    return { toon: rumorToToon(rumor), priv: { senderPubkey, wrapId: wrap.id } };
+    try {
+      if (peekKind(stored) !== KIND_GIFT_WRAP) return { toon: stored };
+      const wrap = decodeEvent(stored);
+      const { rumor, senderPubkey } = deps.openedWraps.get(wrap.id) ?? unwrapEvent(wrap, deps.secretKey);
+      return { toon: rumorToToon(rumor), priv: { senderPubkey, wrapId: wrap.id } };
+    } catch (err) {
+      throw new UnreadableResult(
+        `the stored result is unreadable (${resultPath(jobId)} in the state repo: ${(err as Error).message})`,
+      );
+    }
   };
 
   const invoke = async (jobId: string, key: string, redelivery: boolean) => {
@@ -87,7 +96,14 @@ export function createRouting(
   const route = (jobId: string, fresh = false): Promise<void> => {
     const running = routing.get(jobId);
     if (running) return running;
-    const p = routeNow(jobId, fresh).finally(() => routing.delete(jobId));
+    const p = routeNow(jobId, fresh)
+      .catch((err) => {
+        // A damaged result file fails its own job, not the Mayor (recovery routes every job at start).
+        if (!(err instanceof UnreadableResult)) throw err;
+        deps.log.error(`${short(jobId)}: ${err.message}; that job is failed, the others go on`);
+        deps.putJob({ id: jobId, status: 'failed', error: err.message });
+      })
+      .finally(() => routing.delete(jobId));
     routing.set(jobId, p);
     return p;
   };
