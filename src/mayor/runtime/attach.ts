@@ -56,6 +56,11 @@ export interface AttachOptions {
   maxDeposit: bigint;
   /** Send a claim once this much is owed (0: after every FULFILL). */
   settleThreshold?: bigint;
+  /**
+   * At most one background claim per this many ms (default 25): a claim covers everything owed, so writes in
+   * quick succession share one, within the node's per-peer claim budget (docs/node.md). settle() is immediate.
+   */
+  claimIntervalMs?: number;
   /** Where the channel is remembered (optional: providers stand-ins run without). */
   state?: StateRepo;
   /** Incoming PREPAREs (provider payments) and claims (the node paying us). */
@@ -389,6 +394,28 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   // The ClaimSender records the new cumulative (and any top-up) through onState.
   const settle = (): Promise<bigint> => claims.settle(sendClaim);
 
+  // Background claims follow FULFILLs, at most one per interval; each claims all that is owed by then.
+  const claimInterval = options.claimIntervalMs ?? 25;
+  let claimTimer: NodeJS.Timeout | undefined;
+  let lastClaimAt = 0;
+  const claimNow = () => {
+    claimTimer = undefined;
+    lastClaimAt = Date.now();
+    settling = settling.then(() => settle()).catch((err) => warn(`claim failed: ${(err as Error).message}`));
+  };
+  const scheduleClaim = () => {
+    if (claimTimer) return;
+    const wait = lastClaimAt + claimInterval - Date.now();
+    if (wait <= 0) claimNow();
+    else claimTimer = setTimeout(claimNow, wait);
+  };
+  /** A claim the timer still owes is sent now (before settle(), close or detach). */
+  const flushClaim = () => {
+    if (!claimTimer) return;
+    clearTimeout(claimTimer);
+    claimNow();
+  };
+
   const pay: Attachment['pay'] = async (p) => {
     if (guard.error) throw guard.error;
     // The node gives no credit beyond the channel's unclaimed deposit: top up before sending, not after.
@@ -420,12 +447,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       if (reply.type === IlpPacketType.Fulfill) {
         if (p.amount > 0n) {
           claims.recordFulfilled(hex(p.executionCondition), p.amount);
-          if (claims.unpaid.total >= threshold) {
-            // Claims follow the FULFILL in the background: the caller does not wait on them.
-            settling = settling
-              .then(() => settle())
-              .catch((err) => warn(`claim failed: ${(err as Error).message}`));
-          }
+          // Claims follow the FULFILL in the background: the caller does not wait on them.
+          if (claims.unpaid.total >= threshold) scheduleClaim();
         }
         return { reply, attempts };
       }
@@ -513,6 +536,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       return { reply: result.reply, attempts };
     },
     settle: async () => {
+      flushClaim();
       await settling;
       return settle();
     },
@@ -528,6 +552,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       return r.deposit;
     },
     close: async () => {
+      flushClaim();
       await settling;
       await settle();
       return startClose(clients, { channels: s.channelContract, channelId: claims.channel! });
@@ -537,6 +562,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     },
     detach: async () => {
       guard.stop();
+      flushClaim();
       await settling;
       await btp.close();
     },
