@@ -2,6 +2,9 @@
 // at once with the provider's reason (busy does not; a stranger cannot fail a job sent to one provider), a job
 // too large for one PREPARE is refused before anything is paid, and a failed provider payment is retried with
 // backoff while the Mayor runs and lands exactly once.
+// For a public job (no chosen provider): a stranger's signed error leaves the job `posted` and the real provider's
+// result still routes it; a public job only strangers answer ends at its job timeout; and once the provider said it
+// is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
@@ -24,7 +27,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const running: Mayor[] = [];
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'a3', 'stranger'] });
+  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'stranger'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
 }, 60_000);
 afterAll(async () => {
@@ -33,7 +36,12 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-async function start(who: string, busyRetry?: { delayMs: number; maxReposts: number }): Promise<Mayor> {
+async function start(
+  who: string,
+  busyRetry?: { delayMs: number; maxReposts: number },
+  jobTimeoutMs?: number,
+  skill = recordingSkill('record'),
+): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   const mayor = await startMayor({
     config: mayorConfig(devnet),
@@ -41,9 +49,10 @@ async function start(who: string, busyRetry?: { delayMs: number; maxReposts: num
     nostrSecretKey: keyOf(m),
     nodePubkey: devnet.node.pubkey,
     logger: quiet,
-    skills: [recordingSkill('record')],
+    skills: [skill],
     paymentRetry: { minMs: 200, maxMs: 400 },
     ...(busyRetry ? { busyRetry } : {}),
+    ...(jobTimeoutMs ? { jobTimeoutMs } : {}),
   });
   running.push(mayor);
   return mayor;
@@ -55,13 +64,13 @@ const charged = (who: string) => {
 };
 
 /** A kind 7000 feedback for `jobId`, signed by `who` and written (paid) through the provider's attachment. */
-async function feedback(who: string, jobId: string, requester: string, reason: string) {
+async function feedback(who: string, jobId: string, requester: string, reason: string, status = 'error') {
   const event = finalizeEvent(
     {
       kind: 7000,
       created_at: Math.floor(Date.now() / 1000),
       tags: [
-        ['status', 'error', reason],
+        ['status', status, reason],
         ['e', jobId],
         ['p', requester],
       ],
@@ -161,5 +170,69 @@ describe('lifecycle rules', () => {
     provider.flags.refusePayments = false;
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'paid after the retry');
     expect(provider.paymentsByJob.get(jobId)).toBe(1);
+  }, 60_000);
+});
+
+describe('error feedback for a public job (strangers)', () => {
+  const record = recordingSkill('record');
+  it("a stranger's error leaves the job running; the provider's result still routes it", async () => {
+    const alpha = await start('b1', undefined, undefined, record);
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    await waitFor(() => provider.pending.some((e) => e.id === jobId), 10_000, 'the provider saw the job');
+    await feedback('stranger', jobId, alpha.pubkey, 'bid below price');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    await provider.resume();
+    await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
+    expect(alpha.state.jobs.get(jobId)?.provider).toBe(provider.pubkey);
+    expect(alpha.state.jobs.get(jobId)?.error).toBeUndefined();
+  }, 60_000);
+
+  it('a public job only a stranger answers still ends at its job timeout', async () => {
+    const alpha = await start('b2', undefined, 3000, record);
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    await feedback('stranger', jobId, alpha.pubkey, 'refused');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'timed out');
+    expect(alpha.state.jobs.get(jobId)?.error).toBe('no result within 3 s of posting');
+    // The ignored error is in the activity feed, with why.
+    expect(alpha.activity().some((a) => a.text.includes(`error from`) && a.text.includes('ignored'))).toBe(
+      true,
+    );
+    provider.pending.length = 0;
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it("a stranger's busy does not re-post a public job its provider said it is running", async () => {
+    const alpha = await start('b3', { delayMs: 300, maxReposts: 1 }, undefined, record);
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    await feedback('beta', jobId, alpha.pubkey, 'accepted; running', 'processing');
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.includes(`${jobId.slice(0, 7)} feedback from`)),
+      10_000,
+      'the processing feedback seen',
+    );
+    await feedback('stranger', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    await new Promise((r) => setTimeout(r, 1500)); // five times the backoff
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    expect(alpha.jobs().map((j) => j.id)).toEqual([jobId]);
+    await provider.resume();
+    await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
   }, 60_000);
 });
