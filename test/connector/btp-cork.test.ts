@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BtpSession } from '../../src/connector/btp-session.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
+import { until } from '../support/until.js';
 
 let wss: WebSocketServer | undefined;
 let client: WebSocket | undefined;
@@ -75,14 +76,6 @@ async function pair() {
   };
   return { mine, writes: await writes, arrived: () => arrived, release: () => release(), next };
 }
-
-const until = async (cond: () => boolean) => {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('BtpSession write batching', () => {
   it('50 answers of one tick go out in one socket write, each to its request; the next tick writes again', async () => {

@@ -8,13 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createChainClients,
-  deployPaymentChannels,
-  deployToken,
-  mintTokens,
-  openChannel,
-} from '../../src/chain/index.js';
+import { createChainClients, openChannel } from '../../src/chain/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { type MayorOnNode, startMayorOnNode } from '../support/mayor-on-node.js';
 
@@ -43,20 +37,19 @@ describe('chain reset with a channel of the same id (item 7, Mayor side)', () =>
     // anvil restarted empty (a second later: another genesis block), the same contracts at the same addresses,
     // and the same wallet opens a channel to the node again: the very same channel id, a fresh channel.
     await new Promise((r) => setTimeout(r, 1100));
-    await h.chain.deployer.public.request({ method: 'anvil_reset' as never, params: [] as never });
-    const token = await deployToken(h.chain.deployer);
-    const channels = await deployPaymentChannels(h.chain.deployer);
-    expect([token.address, channels.address]).toEqual([h.chain.network.token, h.chain.network.channels]);
-    for (const a of h.chain.anvil.accounts)
-      await mintTokens(h.chain.deployer, { token: token.address, to: a.address, amount: 1000n * M2M });
+    const redeployed = await h.resetChain();
+    expect([redeployed.token, redeployed.channels]).toEqual([
+      h.chain.network.token,
+      h.chain.network.channels,
+    ]);
     const mayorWallet = createChainClients({
       rpcUrl: h.chain.anvil.rpcUrl,
       chainId: h.chain.anvil.chainId,
       privateKey: h.chain.anvil.accounts[2]!.privateKey,
     });
     const again = await openChannel(mayorWallet, {
-      channels: channels.address,
-      token: token.address,
+      channels: redeployed.channels,
+      token: redeployed.token,
       receiver: old.receiver,
       amount: M2M,
       challengeWindow: 3600n,

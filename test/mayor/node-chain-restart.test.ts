@@ -6,7 +6,6 @@
 //   addresses, the channel gone): the Mayor refuses to pay with an error that says what to do, attaching again
 //   says so too, and `resetChannelState` forgets the dead channel and opens a new one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployPaymentChannels, deployToken, mintTokens } from '../../src/chain/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { type MayorOnNode, startMayorOnNode } from '../support/mayor-on-node.js';
 
@@ -49,12 +48,11 @@ describe('chain reset (item 7, Mayor side)', () => {
     const oldChannel = att.channel().channelId;
 
     // anvil restarted empty; the devnet deploys the same contracts again, at the same addresses.
-    await h.chain.deployer.public.request({ method: 'anvil_reset' as never, params: [] as never });
-    const token = await deployToken(h.chain.deployer);
-    const channels = await deployPaymentChannels(h.chain.deployer);
-    expect([token.address, channels.address]).toEqual([h.chain.network.token, h.chain.network.channels]);
-    for (const a of h.chain.anvil.accounts)
-      await mintTokens(h.chain.deployer, { token: token.address, to: a.address, amount: 1000n * M2M });
+    const redeployed = await h.resetChain();
+    expect([redeployed.token, redeployed.channels]).toEqual([
+      h.chain.network.token,
+      h.chain.network.channels,
+    ]);
 
     // Within the check interval the Mayor notices, and refuses to pay instead of writing into a dead channel.
     let refusal: Error | undefined;

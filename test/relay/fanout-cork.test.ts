@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Connection } from '../../src/relay/connection.js';
+import { until } from '../support/until.js';
 
 let wss: WebSocketServer | undefined;
 afterEach(async () => {
@@ -43,14 +44,6 @@ async function pair(withSocket: boolean) {
   await new Promise((r) => client.once('open', r));
   return { ...(await accepted), client, received };
 }
-
-const until = async (cond: () => boolean) => {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('Connection fan-out batching', () => {
   it('50 frames of one tick go out in one socket write, in order; the next tick writes again', async () => {

@@ -5,7 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DevChain, startDevChain } from '../../src/chain/index.js';
+import {
+  type DevChain,
+  deployPaymentChannels,
+  deployToken,
+  mintTokens,
+  startDevChain,
+} from '../../src/chain/index.js';
 import { type Attachment, attach, RelayPool } from '../../src/mayor/runtime/index.js';
 import { openStateRepo, type StateRepo } from '../../src/mayor/state/index.js';
 import type { NodeConfig } from '../../src/node/config.js';
@@ -31,6 +37,11 @@ export interface MayorOnNode {
   write(att: Attachment): ReturnType<Attachment['writeToRelay']>;
   /** Stops the node and starts it again on the same data dir and ports. */
   restartNode(): Promise<RunningNode>;
+  /**
+   * anvil restarted empty (anvil_reset) and the contracts deployed again, at the same addresses (what a restarted
+   * devnet looks like); every account gets 1000 M2M again. Returns the contracts' addresses.
+   */
+  resetChain(): Promise<{ token: `0x${string}`; channels: `0x${string}` }>;
   close(): Promise<void>;
 }
 
@@ -97,6 +108,14 @@ export async function startMayorOnNode(prefix: string): Promise<MayorOnNode> {
       await h.node.stop();
       h.node = await quietNode(config);
       return h.node;
+    },
+    async resetChain() {
+      await chain.deployer.public.request({ method: 'anvil_reset' as never, params: [] as never });
+      const token = await deployToken(chain.deployer);
+      const channels = await deployPaymentChannels(chain.deployer);
+      for (const a of chain.anvil.accounts)
+        await mintTokens(chain.deployer, { token: token.address, to: a.address, amount: 1000n * M2M });
+      return { token: token.address, channels: channels.address };
     },
     async close() {
       for (const a of attached) await a.detach().catch(() => {});
