@@ -15,13 +15,13 @@ import {
 import { IlpErrorCode, rejectOf } from '../ilp/errors.js';
 import { deserializeIlpPacket, deserializeIlpReply, serializeIlpPacket } from '../ilp/packet.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../ilp/types.js';
+import { type Corkable, TickCork } from '../transport/tick-cork.js';
 import {
   CLAIM_PROTOCOL,
   type ClaimMessage,
   decodeClaimMessage,
   encodeClaimMessage,
 } from './claim-message.js';
-import { TickCork } from './cork.js';
 import { ConnectorError } from './errors.js';
 import {
   type ChannelStatus,
@@ -62,7 +62,8 @@ export class BtpSession {
     private readonly address = '',
   ) {
     ws.on('close', () => this.failAll('the BTP connection closed'));
-    this.cork = new TickCork(ws);
+    // ws keeps its TCP (or TLS) socket in `_socket` once connected.
+    this.cork = new TickCork(() => (ws as unknown as { _socket?: Corkable | null })._socket);
   }
 
   get isOpen(): boolean {

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { Filter, NostrEvent } from '../nostr/types.js';
+import { type Corkable, TickCork } from '../transport/tick-cork.js';
 import type { RelayMessage } from './messages.js';
 import type { Encoding } from './nip11.js';
 import { newChallenge } from './nip42.js';
@@ -30,8 +31,11 @@ export class Connection {
 
   /** Set once the connection was dropped for reading too slowly. */
   dropped = false;
-  /** True while the socket is corked, until the end of this tick. */
-  private corked = false;
+  /**
+   * Fan-out sends many frames to one connection in the same tick (one per matching subscription, one per event
+   * of a group commit): they leave in one socket write.
+   */
+  private readonly cork: TickCork;
 
   constructor(
     readonly id: string,
@@ -40,8 +44,10 @@ export class Connection {
     /** Most bytes that may wait unsent in the socket before the reader counts as too slow. */
     readonly maxBufferedBytes = Number.POSITIVE_INFINITY,
     /** The TCP (or TLS) socket under `ws` (the upgrade request's socket): corked to batch frames. */
-    private readonly socket?: { cork(): void; uncork(): void },
-  ) {}
+    socket?: Corkable,
+  ) {
+    this.cork = new TickCork(() => socket);
+  }
 
   send(message: RelayMessage): void {
     this.sendText(JSON.stringify(message));
@@ -53,24 +59,8 @@ export class Connection {
       this.dropSlowReader();
       return;
     }
-    this.corkUntilNextTick();
+    this.cork.hold();
     this.ws.send(text);
-  }
-
-  /**
-   * Fan-out sends many frames to one connection in the same tick (one per matching subscription, one per event
-   * of a group commit). Uncorked, ws makes one writev syscall per frame; corked until the tick ends, they leave
-   * in one. The frames are already queued in order, so nothing changes but the syscall count.
-   */
-  private corkUntilNextTick(): void {
-    if (this.corked || !this.socket) return;
-    this.corked = true;
-    const socket = this.socket;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   /**
