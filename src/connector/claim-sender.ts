@@ -99,6 +99,9 @@ export class ClaimSender {
     const run = this.queue.then(async (): Promise<ResyncResult> => {
       if (!this.channelId) return { cumulative: this.signed, recovered: 0n, paid: 0n };
       const channelId = this.channelId;
+      // Only packets we knew of before asking can be missing from the status because a lost claim paid them:
+      // one fulfilled while the status was in flight (or while the chain was read) is simply newer than it.
+      const knownWhenAsked = this.unpaid.entries();
       const status = await ask(channelId);
       const chain = await readChannel(this.options.clients.public, {
         channels: this.options.domain.verifyingContract,
@@ -116,7 +119,7 @@ export class ClaimSender {
       // Packets we still hold as unpaid that the payee no longer lists were paid by the claim whose answer we
       // lost (the link dropped after it was accepted): drop them, as long as the accepted increase covers them.
       const listed = new UnpaidPackets(undefined, status.owed);
-      const paidMeanwhile = this.unpaid.entries().filter((p) => {
+      const paidMeanwhile = knownWhenAsked.filter((p) => {
         try {
           listed.take([p.condition]); // still owed (each listed packet matches one of ours once)
           return false;

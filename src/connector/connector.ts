@@ -35,6 +35,7 @@ import { validate } from './middleware/validate.js';
 import { verifyFulfillment } from './middleware/verify-fulfillment.js';
 import { compose, type PacketContext } from './pipeline.js';
 import { RoutingTable } from './routing.js';
+import { SettleRetry, type SettleRetryOptions } from './settle-retry.js';
 import type { ChannelStatus } from './status-message.js';
 import type { ConnectorStore } from './store.js';
 import type { LocalHandler, PacketSender, PeerBalance, PeerConfig } from './types.js';
@@ -69,6 +70,8 @@ export interface ConnectorSettlementOptions {
   maxStateAgeMs?: number;
   /** Errors of background settlement (claims to peers, on-chain redemption). */
   onError?: (error: unknown, peerId: string | undefined) => void;
+  /** When a background claim to a peer fails, how soon it is tried again (see SettleRetry; default 1 s doubling to 60 s). */
+  settleRetry?: SettleRetryOptions;
 }
 
 /** What redeemReport() did: each channel redeemed and each that failed (with its error), and the total paid. */
@@ -142,6 +145,8 @@ export class Connector {
   private refusal: string | undefined;
   /** One queue for on-chain submissions: they come from one account and must not race for a nonce. */
   private chainQueue: Promise<unknown> = Promise.resolve();
+  /** Tries failed background claims to a peer again while we still owe it. */
+  private readonly settleRetry: SettleRetry;
 
   private constructor(private readonly options: ConnectorOptions) {
     if (!isValidIlpAddress(options.address)) {
@@ -154,6 +159,15 @@ export class Connector {
     this.now = options.now ?? Date.now;
     this.claimBudgets = new ClaimBudgets(options.claimLimits, this.now);
     const s = options.settlement;
+    this.settleRetry = new SettleRetry(
+      {
+        due: (peerId) => this.isConnected(peerId) && (this.accounts.get(peerId)?.outgoing.total ?? 0n) > 0n,
+        // Through the peer's status when it can tell us (a lost answer may have paid some of it), else a claim.
+        attempt: (peerId) => this.resyncWith(peerId) ?? this.settleWith(peerId),
+        onError: (err, peerId) => s?.onError?.(err, peerId),
+      },
+      s?.settleRetry,
+    );
     if (s) {
       this.credit = new ChannelCredit({
         publicClient: s.clients.public,
@@ -589,26 +603,31 @@ export class Connector {
 
   /** Continues our channel to `peerId` from what it says it accepted (checked: our own signature), then pays. */
   private resyncOutgoing(peerId: string): void {
+    this.resyncWith(peerId)?.then(
+      () => this.settleRetry.succeeded(peerId),
+      (err: unknown) => this.settleRetry.failed(peerId, err),
+    );
+  }
+
+  /** The resync of our channel to a peer connected to us; undefined when there is none to resync. */
+  private resyncWith(peerId: string): Promise<unknown> | undefined {
     const account = this.accounts.get(peerId);
     const sender = account?.sender;
-    const s = this.options.settlement;
-    if (!account || !sender?.channel || !s) return;
-    sender
-      .resync(
-        (id) => {
-          const session = this.server.session(peerId);
-          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
-          return session.requestStatus(id);
-        },
-        async (msg) => {
-          const session = this.server.session(peerId);
-          if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
-          await session.sendClaim(msg);
-        },
-        // We only resync to pay what we owe: the peer may not add packets we have no record of.
-        { maxOwed: 0n },
-      )
-      .catch((err: unknown) => s.onError?.(err, peerId));
+    if (!account || !sender?.channel || !this.options.settlement || !this.server.session(peerId)) return undefined;
+    return sender.resync(
+      (id) => {
+        const session = this.server.session(peerId);
+        if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+        return session.requestStatus(id);
+      },
+      async (msg) => {
+        const session = this.server.session(peerId);
+        if (!session) throw new ConnectorError('BTP_CLOSED', `peer ${peerId} is not connected`);
+        await session.sendClaim(msg);
+      },
+      // We only resync to pay what we owe: the peer may not add packets we have no record of.
+      { maxOwed: 0n },
+    );
   }
 
   async close(): Promise<void> {
@@ -621,6 +640,7 @@ export class Connector {
       });
     }
     this.watcher?.stop();
+    this.settleRetry.stop();
     for (const link of this.links.values()) await link.close();
     this.links.clear();
     await this.server.close();
@@ -661,7 +681,10 @@ export class Connector {
     if (!s || !account.config.settlementAddress) return;
     const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;
     if (account.outgoing.total >= threshold && account.outgoing.total > 0n) {
-      this.settleWith(peerId).catch((err: unknown) => s.onError?.(err, peerId));
+      this.settleWith(peerId).then(
+        () => this.settleRetry.succeeded(peerId),
+        (err: unknown) => this.settleRetry.failed(peerId, err),
+      );
     }
   }
 

@@ -81,7 +81,7 @@ async function startNode(): Promise<RunningNode> {
 let node: RunningNode;
 
 beforeAll(async () => {
-  dev = await startDevChain({ accounts: 8 });
+  dev = await startDevChain({ accounts: 11 });
   domain = claimDomain(dev.anvil.chainId, dev.network.channels);
   events = new SqliteEventStore({ path: ':memory:' });
   relay = await startRelay({ store: events, secrets, basePricePerByte: PRICE, ilpAddress: RELAY });
@@ -97,7 +97,10 @@ afterAll(async () => {
 });
 
 /** A Mayor as the node's child (what SPSP would set up), connected over BTP, reconnecting on its own. */
-async function mayor(account: number, handlers: Pick<BtpClientOptions, 'onPrepare' | 'onClaim'> = {}) {
+async function mayor(
+  account: number,
+  handlers: Pick<BtpClientOptions, 'onPrepare' | 'onClaim' | 'onStatus'> = {},
+) {
   const id = `mayor${account}`;
   const authToken = randomBytes(16).toString('hex');
   node.connector.addPeer({
@@ -288,6 +291,46 @@ describe('node restart while it pays a provider', () => {
   });
 });
 
+describe('a provider that refuses the claim paying it (its disk was full for a moment)', () => {
+  it('is paid by the node trying again later, with no further payment or reconnect', async () => {
+    const providerUnpaid = new UnpaidPackets();
+    const secret = new Uint8Array(randomBytes(32));
+    const receiver = new ClaimReceiver({
+      publicClient: clients(9).public,
+      domain,
+      token: dev.network.token,
+      receiver: addr(9),
+      sender: addr(1),
+    });
+    let refusals = 0;
+    const provider = await mayor(9, {
+      onPrepare: async (p) => {
+        providerUnpaid.add(hex(p.executionCondition), p.amount);
+        return {
+          type: IlpPacketType.Fulfill,
+          fulfillment: deriveFulfillment(secret, p.data),
+          data: new Uint8Array(),
+        };
+      },
+      onClaim: async (msg) => {
+        if (refusals++ < 2) throw new Error('ENOSPC: no space left on device');
+        await receiver.accept(msg, providerUnpaid);
+      },
+      onStatus: (channelId) => receiver.status(channelId, providerUnpaid),
+    });
+    const payer = await mayor(10);
+    await payer.newSender().reserve(0n);
+    const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount: 5000n });
+    expect((await payer.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
+    // The first claim and the first retry are refused; the second retry (1 s + 2 s later) is accepted.
+    await until(() => receiver.paid === 5000n, 'the node to pay the provider after two refusals', 8000);
+    expect(refusals).toBe(3);
+    await until(() => node.connector.balance(provider.id).owedToPeer === 0n, 'the node to record it');
+    expect(node.connector.balance(provider.id)).toMatchObject({ paidToPeer: 5000n, owedToPeer: 0n });
+    expect(providerUnpaid.total).toBe(0n);
+  });
+});
+
 describe('Mayor crash between the node accepting a claim and the Mayor committing it', () => {
   it('a fresh ClaimSender resyncs through payment-channel-status, pays what it forgot, and totals are exact', async () => {
     const m = await mayor(3);
@@ -353,6 +396,33 @@ describe('Mayor crash between the node accepting a claim and the Mayor committin
     const before = await balanceOf(addr(1));
     expect(await node.connector.redeem(m.id)).toBe(total);
     expect((await balanceOf(addr(1))) - before).toBe(total);
+  });
+});
+
+describe('a packet fulfilled while the status request is in flight', () => {
+  it('is paid by the resync, not taken for one a lost claim paid (the status predates it)', async () => {
+    const m = await mayor(8);
+    const sender = m.newSender();
+    let total = 0n;
+    for (let i = 0; i < 2; i++) total += (await m.write(sender)).price;
+    await sender.settle(m.send);
+    total += (await m.write(sender)).price; // owed when the resync starts, listed by the node
+    let late = 0n;
+    const r = await sender.resync(
+      async (id) => {
+        const status = await m.client.requestStatus(id);
+        // Fulfilled after the node answered: the payer knows of it, the status cannot.
+        late = (await m.write(sender)).price;
+        return status;
+      },
+      m.send,
+      { maxOwed: 0n },
+    );
+    total += late;
+    expect(r.recovered).toBe(0n);
+    expect(sender.cumulative).toBe(total);
+    expect(sender.unpaid.total).toBe(0n);
+    expect(node.connector.balance(m.id)).toMatchObject({ owedByPeer: 0n, paidByPeer: total });
   });
 });
 

@@ -88,7 +88,7 @@ describe('SIGKILL of the node under a paying requester and a provider', () => {
     // (or from its resync, which asks the provider).
     await waitFor(() => ledger().unclaimed === 0n, 20_000, 'the provider fully claimed').catch((err) => {
       throw new Error(
-        `${(err as Error).message}: ${JSON.stringify(ledger(), (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`,
+        `${(err as Error).message}: ${JSON.stringify(ledger(), (_, v) => (typeof v === 'bigint' ? `${v}` : v))}\nnode stderr: ${second.stderr()}`,
       );
     });
     await payer.settle();

@@ -55,8 +55,9 @@ describe('Polecat pool', () => {
       reports.forEach((report, i) => {
         const result = parseJobResult(report.result!);
         expect(result.jobId).toBe(events[i]!.id);
-        expect(result.status).toBe('success');
-        const logs = decompressLogs(parseCiResultContent(result.content).logs!);
+        const content = parseCiResultContent(result.content);
+        const logs = decompressLogs(content.logs!);
+        expect(result.status, `job ${i}: ${JSON.stringify({ ...content, logs })}`).toBe('success');
         const [t0, t1, ...lines] = logs.trim().split('\n');
         runs.push([Number(t0!.slice(3)), Number(t1!.slice(3))]);
         expect(lines).toEqual([`pwd=${report.worktree}`, 'mine.txt', `job-${i}`]);
