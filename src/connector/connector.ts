@@ -613,7 +613,8 @@ export class Connector {
   private resyncWith(peerId: string): Promise<unknown> | undefined {
     const account = this.accounts.get(peerId);
     const sender = account?.sender;
-    if (!account || !sender?.channel || !this.options.settlement || !this.server.session(peerId)) return undefined;
+    if (!account || !sender?.channel || !this.options.settlement || !this.server.session(peerId))
+      return undefined;
     return sender.resync(
       (id) => {
         const session = this.server.session(peerId);
