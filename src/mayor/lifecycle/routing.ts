@@ -18,7 +18,7 @@ import { intentKey } from './intents.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import { openSealed } from './sealed-open.js';
-import { readSealed } from './sealed-results.js';
+import { keyStoredThisRun, readSealed } from './sealed-results.js';
 
 /** A result routed to its skill, as the dashboard shows it. */
 export interface RoutedResult {
@@ -127,8 +127,10 @@ export function createRouting(
     // lost the `routed` transition of the same write batch.
     // A fresh result was `posted` on disk: a skill intent under its key is from a write batch a kill cut
     // before it was durable, and the skill is only called after that, so it was never called.
+    // A sealed result whose K this run received: K becomes durable in the same batch as the skill intent, and
+    // the skill runs only after it, so an intent whose K did not survive a crash is from a call never made.
     const earlier = intents.get(key);
-    const interrupted = !fresh && earlier.intent !== undefined;
+    const interrupted = !fresh && !keyStoredThisRun(state, jobId) && earlier.intent !== undefined;
     let outcome: Awaited<ReturnType<typeof invoke>>;
     if (interrupted && !deps.skill(job.callbackSkill)?.idempotent) {
       // The skill cannot take the same result twice: do not call it again.

@@ -1,7 +1,8 @@
 // Paying for a sealed result's key (issue 19). The PREPARE's execution condition is the result's condition
 // SHA-256(K) and its amount the price; every hop checks the FULFILL's fulfillment against it, so the FULFILL
-// that reaches us carries K, or nothing moved. K is checked, recorded (`results/<job>.key`) and made durable
-// before anything else: a crash after the payment never loses what was paid for.
+// that reaches us carries K, or nothing moved. K is checked and recorded (`results/<job>.key`); it is durable
+// before the skill runs (routing's round, with the skill intent). A crash that loses it loses nothing paid for:
+// the payment is sent again and the provider answers "already paid" with K.
 // Outcomes: FULFILL = paid, K in hand. F99 "already paid" with K in its data = a payment a crash hid (the
 // provider hands K again; nothing moves). R00 (the provider did not fulfill before the PREPARE expired), F04,
 // F05, F06 = final: nothing was paid, the result stays sealed, the job fails with the reason. T-codes, F02 and
@@ -100,7 +101,9 @@ export async function payForKey(
       `Paid provider ${provider.slice(0, 8)}… ${formatM2M(amount)} M2M for ${short(jobId)} (atomic, condition ${cond}): key received`,
       amount,
     );
-    await state.durable();
+    // K is made durable by the caller's next round: routing begins the skill intent in the same batch (one
+    // fsync round, not two; issue 17). A K lost in a crash before that is handed again by the provider.
+    if (!k) await state.durable();
     return;
   }
   if (isAlreadyPaid(reply)) {
@@ -123,7 +126,7 @@ export async function payForKey(
       `Provider ${provider.slice(0, 8)}… confirms it was already paid for ${short(jobId)} (atomic, condition ${cond})${k ? ': key received again' : ', without the key'}`,
       amount,
     );
-    await state.durable();
+    if (!k) await state.durable();
     return;
   }
   intents.settle(key, 'rejected', `${reply.code} ${reply.message}`);

@@ -56,13 +56,35 @@ const readStateFile = (state: StateRepo, path: string): string | undefined => {
   return existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
 };
 
+/**
+ * What this run wrote, per state repo: read back before its write batch reaches the disk, and without re-reading
+ * the file for each of the several looks a job takes (issue 17). Only what the caller durably wrote counts: the
+ * key's readers send nothing that needs it durable (routing makes it durable with the skill intent).
+ */
+const written = new WeakMap<StateRepo, { sealed: Map<string, SealedInfo>; keys: Map<string, Uint8Array> }>();
+const writtenBy = (state: StateRepo) => {
+  let w = written.get(state);
+  if (!w) {
+    w = { sealed: new Map(), keys: new Map() };
+    written.set(state, w);
+  }
+  // The oldest go first (they are on disk by now): a long-running Mayor does not grow this without bound.
+  for (const m of [w.sealed, w.keys] as Map<string, unknown>[])
+    if (m.size >= REMEMBERED) m.delete(m.keys().next().value!);
+  return w;
+};
+const REMEMBERED = 10_000;
+
 /** Records that the job's result is sealed (same write batch as the stored result and `result-received`). */
 export function recordSealed(deps: LifecycleDeps, jobId: string, info: SealedInfo): void {
   deps.state.files.append(sealedInfoPath(jobId), JSON.stringify(info), `job ${jobId}: sealed result`);
+  writtenBy(deps.state).sealed.set(jobId, info);
 }
 
 /** The sealed result's condition and summary, when the job's result is sealed. */
 export function readSealed(state: StateRepo, jobId: string): SealedInfo | undefined {
+  const mine = written.get(state)?.sealed.get(jobId);
+  if (mine) return mine;
   const text = readStateFile(state, sealedInfoPath(jobId));
   if (text === undefined) return undefined;
   try {
@@ -72,13 +94,28 @@ export function readSealed(state: StateRepo, jobId: string): SealedInfo | undefi
   }
 }
 
-/** Records K (durable with the caller's next `state.durable()`). */
+/**
+ * Records K (durable with the next `state.durable()`: routing's, with the skill intent). A K that a crash lost
+ * before it was durable is handed again by the provider ("already paid"); the skill is only called once K is
+ * durable, so a skill intent found without K on disk is from a call that never happened (routing.ts).
+ */
 export function storeKey(deps: LifecycleDeps, jobId: string, key: Uint8Array): void {
   deps.state.files.append(keyPath(jobId), Buffer.from(key).toString('hex'), `job ${jobId}: result key`);
+  writtenBy(deps.state).keys.set(jobId, new Uint8Array(key));
 }
 
-/** K of a paid sealed result, if recorded. */
+/**
+ * Whether this run recorded K (it pays only when K is not on disk): then a skill intent on disk is from a batch
+ * whose K a crash lost, so that skill call never happened.
+ */
+export function keyStoredThisRun(state: StateRepo, jobId: string): boolean {
+  return written.get(state)?.keys.has(jobId) ?? false;
+}
+
+/** K of a paid sealed result, if recorded (by this run, or on disk). */
 export function readKey(state: StateRepo, jobId: string): Uint8Array | undefined {
+  const mine = written.get(state)?.keys.get(jobId);
+  if (mine) return new Uint8Array(mine);
   const hex = readStateFile(state, keyPath(jobId))?.trim().slice(0, 64);
   return hex && /^[0-9a-f]{64}$/.test(hex) ? new Uint8Array(Buffer.from(hex, 'hex')) : undefined;
 }

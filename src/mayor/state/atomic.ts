@@ -1,7 +1,7 @@
 // Crash-safe file writes: write a temporary file, fsync it, rename it over the target, fsync the directory.
 // A reader (or a crash) sees either the old or the new content, never a torn file.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, rename, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const FILE_MODE = 0o600;
@@ -100,10 +100,14 @@ export async function writeFilesAtomic(
     } finally {
       for (const o of open) closeSync(o.fd);
     }
-    for (const o of open) {
-      renameSync(o.tmp, o.path);
-      dirs.add(dirname(o.path));
-    }
+    // On the thread pool, all at once: a rename waits for the file system's journal, which other processes'
+    // fsyncs can hold for milliseconds; on the event loop that stalled every socket of the Mayor (issue 17).
+    await Promise.all(
+      open.map(
+        (o) => new Promise<void>((res, rej) => rename(o.tmp, o.path, (err) => (err ? rej(err) : res()))),
+      ),
+    );
+    for (const o of open) dirs.add(dirname(o.path));
   }
   if (!dirsToSync) await fsyncDirs(dirs);
 }

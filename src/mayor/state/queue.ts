@@ -5,6 +5,9 @@
 //   opening the repository commits whatever the working tree holds that git does not (recovery.ts).
 // - the commit loop then runs `git add` + `git commit` for every batch made durable so far (group commit), in
 //   the background, so neither a FULFILL nor a job transition ever waits on git. `flush()` waits for it.
+//   It first lets batches gather for `commitDelayMs` (unless someone waits in flush()): a job makes about seven
+//   batches within a few hundred milliseconds, and each commit forks two git processes, which cost the
+//   Mayor's cores far more than the fsyncs themselves (issue 17).
 // Writes never wait for git: a batch may be written while `git add` reads the tree, so a commit can hold part of
 // a batch whose messages go with the next commit (committed even if empty, so no transition's line is lost).
 // That is harmless: the working tree, not git, is what recovery trusts. A `git add` that fails because a file
@@ -53,6 +56,9 @@ interface Written {
 /** Git commit messages stay readable: a batch lists at most this many changes. */
 const MAX_BODY_LINES = 200;
 
+/** How long durable batches gather before they are committed together (flush() does not wait for it). */
+export const DEFAULT_COMMIT_DELAY_MS = 250;
+
 export class CommitQueue {
   private ops: FileOp[] = [];
   private writePaths = new Set<string>();
@@ -72,10 +78,13 @@ export class CommitQueue {
   private changes = 0;
   /** Directories of a batch whose writing failed before they were fsynced: the next batch fsyncs them. */
   private dirsOwed = new Set<string>();
+  /** Ends the commit loop's gathering pause early (a flush() is waiting). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly onError: (err: unknown) => void,
+    private readonly commitDelayMs = DEFAULT_COMMIT_DELAY_MS,
   ) {}
 
   /** Queues one change (any number of file ops, one message line). Returns immediately. */
@@ -111,7 +120,9 @@ export class CommitQueue {
   flush(): Promise<void> {
     const seq = this.enqueued;
     if (this.committed >= seq) return Promise.resolve();
-    return new Promise((resolve, reject) => this.commitWaiters.push({ seq, resolve, reject }));
+    const p = new Promise<void>((resolve, reject) => this.commitWaiters.push({ seq, resolve, reject }));
+    this.wake?.();
+    return p;
   }
 
   stats(): CommitStats {
@@ -159,6 +170,8 @@ export class CommitQueue {
   private async commitLoop(): Promise<void> {
     let allowEmpty = false;
     while (this.written.length > 0) {
+      // Let the batches of the next few hundred milliseconds join this commit (one git add + commit for all).
+      if (this.commitDelayMs > 0 && this.commitWaiters.length === 0) await this.gather();
       // Every batch written so far; batches written while git runs go to the next round.
       const batches = this.written;
       this.written = [];
@@ -196,6 +209,19 @@ export class CommitQueue {
       });
     }
     this.committing = false;
+  }
+
+  /** Waits commitDelayMs, or less if a flush() comes. The timer keeps a CLI process alive until its commit. */
+  private gather(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.commitDelayMs);
+      this.wake = done;
+    });
   }
 
   private async apply(ops: FileOp[]): Promise<void> {

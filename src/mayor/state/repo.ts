@@ -46,6 +46,11 @@ export interface OpenStateRepoOptions {
   onError?: (err: unknown) => void;
   /** How long a git lock file may take to disappear (a git of a killed Mayor finishing) before it is deleted. */
   staleLockWaitMs?: number;
+  /**
+   * How long durable changes gather before one git commit takes them all (default 250 ms; flush() and close()
+   * do not wait for it). Durability does not depend on it: a change is durable before its commit.
+   */
+  commitDelayMs?: number;
 }
 
 /** What opening found and repaired, and where the jobs stand. */
@@ -206,7 +211,7 @@ export async function openStateRepo(options: OpenStateRepoOptions): Promise<Stat
     const tmpFilesRemoved = removeTmpFiles(dir);
     const truncatedLogs = truncatePartialLines(dir);
     const committedLeftovers = await commitLeftovers(dir);
-    const repo = load(dir, now, release, options.onError ?? defaultOnError);
+    const repo = load(dir, now, release, options.onError ?? defaultOnError, options.commitDelayMs);
     const jobsByStatus = repo.jobs.byStatus();
     const recovery: RecoveryReport = {
       created,
@@ -234,6 +239,7 @@ function load(
   now: () => number,
   release: () => void,
   onError: (err: unknown) => void,
+  commitDelayMs?: number,
 ): Omit<StateRepo, 'recovery'> {
   const jobs = new Map<string, JobRecord>();
   const statusIndex = new Map<JobStatus, Set<string>>(JOB_STATUSES.map((s) => [s, new Set()]));
@@ -255,7 +261,7 @@ function load(
     for (const [name, v] of Object.entries(raw)) subs.set(name, decodeSubscription(subsPath, name, v));
   }
 
-  const queue = new CommitQueue(dir, onError);
+  const queue = new CommitQueue(dir, onError, commitDelayMs);
   let closed = false;
   const live = () => {
     if (closed)
