@@ -93,7 +93,8 @@ export function openPaymentAudit(options: OpenPaymentAuditOptions): PaymentAudit
     if (from !== undefined && to !== undefined && from > to) {
       throw new AuditError('INVALID_RANGE', `from (${range.from}) is after to (${range.to}): swap them.`);
     }
-    await state.flush();
+    // The files are what is read: every entry recorded so far is on disk once durable (its git commit may follow).
+    await state.durable();
     const files = readdirSync(dir).filter((f) => f === CURRENT_LOG || ROTATED.test(f));
     const out: PaymentEntry[] = [];
     for (const f of files) {

@@ -371,7 +371,19 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
         (jobIds ?? state.jobs.list().map((j) => j.id)).every((id) =>
           final.has(state.jobs.get(id)?.status ?? ''),
         );
-      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Woken by each job transition (a 50 ms poll delayed every caller by up to 50 ms); the slow check covers
+      // changes made outside putJob.
+      while (!done() && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            jobListeners.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.min(250, Math.max(0, deadline - Date.now())));
+          jobListeners.add(wake);
+        });
+      }
     },
     stop: async () => {
       if (stopped) return;

@@ -57,7 +57,7 @@ interface Written {
 const MAX_BODY_LINES = 200;
 
 /** How long durable batches gather before they are committed together (flush() does not wait for it). */
-export const DEFAULT_COMMIT_DELAY_MS = 250;
+export const DEFAULT_COMMIT_DELAY_MS = 1000;
 
 export class CommitQueue {
   private ops: FileOp[] = [];
