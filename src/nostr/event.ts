@@ -39,8 +39,19 @@ export function finalizeEvent(template: EventTemplate, secretKey: Uint8Array): N
   };
   checkFields(unsigned);
   const id = getEventHash(unsigned);
-  const sig = bytesToHex(schnorr.sign(hexToBytes(id), secretKey));
+  const sig = fastSigner?.(unsigned, id, secretKey) ?? bytesToHex(schnorr.sign(hexToBytes(id), secretKey));
   return { id, ...unsigned, sig };
+}
+
+/**
+ * A faster signer (libsecp256k1 in wasm, about 4x the JS one), set by verify-fast.ts once this thread has loaded
+ * it. Given the event and the id computed here; undefined when it computed another id or pubkey (the JS signer
+ * then signs), so the id rule of this file holds whatever the wasm serializes.
+ */
+export type FastSigner = (unsigned: UnsignedEvent, id: string, secretKey: Uint8Array) => string | undefined;
+let fastSigner: FastSigner | undefined;
+export function useFastSigner(signer: FastSigner | undefined): void {
+  fastSigner = signer;
 }
 
 /**

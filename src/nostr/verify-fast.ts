@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { initNostrWasm, type Nostr } from 'nostr-wasm';
-import { validateEventShape, verifyEvent } from './event.js';
+import { useFastSigner, validateEventShape, verifyEvent } from './event.js';
 import type { NostrEvent } from './types.js';
 
 /** Resolves to true when the event is well formed, its id is the hash of its fields and its signature verifies. */
@@ -20,6 +20,16 @@ let loaded: Nostr | undefined;
 export function loadWasmVerifier(): Promise<Nostr> {
   wasm ??= initNostrWasm().then((n) => {
     loaded = n;
+    useFastSigner((unsigned, id, secretKey) => {
+      if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) return undefined;
+      const e = { ...unsigned, tags: unsigned.tags.map((t) => [...t]), id: '', sig: '' };
+      try {
+        n.finalizeEvent(e, secretKey);
+      } catch {
+        return undefined;
+      }
+      return e.id === id && e.pubkey === unsigned.pubkey ? e.sig : undefined;
+    });
     return n;
   });
   return wasm;

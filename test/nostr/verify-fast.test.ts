@@ -163,3 +163,23 @@ describe('verify-fast (nostr-wasm)', () => {
     expect(await small.verify({ ...valid, content: 'no' })).toBe(false);
   });
 });
+
+describe('finalizeEvent once the wasm module is loaded (issue 17)', () => {
+  it('signs with libsecp256k1: the JS verifier accepts every event, ids are the NIP-01 hash', async () => {
+    await loadWasmVerifier();
+    const sk = generateSecretKey();
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.array(fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 3 }), { maxLength: 4 }),
+        (content, tags) => {
+          const e = finalizeEvent({ kind: 1, created_at: 1_700_000_000, tags, content }, sk);
+          expect(e.id).toBe(getEventHash(e));
+          expect(e.pubkey).toBe(getPublicKey(sk));
+          expect(verifyEvent(e)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
