@@ -7,7 +7,12 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet } from '../src/devnet/index.js';
 import { resolveConfig } from '../src/mayor/config/index.js';
-import { type Mayor, type ProviderModeOptions, startMayor } from '../src/mayor/runtime/index.js';
+import {
+  type ActivityItem,
+  type Mayor,
+  type ProviderModeOptions,
+  startMayor,
+} from '../src/mayor/runtime/index.js';
 import { type JobRecord, openStateRepo } from '../src/mayor/state/index.js';
 
 const pct = (xs: number[], p: number) =>
@@ -93,6 +98,13 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
     if (j.status === 'result-received' && !resultAt.has(j.id)) resultAt.set(j.id, performance.now());
   };
   alpha.on('job', onJob);
+  // The sealed result's key in hand: Alpha's activity line "Paid provider … for job-xxxxxxx (atomic …)".
+  const keyAt = new Map<string, number>();
+  const onActivity = (a: ActivityItem) => {
+    const m = /^Paid provider .* for (job-[0-9a-f]{7}) \(atomic/.exec(a.text);
+    if (m && !keyAt.has(m[1]!)) keyAt.set(m[1]!, performance.now());
+  };
+  alpha.on('activity', onActivity);
   const overhead: number[] = [];
   const toProvider: number[] = [];
   const command: number[] = [];
@@ -101,6 +113,8 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
   const routing: number[] = [];
   const fulfilled: number[] = [];
   const waited: number[] = [];
+  const payment: number[] = [];
+  const afterKey: number[] = [];
   const provider = beta.provider()!;
   for (let i = 0; i < n + 3; i++) {
     const t0 = performance.now();
@@ -131,14 +145,24 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
     routing.push(end - resultAt.get(jobId)!);
     fulfilled.push(postedAt.get(jobId)! - t0);
     waited.push(resultAt.get(jobId)! - postedAt.get(jobId)! - cmd);
+    const key = keyAt.get(`job-${jobId.slice(0, 7)}`);
+    if (key !== undefined) {
+      payment.push(key - resultAt.get(jobId)!);
+      afterKey.push(end - key);
+    }
     void price;
   }
   alpha.off('job', onJob);
+  alpha.off('activity', onActivity);
+  const sealedPhases =
+    payment.length > 0
+      ? ` (of which paying for the sealed result's key p50 ${ms(pct(payment, 0.5))}, key -> routed p50 ${ms(pct(afterKey, 0.5))})`
+      : '';
   const label = priv ? 'private (gift-wrapped)' : 'public';
   const commit = await commitBaseline();
   console.log(
     `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms: ${pct(overhead, 0.5) < 50 ? 'MET' : 'NOT MET'}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores); ` +
-      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> \`posted\` (the relay's FULFILL back) p50 ${ms(pct(fulfilled, 0.5))}; \`posted\` -> result-received minus command p50 ${ms(pct(waited, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
+      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> \`posted\` (the relay's FULFILL back) p50 ${ms(pct(fulfilled, 0.5))}; \`posted\` -> result-received minus command p50 ${ms(pct(waited, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}${sealedPhases}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
       `baseline: one state transition durable (fsync) p50 ${ms(commit.durable)}, committed to git p50 ${ms(commit.commit)}`,
   );
 }
