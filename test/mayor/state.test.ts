@@ -67,6 +67,22 @@ describe('state repo: jobs', () => {
     expect(repo.stats().pending).toBe(0);
   });
 
+  it('logged() waits for appended lines but not git; durable() also for the records; commits gather until flush()', async () => {
+    const { repo, dir } = await open();
+    const c0 = commitCount(dir);
+    repo.jobs.put(newJob('j2'));
+    repo.files.append('intents.jsonl', '{"k":"x"}\n', 'intent x');
+    await repo.logged();
+    expect(readFileSync(join(dir, 'intents.jsonl'), 'utf8')).toBe('{"k":"x"}\n');
+    await repo.durable();
+    expect(JSON.parse(readFileSync(join(dir, 'jobs', 'j2.json'), 'utf8')).status).toBe('posting');
+    // The commit waits (1 s by default) for more changes to join it, unless someone flushes.
+    expect(commitCount(dir)).toBe(c0);
+    await repo.flush();
+    expect(commitCount(dir)).toBe(c0 + 1);
+    expect(repo.stats().pending).toBe(0);
+  });
+
   it('walks the whole state machine and keeps the history', async () => {
     const { repo } = await open();
     repo.jobs.put({ ...newJob('j2'), at: 1000 });

@@ -95,12 +95,14 @@ export function createResultIntake(
         'result',
         `Sealed result for ${job.id.slice(0, 7)}: ${sealed.summary.build}${sealed.summary.tests ? `, tests ${sealed.summary.tests.passed}/${sealed.summary.tests.total}` : ''}; paying for its key`,
       );
-      // A sealed result is paid before it is routed: its record (results/<job>.sealed.json, read from disk by
-      // routing and payments) must be durable first. Its payment intent joins the same write batch, so both
-      // take one fsync round (a crash before it is durable sent nothing; an intent without its PREPARE is
-      // harmless: the payment is sent again and the provider answers once).
+      // A sealed result is paid before it is routed: the result, its sealed record (results/<job>.sealed.json)
+      // and the payment intent must be durable first. They join one write batch, one fsync round (a crash
+      // before it is durable sent nothing; an intent without its PREPARE is harmless: the payment is sent again
+      // and the provider answers once). The job's `result-received` record is not waited for (logged()): a
+      // restart that finds the job `posted` with this intent takes the result again from the relay and pays
+      // through the same intent (the provider answers "already paid" with K), as after a kill inside the batch.
       payments?.beginSealed(job.id);
-      await state.durable();
+      await state.logged();
     }
     // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart
     // re-routes only what was not marked routed.

@@ -59,7 +59,8 @@ export async function payForKey(
   const att = deps.att();
   if (!att) return;
   if (!intentWritten) intents.begin('provider-payment', jobId, key, { amount, detail: provider });
-  await state.durable();
+  // The intent line (and the result files) guard the PREPARE; the job record need not be on disk (results.ts).
+  await state.logged();
   await deps.fault('payment-before-send', jobId);
   const condition = new Uint8Array(Buffer.from(sealed.condition, 'hex'));
   let reply: IlpReply;

@@ -65,6 +65,9 @@ export class CommitQueue {
   private messages: string[] = [];
   private enqueued = 0;
   private durableSeq = 0;
+  /** Changes whose appends, new files, renames and removals are durable (records may still be on their way). */
+  private loggedSeq = 0;
+  private loggedWaiters: Waiter[] = [];
   private committed = 0;
   private writing = false;
   private committing = false;
@@ -116,6 +119,18 @@ export class CommitQueue {
     return new Promise((resolve, reject) => this.durableWaiters.push({ seq, resolve, reject }));
   }
 
+  /**
+   * Like durable(), but does not wait for record files (jobs/, chains/, channels/, subscriptions.json): resolves
+   * once every append, new file, rename and removal enqueued before the call is durable. For an effect guarded by
+   * an appended line (an intent) whose record transition a restart does not need (issue 17: one fsync round, not
+   * two). The records of the same batch follow; a later durable() waits for them.
+   */
+  logged(): Promise<void> {
+    const seq = this.enqueued;
+    if (this.loggedSeq >= seq) return Promise.resolve();
+    return new Promise((resolve, reject) => this.loggedWaiters.push({ seq, resolve, reject }));
+  }
+
   /** Resolves once every change enqueued before the call is committed to git; rejects if that commit failed. */
   flush(): Promise<void> {
     const seq = this.enqueued;
@@ -145,14 +160,21 @@ export class CommitQueue {
       this.messages = [];
       let err: unknown;
       this.applyStarts++;
+      const logged = (e?: unknown) => {
+        this.loggedSeq = seq;
+        settle(this.loggedWaiters, seq, e, (keep) => {
+          this.loggedWaiters = keep;
+        });
+      };
       try {
-        await this.apply(ops);
+        await this.apply(ops, () => logged());
       } catch (e) {
         // Files already written stay on disk: the next commit (or recovery on open) picks them up.
         err = e;
       } finally {
         this.applyEnds++;
       }
+      if (this.loggedSeq < seq) logged(err);
       this.written.push({ seq, messages, ...(err !== undefined ? { err } : {}) });
       this.durableSeq = seq;
       settle(this.durableWaiters, seq, err, (keep) => {
@@ -224,7 +246,7 @@ export class CommitQueue {
     });
   }
 
-  private async apply(ops: FileOp[]): Promise<void> {
+  private async apply(ops: FileOp[], onLogged: () => void): Promise<void> {
     // Appends, renames and removes happen in order; their fsyncs and the record writes are then done
     // together, in parallel, so a batch pays roughly one fsync latency instead of one per file.
     // `dirs`: directories whose entries changed already (a new appended file, a rename, a removal): fsynced in
@@ -278,8 +300,7 @@ export class CommitQueue {
       // Renames, creations and deletions are durable only once their directory entry is: every directory
       // of the batch at once, off the event loop.
       await Promise.all([
-        fsyncAll(appendFds),
-        fsyncDirs(dirs),
+        Promise.all([fsyncAll(appendFds), fsyncDirs(dirs)]).then(onLogged),
         records.length > 0
           ? writeFilesAtomic(records, recordDirs).then(() => fsyncDirs(recordDirs))
           : undefined,

@@ -142,6 +142,12 @@ export interface StateRepo {
    * failed. This is what the runtime waits on before a PREPARE leaves or a result is routed.
    */
   durable(): Promise<void>;
+  /**
+   * durable() without waiting for record files (jobs, chains, channels, subscriptions): every append, new file,
+   * rename and removal made before the call is fsynced. For an effect guarded only by such a file (an intent
+   * line), when a restart does not need the record transition made with it.
+   */
+  logged(): Promise<void>;
   /** Resolves when every change made before the call is durable and committed to git. */
   flush(): Promise<void>;
   stats(): CommitStats;
@@ -507,6 +513,7 @@ function load(
       },
     },
     durable: () => queue.durable(),
+    logged: () => queue.logged(),
     flush: () => queue.flush(),
     stats: () => queue.stats(),
     close: async () => {
