@@ -39,6 +39,17 @@ export { RoutingTable } from './routing.js';
 export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
 export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
 export {
+  decodeOwed,
+  decodeOwedRequest,
+  encodeOwed,
+  encodeOwedRequest,
+  MAX_OWED_CONDITIONS,
+  OWED_PROTOCOL,
+  type OwedStatus,
+  type OwedStatusRequest,
+  owedAmong,
+} from './owed-message.js';
+export {
   type ChannelStatus,
   type ChannelStatusRequest,
   decodeStatus,
