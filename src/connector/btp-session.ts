@@ -115,14 +115,16 @@ export class BtpSession {
   async requestOwed(conditions: string[], timeoutMs = 5_000): Promise<OwedStatus> {
     const reply = await this.request([encodeOwedRequest({ conditions })], timeoutMs);
     const owed = getProtocolData(reply, OWED_PROTOCOL);
-    if (!owed) throw new ConnectorError('OWED_MALFORMED', 'peer answered an owed-status request without owed data');
+    if (!owed)
+      throw new ConnectorError('OWED_MALFORMED', 'peer answered an owed-status request without owed data');
     const answer = decodeOwed(owed.data);
     // An answer about packets we did not ask for is not an answer to our question.
     const asked = new Map<string, number>();
     for (const c of conditions) asked.set(c, (asked.get(c) ?? 0) + 1);
     for (const p of answer.owed) {
       const n = asked.get(p.condition) ?? 0;
-      if (n === 0) throw new ConnectorError('OWED_MALFORMED', `peer answered about packet ${p.condition}, not asked`);
+      if (n === 0)
+        throw new ConnectorError('OWED_MALFORMED', `peer answered about packet ${p.condition}, not asked`);
       asked.set(p.condition, n - 1);
     }
     return answer;

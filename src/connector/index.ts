@@ -33,11 +33,6 @@ export {
   type RedeemReport,
 } from './connector.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
-export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
-export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
-export { RoutingTable } from './routing.js';
-export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
-export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
 export {
   decodeOwed,
   decodeOwedRequest,
@@ -49,6 +44,11 @@ export {
   type OwedStatusRequest,
   owedAmong,
 } from './owed-message.js';
+export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
+export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
+export { RoutingTable } from './routing.js';
+export { createSpspHttpHandler, SPSP_CONTENT_TYPE } from './spsp-http.js';
+export { createSpspResponder, type SpspResponder, type SpspResponderOptions } from './spsp-nostr.js';
 export {
   type ChannelStatus,
   type ChannelStatusRequest,

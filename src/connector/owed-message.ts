@@ -47,7 +47,8 @@ function parseObject(bytes: Uint8Array, key: string): unknown[] {
   for (const k of Object.keys(o)) if (k !== key) malformed(`unknown field '${k}'`);
   const list = o[key];
   if (!Array.isArray(list)) malformed(`${key} must be a list`);
-  if (list.length > MAX_OWED_CONDITIONS) malformed(`${key} lists ${list.length} entries, at most ${MAX_OWED_CONDITIONS}`);
+  if (list.length > MAX_OWED_CONDITIONS)
+    malformed(`${key} lists ${list.length} entries, at most ${MAX_OWED_CONDITIONS}`);
   return list;
 }
 
@@ -79,8 +80,10 @@ export function encodeOwed(s: OwedStatus): BtpProtocolData {
 export function decodeOwed(bytes: Uint8Array): OwedStatus {
   const owed = parseObject(bytes, 'owed').map((p: unknown) => {
     const q = p as Record<string, unknown> | null;
-    if (typeof q !== 'object' || q === null || Array.isArray(q)) malformed('each owed entry must be an object');
-    for (const k of Object.keys(q)) if (k !== 'condition' && k !== 'amount') malformed(`unknown field '${k}'`);
+    if (typeof q !== 'object' || q === null || Array.isArray(q))
+      malformed('each owed entry must be an object');
+    for (const k of Object.keys(q))
+      if (k !== 'condition' && k !== 'amount') malformed(`unknown field '${k}'`);
     if (typeof q.amount !== 'string' || !DEC.test(q.amount))
       malformed('each owed entry needs an amount as a decimal string');
     return { condition: condition(q.condition), amount: BigInt(q.amount) };
