@@ -3,6 +3,8 @@
 //   Mayor: the next claim is accepted, nothing owed is lost, the node redeems exactly the sum of the prices;
 // - the Mayor crashes between the node's acceptance of a claim and its own commit: a fresh ClaimSender resyncs
 //   through the payment-channel-status request and continues with exact totals;
+// - a resync does not take a packet fulfilled while the status was in flight for one a lost claim paid;
+// - a provider that refuses the node's claim for a moment is paid by the node's retry, with nothing else happening;
 // - a peer asking about a channel that is not its own is refused and learns nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
