@@ -71,6 +71,10 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
     }
     return out;
   };
+  const inDoubt = (from: string, jobId: string) => {
+    const all = recorded(from, jobId);
+    return all.length > 0 && doubtfulAmong(all, unclaimed()).length === all.length;
+  };
   const voidRecord = (j: Recorded) => {
     unpaid.take([j.condition]);
     ledger.void(j.condition, j.amount, j.jobId, j.requester);
@@ -82,11 +86,12 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
       const asked = all.slice(-MAX_OWED_CONDITIONS);
       if (asked.length === 0) return 'take';
       const { owed } = await ask(asked.map((j) => j.condition));
-      if (owed.length === 0) return 'take';
-      // Read again after the round trip: a claim of the node may have settled some meanwhile.
+      // A claim of the node accepted during the round trip confirms a payment just as well.
+      if (owed.length === 0) return inDoubt(from, jobId) ? 'take' : 'paid';
       const held = new Map<string, number>();
       for (const p of owed) held.set(p.condition, (held.get(p.condition) ?? 0) + 1);
-      // Only when every doubtful record was asked about (at most MAX_OWED_CONDITIONS): a count is then exact.
+      // Only when every doubtful record was asked about (at most MAX_OWED_CONDITIONS): a count is then exact. Read
+      // again after the round trip: a claim of the node may have settled some meanwhile.
       const askedOf = new Set(all.length === asked.length ? asked.map((j) => j.condition) : []);
       for (const j of doubtfulAmong(recorded(from, jobId), unclaimed()).reverse()) {
         if (!askedOf.has(j.condition)) continue;
@@ -97,10 +102,7 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
       for (const p of owed) doubtful.delete(p.condition);
       return 'paid';
     },
-    inDoubt(from, jobId) {
-      const all = recorded(from, jobId);
-      return all.length > 0 && doubtfulAmong(all, unclaimed()).length === all.length;
-    },
+    inDoubt,
     supersede(from, jobId, condition) {
       const earlier = recorded(from, jobId);
       // The newest record under `condition` is the payment just taken: it and its unpaid packet stay.
