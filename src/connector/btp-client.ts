@@ -19,6 +19,7 @@ import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 import { toWebSocketUrl } from './btp-url.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
+import type { OwedStatus } from './owed-message.js';
 import type { ChannelStatus } from './status-message.js';
 
 export interface BtpClientOptions extends BtpSessionHandlers {
@@ -67,6 +68,11 @@ export class BtpClient {
   /** Asks the connector what it accepted on our channel and what we owe (see ClaimSender.resync). */
   async requestStatus(channelId: Hex, timeoutMs?: number): Promise<ChannelStatus> {
     return this.current().requestStatus(channelId, timeoutMs);
+  }
+
+  /** Asks the connector which of these packets (fulfilled by us) it holds as owed to us (`payment-owed-status`). */
+  async requestOwed(conditions: string[], timeoutMs?: number): Promise<OwedStatus> {
+    return this.current().requestOwed(conditions, timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,14 @@ import {
 } from './claim-message.js';
 import { ConnectorError } from './errors.js';
 import {
+  decodeOwed,
+  decodeOwedRequest,
+  encodeOwed,
+  encodeOwedRequest,
+  OWED_PROTOCOL,
+  type OwedStatus,
+} from './owed-message.js';
+import {
   type ChannelStatus,
   decodeStatus,
   decodeStatusRequest,
@@ -39,6 +47,8 @@ export interface BtpSessionHandlers {
   onClaim?: (msg: ClaimMessage) => Promise<void>;
   /** Answers a `payment-channel-status` request about one of the peer's channels; throw to refuse (BTP Error). */
   onStatus?: (channelId: Hex) => Promise<ChannelStatus>;
+  /** Answers a `payment-owed-status` request: which of these packets of the peer we hold as owed; throw to refuse. */
+  onOwed?: (conditions: string[]) => Promise<OwedStatus>;
 }
 
 interface Pending {
@@ -99,6 +109,25 @@ export class BtpSession {
         `peer answered about channel ${s.channelId}, not ${channelId}`,
       );
     return s;
+  }
+
+  /** Asks the peer which of these packets (fulfilled by us) it holds as owed to us (`payment-owed-status`). */
+  async requestOwed(conditions: string[], timeoutMs = 5_000): Promise<OwedStatus> {
+    const reply = await this.request([encodeOwedRequest({ conditions })], timeoutMs);
+    const owed = getProtocolData(reply, OWED_PROTOCOL);
+    if (!owed)
+      throw new ConnectorError('OWED_MALFORMED', 'peer answered an owed-status request without owed data');
+    const answer = decodeOwed(owed.data);
+    // An answer about packets we did not ask for is not an answer to our question.
+    const asked = new Map<string, number>();
+    for (const c of conditions) asked.set(c, (asked.get(c) ?? 0) + 1);
+    for (const p of answer.owed) {
+      const n = asked.get(p.condition) ?? 0;
+      if (n === 0)
+        throw new ConnectorError('OWED_MALFORMED', `peer answered about packet ${p.condition}, not asked`);
+      asked.set(p.condition, n - 1);
+    }
+    return answer;
   }
 
   /** Sends a Message and awaits its Response (a BTP Error rejects with BTP_REMOTE_ERROR). */
@@ -210,6 +239,8 @@ export class BtpSession {
     }
     const status = protocolData.find((d) => d.protocolName === STATUS_PROTOCOL);
     if (status) return this.answerStatus(requestId, status.data);
+    const owed = protocolData.find((d) => d.protocolName === OWED_PROTOCOL);
+    if (owed) return this.answerOwed(requestId, owed.data);
     if (protocolData[0]?.protocolName === 'auth') {
       // A repeated auth on an authenticated connection is harmless: acknowledge it.
       this.send({ type: BtpPacketType.Response, requestId, protocolData: [] });
@@ -232,6 +263,21 @@ export class BtpSession {
       return;
     }
     this.send({ type: BtpPacketType.Response, requestId, protocolData: [encodeStatus(answer)] });
+  }
+
+  private async answerOwed(requestId: number, data: Uint8Array): Promise<void> {
+    if (!this.handlers.onOwed) {
+      this.refuse(requestId, 'this endpoint does not answer payment-owed-status');
+      return;
+    }
+    let answer: OwedStatus;
+    try {
+      answer = await this.handlers.onOwed(decodeOwedRequest(data).conditions);
+    } catch (err) {
+      this.refuseFor(requestId, 'owed status', err);
+      return;
+    }
+    this.send({ type: BtpPacketType.Response, requestId, protocolData: [encodeOwed(answer)] });
   }
 
   private async answerIlp(data: Uint8Array): Promise<IlpReply> {
@@ -267,7 +313,7 @@ export class BtpSession {
   }
 
   /** A claim or status the handler threw for: T05 RateLimitedError when over budget (retry later), F00 otherwise. */
-  private refuseFor(requestId: number, what: 'claim' | 'status', err: unknown): void {
+  private refuseFor(requestId: number, what: 'claim' | 'status' | 'owed status', err: unknown): void {
     const code = (err as { code?: string }).code ?? 'ERROR';
     if (code === 'RATE_LIMITED') this.sendError(requestId, 'T05', 'RateLimitedError', (err as Error).message);
     else this.refuse(requestId, `${what} refused (${code}): ${(err as Error).message}`);

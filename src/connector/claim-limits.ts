@@ -49,6 +49,16 @@ export class ClaimBudgets {
     );
   }
 
+  /** Takes one `payment-owed-status` request of `peerId` from its per-peer budget (it reads no chain). */
+  admitOwedQuery(peerId: string): void {
+    if (this.perPeer.take(peerId)) return;
+    const { capacity, perSecond } = this.perPeer.limit;
+    throw new ConnectorError(
+      'RATE_LIMITED',
+      `rate-limited: more than ${perSecond} claims and status requests per second (burst ${capacity}) from this peer; owed-status request ignored, retry shortly`,
+    );
+  }
+
   /** Takes a chain read for a claim above the cached deposit of `channelId`; throws RATE_LIMITED when none is left. */
   admitReread(peerId: string, channelId: Hex): void {
     if (this.chainReads.take(peerId)) return;

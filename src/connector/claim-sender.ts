@@ -11,7 +11,7 @@ import type { ClaimDomain } from '../chain/types.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
 import type { ChannelStatus } from './status-message.js';
-import type { OutgoingChannel } from './store.js';
+import type { OutgoingChannel, UnpaidPacket } from './store.js';
 import { UnpaidPackets } from './unpaid.js';
 
 export interface ClaimSenderOptions {
@@ -62,6 +62,8 @@ export class ClaimSender {
   private signed: bigint;
   /** Taken from `unpaid` by a claim being signed or sent, not yet in `signed`. */
   private inFlight = 0n;
+  /** The packets that claim pays (claims are serialized: one at a time). */
+  private inFlightPackets: UnpaidPacket[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ClaimSenderOptions) {
@@ -73,6 +75,11 @@ export class ClaimSender {
 
   get channel(): Hex | undefined {
     return this.channelId;
+  }
+
+  /** Packets still owed to the payee: unpaid ones, then those a claim in flight pays (it may yet fail). */
+  owed(): UnpaidPacket[] {
+    return [...this.unpaid.entries(), ...this.inFlightPackets];
   }
 
   /** Cumulative amount signed so far. */
@@ -213,6 +220,7 @@ export class ClaimSender {
     const amount = amounts.reduce((a, b) => a + b, 0n);
     const cumulative = this.signed + amount;
     this.inFlight += amount;
+    this.inFlightPackets = pays.map((condition, i) => ({ condition, amount: amounts[i]! }));
     try {
       const claim = await signClaim({
         signer: this.options.clients.wallet.account as LocalAccount,
@@ -225,6 +233,7 @@ export class ClaimSender {
       throw err;
     } finally {
       this.inFlight -= amount;
+      this.inFlightPackets = [];
     }
     this.signed = cumulative;
     this.options.onState?.({ channelId: this.channelId!, deposit: this.deposit, cumulative }, pays);

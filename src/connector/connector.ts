@@ -33,11 +33,12 @@ import { route } from './middleware/route.js';
 import { settle } from './middleware/settle.js';
 import { validate } from './middleware/validate.js';
 import { verifyFulfillment } from './middleware/verify-fulfillment.js';
+import { owedAmong } from './owed-message.js';
 import { compose, type PacketContext } from './pipeline.js';
 import { RoutingTable } from './routing.js';
 import { SettleRetry, type SettleRetryOptions } from './settle-retry.js';
 import type { ChannelStatus } from './status-message.js';
-import type { ConnectorStore } from './store.js';
+import type { ConnectorStore, UnpaidPacket } from './store.js';
 import type { LocalHandler, PacketSender, PeerBalance, PeerConfig } from './types.js';
 import { UnpaidPackets } from './unpaid.js';
 
@@ -659,7 +660,18 @@ export class Connector {
         this.claimBudgets.admit(peerId, channelId, this.isBound(channelId), 'status request');
         return this.channelStatus(peerId, channelId);
       },
+      onOwed: async (conditions) => {
+        this.claimBudgets.admitOwedQuery(peerId);
+        return owedAmong(conditions, this.owedTo(peerId));
+      },
     };
+  }
+
+  /** The packets `peerId` fulfilled for us and we have not paid: unpaid, then in a claim in flight. */
+  private owedTo(peerId: string): UnpaidPacket[] {
+    const account = this.accounts.get(peerId);
+    if (!account) return [];
+    return account.sender ? account.sender.owed() : account.outgoing.entries();
   }
 
   /** Bound to a peer (ours: no read to prove it; another's: refused before any read). */

@@ -18,6 +18,7 @@ export type ConnectorErrorCode =
   | 'REDEEM_INCOMPLETE'
   | 'STATUS_MALFORMED'
   | 'STATUS_REFUSED'
+  | 'OWED_MALFORMED'
   | 'RESYNC_BAD_STATUS'
   | 'RESYNC_OWED_TOO_HIGH'
   | 'RATE_LIMITED';

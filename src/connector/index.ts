@@ -33,6 +33,17 @@ export {
   type RedeemReport,
 } from './connector.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
+export {
+  decodeOwed,
+  decodeOwedRequest,
+  encodeOwed,
+  encodeOwedRequest,
+  MAX_OWED_CONDITIONS,
+  OWED_PROTOCOL,
+  type OwedStatus,
+  type OwedStatusRequest,
+  owedAmong,
+} from './owed-message.js';
 export { compose, type Middleware, type Next, type PacketContext } from './pipeline.js';
 export { type ReceiverWatchOptions, watchReceiver } from './receiver-watch.js';
 export { RoutingTable } from './routing.js';

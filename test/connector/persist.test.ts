@@ -3,6 +3,8 @@
 //   Mayor: the next claim is accepted, nothing owed is lost, the node redeems exactly the sum of the prices;
 // - the Mayor crashes between the node's acceptance of a claim and its own commit: a fresh ClaimSender resyncs
 //   through the payment-channel-status request and continues with exact totals;
+// - a resync does not take a packet fulfilled while the status was in flight for one a lost claim paid;
+// - a provider that refuses the node's claim for a moment is paid by the node's retry, with nothing else happening;
 // - a peer asking about a channel that is not its own is refused and learns nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -150,6 +152,38 @@ async function mayor(
   };
 }
 
+/**
+ * A provider Mayor the node pays: fulfills every packet for `secret`, keeps what it is owed, and takes the node's
+ * claims through a real ClaimReceiver (`refuseClaim` may turn one down first, e.g. a full disk).
+ */
+async function providerMayor(account: number, refuseClaim: () => boolean = () => false) {
+  const unpaid = new UnpaidPackets();
+  const secret = new Uint8Array(randomBytes(32));
+  const receiver = new ClaimReceiver({
+    publicClient: clients(account).public,
+    domain,
+    token: dev.network.token,
+    receiver: addr(account),
+    sender: addr(1),
+  });
+  const m = await mayor(account, {
+    onPrepare: async (p) => {
+      unpaid.add(hex(p.executionCondition), p.amount);
+      return {
+        type: IlpPacketType.Fulfill,
+        fulfillment: deriveFulfillment(secret, p.data),
+        data: new Uint8Array(),
+      };
+    },
+    onClaim: async (msg) => {
+      if (refuseClaim()) throw new Error('ENOSPC: no space left on device');
+      await receiver.accept(msg, unpaid);
+    },
+    onStatus: (channelId) => receiver.status(channelId, unpaid),
+  });
+  return { ...m, unpaid, secret, receiver };
+}
+
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -239,29 +273,9 @@ describe('node restart between two claims', () => {
 
 describe('node restart while it pays a provider', () => {
   it('continues its channel to the provider from the persisted cumulative (the provider accepts, nothing reopened)', async () => {
-    const providerUnpaid = new UnpaidPackets();
-    const secret = new Uint8Array(randomBytes(32));
     // The provider Mayor does not restart: its receiver would refuse a claim that started again from 0.
-    const receiver = new ClaimReceiver({
-      publicClient: clients(7).public,
-      domain,
-      token: dev.network.token,
-      receiver: addr(7),
-      sender: addr(1),
-    });
-    const provider = await mayor(7, {
-      onPrepare: async (p) => {
-        providerUnpaid.add(hex(p.executionCondition), p.amount);
-        return {
-          type: IlpPacketType.Fulfill,
-          fulfillment: deriveFulfillment(secret, p.data),
-          data: new Uint8Array(),
-        };
-      },
-      onClaim: async (msg) => {
-        await receiver.accept(msg, providerUnpaid);
-      },
-    });
+    const provider = await providerMayor(7);
+    const { receiver, secret } = provider;
     const payer = await mayor(0); // a requester; its own debt to the node is not the point here
     await payer.newSender().reserve(0n); // it needs a channel for credit
     let sent = 0n;
@@ -287,37 +301,15 @@ describe('node restart while it pays a provider', () => {
     await pay(4000n);
     expect(receiver.list().map((c) => c.channelId)).toEqual([channelBefore]);
     expect(receiver.bestClaim(channelBefore)?.cumulativeAmount).toBe(7000n);
-    expect(providerUnpaid.total).toBe(0n);
+    expect(provider.unpaid.total).toBe(0n);
   });
 });
 
 describe('a provider that refuses the claim paying it (its disk was full for a moment)', () => {
   it('is paid by the node trying again later, with no further payment or reconnect', async () => {
-    const providerUnpaid = new UnpaidPackets();
-    const secret = new Uint8Array(randomBytes(32));
-    const receiver = new ClaimReceiver({
-      publicClient: clients(9).public,
-      domain,
-      token: dev.network.token,
-      receiver: addr(9),
-      sender: addr(1),
-    });
     let refusals = 0;
-    const provider = await mayor(9, {
-      onPrepare: async (p) => {
-        providerUnpaid.add(hex(p.executionCondition), p.amount);
-        return {
-          type: IlpPacketType.Fulfill,
-          fulfillment: deriveFulfillment(secret, p.data),
-          data: new Uint8Array(),
-        };
-      },
-      onClaim: async (msg) => {
-        if (refusals++ < 2) throw new Error('ENOSPC: no space left on device');
-        await receiver.accept(msg, providerUnpaid);
-      },
-      onStatus: (channelId) => receiver.status(channelId, providerUnpaid),
-    });
+    const provider = await providerMayor(9, () => refusals++ < 2);
+    const { receiver, secret } = provider;
     const payer = await mayor(10);
     await payer.newSender().reserve(0n);
     const w = paidWrite(makeEvent(), `${NODE}.${provider.id}.jobs`, secret, { amount: 5000n });
@@ -325,9 +317,10 @@ describe('a provider that refuses the claim paying it (its disk was full for a m
     // The first claim and the first retry are refused; the second retry (1 s + 2 s later) is accepted.
     await until(() => receiver.paid === 5000n, 'the node to pay the provider after two refusals', 8000);
     expect(refusals).toBe(3);
-    await until(() => node.connector.balance(provider.id).owedToPeer === 0n, 'the node to record it');
+    // The provider counts the claim before its BTP answer reaches the node, which records it only then.
+    await until(() => node.connector.balance(provider.id).paidToPeer === 5000n, 'the node to record it');
     expect(node.connector.balance(provider.id)).toMatchObject({ paidToPeer: 5000n, owedToPeer: 0n });
-    expect(providerUnpaid.total).toBe(0n);
+    expect(provider.unpaid.total).toBe(0n);
   });
 });
 

@@ -1,6 +1,6 @@
 // The connector store is group-committed (one transaction per event-loop turn), and still no FULFILL leaves the
-// node before the packet it credits is on disk: a real `crosstown node start` child takes a burst of paid writes
-// over BTP and is SIGKILLed as soon as FULFILLs come back; after the kill every FULFILLed packet is in
+// node before the packet it credits is on disk: a real `crosstown node start` child takes a stream of paid writes
+// over BTP (40 in flight) and is SIGKILLed after 40 FULFILLs, with 40 still in it; after the kill every FULFILLed packet is in
 // connector.db (the Mayor's debt, `unpaid` `in`), and after a restart every FULFILLed write is served.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,10 @@ import { jobEvent, openPayerChannel, paidWrite, readEvents, spspOverNostr } from
 import { killNodeProcess, type NodeProcess, startNodeProcess } from '../support/node-process.js';
 
 const PRICE = 10n ** 13n;
-const BURST = 120;
+/** Writes prepared (their prices stay within the channel's deposit), how many are in flight, and the kill point. */
+const WRITES = 240;
+const WINDOW = 40;
+const KILL_AT = 40;
 let chain: DevChain;
 let dir: string;
 const running: NodeProcess[] = [];
@@ -47,7 +50,7 @@ describe('SIGKILL of a node after FULFILLs', () => {
     const peerId = spsp.ilpAddress.split('.').at(-1)!;
     const client = await BtpClient.connect({ url: spsp.btpUrl, authToken: spsp.btpToken });
 
-    const writes = Array.from({ length: BURST }, (_, i) => {
+    const writes = Array.from({ length: WRITES }, (_, i) => {
       const event = jobEvent(sk, `write ${i}`);
       const { prepare, price } = paidWrite(event, spsp, PRICE);
       return { event, prepare, price, condition: Buffer.from(prepare.executionCondition).toString('hex') };
@@ -57,28 +60,42 @@ describe('SIGKILL of a node after FULFILLs', () => {
     expect((await client.sendPrepare(first1.prepare)).type).toBe(IlpPacketType.Fulfill);
     const fulfilled: typeof writes = [first1];
     let killed = false;
-    // All in flight at once; the kill goes out on the 10th FULFILL, while the rest are still being processed.
-    await Promise.all(
-      writes.map((w) =>
-        client
-          .sendPrepare(w.prepare)
-          .then((reply: IlpReply) => {
-            if (reply.type !== IlpPacketType.Fulfill) return;
-            fulfilled.push(w);
-            if (!killed && fulfilled.length >= 11) {
-              killed = true;
-              first.child.kill('SIGKILL');
-            }
-          })
-          .catch(() => undefined),
-      ),
-    );
-    if (!killed) first.child.kill('SIGKILL'); // fewer than 10 FULFILLs: the expectations below say so
+    // WINDOW in flight at all times, the next one sent as each answer comes back, so the kill always finds writes
+    // inside the node (a single burst could be answered whole before a loaded test process saw its 10th FULFILL).
+    await new Promise<void>((resolve) => {
+      let next = 0;
+      let active = 0;
+      const pump = () => {
+        while (!killed && active < WINDOW && next < writes.length) {
+          const w = writes[next++]!;
+          active++;
+          client
+            .sendPrepare(w.prepare)
+            .then((reply: IlpReply) => {
+              if (reply.type !== IlpPacketType.Fulfill) return;
+              fulfilled.push(w);
+              if (!killed && fulfilled.length >= KILL_AT) {
+                killed = true;
+                first.child.kill('SIGKILL');
+              }
+            })
+            .catch(() => undefined)
+            .finally(() => {
+              active--;
+              pump();
+              if (active === 0) resolve();
+            });
+        }
+      };
+      pump();
+    });
+    if (!killed) first.child.kill('SIGKILL'); // fewer than KILL_AT FULFILLs: the expectations below say so
     expect(await first.exit).toEqual({ code: null, signal: 'SIGKILL' });
     await client.close().catch(() => {});
-    expect(fulfilled.length).toBeGreaterThanOrEqual(11);
-    // The kill cut the burst: some writes got no FULFILL (else the test proves nothing about a crash mid-batch).
-    expect(fulfilled.length).toBeLessThan(BURST);
+    expect(fulfilled.length).toBeGreaterThanOrEqual(KILL_AT);
+    // The kill cut the stream: at most the writes in flight came back after it (else the test proves nothing about
+    // a crash mid-batch).
+    expect(fulfilled.length).toBeLessThanOrEqual(KILL_AT + WINDOW);
     writes.push(first1);
 
     // On disk: every FULFILLed packet is the Mayor's debt in connector.db (read as the next start reads it).

@@ -4,12 +4,16 @@
 // that retry as "already paid" would leave the provider unpaid for a served job while the requester believes it
 // paid. So a recorded payment not yet covered by a claim of the node is *in doubt* once the link it was fulfilled
 // on is gone (a restart, a BTP disconnect). The node settles the doubt: its claim for the packet (threshold 0, or
-// its resync when the link is back) confirms it; a new payment by the requester for the same job proves the node
-// never had it, and the doubtful record is voided in favour of the new one.
+// its resync when the link is back) confirms it. When the requester pays the same job again first, the provider
+// asks the node (`payment-owed-status`, issue 13) whether it holds the doubtful packets as owed to us: if it does,
+// the first payment was real (the requester lost its FULFILL too): the new one is refused as already paid and the
+// record is confirmed; if it does not, the record is voided in favour of the new payment; if the node cannot say,
+// nothing is voided and the new payment is refused for now (the caller's T00).
 // Records are counted per condition, not matched by it: an atomic payment's condition is SHA-256(K) of the sealed
 // result (issue 19), the same for every payment of the job, so the requester's re-payment and the doubtful record
 // it replaces share one condition (a clear payment's comes from the SPSP secret, new in every run). The node's
 // claims and the unpaid packets count them the same way.
+import { MAX_OWED_CONDITIONS, type OwedStatus } from '../../connector/owed-message.js';
 import type { UnpaidPackets } from '../../connector/unpaid.js';
 import type { EarningsLedger, EarningsSummary } from './earnings-ledger.js';
 
@@ -25,6 +29,17 @@ export interface PaymentDoubts {
    * doubtful payments (ledger and unpaid packets), never the new one. Returns the sum voided.
    */
   supersede(from: string, jobId: string, condition: string): bigint;
+  /**
+   * Asks the node (`ask`: a `payment-owed-status` request) about the doubtful payments of `from` for `jobId`:
+   * 'paid' when it holds one as owed to us (those are confirmed, the doubtful ones it does not hold are voided),
+   * 'take' when it holds none (the new payment is taken; `supersede` then voids them). Throws, changing nothing,
+   * when the node cannot answer.
+   */
+  askNode(
+    from: string,
+    jobId: string,
+    ask: (conditions: string[]) => Promise<OwedStatus>,
+  ): Promise<'paid' | 'take'>;
 }
 
 export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): PaymentDoubts {
@@ -56,12 +71,38 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
     }
     return out;
   };
+  const inDoubt = (from: string, jobId: string) => {
+    const all = recorded(from, jobId);
+    return all.length > 0 && doubtfulAmong(all, unclaimed()).length === all.length;
+  };
+  const voidRecord = (j: Recorded) => {
+    unpaid.take([j.condition]);
+    ledger.void(j.condition, j.amount, j.jobId, j.requester);
+  };
   return {
     linkLost,
-    inDoubt(from, jobId) {
-      const all = recorded(from, jobId);
-      return all.length > 0 && doubtfulAmong(all, unclaimed()).length === all.length;
+    async askNode(from, jobId, ask) {
+      const all = doubtfulAmong(recorded(from, jobId), unclaimed());
+      const asked = all.slice(-MAX_OWED_CONDITIONS);
+      if (asked.length === 0) return 'take';
+      const { owed } = await ask(asked.map((j) => j.condition));
+      // A claim of the node accepted during the round trip confirms a payment just as well.
+      if (owed.length === 0) return inDoubt(from, jobId) ? 'take' : 'paid';
+      const held = new Map<string, number>();
+      for (const p of owed) held.set(p.condition, (held.get(p.condition) ?? 0) + 1);
+      // Only when every doubtful record was asked about (at most MAX_OWED_CONDITIONS): a count is then exact. Read
+      // again after the round trip: a claim of the node may have settled some meanwhile.
+      const askedOf = new Set(all.length === asked.length ? asked.map((j) => j.condition) : []);
+      for (const j of doubtfulAmong(recorded(from, jobId), unclaimed()).reverse()) {
+        if (!askedOf.has(j.condition)) continue;
+        const n = held.get(j.condition) ?? 0;
+        if (n > 0) held.set(j.condition, n - 1);
+        else voidRecord(j); // the node holds fewer packets of this condition than we recorded: never reached it
+      }
+      for (const p of owed) doubtful.delete(p.condition);
+      return 'paid';
     },
+    inDoubt,
     supersede(from, jobId, condition) {
       const earlier = recorded(from, jobId);
       // The newest record under `condition` is the payment just taken: it and its unpaid packet stay.
@@ -72,8 +113,7 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
       if (n > 0) open.set(condition, n - 1);
       let voided = 0n;
       for (const j of doubtfulAmong(earlier, open)) {
-        unpaid.take([j.condition]);
-        ledger.void(j.condition, j.amount, jobId, from);
+        voidRecord(j);
         voided += j.amount;
       }
       const left = unclaimed();

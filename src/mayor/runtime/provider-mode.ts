@@ -121,6 +121,10 @@ const SPSP_SUB = 'provider-spsp';
 const SEEN_FILE = 'seen-jobs.jsonl';
 const PAYMENT_PREFIX = 'crosstown job payment ';
 
+/** How long to wait for the node's `payment-owed-status` answer: at most 5 s, and 2 s before the PREPARE expires. */
+export const owedQueryTimeout = (expiresAt: Date, now = Date.now()) =>
+  Math.max(200, Math.min(5_000, expiresAt.getTime() - now - 2_000));
+
 export function providerEnabled(config: MayorConfig, options?: ProviderModeOptions): boolean {
   return options?.enabled ?? config.provider.enabled;
 }
@@ -236,6 +240,11 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
     ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
     inDoubt: doubts.inDoubt,
+    // Over the link this payment arrives on; answered well before the PREPARE expires (issue 13).
+    askNode: (from, jobId, prepare) =>
+      doubts.askNode(from, jobId, (conditions) =>
+        att.btp.requestOwed(conditions, owedQueryTimeout(prepare.expiresAt)),
+      ),
     onDuplicate: ({ from, jobId, amount }) => {
       log.warn(`refused a second payment of ${amount} for job ${jobId} from ${from}: it was paid already`);
       deps.activity(
@@ -253,6 +262,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
       const condition = Buffer.from(prepare.executionCondition).toString('hex');
       earnings.recordPayment(condition, amount, jobId, from);
       const voided = doubts.supersede(from, jobId, condition);
+      // The node said it never had the earlier one (payment-owed-status), or there was none in doubt.
       if (voided > 0n)
         log.warn(
           `job ${jobId}: ${from} paid again; the earlier payment of ${voided} never reached the node (voided in earnings.jsonl)`,

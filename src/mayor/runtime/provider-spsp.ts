@@ -41,8 +41,14 @@ export interface ProviderSpspOptions {
   onPayment?: (p: { from: string; amount: bigint; prepare: IlpPrepare }) => void;
   /** Whether this requester already paid for this job (a journal that outlives the process); default: this run only. */
   paidBefore?: (from: string, jobId: string) => boolean;
-  /** An earlier payment of this job may never have reached the node (payment-doubt.ts): take the new one. */
+  /** An earlier payment of this job may never have reached the node (payment-doubt.ts). */
   inDoubt?: (from: string, jobId: string) => boolean;
+  /**
+   * Settles that doubt by asking the node (payment-doubt.ts `askNode`): 'paid' refuses the new payment as already
+   * paid, 'take' takes it; a throw (the node cannot say) refuses it with T00, for now. Without it, the new payment
+   * is taken.
+   */
+  askNode?: (from: string, jobId: string, prepare: IlpPrepare) => Promise<'paid' | 'take'>;
   /** Called for every second payment of a job, refused (record it). */
   onDuplicate?: (p: { from: string; jobId: string; amount: bigint }) => void;
   /** The key of the job's sealed result, when it went out sealed (the provider's SealedKeyStore). */
@@ -75,6 +81,8 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
   let duplicatesRefused = 0;
   /** `<requester>:<job id>` of every job paid in this run. */
   const paidJobs = new Set<string>();
+  /** `<requester>:<job id>` of the jobs whose doubtful payment the node is being asked about. */
+  const asking = new Set<string>();
   const reject = (code: string, message: string): IlpReply => ({
     type: IlpPacketType.Reject,
     code,
@@ -136,8 +144,27 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       // One payment per job: a requester that lost track of a payment (a crash) asks again, and is told.
       if (jobId !== undefined) {
         const key = `${account.from}:${jobId}`;
-        const paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
-        if (paid && !options.inDoubt?.(account.from, jobId)) {
+        if (asking.has(key))
+          return reject('T00', `a payment for job ${jobId} is being checked with the node; retry shortly`);
+        let paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
+        if (paid && options.inDoubt?.(account.from, jobId)) {
+          // Taken only when the node says the earlier payment never reached it; never on an unknown (issue 13).
+          if (!options.askNode) paid = false;
+          else {
+            asking.add(key);
+            try {
+              paid = (await options.askNode(account.from, jobId, prepare)) === 'paid';
+            } catch (err) {
+              return reject(
+                'T00',
+                `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
+              );
+            } finally {
+              asking.delete(key);
+            }
+          }
+        }
+        if (paid) {
           duplicatesRefused++;
           options.onDuplicate?.({ from: account.from, jobId, amount: prepare.amount });
           const refused = reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);

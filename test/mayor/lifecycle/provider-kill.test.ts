@@ -5,6 +5,9 @@
 //   - during its payment, after it recorded the requester's payment (earnings.jsonl, audit) and before the FULFILL
 //     went back to the node (the payment is atomic, issue 19: Alpha's second payment carries the same condition);
 //   - during its payment, after the FULFILL, when the node's claim for it arrives and before Beta recorded it;
+//   - (issue 13) after the FULFILL, twice: the node's claim paused at Beta, Beta SIGKILLed, restarted, the node's
+//     claim paused again; a requester that lost the FULFILL (Mayor-Gamma, a bare attachment here) pays the job
+//     again: Beta asks the node (`payment-owed-status`), which holds the first payment: refused F99, charged once;
 // then started again. For each: the job ends routed exactly once, the provider is paid exactly once per served job
 // (never for a job it did not finish), and the node's books, Alpha's audit and Beta's earnings (earnings.jsonl and
 // `crosstown earnings --format json`) agree to the base unit.
@@ -13,9 +16,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, type Devnet, startDevnet } from '../../../src/devnet/index.js';
+import { conditionOf, deriveFulfillment } from '../../../src/ilp/fulfillment.js';
+import { IlpPacketType } from '../../../src/ilp/types.js';
 import { keyPath } from '../../../src/mayor/lifecycle/sealed-results.js';
 import { EarningsLedger } from '../../../src/mayor/runtime/earnings-ledger.js';
-import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
+import {
+  type Attachment,
+  attach,
+  isAlreadyPaid,
+  type Mayor,
+  paymentData,
+  RelayPool,
+  spspHandshake,
+  startMayor,
+} from '../../../src/mayor/runtime/index.js';
 import { BID, PRICE, providerChildHome, recordingLogger } from '../provider-e2e-helpers.js';
 import { type MayorChild, spawnMayor } from '../runtime/child.js';
 import { keyOf, mayorConfig, recordingSkill, waitFor } from '../runtime/helpers.js';
@@ -26,10 +40,11 @@ let alpha: Mayor;
 let beta: MayorChild | undefined;
 let betaEnv: Record<string, string>;
 let providerHome: string;
+let gamma: { att: Attachment; close(): Promise<void> } | undefined;
 const skill = recordingSkill('record');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'gamma'] });
   const m = devnet.mayors.alpha!;
   alpha = await startMayor({
     config: mayorConfig(devnet),
@@ -48,6 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await beta?.kill().catch(() => {});
+  await gamma?.close().catch(() => {});
   await alpha?.stop();
   await devnet?.stop();
 });
@@ -202,5 +218,82 @@ describe('Mayor-Beta (provider) SIGKILLed', () => {
     const shown = JSON.parse(out) as { earned: string; unclaimed: string };
     expect(BigInt(shown.earned)).toBe(nodeBooks().forBeta);
     expect(BigInt(shown.unclaimed)).toBe(0n);
+  }, 60_000);
+});
+
+describe('Mayor-Beta (provider) and its requester both lose a FULFILL (issue 13)', () => {
+  it("the node holds the first payment: the requester's second one is refused F99, it is charged once", async () => {
+    // Gamma: a requester reduced to its attachment, so that it can pay a job twice as one that lost the FULFILL does.
+    const g = devnet.mayors.gamma!;
+    const pool = new RelayPool({
+      urls: [devnet.relayUrl],
+      secretKey: keyOf(g),
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    pool.start();
+    const att = await attach({
+      pool,
+      nostrSecretKey: keyOf(g),
+      walletKey: g.walletPrivateKey,
+      rpcUrl: devnet.rpcUrl,
+      nodePubkey: devnet.node.pubkey,
+      maxBasePricePerByte: 10n ** 18n,
+      deposit: 10n ** 18n,
+      maxDeposit: 10n ** 19n,
+      onWarning: () => {},
+    });
+    gamma = {
+      att,
+      close: async () => {
+        await att.detach();
+        await pool.close();
+      },
+    };
+    const job = 'd4'.repeat(32);
+    const pay = async () => {
+      const spsp = await spspHandshake({
+        pool,
+        secretKey: keyOf(g),
+        recipient: devnet.mayors.beta!.nostrPubkey,
+        request: {},
+      });
+      const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+      const { reply } = await att.pay({
+        amount: PRICE,
+        destination: spsp.destinationAccount,
+        executionCondition: conditionOf(deriveFulfillment(secret, paymentData(job))),
+        data: paymentData(job),
+        retries: 0,
+      });
+      return reply;
+    };
+    const charged = () => {
+      const b = devnet.runningNode!.connector.balance(peer('gamma'));
+      return b.owedByPeer + b.paidByPeer;
+    };
+
+    // Paid; the node's claim for it reaches Beta, which is killed before it records it.
+    await startBeta('provider-claim-received');
+    expect((await pay()).type).toBe(IlpPacketType.Fulfill);
+    await beta!.waitStderr(/^FAULT provider-claim-received /, 30_000);
+    await beta!.kill();
+    // Restarted: the payment is in doubt; the node's claim (its resync) is held at Beta again.
+    await startBeta('provider-claim-received');
+    await beta!.waitStderr(/^FAULT provider-claim-received /, 30_000);
+    expect(ledger().jobs.filter((j) => j.jobId === job)).toHaveLength(1);
+
+    // Gamma lost the FULFILL too and pays again. Before issue 13: taken, Gamma charged twice, the first voided.
+    const second = await pay();
+    expect(charged()).toBe(PRICE);
+    expect(second.type === IlpPacketType.Reject && isAlreadyPaid(second)).toBe(true);
+
+    // Beta restarted without a fault: the node claims the first payment, which Beta accepts.
+    await beta!.kill();
+    await startBeta();
+    await expectBooksAgree();
+    expect(charged()).toBe(PRICE);
+    const mine = ledger().jobs.filter((j) => j.jobId === job);
+    expect(mine.map((j) => j.amount)).toEqual([PRICE]);
+    await beta!.stop();
   }, 60_000);
 });
