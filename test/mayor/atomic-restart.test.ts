@@ -3,12 +3,18 @@
 // before publishing) and fulfills Alpha's payment with it. (2) Mayor-Alpha loses the FULFILL's outcome (its
 // fault hook throws at `payment-fulfilled`, then it is stopped and started again on the same state: the
 // in-process stand-in for a crash there); recovery pays again, Beta answers "already paid" with K in the
-// reject's data, and Alpha routes the result once, paying once.
+// reject's data, and Alpha routes the result once, paying once. (3) The same, with the skill intent of the lost
+// batch surviving without K (a power cut may keep one file of a batch and not another; issue 17 makes K durable
+// with the skill intent): the skill never ran, so even a non-idempotent skill is called after the restart.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
 import type { MayorConfig } from '../../src/mayor/config/index.js';
+import { intentKey } from '../../src/mayor/lifecycle/intents.js';
 import type { FaultHook } from '../../src/mayor/runtime/faults.js';
 import { type Mayor, startMayor } from '../../src/mayor/runtime/index.js';
+import type { Skill } from '../../src/skills/types.js';
 import {
   BID,
   PRICE,
@@ -25,7 +31,7 @@ let child: MayorChild | undefined;
 const running: Mayor[] = [];
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'carol', 'dave'] });
+  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'carol', 'dave', 'erin', 'frank'] });
 }, 90_000);
 
 afterAll(async () => {
@@ -38,7 +44,7 @@ async function betaEnv(who: string): Promise<Record<string, string>> {
   return (await providerChildHome(devnet, who, PASSPHRASE)).env;
 }
 
-function requester(who: string, config: MayorConfig, fault?: FaultHook): Promise<Mayor> {
+function requester(who: string, config: MayorConfig, fault?: FaultHook, skills?: Skill[]): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   return startMayor({
     config,
@@ -48,6 +54,7 @@ function requester(who: string, config: MayorConfig, fault?: FaultHook): Promise
     logger: recordingLogger(),
     paymentRetry: { minMs: 200, maxMs: 1000 },
     ...(fault && { fault }),
+    ...(skills && { skills }),
   }).then((mayor) => {
     running.push(mayor);
     return mayor;
@@ -136,5 +143,60 @@ describe('atomic payment across crashes', () => {
       (p) => p.jobId === job.jobId && p.counterparty === beta.pubkey && p.status === 'fulfilled',
     );
     expect(out.map((p) => p.amount)).toEqual([PRICE]);
+  }, 150_000);
+
+  it('a skill intent that survived without K is from a call never made: a non-idempotent skill is still called', async () => {
+    const beta = await startProviderMayor(devnet, 'frank');
+    running.push(beta);
+    const config = mayorConfig(devnet);
+    const calls: string[] = [];
+    // Not idempotent: an intent found after a restart normally means "maybe called", and it is skipped.
+    const once: Skill = {
+      name: 'once-callback',
+      supportedEventKinds: () => [6065],
+      priority: 10,
+      idempotent: false,
+      handleToon: async (_payload, metadata) => {
+        calls.push(metadata.eventId ?? '');
+        return { status: 'handled', summary: 'called once' };
+      },
+    };
+    let crash = true;
+    const alpha = await requester(
+      'erin',
+      config,
+      async (point) => {
+        if (point === 'payment-fulfilled' && crash) {
+          crash = false;
+          throw new Error('simulated crash after the FULFILL');
+        }
+      },
+      [once],
+    );
+    const job = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      params: { command: 'true' },
+      bid: BID,
+      provider: beta.pubkey,
+      callbackSkill: 'once-callback',
+    });
+    await waitFor(() => !crash, 60_000, 'the FULFILL');
+    await waitFor(() => beta.provider()!.earned() === PRICE, 20_000, 'provider paid');
+    const resultEventId = alpha.state.jobs.get(job.jobId)!.resultEventId!;
+    await alpha.stop();
+    running.splice(running.indexOf(alpha), 1);
+    expect(calls).toEqual([]);
+    // What a power cut could leave of the batch that held K and the skill intent: the intent line only.
+    appendFileSync(
+      join(config.stateDir, 'intents.jsonl'),
+      `${JSON.stringify({ key: intentKey('skill', resultEventId), effect: 'skill', jobId: job.jobId, phase: 'intent', detail: 'once-callback', at: Date.now() })}\n`,
+    );
+
+    const again = await requester('erin', config, undefined, [once]);
+    await again.settled([job.jobId], 60_000);
+    expect(again.state.jobs.get(job.jobId)!.status).toBe('paid');
+    expect(again.results().get(job.jobId)!.result.summary).toBe('called once');
+    expect(calls).toEqual([resultEventId]);
+    expect(beta.provider()!.earned()).toBe(PRICE);
   }, 150_000);
 });
