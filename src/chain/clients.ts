@@ -12,6 +12,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { rememberClaimKey } from './claim-sign-fast.js';
 
 export type ChainPublicClient = PublicClient<Transport, Chain>;
 export type ChainWalletClient = WalletClient<Transport, Chain, Account>;
@@ -47,6 +48,7 @@ export function createChainClients(options: CreateClientsOptions): ChainClients 
   const pollingInterval = options.pollingInterval ?? (isLocal ? 25 : 2000);
   const transport = http(options.rpcUrl, { retryCount: isLocal ? 0 : 3 });
   const account = privateKeyToAccount(options.privateKey);
+  rememberClaimKey(account, options.privateKey);
   return {
     public: createPublicClient({ chain, transport, pollingInterval }),
     wallet: createWalletClient({ chain, transport, account, pollingInterval }),
