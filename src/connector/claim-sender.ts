@@ -36,9 +36,10 @@ export interface ClaimSenderOptions {
   chainLock?: <T>(fn: () => Promise<T>) => Promise<T>;
   /**
    * Runs when the channel state changes: after opening or topping up (pays empty) and after the payee accepted a
-   * claim (pays = the packets it covered), e.g. to write it durably. A throw reaches the caller of settle().
+   * claim (pays = the packets it covered), e.g. to write it durably (a returned promise is awaited). A throw or
+   * rejection reaches the caller of settle().
    */
-  onState?: (state: OutgoingChannel, pays: readonly string[]) => void;
+  onState?: (state: OutgoingChannel, pays: readonly string[]) => void | Promise<void>;
 }
 
 export interface ResyncOptions {
@@ -146,7 +147,7 @@ export class ClaimSender {
       this.signed = status.cumulativeAmount;
       this.deposit = chain.deposit;
       const recovered = await this.unpaid.merge(status.owed);
-      this.options.onState?.(
+      await this.options.onState?.(
         { channelId, deposit: this.deposit, cumulative: this.signed },
         paidMeanwhile.map((p) => p.condition),
       );
@@ -236,7 +237,7 @@ export class ClaimSender {
       this.inFlightPackets = [];
     }
     this.signed = cumulative;
-    this.options.onState?.({ channelId: this.channelId!, deposit: this.deposit, cumulative }, pays);
+    await this.options.onState?.({ channelId: this.channelId!, deposit: this.deposit, cumulative }, pays);
     return amount;
   }
 
@@ -258,7 +259,7 @@ export class ClaimSender {
       });
       this.channelId = opened.channelId;
       this.deposit = opened.deposit;
-      this.options.onState?.(
+      await this.options.onState?.(
         { channelId: opened.channelId, deposit: this.deposit, cumulative: this.signed },
         [],
       );
@@ -272,7 +273,10 @@ export class ClaimSender {
       amount: maxOf(o.deposit, shortfall),
     });
     this.deposit = r.deposit;
-    this.options.onState?.({ channelId: this.channelId, deposit: this.deposit, cumulative: this.signed }, []);
+    await this.options.onState?.(
+      { channelId: this.channelId, deposit: this.deposit, cumulative: this.signed },
+      [],
+    );
   }
 }
 

@@ -106,6 +106,12 @@ export class SqliteConnectorStore implements ConnectorStore {
     this.writeTx = this.db.transaction((batch: readonly PendingWrite[]) => {
       for (const { op } of batch) {
         if (op[0] === 'u') s.addUnpaid!.run(op[1], op[2], op[3], op[4]);
+        else if (op[0] === 'o')
+          this.outgoingTx(
+            op[1],
+            { channelId: op[2] as Hex, deposit: BigInt(op[3]), cumulative: BigInt(op[4]) },
+            op[5],
+          );
         else {
           for (const c of op[5]) s.removeOne!.run(op[1], 'in', c);
           s.putClaim!.run(op[2], op[1], op[3], op[4]);
@@ -257,12 +263,23 @@ export class SqliteConnectorStore implements ConnectorStore {
     return row && claimOf(row);
   }
 
-  saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): void {
-    this.drainSync();
-    this.outgoingTx(peerId, channel, pays);
+  /**
+   * Queued behind the packets it pays (recorded when they were fulfilled), committed by the writer thread; resolves
+   * once on disk. The main thread neither commits nor waits for a commit here (it used to block on both per claim).
+   */
+  saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): Promise<void> {
+    return this.enqueue([
+      'o',
+      peerId,
+      channel.channelId,
+      channel.deposit.toString(),
+      channel.cumulative.toString(),
+      [...pays],
+    ]);
   }
 
   outgoing(peerId: string): OutgoingChannel | undefined {
+    this.drainSync();
     const r = this.st.out!.get(peerId) as
       | { channel_id: string; deposit: string; cumulative: string }
       | undefined;

@@ -17,14 +17,24 @@ const insert = db.prepare('INSERT INTO unpaid (peer, direction, condition, amoun
 const removeOne = db.prepare(
   "DELETE FROM unpaid WHERE seq = (SELECT min(seq) FROM unpaid WHERE peer = ? AND direction = 'in' AND condition = ?)",
 );
+const removeOut = db.prepare(
+  "DELETE FROM unpaid WHERE seq = (SELECT min(seq) FROM unpaid WHERE peer = ? AND direction = 'out' AND condition = ?)",
+);
+const putOut = db.prepare(
+  'INSERT INTO channels_out (peer, channel_id, deposit, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(peer) DO UPDATE SET channel_id = excluded.channel_id, deposit = excluded.deposit, cumulative = excluded.cumulative',
+);
 const putClaim = db.prepare(
   'INSERT INTO claims_in (channel_id, peer, cumulative, signature) VALUES (?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET peer = excluded.peer, cumulative = excluded.cumulative, signature = excluded.signature',
 );
-// Ops in arrival order: ['u', peer, direction, condition, amount] or ['c', peer, channelId, cumulative, signature, pays].
+// Ops in arrival order: ['u', peer, direction, condition, amount], ['c', peer, channelId, cumulative, signature, pays]
+// or ['o', peer, channelId, deposit, cumulative, pays] (our outgoing channel after the payee accepted a claim).
 const commit = db.transaction((ops) => {
   for (const o of ops) {
     if (o[0] === 'u') insert.run(o[1], o[2], o[3], o[4]);
-    else {
+    else if (o[0] === 'o') {
+      for (const c of o[5]) removeOut.run(o[1], c);
+      putOut.run(o[1], o[2], o[3], o[4]);
+    } else {
       for (const c of o[5]) removeOne.run(o[1], c);
       putClaim.run(o[2], o[1], o[3], o[4]);
     }
@@ -45,11 +55,13 @@ parentPort.on('message', (msg) => {
 
 /**
  * One write of the writer thread: a row of the `unpaid` table (peer, direction, condition, amount in decimal), or an
- * accepted claim (peer, channel id in lower case, cumulative in decimal, signature, the `in` conditions it pays).
+ * accepted claim (peer, channel id in lower case, cumulative in decimal, signature, the `in` conditions it pays), or
+ * our outgoing channel's state (peer, channel id, deposit and cumulative in decimal, the `out` conditions it paid).
  */
 export type WriterOp =
   | ['u', string, string, string, string]
-  | ['c', string, string, string, string, readonly string[]];
+  | ['c', string, string, string, string, readonly string[]]
+  | ['o', string, string, string, string, readonly string[]];
 
 export interface WriterEvents {
   /** A batch committed (error undefined) or failed. */

@@ -45,8 +45,11 @@ export interface ConnectorStore {
   acceptedClaims(peerId: string): SignedClaim[];
   /** The best accepted claim of a channel, whoever the peer. */
   acceptedClaim(channelId: Hex): SignedClaim | undefined;
-  /** In one transaction: removes the paid `out` packets and records the outgoing channel state. */
-  saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): void;
+  /**
+   * In one transaction: removes the paid `out` packets and records the outgoing channel state. May be queued behind
+   * earlier writes: durable when the returned promise resolves.
+   */
+  saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): void | Promise<void>;
   outgoing(peerId: string): OutgoingChannel | undefined;
   close(): void;
 }

@@ -1,7 +1,7 @@
 // The direct claim signer (claimHash + noble RFC 6979) must give the very bytes viem's signTypedData gives, for any
 // key, channel id, amount and domain: the contract checks that signature, and the payee compares claims byte for byte.
 import { randomBytes } from 'node:crypto';
-import { type Hex, recoverTypedDataAddress } from 'viem';
+import { type Hex, type LocalAccount, recoverTypedDataAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
 import { signClaim } from '../../src/chain/actions/signClaim.js';
@@ -45,7 +45,7 @@ describe('signClaimWithKey', () => {
   it('is used for the wallet account of chain clients, and gives viem bytes there too', async () => {
     const privateKey = hex(32);
     const clients = createChainClients({ rpcUrl: 'http://127.0.0.1:1', chainId: 31337, privateKey });
-    const account = clients.wallet.account;
+    const account = clients.wallet.account as LocalAccount;
     expect(claimKeyOf(account)).toBeDefined();
     const domain = claimDomain(31337, hex(20));
     const claim = { channelId: hex(32), cumulativeAmount: 123456789n };
