@@ -3,7 +3,17 @@
 // `<provider home>/earnings.jsonl`, written before the FULFILL or the claim's acknowledgement goes back. After a
 // restart the ClaimReceiver continues from the best accepted claim and still knows the unpaid packets, so the
 // node's next claim is accepted, and the closure watcher and `crosstown earnings redeem` have every claim.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  write as writeFd,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../../chain/types.js';
@@ -41,6 +51,10 @@ export class EarningsLedger {
   private earnedTotal = 0n;
   private start: bigint | undefined;
   private fd: number | undefined;
+  /** acceptedDurably lines on their way to the disk, chained so they land (and apply) in order. */
+  private writing: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private closeWhenIdle = false;
 
   private constructor(readonly path: string) {}
 
@@ -88,6 +102,29 @@ export class EarningsLedger {
     });
   }
 
+  /**
+   * As accepted(), but the write and fsync run on the thread pool: the main thread keeps moving packets while the
+   * claim's line goes to the disk. Resolves once it is durable (and applied); the acknowledgement waits for it.
+   * Lines written this way keep their order among themselves; a claim's line always follows the `owed` lines of
+   * the packets it pays, which were durable before their FULFILL (and so before the node could claim them).
+   */
+  acceptedDurably(claim: SignedClaim, pays: readonly string[]): Promise<void> {
+    const line: Line = {
+      t: 'claim',
+      ch: claim.channelId,
+      cum: claim.cumulativeAmount.toString(),
+      sig: claim.signature,
+      pays: [...pays],
+      at: Date.now(),
+    };
+    const run = this.writing.then(() => this.writeOffThread(line));
+    this.writing = run.catch(() => undefined);
+    this.inFlight++;
+    return run.finally(() => {
+      if (--this.inFlight === 0 && this.closeWhenIdle) this.close();
+    });
+  }
+
   /** Takes back a payment recorded by `owe` that the node never had (see payment-doubt.ts). Durable on return. */
   void(condition: string, amount: bigint, jobId: string, from: string): void {
     this.write({ t: 'void', c: condition, a: amount.toString(), job: jobId, from, at: Date.now() });
@@ -123,17 +160,40 @@ export class EarningsLedger {
   }
 
   close(): void {
+    // A line still on its way to the disk keeps the file open; it is closed after that line.
+    this.closeWhenIdle = this.inFlight > 0;
+    if (this.closeWhenIdle) return;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 
-  private write(line: Line): void {
+  private writeOffThread(line: Line): Promise<void> {
+    const fd = this.open();
+    const text = `${JSON.stringify(line)}\n`;
+    return new Promise<void>((resolve, reject) => {
+      writeFd(fd, text, (err) => {
+        if (err) return reject(err);
+        fsync(fd, (err2) => {
+          if (err2) return reject(err2);
+          this.apply(line);
+          resolve();
+        });
+      });
+    });
+  }
+
+  private open(): number {
     if (this.fd === undefined) {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       this.fd = openSync(this.path, 'a', 0o600);
     }
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
-    fsyncSync(this.fd);
+    return this.fd;
+  }
+
+  private write(line: Line): void {
+    const fd = this.open();
+    writeSync(fd, `${JSON.stringify(line)}\n`);
+    fsyncSync(fd);
     this.apply(line);
   }
 

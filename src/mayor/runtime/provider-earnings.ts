@@ -49,7 +49,7 @@ export async function startProviderEarnings(p: {
     receiver: att.walletAddress,
     sender: settlement.settlementAddress,
     // Durable before the node hears "accepted": a crash after it cannot lose the claim.
-    onAccept: (claim, pays) => ledger.accepted(claim, pays),
+    onAccept: (claim, pays) => ledger.acceptedDurably(claim, pays),
   });
   receiver.restore(ledger.claims());
   ledger.markStart(await att.clients.public.getBlockNumber());
