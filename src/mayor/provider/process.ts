@@ -2,6 +2,7 @@
 // killed (SIGKILL to -pgid) on timeout, cancel or output overflow, so a job's background children die with it.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { runInHost } from './process-host.js';
 
 export interface RunOptions {
   /** argv[0] is the program; no shell unless the caller asks for one. */
@@ -50,7 +51,13 @@ export function killGroup(pid: number): void {
   }
 }
 
+/** Runs the command through the small helper process when it is up (process-host.ts), else here. */
 export function runProcess(opts: RunOptions): Promise<RunOutcome> {
+  return runInHost(opts) ?? runProcessHere(opts);
+}
+
+/** Runs the command from this process. */
+export function runProcessHere(opts: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   const hash = createHash('sha256');
   const head: Buffer[] = [];
