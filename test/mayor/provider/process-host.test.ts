@@ -1,5 +1,6 @@
 // Commands run through the helper process (process-host.ts) behave as when the Mayor runs them itself: exit code,
 // output, stdin, the pid reported (a real process group), timeout and cancel kill the group. Real processes.
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunOptions, runProcess } from '../../../src/mayor/provider/process.js';
 import { runInHost } from '../../../src/mayor/provider/process-host.js';
@@ -12,6 +13,14 @@ const base = (argv: string[], extra: Partial<RunOptions> = {}): RunOptions => ({
   maxOutputBytes: 1 << 16,
   ...extra,
 });
+
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /** Waits until the helper is up (the first call starts it and runs here). */
 async function hosted(opts: RunOptions) {
@@ -57,6 +66,21 @@ describe('process host', () => {
     expect(() => process.kill(pids[0]!, 0)).toThrow(); // gone
     const missing = await hosted(base(['/nonexistent/program']));
     expect(missing.spawnError).toMatch(/could not start/);
+  });
+
+  it('a helper killed mid-run: the run is reported as not started and its group is killed', async () => {
+    const pids: number[] = [];
+    const run = hosted(base(['sleep', '30'], { onSpawn: (pid) => pids.push(pid) }));
+    while (pids.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const helper = Number(readFileSync(`/proc/${pids[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(helper).not.toBe(process.pid);
+    process.kill(helper, 'SIGKILL');
+    const out = await run;
+    expect(out.spawnError).toMatch(/process host stopped/);
+    // The job's group went with it (gone, or a zombie waiting for its new parent to reap it).
+    const deadline = Date.now() + 5000;
+    while (alive(pids[0]!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pids[0]!)).toBe(false);
   });
 
   it('runProcess uses it when up and runs here when turned off', async () => {
