@@ -3,6 +3,7 @@
 // publishing still holds K after its restart and fulfills the requester's payment with it. A torn last line
 // (a crash while appending) was never published, so it is skipped.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export const SEALED_KEYS_FILE = 'sealed-keys.jsonl';
@@ -22,6 +23,8 @@ type Line = { job: string; from: string; c: string; k: string; a: string; at: nu
 
 export class SealedKeyStore {
   private readonly byJob = new Map<string, SealedKey>();
+  /** saveDurably writes on their way to the disk, chained so they land in order. */
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(readonly path: string) {}
 
@@ -49,14 +52,7 @@ export class SealedKeyStore {
 
   /** Durable (fsynced) when it returns. A job sealed again (a re-run) replaces its key. */
   save(entry: SealedKey): void {
-    const line: Line = {
-      job: entry.jobId,
-      from: entry.requester,
-      c: entry.condition,
-      k: Buffer.from(entry.key).toString('hex'),
-      a: entry.amount.toString(),
-      at: Date.now(),
-    };
+    const line = this.lineOf(entry);
     mkdirSync(dirname(this.path), { recursive: true });
     const fd = openSync(this.path, 'a');
     try {
@@ -66,6 +62,38 @@ export class SealedKeyStore {
       closeSync(fd);
     }
     this.byJob.set(entry.jobId, entry);
+  }
+
+  /**
+   * As save(), with the write and the fsync on the thread pool, so the provider's main thread keeps working while
+   * K goes to the disk; resolves once durable (and only then is the key kept). Saves are chained in order.
+   */
+  saveDurably(entry: SealedKey): Promise<void> {
+    const line = `${JSON.stringify(this.lineOf(entry))}\n`;
+    const run = this.saving.then(async () => {
+      await mkdir(dirname(this.path), { recursive: true });
+      const file = await open(this.path, 'a');
+      try {
+        await file.write(line);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      this.byJob.set(entry.jobId, entry);
+    });
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private lineOf(entry: SealedKey): Line {
+    return {
+      job: entry.jobId,
+      from: entry.requester,
+      c: entry.condition,
+      k: Buffer.from(entry.key).toString('hex'),
+      a: entry.amount.toString(),
+      at: Date.now(),
+    };
   }
 
   get(jobId: string): SealedKey | undefined {

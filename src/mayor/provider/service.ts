@@ -377,7 +377,7 @@ export class ProviderService {
         }
         // K is durable before anyone can see the sealed result: a restart after publishing still fulfills.
         if (built.sealed && sealedKeys && amount !== undefined) {
-          sealedKeys.save({
+          await sealedKeys.saveDurably({
             jobId: job.id,
             requester: job.requester,
             condition: built.sealed.condition,

@@ -123,3 +123,24 @@ describe('provider: payment for a sealed result', () => {
     });
   });
 });
+
+describe('SealedKeyStore.saveDurably', () => {
+  it('keeps the key only once it is on disk, in order, and a reopened store has them', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'crosstown-sealed-'));
+    homes.push(home);
+    const store = SealedKeyStore.open(home);
+    const entry = (i: number) => ({
+      jobId: i.toString(16).padStart(64, '0'),
+      requester: getPublicKey(requesterSk),
+      condition: (i + 100).toString(16).padStart(64, '0'),
+      key: new Uint8Array(32).fill(i),
+      amount: PRICE + BigInt(i),
+    });
+    const saves = [1, 2, 3].map((i) => store.saveDurably(entry(i)));
+    expect(store.get(entry(1).jobId)).toBeUndefined(); // not yet durable: a payment could not be fulfilled with it
+    await Promise.all(saves);
+    for (const i of [1, 2, 3]) expect(store.get(entry(i).jobId)).toEqual(entry(i));
+    const again = SealedKeyStore.open(home);
+    for (const i of [1, 2, 3]) expect(again.get(entry(i).jobId)).toEqual(entry(i));
+  });
+});
