@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { formatM2M } from '../../chain/index.js';
 import {
   type DateRange,
+  type OpenPaymentAuditOptions,
   openPaymentAudit,
   type PaymentAudit,
   type PaymentEntry,
@@ -80,13 +81,13 @@ function range(o: RangeOptions): DateRange {
  * A read-only view of a state repository that a running Mayor holds (its owner lock): the audit reads the log
  * files as they are; rotation and commits stay the Mayor's job, so the write hooks do nothing.
  */
-function readOnlyState(dir: string): StateRepo {
+function readOnlyState(dir: string): OpenPaymentAuditOptions['state'] {
   const nothing = () => {};
   return {
     dir,
-    flush: async () => {},
+    durable: async () => {},
     files: { append: nothing, rename: nothing, remove: nothing },
-  } as unknown as StateRepo;
+  };
 }
 
 /** Opens the audit for one call; the state repository is released afterwards. */

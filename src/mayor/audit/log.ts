@@ -16,7 +16,8 @@ const ROTATED = /^payment_log-(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl$/;
 const DAY_MS = 86_400_000;
 
 export interface OpenPaymentAuditOptions {
-  state: StateRepo;
+  /** What the log uses of the state repository: its directory, file changes and their durability. */
+  state: Pick<StateRepo, 'dir' | 'files' | 'durable'>;
   /** Days of rotated logs kept (default 30); older files are deleted (their commits stay in git history). */
   retentionDays?: number;
   /** Clock in Unix milliseconds (tests move it across midnight). */

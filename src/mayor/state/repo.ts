@@ -47,7 +47,7 @@ export interface OpenStateRepoOptions {
   /** How long a git lock file may take to disappear (a git of a killed Mayor finishing) before it is deleted. */
   staleLockWaitMs?: number;
   /**
-   * How long durable changes gather before one git commit takes them all (default 250 ms; flush() and close()
+   * How long durable changes gather before one git commit takes them all (default 1 s; flush() and close()
    * do not wait for it). Durability does not depend on it: a change is durable before its commit.
    */
   commitDelayMs?: number;
