@@ -27,7 +27,7 @@ import { ENCODINGS, type Encoding, infoDocument } from './nip11.js';
 import { newChallenge, verifyAuth } from './nip42.js';
 import type { PrepaidBalances } from './prepaid.js';
 import { ipBudgetKey, RateLimiter } from './rate-limit.js';
-import { refusedFrameSubscription } from './refused-frame.js';
+import { refusedFrameEventId, refusedFrameSubscription } from './refused-frame.js';
 import { certificateNames, type RelayUrlSeen, relayUrlSeenBy } from './relay-url.js';
 import { prepaidFor, withStreamReceiver } from './stream-route.js';
 
@@ -348,7 +348,8 @@ export class NostrRelay {
   private refuseFrame(conn: Connection, data: Buffer, reason: string): void {
     const sub = refusedFrameSubscription(data, this.limits.maxSubIdLength);
     if (!sub) {
-      conn.send(['NOTICE', reason]);
+      const eventId = refusedFrameEventId(data);
+      conn.send(eventId ? ['OK', eventId, false, reason] : ['NOTICE', reason]);
       return;
     }
     // The client drops a subscription it sees CLOSED: so does the relay (a REQ may have replaced an open one).

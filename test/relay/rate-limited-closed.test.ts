@@ -1,6 +1,8 @@
 // A REQ or COUNT refused by the per-connection frame budget must be answered with its subscription id (NIP-01
-// `CLOSED <id> "rate-limited: …"`), or a standard client waits for it forever: nostr-tools' count() never settles and
-// a subscription never learns it is dead. nostr-tools' Relay is the client.
+// `CLOSED <id> "rate-limited: …"`), and an EVENT with its event id (`OK <id> false "rate-limited: …"`), or a standard
+// client waits for it forever: nostr-tools' count() and publish() never settle and a subscription never learns it
+// is dead. nostr-tools' Relay is the client.
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 import { Relay, useWebSocketImplementation as setRelayWebSocket } from 'nostr-tools/relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -36,7 +38,7 @@ async function connect(): Promise<{ relay: Relay; notices: string[] }> {
   return { relay, notices };
 }
 
-describe('rate-limited REQ and COUNT are CLOSED with their id', () => {
+describe('rate-limited REQ and COUNT are CLOSED with their id, an EVENT gets OK false', () => {
   it("a COUNT over the budget settles nostr-tools' count() with the rate-limited reason", async () => {
     const { relay } = await connect();
     for (let i = 0; i < BURST; i++) expect(await within(relay.count([{ kinds: [1] }], {}))).toBe(0);
@@ -61,5 +63,16 @@ describe('rate-limited REQ and COUNT are CLOSED with their id', () => {
       })(),
     );
     expect(notices.at(-1)).toMatch(/^rate-limited: /);
+  });
+
+  it("an EVENT over the budget settles nostr-tools' publish() with OK false and the rate-limited reason", async () => {
+    const { relay, notices } = await connect();
+    for (let i = 0; i < BURST; i++) await within(relay.count([{ kinds: [1] }], {}));
+    const event = finalizeEvent(
+      { kind: 1, created_at: 1, tags: [], content: 'hi "id":"x"' },
+      generateSecretKey(),
+    );
+    await expect(within(relay.publish(event))).rejects.toThrow(/^rate-limited: .*messages\/s/);
+    expect(notices).toEqual([]);
   });
 });
