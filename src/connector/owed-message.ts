@@ -2,7 +2,8 @@
 // reached the payer asks "which of these packets, fulfilled by me, do you hold as owed to me?". The payer answers
 // only about packets owed to the asking peer: the ones still unpaid and the ones a claim in flight pays. Request and
 // answer are JSON; both are bounded (at most MAX_OWED_CONDITIONS entries).
-import { BtpContentType, type BtpProtocolData } from '../ilp/btp.js';
+import type { BtpProtocolData } from '../ilp/btp.js';
+import { CONDITION_HEX, DECIMAL_AMOUNT, jsonProtocolData } from './btp-json.js';
 import { ConnectorError } from './errors.js';
 import type { UnpaidPacket } from './store.js';
 
@@ -20,20 +21,11 @@ export interface OwedStatus {
   owed: UnpaidPacket[];
 }
 
-const COND = /^[0-9a-f]{64}$/;
-const DEC = /^(0|[1-9][0-9]{0,77})$/;
-
 function malformed(why: string): never {
   throw new ConnectorError('OWED_MALFORMED', `payment-owed-status is malformed: ${why}`);
 }
 
-function data(json: unknown): BtpProtocolData {
-  return {
-    protocolName: OWED_PROTOCOL,
-    contentType: BtpContentType.ApplicationJson,
-    data: new TextEncoder().encode(JSON.stringify(json)),
-  };
-}
+const data = (json: unknown): BtpProtocolData => jsonProtocolData(OWED_PROTOCOL, json);
 
 function parseObject(bytes: Uint8Array, key: string): unknown[] {
   let x: unknown;
@@ -53,7 +45,8 @@ function parseObject(bytes: Uint8Array, key: string): unknown[] {
 }
 
 const condition = (c: unknown): string => {
-  if (typeof c !== 'string' || !COND.test(c)) malformed('each condition must be 64 lowercase hex characters');
+  if (typeof c !== 'string' || !CONDITION_HEX.test(c))
+    malformed('each condition must be 64 lowercase hex characters');
   return c;
 };
 
@@ -84,7 +77,7 @@ export function decodeOwed(bytes: Uint8Array): OwedStatus {
       malformed('each owed entry must be an object');
     for (const k of Object.keys(q))
       if (k !== 'condition' && k !== 'amount') malformed(`unknown field '${k}'`);
-    if (typeof q.amount !== 'string' || !DEC.test(q.amount))
+    if (typeof q.amount !== 'string' || !DECIMAL_AMOUNT.test(q.amount))
       malformed('each owed entry needs an amount as a decimal string');
     return { condition: condition(q.condition), amount: BigInt(q.amount) };
   });

@@ -1,7 +1,8 @@
 // The `payment-channel-status` BTP protocol data: a payer that lost its memory asks the payee "what cumulative
 // have you accepted on channel X, and which fulfilled packets do I still owe?". Request and answer are JSON.
 import type { Hex } from 'viem';
-import { BtpContentType, type BtpProtocolData } from '../ilp/btp.js';
+import type { BtpProtocolData } from '../ilp/btp.js';
+import { CONDITION_HEX, DECIMAL_AMOUNT, jsonProtocolData } from './btp-json.js';
 import { ConnectorError } from './errors.js';
 import type { UnpaidPacket } from './store.js';
 
@@ -23,20 +24,12 @@ export interface ChannelStatus {
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 const SIG = /^0x[0-9a-fA-F]{130}$/;
-const COND = /^[0-9a-f]{64}$/;
-const DEC = /^(0|[1-9][0-9]{0,77})$/;
 
 function malformed(why: string): never {
   throw new ConnectorError('STATUS_MALFORMED', `payment-channel-status is malformed: ${why}`);
 }
 
-function data(json: unknown): BtpProtocolData {
-  return {
-    protocolName: STATUS_PROTOCOL,
-    contentType: BtpContentType.ApplicationJson,
-    data: new TextEncoder().encode(JSON.stringify(json)),
-  };
-}
+const data = (json: unknown): BtpProtocolData => jsonProtocolData(STATUS_PROTOCOL, json);
 
 function parseObject(bytes: Uint8Array, keys: string[]): Record<string, unknown> {
   let x: unknown;
@@ -73,16 +66,21 @@ export function encodeStatus(s: ChannelStatus): BtpProtocolData {
 
 export function decodeStatus(bytes: Uint8Array): ChannelStatus {
   const o = parseObject(bytes, ['channelId', 'cumulativeAmount', 'signature', 'owed']);
-  if (typeof o.cumulativeAmount !== 'string' || !DEC.test(o.cumulativeAmount))
+  if (typeof o.cumulativeAmount !== 'string' || !DECIMAL_AMOUNT.test(o.cumulativeAmount))
     malformed('cumulativeAmount must be a decimal string of base units');
   if (o.signature !== null && (typeof o.signature !== 'string' || !SIG.test(o.signature)))
     malformed('signature must be null or 0x + 65 bytes hex');
   if (!Array.isArray(o.owed)) malformed('owed must be a list');
   const owed = o.owed.map((p: unknown) => {
     const q = p as Record<string, unknown> | null;
-    if (typeof q !== 'object' || q === null || typeof q.condition !== 'string' || !COND.test(q.condition))
+    if (
+      typeof q !== 'object' ||
+      q === null ||
+      typeof q.condition !== 'string' ||
+      !CONDITION_HEX.test(q.condition)
+    )
       malformed('each owed entry needs a condition of 64 lowercase hex characters');
-    if (typeof q.amount !== 'string' || !DEC.test(q.amount))
+    if (typeof q.amount !== 'string' || !DECIMAL_AMOUNT.test(q.amount))
       malformed('each owed entry needs an amount as a decimal string');
     return { condition: q.condition, amount: BigInt(q.amount) };
   });

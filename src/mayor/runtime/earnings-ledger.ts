@@ -92,14 +92,7 @@ export class EarningsLedger {
 
   /** A claim of the node passed every check: durable before it is acknowledged (ClaimReceiver onAccept). */
   accepted(claim: SignedClaim, pays: readonly string[]): void {
-    this.write({
-      t: 'claim',
-      ch: claim.channelId,
-      cum: claim.cumulativeAmount.toString(),
-      sig: claim.signature,
-      pays: [...pays],
-      at: Date.now(),
-    });
+    this.write(claimLine(claim, pays));
   }
 
   /**
@@ -109,14 +102,7 @@ export class EarningsLedger {
    * the packets it pays, which were durable before their FULFILL (and so before the node could claim them).
    */
   acceptedDurably(claim: SignedClaim, pays: readonly string[]): Promise<void> {
-    const line: Line = {
-      t: 'claim',
-      ch: claim.channelId,
-      cum: claim.cumulativeAmount.toString(),
-      sig: claim.signature,
-      pays: [...pays],
-      at: Date.now(),
-    };
+    const line = claimLine(claim, pays);
     const run = this.writing.then(() => this.writeOffThread(line));
     this.writing = run.catch(() => undefined);
     this.inFlight++;
@@ -240,4 +226,16 @@ export class EarningsLedger {
         return;
     }
   }
+}
+
+/** The ledger line of an accepted claim. */
+function claimLine(claim: SignedClaim, pays: readonly string[]): Line {
+  return {
+    t: 'claim',
+    ch: claim.channelId,
+    cum: claim.cumulativeAmount.toString(),
+    sig: claim.signature,
+    pays: [...pays],
+    at: Date.now(),
+  };
 }
