@@ -3,7 +3,7 @@
 // only about packets owed to the asking peer: the ones still unpaid and the ones a claim in flight pays. Request and
 // answer are JSON; both are bounded (at most MAX_OWED_CONDITIONS entries).
 import type { BtpProtocolData } from '../ilp/btp.js';
-import { CONDITION_HEX, DECIMAL_AMOUNT, jsonProtocolData } from './btp-json.js';
+import { CONDITION_HEX, DECIMAL_AMOUNT, jsonProtocolData, packetsJson, parseJsonObject } from './btp-json.js';
 import { ConnectorError } from './errors.js';
 import type { UnpaidPacket } from './store.js';
 
@@ -27,17 +27,8 @@ function malformed(why: string): never {
 
 const data = (json: unknown): BtpProtocolData => jsonProtocolData(OWED_PROTOCOL, json);
 
-function parseObject(bytes: Uint8Array, key: string): unknown[] {
-  let x: unknown;
-  try {
-    x = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    malformed('not UTF-8 JSON');
-  }
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) malformed('not a JSON object');
-  const o = x as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (k !== key) malformed(`unknown field '${k}'`);
-  const list = o[key];
+function parseList(bytes: Uint8Array, key: string): unknown[] {
+  const list = parseJsonObject(bytes, [key], malformed)[key];
   if (!Array.isArray(list)) malformed(`${key} must be a list`);
   if (list.length > MAX_OWED_CONDITIONS)
     malformed(`${key} lists ${list.length} entries, at most ${MAX_OWED_CONDITIONS}`);
@@ -61,17 +52,17 @@ export function encodeOwedRequest(r: OwedStatusRequest): BtpProtocolData {
 }
 
 export function decodeOwedRequest(bytes: Uint8Array): OwedStatusRequest {
-  const list = parseObject(bytes, 'conditions');
+  const list = parseList(bytes, 'conditions');
   if (list.length === 0) malformed('conditions is empty: ask about at least one packet');
   return { conditions: list.map(condition) };
 }
 
 export function encodeOwed(s: OwedStatus): BtpProtocolData {
-  return data({ owed: s.owed.map((p) => ({ condition: p.condition, amount: p.amount.toString(10) })) });
+  return data({ owed: packetsJson(s.owed) });
 }
 
 export function decodeOwed(bytes: Uint8Array): OwedStatus {
-  const owed = parseObject(bytes, 'owed').map((p: unknown) => {
+  const owed = parseList(bytes, 'owed').map((p: unknown) => {
     const q = p as Record<string, unknown> | null;
     if (typeof q !== 'object' || q === null || Array.isArray(q))
       malformed('each owed entry must be an object');

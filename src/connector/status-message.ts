@@ -2,7 +2,7 @@
 // have you accepted on channel X, and which fulfilled packets do I still owe?". Request and answer are JSON.
 import type { Hex } from 'viem';
 import type { BtpProtocolData } from '../ilp/btp.js';
-import { CONDITION_HEX, DECIMAL_AMOUNT, jsonProtocolData } from './btp-json.js';
+import { CONDITION_HEX, DECIMAL_AMOUNT, jsonProtocolData, packetsJson, parseJsonObject } from './btp-json.js';
 import { ConnectorError } from './errors.js';
 import type { UnpaidPacket } from './store.js';
 
@@ -32,15 +32,7 @@ function malformed(why: string): never {
 const data = (json: unknown): BtpProtocolData => jsonProtocolData(STATUS_PROTOCOL, json);
 
 function parseObject(bytes: Uint8Array, keys: string[]): Record<string, unknown> {
-  let x: unknown;
-  try {
-    x = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    malformed('not UTF-8 JSON');
-  }
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) malformed('not a JSON object');
-  const o = x as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!keys.includes(k)) malformed(`unknown field '${k}'`);
+  const o = parseJsonObject(bytes, keys, malformed);
   if (typeof o.channelId !== 'string' || !HEX32.test(o.channelId))
     malformed('channelId must be 0x + 32 bytes hex');
   return o;
@@ -60,7 +52,7 @@ export function encodeStatus(s: ChannelStatus): BtpProtocolData {
     channelId: s.channelId,
     cumulativeAmount: s.cumulativeAmount.toString(10),
     signature: s.signature,
-    owed: s.owed.map((p) => ({ condition: p.condition, amount: p.amount.toString(10) })),
+    owed: packetsJson(s.owed),
   });
 }
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BtpSession } from '../../src/connector/btp-session.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
+import { countSocketWrites } from '../support/socket-writes.js';
 import { until } from '../support/until.js';
 
 let wss: WebSocketServer | undefined;
@@ -40,16 +41,7 @@ async function pair() {
   let arrived = 0;
   const writes = new Promise<() => number>((resolve) =>
     wss!.once('connection', (ws: WebSocket, req: IncomingMessage) => {
-      const socket = req.socket as Socket & { _writev?: unknown; _write: unknown };
-      let calls = 0;
-      for (const m of ['_write', '_writev'] as const) {
-        const original = socket[m] as ((...a: unknown[]) => unknown) | undefined;
-        if (!original) continue;
-        socket[m] = (...a: unknown[]) => {
-          calls++;
-          return original.apply(socket, a);
-        };
-      }
+      const writeCount = countSocketWrites(req.socket as Socket);
       const session = new BtpSession(ws, {
         onPrepare: async (p): Promise<IlpReply> => {
           arrived++;
@@ -62,7 +54,7 @@ async function pair() {
         },
       });
       ws.on('message', (d) => void session.handleFrame(new Uint8Array(d as Buffer)));
-      resolve(() => calls);
+      resolve(writeCount);
     }),
   );
   client = new WebSocket(`ws://127.0.0.1:${port}`);

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Connection } from '../../src/relay/connection.js';
+import { countSocketWrites } from '../support/socket-writes.js';
 import { until } from '../support/until.js';
 
 let wss: WebSocketServer | undefined;
@@ -22,19 +23,11 @@ async function pair(withSocket: boolean) {
   const { port } = wss.address() as { port: number };
   const accepted = new Promise<{ conn: Connection; writes: () => number }>((resolve) =>
     wss!.once('connection', (ws: WebSocket, req: IncomingMessage) => {
-      const socket = req.socket as Socket & { _writev?: unknown; _write: unknown };
-      let calls = 0;
-      for (const m of ['_write', '_writev'] as const) {
-        const original = socket[m] as ((...a: unknown[]) => unknown) | undefined;
-        if (!original) continue;
-        socket[m] = (...a: unknown[]) => {
-          calls++;
-          return original.apply(socket, a);
-        };
-      }
+      const socket = req.socket as Socket;
+      const writeCount = countSocketWrites(socket);
       resolve({
         conn: new Connection('c1', ws, 'json', Number.POSITIVE_INFINITY, withSocket ? socket : undefined),
-        writes: () => calls,
+        writes: writeCount,
       });
     }),
   );
