@@ -119,3 +119,17 @@ export function makeTarGz(entries: TarSpec[]): Buffer {
   blocks.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(blocks));
 }
+
+/**
+ * Settlement terms and BTP URL for a provider SPSP responder (createProviderSpsp) that is called directly, never
+ * dialled: made-up addresses, a port nothing listens on.
+ */
+export const UNDIALLED_SPSP = {
+  settlement: {
+    chainId: 31337,
+    token: `0x${'1'.repeat(40)}`,
+    channelContract: `0x${'2'.repeat(40)}`,
+    settlementAddress: `0x${'3'.repeat(40)}`,
+  },
+  btpUrl: 'ws://127.0.0.1:1',
+} as const;

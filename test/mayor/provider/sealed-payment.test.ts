@@ -15,6 +15,7 @@ import { finalizeEvent } from '../../../src/nostr/event.js';
 import { generateSecretKey, getPublicKey } from '../../../src/nostr/keys.js';
 import { openSealedResult, parseSealedResult } from '../../../src/nostr/sealed-result.js';
 import { buildSpspRequest, parseSpspResponse } from '../../../src/nostr/spsp.js';
+import { UNDIALLED_SPSP } from './helpers.js';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -48,13 +49,7 @@ function setup() {
   const spsp = createProviderSpsp({
     secretKey: providerSk,
     ilpAddress: 'g.node.provider',
-    settlement: {
-      chainId: 31337,
-      token: `0x${'1'.repeat(40)}`,
-      channelContract: `0x${'2'.repeat(40)}`,
-      settlementAddress: `0x${'3'.repeat(40)}`,
-    },
-    btpUrl: 'ws://127.0.0.1:1',
+    ...UNDIALLED_SPSP,
     sealedKey: (id) => store.get(id),
     onPayment: ({ amount }) => paid.push(amount),
   });

@@ -21,6 +21,7 @@ import { owedQueryTimeout } from '../../../src/mayor/runtime/provider-mode.js';
 import { createProviderSpsp, paymentData } from '../../../src/mayor/runtime/provider-spsp.js';
 import { generateSecretKey, getPublicKey } from '../../../src/nostr/keys.js';
 import { buildSpspRequest, parseSpspResponse } from '../../../src/nostr/spsp.js';
+import { UNDIALLED_SPSP } from '../provider/helpers.js';
 
 const PRICE = 2n * 10n ** 15n;
 const ALPHA = 'a'.repeat(64);
@@ -243,13 +244,7 @@ describe('a provider asking a node over BTP before it takes a re-payment (issue 
     const spsp = createProviderSpsp({
       secretKey: providerSk,
       ilpAddress: 'g.node.provider',
-      settlement: {
-        chainId: 31337,
-        token: `0x${'1'.repeat(40)}`,
-        channelContract: `0x${'2'.repeat(40)}`,
-        settlementAddress: `0x${'3'.repeat(40)}`,
-      },
-      btpUrl: 'ws://127.0.0.1:1',
+      ...UNDIALLED_SPSP,
       paidBefore: (from, jobId) =>
         ledger.summary().jobs.some((j) => j.requester === from && j.jobId === jobId),
       inDoubt: doubts.inDoubt,
