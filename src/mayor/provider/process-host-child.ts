@@ -6,7 +6,11 @@ import type { HostReply, HostRequest } from './process-host.js';
 
 const aborts = new Map<number, AbortController>();
 const pids = new Map<number, number>();
-const send = (m: HostReply) => process.send?.(m);
+// A Mayor killed before this helper is up has closed the channel already: the send's error goes to its callback
+// (an unhandled 'error' event would crash the helper with a stack trace) and 'disconnect' ends the process.
+const send = (m: HostReply) => {
+  if (process.connected) process.send?.(m, undefined, undefined, () => {});
+};
 
 process.on('message', (m: HostRequest) => {
   if ('abort' in m) {
