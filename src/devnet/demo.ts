@@ -274,6 +274,12 @@ async function walk(net: DevnetWithMayors, ctx: WalkContext): Promise<DemoReport
   await wait(() => provider.reports.has(jobId), 20_000, "Mayor-Beta's report of the job");
   await wait(() => provider.earned() >= amount, 20_000, 'the payment to arrive at Mayor-Beta');
   await wait(() => provider.receiver.paid >= amount, 30_000, "the node's claim to Mayor-Beta");
+  // Beta counts the claim before its answer reaches the node, which records the payment only then.
+  await wait(
+    () => nodeBooks(net).paidToBeta - before.books.paidToBeta >= amount,
+    30_000,
+    'the node to record its claim to Mayor-Beta',
+  );
   await betaAtt.settle();
   const redeemed = await provider.redeemEarnings();
   const report = provider.reports.get(jobId)!;
