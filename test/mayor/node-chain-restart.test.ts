@@ -7,6 +7,7 @@
 //   says so too, and `resetChannelState` forgets the dead channel and opens a new one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IlpPacketType } from '../../src/ilp/index.js';
+import { spspHandshake } from '../../src/mayor/runtime/spsp-client.js';
 import { type MayorOnNode, startMayorOnNode } from '../support/mayor-on-node.js';
 
 const M2M = 10n ** 18n;
@@ -37,6 +38,29 @@ describe('node restart (item 8)', () => {
     expect(h.warnings.some((w) => /no account for destination.*redoing SPSP/.test(w))).toBe(true);
     // And it keeps working with the new account.
     expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
+    await att.detach();
+  });
+  it('a write built on the old secret after another handshake re-issued the account renews and lands (no F05)', async () => {
+    // The race behind a flaky sigkill-under-mayor run: after a node restart, one write's F02 starts the renewal and
+    // the node issues the account a new secret; writes still carrying the old secret then meet F05 (wrong
+    // condition), not F02. They were returned as failures. Here the node re-issues the account first (a handshake
+    // from the same Mayor key, as the renewal of another write in flight does), then the attachment writes.
+    const att = await h.attachMayor();
+    expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
+    await h.restartNode();
+    for (let i = 0; i < 200 && !att.btp.connected; i++) await new Promise((r) => setTimeout(r, 50));
+    await h.pool.waitConnected();
+    const fresh = await spspHandshake({
+      pool: h.pool,
+      secretKey: h.mayorSk,
+      recipient: h.node.pubkey,
+      request: {},
+    });
+    expect(fresh.sharedSecret).not.toBe(att.spsp.sharedSecret);
+
+    const writes = await Promise.all(Array.from({ length: 8 }, () => h.write(att)));
+    expect(writes.map((w) => w.reply.type)).toEqual(writes.map(() => IlpPacketType.Fulfill));
+    expect(att.spsp.sharedSecret).toBe(fresh.sharedSecret); // the account the node holds now
     await att.detach();
   });
 });

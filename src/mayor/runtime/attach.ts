@@ -509,13 +509,13 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       let used = spsp;
       let result = await payRelay(data, amount);
       let attempts = result.attempts;
-      // The node restarted and forgot our relay account: redo the SPSP handshake and write again. Many writes in
-      // flight at a restart meet this together: only one renews (a write whose account was already replaced by a
+      // The node restarted and forgot our relay account (F02), or re-issued it under a secret we have not seen yet
+      // (F05): redo the SPSP handshake and write again. Many writes in flight at a restart meet this together: only one renews (a write whose account was already replaced by a
       // renewal made meanwhile uses the new one, it does not renew again, which would strand the others).
       for (let round = 0; round < 3 && isStaleRelayAccount(result.reply); round++) {
         if (round === 0)
           warn(
-            `The node no longer knows our relay account (${(result.reply as IlpReject).message}): redoing SPSP.`,
+            `The node no longer knows our relay account, or holds it under another secret (${(result.reply as IlpReject).message}): redoing SPSP.`,
           );
         if (spsp === used) await renewSpsp();
         used = spsp;

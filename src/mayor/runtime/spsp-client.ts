@@ -83,12 +83,14 @@ export async function spspHandshake(options: SpspHandshakeOptions): Promise<Spsp
 
 /**
  * The node's relay answers F02 "no account for destination" when it no longer knows the account SPSP gave us
- * (the node restarted): the cure is a new handshake, once.
+ * (the node restarted), and F05 "execution condition does not match" when it holds the account under another
+ * secret (after a restart, a handshake made for another write in flight re-issued it before our answer came
+ * back). Either way the cure is a new handshake: a reject moved no money, so writing again is safe.
  */
 export function isStaleRelayAccount(reply: IlpReply): boolean {
+  if (reply.type !== IlpPacketType.Reject) return false;
   return (
-    reply.type === IlpPacketType.Reject &&
-    reply.code === 'F02' &&
-    reply.message.includes('no account for destination')
+    (reply.code === 'F02' && reply.message.includes('no account for destination')) ||
+    (reply.code === 'F05' && reply.message.includes('execution condition does not match'))
   );
 }
