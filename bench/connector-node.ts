@@ -177,7 +177,14 @@ function runLoad(options: object): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'btp-load.ts'), JSON.stringify(options)],
+      [
+        // BENCH_CPU_PROF=<dir>: the paying Mayor's process writes its CPU profile there too.
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'btp-load.ts'),
+        JSON.stringify(options),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
