@@ -132,7 +132,11 @@ export async function runNodeAsShipped(): Promise<void> {
       chain,
       dataDir: dir,
       walletKey: chain.anvil.accounts[1]!.privateKey,
-      ...(prof ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof] } : {}),
+      // BENCH_NODE_ARGS: more options for node itself (e.g. `--trace-deopt`), space separated.
+      nodeArgs: [
+        ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
+        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ],
     });
     const options = {
       relayUrl: node.endpoints.relayUrl,
