@@ -62,6 +62,7 @@ export class BtpServer {
       },
       (req) => ipBudgetKey(req.socket.remoteAddress ?? ''),
     );
+    httpServer.maxConnections = (options.maxConnections ?? 2_000) + 256; // raw sockets too (SPSP over HTTP shares the port)
     const wss = new WebSocketServer({
       server: httpServer,
       maxPayload: options.maxFrameBytes ?? 64 * 1024,

@@ -152,6 +152,8 @@ export class NostrRelay {
       },
       (req) => ipBudgetKey(options.clientAddress?.(req) ?? req.socket.remoteAddress ?? ''),
     );
+    // Raw sockets too (idle HTTP, half-open upgrades): a little above the WebSocket cap, which answers 503 first.
+    http.maxConnections = (limits.maxConnections ?? DEFAULT_LIMITS.maxConnections!) + 256;
     const wss = new WebSocketServer({
       server: http,
       maxPayload: limits.hardMaxMessageBytes,
