@@ -21,6 +21,8 @@ const HOP_PACKETS = Number(process.env.BENCH_HOP_PACKETS ?? 3000);
 const NODE_SEQUENTIAL = Number(process.env.BENCH_NODE_SEQUENTIAL ?? 500);
 const NODE_PARALLEL = Number(process.env.BENCH_NODE_PARALLEL ?? 3000);
 const WINDOW = 64;
+/** Untimed writes at 64 in flight before the timed phase (JIT warm-up), as benchmark harnesses do. */
+const NODE_WARMUP = Number(process.env.BENCH_NODE_WARMUP ?? 2000);
 
 const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
 
@@ -145,6 +147,7 @@ export async function runNodeAsShipped(): Promise<void> {
       walletKey: chain.anvil.accounts[2]!.privateKey,
       sequential: NODE_SEQUENTIAL,
       parallel: NODE_PARALLEL,
+      warmup: NODE_WARMUP,
       window: WINDOW,
       nodePid: node.child.pid,
     };
@@ -153,9 +156,9 @@ export async function runNodeAsShipped(): Promise<void> {
     const cpu0 = readCpuTicks(node.child.pid!);
     const result = await runLoad(options);
     const cpuSecs = (readCpuTicks(node.child.pid!) - cpu0) / 100;
-    const writes = 100 + NODE_SEQUENTIAL + NODE_PARALLEL;
+    const writes = 100 + NODE_SEQUENTIAL + NODE_WARMUP + NODE_PARALLEL;
     console.log(
-      `paid writes over BTP, ${WINDOW} in flight (${NODE_PARALLEL}), node as shipped: ${result.rate.toFixed(0)}/s (target >= 3,000/s: ${verdict(result.rate >= 3000)})`,
+      `paid writes over BTP, ${WINDOW} in flight (${NODE_PARALLEL}, after ${NODE_WARMUP} untimed), node as shipped: ${result.rate.toFixed(0)}/s (target >= 3,000/s: ${verdict(result.rate >= 3000)})`,
     );
     console.log(
       `paid write, 1 in flight (${NODE_SEQUENTIAL}), the Mayor's PREPARE -> FULFILL on the devnet node: p50 ${result.p50.toFixed(2)} ms (target < 5 ms: ${verdict(result.p50 < 5)}), p99 ${result.p99.toFixed(2)} ms (target < 2 ms: ${durableLatencyVerdict(result.p99, 2, disk)})`,
