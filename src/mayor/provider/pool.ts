@@ -52,6 +52,8 @@ export interface PoolRun {
   overheadMs: number;
   /** Time spent afterwards removing the worktree and making a warm one to replace it. */
   cleanupMs: number;
+  /** When (performance.now()) the job's acceptance was durable, its command started and ended, for benches. */
+  marks?: { accepted?: number; started?: number; finished?: number };
 }
 
 /** Called with the outcome while the worktree still exists (the service publishes the result here). */
@@ -144,12 +146,15 @@ export class PolecatPool {
     if (this.all.has(job.id)) throw new Error(`job ${job.id} is already in the pool`);
     // The acceptance goes to the disk on the thread pool (one fsync, off the main thread) while the job waits for
     // a Polecat and its worktree; the command starts only once it is durable.
+    const marks: NonNullable<PoolRun['marks']> = {};
     const accepted = this.persist(job.id, {
       request: job.event,
       state: 'queued',
       acceptedAt: Date.now(),
       attempt,
       processes: [],
+    }).then(() => {
+      marks.accepted = performance.now();
     });
     accepted.catch(() => {}); // reported by execute() (the job fails with it)
     return new Promise<PoolRun>((resolve) => {
@@ -159,7 +164,7 @@ export class PolecatPool {
         accepted,
         controller: new AbortController(),
         start: () => {
-          this.execute(slot, beforeCleanup).then(resolve, (err: Error) =>
+          this.execute(slot, marks, beforeCleanup).then(resolve, (err: Error) =>
             resolve({
               outcome: errorOutcome(`provider error: ${err.message}`),
               worktree: '',
@@ -214,7 +219,11 @@ export class PolecatPool {
     }
   }
 
-  private async execute(slot: Slot, beforeCleanup?: BeforeCleanup): Promise<PoolRun> {
+  private async execute(
+    slot: Slot,
+    marks: NonNullable<PoolRun['marks']>,
+    beforeCleanup?: BeforeCleanup,
+  ): Promise<PoolRun> {
     const t0 = performance.now();
     const { job } = slot;
     const entry = this.state.jobs[job.id];
@@ -223,6 +232,7 @@ export class PolecatPool {
       worktree: '',
       overheadMs: 0,
       cleanupMs: 0,
+      marks,
     };
     try {
       if (slot.controller.signal.aborted) return run;
@@ -236,6 +246,7 @@ export class PolecatPool {
       run.worktree = await this.opts.repo.add(job.id);
       await slot.accepted;
       const c0 = performance.now();
+      marks.started = c0;
       run.outcome = await executor.run({
         job,
         worktree: run.worktree,
@@ -249,6 +260,7 @@ export class PolecatPool {
           this.writer.write(false).catch(() => {}); // a plain rename: the process ids matter only while this machine stays up
         },
       });
+      marks.finished = performance.now();
       // The command's own time, as the executor measured it (never more than the executor took).
       const commandMs = Math.min(performance.now() - c0, run.outcome.durationMs);
       run.overheadMs = performance.now() - t0 - commandMs;

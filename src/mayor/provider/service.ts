@@ -109,6 +109,11 @@ export interface JobReport {
   error?: string;
   /** Set when the result went out sealed (atomic pay-for-result). */
   sealed?: { condition: string };
+  /**
+   * When (performance.now() of this process) the job's acceptance was durable, its command started and ended, its
+   * result was signed and its paid write was fulfilled: the stages `npm run bench provider-e2e` prints.
+   */
+  timeline?: { accepted?: number; started?: number; finished?: number; signed?: number; published?: number };
 }
 
 /** A sealed result's K made when its job is accepted, on its way to the disk while the job runs. */
@@ -346,9 +351,17 @@ export class ProviderService {
     const prepared = this.prepareKey(job);
     // The result goes out while the worktree still exists; cleanup follows, before the Polecat takes new work.
     const run = await this.pool.submit(job, attempt, async (r) => {
-      report = await this.report(job, r.outcome, r.worktree, r.overheadMs, charge(r), prepared);
+      report = await this.report(job, r.outcome, r.worktree, r.overheadMs, charge(r), prepared, r.marks);
     });
-    report ??= await this.report(job, run.outcome, run.worktree, run.overheadMs, charge(run), prepared);
+    report ??= await this.report(
+      job,
+      run.outcome,
+      run.worktree,
+      run.overheadMs,
+      charge(run),
+      prepared,
+      run.marks,
+    );
     report.cleanupMs = run.cleanupMs;
     return report;
   }
@@ -383,9 +396,11 @@ export class ProviderService {
     overheadMs: number,
     charge: boolean,
     prepared?: PreparedKey,
+    marks?: PoolRun['marks'],
   ): Promise<JobReport> {
     const t0 = performance.now();
-    const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs };
+    const timeline: NonNullable<JobReport['timeline']> = { ...marks };
+    const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs, timeline };
     try {
       const amount = charge ? this.prices[job.jobType] : undefined;
       // Sealed only when there is something to pay for and the requester asked for it (an older or foreign
@@ -438,8 +453,10 @@ export class ProviderService {
           });
         }
         if (built.sealed) report.sealed = { condition: built.sealed.condition };
-        report.overheadMs += performance.now() - t0;
+        timeline.signed = performance.now();
+        report.overheadMs += timeline.signed - t0;
         const published = await this.publishSigned(event, job.id);
+        timeline.published = performance.now();
         report.result = event;
         report.bytes = bytes;
         report.fee = published.fee;
