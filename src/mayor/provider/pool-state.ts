@@ -2,8 +2,7 @@
 // with the process groups it started. Written atomically (temp file, fsync, rename) on every change, so a
 // crash leaves either the old or the new file, never half of one. The running pool writes it through a
 // PoolStateWriter, on the thread pool: its fsync no longer stops the Mayor's main thread (issue 17).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { closeSync, fsync, fsyncSync, openSync, readFileSync, rename, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { validateEventShape } from '../../nostr/event.js';
 import type { NostrEvent } from '../../nostr/types.js';
@@ -122,16 +121,20 @@ export class PoolStateWriter {
   }
 }
 
+/**
+ * The write goes to the page cache on this thread (microseconds); the fsync and the rename, which wait for the
+ * disk and its journal, on the thread pool: two hops, so a busy pool delays it little.
+ */
 async function writeFileAtomicAsync(file: string, text: string, durable: boolean): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
+  const fd = openSync(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(text);
-    if (durable) await handle.sync();
+    writeSync(fd, text);
+    if (durable) await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  await rename(tmp, file);
+  await new Promise<void>((res, rej) => rename(tmp, file, (err) => (err ? rej(err) : res())));
 }
 
 /** Field 22 of /proc/<pid>/stat, or undefined off Linux / when the process is gone. */
