@@ -287,9 +287,11 @@ export class ProviderService {
     // Queue before announcing, so the concurrency count is right for the next request even while publishing.
     const done = this.track(this.runAndReport(job, 1));
     // Announced once the acceptance is durable (polecats.json, written off the main thread): a crash after the
-    // requester heard `processing` still finds the job.
+    // requester heard `processing` still finds the job. And once the command runs: its signing and paid write
+    // then overlap the command instead of delaying it.
     await this.pool
-      .accepted(job.id)
+      .started(job.id)
+      .then(() => this.pool.accepted(job.id))
       .then(() => this.publish(processingFeedback(job.id, job.requester), job.id))
       .catch(() => undefined);
     return { status: 'accepted', jobId: job.id, done };

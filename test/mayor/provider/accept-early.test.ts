@@ -66,7 +66,7 @@ describe('a provider accepting a job', () => {
       prices: { 'ci-cd-linux': 500n },
       network,
       sandbox: 'none',
-      policy: { trustedRequesters: [requester.pubkey] },
+      policy: { trustedRequesters: [requester.pubkey], maxConcurrentJobs: 4 },
       sealedKeys: SealedKeyStore.open(home),
       poolSize: 1,
       timeoutMs: 20_000,
@@ -109,14 +109,21 @@ describe('a provider accepting a job', () => {
     expect(readPoolState(home).jobs).toEqual({});
   }, 30_000);
 
-  it('an uncharged job (cancelled before its command ran) goes out clear and unpriced, though a K was made for it', async () => {
-    const request = atomicRequest('true');
-    const intake = await service.handleJobRequest(request);
-    if (intake.status !== 'accepted') throw new Error(`expected acceptance, got ${intake.status}`);
-    service.cancel(request.id);
-    const report = await intake.done;
-    expect(report.outcome.build).toBe('CANCELLED');
+  it('an uncharged job (cancelled while it waits for a Polecat) goes out clear and unpriced, though a K was made for it', async () => {
+    // One Polecat: the first job holds it, the second waits and is cancelled before its command could run.
+    const first = atomicRequest('sleep 5');
+    const second = atomicRequest('true');
+    const running = await service.handleJobRequest(first);
+    const waiting = await service.handleJobRequest(second);
+    if (running.status !== 'accepted' || waiting.status !== 'accepted')
+      throw new Error('expected acceptances');
+    expect(SealedKeyStore.open(home).get(second.id)).toBeDefined();
+    service.cancel(second.id);
+    const report = await waiting.done;
+    expect(report.outcome.statusInfo).toMatch(/cancelled/);
     expect(parseSealedResult(report.result!)).toBeUndefined();
     expect(report.result!.tags.some((t) => t[0] === 'amount')).toBe(false);
+    service.cancel(first.id);
+    await running.done;
   }, 30_000);
 });
