@@ -66,9 +66,6 @@ interface Slot {
   start: () => void;
   /** Resolves once the job's acceptance is durable in polecats.json (its command starts only after). */
   accepted: Promise<void>;
-  /** Resolves once its command runs (its first process spawned), or it ended without, or waits for a Polecat. */
-  begun: Promise<void>;
-  markBegun: () => void;
 }
 
 export class PolecatPool {
@@ -109,16 +106,6 @@ export class PolecatPool {
    */
   accepted(jobId: string): Promise<void> {
     return this.all.get(jobId)?.accepted ?? Promise.resolve();
-  }
-
-  /**
-   * Resolves once `jobId`'s command runs (its first process spawned), once it ended without one, or, for a job
-   * waiting for a free Polecat, once its acceptance is durable. What the provider announces next (`processing`)
-   * then follows the spawn instead of going before it on the event loop (its signing, wrapping and paid write
-   * used to delay the command by 30-40 ms: docs/provider.md).
-   */
-  started(jobId: string): Promise<void> {
-    return this.all.get(jobId)?.begun ?? Promise.resolve();
   }
 
   /**
@@ -170,17 +157,11 @@ export class PolecatPool {
       marks.accepted = performance.now();
     });
     accepted.catch(() => {}); // reported by execute() (the job fails with it)
-    let markBegun!: () => void;
-    const begun = new Promise<void>((resolve) => {
-      markBegun = resolve;
-    });
     return new Promise<PoolRun>((resolve) => {
       const slot: Slot = {
         job,
         attempt,
         accepted,
-        begun,
-        markBegun,
         controller: new AbortController(),
         start: () => {
           this.execute(slot, marks, beforeCleanup).then(resolve, (err: Error) =>
@@ -196,7 +177,6 @@ export class PolecatPool {
       this.all.set(job.id, slot);
       this.waiting.push(slot);
       this.pump();
-      if (this.waiting.includes(slot)) accepted.then(markBegun, markBegun);
     });
   }
 
@@ -277,7 +257,6 @@ export class PolecatPool {
         gitProtocols: this.opts.gitProtocols,
         onSpawn: (pid) => {
           entry?.processes.push({ pid, startTime: processStartTime(pid) });
-          slot.markBegun();
           this.writer.write(false).catch(() => {}); // a plain rename: the process ids matter only while this machine stays up
         },
       });
@@ -288,7 +267,6 @@ export class PolecatPool {
       await beforeCleanup?.(run);
       return run;
     } finally {
-      slot.markBegun();
       const c1 = performance.now();
       if (run.worktree && !this.opts.keepWorktrees) await this.opts.repo.remove(job.id).catch(() => {});
       // Replace the worktree this job used while its slot is still held (after its result went out), so the

@@ -287,11 +287,13 @@ export class ProviderService {
     // Queue before announcing, so the concurrency count is right for the next request even while publishing.
     const done = this.track(this.runAndReport(job, 1));
     // Announced once the acceptance is durable (polecats.json, written off the main thread): a crash after the
-    // requester heard `processing` still finds the job. And once the command runs: its signing and paid write
-    // then overlap the command instead of delaying it.
+    // requester heard `processing` still finds the job. One turn later: the job's command (waiting for the same
+    // write) is handed to the process host first, so signing and sending `processing` overlap the command instead
+    // of delaying it (as an await before the spawn did: 30-40 ms, docs/provider.md); its paid write still goes
+    // out well before the result's.
     await this.pool
-      .started(job.id)
-      .then(() => this.pool.accepted(job.id))
+      .accepted(job.id)
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
       .then(() => this.publish(processingFeedback(job.id, job.requester), job.id))
       .catch(() => undefined);
     return { status: 'accepted', jobId: job.id, done };
