@@ -141,13 +141,19 @@ const end = next + o.parallel;
 const parTicks0 = threadTicks(o.nodePid);
 const parSwitches0 = switches(o.nodePid);
 const payerCpu0 = process.cpuUsage();
+// BENCH_PHASES=1: say when the timed phase starts (to attach `perf record` to the node then).
+if (process.env.BENCH_PHASES) process.stderr.write('parallel phase starts\n');
 const t0 = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: o.window }, async () => {
     while (next < end) await pay();
   }),
 );
-const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+const t1 = process.hrtime.bigint();
+const secs = Number(t1 - t0) / 1e9;
+// The phase's window on the monotonic clock (µs, as in V8's CPU profiles), to cut the profiles to it.
+if (process.env.BENCH_CPU_PROF)
+  process.stderr.write(`parallel phase (monotonic µs): ${t0 / 1000n} ${t1 / 1000n}\n`);
 const parallelCpu = {
   ...cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel),
   switches: (switches(o.nodePid) - parSwitches0) / o.parallel,
