@@ -38,8 +38,8 @@ export function decodeSkillEvent(
   if (event.kind !== metadata.kind) {
     throw new SkillEventError(`payload is kind ${event.kind} but was routed as kind ${metadata.kind}`);
   }
-  // A public event's signature: libsecp256k1 (wasm) once this thread has loaded it (the Mayor has, for its own
-  // intake), at a fraction of the JS verifier's CPU on the way of every routed result (issue 17).
+  // A public event's signature: libsecp256k1 (native, or wasm once this thread has loaded it: verifyEventSync), at a
+  // fraction of the JS verifier's CPU on the way of every routed result (issue 17).
   if (metadata.private) {
     if (getEventHash(event) !== event.id)
       throw new SkillEventError('private event id does not match its fields');
