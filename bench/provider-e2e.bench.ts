@@ -115,6 +115,11 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
   const waited: number[] = [];
   const payment: number[] = [];
   const afterKey: number[] = [];
+  // The provider's stages (its JobReport timeline; same process, same clock as t0).
+  const toAccepted: number[] = [];
+  const acceptedToStart: number[] = [];
+  const endToSigned: number[] = [];
+  const signedToResult: number[] = [];
   const provider = beta.provider()!;
   for (let i = 0; i < n + 3; i++) {
     const t0 = performance.now();
@@ -150,6 +155,13 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
       payment.push(key - resultAt.get(jobId)!);
       afterKey.push(end - key);
     }
+    const tl = report.timeline ?? {};
+    if (tl.accepted !== undefined && tl.started !== undefined && tl.finished !== undefined && tl.signed) {
+      toAccepted.push(tl.accepted - t0);
+      acceptedToStart.push(tl.started - tl.accepted);
+      endToSigned.push(tl.signed - tl.finished);
+      signedToResult.push(resultAt.get(jobId)! - tl.signed);
+    }
     void price;
   }
   alpha.off('job', onJob);
@@ -158,11 +170,15 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
     payment.length > 0
       ? ` (of which paying for the sealed result's key p50 ${ms(pct(payment, 0.5))}, key -> routed p50 ${ms(pct(afterKey, 0.5))})`
       : '';
+  const stages =
+    toAccepted.length > 0
+      ? `; stages p50: post -> provider's acceptance durable ${ms(pct(toAccepted, 0.5))}, -> command starts ${ms(pct(acceptedToStart, 0.5))}, command ends -> result signed ${ms(pct(endToSigned, 0.5))}, -> requester has it (\`result-received\`) ${ms(pct(signedToResult, 0.5))}`
+      : '';
   const label = priv ? 'private (gift-wrapped)' : 'public';
   const commit = await commitBaseline();
   console.log(
     `${label}, ${n} jobs: post -> routed minus command p50 ${ms(pct(overhead, 0.5))}, p99 ${ms(pct(overhead, 0.99))} (target p50 < 50 ms: ${pct(overhead, 0.5) < 50 ? 'MET' : 'NOT MET'}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores); ` +
-      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> \`posted\` (the relay's FULFILL back) p50 ${ms(pct(fulfilled, 0.5))}; \`posted\` -> result-received minus command p50 ${ms(pct(waited, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}${sealedPhases}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}; ` +
+      `postJob() returns p50 ${ms(pct(postCall, 0.5))}; post -> \`posted\` (the relay's FULFILL back) p50 ${ms(pct(fulfilled, 0.5))}; \`posted\` -> result-received minus command p50 ${ms(pct(waited, 0.5))}; post -> provider has it p50 ${ms(pct(toProvider, 0.5))}; provider overhead (worktree, result, excl. command) p50 ${ms(pct(providerSide, 0.5))}; result-received -> routed p50 ${ms(pct(routing, 0.5))}${sealedPhases}; command \`true\` (sandbox ${provider.service.sandbox.kind}) p50 ${ms(pct(command, 0.5))}${stages}; ` +
       `baseline: one state transition durable (fsync) p50 ${ms(commit.durable)}, committed to git p50 ${ms(commit.commit)}`,
   );
 }

@@ -15,6 +15,12 @@ export interface PacketContext {
   outgoing: IlpPrepare;
   /** Set by the route middleware. */
   nextHop?: NextHop;
+  /**
+   * Set by the balance middleware: queues the durable record of the sending peer's debt for a FULFILL (resolves
+   * once on disk; rejects if that failed). settle calls it right after queuing the next hop's record, in the same
+   * turn, so a forwarded packet's two records are one commit: a crash keeps both or neither (issue 17).
+   */
+  recordIncoming?: () => Promise<void>;
 }
 
 export type Next = () => Promise<IlpReply>;

@@ -64,8 +64,12 @@ export function conditionOfKey(key: Uint8Array): string {
   return bytesToHex(sha256(key));
 }
 
-export function sealResult(plain: string, jobId: string): SealedResult {
-  const key = randomBytes(KEY_BYTES);
+/** `key`: a K made beforehand (the provider makes it durable while the job runs); default a fresh one. */
+export function sealResult(
+  plain: string,
+  jobId: string,
+  key: Uint8Array = randomBytes(KEY_BYTES),
+): SealedResult {
   const nonce = randomBytes(NONCE_BYTES);
   const sealed = xchacha20poly1305(key, nonce, utf8ToBytes(jobId)).encrypt(utf8ToBytes(plain));
   const packed = new Uint8Array(NONCE_BYTES + sealed.length);

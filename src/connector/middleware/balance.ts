@@ -39,14 +39,27 @@ export function balance(
       );
     }
     account.inFlight += amount;
+    const condition = Buffer.from(ctx.incoming.executionCondition).toString('hex');
+    // Queued at most once: by settle (a forwarded packet: in the same commit as the next hop's record) or below.
+    let recording: Promise<void> | undefined;
+    const record = () => {
+      if (!recording) {
+        try {
+          recording = Promise.resolve(account.incoming.add(condition, amount));
+        } catch (error) {
+          recording = Promise.reject(error);
+        }
+      }
+      return recording;
+    };
+    if (amount > 0n) ctx.recordIncoming = record;
     try {
       const reply = await next();
       if (reply.type === IlpPacketType.Fulfill && amount > 0n) {
         // Recorded (durably, with a store) before the FULFILL is written back, so the sender's claim always finds
         // the packet; the amount stays in inFlight until then, so the credit limit still counts it.
-        const condition = Buffer.from(ctx.incoming.executionCondition).toString('hex');
         try {
-          await account.incoming.add(condition, amount);
+          await record();
         } catch (error) {
           account.incoming.putBack(condition, amount);
           onRecordError?.(error, { peerId: ctx.fromPeer, condition, amount });

@@ -1,7 +1,8 @@
 // The pool's memory across restarts: <home>/polecats.json lists every accepted job that has not finished,
 // with the process groups it started. Written atomically (temp file, fsync, rename) on every change, so a
-// crash leaves either the old or the new file, never half of one.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// crash leaves either the old or the new file, never half of one. The running pool writes it through a
+// PoolStateWriter, on the thread pool: its fsync no longer stops the Mayor's main thread (issue 17).
+import { closeSync, fsync, fsyncSync, openSync, readFileSync, rename, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { validateEventShape } from '../../nostr/event.js';
 import type { NostrEvent } from '../../nostr/types.js';
@@ -67,6 +68,73 @@ export function writePoolState(home: string, state: PoolStateFile, durable = tru
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+/**
+ * Writes polecats.json off the main thread, one write at a time; each write takes the state as it is when it
+ * starts, so calls made while one runs share the next one. `write(true)` resolves once a file holding every change
+ * made before the call is fsynced and renamed in place; `write(false)` once it is renamed (no fsync: process ids,
+ * which only matter while this machine stays up).
+ */
+export class PoolStateWriter {
+  private running: Promise<void> | undefined;
+  private next: { durable: boolean; done: Promise<void>; start: () => void } | undefined;
+
+  constructor(
+    private readonly home: string,
+    private readonly snapshot: () => PoolStateFile,
+  ) {}
+
+  write(durable: boolean): Promise<void> {
+    if (!this.running) return this.run(durable);
+    if (this.next) {
+      this.next.durable ||= durable;
+      return this.next.done;
+    }
+    let start!: () => void;
+    const done = new Promise<void>((resolve, reject) => {
+      start = () => {
+        const n = this.next!;
+        this.next = undefined;
+        this.run(n.durable).then(resolve, reject);
+      };
+    });
+    this.next = { durable, done, start };
+    return done;
+  }
+
+  /** Resolves when no write is running or queued (never rejects). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  private run(durable: boolean): Promise<void> {
+    const text = JSON.stringify(this.snapshot());
+    const run = writeFileAtomicAsync(path.join(this.home, STATE_FILE), text, durable);
+    this.running = run;
+    const after = () => {
+      this.running = undefined;
+      this.next?.start();
+    };
+    run.then(after, after);
+    return run;
+  }
+}
+
+/**
+ * The write goes to the page cache on this thread (microseconds); the fsync and the rename, which wait for the
+ * disk and its journal, on the thread pool: two hops, so a busy pool delays it little.
+ */
+async function writeFileAtomicAsync(file: string, text: string, durable: boolean): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    if (durable) await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
+  } finally {
+    closeSync(fd);
+  }
+  await new Promise<void>((res, rej) => rename(tmp, file, (err) => (err ? rej(err) : res())));
 }
 
 /** Field 22 of /proc/<pid>/stat, or undefined off Linux / when the process is gone. */

@@ -7,6 +7,7 @@ import type { Executor } from './executors/types.js';
 import {
   type PersistedJob,
   type PoolStateFile,
+  PoolStateWriter,
   processStartTime,
   readPoolState,
   writePoolState,
@@ -51,6 +52,8 @@ export interface PoolRun {
   overheadMs: number;
   /** Time spent afterwards removing the worktree and making a warm one to replace it. */
   cleanupMs: number;
+  /** When (performance.now()) the job's acceptance was durable, its command started and ended, for benches. */
+  marks?: { accepted?: number; started?: number; finished?: number };
 }
 
 /** Called with the outcome while the worktree still exists (the service publishes the result here). */
@@ -61,6 +64,8 @@ interface Slot {
   attempt: number;
   controller: AbortController;
   start: () => void;
+  /** Resolves once the job's acceptance is durable in polecats.json (its command starts only after). */
+  accepted: Promise<void>;
 }
 
 export class PolecatPool {
@@ -73,9 +78,11 @@ export class PolecatPool {
   private stopped = false;
   private readonly warmTarget: number;
   private warming: Promise<void> = Promise.resolve();
+  private readonly writer: PoolStateWriter;
 
   constructor(options: PoolOptions) {
     this.opts = options;
+    this.writer = new PoolStateWriter(options.home, () => this.state);
     this.size = options.size ?? 4;
     this.warmTarget = options.warmWorktrees ?? Math.min(this.size, 2);
   }
@@ -91,6 +98,14 @@ export class PolecatPool {
 
   has(jobId: string): boolean {
     return this.all.has(jobId);
+  }
+
+  /**
+   * Resolves once `jobId`'s acceptance is durable (fsynced in polecats.json), so a crash from then on finds it;
+   * rejects if that write failed. Resolved for a job the pool does not hold.
+   */
+  accepted(jobId: string): Promise<void> {
+    return this.all.get(jobId)?.accepted ?? Promise.resolve();
   }
 
   /**
@@ -129,13 +144,27 @@ export class PolecatPool {
         cleanupMs: 0,
       });
     if (this.all.has(job.id)) throw new Error(`job ${job.id} is already in the pool`);
+    // The acceptance goes to the disk on the thread pool (one fsync, off the main thread) while the job waits for
+    // a Polecat and its worktree; the command starts only once it is durable.
+    const marks: NonNullable<PoolRun['marks']> = {};
+    const accepted = this.persist(job.id, {
+      request: job.event,
+      state: 'queued',
+      acceptedAt: Date.now(),
+      attempt,
+      processes: [],
+    }).then(() => {
+      marks.accepted = performance.now();
+    });
+    accepted.catch(() => {}); // reported by execute() (the job fails with it)
     return new Promise<PoolRun>((resolve) => {
       const slot: Slot = {
         job,
         attempt,
+        accepted,
         controller: new AbortController(),
         start: () => {
-          this.execute(slot, beforeCleanup).then(resolve, (err: Error) =>
+          this.execute(slot, marks, beforeCleanup).then(resolve, (err: Error) =>
             resolve({
               outcome: errorOutcome(`provider error: ${err.message}`),
               worktree: '',
@@ -146,13 +175,6 @@ export class PolecatPool {
         },
       };
       this.all.set(job.id, slot);
-      this.persist(job.id, {
-        request: job.event,
-        state: 'queued',
-        acceptedAt: Date.now(),
-        attempt,
-        processes: [],
-      });
       this.waiting.push(slot);
       this.pump();
     });
@@ -178,6 +200,7 @@ export class PolecatPool {
     for (const slot of this.all.values()) slot.controller.abort();
     while (this.all.size > 0) await new Promise((r) => setTimeout(r, 10));
     await this.warming;
+    await this.writer.idle();
   }
 
   /** Tops up the warm worktrees; the promise never rejects. */
@@ -196,7 +219,11 @@ export class PolecatPool {
     }
   }
 
-  private async execute(slot: Slot, beforeCleanup?: BeforeCleanup): Promise<PoolRun> {
+  private async execute(
+    slot: Slot,
+    marks: NonNullable<PoolRun['marks']>,
+    beforeCleanup?: BeforeCleanup,
+  ): Promise<PoolRun> {
     const t0 = performance.now();
     const { job } = slot;
     const entry = this.state.jobs[job.id];
@@ -205,6 +232,7 @@ export class PolecatPool {
       worktree: '',
       overheadMs: 0,
       cleanupMs: 0,
+      marks,
     };
     try {
       if (slot.controller.signal.aborted) return run;
@@ -216,7 +244,9 @@ export class PolecatPool {
       // Marked running in memory; written with the first process id (the only fact recovery acts on).
       if (entry) entry.state = 'running';
       run.worktree = await this.opts.repo.add(job.id);
+      await slot.accepted;
       const c0 = performance.now();
+      marks.started = c0;
       run.outcome = await executor.run({
         job,
         worktree: run.worktree,
@@ -227,9 +257,10 @@ export class PolecatPool {
         gitProtocols: this.opts.gitProtocols,
         onSpawn: (pid) => {
           entry?.processes.push({ pid, startTime: processStartTime(pid) });
-          writePoolState(this.opts.home, this.state, false);
+          this.writer.write(false).catch(() => {}); // a plain rename: the process ids matter only while this machine stays up
         },
       });
+      marks.finished = performance.now();
       // The command's own time, as the executor measured it (never more than the executor took).
       const commandMs = Math.min(performance.now() - c0, run.outcome.durationMs);
       run.overheadMs = performance.now() - t0 - commandMs;
@@ -243,15 +274,15 @@ export class PolecatPool {
       if (this.waiting.length === 0) await this.warm();
       run.cleanupMs = performance.now() - c1;
       delete this.state.jobs[job.id];
-      writePoolState(this.opts.home, this.state, false);
+      await this.writer.write(false).catch(() => {});
       this.active.delete(job.id);
       this.all.delete(job.id);
       this.pump();
     }
   }
 
-  private persist(jobId: string, job: PersistedJob): void {
+  private persist(jobId: string, job: PersistedJob): Promise<void> {
     this.state.jobs[jobId] = job;
-    writePoolState(this.opts.home, this.state);
+    return this.writer.write(true);
   }
 }

@@ -62,6 +62,8 @@ export interface BuildResultOptions {
   relay?: string;
   /** Seal the content (atomic pay-for-result): the published event carries the ciphertext and the condition. */
   seal?: boolean;
+  /** With `seal`: the K to seal under (made and stored beforehand); default a fresh one. */
+  sealKey?: Uint8Array;
 }
 
 export interface BuiltResult {
@@ -135,7 +137,7 @@ export function buildResult(opts: BuildResultOptions): BuiltResult {
   const keys = new WeakMap<EventTemplate, SealedTemplate['sealed']>();
   const seal = (t: EventTemplate): EventTemplate => {
     if (!opts.seal) return t;
-    const s = sealTemplate(t, opts.request.id, outcome.status);
+    const s = sealTemplate(t, opts.request.id, outcome.status, opts.sealKey);
     keys.set(s.template, s.sealed);
     return s.template;
   };

@@ -15,13 +15,14 @@ export interface SealedTemplate {
   sealed: SealedResult;
 }
 
-/** The sealed version of a clear result template for job `jobId`. */
+/** The sealed version of a clear result template for job `jobId` (under `key` when given, else a fresh K). */
 export function sealTemplate(
   clear: EventTemplate,
   jobId: string,
   status: 'success' | 'error',
+  key?: Uint8Array,
 ): SealedTemplate {
-  const sealed = sealResult(clear.content, jobId);
+  const sealed = sealResult(clear.content, jobId, key);
   const summary = summaryOf(status, clear.content);
   return {
     template: {

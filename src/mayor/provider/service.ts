@@ -6,12 +6,13 @@
 // and queues the job on the Polecat pool. When the job ends, the kind 6065 result (sized to fit one ILP
 // PREPARE) is signed and published through the paid write path; every write fee goes to the audit log.
 
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KIND_JOB_REQUEST } from '../../nostr/kinds.js';
 import type { HandlerMetadata } from '../../nostr/nip89.js';
 import { type ParsedJobRequest, parseJobRequest } from '../../nostr/nip90.js';
-import { requestedPaymentMode } from '../../nostr/sealed-result.js';
+import { conditionOfKey, KEY_BYTES, requestedPaymentMode } from '../../nostr/sealed-result.js';
 import type { EventTemplate, Filter, NostrEvent } from '../../nostr/types.js';
 import type { JobProvider } from '../../skills/builtin/job-request.js';
 import { encodeEventBytes } from '../../toon/index.js';
@@ -108,6 +109,18 @@ export interface JobReport {
   error?: string;
   /** Set when the result went out sealed (atomic pay-for-result). */
   sealed?: { condition: string };
+  /**
+   * When (performance.now() of this process) the job's acceptance was durable, its command started and ended, its
+   * result was signed and its paid write was fulfilled: the stages `npm run bench provider-e2e` prints.
+   */
+  timeline?: { accepted?: number; started?: number; finished?: number; signed?: number; published?: number };
+}
+
+/** A sealed result's K made when its job is accepted, on its way to the disk while the job runs. */
+interface PreparedKey {
+  key: Uint8Array;
+  /** Resolves once K is durable (SealedKeyStore.saveDurably); the sealed result is published only after. */
+  saved: Promise<void>;
 }
 
 const silent: ProviderLogger = { info() {}, warn() {} };
@@ -273,7 +286,16 @@ export class ProviderService {
     }
     // Queue before announcing, so the concurrency count is right for the next request even while publishing.
     const done = this.track(this.runAndReport(job, 1));
-    await this.publish(processingFeedback(job.id, job.requester), job.id).catch(() => undefined);
+    // Announced once the acceptance is durable (polecats.json, written off the main thread): a crash after the
+    // requester heard `processing` still finds the job. One turn later: the job's command (waiting for the same
+    // write) is handed to the process host first, so signing and sending `processing` overlap the command instead
+    // of delaying it (as an await before the spawn did: 30-40 ms, docs/provider.md); its paid write still goes
+    // out well before the result's.
+    await this.pool
+      .accepted(job.id)
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => this.publish(processingFeedback(job.id, job.requester), job.id))
+      .catch(() => undefined);
     return { status: 'accepted', jobId: job.id, done };
   }
 
@@ -330,13 +352,45 @@ export class ProviderService {
     // Jobs that never ran their command (bad input, provider error, cancellation) are not charged.
     const charge = (run: PoolRun) => run.outcome.build !== 'ERROR' && run.outcome.build !== 'CANCELLED';
     let report: JobReport | undefined;
+    const prepared = this.prepareKey(job);
     // The result goes out while the worktree still exists; cleanup follows, before the Polecat takes new work.
     const run = await this.pool.submit(job, attempt, async (r) => {
-      report = await this.report(job, r.outcome, r.worktree, r.overheadMs, charge(r));
+      report = await this.report(job, r.outcome, r.worktree, r.overheadMs, charge(r), prepared, r.marks);
     });
-    report ??= await this.report(job, run.outcome, run.worktree, run.overheadMs, charge(run));
+    report ??= await this.report(
+      job,
+      run.outcome,
+      run.worktree,
+      run.overheadMs,
+      charge(run),
+      prepared,
+      run.marks,
+    );
     report.cleanupMs = run.cleanupMs;
     return report;
+  }
+
+  /**
+   * K of the job's sealed result, made now and made durable while the job runs (issue 17: its fsync was on the way
+   * from the command's end to the result). Only for a job whose result will be sealed if it is charged: a priced
+   * job type and a requester asking `atomic`. A job that ends uncharged goes out clear; its unused K stays in the
+   * store, where it can only refuse a payment nobody owes.
+   */
+  private prepareKey(job: ParsedJobRequest): PreparedKey | undefined {
+    const sealedKeys = this.options.sealedKeys;
+    const amount = this.prices[job.jobType];
+    if (!sealedKeys || amount === undefined || amount <= 0n || requestedPaymentMode(job.event) !== 'atomic')
+      return undefined;
+    const key = new Uint8Array(randomBytes(KEY_BYTES));
+    const saved = sealedKeys.saveDurably({
+      jobId: job.id,
+      requester: job.requester,
+      condition: conditionOfKey(key),
+      key,
+      amount,
+    });
+    saved.catch(() => {}); // awaited (and reported) by report(), which then falls back to a fresh K
+    return { key, saved };
   }
 
   private async report(
@@ -345,9 +399,12 @@ export class ProviderService {
     worktree: string,
     overheadMs: number,
     charge: boolean,
+    prepared?: PreparedKey,
+    marks?: PoolRun['marks'],
   ): Promise<JobReport> {
     const t0 = performance.now();
-    const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs };
+    const timeline: NonNullable<JobReport['timeline']> = { ...marks };
+    const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs, timeline };
     try {
       const amount = charge ? this.prices[job.jobType] : undefined;
       // Sealed only when there is something to pay for and the requester asked for it (an older or foreign
@@ -359,12 +416,26 @@ export class ProviderService {
         amount > 0n &&
         requestedPaymentMode(job.event) === 'atomic';
       let margin = 16;
+      // The K prepared at acceptance, if it reached the disk; else a fresh one, saved below.
+      const preparedKey =
+        seal && prepared
+          ? await prepared.saved.then(
+              () => prepared.key,
+              (err: Error) => {
+                this.log.warn(
+                  `the key prepared for job ${job.id} was not saved (${err.message}); sealing under a new one`,
+                );
+                return undefined;
+              },
+            )
+          : undefined;
       for (;;) {
         const built = buildResult({
           request: job.event,
           outcome,
           margin,
           seal,
+          ...(preparedKey && { sealKey: preparedKey }),
           ...(amount !== undefined && { amount }),
           ...(this.options.relay !== undefined && { relay: this.options.relay }),
         });
@@ -376,7 +447,7 @@ export class ProviderService {
           continue;
         }
         // K is durable before anyone can see the sealed result: a restart after publishing still fulfills.
-        if (built.sealed && sealedKeys && amount !== undefined) {
+        if (built.sealed && sealedKeys && amount !== undefined && built.sealed.key !== preparedKey) {
           await sealedKeys.saveDurably({
             jobId: job.id,
             requester: job.requester,
@@ -384,10 +455,12 @@ export class ProviderService {
             key: built.sealed.key,
             amount,
           });
-          report.sealed = { condition: built.sealed.condition };
         }
-        report.overheadMs += performance.now() - t0;
+        if (built.sealed) report.sealed = { condition: built.sealed.condition };
+        timeline.signed = performance.now();
+        report.overheadMs += timeline.signed - t0;
         const published = await this.publishSigned(event, job.id);
+        timeline.published = performance.now();
         report.result = event;
         report.bytes = bytes;
         report.fee = published.fee;
