@@ -5,6 +5,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { BtpPacketType, deserializeBtpPacket, readBtpAuthToken, serializeBtpPacket } from '../ilp/btp.js';
+import { ipBudgetKey } from '../relay/rate-limit.js';
+import { countConnections } from '../transport/connection-limit.js';
 import { createWebServer, type ServerTlsOptions } from '../transport/tls.js';
 import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 
@@ -27,6 +29,9 @@ export interface BtpServerOptions {
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Serve `wss://` (and the extra HTTP handler over https) with this certificate; plain `ws://` without it. */
   tls?: ServerTlsOptions;
+  /** Open connections in all (default 2,000) and from one address, IPv6 by /64 (default 64); more get HTTP 503. */
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
 }
 
 /** WebSocket close codes used when dropping a peer. */
@@ -49,7 +54,20 @@ export class BtpServer {
 
   static async start(options: BtpServerOptions): Promise<BtpServer> {
     const httpServer = createWebServer(options.tls);
-    const wss = new WebSocketServer({ server: httpServer, maxPayload: options.maxFrameBytes ?? 64 * 1024 });
+    // Peers are few and authenticated, but anyone can open a socket and hold it until the auth timeout.
+    const connections = countConnections(
+      {
+        maxConnections: options.maxConnections ?? 2_000,
+        maxConnectionsPerAddress: options.maxConnectionsPerIp ?? 64,
+      },
+      (req) => ipBudgetKey(req.socket.remoteAddress ?? ''),
+    );
+    httpServer.maxConnections = (options.maxConnections ?? 2_000) + 256; // raw sockets too (SPSP over HTTP shares the port)
+    const wss = new WebSocketServer({
+      server: httpServer,
+      maxPayload: options.maxFrameBytes ?? 64 * 1024,
+      verifyClient: connections.verifyClient,
+    });
     const server = new BtpServer(options, httpServer, wss);
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -38,6 +38,10 @@ export interface RelayLimits {
    * `approximate: true` when it reaches it. An exact count of a broad filter scans every row on the main thread.
    */
   maxCountRows?: number;
+  /** Open WebSocket connections in all; more are refused at the upgrade (HTTP 503). */
+  maxConnections?: number;
+  /** Open WebSocket connections from one client address (IPv6 by /64); more are refused at the upgrade. */
+  maxConnectionsPerIp?: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -55,6 +59,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxBufferedBytes: 8 * 1024 * 1024,
   maxFreeEventBytes: 8 * 1024,
   maxCountRows: 1_000,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 256,
 };
 
 /** Events the operator lets through without payment, e.g. the node's own kind 10032 peer info. */

@@ -15,6 +15,7 @@ import { createPgLiveFeed, type PgLiveFeed } from '../store/live-feed.js';
 import { PostgresEventStore } from '../store/postgres.js';
 import type { SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
+import { countConnections } from '../transport/connection-limit.js';
 import { createWebServer, loadServerTls } from '../transport/tls.js';
 import { DEFAULT_LIMITS, type RelayLimits, type RelayOptions } from './config.js';
 import { Connection, type Subscription } from './connection.js';
@@ -144,7 +145,20 @@ export class NostrRelay {
     const http = createWebServer(options.tls);
     // Frames up to the hard cap reach our handler (which answers NOTICE above maxMessageBytes); ws closes
     // the connection with 1009 beyond it rather than buffer an unbounded frame.
-    const wss = new WebSocketServer({ server: http, maxPayload: limits.hardMaxMessageBytes });
+    const connections = countConnections(
+      {
+        maxConnections: limits.maxConnections ?? DEFAULT_LIMITS.maxConnections!,
+        maxConnectionsPerAddress: limits.maxConnectionsPerIp ?? DEFAULT_LIMITS.maxConnectionsPerIp!,
+      },
+      (req) => ipBudgetKey(options.clientAddress?.(req) ?? req.socket.remoteAddress ?? ''),
+    );
+    // Raw sockets too (idle HTTP, half-open upgrades): a little above the WebSocket cap, which answers 503 first.
+    http.maxConnections = (limits.maxConnections ?? DEFAULT_LIMITS.maxConnections!) + 256;
+    const wss = new WebSocketServer({
+      server: http,
+      maxPayload: limits.hardMaxMessageBytes,
+      verifyClient: connections.verifyClient,
+    });
     const threads = options.verifyThreads ?? 0;
     const pool = threads > 0 ? new GatePool(threads) : undefined;
     await pool?.ready();
