@@ -16,6 +16,8 @@ interface LoadOptions {
   walletKey: `0x${string}`;
   sequential: number;
   parallel: number;
+  /** Writes at `window` in flight before the timed phase, not timed (JIT warm-up: steady state is measured). */
+  warmup?: number;
   window: number;
   /** The node's pid: its CPU (per thread, from /proc) is read at each phase's start and end. */
   nodePid?: number;
@@ -113,7 +115,7 @@ const nextWrite = (): Omit<IlpPrepare, 'type' | 'expiresAt'> => {
   };
 };
 // Signed before timing: the figures are the node's, not this process's signing.
-const writes = Array.from({ length: 100 + o.sequential + o.parallel }, nextWrite);
+const writes = Array.from({ length: 100 + o.sequential + (o.warmup ?? 0) + o.parallel }, nextWrite);
 let next = 0;
 const pay = async (): Promise<number> => {
   const w = writes[next++]!;
@@ -137,17 +139,31 @@ lat.sort((a, b) => a - b);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]!;
 
 const sequentialClaims = claimsSent - claimsBefore;
+// Warm-up at the same window, untimed: the hot functions reach V8's optimizing tier before we measure.
+const warmEnd = next + (o.warmup ?? 0);
+await Promise.all(
+  Array.from({ length: o.window }, async () => {
+    while (next < warmEnd) await pay();
+  }),
+);
+const claimsAfterWarmup = claimsSent;
 const end = next + o.parallel;
 const parTicks0 = threadTicks(o.nodePid);
 const parSwitches0 = switches(o.nodePid);
 const payerCpu0 = process.cpuUsage();
+// BENCH_PHASES=1: say when the timed phase starts (to attach `perf record` to the node then).
+if (process.env.BENCH_PHASES) process.stderr.write('parallel phase starts\n');
 const t0 = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: o.window }, async () => {
     while (next < end) await pay();
   }),
 );
-const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+const t1 = process.hrtime.bigint();
+const secs = Number(t1 - t0) / 1e9;
+// The phase's window on the monotonic clock (µs, as in V8's CPU profiles), to cut the profiles to it.
+if (process.env.BENCH_CPU_PROF)
+  process.stderr.write(`parallel phase (monotonic µs): ${t0 / 1000n} ${t1 / 1000n}\n`);
 const parallelCpu = {
   ...cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel),
   switches: (switches(o.nodePid) - parSwitches0) / o.parallel,
@@ -155,7 +171,7 @@ const parallelCpu = {
 const payerCpu = process.cpuUsage(payerCpu0);
 // This process shares the 2 cores with the node: its CPU per write bounds the run's writes/s too.
 const payerCpuPerWrite = Math.round((payerCpu.user + payerCpu.system) / o.parallel);
-const parallelClaims = claimsSent - claimsBefore - sequentialClaims;
+const parallelClaims = claimsSent - claimsAfterWarmup;
 await att.settle();
 process.stdout.write(
   `${JSON.stringify({ p50: pct(0.5), p99: pct(0.99), rate: o.parallel / secs, cumulative: String(att.claims.cumulative), sequentialClaims, parallelClaims, sequentialCpu, parallelCpu, payerCpuPerWrite })}\n`,

@@ -13,7 +13,13 @@ import WebSocket from 'ws';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
 import { generateSecretKey, getPublicKey, verifyEvent } from '../src/nostr/index.js';
 import type { NostrEvent } from '../src/nostr/types.js';
-import { loadWasmVerifier, VerifierPool, verifyWithWasm } from '../src/nostr/verify-fast.js';
+import {
+  loadFastVerifier,
+  loadWasmVerifier,
+  VerifierPool,
+  verifyWith,
+  verifyWithWasm,
+} from '../src/nostr/verify-fast.js';
 import { AccountSecretStore, NostrRelay } from '../src/relay/index.js';
 import { SqliteEventStore } from '../src/store/index.js';
 import { decodeEvent, encodeEventBytes } from '../src/toon/index.js';
@@ -72,6 +78,12 @@ async function verifyRates(events: NostrEvent[]): Promise<void> {
   console.log(
     `verify, nostr-wasm this thread: ${rate(events.length, process.hrtime.bigint() - t0)} events/s`,
   );
+  const fast = await loadFastVerifier();
+  t0 = process.hrtime.bigint();
+  for (const e of events) verifyWith(fast, e);
+  console.log(
+    `verify, ${fast.backend} this thread (what the gate uses): ${rate(events.length, process.hrtime.bigint() - t0)} events/s`,
+  );
   const pool = new VerifierPool({ threads: 2 });
   await Promise.all(events.slice(0, 100).map((e) => pool.verify(e))); // warm-up: workers load the wasm
   t0 = process.hrtime.bigint();
@@ -86,7 +98,7 @@ async function verifyRates(events: NostrEvent[]): Promise<void> {
 async function breakdown(dir: string, events: NostrEvent[]): Promise<void> {
   const data = events.map((e) => encodeEventBytes(e));
   const secret = new Uint8Array(32).fill(7);
-  const wasm = await loadWasmVerifier();
+  const fast = await loadFastVerifier();
   const per = (label: string, fn: (i: number) => unknown) => {
     for (let i = 0; i < 100; i++) fn(i);
     const t0 = process.hrtime.bigint();
@@ -97,7 +109,7 @@ async function breakdown(dir: string, events: NostrEvent[]): Promise<void> {
   console.log('one paid write, step by step (this thread):');
   per('TOON decode (src/toon decodeEvent)', (i) => decodeEvent(data[i]!));
   per('condition: HMAC x2 + SHA-256 (node:crypto)', (i) => conditionOf(deriveFulfillment(secret, data[i]!)));
-  per('verify: id recompute + BIP-340 (nostr-wasm)', (i) => verifyWithWasm(wasm, events[i]!));
+  per(`verify: id recompute + BIP-340 (${fast.backend})`, (i) => verifyWith(fast, events[i]!));
   const store = new SqliteEventStore({ path: join(dir, 'breakdown.db') });
   const t0 = process.hrtime.bigint();
   await Promise.all(events.map((e) => store.save(e)));

@@ -27,6 +27,7 @@ import {
   type SettlementInfo,
 } from '../nostr/index.js';
 import type { NostrEvent } from '../nostr/types.js';
+import { loadFastVerifier } from '../nostr/verify-fast.js';
 import { AccountSecretStore, type NostrRelay, type RelayInfo, startRelay } from '../relay/index.js';
 import { type EventStore, openEventStore, openPrepaidStore, resolveStoreLocation } from '../store/index.js';
 import { type ChainCheckResult, ChainGuard } from './chain-guard.js';
@@ -363,6 +364,8 @@ async function start(
     chainId: config.chain.chainId,
     rpcUrl: config.chain.rpcUrl,
     db: config.databaseUrl ? 'postgres' : join(config.dataDir, 'relay.db'),
+    // `native libsecp256k1.so.1`, or `wasm` when the library is missing (apt-get install libsecp256k1-1).
+    signatures: (await loadFastVerifier()).backend,
   });
 
   let stopped: Promise<void> | undefined;

@@ -1,13 +1,17 @@
-// A faster event verifier: libsecp256k1 compiled to WebAssembly (npm `nostr-wasm`), about 5x nostr-tools' pure JS
-// on this machine, optionally spread over worker threads so a relay uses every core for signatures.
-// The rule of src/nostr/event.ts holds: verification recomputes the id from the fields (nostr-wasm hashes the
-// NIP-01 serialization and compares it with `id` before checking the BIP-340 signature of that hash).
+// Faster event verifiers: the system's libsecp256k1 through koffi (schnorr-native.ts, about 5x nostr-wasm) when it
+// loads, else libsecp256k1 compiled to WebAssembly (npm `nostr-wasm`, about 5x nostr-tools' pure JS on this
+// machine), optionally spread over worker threads so a relay uses every core for signatures.
+// The rule of src/nostr/event.ts holds: verification recomputes the id from the fields (the native path hashes
+// serializeEvent here; nostr-wasm hashes the NIP-01 serialization itself) and compares it with `id` before checking
+// the BIP-340 signature of that hash.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { initNostrWasm, type Nostr } from 'nostr-wasm';
-import { useFastSigner, validateEventShape, verifyEvent } from './event.js';
+import { serializeEvent, useFastSigner, validateEventShape, verifyEvent } from './event.js';
+import { type NativeSchnorr, nativeSchnorr } from './schnorr-native.js';
 import type { NostrEvent } from './types.js';
 
 /** Resolves to true when the event is well formed, its id is the hash of its fields and its signature verifies. */
@@ -43,9 +47,71 @@ export function loadedWasmVerifier(): Nostr | undefined {
   return loaded;
 }
 
-/** Synchronous verifyEvent: wasm once this thread has loaded it, the JS verifier (src/nostr/event.ts) before. */
+/**
+ * Synchronous verifyEvent: native libsecp256k1 when it loads, else wasm once this thread has loaded it, else the JS
+ * verifier (src/nostr/event.ts).
+ */
 export function verifyEventSync(event: NostrEvent): boolean {
+  const native = nativeSchnorr();
+  if (native) return verifyWith(nativeShapedVerifier(native), event);
   return loaded ? verifyWithWasm(loaded, event) : verifyEvent(event);
+}
+
+/** Checks an event that has already passed a NIP-01 shape check: recomputes its id, then checks its signature. */
+export interface ShapedVerifier {
+  /** `native libsecp256k1.so.1` or `wasm`: what checks the signatures (logged by the node at start). */
+  readonly backend: string;
+  verifyShaped(event: NostrEvent): boolean;
+}
+
+const nativeVerifiers = new WeakMap<NativeSchnorr, ShapedVerifier>();
+
+/** The event verifier over the native library: id = SHA-256 of serializeEvent (node:crypto), then BIP-340. */
+export function nativeShapedVerifier(native: NativeSchnorr): ShapedVerifier {
+  let v = nativeVerifiers.get(native);
+  if (!v) {
+    v = {
+      backend: `native ${native.library}`,
+      verifyShaped(event) {
+        const id = createHash('sha256').update(serializeEvent(event)).digest();
+        if (id.toString('hex') !== event.id) return false;
+        // The shape check guarantees lowercase hex of the right lengths, so these decode exactly.
+        return native.verify(Buffer.from(event.sig, 'hex'), id, Buffer.from(event.pubkey, 'hex'));
+      },
+    };
+    nativeVerifiers.set(native, v);
+  }
+  return v;
+}
+
+/** The event verifier over nostr-wasm. */
+export function wasmShapedVerifier(nostr: Nostr): ShapedVerifier {
+  return { backend: 'wasm', verifyShaped: (event) => verifyShapedWithWasm(nostr, event) };
+}
+
+let fast: Promise<ShapedVerifier> | undefined;
+
+/**
+ * The fastest verifier this thread can use, loaded once: native libsecp256k1 if it loads (schnorr-native.ts), else
+ * nostr-wasm. The wasm module is loaded either way: finalizeEvent signs with it.
+ */
+export function loadFastVerifier(): Promise<ShapedVerifier> {
+  fast ??= loadWasmVerifier().then((nostr) => {
+    const native = nativeSchnorr();
+    return native ? nativeShapedVerifier(native) : wasmShapedVerifier(nostr);
+  });
+  return fast;
+}
+
+/** Shape check (lowercase hex, integer ranges, string tags), then `verifier`. False for anything malformed. */
+export function verifyWith(verifier: ShapedVerifier, event: unknown): boolean {
+  let e: NostrEvent;
+  try {
+    e = validateEventShape(event);
+  } catch {
+    return false;
+  }
+  return verifier.verifyShaped(e);
 }
 
 /**
@@ -75,9 +141,9 @@ export function verifyShapedWithWasm(nostr: Nostr, event: NostrEvent): boolean {
   }
 }
 
-/** verifyEvent with the wasm verifier, on the calling thread. */
+/** verifyEvent with the fastest verifier (native, else wasm), on the calling thread. */
 export async function verifyEventFast(event: NostrEvent): Promise<boolean> {
-  return verifyWithWasm(await loadWasmVerifier(), event);
+  return verifyWith(await loadFastVerifier(), event);
 }
 
 // The worker is plain JS evaluated from a string, so it runs the same way under tsx, vitest and compiled output.

@@ -21,6 +21,8 @@ export class GatePool {
   private seq = 0;
   private closed = false;
   private inline = 0;
+  /** What checks signatures on each booted worker (`native libsecp256k1.so.1` or `wasm`), in boot order. */
+  readonly backends: string[] = [];
 
   constructor(
     threads: number,
@@ -78,8 +80,9 @@ export class GatePool {
         booted = resolve;
       }),
     };
-    worker.on('message', (msg: { seq: number; results: GateResult[] } | { ready: true }) => {
+    worker.on('message', (msg: { seq: number; results: GateResult[] } | { ready: true; backend: string }) => {
       if ('ready' in msg) {
+        this.backends.push(msg.backend);
         booted();
         return;
       }

@@ -10,7 +10,7 @@ import {
   validateEventShape,
 } from '../nostr/index.js';
 import type { Filter, NostrEvent } from '../nostr/types.js';
-import { loadWasmVerifier, verifyWithWasm } from '../nostr/verify-fast.js';
+import { loadFastVerifier, verifyWith } from '../nostr/verify-fast.js';
 import { createPgLiveFeed, type PgLiveFeed } from '../store/live-feed.js';
 import { PostgresEventStore } from '../store/postgres.js';
 import type { SaveOutcome } from '../store/types.js';
@@ -162,10 +162,10 @@ export class NostrRelay {
     const threads = options.verifyThreads ?? 0;
     const pool = threads > 0 ? new GatePool(threads) : undefined;
     await pool?.ready();
-    const wasm = await loadWasmVerifier();
+    const verifier = await loadFastVerifier();
     const verify = pool
       ? (event: NostrEvent) => pool.verify(event)
-      : async (event: NostrEvent) => verifyWithWasm(wasm, event);
+      : async (event: NostrEvent) => verifyWith(verifier, event);
     const relay = new NostrRelay(options, http, wss, verify, pool);
     const store = options.store;
     if (store instanceof PostgresEventStore && options.liveFeed !== false) {

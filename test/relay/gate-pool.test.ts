@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { IlpPacketType, type IlpReject } from '../../src/ilp/index.js';
 import { generateSecretKey } from '../../src/nostr/index.js';
+import { openNativeSchnorr } from '../../src/nostr/schnorr-native.js';
 import { GatePool } from '../../src/relay/gate-pool.js';
 import { decodeEvent, encodeEventBytes } from '../../src/toon/index.js';
 import { paidPrepare, sign, startTestRelay } from './helpers.js';
@@ -12,9 +13,13 @@ describe('GatePool', () => {
   const pool = new GatePool(2);
   afterAll(() => pool.close());
 
-  it('reports ready once every worker has booted', async () => {
+  it('reports ready once every worker has booted, each saying what checks its signatures', async () => {
     await pool.ready();
     expect(pool.size).toBe(2);
+    // .ci/run installs libsecp256k1: the workers use it (the fallback is tested in test/nostr/schnorr-native.test.ts).
+    const native = openNativeSchnorr();
+    expect(native).toBeDefined();
+    expect(pool.backends).toEqual([`native ${native!.library}`, `native ${native!.library}`]);
   });
 
   it('decodes and verifies on its workers, matching decodeEvent and verification on this thread', async () => {
