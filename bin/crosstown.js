@@ -20,8 +20,10 @@ let main;
 if (process.env.CROSSTOWN_FROM_SOURCE !== '1' && distState(root) === 'current') {
   ({ main } = await import('../dist/cli/main.js'));
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
+  // Both hooks, as `node --import tsx` has: a TypeScript skill outside a `"type": "module"` package is CommonJS.
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
   ({ main } = await import('../src/cli/main.ts'));
 }
 process.exitCode = await main(process.argv);

@@ -58,6 +58,10 @@ export async function loadSkillModule(specifier: string, context: SkillContext):
       cause: error,
     });
   }
+  // A TypeScript skill Node takes for CommonJS (no `"type": "module"` above it) arrives compiled to CommonJS, its
+  // exports under `default` with the __esModule mark: its own default export is one level down.
+  const compiled = mod.default as { __esModule?: unknown; default?: unknown } | undefined;
+  if (compiled?.__esModule === true && compiled.default !== undefined) mod = { default: compiled.default };
   if (mod.default === undefined) {
     throw new SkillError(
       'load_failed',

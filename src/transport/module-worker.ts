@@ -1,10 +1,24 @@
 // Worker threads that run one of our modules, started the same way under plain node (dist/*.js), tsx and vitest
 // (src/*.ts): the thread is bootstrapped from a string, and when the module is TypeScript, tsx's loader is
 // registered in the thread before the module is imported. Used by the relay's gate pool, the event store's writer
-// and the claim-signer thread.
+// and the claim-signer thread. A caller running from src/ while the build is current (the launcher's rule,
+// bin/dist-current.js) starts the compiled module instead: the same code, without the second or so tsx needs to
+// load a module graph in each new thread (every node started under tsx or vitest paid it).
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { distState } from '../../bin/dist-current.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SRC_URL = pathToFileURL(`${ROOT}src/`).href;
+const DIST_URL = pathToFileURL(`${ROOT}dist/`).href;
+
+/** The compiled twin of a src/ caller when the build is current (and the sources were not asked for), else itself. */
+function builtTwin(callerUrl: string): string {
+  if (!callerUrl.endsWith('.ts') || !callerUrl.startsWith(SRC_URL)) return callerUrl;
+  if (process.env.CROSSTOWN_FROM_SOURCE === '1' || distState(ROOT) !== 'current') return callerUrl;
+  return `${DIST_URL}${callerUrl.slice(SRC_URL.length, -'.ts'.length)}.js`;
+}
 
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
@@ -27,11 +41,12 @@ export function startModuleWorker(
   name: string,
   data: Record<string, unknown> = {},
 ): Worker {
-  const fromSource = callerUrl.endsWith('.ts');
-  const moduleUrl = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, callerUrl).href;
+  const caller = builtTwin(callerUrl);
+  const fromSource = caller.endsWith('.ts');
+  const moduleUrl = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, caller).href;
   const tsxApiUrl = fromSource
     ? pathToFileURL(
-        createRequire(callerUrl)
+        createRequire(caller)
           .resolve('tsx/esm/api')
           .replace(/\.cjs$/, '.mjs'),
       ).href

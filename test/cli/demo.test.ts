@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunningMayorInfo } from '../../src/devnet/index.js';
 
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/crosstown.js');
@@ -219,51 +218,4 @@ describe('crosstown demo', () => {
   }, 60_000);
 });
 
-describe('crosstown devnet up / down with both Mayors', () => {
-  it('up --format json lists Mayor-Alpha and Mayor-Beta with their endpoints; down stops everything', async () => {
-    const up = spawn(process.execPath, [bin, 'devnet', 'up', '--format', 'json'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(up);
-    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
-    let out = '';
-    let err = '';
-    up.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    const info = await new Promise<{
-      pid: number;
-      anvilPid: number;
-      mayorsHome: string;
-      running: Record<'alpha' | 'beta', RunningMayorInfo>;
-      mayors: Record<string, { walletAddress: string; nostrPubkey: string }>;
-    }>((resolve, reject) => {
-      up.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (out.endsWith('}\n')) resolve(JSON.parse(out));
-      });
-      void exited.then((code) => reject(new Error(`devnet up exited ${code}: ${err}`)));
-    });
-    expect(Object.keys(info.running).sort()).toEqual(['alpha', 'beta']);
-    const { alpha, beta } = info.running;
-    expect(alpha).toMatchObject({ label: 'Mayor-Alpha', role: 'requester' });
-    expect(beta).toMatchObject({ label: 'Mayor-Beta', role: 'provider', jobTypes: ['ci-cd-linux'] });
-    for (const m of [alpha, beta]) {
-      expect(m.ilpAddress).toMatch(/^g\.crosstown\.node1\.[0-9a-f]{16}$/);
-      expect(m.pubkey).toBe(info.mayors[m.name]!.nostrPubkey);
-      expect(m.walletAddress).toBe(info.mayors[m.name]!.walletAddress);
-      expect(m.channelId).toMatch(/^0x[0-9a-f]{64}$/);
-      expect(m.channelDeposit).toBe((50n * 10n ** 18n).toString());
-      expect(m.stateDir.startsWith(join(home, 'devnet', m.name))).toBe(true);
-      expect(existsSync(join(m.stateDir, '.git'))).toBe(true);
-    }
-
-    const down = await run(['devnet', 'down'], 60_000);
-    expect(down.stdout).toContain(`devnet stopped (pid ${up.pid})`);
-    expect(down.status).toBe(0);
-    expect(await exited).toBe(0);
-    expect(alive(info.anvilPid)).toBe(false);
-    expect(alive(up.pid!)).toBe(false);
-  }, 120_000);
-});
+// `devnet up --format json` with both Mayors, then `devnet down`: test/devnet/cli.test.ts (one devnet for both checks).

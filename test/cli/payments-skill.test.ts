@@ -162,4 +162,22 @@ describe('crosstown skill new', () => {
     expect(again.status).toBe(1);
     expect(again.stderr).not.toContain('    at ');
   });
+
+  it('the skill it writes loads in `skill list` from a directory outside any package (README journey 4)', async () => {
+    // No package.json above the skill: Node takes the .ts file for CommonJS. The CLI as installed (dist/ when
+    // built, else src/ with tsx registered at run time) must still load it, as the CLI run through tsx does.
+    const home = tempHome();
+    const dir = join(home, 'skills');
+    const made = await runCli(['skill', 'new', 'dm-notes', '--kinds', '4', '--dir', dir], {
+      CROSSTOWN_HOME: home,
+    });
+    expect(made.status, made.stderr).toBe(0);
+    const set = await runCli(['config', 'set', 'skills-dir', dir], { CROSSTOWN_HOME: home });
+    expect(set.status, set.stderr).toBe(0);
+    const list = await runCli(['skill', 'list', '--format', 'json'], { CROSSTOWN_HOME: home });
+    expect(list.status, list.stderr).toBe(0);
+    const skills = (json(list) as { skills: { name: string; kinds: string; problem: string }[] }).skills;
+    expect(skills.find((s) => s.name === 'dm-notes')).toMatchObject({ kinds: '4', problem: '' });
+    expect(skills.filter((s) => s.problem !== '')).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -121,8 +122,11 @@ describe('lazy commands', () => {
         /^(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm,
       )) {
         const spec = m[1]!;
-        if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-        else seen.add(spec);
+        if (spec.startsWith('.')) {
+          // A .js import is its .ts source, except for plain JavaScript beside src/ (bin/dist-current.js).
+          const ts = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+          visit(existsSync(ts) ? ts : resolve(dirname(file), spec));
+        } else seen.add(spec);
       }
     };
     visit(join(root, entry));

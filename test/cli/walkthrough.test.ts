@@ -2,14 +2,13 @@
 // fresh CROSSTOWN_HOME, each in its own window of a real terminal (tmux), answering the prompts a person would.
 // `devnet up` and `mayor start` keep running in their windows as in the README's terminals; `mayor attach` is checked
 // from the screen at 120x40 and again at 80x24. A command fails the test when it exits non-zero or prints an error.
-// Launcher: `npx crosstown` runs this checkout's CLI (node --import tsx src/cli/main.ts), so the test does not
-// depend on how npx finds the bin; `npx vitest` runs as written.
+// Launcher: `npx crosstown` runs this checkout's bin/crosstown (what npx would find), so the test does not depend on
+// how npx finds the bin: it runs dist/ when the build is current (CI builds it in `npm ci`; each command then starts
+// in ~1 s instead of the ~3 s tsx needs to load src/) and src/ through tsx otherwise; `npx vitest` runs as written.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -20,13 +19,10 @@ symlinkSync(join(REPO, 'node_modules'), join(devDir, 'node_modules'));
 const passFile = join(home, 'pass');
 writeFileSync(passFile, 'correct horse battery staple\n', { mode: 0o600 });
 const SOCKET = `crosstown-walkthrough-${process.pid}`;
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const launcher = join(home, 'crosstown.sh');
-writeFileSync(
-  launcher,
-  `#!/bin/sh\nexec '${process.execPath}' --import '${tsx}' '${join(REPO, 'src/cli/main.ts')}' "$@"\n`,
-  { mode: 0o755 },
-);
+writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${join(REPO, 'bin/crosstown.js')}' "$@"\n`, {
+  mode: 0o755,
+});
 
 function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
@@ -34,12 +30,18 @@ function tmux(...args: string[]): string {
 
 afterAll(async () => {
   // Ctrl-C to every window still running (devnet up, mayor start), then the server goes.
+  const running = () =>
+    tmux('list-windows', '-F', '#{window_name} #{pane_dead}')
+      .trim()
+      .split('\n')
+      .map((w) => w.split(' '))
+      .filter(([name, dead]) => dead === '0' && name !== 'shell')
+      .map(([name]) => name!);
   try {
-    for (const w of tmux('list-windows', '-F', '#{window_name} #{pane_dead}').trim().split('\n')) {
-      const [name, dead] = w.split(' ');
-      if (dead === '0' && name !== 'shell') tmux('send-keys', '-t', name!, 'C-c');
-    }
-    await new Promise((r) => setTimeout(r, 3000));
+    for (const name of running()) tmux('send-keys', '-t', name, 'C-c');
+    // They stop on their own (devnet up takes its children down): wait for that (at most 10 s), not a fixed time.
+    for (const end = Date.now() + 10_000; running().length > 0 && Date.now() < end; )
+      await new Promise((r) => setTimeout(r, 100));
     tmux('kill-server');
   } catch {
     // no server: nothing was started
@@ -94,7 +96,7 @@ function start(line: string, cwd: string, size = { x: 120, y: 40 }): Window {
         if (ok(s)) return s;
         if (Date.now() > end)
           throw new Error(`${line}: never showed ${what}; the terminal shows:\n${history()}`);
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 100));
       }
     },
   };
@@ -118,7 +120,7 @@ async function runToEnd(line: string, cwd: string): Promise<string> {
       tmux('send-keys', '-t', w.name, 'y', 'Enter');
       answered = asks;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
   const out = w.history();
   expect(w.exitCode(), `${line} exited ${w.exitCode()}:\n${out}`).toBe(0);

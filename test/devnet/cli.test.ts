@@ -9,6 +9,7 @@ import {
   cliCommand,
   type DevnetInfo,
   devnetFilePath,
+  type RunningMayorInfo,
   readDevnetFile,
   startDevnet,
 } from '../../src/devnet/index.js';
@@ -45,7 +46,9 @@ function run(args: string[]) {
 }
 
 describe('crosstown devnet up / down', () => {
-  it('up --format json prints parseable endpoints; down stops it by pid; nothing is left', async () => {
+  // (Also the former test/cli/demo.test.ts "devnet up / down with both Mayors": the same `up --format json` and
+  // `down`, so its checks of Mayor-Alpha and Mayor-Beta run here, on one devnet instead of two.)
+  it('up --format json prints parseable endpoints and both Mayors; down stops it by pid; nothing is left', async () => {
     const [cmd, argv] = cliCommand(['devnet', 'up', '--format', 'json']);
     const up = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     started.push(up);
@@ -55,7 +58,9 @@ describe('crosstown devnet up / down', () => {
     up.stderr!.setEncoding('utf8').on('data', (d: string) => {
       err += d;
     });
-    const info = await new Promise<DevnetInfo & { pid: number; file: string }>((resolve, reject) => {
+    const info = await new Promise<
+      DevnetInfo & { pid: number; file: string; running: Record<'alpha' | 'beta', RunningMayorInfo> }
+    >((resolve, reject) => {
       up.stdout!.setEncoding('utf8').on('data', (d: string) => {
         out += d;
         if (out.endsWith('}\n')) resolve(JSON.parse(out));
@@ -72,6 +77,20 @@ describe('crosstown devnet up / down', () => {
     expect(Object.keys(info.mayors)).toEqual(['alpha', 'beta']);
     expect((await nip11(info.relayUrl)).ilpAddress).toBe(info.node.relayAddress);
     expect(await readEvents(info.relayUrl, { kinds: [10032], authors: [info.node.pubkey] })).toHaveLength(1);
+    // Mayor-Alpha and Mayor-Beta run attached, each with its endpoints, channel and git state.
+    expect(Object.keys(info.running).sort()).toEqual(['alpha', 'beta']);
+    const { alpha, beta } = info.running;
+    expect(alpha).toMatchObject({ label: 'Mayor-Alpha', role: 'requester' });
+    expect(beta).toMatchObject({ label: 'Mayor-Beta', role: 'provider', jobTypes: ['ci-cd-linux'] });
+    for (const m of [alpha, beta]) {
+      expect(m.ilpAddress).toMatch(/^g\.crosstown\.node1\.[0-9a-f]{16}$/);
+      expect(m.pubkey).toBe(info.mayors[m.name]!.nostrPubkey);
+      expect(m.walletAddress).toBe(info.mayors[m.name]!.walletAddress);
+      expect(m.channelId).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(m.channelDeposit).toBe((50n * 10n ** 18n).toString());
+      expect(m.stateDir.startsWith(join(home, 'devnet', m.name))).toBe(true);
+      expect(existsSync(join(m.stateDir, '.git'))).toBe(true);
+    }
 
     // A second `up` refuses while this one runs, and leaves its file alone.
     const again = await runAsync(['devnet', 'up']);

@@ -18,6 +18,7 @@ import {
   startDevChain,
   tokenBalance,
 } from '../../src/chain/index.js';
+import { cliCommand } from '../../src/devnet/index.js';
 import type { Attachment, ProviderSpsp } from '../../src/mayor/runtime/index.js';
 import type { NodeConfig } from '../../src/node/config.js';
 import { createLogger, type RunningNode, startNode } from '../../src/node/index.js';
@@ -62,31 +63,29 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
 
 /** Runs `crosstown earnings <args> --format json` as a real child process on the test's chain; parses its output. */
 async function earningsCli(args: string[], home: string, env: Record<string, string> = {}) {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'earnings',
-      ...args,
-      '--format',
-      'json',
-      '--network',
-      'devnet',
-      '--rpc-url',
-      chain.anvil.rpcUrl,
-      '--token',
-      chain.network.token,
-      '--channels',
-      chain.network.channels,
-      '--provider-home',
-      home,
-      '--home',
-      join(dir, 'home'),
-    ],
-    { timeout: 30_000, env: { ...process.env, ...env } },
-  );
+  // The launcher (dist/ when the build is current, as installed; src/ through tsx otherwise).
+  const [cmd, cliArgs] = cliCommand([
+    'earnings',
+    ...args,
+    '--format',
+    'json',
+    '--network',
+    'devnet',
+    '--rpc-url',
+    chain.anvil.rpcUrl,
+    '--token',
+    chain.network.token,
+    '--channels',
+    chain.network.channels,
+    '--provider-home',
+    home,
+    '--home',
+    join(dir, 'home'),
+  ]);
+  const { stdout } = await promisify(execFile)(cmd, cliArgs, {
+    timeout: 30_000,
+    env: { ...process.env, ...env },
+  });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 

@@ -47,13 +47,35 @@ describe('GatePool', () => {
     }
     expect(await pool.verify(e)).toBe(true);
     expect(await pool.verify(forged)).toBe(false);
-    expect(pool.size).toBe(2); // both workers booted (tsx loader inside the worker) and are still alive
+    expect(pool.size).toBe(2); // both workers booted and are still alive
   });
 
   it('answers hundreds of concurrent tasks, each with its own result', async () => {
     const events = Array.from({ length: 200 }, (_, i) => sign(sk, 1, [], `n${i}`));
     const results = await Promise.all(events.map((e, i) => pool.verify(i % 4 === 0 ? { ...e, kind: 2 } : e)));
     expect(results).toEqual(events.map((_, i) => i % 4 !== 0));
+  });
+});
+
+describe('GatePool from the sources', () => {
+  it('boots its workers from src/ through tsx when the sources are asked for, and answers the same', async () => {
+    // With a current build the workers run dist/ (src/transport/module-worker.ts); CROSSTOWN_FROM_SOURCE=1 keeps
+    // the path every run from a checkout without a build takes: tsx's loader registered inside each worker.
+    const before = process.env.CROSSTOWN_FROM_SOURCE;
+    process.env.CROSSTOWN_FROM_SOURCE = '1';
+    const pool = new GatePool(2);
+    try {
+      await pool.ready();
+      expect(pool.size).toBe(2);
+      const e = sign(sk, 1, [], 'from source');
+      const results = await Promise.all([pool.verify(e), pool.verify({ ...e, content: 'forged' })]);
+      expect(results).toEqual([true, false]);
+      expect(pool.size).toBe(2);
+    } finally {
+      await pool.close();
+      if (before === undefined) delete process.env.CROSSTOWN_FROM_SOURCE;
+      else process.env.CROSSTOWN_FROM_SOURCE = before;
+    }
   });
 });
 
