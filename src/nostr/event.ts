@@ -3,6 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { NostrError } from './errors.js';
 import { getPublicKey } from './keys.js';
+import { nativeSchnorr } from './schnorr-native.js';
 import type { EventTemplate, NostrEvent } from './types.js';
 import { isHex64, isHex128, isPlainObject } from './validate.js';
 
@@ -39,7 +40,11 @@ export function finalizeEvent(template: EventTemplate, secretKey: Uint8Array): N
   };
   checkFields(unsigned);
   const id = getEventHash(unsigned);
-  const sig = fastSigner?.(unsigned, id, secretKey) ?? bytesToHex(schnorr.sign(hexToBytes(id), secretKey));
+  const native =
+    secretKey instanceof Uint8Array ? nativeSchnorr()?.sign?.(hexToBytes(id), secretKey) : undefined;
+  const sig = native
+    ? bytesToHex(native)
+    : (fastSigner?.(unsigned, id, secretKey) ?? bytesToHex(schnorr.sign(hexToBytes(id), secretKey)));
   return { id, ...unsigned, sig };
 }
 

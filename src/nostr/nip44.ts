@@ -1,11 +1,13 @@
 // NIP-44 v2 encryption. The cipher work is nostr-tools' (which implements the 6-byte extended length prefix
 // for plaintexts >= 65536 bytes); this file checks inputs and reports every failure as a NostrError.
+
 import { createECDH } from 'node:crypto';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { v2 } from 'nostr-tools/nip44';
 import { NostrError } from './errors.js';
+import { nativeSchnorr } from './schnorr-native.js';
 import { isHex64 } from './validate.js';
 
 const MAX_PLAINTEXT = 0xffffffff;
@@ -43,6 +45,8 @@ export function getConversationKey(secretKey: Uint8Array, pubkeyHex: string): Ui
 function fastConversationKey(secretKey: Uint8Array, pubkeyHex: string): Uint8Array | undefined {
   const k = BigInt(`0x${Buffer.from(secretKey).toString('hex')}`);
   if (k === 0n || k >= CURVE_N) return undefined;
+  const native = nativeSchnorr()?.sharedX?.(secretKey, Buffer.from(pubkeyHex, 'hex'));
+  if (native) return extract(sha256, native, SALT);
   try {
     const ecdh = createECDH('secp256k1');
     ecdh.setPrivateKey(secretKey);

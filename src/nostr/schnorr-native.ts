@@ -3,6 +3,7 @@
 // this machine (issue 17): the largest CPU item of a paid write. When koffi or the library cannot be loaded, or the
 // library fails the self-test below, openNativeSchnorr answers undefined and callers keep nostr-wasm
 // (verify-fast.ts), so a machine without the library works as before, only slower.
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 export interface NativeSchnorr {
@@ -10,6 +11,19 @@ export interface NativeSchnorr {
   readonly library: string;
   /** True when `sig64` is a valid BIP-340 signature of `msg` by the x-only public key `pub32`. Never throws. */
   verify(sig64: Uint8Array, msg: Uint8Array, pub32: Uint8Array): boolean;
+  /**
+   * The BIP-340 signature of `msg32` by `seckey32` (with `aux32`, fresh randomness unless a test fixes it), checked
+   * against the signer's key before it is returned; undefined for an invalid key, or when this library cannot sign
+   * (an older release: the JS or wasm signer then signs). Never throws.
+   */
+  sign?(msg32: Uint8Array, seckey32: Uint8Array, aux32?: Uint8Array): Uint8Array | undefined;
+  /** The x-only public key of `seckey32`; undefined for an invalid key. Never throws. */
+  publicKey?(seckey32: Uint8Array): Uint8Array | undefined;
+  /**
+   * ECDH for NIP-44: the x coordinate of `seckey32` times the point of x-only key `x32` (even y; x does not depend
+   * on it), by the library's constant-time multiplication. Undefined for an invalid key or point. Never throws.
+   */
+  sharedX?(seckey32: Uint8Array, x32: Uint8Array): Uint8Array | undefined;
 }
 
 /** Library names tried in order: the sonames of libsecp256k1 >= 0.2 (the first release with schnorrsig). */
@@ -35,7 +49,14 @@ const SELF_TEST = {
 };
 
 interface Koffi {
-  load(path: string): { func(definition: string): (...args: unknown[]) => unknown };
+  load(path: string): {
+    func(definition: string): (...args: unknown[]) => unknown;
+    func(name: string, result: string, args: unknown[]): (...args: unknown[]) => unknown;
+  };
+  proto(definition: string): unknown;
+  pointer(type: unknown): unknown;
+  out(type: unknown): unknown;
+  decode(ptr: unknown, type: string, len: number): Uint8Array;
 }
 
 /** Loads the first of `libraries` that has the schnorrsig module and passes the self-test; undefined if none. */
@@ -71,12 +92,146 @@ export function openNativeSchnorr(
         },
       };
       if (!passesSelfTest(schnorr)) continue;
+      addSigning(lib, schnorr);
+      addEcdh(koffi, lib, schnorr);
       return schnorr;
     } catch {
       // not found, or a build without the schnorrsig / extrakeys module (missing symbol)
     }
   }
   return undefined;
+}
+
+// BIP-340 test vector 0: secret key 3, aux and message all zero.
+const SIGN_TEST = {
+  sec: '0000000000000000000000000000000000000000000000000000000000000003',
+  pub: 'f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9',
+  sig: 'e907831f80848d1069a5371b402410364bdf1c5f8307b0084c55f1ce2dca821525f66a4a85ea8b71e482a74f382d2ce5ebeee8fdb2172f477df4900d310536c0',
+};
+
+/**
+ * Signing (issue 17): the signer's own schnorr signature costs about 1 ms in wasm and 2 ms in JS per event, several
+ * times per job (a request, a result, the seal and wrap of a private one). Added only when the library has the
+ * functions and reproduces BIP-340 test vector 0 exactly; every signature it makes is verified before it is used.
+ */
+function addSigning(lib: ReturnType<Koffi['load']>, schnorr: NativeSchnorr): void {
+  try {
+    const create = lib.func('void *secp256k1_context_create(unsigned int flags)');
+    const keypairCreate = lib.func(
+      'int secp256k1_keypair_create(void *ctx, _Out_ uint8_t *keypair, const uint8_t *seckey)',
+    );
+    const keypairPub = lib.func(
+      'int secp256k1_keypair_xonly_pub(void *ctx, _Out_ uint8_t *pubkey, _Out_ int *parity, const uint8_t *keypair)',
+    );
+    const serialize = lib.func(
+      'int secp256k1_xonly_pubkey_serialize(void *ctx, _Out_ uint8_t *out32, const uint8_t *pubkey)',
+    );
+    const sign32 = lib.func(
+      'int secp256k1_schnorrsig_sign32(void *ctx, _Out_ uint8_t *sig64, const uint8_t *msg32, const uint8_t *keypair, const uint8_t *aux32)',
+    );
+    // SIGN | VERIFY: what releases before 0.2 need to sign; later ones accept it (deprecated, the same as NONE).
+    const ctx = create(0x301);
+    if (!ctx) return;
+    const keypair = new Uint8Array(96);
+    const xonly = new Uint8Array(64);
+    const parity = [0];
+    const pubOf = (seckey32: Uint8Array): Uint8Array | undefined => {
+      if (seckey32.length !== 32 || keypairCreate(ctx, keypair, seckey32) !== 1) return undefined;
+      if (keypairPub(ctx, xonly, parity, keypair) !== 1) return undefined;
+      const out = new Uint8Array(32);
+      return serialize(ctx, out, xonly) === 1 ? out : undefined;
+    };
+    const sign = (msg32: Uint8Array, seckey32: Uint8Array, aux32?: Uint8Array) => {
+      if (msg32.length !== 32) return undefined;
+      const pub = pubOf(seckey32); // also fills `keypair` for this key
+      if (!pub) return undefined;
+      const sig = new Uint8Array(64);
+      const aux = aux32 ?? new Uint8Array(randomBytes(32));
+      const signed = sign32(ctx, sig, msg32, keypair, aux) === 1;
+      keypair.fill(0);
+      if (!signed) return undefined;
+      // A fault (or a library bug) must never publish a bad signature, which could also leak the key.
+      return schnorr.verify(sig, msg32, pub) ? sig : undefined;
+    };
+    const sec = Buffer.from(SIGN_TEST.sec, 'hex');
+    const sig = sign(new Uint8Array(32), sec, new Uint8Array(32));
+    const pub = pubOf(sec);
+    if (!sig || !pub || Buffer.from(sig).toString('hex') !== SIGN_TEST.sig) return;
+    if (Buffer.from(pub).toString('hex') !== SIGN_TEST.pub) return;
+    schnorr.sign = sign;
+    schnorr.publicKey = (seckey32) => {
+      const p = pubOf(seckey32);
+      keypair.fill(0);
+      return p;
+    };
+  } catch {
+    // a release without the extrakeys / schnorrsig signing functions: verification only
+  }
+}
+
+/** The ECDH hash callback's type: declared once per process (koffi refuses a second type of the same name). */
+let ecdhHashType: unknown;
+
+/**
+ * ECDH (issue 17): OpenSSL's secp256k1 takes about 2 ms per conversation key here, the library about 0.07 ms; every
+ * gift wrap and unwrap needs one with a one-time key. secp256k1_ecdh hashes the shared point with a function we
+ * pass: ours keeps the x coordinate (what NIP-44 feeds to HKDF) and writes nothing.
+ */
+function addEcdh(koffi: Koffi, lib: ReturnType<Koffi['load']>, schnorr: NativeSchnorr): void {
+  try {
+    const create = lib.func('void *secp256k1_context_create(unsigned int flags)');
+    const parse = lib.func(
+      'int secp256k1_ec_pubkey_parse(void *ctx, _Out_ uint8_t *pubkey, const uint8_t *input, size_t inputlen)',
+    );
+    ecdhHashType ??= koffi.proto(
+      'int crosstown_ecdh_keep_x(uint8_t *output, const uint8_t *x32, const uint8_t *y32, void *data)',
+    );
+    const ecdh = lib.func('secp256k1_ecdh', 'int', [
+      'void *',
+      koffi.out(koffi.pointer('uint8_t')),
+      'const uint8_t *',
+      'const uint8_t *',
+      koffi.pointer(ecdhHashType),
+      'void *',
+    ]);
+    const ctx = create(0x301);
+    if (!ctx) return;
+    const point = new Uint8Array(64);
+    const compressed = new Uint8Array(33);
+    const unused = new Uint8Array(32);
+    compressed[0] = 2;
+    const sharedX = (seckey32: Uint8Array, x32: Uint8Array): Uint8Array | undefined => {
+      if (seckey32.length !== 32 || x32.length !== 32) return undefined;
+      compressed.set(x32, 1);
+      if (parse(ctx, point, compressed, 33) !== 1) return undefined;
+      let x: Uint8Array | undefined;
+      const ok = ecdh(
+        ctx,
+        unused,
+        point,
+        seckey32,
+        (_out: unknown, xPtr: unknown) => {
+          x = new Uint8Array(koffi.decode(xPtr, 'uint8_t', 32));
+          return 1;
+        },
+        null,
+      );
+      return ok === 1 && x?.length === 32 ? x : undefined;
+    };
+    // 2 * G: its x coordinate is known; the secret 2 times the generator must give it.
+    const g = Buffer.from('79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798', 'hex');
+    const two = new Uint8Array(32);
+    two[31] = 2;
+    const x = sharedX(two, g);
+    if (
+      !x ||
+      Buffer.from(x).toString('hex') !== 'c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5'
+    )
+      return;
+    schnorr.sharedX = sharedX;
+  } catch {
+    // no ECDH module in this build: OpenSSL does it
+  }
 }
 
 function passesSelfTest(s: NativeSchnorr): boolean {

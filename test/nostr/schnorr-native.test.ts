@@ -2,7 +2,7 @@
 // and nostr-wasm on every input, and the node must fall back to nostr-wasm when the library is missing or disabled.
 // .ci/run installs libsecp256k1-1, so the native path is expected here.
 import { execFileSync } from 'node:child_process';
-import { schnorr } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -152,6 +152,67 @@ describe('native libsecp256k1 (koffi)', () => {
         expect(verifyWith(v, { ...e, content: `${content}.` })).toBe(false);
       }),
       { numRuns: 100, seed: 17 },
+    );
+  });
+});
+
+describe('native signing and ECDH (issue 17)', () => {
+  it('signs BIP-340 vectors 0-3 exactly (their secret keys and aux randomness)', () => {
+    const signable = readVector('bip340/test-vectors.csv')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .filter((c) => c[1] !== '');
+    expect(signable.length).toBeGreaterThanOrEqual(4);
+    for (const [index, sec, pub, aux, msg, sig] of signable) {
+      expect(bytesToHex(native!.publicKey!(hexToBytes(sec!))!), `row ${index}`).toBe(pub!.toLowerCase());
+      if (msg!.length !== 64) continue;
+      const made = native!.sign!(hexToBytes(msg!), hexToBytes(sec!), hexToBytes(aux!));
+      expect(bytesToHex(made!), `row ${index}`).toBe(sig!.toLowerCase());
+    }
+  });
+
+  it('finalizeEvent signs natively with fresh randomness: noble verifies, two signatures differ', () => {
+    const template = { kind: 1, created_at: 1_700_000_000, tags: [], content: 'same' };
+    const a = finalizeEvent(template, sk);
+    const b = finalizeEvent(template, sk);
+    expect(a.id).toBe(b.id);
+    expect(a.sig).not.toBe(b.sig);
+    expect(verifyEvent(a) && verifyEvent(b)).toBe(true);
+    expect(schnorr.verify(hexToBytes(a.sig), hexToBytes(a.id), hexToBytes(getPublicKey(sk)))).toBe(true);
+  });
+
+  it('invalid secret keys (0, n, all ones) and points not on the curve: undefined, no throw', () => {
+    const n = hexToBytes('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
+    const bad = [new Uint8Array(32), n, new Uint8Array(32).fill(255), new Uint8Array(31)];
+    for (const k of bad) {
+      expect(native!.publicKey!(k)).toBeUndefined();
+      expect(native!.sign!(new Uint8Array(32), k)).toBeUndefined();
+      expect(native!.sharedX!(k, hexToBytes(getPublicKey(sk)))).toBeUndefined();
+    }
+    // x = 5 is not the x coordinate of a point on secp256k1.
+    const notOnCurve = new Uint8Array(32);
+    notOnCurve[31] = 5;
+    expect(native!.sharedX!(sk, notOnCurve)).toBeUndefined();
+    expect(() => getPublicKey(new Uint8Array(32))).toThrow(/out of range/);
+  });
+
+  it('ECDH: the x coordinate noble computes, for random key pairs', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (seed) => {
+        const a = generateSecretKey();
+        const b = seed.some((x) => x !== 0) ? seed : generateSecretKey();
+        let pubB: string;
+        try {
+          pubB = bytesToHex(schnorr.getPublicKey(b));
+        } catch {
+          return; // out of range
+        }
+        const expected = secp256k1.getSharedSecret(a, hexToBytes(`02${pubB}`), true).subarray(1);
+        expect(bytesToHex(native!.sharedX!(a, hexToBytes(pubB))!)).toBe(bytesToHex(expected));
+      }),
+      { numRuns: 50 },
     );
   });
 });
