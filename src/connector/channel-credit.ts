@@ -3,12 +3,14 @@
 // largest bound channel that is open and not closing. A peer with no bound channel gets one bound here when
 // the chain has an open channel from its settlement address to us that no other peer owns; otherwise none.
 // Channel state is at most `maxAgeMs` old when it grants credit; a shortfall re-reads it (a top-up).
+
 import type { Address, Hex } from 'viem';
 import { isAddressEqual } from 'viem';
 import { listChannels } from '../chain/actions/listChannels.js';
 import { readChannel } from '../chain/actions/readChannel.js';
 import type { ChainPublicClient } from '../chain/clients.js';
 import type { ChannelState } from '../chain/types.js';
+import { mark } from '../transport/trace.js';
 import type { ChannelBindings } from './channel-bindings.js';
 
 export interface ChannelCreditOptions {
@@ -45,6 +47,9 @@ interface Cached {
 export class ChannelCredit {
   private readonly cache = new Map<string, Cached>();
   private readonly lastScan = new Map<string, number>();
+  private readonly reading = new Map<string, { p: Promise<ChannelState>; startedAt: number }>();
+  /** When each channel's cached state was last forgotten. */
+  private readonly forgotten = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly o: ChannelCreditOptions) {
@@ -70,6 +75,7 @@ export class ChannelCredit {
   /** Forgets cached state (e.g. after a claim or a redemption moved it). */
   forget(channelId: Hex): void {
     this.cache.delete(channelId.toLowerCase());
+    this.forgotten.set(channelId.toLowerCase(), this.now());
   }
 
   private async best(peerId: string, maxAgeMs: number): Promise<Credit> {
@@ -101,10 +107,39 @@ export class ChannelCredit {
   private async state(channelId: Hex, maxAgeMs: number): Promise<ChannelState> {
     const key = channelId.toLowerCase();
     const hit = this.cache.get(key);
-    if (hit && this.now() - hit.readAt <= maxAgeMs) return hit.state;
-    const state = await readChannel(this.o.publicClient, { channels: this.o.channels, channelId });
-    this.cache.set(key, { state, readAt: this.now() });
+    const age = hit ? this.now() - hit.readAt : Number.POSITIVE_INFINITY;
+    if (hit && age <= maxAgeMs) {
+      // Read again in the background once half its age is used: a busy peer's packets then never wait for the
+      // chain (issue 17: a read every 2 s was on some packet's path), and credit is still never granted on state
+      // older than maxAgeMs.
+      if (age > maxAgeMs / 2) void this.read(channelId).catch(() => {});
+      return hit.state;
+    }
+    mark('credit: chain read start');
+    const state = await this.read(channelId);
+    mark('credit: chain read done');
     return state;
+  }
+
+  /** One chain read per channel at a time; the cache takes its answer. */
+  private read(channelId: Hex): Promise<ChannelState> {
+    const key = channelId.toLowerCase();
+    const running = this.reading.get(key);
+    // Shared only if it started after the last forget(): its answer is then as fresh as a new read's.
+    if (running && (this.forgotten.get(key) ?? -1) < running.startedAt) return running.p;
+    const startedAt = this.now();
+    const p = readChannel(this.o.publicClient, { channels: this.o.channels, channelId })
+      .then((state) => {
+        // A forget() (a claim moved the state) during the read: this answer may predate it, so it is not kept.
+        if (this.forgotten.get(key) === undefined || this.forgotten.get(key)! < startedAt)
+          this.cache.set(key, { state, readAt: startedAt });
+        return state;
+      })
+      .finally(() => {
+        if (this.reading.get(key)?.p === p) this.reading.delete(key);
+      });
+    this.reading.set(key, { p, startedAt });
+    return p;
   }
 
   /** Binds the peer's open unbound channel to us with the most unclaimed deposit; false if there is none. */
