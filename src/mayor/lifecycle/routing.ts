@@ -12,13 +12,14 @@ import { rumorToToon } from '../../skills/event.js';
 import type { SkillPipeline } from '../../skills/pipeline.js';
 import type { JobCorrelation, PrivateOrigin, SkillResult } from '../../skills/types.js';
 import { decodeEvent, peekKind } from '../../toon/index.js';
+import { mark } from '../../transport/trace.js';
 import { advanceChain, failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { intentKey } from './intents.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
-import { openSealed } from './sealed-open.js';
-import { keyStoredThisRun, readSealed } from './sealed-results.js';
+import { openSealed, type SealedGate } from './sealed-open.js';
+import { keyStoredThisRun, readSealed, type StoredResult } from './sealed-results.js';
 
 /** A result routed to its skill, as the dashboard shows it. */
 export interface RoutedResult {
@@ -72,9 +73,12 @@ export function createRouting(
     }
   };
 
-  const invoke = async (jobId: string, key: string, redelivery: boolean) => {
+  /** `ready`: the result routeNow already opened (a sealed result is read and decrypted once, not twice). */
+  const invoke = async (jobId: string, key: string, redelivery: boolean, ready?: StoredResult) => {
     const job = state.jobs.get(jobId)!;
-    const opened = openSealed(deps, jobId, storedResult(jobId));
+    const opened: SealedGate = ready
+      ? { status: 'ready', stored: ready }
+      : openSealed(deps, jobId, storedResult(jobId));
     if (opened.status !== 'ready') return undefined;
     const { stored } = opened;
     if (!stored) return undefined;
@@ -111,6 +115,8 @@ export function createRouting(
   const routeNow = async (jobId: string, fresh: boolean): Promise<void> => {
     if (state.jobs.get(jobId)?.status !== 'result-received') return;
     // A sealed result: paid for its key first; opened only with it (fraud fails the job here).
+    mark('route: start');
+    let ready: StoredResult | undefined;
     if (readSealed(state, jobId)) {
       const gate = openSealed(deps, jobId, storedResult(jobId));
       if (gate.status === 'unpaid') {
@@ -118,7 +124,9 @@ export function createRouting(
         const after = openSealed(deps, jobId, storedResult(jobId));
         if (after.status === 'fraud') return after.report();
         if (after.status !== 'ready') return;
+        ready = after.stored;
       } else if (gate.status === 'fraud') return gate.report();
+      else if (gate.status === 'ready') ready = gate.stored;
     }
     const job = state.jobs.get(jobId);
     if (job?.status !== 'result-received') return;
@@ -142,9 +150,12 @@ export function createRouting(
     } else {
       if (!interrupted) {
         intents.begin('skill', jobId, key, { detail: job.callbackSkill });
+        mark('route: skill intent queued');
         await state.durable();
+        mark('route: skill intent durable');
       }
-      outcome = await invoke(jobId, key, interrupted);
+      outcome = await invoke(jobId, key, interrupted, ready);
+      mark('route: skill done');
       if (!outcome) {
         deps.putJob({
           id: jobId,
