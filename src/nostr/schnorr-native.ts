@@ -169,7 +169,7 @@ function addSigning(lib: ReturnType<Koffi['load']>, schnorr: NativeSchnorr): voi
   }
 }
 
-/** The ECDH hash callback's type: declared once per process (koffi refuses a second type of the same name). */
+/** The ECDH hash callback's type: declared once per copy of this module (koffi refuses a second type of one name). */
 let ecdhHashType: unknown;
 
 /**
@@ -183,8 +183,9 @@ function addEcdh(koffi: Koffi, lib: ReturnType<Koffi['load']>, schnorr: NativeSc
     const parse = lib.func(
       'int secp256k1_ec_pubkey_parse(void *ctx, _Out_ uint8_t *pubkey, const uint8_t *input, size_t inputlen)',
     );
+    // Named per copy of this module: a process can load two (dist/ and src/ under tsx), and koffi's names are global.
     ecdhHashType ??= koffi.proto(
-      'int crosstown_ecdh_keep_x(uint8_t *output, const uint8_t *x32, const uint8_t *y32, void *data)',
+      `int crosstown_ecdh_keep_x_${randomBytes(6).toString('hex')}(uint8_t *output, const uint8_t *x32, const uint8_t *y32, void *data)`,
     );
     const ecdh = lib.func('secp256k1_ecdh', 'int', [
       'void *',
