@@ -18,6 +18,30 @@ afterAll(async () => {
 });
 
 describe('claim cadence', () => {
+  it('a claim follows its FULFILL one interval later, not at once (off the path of what the writer does next)', async () => {
+    const interval = 300;
+    const att = await h.attachMayor({ claimIntervalMs: interval });
+    const sentAt: number[] = [];
+    const send = att.btp.sendClaim.bind(att.btp);
+    att.btp.sendClaim = (msg) => {
+      sentAt.push(Date.now());
+      return send(msg);
+    };
+    expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
+    const fulfilledAt = Date.now();
+    // A second write inside the interval joins the same claim.
+    expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
+    expect(sentAt).toEqual([]);
+    for (let i = 0; i < 100 && sentAt.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sentAt.length).toBe(1);
+    expect(sentAt[0]! - fulfilledAt).toBeGreaterThanOrEqual(interval - 20);
+    await new Promise((r) => setTimeout(r, 2 * interval));
+    expect(sentAt.length).toBe(1);
+    const peer = att.spsp.ilpAddress.split('.').at(-1)!;
+    expect(h.node.connector.balance(peer).owedByPeer).toBe(0n);
+    await att.detach();
+  }, 30_000);
+
   it('writes back to back share claims (at most one per interval), none refused, and settle() pays everything', async () => {
     // A longer interval than the default (25 ms) so that the bound shows even on a loaded machine, where a
     // write takes tens of ms.

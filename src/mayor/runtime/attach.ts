@@ -394,7 +394,10 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   // The ClaimSender records the new cumulative (and any top-up) through onState.
   const settle = (): Promise<bigint> => claims.settle(sendClaim);
 
-  // Background claims follow FULFILLs, at most one per interval; each claims all that is owed by then.
+  // Background claims follow FULFILLs, at most one per interval; each claims all that is owed by then. A claim goes
+  // one interval after the FULFILL that calls for it, never at once: signing it, the node checking it and both sides
+  // recording it used to run right behind the FULFILL, on the path of whatever the caller does next (a job's next
+  // step; issue 17). The node gives credit up to the channel's unclaimed deposit, so the wait costs no liquidity.
   const claimInterval = options.claimIntervalMs ?? 25;
   let claimTimer: NodeJS.Timeout | undefined;
   let lastClaimAt = 0;
@@ -405,9 +408,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   };
   const scheduleClaim = () => {
     if (claimTimer) return;
-    const wait = lastClaimAt + claimInterval - Date.now();
-    if (wait <= 0) claimNow();
-    else claimTimer = setTimeout(claimNow, wait);
+    const wait = Math.max(claimInterval, lastClaimAt + claimInterval - Date.now());
+    claimTimer = setTimeout(claimNow, wait);
   };
   /** A claim the timer still owes is sent now (before settle(), close or detach). */
   const flushClaim = () => {
