@@ -14,6 +14,7 @@ import {
   startMayor,
 } from '../src/mayor/runtime/index.js';
 import { type JobRecord, openStateRepo } from '../src/mayor/state/index.js';
+import { clearMarks, takeMarks, tracing } from '../src/transport/trace.js';
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -137,6 +138,15 @@ async function series(alpha: Mayor, beta: Mayor, n: number, priv: boolean): Prom
     // The provider files its report when its job finishes, which can now be after Alpha has routed the result.
     for (let w = 0; w < 100 && !provider.reports.has(jobId); w++) await new Promise((r) => setTimeout(r, 20));
     const end = routedAt.get(jobId);
+    if (tracing && i >= 3 && i < 3 + Number(process.env.TRACE_JOBS ?? 2) && end !== undefined) {
+      let prev = t0;
+      console.log(`--- trace ${priv ? 'private' : 'public'} job ${i} ${jobId.slice(0, 7)}`);
+      for (const [t, label] of takeMarks(t0, end + 30)) {
+        console.log(`${(t - t0).toFixed(2).padStart(8)} +${(t - prev).toFixed(2).padStart(6)}  ${label}`);
+        prev = t;
+      }
+    }
+    clearMarks();
     const report = provider.reports.get(jobId);
     const served = provider.jobs().find((j) => j.id === jobId);
     if (end === undefined || !report || !served) throw new Error(`job ${jobId} was not routed`);

@@ -16,6 +16,7 @@ import { IlpErrorCode, rejectOf } from '../ilp/errors.js';
 import { deserializeIlpPacket, deserializeIlpReply, serializeIlpPacket } from '../ilp/packet.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../ilp/types.js';
 import { type Corkable, TickCork } from '../transport/tick-cork.js';
+import { mark, tracing } from '../transport/trace.js';
 import {
   CLAIM_PROTOCOL,
   type ClaimMessage,
@@ -82,12 +83,14 @@ export class BtpSession {
 
   /** Sends a PREPARE and resolves with the FULFILL or REJECT; rejects with ConnectorError on timeout/close. */
   async sendPrepare(prepare: IlpPrepare, timeoutMs: number): Promise<IlpReply> {
+    if (tracing) mark(`btp ${this.address} send PREPARE ${prepare.amount} -> ${prepare.destination}`);
     const reply = await this.request(
       [{ protocolName: 'ilp', contentType: BtpContentType.OctetStream, data: serializeIlpPacket(prepare) }],
       timeoutMs,
     );
     const ilp = getProtocolData(reply, 'ilp');
     if (!ilp) throw new ConnectorError('BTP_BAD_FRAME', 'peer answered a PREPARE without an ilp packet');
+    if (tracing) mark(`btp ${this.address} got reply`);
     return deserializeIlpReply(ilp.data);
   }
 
@@ -212,7 +215,9 @@ export class BtpSession {
   private async onMessage(requestId: number, protocolData: BtpProtocolData[]): Promise<void> {
     const ilp = protocolData.find((d) => d.protocolName === 'ilp');
     if (ilp) {
+      if (tracing) mark(`btp ${this.address} recv PREPARE`);
       const reply = await this.answerIlp(ilp.data);
+      if (tracing) mark(`btp ${this.address} send reply type ${reply.type}`);
       this.send({
         type: BtpPacketType.Response,
         requestId,
@@ -229,7 +234,9 @@ export class BtpSession {
         return;
       }
       try {
+        if (tracing) mark(`btp ${this.address} recv claim`);
         await this.handlers.onClaim(decodeClaimMessage(claim.data));
+        if (tracing) mark(`btp ${this.address} claim accepted`);
       } catch (err) {
         this.refuseFor(requestId, 'claim', err);
         return;

@@ -1,5 +1,6 @@
 // The ILP connector: BTP peers (server side and outgoing links), the packet pipeline, routing, and
 // settlement through payment channels. See docs/connector.md.
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Address, Hex } from 'viem';
 import { submitClaim } from '../chain/actions/submitClaim.js';
@@ -12,6 +13,7 @@ import { IlpError, IlpErrorCode } from '../ilp/errors.js';
 import type { IlpPrepare, IlpReply } from '../ilp/types.js';
 import type { WarnLogger } from '../transport/plaintext.js';
 import type { ClientTlsOptions, ServerTlsOptions } from '../transport/tls.js';
+import { mark, tracing } from '../transport/trace.js';
 import { PeerAccount } from './accounts.js';
 import { BtpClient } from './btp-client.js';
 import { BtpServer } from './btp-server.js';
@@ -372,6 +374,7 @@ export class Connector {
       }).toReject(this.address);
     }
     this.packetsInPipeline++;
+    if (tracing) mark(`connector: prepare from ${fromPeer} ${prepare.amount}`);
     try {
       return await this.pipeline(ctx);
     } catch (err) {
@@ -381,6 +384,7 @@ export class Connector {
           : new IlpError(IlpErrorCode.T00_INTERNAL_ERROR, `connector error: ${(err as Error).message}`);
       return e.toReject(this.address);
     } finally {
+      if (tracing) mark(`connector: reply to ${fromPeer}`);
       this.packetsInPipeline--;
       // On the next turn: the session writes this reply in a continuation that must run before close() goes on.
       if (this.packetsInPipeline === 0 && this.pipelineDrained) {

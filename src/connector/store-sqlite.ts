@@ -4,9 +4,11 @@
 // (store-writer.ts), in the order they came: the writes queued while a commit is on its way to the disk form the next
 // transaction, and each promise resolves only after its commit, so the FULFILL (and the claim's answer) still waits
 // for the disk while the main thread keeps moving packets.
+
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../chain/types.js';
+import { mark, tracing } from '../transport/trace.js';
 import { ConnectorError } from './errors.js';
 import type { ConnectorStore, OutgoingChannel, UnpaidDirection, UnpaidPacket } from './store.js';
 import { UnpaidWriter, type WriterOp } from './store-writer.js';
@@ -184,6 +186,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     this.pending = [];
     const id = this.nextBatchId++;
     this.inFlight = { id, batch };
+    if (tracing) mark(`connector.db commit start ${batch.length} ops`);
     this.writer.write(
       id,
       batch.map((p) => p.op),
@@ -192,6 +195,7 @@ export class SqliteConnectorStore implements ConnectorStore {
 
   private batchDone(id: number, error: string | undefined): void {
     if (this.inFlight?.id !== id) return; // already settled by drainSync
+    if (tracing) mark(`connector.db commit done`);
     const { batch } = this.inFlight;
     this.inFlight = undefined;
     if (error === undefined) for (const p of batch) p.resolve();
@@ -212,6 +216,7 @@ export class SqliteConnectorStore implements ConnectorStore {
    * is still queued on this thread, so a claim never passes a packet recorded before it.
    */
   private drainSync(): void {
+    mark('connector.db drainSync');
     if (this.inFlight) {
       const { id, batch } = this.inFlight;
       const ok = this.writer.waitFor(id);

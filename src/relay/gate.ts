@@ -16,6 +16,7 @@ import type { NostrEvent } from '../nostr/types.js';
 import { isEphemeral } from '../store/kinds.js';
 import type { EventStore, SaveOutcome } from '../store/types.js';
 import { decodeEvent } from '../toon/index.js';
+import { mark, tracing } from '../transport/trace.js';
 import type { PrepaidBalances } from './prepaid.js';
 import { amountsData, priceOf } from './price.js';
 import type { SecretStore } from './secrets.js';
@@ -65,6 +66,7 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       const nowMs = ctx.now?.getTime() ?? deps.now();
       checkExpiry(prepare, nowMs);
       checkSize(prepare.data, deps.maxEventBytes);
+      mark('relay gate start');
       const fulfillment = checkCondition(prepare, deps.secrets);
       let event: NostrEvent;
       let valid: boolean;
@@ -78,6 +80,7 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
         checkCreatedAt(event, nowMs, window.future, window.past); // before the costly signature check
         valid = await verify(event);
       }
+      mark('relay gate verified');
       if (!valid) throw badSignature(event);
       const underpaid = !paidEnough(prepare, deps.basePricePerByte);
       // Already paid from a prepaid balance (a replay, also after a restart: prepaid.db keeps the record) is charged
@@ -101,7 +104,9 @@ export function createWriteGate(deps: GateDeps): HandlePrepare {
       }
       if (debited > 0n && outcome.status === 'duplicate')
         deps.prepaid?.refund(prepare.destination, debited, prepare.executionCondition);
+      if (tracing) mark(`relay gate stored kind ${event.kind}`);
       if (outcome.status === 'stored' || outcome.status === 'ephemeral') deps.deliver(event);
+      mark('relay gate delivered');
       return fulfillOf(fulfillment, event);
     } catch (err) {
       return toReject(err, deps.ilpAddress);

@@ -3,6 +3,7 @@
 // is resolved by asking the relay: a 0-amount probe is fulfilled only for an event the relay already stores
 // (DESIGN: "what a duplicate costs"); only when it is not is the full price paid. A request too large for one
 // PREPARE is refused before anything is paid.
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatM2M } from '../../chain/units.js';
@@ -13,6 +14,7 @@ import { buildJobRequest, type JobInput } from '../../nostr/nip90.js';
 import { PAYMENT_MODES, type PaymentMode, paymentModeTag } from '../../nostr/sealed-result.js';
 import type { EventTemplate, NostrEvent } from '../../nostr/types.js';
 import { encodeEventBytes } from '../../toon/index.js';
+import { mark } from '../../transport/trace.js';
 import { MAX_PACKET_DATA } from '../provider/results.js';
 import { rejectAdvice } from '../runtime/attach.js';
 import { MayorError } from '../runtime/errors.js';
@@ -144,7 +146,9 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
     // and lose the `posted` transition) or a restart: ask the relay with a free probe before paying.
     const probe = resumed || intents.get(key).intent !== undefined;
     intents.begin('write-fee', jobId, key, { amount: price });
+    mark('post: intent queued');
     await state.durable();
+    mark('post: durable');
     await deps.fault('post-before-fulfill', jobId);
     let result = probe ? await att.writeToRelay(toon, 0n) : undefined;
     let paid = 0n;
@@ -214,7 +218,9 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
       const toon = encodeEventBytes(sendAs ?? event);
       if (toon.length > MAX_PACKET_DATA)
         throw new MayorError('POST_REJECTED', `Job not posted, nothing paid: ${tooLarge(toon.length)}.`);
+      mark('post: encoded');
       record(event, callbackSkill, chainId, bid, sendAs);
+      mark('post: recorded');
       // The request must be durable (fsynced; its git commit follows in the background) before it can reach
       // the relay, or a crash could lose a paid job: send() waits for it together with its write-fee intent
       // (one fsync round, not two), and takes the bytes from here rather than from the file being written.

@@ -9,6 +9,7 @@ import { verifyEventFast } from '../../nostr/verify-fast.js';
 import { rumorToToon } from '../../skills/event.js';
 import type { SkillPipeline } from '../../skills/pipeline.js';
 import type { PrivateOrigin } from '../../skills/types.js';
+import { mark, tracing } from '../../transport/trace.js';
 import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
@@ -33,6 +34,7 @@ export function createResultIntake(
   const { state } = deps;
   return async (e, priv) => {
     const { event } = e;
+    if (tracing) mark(`results: intake kind ${event.kind}`);
     if (!priv && !(await verifyEventFast(event))) return; // libsecp256k1 (wasm): ~5x the JS verifier
     if (event.kind === KIND_JOB_FEEDBACK) {
       const jobId = event.tags.find((t) => t[0] === 'e')?.[1];
@@ -63,7 +65,9 @@ export function createResultIntake(
       return;
     }
     // A fast provider's result can overtake our own FULFILL (separate sockets): let the post finish first.
+    mark('results: parsed');
     await untilPosted(deps, parsed.jobId);
+    mark('results: posted ok');
     const job = state.jobs.get(parsed.jobId);
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
     if (ignoredProvider(deps, event.pubkey, job.id)) return;
@@ -103,6 +107,7 @@ export function createResultIntake(
       // through the same intent (the provider answers "already paid" with K), as after a kill inside the batch.
       payments?.beginSealed(job.id);
       await state.logged();
+      mark('results: sealed logged');
     }
     // Durable before the skill runs (route waits for it with the skill intent: one fsync round): a restart
     // re-routes only what was not marked routed.

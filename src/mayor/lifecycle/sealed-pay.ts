@@ -7,9 +7,11 @@
 // provider hands K again; nothing moves). R00 (the provider did not fulfill before the PREPARE expired), F04,
 // F05, F06 = final: nothing was paid, the result stays sealed, the job fails with the reason. T-codes, F02 and
 // no answer = unknown for now: retried with backoff (a provider restarting still holds K).
+
 import { sha256 } from '@noble/hashes/sha2.js';
 import { formatM2M } from '../../chain/units.js';
 import { IlpPacketType, type IlpReply } from '../../ilp/types.js';
+import { mark } from '../../transport/trace.js';
 import { isAlreadyPaid } from '../runtime/provider-spsp.js';
 import { alreadyAudited, auditProviderPaid } from './audit-once.js';
 import { failChain } from './chains.js';
@@ -61,6 +63,7 @@ export async function payForKey(
   if (!intentWritten) intents.begin('provider-payment', jobId, key, { amount, detail: provider });
   // The intent line (and the result files) guard the PREPARE; the job record need not be on disk (results.ts).
   await state.logged();
+  mark('pay: logged');
   await deps.fault('payment-before-send', jobId);
   const condition = new Uint8Array(Buffer.from(sealed.condition, 'hex'));
   let reply: IlpReply;
@@ -81,6 +84,7 @@ export async function payForKey(
     ctx.scheduleRetry(jobId);
     return;
   }
+  mark('pay: reply');
   const cond = `${sealed.condition.slice(0, 8)}…`;
   if (reply.type === IlpPacketType.Fulfill) {
     await deps.fault('payment-fulfilled', jobId);

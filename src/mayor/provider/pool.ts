@@ -1,7 +1,9 @@
 // The Polecat pool: at most `size` jobs run at once, each in its own worktree and branch, under a time and
 // output limit, in its own process group. Accepted jobs are remembered in polecats.json until they finish,
 // so a provider that crashes finds them on restart (see `recover`).
+
 import type { ParsedJobRequest } from '../../nostr/nip90.js';
+import { mark } from '../../transport/trace.js';
 import { errorOutcome } from './executors/common.js';
 import type { Executor } from './executors/types.js';
 import {
@@ -155,6 +157,7 @@ export class PolecatPool {
       processes: [],
     }).then(() => {
       marks.accepted = performance.now();
+      mark('pool: accepted durable');
     });
     accepted.catch(() => {}); // reported by execute() (the job fails with it)
     return new Promise<PoolRun>((resolve) => {
@@ -244,7 +247,9 @@ export class PolecatPool {
       // Marked running in memory; written with the first process id (the only fact recovery acts on).
       if (entry) entry.state = 'running';
       run.worktree = await this.opts.repo.add(job.id);
+      mark('pool: worktree ready');
       await slot.accepted;
+      mark('pool: command start');
       const c0 = performance.now();
       marks.started = c0;
       run.outcome = await executor.run({
@@ -261,6 +266,7 @@ export class PolecatPool {
         },
       });
       marks.finished = performance.now();
+      mark('pool: command end');
       // The command's own time, as the executor measured it (never more than the executor took).
       const commandMs = Math.min(performance.now() - c0, run.outcome.durationMs);
       run.overheadMs = performance.now() - t0 - commandMs;

@@ -16,6 +16,7 @@ import { conditionOfKey, KEY_BYTES, requestedPaymentMode } from '../../nostr/sea
 import type { EventTemplate, Filter, NostrEvent } from '../../nostr/types.js';
 import type { JobProvider } from '../../skills/builtin/job-request.js';
 import { encodeEventBytes } from '../../toon/index.js';
+import { mark } from '../../transport/trace.js';
 import type { PaymentInput } from '../audit/types.js';
 import { ProviderError } from './errors.js';
 import { ciCdLinuxExecutor } from './executors/ci-cd-linux.js';
@@ -403,6 +404,7 @@ export class ProviderService {
     marks?: PoolRun['marks'],
   ): Promise<JobReport> {
     const t0 = performance.now();
+    mark('service: report start');
     const timeline: NonNullable<JobReport['timeline']> = { ...marks };
     const report: JobReport = { jobId: job.id, outcome, worktree, overheadMs, timeline };
     try {
@@ -458,9 +460,11 @@ export class ProviderService {
         }
         if (built.sealed) report.sealed = { condition: built.sealed.condition };
         timeline.signed = performance.now();
+        mark('service: result signed');
         report.overheadMs += timeline.signed - t0;
         const published = await this.publishSigned(event, job.id);
         timeline.published = performance.now();
+        mark('service: published');
         report.result = event;
         report.bytes = bytes;
         report.fee = published.fee;

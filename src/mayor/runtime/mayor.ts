@@ -15,6 +15,7 @@ import { builtinSkills } from '../../skills/builtins.js';
 import { SkillPipeline } from '../../skills/pipeline.js';
 import { registryWith } from '../../skills/registry.js';
 import type { SkillLogger } from '../../skills/types.js';
+import { mark, tracing } from '../../transport/trace.js';
 import { openPaymentAudit } from '../audit/index.js';
 import { channelBalance } from '../channel-balance.js';
 import type { MayorConfig } from '../config/index.js';
@@ -161,6 +162,7 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     att: () => att,
     stopped: () => stopped,
     putJob: (t) => {
+      if (tracing) mark(`job ${t.id.slice(0, 7)} -> ${t.status} (${pubkey.slice(0, 4)})`);
       const j = state.jobs.put(t);
       for (const l of jobListeners) l(j);
       emitter.emit('job', j);
@@ -320,10 +322,13 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
           'BAD_OPTIONS',
           'A private job is gift-wrapped to one provider: name it with `provider` (its pubkey).',
         );
+      mark('postJob start');
       assertNotBlocked(state.dir, req.provider);
       const event = posting.buildRequest(req);
+      mark('postJob signed');
       // Private: the relay stores only the wrap; the job id is the rumor's id, the same as the event's.
       const wrap = req.private ? giftWrapSigned(event, sk, req.provider!) : undefined;
+      mark('postJob wrapped');
       return posting.post(event, req.callbackSkill ?? 'ci-cd-callback', o?.chainId, req.bid, wrap);
     },
     postChain: async (steps: ChainStepRequest[]) => {

@@ -4,6 +4,7 @@
 // encrypted-DM skill opened and the job-request skill hands here), and the requester's payment arrives on the
 // Mayor's BTP session through the provider SPSP responder. The node's claims for what it owes us are checked
 // by a ClaimReceiver, which keeps the best one for `redeemEarnings()`.
+
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
@@ -19,6 +20,7 @@ import type { NostrEvent } from '../../nostr/types.js';
 import { verifyEventFast } from '../../nostr/verify-fast.js';
 import type { SkillLogger, SkillMetadata, SkillResult } from '../../skills/types.js';
 import { encodeEventBytes } from '../../toon/index.js';
+import { mark, tracing } from '../../transport/trace.js';
 import type { PaymentAudit } from '../audit/index.js';
 import type { MayorConfig } from '../config/index.js';
 import {
@@ -291,6 +293,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
 
   const handle = async (event: NostrEvent, privateFrom?: string): Promise<IntakeResult> => {
     const receivedAt = Date.now();
+    mark('provider: intake');
     if (seen.has(event.id)) return { status: 'ignored', jobId: event.id, reason: 'already handled' };
     // Journal first: the wrap decision for feedback and results, and restarts, depend on it.
     const record = {
@@ -302,6 +305,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     appendFileSync(seenPath, `${JSON.stringify(record)}\n`);
     const jobType = event.tags.find((t) => t[0] === 't')?.[1] ?? 'unknown';
     const intake = await service.handleJobRequest(event);
+    if (tracing) mark(`provider: intake ${intake.status}`);
     if (intake.status === 'ignored') return intake;
     const served: ServedJob = {
       id: event.id,

@@ -4,12 +4,14 @@
 // the secret (DESIGN §3: fulfillment = HMAC(HMAC(secret, "ilp_stream_fulfillment"), data)). A payment for a
 // job whose result went out sealed (issue 19) is different: its condition must be the sealed condition
 // SHA-256(K) and the FULFILL carries K (sealed-payment.ts).
+
 import { randomBytes } from 'node:crypto';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../ilp/types.js';
 import type { SettlementInfo } from '../../nostr/settlement.js';
 import { buildSpspResponse, parseSpspRequest } from '../../nostr/spsp.js';
 import type { NostrEvent } from '../../nostr/types.js';
+import { mark } from '../../transport/trace.js';
 import type { SealedKey } from '../provider/sealed-keys.js';
 import { checkSealedPayment } from './sealed-payment.js';
 
@@ -120,6 +122,7 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       });
     },
     async handlePrepare(prepare) {
+      mark('provider spsp: prepare');
       const account = accounts.get(prepare.destination);
       if (!account) {
         return reject('F02', `unreachable: ${prepare.destination} is not an account this provider issued`);
@@ -175,7 +178,9 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
         paidJobs.add(key);
       }
       received += prepare.amount;
+      mark('provider spsp: checked');
       options.onPayment?.({ from: account.from, amount: prepare.amount, prepare });
+      mark('provider spsp: recorded');
       return { type: IlpPacketType.Fulfill, fulfillment, data: new Uint8Array() };
     },
   };

@@ -4,6 +4,7 @@
 // A relay being down never throws out of the pool: status shows it and work waits for it to return.
 // Sockets are opened through src/transport: `wss://` verified against Node's CA store or a custom CA, and a
 // warning for plain `ws://` to another machine.
+
 import WebSocket from 'ws';
 import { finalizeEvent } from '../../nostr/event.js';
 import { KIND_CLIENT_AUTH } from '../../nostr/kinds.js';
@@ -15,6 +16,7 @@ import {
   createWebSocket,
   type WarnLogger,
 } from '../../transport/index.js';
+import { mark, tracing } from '../../transport/trace.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { MayorError } from './errors.js';
 
@@ -324,7 +326,10 @@ export class RelayPool {
       this.#countSubs();
       for (const w of this.#waiters.splice(0)) w();
     });
-    ws.on('message', (data) => this.#onMessage(c, String(data)));
+    ws.on('message', (data) => {
+      mark('pool ws message');
+      this.#onMessage(c, String(data));
+    });
     ws.on('error', (err) => {
       failed = true;
       // connectError says whether the certificate (and which CA option to set) or the network failed.
@@ -410,6 +415,7 @@ export class RelayPool {
         if (this.#seen.has(key)) return;
         this.#remember(key);
       }
+      if (tracing) mark(`pool recv kind ${event.kind} sub ${sub.id} ${event.id.slice(0, 7)}`);
       sub.onEvent({ event, toon, relayUrl: c.url, subscription: sub.id });
     } else if (type === 'EOSE' && typeof msg[1] === 'string') {
       this.#subs.get(msg[1])?.onEose?.(c.url);

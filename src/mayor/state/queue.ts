@@ -14,6 +14,7 @@
 // changed under it is retried once.
 import { closeSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { mark, tracing } from '../../transport/trace.js';
 import { appendMore, appendNoSync, ensureDir, fsyncAll, fsyncDirs, writeFilesAtomic } from './atomic.js';
 import { StateError } from './errors.js';
 import { git } from './git.js';
@@ -166,8 +167,13 @@ export class CommitQueue {
           this.loggedWaiters = keep;
         });
       };
+      const who = tracing ? this.dir.split('/').slice(-2).join('/') : '';
+      if (tracing) mark(`state ${who} apply start ${messages.join(' | ').slice(0, 160)}`);
       try {
-        await this.apply(ops, () => logged());
+        await this.apply(ops, () => {
+          if (tracing) mark(`state ${who} logged`);
+          logged();
+        });
       } catch (e) {
         // Files already written stay on disk: the next commit (or recovery on open) picks them up.
         err = e;
@@ -175,6 +181,7 @@ export class CommitQueue {
         this.applyEnds++;
       }
       if (this.loggedSeq < seq) logged(err);
+      if (tracing) mark(`state ${who} durable`);
       this.written.push({ seq, messages, ...(err !== undefined ? { err } : {}) });
       this.durableSeq = seq;
       settle(this.durableWaiters, seq, err, (keep) => {
@@ -206,6 +213,7 @@ export class CommitQueue {
           const started = this.applyStarts;
           const writingAlready = started > this.applyEnds;
           try {
+            if (tracing) mark(`git add start ${this.dir.split('/').slice(-2).join('/')}`);
             await git(this.dir, ['add', '-A', '.']);
           } finally {
             overlapped = writingAlready || this.applyStarts > started;
@@ -222,6 +230,7 @@ export class CommitQueue {
       // The previous add may have staged part of a later batch: its lines still deserve a commit.
       allowEmpty = overlapped;
       if (err !== undefined) this.onError(err);
+      if (tracing) mark(`git commit done ${this.dir.split('/').slice(-2).join('/')}`);
       if (made) this.commits++;
       this.changes += batches.reduce((n, b) => n + b.messages.length, 0);
       const seq = batches.at(-1)!.seq;
