@@ -63,7 +63,15 @@ export interface Posting {
   /** A signed request event with an id no other job of ours has. */
   buildRequest(req: PostJobRequest, extraInputs?: JobInput[]): NostrEvent;
   /** Records a request `posting` (not durable yet: the caller waits for state.durable()). */
-  record(event: NostrEvent, callbackSkill: string, chainId?: string, bid?: bigint, sendAs?: NostrEvent): void;
+  record(
+    event: NostrEvent,
+    callbackSkill: string,
+    chainId?: string,
+    bid?: bigint,
+    sendAs?: NostrEvent,
+    /** The TOON of `sendAs ?? event`, when the caller has it already. */
+    encoded?: Uint8Array,
+  ): void;
   /** Records, makes durable, and sends. */
   post(
     event: NostrEvent,
@@ -95,8 +103,8 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
   const tooLarge = (bytes: number) =>
     `the request is ${bytes} bytes; one PREPARE carries at most ${MAX_PACKET_DATA}: shrink the inputs (link large data by URL)`;
 
-  const record: Posting['record'] = (event, callbackSkill, chainId, bid, sendAs) => {
-    const toon = encodeEventBytes(sendAs ?? event);
+  const record: Posting['record'] = (event, callbackSkill, chainId, bid, sendAs, encoded) => {
+    const toon = encoded ?? encodeEventBytes(sendAs ?? event);
     const jobType = event.tags.find((t) => t[0] === 't')?.[1] ?? 'unknown';
     const att = deps.att();
     state.files.append(requestPath(event.id), new TextDecoder().decode(toon), `job ${event.id}: request`);
@@ -219,7 +227,7 @@ export function createPosting(deps: LifecycleDeps, timeouts: Timeouts): Posting 
       if (toon.length > MAX_PACKET_DATA)
         throw new MayorError('POST_REJECTED', `Job not posted, nothing paid: ${tooLarge(toon.length)}.`);
       mark('post: encoded');
-      record(event, callbackSkill, chainId, bid, sendAs);
+      record(event, callbackSkill, chainId, bid, sendAs, toon);
       mark('post: recorded');
       // The request must be durable (fsynced; its git commit follows in the background) before it can reach
       // the relay, or a crash could lose a paid job: send() waits for it together with its write-fee intent
