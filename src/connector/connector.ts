@@ -698,9 +698,13 @@ export class Connector {
     if (!s || !account.config.settlementAddress) return;
     const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;
     if (account.outgoing.total >= threshold && account.outgoing.total > 0n) {
-      this.settleWith(peerId).then(
-        () => this.settleRetry.succeeded(peerId),
-        (err: unknown) => this.settleRetry.failed(peerId, err),
+      // After this turn: the FULFILL this packet answers (same commit) is written back first, and the claim's
+      // signing and store drain do not stand between it and the payer (issue 17).
+      setImmediate(() =>
+        this.settleWith(peerId).then(
+          () => this.settleRetry.succeeded(peerId),
+          (err: unknown) => this.settleRetry.failed(peerId, err),
+        ),
       );
     }
   }
