@@ -88,6 +88,14 @@ export class ClaimSender {
     return this.signed;
   }
 
+  /**
+   * Everything the payee fulfilled: signed, being claimed, or still owed. Unlike `cumulative + unpaid.total` it does
+   * not dip while a claim is in flight (its packets have left `unpaid` and are not in `signed` yet).
+   */
+  get fulfilled(): bigint {
+    return this.signed + this.inFlight + this.unpaid.total;
+  }
+
   /** Deposit of the channel as far as we know (0n before it is opened). */
   get channelDeposit(): bigint {
     return this.deposit;

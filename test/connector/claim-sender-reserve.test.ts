@@ -42,6 +42,10 @@ describe('ClaimSender.reserve with a claim in flight', () => {
     });
     await tick(); // the claim for 0.6 M2M is signed and waiting for the payee's answer
     expect(sent).toHaveLength(1);
+    // What was fulfilled does not dip while the claim is in flight (a Mayor's channel view reads it; the demo's
+    // books once read 0.6 short here, with the packets neither unpaid nor signed yet).
+    expect(sender.unpaid.total + sender.cumulative).toBe(0n);
+    expect(sender.fulfilled).toBe((6n * M2M) / 10n);
 
     // 0.6 in flight + 0.3 more fits in 1 M2M: no wait for the payee's answer.
     let covered = false;
@@ -60,6 +64,7 @@ describe('ClaimSender.reserve with a claim in flight', () => {
     expect(toppedUp).toBe(false);
     release();
     expect(await settling).toBe((6n * M2M) / 10n);
+    expect(sender.fulfilled).toBe((6n * M2M) / 10n);
     await short;
     expect(sender.channelDeposit).toBe(2n * M2M);
     const onChain = await readChannel(clients(1).public, {

@@ -501,7 +501,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     channel: () => ({
       channelId: claims.channel ?? channelId!,
       deposit: currentDeposit(),
-      cumulative: claims.cumulative + claims.unpaid.total,
+      // Everything paid so far, a claim in flight included (the demo's books read it while one may be in flight).
+      cumulative: claims.fulfilled,
       receiver: s.settlementAddress,
       contract: s.channelContract,
       chainId: s.chainId,
