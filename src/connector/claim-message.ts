@@ -1,6 +1,7 @@
 // The `payment-channel-claim` BTP protocol data: a cumulative EIP-712 claim bound to the packets it pays for.
 import type { Hex } from 'viem';
 import { BtpContentType, type BtpProtocolData } from '../ilp/btp.js';
+import { parseJsonObject } from './btp-json.js';
 import { ConnectorError } from './errors.js';
 
 export const CLAIM_PROTOCOL = 'payment-channel-claim';
@@ -38,18 +39,7 @@ function malformed(why: string): never {
 
 /** Parses and strictly checks the JSON; throws ConnectorError CLAIM_MALFORMED saying what is wrong. */
 export function decodeClaimMessage(data: Uint8Array): ClaimMessage {
-  let x: unknown;
-  try {
-    x = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
-  } catch {
-    malformed('not UTF-8 JSON');
-  }
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) malformed('not a JSON object');
-  const o = x as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!['channelId', 'cumulativeAmount', 'signature', 'pays'].includes(k))
-      malformed(`unknown field '${k}'`);
-  }
+  const o = parseJsonObject(data, ['channelId', 'cumulativeAmount', 'signature', 'pays'], malformed);
   if (typeof o.channelId !== 'string' || !HEX32.test(o.channelId))
     malformed('channelId must be 0x + 32 bytes hex');
   if (typeof o.cumulativeAmount !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(o.cumulativeAmount))

@@ -105,13 +105,17 @@ export function loadFastVerifier(): Promise<ShapedVerifier> {
 
 /** Shape check (lowercase hex, integer ranges, string tags), then `verifier`. False for anything malformed. */
 export function verifyWith(verifier: ShapedVerifier, event: unknown): boolean {
-  let e: NostrEvent;
+  const e = shapedOrUndefined(event);
+  return e !== undefined && verifier.verifyShaped(e);
+}
+
+/** The event if it passes validateEventShape, else undefined. */
+function shapedOrUndefined(event: unknown): NostrEvent | undefined {
   try {
-    e = validateEventShape(event);
+    return validateEventShape(event);
   } catch {
-    return false;
+    return undefined;
   }
-  return verifier.verifyShaped(e);
 }
 
 /**
@@ -119,13 +123,8 @@ export function verifyWith(verifier: ShapedVerifier, event: unknown): boolean {
  * ranges, string tags): nostr-wasm would otherwise hash a malformed event and parse bad hex as zeros.
  */
 export function verifyWithWasm(nostr: Nostr, event: unknown): boolean {
-  let e: NostrEvent;
-  try {
-    e = validateEventShape(event);
-  } catch {
-    return false;
-  }
-  return verifyShapedWithWasm(nostr, e);
+  const e = shapedOrUndefined(event);
+  return e !== undefined && verifyShapedWithWasm(nostr, e);
 }
 
 /**
