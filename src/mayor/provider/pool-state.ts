@@ -2,10 +2,11 @@
 // with the process groups it started. Written atomically (temp file, fsync, rename) on every change, so a
 // crash leaves either the old or the new file, never half of one. The running pool writes it through a
 // PoolStateWriter, on the thread pool: its fsync no longer stops the Mayor's main thread (issue 17).
-import { closeSync, fsync, fsyncSync, openSync, readFileSync, rename, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, rename, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { validateEventShape } from '../../nostr/event.js';
 import type { NostrEvent } from '../../nostr/types.js';
+import { fsyncAll } from '../state/atomic.js';
 import { ProviderError } from './errors.js';
 
 export interface ProcessRef {
@@ -130,7 +131,7 @@ async function writeFileAtomicAsync(file: string, text: string, durable: boolean
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, text);
-    if (durable) await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
+    if (durable) await fsyncAll([fd]);
   } finally {
     closeSync(fd);
   }

@@ -2,17 +2,9 @@
 // `<provider home>/sealed-keys.jsonl`, written before the sealed result is published: a provider killed after
 // publishing still holds K after its restart and fulfills the requester's payment with it. A torn last line
 // (a crash while appending) was never published, so it is skipped.
-import {
-  closeSync,
-  existsSync,
-  fsync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fsyncAll } from '../state/atomic.js';
 
 export const SEALED_KEYS_FILE = 'sealed-keys.jsonl';
 
@@ -84,7 +76,7 @@ export class SealedKeyStore {
       const fd = openSync(this.path, 'a');
       try {
         writeSync(fd, line);
-        await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
+        await fsyncAll([fd]);
       } finally {
         closeSync(fd);
       }
