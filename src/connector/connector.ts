@@ -395,6 +395,11 @@ export class Connector {
     }
   }
 
+  /** PREPAREs in the pipeline now (received, not yet answered): 1 while a payer sends one at a time. */
+  get packetsInFlight(): number {
+    return this.packetsInPipeline;
+  }
+
   balance(peerId: string): PeerBalance {
     return this.account(peerId).balance();
   }

@@ -43,6 +43,8 @@ const commit = db.transaction((ops) => {
 const shared = new Int32Array(workerData.shared);
 parentPort.on('message', (msg) => {
   if (msg.close) { db.close(); parentPort.close(); return; }
+  // Frames the main thread committed, copied into the database file here while it goes on; PASSIVE never waits.
+  if (msg.checkpoint) { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} return; }
   let error;
   try { commit.immediate(msg.ops); } catch (e) { error = String((e && e.message) || e); }
   // Read by a main thread that waits synchronously (Atomics.wait) before a claim or close.
@@ -101,6 +103,11 @@ export class UnpaidWriter {
   write(id: number, ops: WriterOp[]): void {
     this.worker.ref();
     this.worker.postMessage({ id, ops });
+  }
+
+  /** Asks the thread for a PASSIVE checkpoint (after commits made on the main thread), queued behind its batches. */
+  checkpoint(): void {
+    if (!this.dead) this.worker.postMessage({ checkpoint: true });
   }
 
   idle(): void {

@@ -18,6 +18,8 @@ export interface OpenEventStoreOptions {
   env?: Record<string, string | undefined>;
   /** SQLite: commit on a writer thread (see SqliteStoreOptions.writerThread). */
   writerThread?: boolean;
+  /** SQLite with a writer thread: when a lone save commits on the calling thread (SqliteStoreOptions.commitInline). */
+  commitInline?: () => boolean;
 }
 
 export type StoreLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
@@ -66,5 +68,6 @@ export async function openEventStore(url?: string, options: OpenEventStoreOption
     path: location.path,
     ...(options.maxLimit !== undefined && { maxLimit: options.maxLimit }),
     ...(options.writerThread !== undefined && { writerThread: options.writerThread }),
+    ...(options.commitInline && { commitInline: options.commitInline }),
   });
 }

@@ -34,10 +34,20 @@ try {
   port.close();
 }
 
-port.on('message', (msg: { close: true } | { id: number; events: never[] }) => {
+port.on('message', (msg: { close: true } | { checkpoint: true } | { id: number; events: never[] }) => {
   if ('close' in msg) {
     db.close();
     port.close();
+    return;
+  }
+  if ('checkpoint' in msg) {
+    // Frames the main thread committed: copied into the database file here, while the main thread goes on. PASSIVE
+    // never waits for a reader or a writer; a checkpoint that cannot finish is retried by the next one.
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // SQLITE_BUSY or an I/O error: the WAL only grows until the next checkpoint (or this thread's autocheckpoint)
+    }
     return;
   }
   let reply: WriterReply;

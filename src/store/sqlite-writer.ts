@@ -60,6 +60,11 @@ export class EventWriter {
     this.worker.postMessage({ id, events });
   }
 
+  /** Asks the thread for a PASSIVE checkpoint (after commits made on the main thread), queued behind its batches. */
+  checkpoint(): void {
+    if (!this.dead) this.worker.postMessage({ checkpoint: true });
+  }
+
   idle(): void {
     this.worker.unref();
   }
