@@ -77,7 +77,9 @@ export class SqliteConnectorStore implements ConnectorStore {
   private nextBatchId = 1;
   private writerError: string | undefined;
   private readonly commitInline: (() => boolean) | undefined;
+  /** Commits on this thread since the last checkpoint request. */
   private inlineCommits = 0;
+  private inline = 0;
 
   constructor(options: ConnectorStoreOptions) {
     this.path = options.path;
@@ -151,6 +153,11 @@ export class SqliteConnectorStore implements ConnectorStore {
         for (const p of lost) p.reject(new ConnectorError('BAD_CONFIG', this.writerError));
       },
     });
+  }
+
+  /** Batches committed on this thread because commitInline said the node was idle. */
+  get ranInline(): number {
+    return this.inline;
   }
 
   peers(): PeerConfig[] {
@@ -232,6 +239,7 @@ export class SqliteConnectorStore implements ConnectorStore {
       return;
     }
     if (tracing) mark('connector.db commit done');
+    this.inline++;
     if (++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT) {
       this.inlineCommits = 0;
       this.writer.checkpoint();

@@ -65,7 +65,9 @@ export class SqliteEventStore implements EventStore {
   private nextBatchId = 1;
   private drained: (() => void) | undefined;
   private readonly commitInline: (() => boolean) | undefined;
+  /** Commits since the last checkpoint request. */
   private inlineCommits = 0;
+  private inline = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -107,6 +109,11 @@ export class SqliteEventStore implements EventStore {
         },
       });
     }
+  }
+
+  /** Batches committed on this thread although a writer thread runs (commitInline said the process was idle). */
+  get ranInline(): number {
+    return this.inline;
   }
 
   /** Resolves once the writer thread (if any) has opened the file. */
@@ -170,6 +177,7 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     if (tracing) mark('relay.db commit done');
+    if (this.writer?.alive) this.inline++;
     if (this.writer?.alive && ++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT) {
       this.inlineCommits = 0;
       this.writer.checkpoint();

@@ -1,11 +1,12 @@
-// The two ConnectorStore implementations behave alike (SQLite on a real file, reopened), and the
-// payment-channel-status codec refuses malformed JSON.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The two ConnectorStore implementations behave alike (SQLite on a real file, reopened), SQLite's commits on its
+// writer thread and, while the node is idle, on the main thread (commitInline), and the payment-channel-status codec
+// refuses malformed JSON.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   type ConnectorStore,
   decodeStatus,
@@ -169,6 +170,59 @@ describe('SqliteConnectorStore claims on the writer thread', () => {
       ).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining(path) });
       expect(store.unpaid('p', 'in')).toEqual([{ condition: cond(5), amount: 5n }]);
       expect(store.acceptedClaim(ch(3))).toBeUndefined();
+    } finally {
+      other.close();
+      store.close();
+    }
+  });
+});
+
+describe('SqliteConnectorStore commits on the main thread while the node is idle', () => {
+  it('records packets and claims in order, on disk and fsynced before their promises resolve; refuses a failed commit', async () => {
+    const path = join(dir, 'inline.db');
+    let idle = true;
+    const store = openConnectorStore({ path, commitInline: () => idle });
+    const other = new Database(path);
+    try {
+      // synchronous = FULL on the connection that commits inline: the WAL is fsynced before the promise resolves.
+      const main = (store as unknown as { db: Database.Database }).db;
+      expect(main.pragma('synchronous', { simple: true })).toBe(2);
+      const initialSize = statSync(path).size;
+      const count = other.prepare('SELECT count(*) AS n FROM unpaid');
+      await store.addUnpaid('p', 'in', { condition: cond(1), amount: 1n });
+      expect(store.ranInline).toBe(1);
+      // Seen through another connection the moment the promise resolved: what a SIGKILL then would leave.
+      expect(count.get()).toEqual({ n: 1 });
+      // A packet and the claim queued after it: one commit, in that order (the claim pays the packet).
+      const packet = store.addUnpaid('p', 'in', { condition: cond(2), amount: 2n });
+      const claim = store.acceptClaim('p', { channelId: ch(4), cumulativeAmount: 3n, signature: sig }, [
+        cond(1),
+        cond(2),
+      ]);
+      expect(store.acceptedClaim(ch(4))).toBeUndefined();
+      await Promise.all([packet, claim]);
+      expect(store.ranInline).toBe(2);
+      expect(count.get()).toEqual({ n: 0 });
+      expect(store.acceptedClaim(ch(4))?.cumulativeAmount).toBe(3n);
+      // Not idle: the writer thread commits.
+      idle = false;
+      await store.addUnpaid('p', 'in', { condition: cond(3), amount: 3n });
+      expect(store.ranInline).toBe(2);
+      idle = true;
+      // A commit that fails rejects (the FULFILL it guards is not sent) and leaves nothing.
+      other.exec(
+        "CREATE TRIGGER disk_full BEFORE INSERT ON unpaid WHEN NEW.amount = '7' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+      );
+      await expect(store.addUnpaid('p', 'in', { condition: cond(7), amount: 7n })).rejects.toMatchObject({
+        code: 'BAD_CONFIG',
+        message: expect.stringContaining(path),
+      });
+      expect(store.unpaid('p', 'in')).toEqual([{ condition: cond(3), amount: 3n }]);
+      // This connection never checkpoints; the writer thread does, asked every 128 inline commits: the rows reach
+      // the database file itself and the WAL does not grow without bound.
+      for (let i = 0; i < 130; i++) await store.addUnpaid('q', 'in', { condition: cond(i), amount: 1n });
+      await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(initialSize), { timeout: 5000 });
+      expect(store.unpaid('q', 'in')).toHaveLength(130);
     } finally {
       other.close();
       store.close();

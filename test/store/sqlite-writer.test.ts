@@ -1,12 +1,13 @@
 // The SQLite event store as the node runs it (writerThread: commits on a writer thread with its own connection,
 // reads on the main one): outcomes, read-after-save, group commit, durability at close, per-event errors with their
-// SQLite code, and a writer thread that dies. Real files, real threads.
-import { mkdtempSync, rmSync } from 'node:fs';
+// SQLite code, a writer thread that dies, and commits on the main thread while the node is idle (commitInline).
+// Real files, real threads.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { NostrEvent } from '../../src/nostr/types.js';
 import { openSqliteStore, SqliteEventStore } from '../../src/store/index.js';
 
@@ -105,5 +106,43 @@ describe('SqliteEventStore with a writer thread', () => {
     expect(await store.save(later)).toEqual({ status: 'stored', replaced: [] });
     expect(idsOnDisk(path)).toEqual([later.id]);
     await store.close();
+  });
+
+  it('commits a lone save on the calling thread when commitInline says idle: on disk and fsynced when it resolves', async () => {
+    const path = join(dir, 'inline.db');
+    let idle = true;
+    const store = await openSqliteStore({ path, writerThread: true, commitInline: () => idle });
+    const other = new Database(path, { readonly: true });
+    try {
+      // synchronous = FULL on the connection that commits inline: the WAL is fsynced before save resolves.
+      const main = (store as unknown as { db: Database.Database }).db;
+      expect(main.pragma('synchronous', { simple: true })).toBe(2);
+      const initialSize = statSync(path).size;
+      const lone = event(1, [], 'alone');
+      expect(await store.save(lone)).toEqual({ status: 'stored', replaced: [] });
+      expect(store.ranInline).toBe(1);
+      // Another connection sees it the moment save resolved: what a SIGKILL then would leave.
+      expect(other.prepare('SELECT id FROM events WHERE id = ?').get(lone.id)).toEqual({ id: lone.id });
+      // Outcomes are the same as on the writer thread.
+      expect(await store.save(lone)).toEqual({ status: 'duplicate' });
+      // Several saves in one turn are a group: the writer thread commits them.
+      const burst = [event(1, [], 'b1'), event(1, [], 'b2')];
+      await Promise.all(burst.map((e) => store.save(e)));
+      expect(store.ranInline).toBe(2);
+      // Not idle: a lone save goes to the writer thread too.
+      idle = false;
+      await store.save(event(1, [], 'busy'));
+      expect(store.ranInline).toBe(2);
+      idle = true;
+      // The main connection never checkpoints; the writer thread does, asked every 64 inline commits: the rows
+      // reach the database file itself and the WAL does not grow without bound.
+      for (let i = 0; i < 66; i++) await store.save(event(1, [], `lone ${i}`));
+      expect(store.ranInline).toBe(68);
+      await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(initialSize), { timeout: 5000 });
+      expect(idsOnDisk(path)).toHaveLength(70);
+    } finally {
+      other.close();
+      await store.close();
+    }
   });
 });
