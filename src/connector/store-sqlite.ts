@@ -53,9 +53,11 @@ export interface ConnectorStoreOptions {
 }
 
 /**
- * Commits made on this thread (commitInline) before the writer thread is asked for a PASSIVE checkpoint: about 4 WAL
- * frames per commit of a packet, so the WAL stays under SQLite's 1,000-frame autocheckpoint, which would otherwise
- * run inside a packet's commit (several ms on this disk against ~0.3 for the commit).
+ * Commits made on this thread (commitInline) before the writer thread checkpoints: about 4 WAL frames per commit of
+ * a packet, so the WAL stays under SQLite's 1,000-frame autocheckpoint, which would otherwise run inside a packet's
+ * commit (several ms on this disk against ~0.3 for the commit). The checkpoint runs beside this thread's next
+ * commits; if they overtook it, a second, short pass runs while this thread sends its writes to the writer thread
+ * (behind the pass), so the WAL starts again from its beginning instead of growing while a payer keeps writing.
  */
 const INLINE_COMMITS_PER_CHECKPOINT = 128;
 
@@ -79,6 +81,9 @@ export class SqliteConnectorStore implements ConnectorStore {
   private readonly commitInline: (() => boolean) | undefined;
   /** Commits on this thread since the last checkpoint request. */
   private inlineCommits = 0;
+  /** `final`: the writer thread runs the short last pass; writes go there, behind it. */
+  private checkpointing: 'no' | 'first' | 'final' = 'no';
+  private committedDuringCheckpoint = false;
   private inline = 0;
 
   constructor(options: ConnectorStoreOptions) {
@@ -145,6 +150,13 @@ export class SqliteConnectorStore implements ConnectorStore {
     this.db.pragma('wal_autocheckpoint = 0');
     this.writer = new UnpaidWriter(options.path, {
       onDone: (id, error) => this.batchDone(id, error),
+      // `complete` counts the frames there were when the pass began: commits made here meanwhile are not in it.
+      onCheckpoint: (complete) => {
+        if (this.checkpointing === 'first' && (!complete || this.committedDuringCheckpoint)) {
+          this.checkpointing = 'final';
+          this.writer.checkpoint(8);
+        } else this.checkpointing = 'no';
+      },
       onDead: (reason) => {
         this.writerError = `the connector database writer stopped (${reason}); restart the node`;
         const lost = [...(this.inFlight?.batch ?? []), ...this.pending];
@@ -211,7 +223,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     if (this.inFlight || this.pending.length === 0 || !this.db.open) return;
     const batch = this.pending;
     this.pending = [];
-    if (this.commitInline?.()) {
+    if (this.checkpointing !== 'final' && this.commitInline?.()) {
       this.commitHere(batch);
       return;
     }
@@ -240,9 +252,12 @@ export class SqliteConnectorStore implements ConnectorStore {
     }
     if (tracing) mark('connector.db commit done');
     this.inline++;
-    if (++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT) {
+    this.committedDuringCheckpoint = true;
+    if (++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT && this.checkpointing === 'no') {
       this.inlineCommits = 0;
-      this.writer.checkpoint();
+      this.checkpointing = 'first';
+      this.committedDuringCheckpoint = false;
+      this.writer.checkpoint(1);
     }
     for (const p of batch) p.resolve();
   }
@@ -295,6 +310,7 @@ export class SqliteConnectorStore implements ConnectorStore {
       return;
     }
     this.inlineCommits++;
+    this.committedDuringCheckpoint = true;
     for (const p of batch) p.resolve();
   }
 

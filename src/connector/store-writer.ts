@@ -43,8 +43,20 @@ const commit = db.transaction((ops) => {
 const shared = new Int32Array(workerData.shared);
 parentPort.on('message', (msg) => {
   if (msg.close) { db.close(); parentPort.close(); return; }
-  // Frames the main thread committed, copied into the database file here while it goes on; PASSIVE never waits.
-  if (msg.checkpoint) { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} return; }
+  // Frames the main thread committed, copied into the database file here while it goes on (PASSIVE never waits).
+  // More than one pass when the main thread holds its commits back (they come behind this message), so that the WAL
+  // can start again from its beginning. Answers whether every frame it saw is copied.
+  if (msg.checkpoint) {
+    let complete = false;
+    try {
+      for (let pass = 0; pass < msg.checkpoint && !complete; pass++) {
+        const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+        complete = !r || r.checkpointed >= r.log;
+      }
+    } catch {}
+    parentPort.postMessage({ checkpoint: complete });
+    return;
+  }
   let error;
   try { commit.immediate(msg.ops); } catch (e) { error = String((e && e.message) || e); }
   // Read by a main thread that waits synchronously (Atomics.wait) before a claim or close.
@@ -70,6 +82,8 @@ export interface WriterEvents {
   onDone(id: number, error: string | undefined): void;
   /** The thread stopped or could not start: what it held is not known to be written. */
   onDead(reason: string): void;
+  /** A checkpoint asked by `checkpoint()` ran; `complete`: every WAL frame there was when it began is copied. */
+  onCheckpoint?(complete: boolean): void;
 }
 
 export class UnpaidWriter {
@@ -85,7 +99,10 @@ export class UnpaidWriter {
       workerData: { path, sqlite, shared: this.shared.buffer },
     });
     this.worker.unref();
-    this.worker.on('message', (m: { id: number; error?: string }) => events.onDone(m.id, m.error));
+    this.worker.on('message', (m: { id: number; error?: string } | { checkpoint: boolean }) => {
+      if ('checkpoint' in m) events.onCheckpoint?.(m.checkpoint);
+      else events.onDone(m.id, m.error);
+    });
     const die = (reason: string) => {
       if (this.dead) return;
       this.dead = true;
@@ -105,9 +122,9 @@ export class UnpaidWriter {
     this.worker.postMessage({ id, ops });
   }
 
-  /** Asks the thread for a PASSIVE checkpoint (after commits made on the main thread), queued behind its batches. */
-  checkpoint(): void {
-    if (!this.dead) this.worker.postMessage({ checkpoint: true });
+  /** Asks the thread for up to `passes` PASSIVE checkpoints (after commits made on the main thread), behind its batches. */
+  checkpoint(passes: number): void {
+    if (!this.dead) this.worker.postMessage({ checkpoint: passes });
   }
 
   idle(): void {

@@ -11,7 +11,9 @@ export type WriterReply =
   | { ready: true }
   | { ready: false; error: WireError }
   | { id: number; results: WireResult[] }
-  | { id: number; failed: WireError };
+  | { id: number; failed: WireError }
+  /** A checkpoint was run; `complete`: every WAL frame is in the database file now. */
+  | { checkpoint: boolean };
 
 const wire = (err: unknown): WireError => {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -34,20 +36,36 @@ try {
   port.close();
 }
 
-port.on('message', (msg: { close: true } | { checkpoint: true } | { id: number; events: never[] }) => {
+/**
+ * Copies the frames the main thread committed into the database file while it goes on (PASSIVE never waits for a
+ * reader or a writer). `passes` > 1 when the main thread holds its commits back (they come here behind this
+ * message): then the last pass finds nothing new and the WAL can start again from its beginning. Returns whether every
+ * frame is copied; an error (busy, I/O) leaves the rest to the next request.
+ */
+function checkpoint(passes: number): boolean {
+  try {
+    for (let pass = 0; pass < passes; pass++) {
+      const [r] = db.pragma('wal_checkpoint(PASSIVE)') as {
+        busy: number;
+        log: number;
+        checkpointed: number;
+      }[];
+      if (!r || r.checkpointed >= r.log) return true;
+    }
+  } catch {
+    // the next request tries again; this thread's own commits still autocheckpoint
+  }
+  return false;
+}
+
+port.on('message', (msg: { close: true } | { checkpoint: number } | { id: number; events: never[] }) => {
   if ('close' in msg) {
     db.close();
     port.close();
     return;
   }
   if ('checkpoint' in msg) {
-    // Frames the main thread committed: copied into the database file here, while the main thread goes on. PASSIVE
-    // never waits for a reader or a writer; a checkpoint that cannot finish is retried by the next one.
-    try {
-      db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // SQLITE_BUSY or an I/O error: the WAL only grows until the next checkpoint (or this thread's autocheckpoint)
-    }
+    port.postMessage({ checkpoint: checkpoint(msg.checkpoint) } satisfies WriterReply);
     return;
   }
   let reply: WriterReply;

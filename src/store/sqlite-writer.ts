@@ -11,6 +11,8 @@ export interface EventWriterEvents {
   onDone(id: number, results: WireResult[] | undefined, failed: WireError | undefined): void;
   /** The thread stopped or could not open the file: the batch it held may or may not be written. */
   onDead(reason: string): void;
+  /** A checkpoint asked by `checkpoint()` ran; `complete`: every WAL frame is in the database file. */
+  onCheckpoint?(complete: boolean): void;
 }
 
 export class EventWriter {
@@ -39,7 +41,8 @@ export class EventWriter {
         else die(`could not open the file: ${m.error.message}`);
         return;
       }
-      events.onDone(m.id, 'results' in m ? m.results : undefined, 'failed' in m ? m.failed : undefined);
+      if ('checkpoint' in m) events.onCheckpoint?.(m.checkpoint);
+      else events.onDone(m.id, 'results' in m ? m.results : undefined, 'failed' in m ? m.failed : undefined);
     });
     this.worker.on('error', (err) => die(err.message));
     this.exited = new Promise<void>((resolve) =>
@@ -60,9 +63,9 @@ export class EventWriter {
     this.worker.postMessage({ id, events });
   }
 
-  /** Asks the thread for a PASSIVE checkpoint (after commits made on the main thread), queued behind its batches. */
-  checkpoint(): void {
-    if (!this.dead) this.worker.postMessage({ checkpoint: true });
+  /** Asks the thread for up to `passes` PASSIVE checkpoints (after commits made on the main thread), queued behind its batches. */
+  checkpoint(passes: number): void {
+    if (!this.dead) this.worker.postMessage({ checkpoint: passes });
   }
 
   idle(): void {

@@ -32,9 +32,11 @@ export interface SqliteStoreOptions {
 
 const DEFAULT_MAX_LIMIT = 500;
 /**
- * Commits made on this thread (commitInline) before the writer thread is asked for a PASSIVE checkpoint: about 10 WAL
- * frames per lone event, so the WAL stays under SQLite's 1,000-frame autocheckpoint, which would otherwise run inside
- * a packet's commit (~4 ms on this disk against ~0.3 for the commit).
+ * Commits made on this thread (commitInline) before the writer thread checkpoints: about 10 WAL frames per lone
+ * event, so the WAL stays under SQLite's 1,000-frame autocheckpoint, which would otherwise run inside a packet's commit
+ * (~4 ms on this disk against ~0.3 for the commit). The checkpoint runs beside this thread's next commits; if they
+ * overtook it, a second, short pass runs while this thread sends its commits to the writer thread (behind the pass),
+ * so the WAL starts again from its beginning instead of growing for as long as a payer keeps writing.
  */
 const INLINE_COMMITS_PER_CHECKPOINT = 64;
 
@@ -67,6 +69,9 @@ export class SqliteEventStore implements EventStore {
   private readonly commitInline: (() => boolean) | undefined;
   /** Commits since the last checkpoint request. */
   private inlineCommits = 0;
+  /** `final`: the writer thread runs the short last pass; commits go there, behind it. */
+  private checkpointing: 'no' | 'first' | 'final' = 'no';
+  private committedDuringCheckpoint = false;
   private inline = 0;
 
   constructor(options: SqliteStoreOptions) {
@@ -94,11 +99,19 @@ export class SqliteEventStore implements EventStore {
       this.db.pragma('wal_autocheckpoint = 0');
       this.writer = new EventWriter(options.path, {
         onDone: (id, results, failed) => this.batchDone(id, results, failed),
+        // `complete` counts the frames there were when the pass began: commits made here meanwhile are not in it.
+        onCheckpoint: (complete) => {
+          if (this.checkpointing === 'first' && (!complete || this.committedDuringCheckpoint)) {
+            this.checkpointing = 'final';
+            this.writer?.checkpoint(8);
+          } else this.checkpointing = 'no';
+        },
         // The batch it held may or may not be on disk: refused (the node carries the loss of a write that is stored
         // but unanswered, never the payer). Later saves commit on this thread.
         onDead: (reason) => {
           const lost = this.inFlight?.batch ?? [];
           this.inFlight = undefined;
+          this.checkpointing = 'no';
           const err = new Error(
             `the event store writer thread for ${this.path} stopped (${reason}); later writes commit on the main thread`,
           );
@@ -148,7 +161,9 @@ export class SqliteEventStore implements EventStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    if (this.writer?.alive && !(batch.length === 1 && this.db.open && this.commitInline?.())) {
+    const inline =
+      batch.length === 1 && this.checkpointing !== 'final' && this.db.open && this.commitInline?.();
+    if (this.writer?.alive && !inline) {
       const id = this.nextBatchId++;
       this.inFlight = { id, batch };
       if (tracing) mark(`relay.db commit start ${batch.length} events`);
@@ -177,10 +192,15 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     if (tracing) mark('relay.db commit done');
-    if (this.writer?.alive) this.inline++;
-    if (this.writer?.alive && ++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT) {
-      this.inlineCommits = 0;
-      this.writer.checkpoint();
+    if (this.writer?.alive) {
+      this.inline++;
+      this.committedDuringCheckpoint = true;
+      if (++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT && this.checkpointing === 'no') {
+        this.inlineCommits = 0;
+        this.checkpointing = 'first';
+        this.committedDuringCheckpoint = false;
+        this.writer.checkpoint(1);
+      }
     }
     batch.forEach((item, i) => {
       const result = results[i]!;
