@@ -69,7 +69,10 @@ export class ClaimBudgets {
       );
     }
     if (bound) return;
-    if (this.chainReads.take(peerId)) return this.admitShared(what, channelId);
+    if (this.chainReads.take(peerId)) {
+      this.admitShared(what, channelId);
+      return;
+    }
     throw new ConnectorError(
       'RATE_LIMITED',
       `rate-limited: ${this.readBudget()} on channels not yet bound to you (each costs this node a chain read); ${what} on ${channelId} ignored: use a channel from your settlement address to this node`,
@@ -88,7 +91,10 @@ export class ClaimBudgets {
 
   /** Takes a chain read for a claim above the cached deposit of `channelId`; throws RATE_LIMITED when none is left. */
   admitReread(peerId: string, channelId: Hex): void {
-    if (this.chainReads.take(peerId)) return this.admitShared('claim', channelId);
+    if (this.chainReads.take(peerId)) {
+      this.admitShared('claim', channelId);
+      return;
+    }
     throw new ConnectorError(
       'RATE_LIMITED',
       `rate-limited: ${this.readBudget()} above the deposit last read (each costs this node a chain read); claim on ${channelId} ignored: claim within the deposit, or retry after your top-up`,
