@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { type Address, getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChainClients, type DevChain, openChannel, startDevChain } from '../../src/chain/index.js';
+import { type DevChain, openChannel, startDevChain } from '../../src/chain/index.js';
 import { BtpClient } from '../../src/connector/index.js';
 import { IlpPacketType, type IlpReject } from '../../src/ilp/index.js';
 import { type RpcCounter, startRpcCounter } from '../support/rpc-counter.js';
-import { addMayor, anvilAccounts, makeEvent, type Node, paidWrite, startNode } from './helpers.js';
+import { addMayor, anvilAccounts, makeEvent, type Node, paidWrite, startNodeReadingVia } from './helpers.js';
 
 const BURST = 3;
 let dev: DevChain;
@@ -22,18 +22,8 @@ const links: BtpClient[] = [];
 beforeAll(async () => {
   dev = await startDevChain({ accounts: 4 });
   rpc = await startRpcCounter(dev.anvil.rpcUrl);
-  node = await startNode({
-    settlement: {
-      clients: createChainClients({
-        rpcUrl: rpc.url,
-        chainId: dev.anvil.chainId,
-        privateKey: dev.anvil.accounts[1]!.privateKey,
-      }),
-      token: dev.network.token,
-      channels: dev.network.channels,
-      channelDeposit: 10n ** 18n,
-      watch: false,
-    },
+  // The node's reads go through the counter; the payers use anvil directly.
+  node = await startNodeReadingVia(dev, rpc.url, {
     claimLimits: { allPeersChainReads: { capacity: BURST, perSecond: 0.001 } },
   });
 });

@@ -21,43 +21,24 @@ import {
 import { decodeReceipt, verifyReceipt } from 'ilp-protocol-stream/dist/src/util/receipt.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
-import { createWriteGate } from '../../src/relay/gate.js';
-import { PrepaidBalances } from '../../src/relay/prepaid.js';
-import { AccountSecretStore } from '../../src/relay/secrets.js';
 import { withStreamReceiver } from '../../src/relay/stream-route.js';
-import { openPrepaidStore, openSqliteStore } from '../../src/store/index.js';
+import { openPrepaidStore } from '../../src/store/index.js';
+import { openPrepaidRelay } from './prepaid-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crosstown-prepaid-receipts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The relay's STREAM route over the files in `dir` (a fresh process's view). */
 async function open() {
-  const secrets = new AccountSecretStore('g.test.relay');
-  const persistence = openPrepaidStore(join(dir, 'prepaid.db'));
-  const prepaid = new PrepaidBalances(secrets, persistence);
-  const store = await openSqliteStore({ path: join(dir, 'relay.db') });
-  const gate = createWriteGate({
-    store,
-    secrets,
-    prepaid,
-    basePricePerByte: 10n,
-    maxEventBytes: 32_767,
-    ilpAddress: 'g.test.relay',
-    deliver: () => {},
-    now: Date.now,
-  });
-  const route = withStreamReceiver(gate, {
-    secrets,
-    prepaid,
+  const relay = await openPrepaidRelay(dir);
+  const route = withStreamReceiver(relay.gate, {
+    secrets: relay.secrets,
+    prepaid: relay.prepaid,
     address: 'g.test.relay',
     asset: { code: 'M2M', scale: 18 },
     now: Date.now,
   });
-  const close = async () => {
-    await store.close();
-    persistence.close();
-  };
-  return { secrets, prepaid, route, close };
+  return { ...relay, route };
 }
 
 /** A STREAM money PREPARE of `amount` on stream `streamId`, built by the oracle. */
