@@ -40,6 +40,9 @@ export interface BtpClientOptions extends BtpSessionHandlers {
   address?: string;
 }
 
+/** How long close() lets the requests being answered finish (a claim's ledger write, a PREPARE's handler). */
+const CLOSE_ANSWER_MS = 2_000;
+
 export class BtpClient {
   private session: BtpSession | undefined;
   private closing = false;
@@ -78,7 +81,8 @@ export class BtpClient {
   async close(): Promise<void> {
     this.closing = true;
     const s = this.session;
-    if (!s) return;
+    if (!s || s.ws.readyState === WebSocket.CLOSED) return;
+    await s.answered(CLOSE_ANSWER_MS);
     await new Promise<void>((resolve) => {
       if (s.ws.readyState === WebSocket.CLOSED) return resolve();
       s.ws.once('close', () => resolve());

@@ -65,6 +65,9 @@ export class BtpSession {
   private nextId = Math.floor(Math.random() * 2 ** 31);
   private closed = false;
   private readonly cork: TickCork;
+  /** Frames being handled (a PREPARE, claim or status request we have not answered yet). */
+  private answering = 0;
+  private onAnswered: (() => void) | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -160,6 +163,7 @@ export class BtpSession {
       this.sendError(id, 'F01', 'InvalidFieldsError', `malformed BTP frame: ${(err as Error).message}`);
       return;
     }
+    this.answering++;
     try {
       await this.dispatch(packet);
     } catch (err) {
@@ -169,7 +173,30 @@ export class BtpSession {
         'UnreachableError',
         `internal error: ${(err as Error).message}`,
       );
+    } finally {
+      if (--this.answering === 0) this.onAnswered?.();
     }
+  }
+
+  /**
+   * Resolves once every frame being handled has been answered, or after `maxMs`: a graceful close answers what it
+   * already accepted (a claim recorded but never answered leaves the payer unsure until its next session).
+   */
+  answered(maxMs: number): Promise<void> {
+    if (this.answering === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, maxMs);
+      timer.unref();
+      const previous = this.onAnswered;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.onAnswered = () => {
+        previous?.();
+        done();
+      };
+    });
   }
 
   close(code = 1000, reason = 'closing'): void {

@@ -29,6 +29,10 @@ export interface ChannelCreditOptions {
   maxAgeMs?: number;
   /** Least time between two chain scans for a peer's channels (default 2000 ms). */
   discoverEveryMs?: number;
+  /** Takes a read a peer's packet asks for from a budget all peers share; false: use the cached state. */
+  takeRead?: () => boolean;
+  /** Why the credit stayed short when takeRead said no. */
+  readsBusy?: () => string;
   now?: () => number;
 }
 
@@ -65,8 +69,15 @@ export class ChannelCredit {
       };
     }
     let credit = await this.best(peerId, this.o.maxAgeMs ?? 2000);
-    if (credit.amount < need) credit = await this.best(peerId, 250); // a top-up since the last read
-    if (credit.amount < need) {
+    // Reads a peer's packets ask for (a top-up since the last read, a channel not bound yet) come from the budget
+    // all peers share; without one the peer keeps the credit the cached state gives and is told why.
+    const mayRead = () => this.o.takeRead?.() ?? true;
+    if (credit.amount < need && this.staleFor(peerId, 250)) {
+      if (!mayRead()) return { amount: credit.amount, why: this.o.readsBusy?.() ?? credit.why };
+      credit = await this.best(peerId, 250); // a top-up since the last read
+    }
+    if (credit.amount < need && this.scanDue(peerId)) {
+      if (!mayRead()) return { amount: credit.amount, why: this.o.readsBusy?.() ?? credit.why };
       if (await this.discover(peerId, settlementAddress)) credit = await this.best(peerId, 250);
     }
     return credit;
@@ -142,10 +153,23 @@ export class ChannelCredit {
     return p;
   }
 
+  /** Whether one of the peer's bound channels has cached state older than `maxAgeMs` (or none): a read is due. */
+  private staleFor(peerId: string, maxAgeMs: number): boolean {
+    for (const channelId of this.o.bindings.channelsOf(peerId)) {
+      const hit = this.cache.get(channelId.toLowerCase());
+      if (!hit || this.now() - hit.readAt > maxAgeMs) return true;
+    }
+    return false;
+  }
+
+  /** Whether the peer may be scanned for an unbound channel now (at most once per `discoverEveryMs`). */
+  private scanDue(peerId: string): boolean {
+    const last = this.lastScan.get(peerId);
+    return last === undefined || this.now() - last >= (this.o.discoverEveryMs ?? 2000);
+  }
+
   /** Binds the peer's open unbound channel to us with the most unclaimed deposit; false if there is none. */
   private async discover(peerId: string, from: Address): Promise<boolean> {
-    const last = this.lastScan.get(peerId);
-    if (last !== undefined && this.now() - last < (this.o.discoverEveryMs ?? 2000)) return false;
     this.lastScan.set(peerId, this.now());
     const listed = await listChannels(this.o.publicClient, { channels: this.o.channels, wallet: from });
     const candidates = listed

@@ -180,6 +180,8 @@ export class Connector {
         bindings: this.bindings,
         acceptedOf: (id) => (this.bestClaim(id) ?? this.options.store?.acceptedClaim(id))?.cumulativeAmount,
         onBind: (peerId, channelId) => this.rememberBinding(peerId, channelId),
+        takeRead: () => this.claimBudgets.takeSharedRead(),
+        readsBusy: () => this.claimBudgets.sharedReadsBusy(),
         now: this.now,
       });
     }

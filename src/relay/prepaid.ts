@@ -27,6 +27,8 @@ export class PrepaidBalances {
   private readonly balances = new Map<string, bigint>();
   /** The secret (and receipt setup) of accounts that hold money, for the persistence. */
   private readonly known = new Map<string, StreamAccount>();
+  /** What each account received per STREAM stream under the secret it was received with (its receipts' totals). */
+  private readonly received = new Map<string, Received>();
   /** Conditions of writes paid from a balance, until their PREPARE expires. */
   private readonly paidWrites = new ReplayGuard();
 
@@ -42,6 +44,7 @@ export class PrepaidBalances {
       };
       accounts.restore?.(account);
       this.known.set(row.account, account);
+      if (row.streams) this.received.set(row.account, { secret: row.sharedSecret, streams: row.streams });
       this.balances.set(row.account, row.balance);
     }
     const now = Date.now();
@@ -54,11 +57,32 @@ export class PrepaidBalances {
     return this.paidWrites.has(condition, nowMs);
   }
 
-  /** Adds money received by `account` (durable before it returns, with a persistence). */
-  credit(account: StreamAccount, amount: bigint): void {
+  /**
+   * Adds money received by `account` (durable before it returns, with a persistence). `streams`: the account's
+   * total per STREAM stream id with this money counted, kept with it so receipts continue after a restart.
+   */
+  credit(account: StreamAccount, amount: bigint, streams?: ReadonlyMap<bigint, bigint>): void {
     if (amount < 0n) throw new RangeError('a credit is a non-negative amount');
     this.known.set(account.account, account);
-    this.set(account.account, this.balance(account.account) + amount);
+    const before = this.received.get(account.account);
+    if (streams)
+      this.received.set(account.account, { secret: account.sharedSecret, streams: new Map(streams) });
+    try {
+      this.set(account.account, this.balance(account.account) + amount);
+    } catch (err) {
+      if (before) this.received.set(account.account, before);
+      else this.received.delete(account.account);
+      throw err;
+    }
+  }
+
+  /**
+   * The totals per stream id `account` received before, under its current secret (a re-issued account, with a new
+   * secret and receipt setup, starts again at 0, as its new sender's verifier expects).
+   */
+  receivedOf(account: StreamAccount): ReadonlyMap<bigint, bigint> | undefined {
+    const r = this.received.get(account.account);
+    return r && sameBytes(r.secret, account.sharedSecret) ? r.streams : undefined;
   }
 
   balance(account: string): bigint {
@@ -101,7 +125,19 @@ export class PrepaidBalances {
   private set(account: string, balance: bigint, writes?: PaidWriteChange): void {
     const known = this.known.get(account);
     // Saved first: if the commit fails, the caller refuses the PREPARE and nothing changed.
-    if (this.persistence && known) this.persistence.save({ ...known, balance }, writes);
+    if (this.persistence && known) {
+      const streams = this.receivedOf(known);
+      this.persistence.save({ ...known, balance, ...(streams && { streams }) }, writes);
+    }
     this.balances.set(account, balance);
   }
+}
+
+interface Received {
+  secret: Uint8Array;
+  streams: ReadonlyMap<bigint, bigint>;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -44,8 +44,9 @@ export function withStreamReceiver(
   if (!prepaid || !hasAccounts(secrets)) return gate;
   const receive = createStreamReceiver({
     accountOf: (d) => secrets.accountOf(d),
-    credit: async (account, amount) => {
-      await prepaid.credit(account, amount);
+    receivedOf: (account) => prepaid.receivedOf(account),
+    credit: async (account, amount, received) => {
+      await prepaid.credit(account, amount, received);
       secrets.keep?.(account.account); // it holds money now: it must not lapse as an unused SPSP account
     },
     assetCode: opts.asset.code,

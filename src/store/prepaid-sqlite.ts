@@ -10,6 +10,8 @@ export interface PrepaidRow {
   sharedSecret: Uint8Array;
   receipt?: { nonce: Uint8Array; secret: Uint8Array };
   balance: bigint;
+  /** Total received per STREAM stream id under `sharedSecret` (what its receipts prove). */
+  streams?: ReadonlyMap<bigint, bigint>;
 }
 
 /** A write paid from a balance: its PREPARE's condition, remembered until the PREPARE expires. */
@@ -52,11 +54,16 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
     expires_at INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX IF NOT EXISTS prepaid_writes_expiry ON prepaid_writes (expires_at)`);
+  // Added after the first release: a prepaid.db made before has no column for the streams' totals yet.
+  const columns = db.prepare('PRAGMA table_info(prepaid_accounts)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'streams'))
+    db.exec('ALTER TABLE prepaid_accounts ADD COLUMN streams TEXT');
   const upsert = db.prepare(
-    `INSERT INTO prepaid_accounts (account, shared_secret, receipt_nonce, receipt_secret, balance)
-     VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO prepaid_accounts (account, shared_secret, receipt_nonce, receipt_secret, balance, streams)
+     VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (account) DO UPDATE SET shared_secret = excluded.shared_secret,
-       receipt_nonce = excluded.receipt_nonce, receipt_secret = excluded.receipt_secret, balance = excluded.balance`,
+       receipt_nonce = excluded.receipt_nonce, receipt_secret = excluded.receipt_secret, balance = excluded.balance,
+       streams = excluded.streams`,
   );
   const all = db.prepare('SELECT * FROM prepaid_accounts');
   const addWrite = db.prepare('INSERT OR REPLACE INTO prepaid_writes (condition, expires_at) VALUES (?, ?)');
@@ -70,6 +77,7 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
       row.receipt ? Buffer.from(row.receipt.nonce) : null,
       row.receipt ? Buffer.from(row.receipt.secret) : null,
       row.balance.toString(),
+      row.streams ? encodeStreams(row.streams) : null,
     );
     if (writes?.add) {
       pruneWrites.run(writes.nowMs);
@@ -86,6 +94,7 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
           receipt_nonce: Buffer | null;
           receipt_secret: Buffer | null;
           balance: string;
+          streams: string | null;
         }[]
       ).map((r) => ({
         account: r.account,
@@ -95,6 +104,7 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
             receipt: { nonce: new Uint8Array(r.receipt_nonce), secret: new Uint8Array(r.receipt_secret) },
           }),
         balance: BigInt(r.balance),
+        ...(r.streams !== null && { streams: decodeStreams(r.streams) }),
       })),
     loadPaidWrites: (nowMs) =>
       (liveWrites.all(nowMs) as { condition: Buffer; expires_at: number }[]).map((r) => ({
@@ -104,4 +114,16 @@ export function openPrepaidStore(path: string): PrepaidPersistence {
     save: (row, writes) => save(row, writes),
     close: () => db.close(),
   };
+}
+
+/** `{"<stream id>": "<total>"}`, decimal strings: JSON has no 64-bit integers. */
+function encodeStreams(streams: ReadonlyMap<bigint, bigint>): string {
+  return JSON.stringify(
+    Object.fromEntries([...streams].map(([id, total]) => [id.toString(), total.toString()])),
+  );
+}
+
+function decodeStreams(json: string): Map<bigint, bigint> {
+  const o = JSON.parse(json) as Record<string, string>;
+  return new Map(Object.entries(o).map(([id, total]) => [BigInt(id), BigInt(total)]));
 }

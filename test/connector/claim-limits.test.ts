@@ -5,18 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  claimDomain,
-  createChainClients,
-  type DevChain,
-  openChannel,
-  signClaim,
-  startDevChain,
-} from '../../src/chain/index.js';
+import { claimDomain, type DevChain, openChannel, signClaim, startDevChain } from '../../src/chain/index.js';
 import { BtpClient, DEFAULT_CLAIM_LIMITS } from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import { type RpcCounter, startRpcCounter } from '../support/rpc-counter.js';
-import { addMayor, anvilAccounts, makeEvent, type Node, paidWrite, startNode } from './helpers.js';
+import { addMayor, anvilAccounts, makeEvent, type Node, paidWrite, startNodeReadingVia } from './helpers.js';
 
 let dev: DevChain;
 let rpc: RpcCounter;
@@ -29,20 +22,8 @@ const randomChannel = () => `0x${randomBytes(32).toString('hex')}` as Hex;
 beforeAll(async () => {
   dev = await startDevChain({ accounts: 4 });
   rpc = await startRpcCounter(dev.anvil.rpcUrl);
-  node = await startNode({
-    settlement: {
-      // The node's reads go through the counter; the payers below use anvil directly.
-      clients: createChainClients({
-        rpcUrl: rpc.url,
-        chainId: dev.anvil.chainId,
-        privateKey: dev.anvil.accounts[1]!.privateKey,
-      }),
-      token: dev.network.token,
-      channels: dev.network.channels,
-      channelDeposit: 10n ** 18n,
-      watch: false,
-    },
-  });
+  // The node's reads go through the counter; the payers use anvil directly.
+  node = await startNodeReadingVia(dev, rpc.url);
 });
 
 afterAll(async () => {

@@ -149,3 +149,28 @@ export function proveSettlement(
     }),
   });
 }
+
+/**
+ * A node with settlement on `dev` whose chain reads go through `rpcUrl` (e.g. a counting proxy in front of anvil),
+ * the node's wallet being anvil account 1; no closure watcher.
+ */
+export function startNodeReadingVia(
+  dev: DevChain,
+  rpcUrl: string,
+  options: Partial<ConnectorOptions> = {},
+): Promise<Node> {
+  return startNode({
+    settlement: {
+      clients: createChainClients({
+        rpcUrl,
+        chainId: dev.anvil.chainId,
+        privateKey: dev.anvil.accounts[1]!.privateKey,
+      }),
+      token: dev.network.token,
+      channels: dev.network.channels,
+      channelDeposit: 10n ** 18n,
+      watch: false,
+    },
+    ...options,
+  });
+}

@@ -8,38 +8,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../../src/ilp/index.js';
 import { finalizeEvent, generateSecretKey } from '../../src/nostr/index.js';
-import { createWriteGate } from '../../src/relay/gate.js';
-import { PrepaidBalances } from '../../src/relay/prepaid.js';
-import { AccountSecretStore } from '../../src/relay/secrets.js';
-import { openPrepaidStore, openSqliteStore } from '../../src/store/index.js';
 import { encodeEventBytes } from '../../src/toon/index.js';
+import { openPrepaidRelay, PREPAID_PRICE } from './prepaid-helpers.js';
 
-const PRICE = 10n;
+const PRICE = PREPAID_PRICE;
 const dir = mkdtempSync(join(tmpdir(), 'crosstown-prepaid-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The relay's prepaid parts over the files in `dir` (a fresh process's view). */
-async function open() {
-  const secrets = new AccountSecretStore('g.test.relay');
-  const persistence = openPrepaidStore(join(dir, 'prepaid.db'));
-  const prepaid = new PrepaidBalances(secrets, persistence);
-  const store = await openSqliteStore({ path: join(dir, 'relay.db') });
-  const gate = createWriteGate({
-    store,
-    secrets,
-    prepaid,
-    basePricePerByte: PRICE,
-    maxEventBytes: 32_767,
-    ilpAddress: 'g.test.relay',
-    deliver: () => {},
-    now: Date.now,
-  });
-  const close = async () => {
-    await store.close();
-    persistence.close();
-  };
-  return { secrets, prepaid, store, gate, close };
-}
+const open = () => openPrepaidRelay(dir);
 
 const note = (content: string, sk = generateSecretKey(), kind = 1, tags: string[][] = []) =>
   finalizeEvent({ kind, created_at: Math.floor(Date.now() / 1000), tags, content }, sk);

@@ -26,8 +26,21 @@ export interface StreamAccount {
 export interface StreamReceiverOptions {
   /** The account a PREPARE's destination pays, if any. */
   accountOf: (destination: string) => StreamAccount | undefined;
-  /** Credits money received to the account; resolves once it counts (the FULFILL is sent after). Throw to refuse. */
-  credit: (account: StreamAccount, amount: bigint) => void | Promise<void>;
+  /**
+   * Credits money received to the account; resolves once it counts (the FULFILL is sent after). Throw to refuse.
+   * `received`: the account's total per stream id once this packet counts, what its receipts prove: keep it with
+   * the credit so that receipts continue from it after a restart (`receivedOf`).
+   */
+  credit: (
+    account: StreamAccount,
+    amount: bigint,
+    received: ReadonlyMap<bigint, bigint>,
+  ) => void | Promise<void>;
+  /**
+   * The account's totals per stream id kept before a restart (undefined: none). A verifier credits only what a
+   * receipt adds to the highest total it saw, so a receiver that started again at 0 would prove too little.
+   */
+  receivedOf?: (account: StreamAccount) => ReadonlyMap<bigint, bigint> | undefined;
   assetCode: string;
   assetScale: number;
   /** The receiver's ILP address: triggeredBy of its rejects. */
@@ -52,7 +65,7 @@ export function createStreamReceiver(options: StreamReceiverOptions): StreamRece
   const stateOf = (a: StreamAccount): ConnectionState => {
     let s = states.get(a.sharedSecret);
     if (!s) {
-      s = { keys: streamKeysOf(a.sharedSecret), streams: new Map() };
+      s = { keys: streamKeysOf(a.sharedSecret), streams: new Map(options.receivedOf?.(a)) };
       states.set(a.sharedSecret, s);
     }
     return s;
@@ -123,10 +136,29 @@ async function answer(
     }
   }
 
+  // Split what arrived between the streams by their shares; the last one gets the rounding remainder. Counted
+  // before the credit's await, so packets of the account answered at once add up; taken back if the credit fails.
+  let left = prepare.amount;
+  const parts = money.map((f, i) => {
+    const part = i === money.length - 1 ? left : (prepare.amount * f.shares) / shares;
+    left -= part;
+    return part;
+  });
+  const fresh = money.filter((f) => !state.streams.has(f.streamId)).map((f) => f.streamId);
+  const totals = money.map((f, i) => {
+    const total = (state.streams.get(f.streamId) ?? 0n) + parts[i]!;
+    state.streams.set(f.streamId, total);
+    return total;
+  });
+
   if (prepare.amount > 0n) {
     try {
-      await options.credit(account, prepare.amount);
+      await options.credit(account, prepare.amount, new Map(state.streams));
     } catch (err) {
+      money.forEach((f, i) => {
+        state.streams.set(f.streamId, state.streams.get(f.streamId)! - parts[i]!);
+      });
+      for (const id of fresh) if (state.streams.get(id) === 0n) state.streams.delete(id);
       return plainReject(
         IlpErrorCode.T00_INTERNAL_ERROR,
         `could not credit the account: ${(err as Error).message}; nothing was taken, retry`,
@@ -135,14 +167,9 @@ async function answer(
     }
   }
 
-  // Split what arrived between the streams by their shares; the last one gets the rounding remainder.
   const frames: StreamFrame[] = [assetDetails];
-  let left = prepare.amount;
   money.forEach((f, i) => {
-    const part = i === money.length - 1 ? left : (prepare.amount * f.shares) / shares;
-    left -= part;
-    const total = (state.streams.get(f.streamId) ?? 0n) + part;
-    state.streams.set(f.streamId, total);
+    const total = totals[i]!;
     frames.push({
       type: FrameType.StreamMaxMoney,
       streamId: f.streamId,

@@ -48,6 +48,8 @@ export class EarningsLedger {
   private readonly best = new Map<string, SignedClaim>();
   private readonly redeemedTotals = new Map<string, bigint>();
   private readonly jobs: EarningsSummary['jobs'] = [];
+  /** Payments recorded (and not voided) per `<requester>:<job id>`. */
+  private readonly paidJobs = new Map<string, number>();
   private earnedTotal = 0n;
   private start: bigint | undefined;
   private fd: number | undefined;
@@ -74,6 +76,14 @@ export class EarningsLedger {
       }
     }
     return ledger;
+  }
+
+  /**
+   * Whether `from` paid for `jobId` (a payment recorded and not voided). Durable before its FULFILL went back, so,
+   * unlike the payment audit (committed in the background), it holds every payment the node may have.
+   */
+  paidFor(from: string, jobId: string): boolean {
+    return (this.paidJobs.get(`${from}:${jobId}`) ?? 0) > 0;
   }
 
   /** The block the provider first ran at: where the closure watcher starts scanning. */
@@ -192,6 +202,8 @@ export class EarningsLedger {
         this.owed.set(line.c, e);
         this.earnedTotal += amount;
         this.jobs.push({ jobId: line.job, requester: line.from, amount, at: line.at, condition: line.c });
+        const key = `${line.from}:${line.job}`;
+        this.paidJobs.set(key, (this.paidJobs.get(key) ?? 0) + 1);
         return;
       }
       case 'void': {
@@ -200,6 +212,10 @@ export class EarningsLedger {
         if (--e.count === 0) this.owed.delete(line.c);
         const i = this.jobs.findIndex((j) => j.condition === line.c && j.jobId === line.job);
         if (i >= 0) this.jobs.splice(i, 1);
+        const key = `${line.from}:${line.job}`;
+        const n = (this.paidJobs.get(key) ?? 0) - 1;
+        if (n > 0) this.paidJobs.set(key, n);
+        else this.paidJobs.delete(key);
         this.earnedTotal -= BigInt(line.a);
         return;
       }

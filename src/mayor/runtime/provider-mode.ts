@@ -231,7 +231,9 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   const { unpaid, receiver } = earnings;
   // Payments recorded by an earlier process and not claimed by the node yet may never have reached it (issue 15).
   const doubts = paymentDoubts(earnings.ledger, unpaid);
-  // One payment per job across restarts: the earnings already in the audit log (issue 15).
+  // One payment per job across restarts (issue 15): the earnings ledger, fsynced before each FULFILL, and the audit
+  // log. The audit alone missed a payment whose line a crash cut (it is committed in the background): the
+  // requester's second payment was then taken without asking the node, and the requester charged twice.
   const paidIn = new Set(
     (await deps.audit.list())
       .filter((e) => e.direction === 'in' && e.status === 'fulfilled' && e.jobId)
@@ -239,7 +241,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   );
   const spsp = createProviderSpsp({
     secretKey,
-    paidBefore: (from, jobId) => paidIn.has(`${from}:${jobId}`),
+    paidBefore: (from, jobId) => earnings.ledger.paidFor(from, jobId) || paidIn.has(`${from}:${jobId}`),
     ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
     inDoubt: doubts.inDoubt,
     // Over the link this payment arrives on; answered well before the PREPARE expires (issue 13).

@@ -12,12 +12,13 @@
 // (never for a job it did not finish), and the node's books, Alpha's audit and Beta's earnings (earnings.jsonl and
 // `crosstown earnings --format json`) agree to the base unit.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { conditionOf, deriveFulfillment } from '../../../src/ilp/fulfillment.js';
 import { IlpPacketType } from '../../../src/ilp/types.js';
+import { CURRENT_LOG } from '../../../src/mayor/audit/log.js';
 import { keyPath } from '../../../src/mayor/lifecycle/sealed-results.js';
 import { EarningsLedger } from '../../../src/mayor/runtime/earnings-ledger.js';
 import {
@@ -40,7 +41,8 @@ let alpha: Mayor;
 let beta: MayorChild | undefined;
 let betaEnv: Record<string, string>;
 let providerHome: string;
-let gamma: { att: Attachment; close(): Promise<void> } | undefined;
+let betaStateDir: string;
+let gamma: { att: Attachment; pool: RelayPool; close(): Promise<void> } | undefined;
 const skill = recordingSkill('record');
 
 beforeAll(async () => {
@@ -58,6 +60,7 @@ beforeAll(async () => {
   });
   const home = await providerChildHome(devnet, 'beta', PASSPHRASE);
   providerHome = join(home.config.stateDir, '..', 'provider');
+  betaStateDir = home.config.stateDir;
   betaEnv = home.env;
 }, 90_000);
 
@@ -142,6 +145,62 @@ const routedOnce = (ids: string[]) => {
   for (const id of ids) expect(skill.routed.filter((r) => r === id)).toEqual([id]);
 };
 
+/** Gamma: a requester reduced to its attachment, so that it can pay a job twice as one that lost the FULFILL does. */
+async function gammaPayer() {
+  const g = devnet.mayors.gamma!;
+  if (!gamma) {
+    const pool = new RelayPool({
+      urls: [devnet.relayUrl],
+      secretKey: keyOf(g),
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    pool.start();
+    const att = await attach({
+      pool,
+      nostrSecretKey: keyOf(g),
+      walletKey: g.walletPrivateKey,
+      rpcUrl: devnet.rpcUrl,
+      nodePubkey: devnet.node.pubkey,
+      maxBasePricePerByte: 10n ** 18n,
+      deposit: 10n ** 18n,
+      maxDeposit: 10n ** 19n,
+      onWarning: () => {},
+    });
+    gamma = {
+      att,
+      pool,
+      close: async () => {
+        await att.detach();
+        await pool.close();
+      },
+    };
+  }
+  const { att, pool } = gamma;
+  const pay = async (job: string) => {
+    const spsp = await spspHandshake({
+      pool,
+      secretKey: keyOf(g),
+      recipient: devnet.mayors.beta!.nostrPubkey,
+      request: {},
+    });
+    const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
+    const { reply } = await att.pay({
+      amount: PRICE,
+      destination: spsp.destinationAccount,
+      executionCondition: conditionOf(deriveFulfillment(secret, paymentData(job))),
+      data: paymentData(job),
+      retries: 0,
+    });
+    return reply;
+  };
+  /** What the node charged Gamma so far (owed and paid). */
+  const charged = () => {
+    const b = devnet.runningNode!.connector.balance(peer('gamma'));
+    return b.owedByPeer + b.paidByPeer;
+  };
+  return { pay, charged };
+}
+
 describe('Mayor-Beta (provider) SIGKILLed', () => {
   it('mid-job, while its Polecat runs: the job is routed once with the error and nothing is paid for it', async () => {
     await startBeta();
@@ -223,54 +282,9 @@ describe('Mayor-Beta (provider) SIGKILLed', () => {
 
 describe('Mayor-Beta (provider) and its requester both lose a FULFILL (issue 13)', () => {
   it("the node holds the first payment: the requester's second one is refused F99, it is charged once", async () => {
-    // Gamma: a requester reduced to its attachment, so that it can pay a job twice as one that lost the FULFILL does.
-    const g = devnet.mayors.gamma!;
-    const pool = new RelayPool({
-      urls: [devnet.relayUrl],
-      secretKey: keyOf(g),
-      backoff: { minMs: 50, maxMs: 200 },
-    });
-    pool.start();
-    const att = await attach({
-      pool,
-      nostrSecretKey: keyOf(g),
-      walletKey: g.walletPrivateKey,
-      rpcUrl: devnet.rpcUrl,
-      nodePubkey: devnet.node.pubkey,
-      maxBasePricePerByte: 10n ** 18n,
-      deposit: 10n ** 18n,
-      maxDeposit: 10n ** 19n,
-      onWarning: () => {},
-    });
-    gamma = {
-      att,
-      close: async () => {
-        await att.detach();
-        await pool.close();
-      },
-    };
+    const { pay: payJob, charged } = await gammaPayer();
     const job = 'd4'.repeat(32);
-    const pay = async () => {
-      const spsp = await spspHandshake({
-        pool,
-        secretKey: keyOf(g),
-        recipient: devnet.mayors.beta!.nostrPubkey,
-        request: {},
-      });
-      const secret = new Uint8Array(Buffer.from(spsp.sharedSecret, 'base64'));
-      const { reply } = await att.pay({
-        amount: PRICE,
-        destination: spsp.destinationAccount,
-        executionCondition: conditionOf(deriveFulfillment(secret, paymentData(job))),
-        data: paymentData(job),
-        retries: 0,
-      });
-      return reply;
-    };
-    const charged = () => {
-      const b = devnet.runningNode!.connector.balance(peer('gamma'));
-      return b.owedByPeer + b.paidByPeer;
-    };
+    const pay = () => payJob(job);
 
     // Paid; the node's claim for it reaches Beta, which is killed before it records it.
     await startBeta('provider-claim-received');
@@ -296,4 +310,45 @@ describe('Mayor-Beta (provider) and its requester both lose a FULFILL (issue 13)
     expect(mine.map((j) => j.amount)).toEqual([PRICE]);
     await beta!.stop();
   }, 60_000);
+
+  it("a payment whose audit line a crash cut: the requester's second one is refused, it is charged once", async () => {
+    // Beta's earnings line (earnings.jsonl) is fsynced before the FULFILL; its audit line goes through the state's
+    // background commit and may not be on disk yet when the process dies. Beta decided "paid before?" from the audit
+    // alone: after such a crash it took the requester's second payment of the job without asking the node, and the
+    // requester was charged twice (the CI run at 19:46 on 2026-12-05 hit it in the test above). The crash's disk is
+    // made here: Beta is killed after the job was paid and claimed, and the audit line removed.
+    const { pay, charged } = await gammaPayer();
+    const before = charged();
+    const job = 'e5'.repeat(32);
+    await startBeta();
+    expect((await pay(job)).type).toBe(IlpPacketType.Fulfill);
+    await expectBooksAgree();
+    await beta!.kill();
+    const audit = findFile(betaStateDir, CURRENT_LOG);
+    const lines = readFileSync(audit, 'utf8').split('\n');
+    const kept = lines.filter((l) => !l.includes(job));
+    expect(lines.length - kept.length).toBe(1);
+    writeFileSync(audit, kept.join('\n'));
+
+    await startBeta();
+    const second = await pay(job);
+    expect(charged() - before).toBe(PRICE);
+    expect(second.type === IlpPacketType.Reject && isAlreadyPaid(second)).toBe(true);
+    expect(
+      ledger()
+        .jobs.filter((j) => j.jobId === job)
+        .map((j) => j.amount),
+    ).toEqual([PRICE]);
+    await expectBooksAgree();
+    await beta!.stop();
+  }, 60_000);
 });
+
+/** The one file named `name` under `dir` (the state's audit log sits in a subfolder). */
+function findFile(dir: string, name: string): string {
+  const found = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (p) => p.split('/').at(-1) === name && !p.startsWith('.git'),
+  );
+  expect(found).toHaveLength(1);
+  return join(dir, found[0]!);
+}
