@@ -20,9 +20,11 @@ function builtTwin(callerUrl: string): string {
   return `${DIST_URL}${callerUrl.slice(SRC_URL.length, -'.ts'.length)}.js`;
 }
 
+// Valid as a CommonJS script and as an ES module (no require): a thread evaluates it as the parent's
+// --input-type says, and a script run with `node --input-type=module -e …` makes its threads ES modules too.
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
 (async () => {
+  const { workerData } = await import('node:worker_threads');
   if (workerData.tsxApiUrl) {
     const api = await import(workerData.tsxApiUrl);
     (api.register ?? api.default.register)();
