@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3';
 import type { Hex } from 'viem';
 import type { SignedClaim } from '../chain/types.js';
+import { InlineCheckpoints } from '../store/inline-checkpoints.js';
 import { mark, tracing } from '../transport/trace.js';
 import { ConnectorError } from './errors.js';
 import type { ConnectorStore, OutgoingChannel, UnpaidDirection, UnpaidPacket } from './store.js';
@@ -52,13 +53,7 @@ export interface ConnectorStoreOptions {
   commitInline?: () => boolean;
 }
 
-/**
- * Commits made on this thread (commitInline) before the writer thread checkpoints: about 4 WAL frames per commit of
- * a packet, so the WAL stays under SQLite's 1,000-frame autocheckpoint, which would otherwise run inside a packet's
- * commit (several ms on this disk against ~0.3 for the commit). The checkpoint runs beside this thread's next
- * commits; if they overtook it, a second, short pass runs while this thread sends its writes to the writer thread
- * (behind the pass), so the WAL starts again from its beginning instead of growing while a payer keeps writing.
- */
+/** Commits made on this thread (commitInline) between two checkpoints: about 4 WAL frames per packet's commit. */
 const INLINE_COMMITS_PER_CHECKPOINT = 128;
 
 export function openConnectorStore(options: ConnectorStoreOptions): SqliteConnectorStore {
@@ -79,11 +74,8 @@ export class SqliteConnectorStore implements ConnectorStore {
   private nextBatchId = 1;
   private writerError: string | undefined;
   private readonly commitInline: (() => boolean) | undefined;
-  /** Commits on this thread since the last checkpoint request. */
-  private inlineCommits = 0;
-  /** `final`: the writer thread runs the short last pass; writes go there, behind it. */
-  private checkpointing: 'no' | 'first' | 'final' = 'no';
-  private committedDuringCheckpoint = false;
+  /** Checkpoints of what this thread commits (src/store/inline-checkpoints.ts). */
+  private readonly checkpoints: InlineCheckpoints;
   private inline = 0;
 
   constructor(options: ConnectorStoreOptions) {
@@ -148,15 +140,13 @@ export class SqliteConnectorStore implements ConnectorStore {
     // This connection's commits (commitInline, drainSync) never checkpoint: the writer thread does, off the packet's
     // path (asked every INLINE_COMMITS_PER_CHECKPOINT commits made here; its own commits autocheckpoint).
     this.db.pragma('wal_autocheckpoint = 0');
+    this.checkpoints = new InlineCheckpoints(INLINE_COMMITS_PER_CHECKPOINT, (passes) =>
+      this.writer.checkpoint(passes),
+    );
     this.writer = new UnpaidWriter(options.path, {
       onDone: (id, error) => this.batchDone(id, error),
       // `complete` counts the frames there were when the pass began: commits made here meanwhile are not in it.
-      onCheckpoint: (complete) => {
-        if (this.checkpointing === 'first' && (!complete || this.committedDuringCheckpoint)) {
-          this.checkpointing = 'final';
-          this.writer.checkpoint(8);
-        } else this.checkpointing = 'no';
-      },
+      onCheckpoint: (complete) => this.checkpoints.passDone(complete),
       onDead: (reason) => {
         this.writerError = `the connector database writer stopped (${reason}); restart the node`;
         const lost = [...(this.inFlight?.batch ?? []), ...this.pending];
@@ -223,7 +213,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     if (this.inFlight || this.pending.length === 0 || !this.db.open) return;
     const batch = this.pending;
     this.pending = [];
-    if (this.checkpointing !== 'final' && this.commitInline?.()) {
+    if (!this.checkpoints.toWriter && this.commitInline?.()) {
       this.commitHere(batch);
       return;
     }
@@ -252,13 +242,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     }
     if (tracing) mark('connector.db commit done');
     this.inline++;
-    this.committedDuringCheckpoint = true;
-    if (++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT && this.checkpointing === 'no') {
-      this.inlineCommits = 0;
-      this.checkpointing = 'first';
-      this.committedDuringCheckpoint = false;
-      this.writer.checkpoint(1);
-    }
+    this.checkpoints.committed();
     for (const p of batch) p.resolve();
   }
 
@@ -309,8 +293,7 @@ export class SqliteConnectorStore implements ConnectorStore {
       for (const p of batch) p.reject(err);
       return;
     }
-    this.inlineCommits++;
-    this.committedDuringCheckpoint = true;
+    this.checkpoints.committed(false);
     for (const p of batch) p.resolve();
   }
 

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Filter, NostrEvent } from '../nostr/types.js';
 import { mark, tracing } from '../transport/trace.js';
 import { StoreError } from './errors.js';
+import { InlineCheckpoints } from './inline-checkpoints.js';
 import { isEphemeral } from './kinds.js';
 import { queryFilters } from './query-filters.js';
 import { SCHEMA } from './schema.js';
@@ -31,13 +32,7 @@ export interface SqliteStoreOptions {
 }
 
 const DEFAULT_MAX_LIMIT = 500;
-/**
- * Commits made on this thread (commitInline) before the writer thread checkpoints: about 10 WAL frames per lone
- * event, so the WAL stays under SQLite's 1,000-frame autocheckpoint, which would otherwise run inside a packet's commit
- * (~4 ms on this disk against ~0.3 for the commit). The checkpoint runs beside this thread's next commits; if they
- * overtook it, a second, short pass runs while this thread sends its commits to the writer thread (behind the pass),
- * so the WAL starts again from its beginning instead of growing for as long as a payer keeps writing.
- */
+/** Commits made on this thread (commitInline) between two checkpoints: about 10 WAL frames per lone event. */
 const INLINE_COMMITS_PER_CHECKPOINT = 64;
 
 interface PendingSave {
@@ -67,11 +62,10 @@ export class SqliteEventStore implements EventStore {
   private nextBatchId = 1;
   private drained: (() => void) | undefined;
   private readonly commitInline: (() => boolean) | undefined;
-  /** Commits since the last checkpoint request. */
-  private inlineCommits = 0;
-  /** `final`: the writer thread runs the short last pass; commits go there, behind it. */
-  private checkpointing: 'no' | 'first' | 'final' = 'no';
-  private committedDuringCheckpoint = false;
+  /** Checkpoints of what this thread commits (inline-checkpoints.ts). */
+  private readonly checkpoints = new InlineCheckpoints(INLINE_COMMITS_PER_CHECKPOINT, (passes) =>
+    this.writer?.checkpoint(passes),
+  );
   private inline = 0;
 
   constructor(options: SqliteStoreOptions) {
@@ -100,18 +94,13 @@ export class SqliteEventStore implements EventStore {
       this.writer = new EventWriter(options.path, {
         onDone: (id, results, failed) => this.batchDone(id, results, failed),
         // `complete` counts the frames there were when the pass began: commits made here meanwhile are not in it.
-        onCheckpoint: (complete) => {
-          if (this.checkpointing === 'first' && (!complete || this.committedDuringCheckpoint)) {
-            this.checkpointing = 'final';
-            this.writer?.checkpoint(8);
-          } else this.checkpointing = 'no';
-        },
+        onCheckpoint: (complete) => this.checkpoints.passDone(complete),
         // The batch it held may or may not be on disk: refused (the node carries the loss of a write that is stored
         // but unanswered, never the payer). Later saves commit on this thread.
         onDead: (reason) => {
           const lost = this.inFlight?.batch ?? [];
           this.inFlight = undefined;
-          this.checkpointing = 'no';
+          this.checkpoints.reset();
           const err = new Error(
             `the event store writer thread for ${this.path} stopped (${reason}); later writes commit on the main thread`,
           );
@@ -161,8 +150,7 @@ export class SqliteEventStore implements EventStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const inline =
-      batch.length === 1 && this.checkpointing !== 'final' && this.db.open && this.commitInline?.();
+    const inline = batch.length === 1 && !this.checkpoints.toWriter && this.db.open && this.commitInline?.();
     if (this.writer?.alive && !inline) {
       const id = this.nextBatchId++;
       this.inFlight = { id, batch };
@@ -194,13 +182,7 @@ export class SqliteEventStore implements EventStore {
     if (tracing) mark('relay.db commit done');
     if (this.writer?.alive) {
       this.inline++;
-      this.committedDuringCheckpoint = true;
-      if (++this.inlineCommits >= INLINE_COMMITS_PER_CHECKPOINT && this.checkpointing === 'no') {
-        this.inlineCommits = 0;
-        this.checkpointing = 'first';
-        this.committedDuringCheckpoint = false;
-        this.writer.checkpoint(1);
-      }
+      this.checkpoints.committed();
     }
     batch.forEach((item, i) => {
       const result = results[i]!;
