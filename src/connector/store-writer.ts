@@ -4,7 +4,8 @@
 // moving packets while a commit is on its way to the disk: the next batch fills meanwhile (group commit, pipelined).
 // Plain JavaScript from a string (starts the same under tsx, vitest and node); better-sqlite3 is passed by path.
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startEvalWorker } from '../transport/eval-worker.js';
 
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -94,8 +95,7 @@ export class UnpaidWriter {
 
   constructor(path: string, events: WriterEvents) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WRITER_SOURCE, {
-      eval: true,
+    this.worker = startEvalWorker(WRITER_SOURCE, {
       workerData: { path, sqlite, shared: this.shared.buffer },
     });
     this.worker.unref();

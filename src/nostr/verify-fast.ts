@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { initNostrWasm, type Nostr } from 'nostr-wasm';
+import { startEvalWorker } from '../transport/eval-worker.js';
 import { serializeEvent, useFastSigner, validateEventShape, verifyEvent } from './event.js';
 import { type NativeSchnorr, nativeSchnorr } from './schnorr-native.js';
 import type { NostrEvent } from './types.js';
@@ -192,7 +193,7 @@ export class VerifierPool {
     this.maxBatch = options.maxBatch ?? 64;
     const moduleUrl = pathToFileURL(createRequire(import.meta.url).resolve('nostr-wasm')).href;
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl } });
+      const worker = startEvalWorker(WORKER_SOURCE, { workerData: { moduleUrl } });
       worker.unref(); // an idle pool must not keep the process alive
       const pw: PoolWorker = { worker, inFlight: new Map(), pending: 0 };
       worker.on('message', ({ seq, results }: { seq: number; results: boolean[] }) => {

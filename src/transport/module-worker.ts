@@ -6,8 +6,9 @@
 // load a module graph in each new thread (every node started under tsx or vitest paid it).
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { distState } from '../../bin/dist-current.js';
+import { startEvalWorker } from './eval-worker.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SRC_URL = pathToFileURL(`${ROOT}src/`).href;
@@ -20,11 +21,9 @@ function builtTwin(callerUrl: string): string {
   return `${DIST_URL}${callerUrl.slice(SRC_URL.length, -'.ts'.length)}.js`;
 }
 
-// Valid as a CommonJS script and as an ES module (no require): a thread evaluates it as the parent's
-// --input-type says, and a script run with `node --input-type=module -e …` makes its threads ES modules too.
 const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
 (async () => {
-  const { workerData } = await import('node:worker_threads');
   if (workerData.tsxApiUrl) {
     const api = await import(workerData.tsxApiUrl);
     (api.register ?? api.default.register)();
@@ -53,5 +52,5 @@ export function startModuleWorker(
           .replace(/\.cjs$/, '.mjs'),
       ).href
     : undefined;
-  return new Worker(BOOTSTRAP, { eval: true, workerData: { ...data, moduleUrl, tsxApiUrl } });
+  return startEvalWorker(BOOTSTRAP, { workerData: { ...data, moduleUrl, tsxApiUrl } });
 }

@@ -4,6 +4,8 @@
 // every worker died at start ("require is not defined in ES module scope"). Real child processes and threads, both
 // module types, the TypeScript path (tsx registered in the thread) as a checkout without a build runs it.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -34,9 +36,44 @@ function run(inputType: 'module' | 'commonjs'): Promise<string> {
   );
 }
 
+const connectorStore = pathToFileURL(join(process.cwd(), 'src/connector/store-sqlite.ts')).href;
+
+/** Records a packet through connector.db's writer thread (its own CommonJS source) in a child node. */
+function runStoreWriter(inputType: 'module' | 'commonjs', path: string): Promise<string> {
+  const body = `
+    const { openConnectorStore } = await import(${JSON.stringify(connectorStore)});
+    const s = openConnectorStore({ path: ${JSON.stringify(path)} });
+    await s.addUnpaid('p', 'in', { condition: 'aa'.repeat(32), amount: 7n });
+    console.log(String(s.unpaid('p', 'in')[0].amount));
+    s.close();`;
+  const code =
+    inputType === 'module'
+      ? body
+      : `(async () => { ${body} })().catch((e) => { console.error(e.message); process.exit(1); });`;
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', `--input-type=${inputType}`, '-e', code],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+    ),
+  );
+}
+
 describe('module workers', () => {
   it('start under --input-type=module and under CommonJS', async () => {
     expect(await run('module')).toBe('hello');
     expect(await run('commonjs')).toBe('hello');
+  }, 90_000);
+
+  it('a worker from its own source (connector.db writer) starts under --input-type=module', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crosstown-eval-worker-'));
+    try {
+      expect(await runStoreWriter('module', join(dir, 'esm.db'))).toBe('7');
+      expect(await runStoreWriter('commonjs', join(dir, 'cjs.db'))).toBe('7');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 });

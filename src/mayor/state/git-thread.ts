@@ -2,7 +2,8 @@
 // pipes) costs the calling thread milliseconds; on the Mayor's main thread it delayed posts and FULFILLs behind
 // every commit. The thread is plain JavaScript (no module to load, starts the same under tsx, vitest and node);
 // it keeps the process alive only while git runs, as a child process would.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startEvalWorker } from '../../transport/eval-worker.js';
 
 export interface RawGitResult {
   /** Set when git could not run or exited non-zero. */
@@ -51,7 +52,7 @@ function thread(): Worker | undefined {
   if (broken) return undefined;
   if (worker) return worker;
   try {
-    const w = new Worker(WORKER_SOURCE, { eval: true });
+    const w = startEvalWorker(WORKER_SOURCE);
     w.unref();
     w.on('message', (r: RawGitResult & { id: number }) => {
       const resolve = waiting.get(r.id);
