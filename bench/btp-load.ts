@@ -171,8 +171,14 @@ const secs = Number(t1 - t0) / 1e9;
 // The phase's window on the monotonic clock (µs, as in V8's CPU profiles), to cut the profiles to it.
 if (process.env.BENCH_CPU_PROF)
   process.stderr.write(`parallel phase (monotonic µs): ${t0 / 1000n} ${t1 / 1000n}\n`);
+const parTicks1 = threadTicks(o.nodePid);
+// BENCH_THREADS=1: every thread's CPU in the timed phase, µs per write, in thread-id (creation) order.
+if (process.env.BENCH_THREADS)
+  process.stderr.write(
+    `threads: ${[...parTicks1].map(([tid, t]) => `${tid}:${Math.round(((t - (parTicks0.get(tid) ?? 0)) * 1e4) / o.parallel)}`).join(' ')}\n`,
+  );
 const parallelCpu = {
-  ...cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel),
+  ...cpuPerWrite(parTicks0, parTicks1, o.parallel),
   switches: (switches(o.nodePid) - parSwitches0) / o.parallel,
 };
 const payerCpu = process.cpuUsage(payerCpu0);
