@@ -5,6 +5,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Hex, LocalAccount } from 'viem';
 import { claimHash } from './claim-hash.js';
+import { nativeEcdsa } from './ecdsa-native.js';
 import type { Claim, ClaimDomain } from './types.js';
 
 /** The private keys of accounts made from one (clients.ts), so their claims can be signed directly. */
@@ -23,6 +24,10 @@ export function claimKeyOf(signer: LocalAccount | Hex): Uint8Array | undefined {
 /** The 65-byte r || s || v (v = 27 + recovery) signature of `claim`, as viem's signTypedData returns it. */
 export function signClaimWithKey(claim: Claim, domain: ClaimDomain, key: Uint8Array): Hex {
   const digest = hexToBytes(claimHash(claim, domain));
+  // The system's libsecp256k1 when it loads (same RFC 6979 bytes, checked before use), noble otherwise.
+  const native = nativeEcdsa()?.sign(digest, key);
+  if (native)
+    return `0x${Buffer.from(native.subarray(0, 64)).toString('hex')}${(27 + native[64]!).toString(16)}`;
   const sig = secp256k1.sign(digest, key, { prehash: false, lowS: true, format: 'recovered' });
   // 'recovered' is recovery || r || s.
   const v = (27 + sig[0]!).toString(16);
