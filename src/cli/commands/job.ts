@@ -30,10 +30,15 @@ export interface JobJson {
   error?: string;
   /** The callback skill's summary of the result, while the Mayor that routed it runs. */
   summary?: string;
+  /** This job failed busy and was re-posted as this job (follow it: its outcome is this one's). */
+  repostedAs?: string;
+  /** `job post --wait` on a re-posted job: the ids before this, final, copy (the posted id first). */
+  repostedFrom?: string[];
 }
 
 type Wire = Omit<JobRecord, 'price' | 'bid' | 'amount'> & {
   summary?: string;
+  repostedFrom?: string[];
   price?: unknown;
   bid?: unknown;
   amount?: unknown;
@@ -50,8 +55,9 @@ export function jobJson(j: Wire): JobJson {
     updatedAt: j.updatedAt,
   };
   for (const k of ['price', 'bid', 'amount'] as const) if (j[k] !== undefined) out[k] = String(j[k]);
-  for (const k of ['provider', 'resultEventId', 'chainId', 'error', 'summary'] as const)
+  for (const k of ['provider', 'resultEventId', 'chainId', 'error', 'summary', 'repostedAs'] as const)
     if (j[k] !== undefined) out[k] = j[k];
+  if (j.repostedFrom?.length) out.repostedFrom = [...j.repostedFrom];
   if (j.settlementChainId !== undefined) out.settlementChainId = j.settlementChainId;
   return out;
 }
@@ -60,11 +66,15 @@ const m2m = (v: string | undefined) => (v === undefined ? '-' : `${formatM2M(Big
 
 function jobText(j: JobJson): string {
   return [
+    ...(j.repostedFrom?.length
+      ? [`Job ${j.repostedFrom[0]} was re-posted (a provider was busy) as ${j.id}: its outcome is below.`]
+      : []),
     `Job ${j.id} (${j.jobType}, kind ${j.kind}): ${j.status}`,
     `  posted ${new Date(j.createdAt).toISOString()}, updated ${new Date(j.updatedAt).toISOString()}`,
     `  relay fee ${m2m(j.price)}, bid ${m2m(j.bid)}, asked ${m2m(j.amount)}${j.provider ? `, provider ${j.provider.slice(0, 16)}…` : ''}`,
     ...(j.summary ? [`  result: ${j.summary}`] : []),
     ...(j.error ? [`  error: ${j.error}`] : []),
+    ...(j.repostedAs ? [`  re-posted as ${j.repostedAs}: see \`crosstown job status ${j.repostedAs}\``] : []),
   ].join('\n');
 }
 
@@ -314,8 +324,10 @@ export function registerJob(program: Command): void {
           { op: 'wait', id: posted.jobId, timeoutMs: seconds * 1000 },
           seconds * 1000 + 10_000,
         )) as Wire;
-        if (['paid', 'routed'].includes(record.status)) waiting.succeed(`result: ${record.status}`);
-        else waiting.fail(`not final after ${seconds} s: ${record.status}`);
+        const via = record.repostedFrom?.length ? ` (re-posted as ${record.id.slice(0, 12)}…)` : '';
+        if (['paid', 'routed'].includes(record.status)) waiting.succeed(`result: ${record.status}${via}`);
+        else if (['failed', 'cancelled'].includes(record.status)) waiting.fail(`${record.status}${via}`);
+        else waiting.fail(`not final after ${seconds} s: ${record.status}${via}`);
       }
       const value = { ...jobJson(record), bytes: posted.bytes };
       printResult(o.format, { value, rows: [jobRow(value)], text: () => jobText(value) });

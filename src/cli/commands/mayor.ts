@@ -12,6 +12,7 @@ import { ensureNostrKey, keyInfo, resolveWalletKey } from '../../mayor/keystore/
 // other command starts without them.
 import { MayorError } from '../../mayor/runtime/errors.js';
 import type { Mayor, MayorStatus } from '../../mayor/runtime/index.js';
+import { repostLine } from '../../mayor/state/index.js';
 import type { Filter } from '../../nostr/types.js';
 import { CliError, ExitCode, note, printResult, toJson } from '../output.js';
 import { withProgress } from '../progress.js';
@@ -133,8 +134,8 @@ function providerStatus(mayor: Mayor): ProviderStatus | undefined {
 /** The results subscription belongs to the runtime; every other saved one was opened with `relay subscribe`. */
 const RUNTIME_SUBS = new Set(['results']);
 
-/** The control requests a running Mayor answers. */
-function controlHandler(mayor: Mayor, socket: string) {
+/** The control requests a running Mayor answers (exported for the tests, which serve it in-process). */
+export function controlHandler(mayor: Mayor, socket: string) {
   const job = (id: unknown) => {
     const j = mayor.state.jobs.get(String(id));
     if (!j)
@@ -176,10 +177,15 @@ function controlHandler(mayor: Mayor, socket: string) {
           status: 'cancelled',
           error: 'cancelled by the operator',
         });
-      case 'wait':
+      case 'wait': {
+        // A job re-posted after a busy answer ends as its last copy: that record is the answer, with the ids it
+        // went through (`repostedFrom`, the asked id first).
         job(req.id);
         await mayor.settled([String(req.id)], Number(req.timeoutMs ?? 30_000));
-        return job(req.id);
+        const line = repostLine((id) => mayor.state.jobs.get(id), String(req.id));
+        const last = job(line.at(-1));
+        return line.length > 1 ? { ...last, repostedFrom: line.slice(0, -1) } : last;
+      }
       case 'subscriptions':
         return mayor.state.subscriptions.list();
       case 'subscribe': {

@@ -42,11 +42,11 @@ export function createBusyPolicy(
   const attempts = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout>();
 
-  const fail = (jobId: string, error: string) => {
+  const fail = (jobId: string, error: string, repostedAs?: string) => {
     const job = deps.state.jobs.get(jobId);
     if (job?.status !== 'posted') return;
     timeouts.clear(jobId);
-    deps.putJob({ id: jobId, status: 'failed', error });
+    deps.putJob({ id: jobId, status: 'failed', error, ...(repostedAs ? { repostedAs } : {}) });
     deps.activity('error', `${short(jobId)} failed: ${error}`);
     if (job.chainId) failChain(deps, job.chainId);
   };
@@ -79,10 +79,15 @@ export function createBusyPolicy(
     });
     const attempt = (attempts.get(jobId) ?? 0) + 1;
     attempts.set(copy.id, attempt);
-    // The copy is recorded and the busy job failed in one synchronous block (one write batch): a crash keeps both
-    // or neither, and recovery sends a copy left `posting`.
+    // The copy is recorded and the busy job failed naming it (`repostedAs`) in one synchronous block (one write
+    // batch): a crash keeps both or neither, recovery sends a copy left `posting`, and whoever waits for the busy
+    // job (`settled`, `job post --wait`) follows it to the copy's outcome.
     posting.record(copy, job.callbackSkill, undefined, job.bid);
-    fail(jobId, `${who} is busy (${reason}); re-posted as ${short(copy.id)} (${attempt} of ${maxReposts})`);
+    fail(
+      jobId,
+      `${who} is busy (${reason}); re-posted as ${short(copy.id)} (${attempt} of ${maxReposts})`,
+      copy.id,
+    );
     await deps.state.durable();
     deps.activity('info', `${short(copy.id)} re-posts ${short(jobId)}: ${who} was busy`);
     await posting.send(copy.id);

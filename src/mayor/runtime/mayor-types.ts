@@ -115,7 +115,10 @@ export interface Mayor extends EventEmitter {
   status(): MayorStatus;
   /** Pays a held job (its result asked more than the bid) after the operator agreed. */
   approvePayment(jobId: string): Promise<void>;
-  /** Resolves when every job given is final (paid/failed/cancelled) or `timeoutMs` passed. */
+  /**
+   * Resolves when every job given is final (paid/failed/cancelled) or `timeoutMs` passed. A job re-posted after a
+   * busy answer (`repostedAs`) is final only when its last copy is.
+   */
   settled(jobIds?: string[], timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }

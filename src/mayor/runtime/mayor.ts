@@ -31,7 +31,7 @@ import { correlationOf, createRouting } from '../lifecycle/routing.js';
 import { skillContext } from '../lifecycle/skill-context.js';
 import { saveSince, subscribeGiftWraps, subscribeResults } from '../lifecycle/subscriptions.js';
 import { createTimeouts } from '../lifecycle/timeouts.js';
-import { type ChainStep, type JobRecord, openStateRepo } from '../state/index.js';
+import { type ChainStep, type JobRecord, openStateRepo, repostLine } from '../state/index.js';
 import { type Attachment, attach } from './attach.js';
 import { MayorError } from './errors.js';
 import { noFaults } from './faults.js';
@@ -372,9 +372,11 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     settled: async (jobIds?: string[], timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       const final = new Set(['paid', 'failed', 'cancelled']);
+      // A job re-posted after a busy answer is final only when its last copy is (docs/mayor.md "busy").
+      const get = (id: string) => state.jobs.get(id);
       const done = () =>
         (jobIds ?? state.jobs.list().map((j) => j.id)).every((id) =>
-          final.has(state.jobs.get(id)?.status ?? ''),
+          final.has(get(repostLine(get, id).at(-1)!)?.status ?? ''),
         );
       // Woken by each job transition (a 50 ms poll delayed every caller by up to 50 ms); the slow check covers
       // changes made outside putJob.

@@ -79,6 +79,7 @@ export function encodeJob(job: JobRecord): string {
 export function decodeJob(where: string, raw: unknown): JobRecord {
   const o = obj(where, raw);
   assertId('job', o.id);
+  if (o.repostedAs !== undefined) assertId(`${where} repostedAs: job`, o.repostedAs);
   const history = Array.isArray(o.history)
     ? o.history.map((h, i) => {
         const e = obj(`${where} history[${i}]`, h);
@@ -104,6 +105,7 @@ export function decodeJob(where: string, raw: unknown): JobRecord {
       settlementChainId:
         o.settlementChainId === undefined ? undefined : int(where, 'settlementChainId', o.settlementChainId),
       error: optStr(where, 'error', o.error),
+      repostedAs: optStr(where, 'repostedAs', o.repostedAs),
     }),
   );
 }

@@ -353,9 +353,11 @@ function load(
       'chainId',
       'settlementChainId',
       'error',
+      'repostedAs',
     ] as const;
     for (const f of fields) if (t[f] !== undefined) (next as unknown as Record<string, unknown>)[f] = t[f];
     if (next.chainId !== undefined) assertId('chain', next.chainId);
+    if (next.repostedAs !== undefined) assertId('job', next.repostedAs);
     Object.freeze(next.history);
     const frozen = Object.freeze(compact(next));
     jobs.set(t.id, frozen);

@@ -55,6 +55,11 @@ export interface JobRecord {
   settlementChainId?: number;
   /** Why the job failed or was cancelled. */
   error?: string;
+  /**
+   * The copy this job was re-posted as after a provider said it is busy (docs/mayor.md "busy"): this job is
+   * `failed`, and its outcome is the copy's (follow `repostedAs` to the last copy).
+   */
+  repostedAs?: string;
 }
 
 /**
@@ -75,6 +80,7 @@ export interface JobTransition {
   chainId?: string;
   settlementChainId?: number;
   error?: string;
+  repostedAs?: string;
   /** Unix milliseconds; defaults to the repository clock. */
   at?: number;
 }

@@ -6,7 +6,12 @@
 // result still routes it; a public job only strangers answer ends at its job timeout; and once the provider said it
 // is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice),
 // nor does a busy that came before the provider's `processing` once its backoff ends.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeControl, controlRequest, serveControl } from '../../../src/cli/commands/control.js';
+import { controlHandler } from '../../../src/cli/commands/mayor.js';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
 import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
@@ -126,7 +131,30 @@ describe('lifecycle rules', () => {
     const copy = alpha
       .jobs()
       .find((j) => j.id !== jobId && j.id.startsWith(error.match(/job-([0-9a-f]{7})/)![1]!))!;
-    await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'posted', 10_000, 'the copy posted');
+    // The failed original names its copy, and waiting for the original (the Mayor's `settled`, the control
+    // server's `wait` op behind `job post --wait`) follows the copy: the original's `failed` is not its outcome.
+    expect(alpha.state.jobs.get(jobId)!.repostedAs).toBe(copy.id);
+    const dir = mkdtempSync(join(tmpdir(), 'ct-busy-wait-'));
+    const socket = join(dir, 'control.sock');
+    const server = await serveControl(socket, controlHandler(alpha, socket));
+    try {
+      let settled = false;
+      const settling = alpha.settled([jobId], 20_000).then(() => {
+        settled = true;
+      });
+      const waited = controlRequest(socket, { op: 'wait', id: jobId, timeoutMs: 20_000 }, 25_000);
+      await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'posted', 10_000, 'the copy posted');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBe(false);
+      // Busy again: no re-post left, the copy fails with the provider's reason at once; that ends the wait.
+      await feedback('beta', copy.id, alpha.pubkey, 'all 4 job slots are busy');
+      await settling;
+      expect(alpha.state.jobs.get(copy.id)?.status).toBe('failed');
+      expect(await waited).toMatchObject({ id: copy.id, status: 'failed', repostedFrom: [jobId] });
+    } finally {
+      await closeControl(server, socket);
+      rmSync(dir, { recursive: true, force: true });
+    }
     // The same request (job type, params, bid, provider), a new id, its own write fee paid once.
     const stored = alpha.state.jobs.get(copy.id)!;
     expect(stored).toMatchObject({ jobType: 'ci-cd-linux', bid: 10n * AMOUNT, callbackSkill: 'record' });
@@ -135,9 +163,7 @@ describe('lifecycle rules', () => {
       10_000,
       'both write fees charged once',
     );
-    // Busy again: no re-post left, the job fails with the provider's reason at once.
-    await feedback('beta', copy.id, alpha.pubkey, 'all 4 job slots are busy');
-    await waitFor(() => alpha.state.jobs.get(copy.id)?.status === 'failed', 10_000, 'the copy failed');
+    expect(alpha.state.jobs.get(copy.id)!.repostedAs).toBeUndefined();
     expect(alpha.state.jobs.get(copy.id)!.error).toMatch(
       /is busy: all 4 job slots are busy \(gave up after 1 re-posts; not re-posted\)/,
     );
