@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStateRepo, readJobsSnapshot, StateError, type StateRepo } from '../../src/mayor/state/index.js';
+import {
+  openStateRepo,
+  readJobsSnapshot,
+  repostLine,
+  StateError,
+  type StateRepo,
+} from '../../src/mayor/state/index.js';
 import { commitCount, gitOut, tempDir } from './state-helpers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -162,6 +168,33 @@ describe('state repo: jobs', () => {
     );
     expect(() => repo.jobs.put({ ...newJob('neg'), bid: -1n })).toThrow(/non-negative bigint/);
     expect(repo.jobs.list()).toHaveLength(0);
+  });
+
+  it("keeps a busy job's re-posted copy (repostedAs) across a reopen; repostLine follows copies, ends at a loop", async () => {
+    const { repo, dir } = await open();
+    for (const id of ['orig', 'copy1', 'copy2']) repo.jobs.put({ ...newJob(id), status: 'posted' });
+    expect(() =>
+      repo.jobs.put({ id: 'orig', status: 'failed', error: 'busy', repostedAs: '../escape' }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_RECORD' }));
+    expect(repo.jobs.get('orig')?.status).toBe('posted');
+    repo.jobs.put({ id: 'orig', status: 'failed', error: 'busy', repostedAs: 'copy1' });
+    repo.jobs.put({ id: 'copy1', status: 'failed', error: 'busy', repostedAs: 'copy2' });
+    await repo.close();
+    const again = await openStateRepo({ dir });
+    cleanups.push(() => again.close());
+    const get = (id: string) => again.jobs.get(id);
+    expect(get('orig')?.repostedAs).toBe('copy1');
+    expect(repostLine(get, 'orig')).toEqual(['orig', 'copy1', 'copy2']);
+    expect(repostLine(get, 'copy2')).toEqual(['copy2']);
+    // A loop (only a hand-edited state can hold one) and an unknown copy end the line instead of hanging.
+    again.jobs.put({ ...newJob('a'), status: 'posted' });
+    again.jobs.put({ id: 'a', status: 'failed', repostedAs: 'orig' });
+    expect(repostLine(get, 'a')).toEqual(['a', 'orig', 'copy1', 'copy2']);
+    again.jobs.put({ id: 'copy2', status: 'failed', repostedAs: 'a' });
+    expect(repostLine(get, 'orig')).toEqual(['orig', 'copy1', 'copy2', 'a']);
+    again.jobs.put({ ...newJob('b'), status: 'posted' });
+    again.jobs.put({ id: 'b', status: 'failed', repostedAs: 'not-here' });
+    expect(repostLine(get, 'b')).toEqual(['b']);
   });
 
   it('indexes jobs by status and lists pending ones after reopen', async () => {
