@@ -1,7 +1,8 @@
 // Lifecycle rules on a real devnet with an in-process requester Mayor: provider feedback `error` fails the job
 // at once with the provider's reason (busy does not; a stranger cannot fail a job sent to one provider), a job
 // too large for one PREPARE is refused before anything is paid, and a failed provider payment is retried with
-// backoff while the Mayor runs and lands exactly once.
+// backoff while the Mayor runs and lands exactly once. A busy job's re-posted copy is its outcome: the original
+// names it, and `settled()`, the control server's `wait` op and `job post --wait` (a real CLI child) wait for it.
 // For a public job (no chosen provider): a stranger's signed error leaves the job `posted` and the real provider's
 // result still routes it; a public job only strangers answer ends at its job timeout; and once the provider said it
 // is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice),
@@ -10,13 +11,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeControl, controlRequest, serveControl } from '../../../src/cli/commands/control.js';
+import {
+  closeControl,
+  controlRequest,
+  controlSocketPath,
+  serveControl,
+} from '../../../src/cli/commands/control.js';
 import { controlHandler } from '../../../src/cli/commands/mayor.js';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
 import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { finalizeEvent } from '../../../src/nostr/index.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
+import { runCli } from '../../cli/helpers.js';
 import {
   keyOf,
   mayorConfig,
@@ -170,6 +177,63 @@ describe('lifecycle rules', () => {
     expect(alpha.jobs().filter((j) => j.status !== 'failed' && j.id !== jobId)).toEqual([]);
     provider.pending.length = 0;
     provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('job post --wait on a job refused busy reports its re-posted copy: paid, exit 0, repostedFrom', async () => {
+    // The CLI as a real child process, talking to this Mayor through its control server (in-process here, so the
+    // test sets the busy backoff; the daemon's is 30 s). a3's Mayor from the test before (devnet funds 8 Mayors).
+    const alpha =
+      running.find((m) => m.pubkey === devnet.mayors.a3!.nostrPubkey) ??
+      (await start('a3', { delayMs: 800, maxReposts: 1 }));
+    const earlier = new Set(alpha.jobs().map((j) => j.id));
+    provider.holdFrom.add(alpha.pubkey);
+    const home = mkdtempSync(join(tmpdir(), 'ct-busy-cli-'));
+    const socket = controlSocketPath({ home, name: 'mayor' });
+    const server = await serveControl(socket, controlHandler(alpha, socket));
+    try {
+      const cli = runCli(
+        ['job', 'post', '--type', 'ci-cd-linux', '--provider', provider.pubkey, '--bid', '0.01'].concat([
+          '--wait',
+          '--timeout',
+          '30',
+          '--yes',
+          '--format',
+          'json',
+        ]),
+        { CROSSTOWN_HOME: home },
+      );
+      await waitFor(() => alpha.jobs().length === earlier.size + 1, 20_000, 'the CLI posted a job');
+      const jobId = alpha.jobs().find((j) => !earlier.has(j.id))!.id;
+      await waitFor(
+        () => provider.pending.some((e) => e.id === jobId),
+        10_000,
+        'the request at the provider',
+      );
+      await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
+      await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
+      const copyId = alpha.state.jobs.get(jobId)!.repostedAs!;
+      // The provider runs the copy only (it journals the refused original and never answers it).
+      await waitFor(() => provider.pending.some((e) => e.id === copyId), 10_000, 'the copy at the provider');
+      provider.pending.splice(
+        provider.pending.findIndex((e) => e.id === jobId),
+        1,
+      );
+      await provider.resume();
+      const run = await cli;
+      expect(run.status, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        id: copyId,
+        status: 'paid',
+        amount: AMOUNT.toString(),
+        repostedFrom: [jobId],
+      });
+      expect(alpha.state.jobs.get(jobId)).toMatchObject({ status: 'failed', repostedAs: copyId });
+    } finally {
+      await closeControl(server, socket);
+      rmSync(home, { recursive: true, force: true });
+      provider.pending.length = 0;
+      provider.holdFrom.delete(alpha.pubkey);
+    }
   }, 60_000);
 
   it('a job too large for one PREPARE is refused before anything is paid, with size and limit', async () => {
