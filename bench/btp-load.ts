@@ -161,18 +161,37 @@ const payerCpu0 = process.cpuUsage();
 // BENCH_PHASES=1: say when the timed phase starts (to attach `perf record` to the node then).
 if (process.env.BENCH_PHASES) process.stderr.write('parallel phase starts\n');
 const t0 = process.hrtime.bigint();
+// BENCH_SLICES=1: the timed phase's writes/s per slice of 250 writes, to see stalls (checkpoints, GC, claims).
+const doneAt: bigint[] = [];
 await Promise.all(
   Array.from({ length: o.window }, async () => {
-    while (next < end) await pay();
+    while (next < end) {
+      await pay();
+      doneAt.push(process.hrtime.bigint());
+    }
   }),
 );
 const t1 = process.hrtime.bigint();
+if (process.env.BENCH_SLICES) {
+  const slices: number[] = [];
+  for (let i = 250, prev = t0; i <= doneAt.length; i += 250) {
+    slices.push(Math.round(250 / (Number(doneAt[i - 1]! - prev) / 1e9)));
+    prev = doneAt[i - 1]!;
+  }
+  process.stderr.write(`writes/s per 250 writes: ${slices.join(' ')}\n`);
+}
 const secs = Number(t1 - t0) / 1e9;
 // The phase's window on the monotonic clock (µs, as in V8's CPU profiles), to cut the profiles to it.
 if (process.env.BENCH_CPU_PROF)
   process.stderr.write(`parallel phase (monotonic µs): ${t0 / 1000n} ${t1 / 1000n}\n`);
+const parTicks1 = threadTicks(o.nodePid);
+// BENCH_THREADS=1: every thread's CPU in the timed phase, µs per write, in thread-id (creation) order.
+if (process.env.BENCH_THREADS)
+  process.stderr.write(
+    `threads: ${[...parTicks1].map(([tid, t]) => `${tid}:${Math.round(((t - (parTicks0.get(tid) ?? 0)) * 1e4) / o.parallel)}`).join(' ')}\n`,
+  );
 const parallelCpu = {
-  ...cpuPerWrite(parTicks0, threadTicks(o.nodePid), o.parallel),
+  ...cpuPerWrite(parTicks0, parTicks1, o.parallel),
   switches: (switches(o.nodePid) - parSwitches0) / o.parallel,
 };
 const payerCpu = process.cpuUsage(payerCpu0);

@@ -2,7 +2,7 @@
 // works here): Mayor-Alpha posts a ci-cd-linux job running `true`, Mayor-Beta (provider mode) receives it,
 // runs it, publishes the result; Alpha routes it to the callback skill. We report post -> routed minus the
 // command's own run time (the provider's `durationMs`), p50/p99, sequential jobs, public and private.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet } from '../src/devnet/index.js';
@@ -21,10 +21,15 @@ const pct = (xs: number[], p: number) =>
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const quiet = { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
 
+/** The Mayors' homes, removed once they have stopped. */
+const homes: string[] = [];
+
 function config(devnet: Devnet, extra: Record<string, string> = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'provider-e2e-bench-'));
+  homes.push(home);
   return resolveConfig({
     env: {
-      CROSSTOWN_HOME: mkdtempSync(join(tmpdir(), 'provider-e2e-bench-')),
+      CROSSTOWN_HOME: home,
       CROSSTOWN_RELAY_URL: devnet.relayUrl,
       GASTOWN_BASE_SEPOLIA_RPC: devnet.rpcUrl,
       CROSSTOWN_CONNECTOR_BTP: devnet.btpUrl,
@@ -62,9 +67,16 @@ async function start(devnet: Devnet, who: string, provider?: ProviderModeOptions
  * machine the figures below move with these.
  */
 async function commitBaseline(): Promise<{ durable: number; commit: number }> {
-  const repo = await openStateRepo({
-    dir: join(mkdtempSync(join(tmpdir(), 'provider-e2e-bench-')), 'state'),
-  });
+  const scratch = mkdtempSync(join(tmpdir(), 'provider-e2e-bench-'));
+  try {
+    return await measureCommits(join(scratch, 'state'));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function measureCommits(dir: string): Promise<{ durable: number; commit: number }> {
+  const repo = await openStateRepo({ dir });
   const durable: number[] = [];
   const commit: number[] = [];
   for (let i = 0; i < 40; i++) {
@@ -205,8 +217,16 @@ export async function run(): Promise<void> {
     if (modes.includes('public')) await series(alpha, beta, Number(process.env.N ?? 30), false);
     if (modes.includes('private')) await series(alpha, beta, Number(process.env.N ?? 30), true);
   } finally {
-    await alpha?.stop();
-    await beta?.stop();
-    await devnet.stop();
+    // Each one stopped even when the one before fails to.
+    try {
+      await alpha?.stop();
+    } finally {
+      try {
+        await beta?.stop();
+      } finally {
+        await devnet.stop();
+        for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+      }
+    }
   }
 }

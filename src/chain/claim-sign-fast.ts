@@ -24,17 +24,14 @@ export function claimKeyOf(signer: LocalAccount | Hex): Uint8Array | undefined {
 /** The 65-byte r || s || v (v = 27 + recovery) signature of `claim`, as viem's signTypedData returns it. */
 export function signClaimWithKey(claim: Claim, domain: ClaimDomain, key: Uint8Array): Hex {
   const digest = hexToBytes(claimHash(claim, domain));
-  // libsecp256k1 when it loads (same bytes, a thirtieth of the CPU: ecdsa-native.ts), else noble.
-  const { sig, recovery } = nativeEcdsa(nobleSign)?.signRecoverable(digest, key) ?? nobleSign(digest, key);
-  const v = (27 + recovery).toString(16);
-  return `0x${Buffer.from(sig).toString('hex')}${v}`;
-}
-
-/** noble's RFC 6979 ECDSA with low s: r || s and the recovery id. */
-export function nobleSign(digest: Uint8Array, key: Uint8Array): { sig: Uint8Array; recovery: number } {
+  // The system's libsecp256k1 when it loads (same RFC 6979 bytes, checked before use), noble otherwise.
+  const native = nativeEcdsa()?.sign(digest, key);
+  if (native)
+    return `0x${Buffer.from(native.subarray(0, 64)).toString('hex')}${(27 + native[64]!).toString(16)}`;
   const sig = secp256k1.sign(digest, key, { prehash: false, lowS: true, format: 'recovered' });
   // 'recovered' is recovery || r || s.
-  return { sig: sig.subarray(1), recovery: sig[0]! };
+  const v = (27 + sig[0]!).toString(16);
+  return `0x${Buffer.from(sig.subarray(1)).toString('hex')}${v}`;
 }
 
 function hexToBytes(hex: Hex): Uint8Array {

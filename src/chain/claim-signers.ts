@@ -6,6 +6,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { type Address, type Hex, isAddressEqual, recoverPublicKey } from 'viem';
 import { publicKeyToAddress } from 'viem/accounts';
+import { type NativeEcdsa, nativeEcdsa } from './ecdsa-native.js';
 
 type Point = InstanceType<typeof secp256k1.Point>;
 const { Point } = secp256k1;
@@ -28,6 +29,8 @@ export async function claimSignedBy(
   signature: Hex,
   expected: Address,
 ): Promise<{ valid: boolean; signer: Address | null }> {
+  const native = nativeEcdsa();
+  if (native) return nativeSignedBy(native, hash, signature, expected);
   const key = expected.toLowerCase();
   const kept = keys.get(key);
   if (kept && matchesKey(hash, signature, kept)) {
@@ -52,6 +55,41 @@ export async function claimSignedBy(
   return { valid, signer };
 }
 
+/** Public keys recovered by the native library, by address: a known sender's claim then needs no keccak. */
+const nativeKeys = new Map<string, string>();
+
+/** ecrecover(hash, v, r, s) by the system's libsecp256k1 (ecdsa-native.ts): about 50 µs instead of noble's ms. */
+function nativeSignedBy(
+  native: NativeEcdsa,
+  hash: Hex,
+  signature: Hex,
+  expected: Address,
+): { valid: boolean; signer: Address | null } {
+  const v = Number.parseInt(signature.slice(130, 132), 16) - 27;
+  if (signature.length !== 132 || !/^0x[0-9a-fA-F]{64}$/.test(hash) || (v !== 0 && v !== 1))
+    return { valid: false, signer: null };
+  const pub = native.recover(
+    Buffer.from(hash.slice(2), 'hex'),
+    Buffer.from(signature.slice(2, 130), 'hex'),
+    v,
+  );
+  if (!pub) return { valid: false, signer: null };
+  const pubHex = Buffer.from(pub).toString('hex');
+  const key = expected.toLowerCase();
+  if (nativeKeys.get(key) === pubHex) {
+    nativeKeys.delete(key); // most recently used last
+    nativeKeys.set(key, pubHex);
+    return { valid: true, signer: expected };
+  }
+  const signer = publicKeyToAddress(`0x${pubHex}`);
+  const valid = isAddressEqual(signer, expected);
+  if (valid) {
+    nativeKeys.set(key, pubHex);
+    if (nativeKeys.size > MAX_SENDERS) nativeKeys.delete(nativeKeys.keys().next().value!);
+  }
+  return { valid, signer };
+}
+
 /** ecrecover(hash, v, r, s) == P, computed forwards from P. */
 function matchesKey(hash: Hex, signature: Hex, P: Point): boolean {
   const r = BigInt(`0x${signature.slice(2, 66)}`);
@@ -70,4 +108,5 @@ function matchesKey(hash: Hex, signature: Hex, P: Point): boolean {
 /** Forgets every kept key (tests). */
 export function forgetClaimSigners(): void {
   keys.clear();
+  nativeKeys.clear();
 }

@@ -274,6 +274,9 @@ export class SqliteConnectorStore implements ConnectorStore {
       const { id, batch } = this.inFlight;
       const ok = this.writer.waitFor(id);
       this.inFlight = undefined;
+      // Settled here: the thread's answer, when it comes, is ignored (batchDone), so it must not keep the process
+      // alive (a node that read its store while a commit was on its way never exited).
+      this.writer.idle();
       if (ok) for (const p of batch) p.resolve();
       else {
         const err = new ConnectorError(
@@ -347,11 +350,13 @@ export class SqliteConnectorStore implements ConnectorStore {
     );
   }
 
-  close(): void {
-    if (!this.db.open) return;
+  /** Commits what is queued, closes this connection, then waits for the writer thread's connection to close. */
+  async close(): Promise<void> {
+    if (!this.db.open) return this.writer.closed();
     this.drainSync();
-    this.writer.close();
+    const closed = this.writer.close();
     this.db.close();
+    await closed;
   }
 }
 

@@ -92,6 +92,7 @@ export class UnpaidWriter {
   /** [0]: id of the last batch finished; [1]: 1 if it failed. */
   private readonly shared = new Int32Array(new SharedArrayBuffer(8));
   private dead = false;
+  private readonly exited: Promise<void>;
 
   constructor(path: string, events: WriterEvents) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -109,7 +110,12 @@ export class UnpaidWriter {
       events.onDead(reason);
     };
     this.worker.on('error', (err) => die(err.message));
-    this.worker.on('exit', (code) => die(`exit ${code}`));
+    this.exited = new Promise<void>((resolve) =>
+      this.worker.once('exit', (code) => {
+        die(`exit ${code}`);
+        resolve();
+      }),
+    );
   }
 
   get alive(): boolean {
@@ -147,10 +153,24 @@ export class UnpaidWriter {
     }
   }
 
-  close(): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.worker.postMessage({ close: true });
-    this.worker.unref();
+  /**
+   * Closes the thread's connection to the file; resolves once the thread has ended (its file descriptors are closed).
+   * A thread that does not end within 5 s (stuck in an fsync) is terminated.
+   */
+  async close(): Promise<void> {
+    if (!this.dead) {
+      this.dead = true;
+      this.worker.postMessage({ close: true });
+    }
+    this.worker.ref(); // until it has ended: an awaited close() must finish
+    const timer = setTimeout(() => void this.worker.terminate(), 5000);
+    timer.unref();
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Resolves once the thread has ended (after close(), or when it died). */
+  closed(): Promise<void> {
+    return this.exited;
   }
 }

@@ -51,7 +51,8 @@ export interface ConnectorStore {
    */
   saveOutgoing(peerId: string, channel: OutgoingChannel, pays: readonly string[]): void | Promise<void>;
   outgoing(peerId: string): OutgoingChannel | undefined;
-  close(): void;
+  /** Releases the store (files, threads); a promise when that finishes later. */
+  close(): void | Promise<void>;
 }
 
 /** Keeps everything in memory: for tests and for nodes that accept losing settlement state on restart. */

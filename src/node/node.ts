@@ -83,16 +83,30 @@ function httpUrl(wsUrl: string, path: string): string {
   return `${wsUrl.replace(/^ws/, 'http')}${path}`;
 }
 
+/** Runs `cleanups` last first, every one even if an earlier one throws; returns the first error. */
+async function runCleanups(
+  cleanups: (() => Promise<void> | void)[],
+  onError: (error: unknown) => void,
+): Promise<unknown> {
+  let first: unknown;
+  for (const fn of [...cleanups].reverse()) {
+    try {
+      await fn();
+    } catch (error) {
+      onError(error);
+      first ??= error;
+    }
+  }
+  return first;
+}
+
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
   const cleanups: (() => Promise<void> | void)[] = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
-  };
   try {
     return await start(config, log, cleanups, options);
   } catch (err) {
-    await cleanup();
+    await runCleanups(cleanups, () => {});
     if (err instanceof NodeError) throw err;
     throw new NodeError('START_FAILED', `the node did not start: ${(err as Error).message}`, { cause: err });
   }
@@ -388,12 +402,10 @@ async function start(
           }, drainTimeoutMs).unref();
         });
       }
-      await client?.close();
-      await connector.close();
-      await stopClaimSigner();
-      await relay.close();
-      await store.close();
-      prepaidStore.close();
+      // Everything start() opened, last first (the connector before its store, the relay before its stores),
+      // each step even when an earlier one failed: a stopped node holds no file, thread or timer.
+      const failed = await runCleanups(cleanups, (error) => log.error('stop step failed', { error }));
+      if (failed !== undefined) throw failed;
       log.info('stopped', {});
     })();
     return stopped;

@@ -10,8 +10,8 @@ const KIND_DELETION = 5;
 
 export interface EventSaver {
   /**
-   * Saves `events` in one IMMEDIATE transaction; each event in its own savepoint, so one failing event does not undo
-   * the others. Returns an outcome or the Error per event; throws when the commit itself fails (nothing written).
+   * Saves `events` in one IMMEDIATE transaction; one failing event does not undo the others (the batch is then redone
+   * with each event in its own savepoint). Returns an outcome or the Error per event; throws when the commit itself fails (nothing written).
    */
   saveBatch(events: readonly NostrEvent[]): (SaveOutcome | Error)[];
 }
@@ -110,9 +110,23 @@ export function createEventSaver(db: Database.Database): EventSaver {
     return { status: 'stored', replaced };
   };
 
-  // Nested inside the batch transaction, each event runs in its own SAVEPOINT.
-  const saveTx = db.transaction(saveOne);
+  // The usual batch: every event saves, so no per-event SAVEPOINT. A savepoint makes SQLite copy each page the event
+  // changes to a statement journal (a temp file: two pwrite64 per page, more writes than the WAL frames themselves),
+  // which was most of the writer thread's system calls at 64 in flight. If any event throws, the whole transaction
+  // is rolled back (nothing of it written) and the batch is redone below, each event in its own savepoint.
   const batchTx = db.transaction((events: readonly NostrEvent[]) =>
+    events.map((event) => {
+      try {
+        return saveOne(event);
+      } catch (err) {
+        throw new EventFailed(err);
+      }
+    }),
+  );
+  // Nested inside the batch transaction, each event runs in its own SAVEPOINT: one failing event does not undo the
+  // others.
+  const saveTx = db.transaction(saveOne);
+  const isolatedBatchTx = db.transaction((events: readonly NostrEvent[]) =>
     events.map((event) => {
       try {
         return saveTx(event);
@@ -121,5 +135,23 @@ export function createEventSaver(db: Database.Database): EventSaver {
       }
     }),
   );
-  return { saveBatch: (events) => batchTx.immediate(events) };
+  return {
+    saveBatch: (events) => {
+      try {
+        return batchTx.immediate(events);
+      } catch (err) {
+        // A failed BEGIN or COMMIT is thrown to the caller as before (not retried: after a failed fsync a second
+        // commit proves nothing); only an event's own failure takes the isolated path.
+        if (!(err instanceof EventFailed)) throw err;
+        return isolatedBatchTx.immediate(events);
+      }
+    },
+  };
+}
+
+/** An event of a batch threw inside the transaction: the batch is rolled back and redone event by event. */
+class EventFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super('an event of the batch failed');
+  }
 }

@@ -94,6 +94,40 @@ describe('SqliteEventStore with a writer thread', () => {
     }
   });
 
+  it('a failing event in the middle of a batch leaves nothing of itself and undoes nothing of the others (tags included)', async () => {
+    const path = join(dir, 'errors-middle.db');
+    const store = await openSqliteStore({ path, writerThread: true });
+    const other = new Database(path);
+    try {
+      // The trigger fires on the bad event's first tag row, after its events row: a half-written event to undo.
+      other.exec(
+        "CREATE TRIGGER no_tag_bad BEFORE INSERT ON tags WHEN NEW.value = 'bad' BEGIN SELECT RAISE(ABORT, 'refused tag'); END;",
+      );
+      const before = event(1, [['t', 'one']], 'before');
+      const bad = event(1, [['t', 'bad']], 'bad');
+      const after = event(1, [['t', 'two']], 'after');
+      const outcomes = await Promise.allSettled([
+        store.save(before),
+        store.save(bad),
+        store.save(after),
+        store.save(before),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((outcomes[3] as PromiseFulfilledResult<unknown>).value).toEqual({ status: 'duplicate' });
+      expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).toBe('refused tag');
+      expect(idsOnDisk(path)).toEqual([before.id, after.id]);
+      const tags = other.prepare('SELECT value FROM tags ORDER BY event_seq').all() as { value: string }[];
+      expect(tags.map((r) => r.value)).toEqual(['one', 'two']);
+      // The next batch, without a failure, commits as usual.
+      const later = event(1, [['t', 'three']], 'later');
+      expect(await store.save(later)).toEqual({ status: 'stored', replaced: [] });
+      expect(idsOnDisk(path)).toEqual([before.id, after.id, later.id]);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
   it('when the writer thread dies, refuses what it held and commits later saves on the main thread', async () => {
     const path = join(dir, 'dead.db');
     const store = new SqliteEventStore({ path, writerThread: true });

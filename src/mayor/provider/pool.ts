@@ -15,6 +15,7 @@ import {
   writePoolState,
 } from './pool-state.js';
 import { killGroup } from './process.js';
+import { joinProcessHost } from './process-host.js';
 import type { JobOutcome } from './results.js';
 import type { Sandbox } from './sandbox.js';
 import type { WorkRepo } from './worktree.js';
@@ -81,6 +82,8 @@ export class PolecatPool {
   private readonly warmTarget: number;
   private warming: Promise<void> = Promise.resolve();
   private readonly writer: PoolStateWriter;
+  /** Stops the helper process that runs job commands once no other pool uses it (process-host.ts). */
+  private readonly releaseHost = joinProcessHost();
 
   constructor(options: PoolOptions) {
     this.opts = options;
@@ -202,8 +205,12 @@ export class PolecatPool {
     this.stopped = true;
     for (const slot of this.all.values()) slot.controller.abort();
     while (this.all.size > 0) await new Promise((r) => setTimeout(r, 10));
-    await this.warming;
-    await this.writer.idle();
+    try {
+      await this.warming;
+      await this.writer.idle();
+    } finally {
+      await this.releaseHost();
+    }
   }
 
   /** Tops up the warm worktrees; the promise never rejects. */

@@ -113,6 +113,21 @@ class ProcessHost {
     this.waiting.clear();
   }
 
+  /**
+   * Closes the channel (the helper kills the groups it started and exits) and waits for the helper's exit; one that
+   * has not exited within 2 s is killed.
+   */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.die();
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (this.child.connected) this.child.disconnect();
+    else this.child.kill('SIGKILL');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    timer.unref();
+    await exited;
+    clearTimeout(timer);
+  }
+
   /** The helper does not keep the Mayor alive while no command runs. */
   private idle(): void {
     this.child.unref();
@@ -127,6 +142,30 @@ class ProcessHost {
 
 let host: ProcessHost | undefined;
 let failures = 0;
+/** Users of the helper (provider pools; several Mayors may run in one process): it stops when the last one stops. */
+let users = 0;
+
+/**
+ * Joins the helper's users; returns this user's release, which stops the helper (and waits for its exit) when no
+ * other user is left, so a stopped Mayor leaves no process behind.
+ */
+export function joinProcessHost(): () => Promise<void> {
+  users++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--users > 0) return;
+    await stopProcessHost();
+  };
+}
+
+/** Stops the helper now (its runs end as not started, their groups killed) and waits for its exit. */
+export async function stopProcessHost(): Promise<void> {
+  const h = host;
+  host = undefined;
+  await h?.close();
+}
 
 /**
  * Runs `opts` in the helper when it is up; undefined when it is not (starting it for later calls), so the caller

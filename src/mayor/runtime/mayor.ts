@@ -399,10 +399,18 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
       // Running provider jobs are cancelled and their results published before the links close.
       await providerMode?.stop().catch((err) => log.error(`provider stop: ${(err as Error).message}`));
       await Promise.allSettled([...inFlight]);
-      saveSince(deps);
-      await att?.detach().catch(() => {});
-      await pool.close();
-      await state.close();
+      // The relays and the state repository are closed even when a step before them fails: a stopped Mayor
+      // holds no socket, file or thread.
+      try {
+        saveSince(deps);
+        await att?.detach().catch(() => {});
+      } finally {
+        try {
+          await pool.close();
+        } finally {
+          await state.close();
+        }
+      }
     },
   });
   return emitter;

@@ -1,9 +1,10 @@
 // Commands run through the helper process (process-host.ts) behave as when the Mayor runs them itself: exit code,
-// output, stdin, the pid reported (a real process group), timeout and cancel kill the group. Real processes.
+// output, stdin, the pid reported (a real process group), timeout and cancel kill the group; it stops (exit awaited)
+// when its last user does. Real processes.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunOptions, runProcess } from '../../../src/mayor/provider/process.js';
-import { runInHost } from '../../../src/mayor/provider/process-host.js';
+import { joinProcessHost, runInHost } from '../../../src/mayor/provider/process-host.js';
 
 const base = (argv: string[], extra: Partial<RunOptions> = {}): RunOptions => ({
   argv,
@@ -90,5 +91,25 @@ describe('process host', () => {
     process.env.CROSSTOWN_PROCESS_HOST = '0';
     const here = await runProcess(base(['sh', '-c', 'echo $PPID']));
     expect(Number(here.output.trim())).toBe(process.pid);
+  });
+
+  it('stops when its last user stops: the helper has exited when release() returns, its run ends, its group dies', async () => {
+    delete process.env.CROSSTOWN_PROCESS_HOST;
+    const first = joinProcessHost();
+    const second = joinProcessHost();
+    const pids: number[] = [];
+    const run = hosted(base(['sleep', '30'], { onSpawn: (pid) => pids.push(pid) }));
+    while (pids.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const helper = Number(readFileSync(`/proc/${pids[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(helper).not.toBe(process.pid);
+    await first();
+    await first(); // twice is once
+    expect(alive(helper), 'another user still holds it').toBe(true);
+    await second();
+    expect(alive(helper), 'the helper is gone once the last release returns').toBe(false);
+    expect((await run).spawnError).toMatch(/process host stopped/);
+    const deadline = Date.now() + 5000;
+    while (alive(pids[0]!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pids[0]!)).toBe(false);
   });
 });
