@@ -16,6 +16,7 @@ export default defineConfig({
     pool: 'forks',
     // The slowest files first, so neither worker is left idle at the end (test/support/slow-first-sequencer.ts).
     sequence: { sequencer: SlowFirstSequencer },
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // CROSSTOWN_TEST_FORKS: how many test files run at once (measuring the suite with more or fewer).
+    poolOptions: { forks: { maxForks: Number(process.env.CROSSTOWN_TEST_FORKS ?? 2), minForks: 1 } },
   },
 });

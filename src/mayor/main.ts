@@ -23,15 +23,23 @@ async function main(): Promise<void> {
   const first = await lines.next();
   const passphrase = first.done ? '' : first.value;
 
-  const wallet = await resolveWalletKey({
-    dir: config.keystoreDir,
-    ...(passphrase ? { passphrase } : {}),
-    onWarning: (m) => process.stderr.write(`${m}\n`),
-  });
   if (!keyInfo(config.keystoreDir, 'nostr')) {
     throw new Error(`No Nostr key in ${config.keystoreDir}: create one first (crosstown keys init).`);
   }
-  const nostrSecretKey = await readKey({ dir: config.keystoreDir, entry: 'nostr', passphrase });
+  // Both keys are unlocked at once: each scrypt takes about half a second on its own thread. The wallet's error
+  // (the one a user fixes first) is the one reported when both fail.
+  const [walletKey, nostrKey] = await Promise.allSettled([
+    resolveWalletKey({
+      dir: config.keystoreDir,
+      ...(passphrase ? { passphrase } : {}),
+      onWarning: (m) => process.stderr.write(`${m}\n`),
+    }),
+    readKey({ dir: config.keystoreDir, entry: 'nostr', passphrase }),
+  ]);
+  if (walletKey.status === 'rejected') throw walletKey.reason;
+  if (nostrKey.status === 'rejected') throw nostrKey.reason;
+  const wallet = walletKey.value;
+  const nostrSecretKey = nostrKey.value;
   const loaded = await loadSkills({ skillsDir: config.skillsDir, context: { identityPubkey: '' } });
   for (const p of loaded.problems) process.stderr.write(`skill ${p.source}: ${p.message}\n`);
 

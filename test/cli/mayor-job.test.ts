@@ -285,6 +285,26 @@ describe('crosstown mayor + job + relay', () => {
     expect(noRelay.status, noRelay.stderr).toBe(3);
   }, 120_000);
 
+  it('a mistyped passphrase with no Nostr key yet: refused, and no Nostr key is sealed under it', async () => {
+    const keys = join(home, 'keys', 'wallet-only');
+    await writeKey({
+      dir: keys,
+      entry: 'wallet',
+      secretKey: devnet.mayors.alpha!.walletPrivateKey,
+      passphrase: PASSPHRASE,
+    });
+    const wrong = join(home, 'wrong-pass');
+    writeFileSync(wrong, 'not the passphrase\n', { mode: 0o600 });
+    const r = await runCli(['mayor', 'start', '--yes', '--name', 'typo'], {
+      ...env,
+      CROSSTOWN_KEYSTORE_DIR: keys,
+      CROSSTOWN_PASSPHRASE_FILE: wrong,
+    });
+    expect(r.status, r.stderr).not.toBe(0);
+    expect(r.stderr).toMatch(/passphrase/i);
+    expect(existsSync(join(keys, 'nostr.json'))).toBe(false);
+  }, 60_000);
+
   it('attach shows the dashboard on a terminal and q stops the Mayor cleanly; without a terminal it is exit 2', async () => {
     const noTty = await runCli(['mayor', 'attach', '--yes'], env);
     expect(noTty.status).toBe(2);

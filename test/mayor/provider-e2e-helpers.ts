@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import type { Devnet } from '../../src/devnet/index.js';
 import type { MayorConfig } from '../../src/mayor/config/index.js';
 import { writeKey } from '../../src/mayor/keystore/index.js';
-import { type Mayor, type ProviderModeOptions, startMayor } from '../../src/mayor/runtime/index.js';
+import {
+  type Mayor,
+  type ProviderModeOptions,
+  type StartMayorOptions,
+  startMayor,
+} from '../../src/mayor/runtime/index.js';
 import type { Skill, SkillLogger } from '../../src/skills/index.js';
 import { keyOf, mayorConfig } from './runtime/helpers.js';
 
@@ -96,6 +101,7 @@ export async function startRequesterMayor(
   who: string,
   skills: Skill[] = [],
   logger = recordingLogger(true),
+  more: Pick<StartMayorOptions, 'busyRetry'> = {},
 ): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   return startMayor({
@@ -105,5 +111,6 @@ export async function startRequesterMayor(
     nodePubkey: devnet.node.pubkey,
     skills,
     logger,
+    ...more,
   });
 }

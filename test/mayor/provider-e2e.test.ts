@@ -2,6 +2,8 @@
 // bwrap when it works here): Mayor-Alpha posts ci-cd-linux jobs with a sample repository inline, Mayor-Beta
 // in provider mode runs its tests in a Polecat worktree, the result comes back to Alpha's callback skill,
 // Alpha pays the result's amount over ILP, the node's claims pay Beta, and Beta redeems them on-chain.
+// Beta's pool full (2 slots): a public and a private job it refuses "busy" end as the busy policy says (the public
+// one re-posted after the backoff and run once, the private one failed at once), each paid at most once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChannel } from '../../src/chain/actions/readChannel.js';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
@@ -18,14 +20,21 @@ import { waitFor } from './runtime/helpers.js';
 let devnet: Devnet;
 let alpha: Mayor;
 let beta: Mayor;
+/** A requester whose busy backoff is short (the default 30 s would outlast the test). */
+let gamma: Mayor;
+const BUSY_DELAY_MS = 4000;
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['alpha', 'beta'] });
+  devnet = await startDevnet({ mayors: ['alpha', 'beta', 'gamma'] });
   beta = await startProviderMayor(devnet, 'beta');
   alpha = await startRequesterMayor(devnet, 'alpha');
+  gamma = await startRequesterMayor(devnet, 'gamma', [], undefined, {
+    busyRetry: { delayMs: BUSY_DELAY_MS, maxReposts: 2 },
+  });
 }, 90_000);
 
 afterAll(async () => {
+  await gamma?.stop();
   await alpha?.stop();
   await beta?.stop();
   await devnet?.stop();
@@ -144,4 +153,72 @@ describe('provider mode: two Mayors on a real devnet', () => {
     ).toBeUndefined();
     expect(alpha.state.jobs.get(posted.jobId)!.status).toBe('posted');
   }, 30_000);
+
+  it("Beta's slots full: a public job it refuses busy is re-posted after the backoff and runs once; a private one fails at once", async () => {
+    const provider = beta.provider()!;
+    const post = (seq: string, command: string, priv: boolean) =>
+      gamma.postJob({
+        jobType: 'ci-cd-linux',
+        params: { command, seq },
+        bid: BID,
+        provider: beta.pubkey,
+        private: priv,
+      });
+    // Two jobs fill Beta's two slots (poolSize 2) for 3 s.
+    const fill = await Promise.all([post('fill-1', 'sleep 3', false), post('fill-2', 'sleep 3', true)]);
+    await waitFor(
+      () => fill.every((f) => provider.jobs().find((j) => j.id === f.jobId)?.state === 'running'),
+      20_000,
+      'both slots running',
+    );
+    const t0 = Date.now();
+    const [pub, priv] = await Promise.all([
+      post('busy-public', 'true', false),
+      post('busy-private', 'true', true),
+    ]);
+    // The private job fails as soon as Beta's busy answer arrives: re-wrapping it is the caller's decision.
+    await gamma.settled([priv.jobId], 20_000);
+    expect(gamma.state.jobs.get(priv.jobId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/is busy: all 2 job slots are busy.*\(private job; not re-posted\)$/),
+    });
+    // The public one waits out the backoff, then its copy (new id, same request) goes to Beta, now free.
+    expect(gamma.state.jobs.get(pub.jobId)!.status).toBe('posted');
+    await gamma.settled([pub.jobId], BUSY_DELAY_MS + 20_000);
+    const error = gamma.state.jobs.get(pub.jobId)!.error ?? '';
+    expect(error).toMatch(
+      /is busy \(all 2 job slots are busy; post again later\); re-posted as job-[0-9a-f]{7} \(1 of 2\)/,
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(BUSY_DELAY_MS);
+    const copy = gamma
+      .jobs()
+      .find((j) => j.id.startsWith(error.match(/job-([0-9a-f]{7})/)![1]!) && j.id !== pub.jobId)!;
+    await gamma.settled([copy.id, ...fill.map((f) => f.jobId)], 30_000);
+    expect(gamma.state.jobs.get(copy.id)).toMatchObject({
+      status: 'paid',
+      provider: beta.pubkey,
+      amount: PRICE,
+    });
+    for (const f of fill) expect(gamma.state.jobs.get(f.jobId)!.status).toBe('paid');
+    // Beta saw each request once: the two refused, the copy and the fillers run and were paid once each.
+    const served = (id: string) => provider.jobs().filter((j) => j.id === id);
+    expect(served(pub.jobId).map((j) => j.state)).toEqual(['refused']);
+    expect(served(priv.jobId).map((j) => j.state)).toEqual(['refused']);
+    // Beta files a job as done when its worktree is gone, which can be after Gamma was paid.
+    await waitFor(
+      () => served(copy.id)[0]?.state === 'done' && served(copy.id)[0]?.earned === PRICE,
+      20_000,
+      'Beta ran the copy and was paid',
+    );
+    expect(served(copy.id)).toHaveLength(1);
+    // Gamma paid the provider once for each job that ran, nothing for the refused ones.
+    const paidTo = (await gamma.audit.list()).filter(
+      (p) =>
+        p.direction === 'out' &&
+        p.status === 'fulfilled' &&
+        p.counterparty === beta.pubkey &&
+        p.amount === PRICE,
+    );
+    expect(paidTo.map((p) => p.jobId).sort()).toEqual([copy.id, ...fill.map((f) => f.jobId)].sort());
+  }, 90_000);
 });

@@ -271,13 +271,22 @@ async function boot(o: MayorOptions, sink = logSink()): Promise<Running> {
     yes: o.yes,
     confirmNew: !encrypted,
   });
-  const wallet = await resolveWalletKey({
-    dir: config.keystoreDir,
-    passphrase,
-    env: { ...process.env, GASTOWN_ALLOW_UNENCRYPTED_KEYS: config.allowUnencryptedKeys ? 'true' : 'false' },
-    onWarning: note,
-  });
-  const nostr = await ensureNostrKey({ dir: config.keystoreDir, passphrase });
+  const unlockWallet = () =>
+    resolveWalletKey({
+      dir: config.keystoreDir,
+      passphrase,
+      env: { ...process.env, GASTOWN_ALLOW_UNENCRYPTED_KEYS: config.allowUnencryptedKeys ? 'true' : 'false' },
+      onWarning: note,
+    });
+  // Both keys at once when both exist (each scrypt takes about half a second on its own thread), the wallet's error
+  // first. A Nostr key is only created once the wallet unlocked, so a mistyped passphrase never seals a new key.
+  const [walletKey, nostrKey] = keyInfo(config.keystoreDir, 'nostr')
+    ? await Promise.allSettled([unlockWallet(), ensureNostrKey({ dir: config.keystoreDir, passphrase })])
+    : [{ status: 'fulfilled' as const, value: await unlockWallet() }, undefined];
+  if (walletKey.status === 'rejected') throw walletKey.reason;
+  if (nostrKey?.status === 'rejected') throw nostrKey.reason;
+  const wallet = walletKey.value;
+  const nostr = nostrKey?.value ?? (await ensureNostrKey({ dir: config.keystoreDir, passphrase }));
   if (nostr.created) note(`created the Mayor's Nostr key (${nostr.pubkey}) in ${config.keystoreDir}`);
   const { loadSkills } = await import('../../skills/loader.js');
   const { startMayor, expectedSettlementFor } = await import('../../mayor/runtime/index.js');

@@ -5,11 +5,15 @@
 // and fails the busy one with "re-posted as job-…". After `maxReposts` copies the job fails with the busy reason.
 // A private (gift-wrapped) job or a chain step fails at once with the reason: re-offering those is the caller's
 // decision (another provider, another wrap, the chain's own plan).
+// Whether a provider is running the job is asked again when the backoff ends, not only when the busy came: a
+// provider may say `processing` after another's busy, and a re-post then would fail the job under it (its result
+// neither routed nor paid) and run the job twice.
 
 import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
 import { decodeEvent, peekKind } from '../../toon/index.js';
 import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
+import { runnerOf } from './feedback-authority.js';
 import { type Posting, requestPath } from './posting.js';
 import type { Timeouts } from './timeouts.js';
 
@@ -47,14 +51,26 @@ export function createBusyPolicy(
     if (job.chainId) failChain(deps, job.chainId);
   };
 
-  const repost = async (jobId: string, who: string, reason: string) => {
+  const repost = async (jobId: string, author: string, reason: string) => {
     timers.delete(jobId);
     const job = deps.state.jobs.get(jobId);
     // Answered (or cancelled, or timed out) meanwhile: nothing to do.
     if (job?.status !== 'posted' || deps.stopped()) return;
+    const who = `provider ${author.slice(0, 8)}…`;
     const stored = posting.readStored(requestPath(jobId));
     if (!stored) return fail(jobId, `${who} is busy: ${reason}`);
     const old = decodeEvent(stored);
+    // A public job another provider said it is running since the busy answer waits for that result (or its
+    // timeout). A job that named its provider can run only there: anyone else's `processing` changes nothing.
+    const runner = runnerOf(deps, jobId);
+    const named = old.tags.some((t) => t[0] === 'p');
+    if (!named && runner && runner !== author) {
+      deps.activity(
+        'info',
+        `${short(jobId)} not re-posted: provider ${runner.slice(0, 8)}… said it is running it (${who} was busy)`,
+      );
+      return;
+    }
     const copy = posting.sign({
       kind: old.kind,
       tags: old.tags,
@@ -92,7 +108,7 @@ export function createBusyPolicy(
       );
       const timer = setTimeout(() => {
         void deps
-          .track(repost(jobId, who, reason))
+          .track(repost(jobId, author, reason))
           .catch((err) => deps.log.error(`re-posting ${short(jobId)}: ${(err as Error).message}`));
       }, wait);
       timer.unref();

@@ -25,6 +25,11 @@ export function noteFeedback(deps: LifecycleDeps, jobId: string, status: string,
   jobs.set(jobId, author);
 }
 
+/** The first provider that said `processing` for a job (in memory since this start), if any. */
+export function runnerOf(deps: LifecycleDeps, jobId: string): string | undefined {
+  return running.get(deps)?.get(jobId);
+}
+
 /**
  * Why `author`'s error feedback is ignored for `job`, or undefined when it counts. `chosen`: the provider the
  * request named, if any.
@@ -42,7 +47,7 @@ export function ignoredErrorFeedback(
   if (!busy) {
     return 'a public job is failed only by a provider the Mayor deals with for it; it waits for a result or its timeout';
   }
-  const runner = running.get(deps)?.get(job.id);
+  const runner = runnerOf(deps, job.id);
   if (runner && runner !== author) return `provider ${runner.slice(0, 8)}… said it is running the job`;
   return undefined;
 }

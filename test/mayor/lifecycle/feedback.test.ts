@@ -4,7 +4,8 @@
 // backoff while the Mayor runs and lands exactly once.
 // For a public job (no chosen provider): a stranger's signed error leaves the job `posted` and the real provider's
 // result still routes it; a public job only strangers answer ends at its job timeout; and once the provider said it
-// is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice).
+// is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice),
+// nor does a busy that came before the provider's `processing` once its backoff ends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
@@ -234,5 +235,38 @@ describe('error feedback for a public job (strangers)', () => {
     expect(alpha.jobs().map((j) => j.id)).toEqual([jobId]);
     await provider.resume();
     await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
+  }, 60_000);
+
+  it('a busy that came before another provider said it is running the job does not re-post it', async () => {
+    // b3's Mayor from the test before (busy backoff 300 ms, one re-post).
+    const alpha = running.find((m) => m.pubkey === devnet.mayors.b3!.nostrPubkey)!;
+    provider.holdFrom.add(alpha.pubkey);
+    const earlier = alpha.jobs().length;
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    // A provider with no free slot answers first (the backoff starts), then another accepts the job.
+    await feedback('stranger', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    await feedback('beta', jobId, alpha.pubkey, 'accepted; running', 'processing');
+    await waitFor(
+      () =>
+        alpha
+          .activity()
+          .some((a) => a.text.includes(`${jobId.slice(0, 7)} feedback from ${provider.pubkey.slice(0, 8)}`)),
+      10_000,
+      'the processing feedback seen',
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // five times the backoff
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    expect(alpha.jobs().length).toBe(earlier + 1); // no copy
+    expect(alpha.activity().some((a) => a.text.startsWith(`job-${jobId.slice(0, 7)} not re-posted`))).toBe(
+      true,
+    );
+    await provider.resume();
+    await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'paid');
+    expect(provider.paymentsByJob.get(jobId)).toBe(1);
   }, 60_000);
 });
