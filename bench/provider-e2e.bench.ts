@@ -212,8 +212,10 @@ export async function run(): Promise<void> {
   try {
     beta = await start(devnet, 'beta', { poolSize: 2 });
     alpha = await start(devnet, 'alpha');
-    await series(alpha, beta, Number(process.env.N ?? 30), false);
-    await series(alpha, beta, Number(process.env.N ?? 30), true);
+    // MODES=private (or public) runs one series only.
+    const modes = (process.env.MODES ?? 'public,private').split(',');
+    if (modes.includes('public')) await series(alpha, beta, Number(process.env.N ?? 30), false);
+    if (modes.includes('private')) await series(alpha, beta, Number(process.env.N ?? 30), true);
   } finally {
     // Each one stopped even when the one before fails to.
     try {

@@ -52,6 +52,11 @@ export interface ConnectorSettlementOptions {
   channels: Address;
   /** Sign a claim to a peer once we owe it at least this much (default 0n: after every FULFILL). */
   settleThreshold?: bigint;
+  /**
+   * How long after the FULFILL that calls for it a claim to a peer goes (default 25 ms); the FULFILLs of that time
+   * are paid by the same claim. 0: on the next turn.
+   */
+  claimDelayMs?: number;
   /** Redeem a peer's best claim on-chain once it exceeds what was redeemed by this much. Undefined: only on close or `redeem()`. */
   onChainThreshold?: bigint;
   /** Deposit of channels the node opens to peers it owes (and of each top-up). */
@@ -126,6 +131,8 @@ export interface ConnectorOptions {
 
 /** Longest close() waits for packets still in the pipeline (e.g. a FULFILL waiting for its group commit). */
 const CLOSE_DRAIN_MS = 5000;
+/** claimDelayMs's default: one claim interval of a Mayor (attach.ts). */
+const DEFAULT_CLAIM_DELAY_MS = 25;
 
 export class Connector {
   readonly address: string;
@@ -150,6 +157,8 @@ export class Connector {
   private chainQueue: Promise<unknown> = Promise.resolve();
   /** Tries failed background claims to a peer again while we still owe it. */
   private readonly settleRetry: SettleRetry;
+  /** Claims to peers waiting for their delay (claimDelayMs), per peer. */
+  private readonly claimTimers = new Map<string, NodeJS.Timeout>();
 
   private constructor(private readonly options: ConnectorOptions) {
     if (!isValidIlpAddress(options.address)) {
@@ -653,6 +662,8 @@ export class Connector {
       });
     }
     this.watcher?.stop();
+    // Claims still waiting for their delay go now, while the links are up (as they went on the next turn before).
+    for (const peerId of [...this.claimTimers.keys()]) this.claimNow(peerId);
     this.settleRetry.stop();
     for (const link of this.links.values()) await link.close();
     this.links.clear();
@@ -704,16 +715,28 @@ export class Connector {
     const s = this.options.settlement;
     if (!s || !account.config.settlementAddress) return;
     const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;
-    if (account.outgoing.total >= threshold && account.outgoing.total > 0n) {
-      // After this turn: the FULFILL this packet answers (same commit) is written back first, and the claim's
-      // signing and store drain do not stand between it and the payer (issue 17).
-      setImmediate(() =>
-        this.settleWith(peerId).then(
-          () => this.settleRetry.succeeded(peerId),
-          (err: unknown) => this.settleRetry.failed(peerId, err),
-        ),
+    if (account.outgoing.total >= threshold && account.outgoing.total > 0n && !this.claimTimers.has(peerId)) {
+      // Not at once: the FULFILL this packet answers (same commit) is written back first, and the claim's signing,
+      // the peer's check and both sides' records do not land on the payer's next step (for a provider paid for a
+      // sealed result's key: the requester's routing of that result; issue 17). One claim covers what the FULFILLs
+      // of the delay added; the peer already gave us the credit they use.
+      this.claimTimers.set(
+        peerId,
+        setTimeout(() => this.claimNow(peerId), s.claimDelayMs ?? DEFAULT_CLAIM_DELAY_MS),
       );
     }
+  }
+
+  /** Sends the claim a timer was waiting to send. */
+  private claimNow(peerId: string): void {
+    const timer = this.claimTimers.get(peerId);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.claimTimers.delete(peerId);
+    this.settleWith(peerId).then(
+      () => this.settleRetry.succeeded(peerId),
+      (err: unknown) => this.settleRetry.failed(peerId, err),
+    );
   }
 
   /** A peer account whose ledgers write through to the store (durable before the FULFILL goes back). */

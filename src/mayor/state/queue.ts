@@ -8,6 +8,10 @@
 //   It first lets batches gather for `commitDelayMs` (unless someone waits in flush()): a job makes about seven
 //   batches within a few hundred milliseconds, and each commit forks two git processes, which cost the
 //   Mayor's cores far more than the fsyncs themselves (issue 17).
+// A second, unordered lane (enqueueUnordered) takes the channel records: nothing waits for them to be durable and no
+// other change depends on them being so first (a Mayor that lost one resyncs with its node at start). Its batches
+// are written one at a time beside the main lane's, so a job's transition is never queued behind a channel record's
+// two fsync rounds (issue 17); durable() and logged() do not wait for them, flush() and close() do.
 // Writes never wait for git: a batch may be written while `git add` reads the tree, so a commit can hold part of
 // a batch whose messages go with the next commit (committed even if empty, so no transition's line is lost).
 // That is harmless: the working tree, not git, is what recovery trusts. A `git add` that fails because a file
@@ -84,6 +88,11 @@ export class CommitQueue {
   private dirsOwed = new Set<string>();
   /** Ends the commit loop's gathering pause early (a flush() is waiting). */
   private wake: (() => void) | undefined;
+  /** The unordered lane: changes not yet written, and its loop while it runs. */
+  private unorderedOps: FileOp[] = [];
+  private unorderedPaths = new Set<string>();
+  private unorderedMessages: string[] = [];
+  private unorderedLoop: Promise<void> | undefined;
 
   constructor(
     private readonly dir: string,
@@ -111,6 +120,54 @@ export class CommitQueue {
   }
 
   /**
+   * Queues a change in the unordered lane: written and fsynced by its own loop, one batch at a time, so it neither
+   * waits for nor delays the main lane. durable() and logged() do not cover it; flush() does. Only for files no
+   * main-lane change touches (the lanes never write one path at the same time), whose loss in a crash that kept
+   * later main-lane changes is recovered otherwise.
+   */
+  enqueueUnordered(ops: FileOp[], message: string): void {
+    for (const op of ops) {
+      if (op.type === 'write') {
+        if (this.unorderedPaths.has(op.path)) continue;
+        this.unorderedPaths.add(op.path);
+      }
+      this.unorderedOps.push(op);
+    }
+    this.unorderedMessages.push(message);
+    // Next turn, as the main lane: a synchronous burst lands in one batch.
+    this.unorderedLoop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.writeUnordered(),
+    );
+  }
+
+  private async writeUnordered(): Promise<void> {
+    while (this.unorderedMessages.length > 0) {
+      const ops = this.unorderedOps;
+      const messages = this.unorderedMessages;
+      this.unorderedOps = [];
+      this.unorderedPaths = new Set();
+      this.unorderedMessages = [];
+      if (tracing)
+        mark(
+          `state ${this.dir.split('/').slice(-2).join('/')} unordered start ${messages[0]!.slice(0, 100)}`,
+        );
+      this.applyStarts++;
+      try {
+        // Directories a failed main-lane batch owes stay the main lane's (its durable() waiters count on them).
+        await this.apply(ops, () => {}, false);
+      } catch (e) {
+        // Files already written stay on disk: the next commit (or recovery on open) picks them up.
+        this.onError(e);
+      } finally {
+        this.applyEnds++;
+      }
+      // Its lines reach git through the main lane (a change with no file of its own), committed with its next batch.
+      for (const m of messages) this.enqueue([], m);
+    }
+    this.unorderedLoop = undefined;
+  }
+
+  /**
    * Resolves once every change enqueued before the call is durable: written and fsynced in the working tree,
    * so a crash cannot lose it (its git commit may still be running). Rejects if writing it failed.
    */
@@ -132,8 +189,13 @@ export class CommitQueue {
     return new Promise((resolve, reject) => this.loggedWaiters.push({ seq, resolve, reject }));
   }
 
-  /** Resolves once every change enqueued before the call is committed to git; rejects if that commit failed. */
-  flush(): Promise<void> {
+  /**
+   * Resolves once every change enqueued before the call, in either lane, is committed to git; rejects if that
+   * commit failed.
+   */
+  async flush(): Promise<void> {
+    // The unordered lane hands its lines to the main lane once written: wait for that first.
+    while (this.unorderedLoop) await this.unorderedLoop;
     const seq = this.enqueued;
     if (this.committed >= seq) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => this.commitWaiters.push({ seq, resolve, reject }));
@@ -255,16 +317,16 @@ export class CommitQueue {
     });
   }
 
-  private async apply(ops: FileOp[], onLogged: () => void): Promise<void> {
+  private async apply(ops: FileOp[], onLogged: () => void, takeOwed = true): Promise<void> {
     // Appends, renames and removes happen in order; their fsyncs and the record writes are then done
     // together, in parallel, so a batch pays roughly one fsync latency instead of one per file.
     // `dirs`: directories whose entries changed already (a new appended file, a rename, a removal): fsynced in
     // that same parallel round. `recordDirs`: directories of records, whose rename comes only after the record's
     // own fsync: fsynced in a second round. A batch without records (a key, an intent line, an audit line) pays
     // one fsync latency, not two (issue 17).
-    const dirs = new Set<string>(this.dirsOwed);
+    const dirs = new Set<string>(takeOwed ? this.dirsOwed : []);
     const recordDirs = new Set<string>();
-    this.dirsOwed.clear();
+    if (takeOwed) this.dirsOwed.clear();
     const records: { path: string; data: string }[] = [];
     const appendFds: number[] = [];
     const openAppends = new Map<string, number>();

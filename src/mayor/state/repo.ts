@@ -139,7 +139,9 @@ export interface StateRepo {
   /**
    * Resolves when every change made before the call is durable: written atomically and fsynced, so a crash
    * cannot lose it (the next open commits it). Its git commit follows in the background. Rejects if the write
-   * failed. This is what the runtime waits on before a PREPARE leaves or a result is routed.
+   * failed. This is what the runtime waits on before a PREPARE leaves or a result is routed. Channel records are
+   * the exception: they are written beside the other changes, not in their order (flush() and close() wait for
+   * them; a Mayor that lost one in a crash resyncs with its node at start).
    */
   durable(): Promise<void>;
   /**
@@ -416,7 +418,8 @@ function load(
       throw new StateError('INVALID_RECORD', `${where}: direction and chain id of a channel cannot change.`);
     }
     channels.set(record.channelId, record);
-    queue.enqueue(
+    // Unordered: a job's transition must not queue behind it, and a Mayor that lost it resyncs with its node.
+    queue.enqueueUnordered(
       [writeOp(`channels/${record.channelId}.json`, () => encodeChannel(channels.get(record.channelId)!))],
       `channel ${record.channelId}: deposit ${record.deposit} cumulative ${record.cumulativeSigned}`,
     );
@@ -489,7 +492,8 @@ function load(
       forget: (id, reason) => {
         live();
         if (!channels.delete(id)) return false;
-        queue.enqueue(
+        // The lane of its writes (put): the two never race on one file.
+        queue.enqueueUnordered(
           [{ type: 'remove', path: `channels/${id}.json` }],
           `channel ${id}: forgotten (${reason})`,
         );
