@@ -357,6 +357,38 @@ describe('state repo: chains, subscriptions, channels', () => {
     expect(onDisk.deposit).toBe('50000000000000000000');
     expect(repo.channels.get(id)?.lastClaim?.amount).toBe(9n * 10n ** 15n);
   });
+
+  it('a channel put and forgotten in one turn is gone from disk, and one forgotten and put again is there', async () => {
+    const { repo, dir } = await open();
+    const channel = (n: string) => ({
+      channelId: `0x${n.repeat(32)}`,
+      direction: 'out' as const,
+      chainId: 31337,
+      contract: `0x${'11'.repeat(20)}`,
+      counterparty: `0x${'22'.repeat(20)}`,
+      deposit: 10n,
+      cumulativeSigned: 1n,
+    });
+    const gone = channel('cd');
+    const back = channel('ef');
+    repo.channels.put(back);
+    await repo.flush();
+    // Same turn: the write of the put and the removal of the forget land in one batch.
+    repo.channels.put(gone);
+    expect(repo.channels.forget(gone.channelId, 'test')).toBe(true);
+    repo.channels.forget(back.channelId, 'test');
+    repo.channels.put({ ...back, cumulativeSigned: 2n });
+    await repo.flush();
+    expect(existsSync(join(dir, 'channels', `${gone.channelId}.json`))).toBe(false);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'channels', `${back.channelId}.json`), 'utf8')).cumulativeSigned,
+    ).toBe('2');
+    await repo.close();
+    const again = await openStateRepo({ dir });
+    cleanups.push(() => again.close());
+    expect(again.channels.get(gone.channelId)).toBeUndefined();
+    expect(again.channels.get(back.channelId)?.cumulativeSigned).toBe(2n);
+  });
 });
 
 describe('state repo: recovery on open', () => {

@@ -420,7 +420,14 @@ function load(
     channels.set(record.channelId, record);
     // Unordered: a job's transition must not queue behind it, and a Mayor that lost it resyncs with its node.
     queue.enqueueUnordered(
-      [writeOp(`channels/${record.channelId}.json`, () => encodeChannel(channels.get(record.channelId)!))],
+      // Rendered when written: the record as it is then, or none (a forget in the same batch: removals run before
+      // records are written, so an unconditional write would bring a forgotten channel back).
+      [
+        writeOp(`channels/${record.channelId}.json`, () => {
+          const current = channels.get(record.channelId);
+          return current ? encodeChannel(current) : null;
+        }),
+      ],
       `channel ${record.channelId}: deposit ${record.deposit} cumulative ${record.cumulativeSigned}`,
     );
     return record;
