@@ -1,13 +1,17 @@
 // What `openStateRepo` does before loading: create or adopt the repository, take the owner lock, and undo
 // what a crash can leave behind (stale git locks, temporary files, a half-written log line, uncommitted files).
+
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
   existsSync,
   ftruncateSync,
+  linkSync,
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -54,28 +58,68 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** One process owns a state repository. A lock left by a dead process is taken over. */
+/**
+ * One process owns a state repository. A lock left by a dead process (or empty: torn by a crash) is taken over.
+ * The lock appears with its owner's pid already in it: written to a file of our own, then hard-linked into place
+ * (link fails when the lock exists), so nobody sees a live owner's lock empty and takes it. A lock released between
+ * our two looks is tried again, and a stale one is moved aside before it is removed, so a lock another process took
+ * over meanwhile is not removed by mistake.
+ */
 export function acquireLock(dir: string): () => void {
   const path = join(dir, '.git', LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', FILE_MODE);
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  const own = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(own, `${process.pid}\n`, { mode: FILE_MODE });
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        linkSync(own, path);
+        return () => rmSync(path, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const text = readIfThere(path);
+      if (text === undefined) continue; // released meanwhile
+      const pid = Number.parseInt(text, 10);
       if (Number.isSafeInteger(pid) && pid > 0 && pidAlive(pid)) {
         throw new StateError(
           'REPO_LOCKED',
           `State repository ${dir} is in use by process ${pid}: stop that Mayor first (or delete ${path} if it is not a Mayor).`,
         );
       }
-      rmSync(path, { force: true });
+      takeOverStale(path, text);
     }
+  } finally {
+    rmSync(own, { force: true });
   }
   throw new StateError('REPO_LOCKED', `Could not take the lock ${path}: another process keeps creating it.`);
+}
+
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Removes the stale lock that read `stale`; a lock that is no longer that one (taken over meanwhile) goes back. */
+function takeOverStale(path: string, stale: string): void {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (readFileSync(aside, 'utf8') !== stale) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // Yet another lock is in place: its owner holds the repository.
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 /**
