@@ -88,9 +88,16 @@ try {
     const { jobId } = await post(i, priv);
     await alpha.settled([jobId], 30_000);
   }
+  // Both slots free again first (a finished job's slot is released after its worktree is cleaned up, which on a
+  // loaded machine can come after the requester is paid): a busy refusal would hold the next job back 30 s.
+  const pool = beta.provider()!.service.pool;
+  for (const until = Date.now() + 20_000; pool.inFlight > 0; ) {
+    if (Date.now() > until) throw new Error(`the provider still has ${pool.inFlight} jobs in flight`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   // One more, stopped while its command runs.
   await post(5, false, SLOW.join(' '));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (running = slowCommands(); running.length === 0; running = slowCommands()) {
     if (Date.now() > deadline) throw new Error('the slow job never started');
     await new Promise((r) => setTimeout(r, 20));
