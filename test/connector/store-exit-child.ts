@@ -2,9 +2,9 @@
 // it on this thread (drainSync). Then, with mode `return`, it returns without closing the store, as a process whose
 // work is done: it must exit by itself. With mode `close` it closes the store and prints the file descriptors it
 // still holds on the database (none expected).
-import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { openConnectorStore } from '../../src/connector/index.js';
+import { openFilesUnder } from '../support/open-files.js';
 
 const [dir, mode] = process.argv.slice(2) as [string, 'return' | 'close'];
 const path = join(dir, 'connector.db');
@@ -16,15 +16,7 @@ const rows = store.unpaid('peer', 'in'); // waits for that commit on this thread
 await recorded;
 if (mode === 'close') {
   await store.close();
-  const held = readdirSync('/proc/self/fd')
-    .map((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target.startsWith(path));
+  const held = openFilesUnder([path]);
   process.stdout.write(`${JSON.stringify({ rows: rows.length, held })}\n`);
 } else {
   process.stdout.write(`${JSON.stringify({ rows: rows.length })}\n`);

@@ -3,11 +3,12 @@
 // then one more job whose command is still running when everything stops (its cancellation races the stop).
 // After alpha.stop(), beta.stop() and devnet.stop() it prints what this process still holds (file descriptors on
 // the devnet's and the Mayors' files, child processes, the job's command) and returns: it must exit by itself.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevnet } from '../../src/devnet/index.js';
 import { resolveConfig } from '../../src/mayor/config/index.js';
 import { type Mayor, type ProviderModeOptions, startMayor } from '../../src/mayor/runtime/index.js';
+import { openFilesUnder } from '../support/open-files.js';
 
 const [homes] = process.argv.slice(2) as [string];
 /** A command no other process runs: the job still running at stop. */
@@ -118,15 +119,7 @@ try {
 }
 
 const ours = [devnet.node.dataDir, homes];
-const held = readdirSync('/proc/self/fd')
-  .map((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  })
-  .filter((target) => ours.some((dir) => target.startsWith(dir)));
+const held = openFilesUnder(ours);
 // tsx's esbuild service (the loader this test runs under) is not ours.
 const left = children().filter((c) => !/\besbuild\b/.test(c.cmd));
 process.stdout.write(
