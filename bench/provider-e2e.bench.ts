@@ -15,6 +15,7 @@ import {
 } from '../src/mayor/runtime/index.js';
 import { type JobRecord, openStateRepo } from '../src/mayor/state/index.js';
 import { clearMarks, takeMarks, tracing } from '../src/transport/trace.js';
+import { stopEach } from '../test/support/stop-each.js';
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -217,16 +218,13 @@ export async function run(): Promise<void> {
     if (modes.includes('public')) await series(alpha, beta, Number(process.env.N ?? 30), false);
     if (modes.includes('private')) await series(alpha, beta, Number(process.env.N ?? 30), true);
   } finally {
-    // Each one stopped even when the one before fails to.
-    try {
-      await alpha?.stop();
-    } finally {
-      try {
-        await beta?.stop();
-      } finally {
-        await devnet.stop();
+    await stopEach(
+      () => alpha?.stop(),
+      () => beta?.stop(),
+      () => devnet.stop(),
+      () => {
         for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-      }
-    }
+      },
+    );
   }
 }

@@ -9,6 +9,7 @@ import { startDevnet } from '../../src/devnet/index.js';
 import { resolveConfig } from '../../src/mayor/config/index.js';
 import { type Mayor, type ProviderModeOptions, startMayor } from '../../src/mayor/runtime/index.js';
 import { openFilesUnder } from '../support/open-files.js';
+import { stopEach } from '../support/stop-each.js';
 
 const [homes] = process.argv.slice(2) as [string];
 /** A command no other process runs: the job still running at stop. */
@@ -107,15 +108,11 @@ try {
     .filter((c) => c.cmd.includes('process-host-child'))
     .map((c) => c.pid);
 } finally {
-  try {
-    await alpha?.stop();
-  } finally {
-    try {
-      await beta?.stop();
-    } finally {
-      await devnet.stop();
-    }
-  }
+  await stopEach(
+    () => alpha?.stop(),
+    () => beta?.stop(),
+    () => devnet.stop(),
+  );
 }
 
 const ours = [devnet.node.dataDir, homes];

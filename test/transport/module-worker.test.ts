@@ -13,14 +13,8 @@ import { describe, expect, it } from 'vitest';
 const moduleWorker = pathToFileURL(join(process.cwd(), 'src/transport/module-worker.ts')).href;
 const fixture = pathToFileURL(join(process.cwd(), 'test/transport/fixtures/x.ts')).href;
 
-/** Starts the fixture worker through startModuleWorker in a child node; resolves with what the worker answered. */
-function run(inputType: 'module' | 'commonjs'): Promise<string> {
-  const body = `
-    const { startModuleWorker } = await import(${JSON.stringify(moduleWorker)});
-    const w = startModuleWorker(${JSON.stringify(fixture)}, 'echo-worker', { text: 'hello' });
-    const answer = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
-    console.log(answer.echo);
-    await w.terminate();`;
+/** Runs `body` (top-level await allowed) as a `node -e` script of the given input type; resolves with its stdout. */
+function runAs(inputType: 'module' | 'commonjs', body: string): Promise<string> {
   const code =
     inputType === 'module'
       ? body
@@ -36,28 +30,31 @@ function run(inputType: 'module' | 'commonjs'): Promise<string> {
   );
 }
 
+/** Starts the fixture worker through startModuleWorker in a child node; resolves with what the worker answered. */
+function run(inputType: 'module' | 'commonjs'): Promise<string> {
+  return runAs(
+    inputType,
+    `
+    const { startModuleWorker } = await import(${JSON.stringify(moduleWorker)});
+    const w = startModuleWorker(${JSON.stringify(fixture)}, 'echo-worker', { text: 'hello' });
+    const answer = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+    console.log(answer.echo);
+    await w.terminate();`,
+  );
+}
+
 const connectorStore = pathToFileURL(join(process.cwd(), 'src/connector/store-sqlite.ts')).href;
 
 /** Records a packet through connector.db's writer thread (its own CommonJS source) in a child node. */
 function runStoreWriter(inputType: 'module' | 'commonjs', path: string): Promise<string> {
-  const body = `
+  return runAs(
+    inputType,
+    `
     const { openConnectorStore } = await import(${JSON.stringify(connectorStore)});
     const s = openConnectorStore({ path: ${JSON.stringify(path)} });
     await s.addUnpaid('p', 'in', { condition: 'aa'.repeat(32), amount: 7n });
     console.log(String(s.unpaid('p', 'in')[0].amount));
-    s.close();`;
-  const code =
-    inputType === 'module'
-      ? body
-      : `(async () => { ${body} })().catch((e) => { console.error(e.message); process.exit(1); });`;
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', `--input-type=${inputType}`, '-e', code],
-      { timeout: 60_000 },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
-    ),
+    s.close();`,
   );
 }
 
