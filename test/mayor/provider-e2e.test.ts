@@ -4,6 +4,8 @@
 // Alpha pays the result's amount over ILP, the node's claims pay Beta, and Beta redeems them on-chain.
 // Beta's pool full (2 slots): a public and a private job it refuses "busy" end as the busy policy says (the public
 // one re-posted after the backoff and run once, the private one failed at once), each paid at most once.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChannel } from '../../src/chain/actions/readChannel.js';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
@@ -164,8 +166,10 @@ describe('provider mode: two Mayors on a real devnet', () => {
         provider: beta.pubkey,
         private: priv,
       });
-    // Two jobs fill Beta's two slots (poolSize 2) for 3 s.
-    const fill = await Promise.all([post('fill-1', 'sleep 3', false), post('fill-2', 'sleep 3', true)]);
+    // Two jobs fill Beta's two slots (poolSize 2) until the test drops a file into their worktrees (bwrap binds
+    // the worktree at its own path), however slowly the busy answers come on a loaded machine.
+    const hold = 'while [ ! -e release ]; do sleep 0.05; done';
+    const fill = await Promise.all([post('fill-1', hold, false), post('fill-2', hold, true)]);
     await waitFor(
       () => fill.every((f) => provider.jobs().find((j) => j.id === f.jobId)?.state === 'running'),
       20_000,
@@ -182,8 +186,15 @@ describe('provider mode: two Mayors on a real devnet', () => {
       status: 'failed',
       error: expect.stringMatching(/is busy: all 2 job slots are busy.*\(private job; not re-posted\)$/),
     });
-    // The public one waits out the backoff, then its copy (new id, same request) goes to Beta, now free.
+    // The public one waits out the backoff, then its copy (new id, same request) goes to Beta, freed meanwhile.
+    await waitFor(
+      () => provider.jobs().find((j) => j.id === pub.jobId)?.state === 'refused',
+      20_000,
+      'Beta refused the public job',
+    );
     expect(gamma.state.jobs.get(pub.jobId)!.status).toBe('posted');
+    const home = provider.service.options.home;
+    for (const f of fill) writeFileSync(path.join(home, 'worktrees', f.jobId, 'release'), '');
     await gamma.settled([pub.jobId], BUSY_DELAY_MS + 20_000);
     const error = gamma.state.jobs.get(pub.jobId)!.error ?? '';
     expect(error).toMatch(

@@ -6,6 +6,7 @@ import type { ParsedJobRequest } from '../../nostr/nip90.js';
 import { mark } from '../../transport/trace.js';
 import { errorOutcome } from './executors/common.js';
 import type { Executor } from './executors/types.js';
+import { killJobProcesses } from './orphans.js';
 import {
   type PersistedJob,
   type PoolStateFile,
@@ -14,7 +15,6 @@ import {
   readPoolState,
   writePoolState,
 } from './pool-state.js';
-import { killGroup } from './process.js';
 import { joinProcessHost } from './process-host.js';
 import type { JobOutcome } from './results.js';
 import type { Sandbox } from './sandbox.js';
@@ -121,12 +121,8 @@ export class PolecatPool {
   async recover(): Promise<InterruptedJob[]> {
     await this.opts.repo.init();
     const previous = readPoolState(this.opts.home);
-    for (const job of Object.values(previous.jobs)) {
-      for (const p of job.processes) {
-        // Only a process that is still the one we started (same start time) is ours to kill.
-        if (p.startTime !== undefined && processStartTime(p.pid) === p.startTime) killGroup(p.pid);
-      }
-    }
+    for (const [jobId, job] of Object.entries(previous.jobs))
+      await killJobProcesses(job.processes, this.opts.repo.pathFor(jobId));
     await this.opts.repo.prune(new Set());
     this.state = { version: 1, jobs: {} };
     writePoolState(this.opts.home, this.state);
@@ -281,6 +277,9 @@ export class PolecatPool {
       return run;
     } finally {
       const c1 = performance.now();
+      // Unsandboxed, a job can leave a process outside its group (setsid) still working in its worktree; in
+      // bwrap, the pid namespace took everything with it.
+      if (run.worktree && this.opts.sandbox.kind === 'none') await killJobProcesses([], run.worktree);
       if (run.worktree && !this.opts.keepWorktrees) await this.opts.repo.remove(job.id).catch(() => {});
       // Replace the worktree this job used while its slot is still held (after its result went out), so the
       // next job finds one ready. Skipped when jobs are waiting: they should start now.

@@ -73,6 +73,37 @@ describe('Polecat pool', () => {
   }
 });
 
+describe('a job that leaves a process behind', () => {
+  it('unsandboxed: a process that left the group (setsid) is killed before the worktree goes', async () => {
+    const network = new FakeNetwork();
+    const home = tempHome();
+    const { service } = await ProviderService.start({
+      home,
+      pubkey: network.pubkey,
+      ilpAddress: 'g.crosstown.provider',
+      prices: { 'ci-cd-linux': 500n },
+      network,
+      sandbox: 'none',
+      policy: { allowUnsandboxed: true },
+    });
+    const marker = `${50000 + Math.floor(Math.random() * 9999)}`;
+    const intake = await service.handleJobRequest(
+      jobRequest({ command: `setsid sleep ${marker} >/dev/null 2>&1 </dev/null & echo left` }),
+    );
+    if (intake.status !== 'accepted') throw new Error(`refused: ${JSON.stringify(intake)}`);
+    const report = await intake.done;
+    expect(parseJobResult(report.result!).status).toBe('success');
+    const sleeping = () =>
+      execFileSync('ps', ['-eo', 'args'])
+        .toString()
+        .split('\n')
+        .filter((line) => line === `sleep ${marker}`);
+    expect(sleeping()).toEqual([]);
+    expect(existsSync(report.worktree)).toBe(false);
+    await service.stop();
+  }, 60_000);
+});
+
 /** Non-zombie processes in a process group (a container's pid 1 may never reap the crashed host's children). */
 function liveMembers(pgid: number): number[] {
   const out: number[] = [];
@@ -99,14 +130,21 @@ async function waitFor(check: () => boolean, ms: number): Promise<void> {
 
 describe('provider restart mid-job', () => {
   for (const mode of [
-    { sandbox, onRestart: 'fail' as const },
-    { sandbox: 'none' as const, onRestart: 'rerun' as const },
+    { sandbox, onRestart: 'fail' as const, escapes: false },
+    { sandbox: 'none' as const, onRestart: 'rerun' as const, escapes: false },
+    // Unsandboxed, the job puts a process outside its process group (setsid): recovery must find it too.
+    { sandbox: 'none' as const, onRestart: 'fail' as const, escapes: true },
   ]) {
-    it(`SIGKILL of the host (sandbox ${mode.sandbox}) → on start the job is ${mode.onRestart === 'fail' ? 'reported failed' : 're-run'}, no stale worktree, no orphan`, async () => {
+    it(`SIGKILL of the host (sandbox ${mode.sandbox}${mode.escapes ? ', a process escaped its group' : ''}) → on start the job is ${mode.onRestart === 'fail' ? 'reported failed' : 're-run'}, no stale worktree, no orphan`, async () => {
       const home = tempHome();
       const marker = `${40000 + Math.floor(Math.random() * 9999)}`;
       // 'fail': a job that would run for hours; 'rerun': one that finishes 2 s after its (re)start.
-      const command = mode.onRestart === 'rerun' ? `sleep 3; echo done-${marker}` : `sleep ${marker}`;
+      const command =
+        mode.onRestart === 'rerun'
+          ? `sleep 3; echo done-${marker}`
+          : mode.escapes
+            ? `setsid sleep ${marker} >/dev/null 2>&1 </dev/null & sleep ${marker}`
+            : `sleep ${marker}`;
       const request = jobRequest({ command });
       const requestFile = path.join(home, 'request.json');
       writeFileSync(requestFile, JSON.stringify(request));
@@ -127,7 +165,11 @@ describe('provider restart mid-job', () => {
       }, 30_000);
       if (mode.onRestart === 'fail')
         await waitFor(
-          () => execFileSync('ps', ['-eo', 'args']).toString().includes(`sleep ${marker}`),
+          () =>
+            execFileSync('ps', ['-eo', 'args'])
+              .toString()
+              .split('\n')
+              .filter((line) => line === `sleep ${marker}`).length === (mode.escapes ? 2 : 1),
           10_000,
         );
       const groups = readPoolState(home).jobs[request.id]!.processes.map((p) => p.pid);
