@@ -137,7 +137,13 @@ const claimsBefore = claimsSent;
 const lat: number[] = [];
 const seqTicks0 = threadTicks(o.nodePid);
 const seqSwitches0 = switches(o.nodePid);
+const seqStart = process.hrtime.bigint();
 for (let i = 0; i < o.sequential; i++) lat.push(await pay());
+// The phase's window on the monotonic clock (µs, as in V8's CPU profiles), to cut the profiles to it.
+if (process.env.BENCH_CPU_PROF)
+  process.stderr.write(
+    `sequential phase (monotonic µs): ${seqStart / 1000n} ${process.hrtime.bigint() / 1000n}\n`,
+  );
 const sequentialCpu = {
   ...cpuPerWrite(seqTicks0, threadTicks(o.nodePid), o.sequential),
   switches: (switches(o.nodePid) - seqSwitches0) / o.sequential,

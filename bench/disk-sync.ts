@@ -18,6 +18,10 @@ export function measureFdatasync(dir: string, samples = 200): DiskSync {
   const page = Buffer.alloc(4096, 7);
   const times: number[] = [];
   try {
+    // The probe's pages exist before timing: a write that extends the file makes its fdatasync commit the file's
+    // size too (a journal commit): p99 0.22-1.6 ms in 5 probes here, against 0.18-0.63 with the pages in place.
+    for (let i = 0; i < 64; i++) writeSync(fd, page, 0, page.length, i * page.length);
+    fdatasyncSync(fd);
     for (let i = 0; i < samples; i++) {
       const t0 = process.hrtime.bigint();
       writeSync(fd, page, 0, page.length, (i % 64) * page.length);
