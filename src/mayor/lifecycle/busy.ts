@@ -11,6 +11,7 @@
 
 import { KIND_GIFT_WRAP } from '../../nostr/kinds.js';
 import { decodeEvent, peekKind } from '../../toon/index.js';
+import { repostsBefore } from '../state/index.js';
 import { failChain } from './chains.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { runnerOf } from './feedback-authority.js';
@@ -38,8 +39,6 @@ export function createBusyPolicy(
 ): BusyPolicy {
   const delayMs = options.delayMs ?? 30_000;
   const maxReposts = options.maxReposts ?? 2;
-  /** Re-posts so far in a job's line of copies (in memory: a restart starts counting again). */
-  const attempts = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout>();
 
   const fail = (jobId: string, error: string, repostedAs?: string) => {
@@ -77,8 +76,7 @@ export function createBusyPolicy(
       content: old.content,
       created_at: Math.max(Math.floor(Date.now() / 1000), old.created_at + 1),
     });
-    const attempt = (attempts.get(jobId) ?? 0) + 1;
-    attempts.set(copy.id, attempt);
+    const attempt = repostsBefore(() => deps.state.jobs.list(), jobId) + 1;
     // The copy is recorded and the busy job failed naming it (`repostedAs`) in one synchronous block (one write
     // batch): a crash keeps both or neither, recovery sends a copy left `posting`, and whoever waits for the busy
     // job (`settled`, `job post --wait`) follows it to the copy's outcome.
@@ -100,7 +98,8 @@ export function createBusyPolicy(
       const who = `provider ${author.slice(0, 8)}…`;
       const stored = posting.readStored(requestPath(jobId));
       const wrapped = stored !== undefined && peekKind(stored) === KIND_GIFT_WRAP;
-      const done = attempts.get(jobId) ?? 0;
+      // Counted from the records (each failed copy names the next), so a restart does not reset it.
+      const done = repostsBefore(() => deps.state.jobs.list(), jobId);
       if (wrapped || job.chainId || done >= maxReposts) {
         const why = wrapped ? 'private job' : job.chainId ? 'chain step' : `gave up after ${done} re-posts`;
         return fail(jobId, `${who} is busy: ${reason} (${why}; not re-posted)`);

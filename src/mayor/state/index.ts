@@ -11,7 +11,7 @@ export {
   readJobsSnapshot,
   type StateRepo,
 } from './repo.js';
-export { repostLine } from './reposts.js';
+export { repostLine, repostsBefore } from './reposts.js';
 export { canTransition, INITIAL_STATUSES, isTerminal, JOB_TRANSITIONS } from './transitions.js';
 export {
   type ChainRecord,

@@ -15,3 +15,17 @@ export function repostLine(get: (id: string) => JobRecord | undefined, jobId: st
   }
   return line;
 }
+
+/**
+ * How many copies came before `jobId` in its line: the jobs whose `repostedAs` leads to it. Read from the records,
+ * so a restart keeps the count (and the busy policy's `maxReposts` holds across it). Stops at a loop.
+ */
+export function repostsBefore(list: () => readonly JobRecord[], jobId: string): number {
+  const seen = new Set([jobId]);
+  for (let current = jobId; ; ) {
+    const parent = list().find((j) => j.repostedAs === current);
+    if (!parent || seen.has(parent.id)) return seen.size - 1;
+    seen.add(parent.id);
+    current = parent.id;
+  }
+}

@@ -20,6 +20,7 @@ import {
 import { controlHandler } from '../../../src/cli/commands/mayor.js';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
+import type { MayorConfig } from '../../../src/mayor/config/index.js';
 import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { finalizeEvent } from '../../../src/nostr/index.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
@@ -49,15 +50,19 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
+/** The configuration (home) each Mayor started with, to start one again on its own state. */
+const configs = new Map<Mayor, MayorConfig>();
+
 async function start(
   who: string,
   busyRetry?: { delayMs: number; maxReposts: number },
   jobTimeoutMs?: number,
   skill = recordingSkill('record'),
+  config = mayorConfig(devnet),
 ): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   const mayor = await startMayor({
-    config: mayorConfig(devnet),
+    config,
     walletKey: m.walletPrivateKey,
     nostrSecretKey: keyOf(m),
     nodePubkey: devnet.node.pubkey,
@@ -68,6 +73,7 @@ async function start(
     ...(jobTimeoutMs ? { jobTimeoutMs } : {}),
   });
   running.push(mayor);
+  configs.set(mayor, config);
   return mayor;
 }
 
@@ -234,6 +240,36 @@ describe('lifecycle rules', () => {
       provider.pending.length = 0;
       provider.holdFrom.delete(alpha.pubkey);
     }
+  }, 60_000);
+
+  it('busy: the re-post count survives a restart, so maxReposts still holds', async () => {
+    // a1's Mayor from the first test (if it ran) is stopped; a1 then starts on that state with one re-post allowed.
+    const old = running.find((m) => m.pubkey === devnet.mayors.a1!.nostrPubkey);
+    const config = old ? configs.get(old)! : mayorConfig(devnet);
+    await old?.stop();
+    const policy = { delayMs: 300, maxReposts: 1 };
+    let alpha = await start('a1', policy, undefined, recordingSkill('record'), config);
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      provider: provider.pubkey,
+      callbackSkill: 'record',
+    });
+    await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
+    const copyId = alpha.state.jobs.get(jobId)!.repostedAs!;
+    await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'posted', 10_000, 'the copy posted');
+    await alpha.stop();
+    alpha = await start('a1', policy, undefined, recordingSkill('record'), config);
+    // Busy again after the restart: its one re-post is spent, so the copy fails with the reason, no third copy.
+    await feedback('beta', copyId, alpha.pubkey, 'all 4 job slots are busy');
+    await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'failed', 10_000, 'the copy failed');
+    expect(alpha.state.jobs.get(copyId)!.error).toMatch(/gave up after 1 re-posts; not re-posted/);
+    expect(alpha.state.jobs.get(copyId)!.repostedAs).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(alpha.jobs().filter((j) => j.status !== 'failed')).toEqual([]);
+    provider.holdFrom.delete(alpha.pubkey);
   }, 60_000);
 
   it('a job too large for one PREPARE is refused before anything is paid, with size and limit', async () => {
