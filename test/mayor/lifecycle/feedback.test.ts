@@ -77,6 +77,17 @@ async function start(
   return mayor;
 }
 
+/** Posts a job to the stand-in provider, which holds it (answers nothing) until the test says. */
+function postHeld(mayor: Mayor) {
+  provider.holdFrom.add(mayor.pubkey);
+  return mayor.postJob({
+    jobType: 'ci-cd-linux',
+    bid: 10n * AMOUNT,
+    provider: provider.pubkey,
+    callbackSkill: 'record',
+  });
+}
+
 const charged = (who: string) => {
   const b = devnet.runningNode!.connector.balance(devnet.mayors[who]!.nostrPubkey.slice(0, 16));
   return b.owedByPeer + b.paidByPeer;
@@ -104,13 +115,7 @@ async function feedback(who: string, jobId: string, requester: string, reason: s
 describe('lifecycle rules', () => {
   it('feedback error fails the job at once with the reason; busy and strangers do not', async () => {
     const alpha = await start('a1');
-    provider.holdFrom.add(alpha.pubkey);
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      provider: provider.pubkey,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postHeld(alpha);
     await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
     await feedback('stranger', jobId, alpha.pubkey, 'bid below price');
     await new Promise((r) => setTimeout(r, 1500));
@@ -249,13 +254,7 @@ describe('lifecycle rules', () => {
     await old?.stop();
     const policy = { delayMs: 300, maxReposts: 1 };
     let alpha = await start('a1', policy, undefined, recordingSkill('record'), config);
-    provider.holdFrom.add(alpha.pubkey);
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      provider: provider.pubkey,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postHeld(alpha);
     await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
     const copyId = alpha.state.jobs.get(jobId)!.repostedAs!;

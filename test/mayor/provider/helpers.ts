@@ -8,7 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { PaymentInput } from '../../../src/mayor/audit/types.js';
-import type { ProviderAudit, ProviderNetwork } from '../../../src/mayor/provider/index.js';
+import {
+  type ProviderAudit,
+  type ProviderNetwork,
+  type ProviderOptions,
+  ProviderService,
+} from '../../../src/mayor/provider/index.js';
 import { finalizeEvent } from '../../../src/nostr/event.js';
 import { generateSecretKey, getPublicKey } from '../../../src/nostr/keys.js';
 import { buildJobRequest, type JobInput } from '../../../src/nostr/nip90.js';
@@ -44,6 +49,22 @@ export class FakeAudit implements ProviderAudit {
   record(entry: PaymentInput): void {
     this.entries.push(entry);
   }
+}
+
+/** A provider on `home` with the tests' defaults (its address, ci-cd-linux at 500); `options` adds or overrides. */
+export function startProvider(
+  home: string,
+  network: FakeNetwork,
+  options: Partial<ProviderOptions> = {},
+): ReturnType<typeof ProviderService.start> {
+  return ProviderService.start({
+    home,
+    pubkey: network.pubkey,
+    ilpAddress: 'g.crosstown.provider',
+    prices: { 'ci-cd-linux': 500n },
+    network,
+    ...options,
+  });
 }
 
 export function tempHome(prefix = 'provider-'): string {

@@ -5,11 +5,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type JobReport, ProviderService, readPoolState } from '../../../src/mayor/provider/index.js';
+import { type JobReport, readPoolState } from '../../../src/mayor/provider/index.js';
 import { parseJobResult } from '../../../src/nostr/nip90.js';
 import { parseCiResultContent } from '../../../src/skills/builtin/ci-result.js';
 import { decompressLogs } from '../../../src/skills/logs.js';
-import { FakeNetwork, jobRequest, tempHome } from './helpers.js';
+import { FakeNetwork, jobRequest, startProvider, tempHome } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const sandbox = existsSync('/usr/bin/bwrap') ? ('auto' as const) : ('none' as const);
@@ -17,12 +17,7 @@ const sandbox = existsSync('/usr/bin/bwrap') ? ('auto' as const) : ('none' as co
 async function runMany(poolSize: number, jobs: number) {
   const network = new FakeNetwork();
   const home = tempHome();
-  const { service } = await ProviderService.start({
-    home,
-    pubkey: network.pubkey,
-    ilpAddress: 'g.crosstown.provider',
-    prices: { 'ci-cd-linux': 500n },
-    network,
+  const { service } = await startProvider(home, network, {
     poolSize,
     sandbox,
     policy: { allowUnsandboxed: true },
@@ -77,12 +72,7 @@ describe('a job that leaves a process behind', () => {
   it('unsandboxed: a process that left the group (setsid) is killed before the worktree goes', async () => {
     const network = new FakeNetwork();
     const home = tempHome();
-    const { service } = await ProviderService.start({
-      home,
-      pubkey: network.pubkey,
-      ilpAddress: 'g.crosstown.provider',
-      prices: { 'ci-cd-linux': 500n },
-      network,
+    const { service } = await startProvider(home, network, {
       sandbox: 'none',
       policy: { allowUnsandboxed: true },
     });
@@ -178,12 +168,7 @@ describe('provider restart mid-job', () => {
       expect(existsSync(path.join(home, 'worktrees', request.id))).toBe(true); // the crash left it
 
       const network = new FakeNetwork();
-      const { service, recovered } = await ProviderService.start({
-        home,
-        pubkey: network.pubkey,
-        ilpAddress: 'g.crosstown.provider',
-        prices: { 'ci-cd-linux': 500n },
-        network,
+      const { service, recovered } = await startProvider(home, network, {
         sandbox: mode.sandbox,
         policy: { allowUnsandboxed: true },
         onRestart: mode.onRestart,

@@ -2,17 +2,11 @@
 // accepts the job request in the given file, and then just waits (the test SIGKILLs it mid-job).
 // Network side: the in-process FakeNetwork (see helpers.ts).
 import { readFileSync } from 'node:fs';
-import { ProviderService } from '../../../src/mayor/provider/index.js';
-import { FakeNetwork } from './helpers.js';
+import { FakeNetwork, startProvider } from './helpers.js';
 
 const [home, requestFile, sandbox] = process.argv.slice(2) as [string, string, 'auto' | 'none'];
 const network = new FakeNetwork();
-const { service } = await ProviderService.start({
-  home,
-  pubkey: network.pubkey,
-  ilpAddress: 'g.crosstown.provider',
-  prices: { 'ci-cd-linux': 500n },
-  network,
+const { service } = await startProvider(home, network, {
   sandbox,
   policy: { allowUnsandboxed: true },
 });
