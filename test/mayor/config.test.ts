@@ -92,6 +92,7 @@ describe('config: resolution', () => {
         'network = "base-sepolia"',
         'low-balance-threshold = "12.5"',
         'job-timeout = 120',
+        'busy-max-reposts = 0',
         'relay-urls = ["ws://file.example"]',
         '[provider]',
         'enabled = true',
@@ -104,6 +105,8 @@ describe('config: resolution', () => {
     expect(c.entry('network')).toMatchObject({ value: 'base-sepolia', source: 'flag', origin: '--network' });
     expect(c.entry('relay-urls')).toMatchObject({ value: ['ws://env.example'], source: 'env' });
     expect(c.entry('job-timeout')).toMatchObject({ value: 60, source: 'flag' });
+    expect(c.entry('busy-max-reposts')).toMatchObject({ value: 0, source: 'file' });
+    expect(c.entry('busy-retry-delay')).toMatchObject({ value: 30, source: 'default' });
     expect(c.entry('low-balance-threshold')).toMatchObject({
       value: 12_500_000_000_000_000_000n,
       display: '12.5',
@@ -164,6 +167,12 @@ describe('config: resolution', () => {
     expect(e5.message).toContain('is not a 20-byte 0x address');
     expect(configError(() => resolveConfig({ env: { CROSSTOWN_JOB_TIMEOUT: '1.5' } })).key).toBe(
       'job-timeout',
+    );
+    const e6 = configError(() => resolveConfig({ env: { CROSSTOWN_BUSY_MAX_REPOSTS: '11' } }));
+    expect(e6.key).toBe('busy-max-reposts');
+    expect(e6.message).toContain('is not a whole number between 0 and 10');
+    expect(configError(() => resolveConfig({ env: { CROSSTOWN_BUSY_RETRY_DELAY: '0' } })).key).toBe(
+      'busy-retry-delay',
     );
   });
 

@@ -16,6 +16,7 @@ import {
   stringType,
   urlType,
   type ValueType,
+  wholeNumberType,
 } from './values.js';
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
@@ -58,6 +59,10 @@ export interface MayorConfig {
   /** Refuse relays that charge more than this per byte. */
   maxBasePricePerByte: bigint;
   jobTimeoutSeconds: number;
+  /** A public job a provider refused busy is re-posted after this (doubling for each further copy). */
+  busyRetryDelaySeconds: number;
+  /** Copies re-posted for one job before a busy answer fails it. */
+  busyMaxReposts: number;
   skillsDir: string;
   agentCommand: string;
   provider: ProviderConfig;
@@ -285,6 +290,27 @@ export const SETTINGS: readonly SettingDef[] = [
     env: 'CROSSTOWN_JOB_TIMEOUT',
     default: () => 300,
     example: '300',
+  }),
+  setting({
+    key: 'busy-retry-delay',
+    field: 'busyRetryDelaySeconds',
+    label: 'busy retry delay',
+    description:
+      'Seconds before a public job a provider refused as busy is re-posted (doubling for each further copy).',
+    type: secondsType(1, 86_400),
+    env: 'CROSSTOWN_BUSY_RETRY_DELAY',
+    default: () => 30,
+    example: '30',
+  }),
+  setting({
+    key: 'busy-max-reposts',
+    field: 'busyMaxReposts',
+    label: 'busy max reposts',
+    description: 'Copies of a job re-posted after busy answers before the job fails (0: fail at once).',
+    type: wholeNumberType('a whole number', 0, 10),
+    env: 'CROSSTOWN_BUSY_MAX_REPOSTS',
+    default: () => 2,
+    example: '2',
   }),
   setting({
     key: 'skills-dir',

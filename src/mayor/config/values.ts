@@ -63,24 +63,28 @@ export function enumType<T extends string>(values: readonly T[]): ValueType<T> {
   };
 }
 
-/** A whole number of seconds, at least `min`. */
-export const secondsType = (min: number, max: number): ValueType<number> => ({
+/** A whole number between `min` and `max`; `what` names it in errors ("a whole number of seconds"). */
+export const wholeNumberType = (what: string, min: number, max: number): ValueType<number> => ({
   parse: (raw) => {
     let n: number;
     if (typeof raw === 'bigint') n = Number(raw);
     else if (typeof raw === 'number') n = raw;
     else {
-      const s = text(raw, 'a whole number of seconds');
+      const s = text(raw, what);
       n = /^\d+$/.test(s) ? Number(s) : Number.NaN;
     }
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new ValueError(`is not a whole number of seconds between ${min} and ${max}`);
+      throw new ValueError(`is not ${what} between ${min} and ${max}`);
     }
     return n;
   },
   display: (v) => String(v),
   toToml: (v) => BigInt(v),
 });
+
+/** A whole number of seconds, at least `min`. */
+export const secondsType = (min: number, max: number): ValueType<number> =>
+  wholeNumberType('a whole number of seconds', min, max);
 
 /** An M2M amount written as decimal M2M ("10", "0.00001"); a TOML float is refused (it would round). */
 export const amountType: ValueType<bigint> = {

@@ -66,7 +66,7 @@ export interface StartMayorOptions {
   paymentRetry?: PaymentRetryOptions;
   /** A paid sealed result proved fraudulent (issue 19). Default: publish a NIP-56 fraud report, block the provider (src/mayor/fraud). */
   onFraud?: FraudHook;
-  /** Busy providers: re-post after `delayMs` (default 30 s, doubling), at most `maxReposts` times (default 2). */
+  /** Busy providers: re-post after `delayMs`, doubling, at most `maxReposts` times. Overrides config `busy-retry-delay`, `busy-max-reposts`. */
   busyRetry?: BusyRetryOptions;
 }
 

@@ -158,7 +158,10 @@ export async function startMayor(options: StartMayorOptions): Promise<Mayor> {
     log,
     fault,
     jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
-    ...(options.busyRetry ? { busyRetry: options.busyRetry } : {}),
+    busyRetry: options.busyRetry ?? {
+      delayMs: config.busyRetryDelaySeconds * 1000,
+      maxReposts: config.busyMaxReposts,
+    },
     att: () => att,
     stopped: () => stopped,
     putJob: (t) => {

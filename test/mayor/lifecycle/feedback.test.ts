@@ -248,19 +248,23 @@ describe('lifecycle rules', () => {
   }, 60_000);
 
   it('busy: the re-post count survives a restart, so maxReposts still holds', async () => {
-    // a1's Mayor from the first test (if it ran) is stopped; a1 then starts on that state with one re-post allowed.
+    // a1's Mayor from the first test (if it ran) is stopped; a1 then starts on that state with one re-post allowed,
+    // set as the config's `busy-retry-delay` and `busy-max-reposts` (no busyRetry option).
     const old = running.find((m) => m.pubkey === devnet.mayors.a1!.nostrPubkey);
-    const config = old ? configs.get(old)! : mayorConfig(devnet);
+    const config = {
+      ...(old ? configs.get(old)! : mayorConfig(devnet)),
+      busyRetryDelaySeconds: 1,
+      busyMaxReposts: 1,
+    };
     await old?.stop();
-    const policy = { delayMs: 300, maxReposts: 1 };
-    let alpha = await start('a1', policy, undefined, recordingSkill('record'), config);
+    let alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
     const { jobId } = await postHeld(alpha);
     await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
     const copyId = alpha.state.jobs.get(jobId)!.repostedAs!;
     await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'posted', 10_000, 'the copy posted');
     await alpha.stop();
-    alpha = await start('a1', policy, undefined, recordingSkill('record'), config);
+    alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
     // Busy again after the restart: its one re-post is spent, so the copy fails with the reason, no third copy.
     await feedback('beta', copyId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'failed', 10_000, 'the copy failed');
