@@ -50,10 +50,9 @@ export function jobProcesses(groups: readonly ProcessRef[], worktree: string): P
   const all = listProcesses().filter((p) => p.state !== 'Z');
   const pgids = new Set<number>();
   for (const g of groups) {
-    const leader = readStat(g.pid);
-    // A group whose leader is gone may still have members; a pid reused by a later process is not ours.
-    if (g.startTime === undefined || leader === undefined || leader.startTime === g.startTime)
-      pgids.add(g.pid);
+    // Only a group whose leader is still the process started (same start time) is ours: a pid reused by a later
+    // process is not. What a gone leader left is found by its worktree instead.
+    if (g.startTime !== undefined && readStat(g.pid)?.startTime === g.startTime) pgids.add(g.pid);
   }
   const found = new Map<number, ProcStat>();
   for (const p of all) if (pgids.has(p.pgrp) || worksIn(p.pid, worktree)) found.set(p.pid, p);
