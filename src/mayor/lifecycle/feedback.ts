@@ -46,7 +46,25 @@ export function busyPolicyOf(deps: LifecycleDeps, posting: Posting, timeouts: Ti
   return policy;
 }
 
-/** Applies a feedback event's status to its job. `author`: the proven author (the seal's, for a wrap). */
+/** Says a feedback event arrived and notes who said what (`processing`), as soon as it comes. */
+export function noteFeedbackArrival(
+  deps: LifecycleDeps,
+  jobId: string,
+  event: NostrEvent,
+  author: string,
+): void {
+  const { status, reason } = feedbackStatus(event);
+  deps.activity(
+    'info',
+    `${short(jobId)} feedback from ${author.slice(0, 8)}…: ${status}${status === 'error' ? ` (${reason})` : ''}`,
+  );
+  noteFeedback(deps, jobId, status, author);
+}
+
+/**
+ * Applies a feedback event's status to its job, once the job is `posted` (the caller waits for a post still in
+ * flight: the provider's answer can overtake our own FULFILL). `author`: the proven author (the seal's, for a wrap).
+ */
 export function applyFeedback(
   deps: LifecycleDeps,
   posting: Posting,
@@ -57,11 +75,6 @@ export function applyFeedback(
 ): void {
   const job = deps.state.jobs.get(jobId);
   const { status, reason } = feedbackStatus(event);
-  deps.activity(
-    'info',
-    `${short(jobId)} feedback from ${author.slice(0, 8)}…: ${status}${status === 'error' ? ` (${reason})` : ''}`,
-  );
-  noteFeedback(deps, jobId, status, author);
   if (status !== 'error' || job?.status !== 'posted') return;
   // Only a provider the Mayor deals with for the job can fail it (feedback-authority.ts).
   const ignored = ignoredErrorFeedback(deps, job, chosenProvider(posting, jobId), author, isBusy(reason));

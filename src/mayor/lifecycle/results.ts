@@ -13,7 +13,7 @@ import { mark, tracing } from '../../transport/trace.js';
 import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
-import { applyFeedback } from './feedback.js';
+import { applyFeedback, noteFeedbackArrival } from './feedback.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
@@ -44,7 +44,12 @@ export function createResultIntake(
         relayUrl: e.relayUrl,
         ...(priv ? { private: priv } : {}),
       });
-      applyFeedback(deps, posting, timeouts, jobId, event, priv?.senderPubkey ?? event.pubkey);
+      const author = priv?.senderPubkey ?? event.pubkey;
+      noteFeedbackArrival(deps, jobId, event, author);
+      // A provider's answer can overtake our own FULFILL (separate sockets), as a result can: a refusal that
+      // came while the job was still `posting` was dropped, and the job waited for its timeout.
+      await untilPosted(deps, jobId);
+      applyFeedback(deps, posting, timeouts, jobId, event, author);
       return;
     }
     let parsed: ReturnType<typeof parseJobResult>;

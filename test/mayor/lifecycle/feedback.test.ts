@@ -21,7 +21,7 @@ import { controlHandler } from '../../../src/cli/commands/mayor.js';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
 import type { MayorConfig } from '../../../src/mayor/config/index.js';
-import { type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
+import { type FaultHook, type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { finalizeEvent } from '../../../src/nostr/index.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
 import { runCli } from '../../cli/helpers.js';
@@ -59,6 +59,7 @@ async function start(
   jobTimeoutMs?: number,
   skill = recordingSkill('record'),
   config = mayorConfig(devnet),
+  extra: { fault?: FaultHook } = {},
 ): Promise<Mayor> {
   const m = devnet.mayors[who]!;
   const mayor = await startMayor({
@@ -68,6 +69,7 @@ async function start(
     nodePubkey: devnet.node.pubkey,
     logger: quiet,
     skills: [skill],
+    ...(extra.fault ? { fault: extra.fault } : {}),
     paymentRetry: { minMs: 200, maxMs: 400 },
     ...(busyRetry ? { busyRetry } : {}),
     ...(jobTimeoutMs ? { jobTimeoutMs } : {}),
@@ -75,6 +77,13 @@ async function start(
   running.push(mayor);
   configs.set(mayor, config);
   return mayor;
+}
+
+/** Stops a Mayor this file started (if any) and forgets it, so a test that looks one up finds the live one. */
+async function stopMayor(mayor: Mayor | undefined) {
+  if (!mayor) return;
+  running.splice(running.indexOf(mayor), 1);
+  await mayor.stop();
 }
 
 /** Posts a job to the stand-in provider, which holds it (answers nothing) until the test says. */
@@ -256,14 +265,14 @@ describe('lifecycle rules', () => {
       busyRetryDelaySeconds: 1,
       busyMaxReposts: 1,
     };
-    await old?.stop();
+    await stopMayor(old);
     let alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
     const { jobId } = await postHeld(alpha);
     await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
     const copyId = alpha.state.jobs.get(jobId)!.repostedAs!;
     await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'posted', 10_000, 'the copy posted');
-    await alpha.stop();
+    await stopMayor(alpha);
     alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
     // Busy again after the restart: its one re-post is spent, so the copy fails with the reason, no third copy.
     await feedback('beta', copyId, alpha.pubkey, 'all 4 job slots are busy');
@@ -284,6 +293,43 @@ describe('lifecycle rules', () => {
     ).rejects.toMatchObject({ code: 'POST_REJECTED', message: expect.stringMatching(/\d+ bytes.*32767/) });
     expect(alpha.jobs().length).toBe(jobs);
     expect(charged('a2')).toBe(before);
+  }, 60_000);
+
+  it("a provider's refusal that overtakes our own FULFILL (the job still posting) fails the job once posted", async () => {
+    // a2's Mayor from the size test before (if it ran) is stopped; a2 then starts on that state with a hook that holds
+    // the post between the relay's FULFILL and the `posted` transition, as a loaded machine may.
+    const old = running.find((m) => m.pubkey === devnet.mayors.a2!.nostrPubkey);
+    const config = old ? configs.get(old)! : mayorConfig(devnet);
+    await stopMayor(old);
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const fault: FaultHook = async (point) => {
+      if (point === 'fulfill-before-commit') await held;
+    };
+    const alpha = await start('a2', undefined, undefined, recordingSkill('record'), config, { fault });
+    const posted = postHeld(alpha);
+    try {
+      await waitFor(() => alpha.jobs().some((j) => j.status === 'posting'), 10_000, 'the job posting');
+      const jobId = alpha.jobs().find((j) => j.status === 'posting')!.id;
+      await feedback('beta', jobId, alpha.pubkey, 'bid below price');
+      await waitFor(
+        () => alpha.activity().some((a) => a.text.startsWith(`job-${jobId.slice(0, 7)} feedback from`)),
+        10_000,
+        'the refusal delivered while the job is posting',
+      );
+      expect(alpha.state.jobs.get(jobId)?.status).toBe('posting');
+    } finally {
+      release();
+    }
+    const { jobId } = await posted;
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status !== 'posted', 10_000, 'the refusal applied');
+    expect(alpha.state.jobs.get(jobId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/refused the job: bid below price/),
+    });
+    provider.holdFrom.delete(alpha.pubkey);
   }, 60_000);
 
   it('a failed provider payment is retried with backoff while the Mayor runs, and lands once', async () => {
