@@ -86,6 +86,27 @@ async function stopMayor(mayor: Mayor | undefined) {
   await mayor.stop();
 }
 
+/**
+ * a1's Mayor (the one running, if any, is stopped) started on its state with one re-post allowed, set as the
+ * config's `busy-retry-delay` (1 s) and `busy-max-reposts` (1), not the busyRetry option; `restart` stops it and
+ * starts it again on the same state.
+ */
+async function a1WithOneRepost() {
+  const old = running.find((m) => m.pubkey === devnet.mayors.a1!.nostrPubkey);
+  const config = {
+    ...(old ? configs.get(old)! : mayorConfig(devnet)),
+    busyRetryDelaySeconds: 1,
+    busyMaxReposts: 1,
+  };
+  await stopMayor(old);
+  const startA1 = () => start('a1', undefined, undefined, recordingSkill('record'), config);
+  const restart = async (mayor: Mayor) => {
+    await stopMayor(mayor);
+    return startA1();
+  };
+  return { alpha: await startA1(), restart };
+}
+
 /** Posts a job to the stand-in provider, which holds it (answers nothing) until the test says. */
 function postHeld(mayor: Mayor) {
   provider.holdFrom.add(mayor.pubkey);
@@ -103,11 +124,18 @@ const charged = (who: string) => {
 };
 
 /** A kind 7000 feedback for `jobId`, signed by `who` and written (paid) through the provider's attachment. */
-async function feedback(who: string, jobId: string, requester: string, reason: string, status = 'error') {
+async function feedback(
+  who: string,
+  jobId: string,
+  requester: string,
+  reason: string,
+  status = 'error',
+  createdAt = Math.floor(Date.now() / 1000),
+) {
   const event = finalizeEvent(
     {
       kind: 7000,
-      created_at: Math.floor(Date.now() / 1000),
+      created_at: createdAt,
       tags: [
         ['status', status, reason],
         ['e', jobId],
@@ -257,23 +285,13 @@ describe('lifecycle rules', () => {
   }, 60_000);
 
   it('busy: the re-post count survives a restart, so maxReposts still holds', async () => {
-    // a1's Mayor from the first test (if it ran) is stopped; a1 then starts on that state with one re-post allowed,
-    // set as the config's `busy-retry-delay` and `busy-max-reposts` (no busyRetry option).
-    const old = running.find((m) => m.pubkey === devnet.mayors.a1!.nostrPubkey);
-    const config = {
-      ...(old ? configs.get(old)! : mayorConfig(devnet)),
-      busyRetryDelaySeconds: 1,
-      busyMaxReposts: 1,
-    };
-    await stopMayor(old);
-    let alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
+    let { alpha, restart } = await a1WithOneRepost();
     const { jobId } = await postHeld(alpha);
     await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
     const copyId = alpha.state.jobs.get(jobId)!.repostedAs!;
     await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'posted', 10_000, 'the copy posted');
-    await stopMayor(alpha);
-    alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
+    alpha = await restart(alpha);
     // Busy again after the restart: its one re-post is spent, so the copy fails with the reason, no third copy.
     await feedback('beta', copyId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(() => alpha.state.jobs.get(copyId)?.status === 'failed', 10_000, 'the copy failed');
@@ -281,6 +299,27 @@ describe('lifecycle rules', () => {
     expect(alpha.state.jobs.get(copyId)!.repostedAs).toBeUndefined();
     await new Promise((r) => setTimeout(r, 600));
     expect(alpha.jobs().filter((j) => j.status !== 'failed')).toEqual([]);
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('busy: a backoff pending at a restart ends in a re-post, even once the catch-up window has passed it', async () => {
+    let { alpha, restart } = await a1WithOneRepost();
+    const { jobId } = await postHeld(alpha);
+    await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.startsWith(`job-${jobId.slice(0, 7)}: provider`)),
+      10_000,
+      'the backoff started',
+    );
+    // A later event moves the results subscription's resume point past the busy answer (the Mayor resumes 60 s
+    // before the newest event it saw): here one dated 2 minutes ahead, about a job it does not know.
+    const later = Math.floor(Date.now() / 1000) + 120;
+    await feedback('stranger', '00'.repeat(32), alpha.pubkey, 'unrelated', 'processing', later);
+    await waitFor(() => alpha.pool.sinceOf('results') === later, 10_000, 'the later event seen');
+    // Stopped before the backoff ends: its timer goes with the process.
+    alpha = await restart(alpha);
+    await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
+    expect(alpha.state.jobs.get(jobId)!.error).toMatch(/re-posted as job-[0-9a-f]{7} \(1 of 1\)/);
     provider.holdFrom.delete(alpha.pubkey);
   }, 60_000);
 
