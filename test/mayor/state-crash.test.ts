@@ -6,11 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStateRepo } from '../../src/mayor/state/index.js';
-import { gitOut, tempDir } from './state-helpers.js';
+import { gitOut, runUntilSelfKill, tempDir } from './state-helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const child = join(root, 'test/mayor/state-crash-child.ts');
-const durableChild = join(root, 'test/mayor/state-durable-child.ts');
 const tmp = tempDir('crosstown-crash-');
 afterAll(() => tmp.cleanup());
 
@@ -110,23 +109,7 @@ describe('state repo: SIGKILL crash safety', () => {
 
   it('a transition made durable but killed before its git commit is there and committed after reopen', async () => {
     const dir = join(tmp.dir, 'mayor-one');
-    const out = await new Promise<string>((resolvePromise, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', durableChild, dir], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      proc.stdout.on('data', (d) => {
-        stdout += String(d);
-      });
-      proc.stderr.on('data', (d) => {
-        stderr += String(d);
-      });
-      proc.on('exit', (code, signal) =>
-        signal === 'SIGKILL' ? resolvePromise(stdout) : reject(new Error(`child exited ${code}: ${stderr}`)),
-      );
-    });
+    const out = await runUntilSelfKill('test/mayor/state-durable-child.ts', [dir]);
     // The child killed itself right after durable(): the transition is on disk, git still has the old one.
     expect(out).toContain('DURABLE');
     const onDisk = JSON.parse(readFileSync(join(dir, 'jobs', 'd-1.json'), 'utf8'));

@@ -2,17 +2,11 @@
 // (unordered lane) in the same turn, waits for flush() and SIGKILLs itself at once. flush() must have waited for
 // the channel record's write and its git commit too, though durable() never waits for it.
 import { openStateRepo } from '../../src/mayor/state/index.js';
+import { testChannel } from './state-helpers.js';
 
 const [dir, channelId] = process.argv.slice(2) as [string, string];
 const repo = await openStateRepo({ dir, onError: () => {} });
-const channel = {
-  channelId,
-  direction: 'out' as const,
-  chainId: 31337,
-  contract: `0x${'11'.repeat(20)}`,
-  counterparty: `0x${'22'.repeat(20)}`,
-  deposit: 10n ** 20n,
-};
+const channel = testChannel(channelId);
 repo.channels.put({ ...channel, cumulativeSigned: 10n ** 15n });
 await repo.flush();
 repo.jobs.put({ id: 'u-1', status: 'posting', kind: 5065, jobType: 'ci-cd-linux', callbackSkill: 'cb' });

@@ -1,52 +1,25 @@
 // The state repo's unordered lane (channel records, issue 17): written beside the job transitions, never queued
 // ahead of them; flush() and close() still wait for it, so a process that flushed and was SIGKILLed at once has
 // the channel record on disk and committed.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStateRepo } from '../../src/mayor/state/index.js';
-import { gitOut, tempDir } from './state-helpers.js';
+import { gitOut, runUntilSelfKill, tempDir, testChannel } from './state-helpers.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const child = join(root, 'test/mayor/state-unordered-child.ts');
 const tmp = tempDir('crosstown-unordered-');
 afterAll(() => tmp.cleanup());
 
 const channelId = `0x${'cd'.repeat(32)}`;
-const base = {
-  channelId,
-  direction: 'out' as const,
-  chainId: 31337,
-  contract: `0x${'11'.repeat(20)}`,
-  counterparty: `0x${'22'.repeat(20)}`,
-  deposit: 10n ** 20n,
-};
+const base = testChannel(channelId);
 const onDisk = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'channels', `${channelId}.json`), 'utf8')) as {
     cumulativeSigned: string;
   };
 
-function runChild(dir: string): Promise<string[]> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, channelId], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    proc.stderr.on('data', (d) => {
-      err += String(d);
-    });
-    proc.on('exit', (code, signal) =>
-      signal === 'SIGKILL'
-        ? done(out.split('\n').filter(Boolean))
-        : fail(new Error(`child exited with ${code}: ${err}`)),
-    );
-  });
+async function runChild(dir: string): Promise<string[]> {
+  const out = await runUntilSelfKill('test/mayor/state-unordered-child.ts', [dir, channelId]);
+  return out.split('\n').filter(Boolean);
 }
 
 describe('state repo: the unordered lane (channel records)', () => {

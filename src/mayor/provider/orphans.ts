@@ -46,7 +46,7 @@ function worksIn(pid: number, dir: string): boolean {
 }
 
 /** The live processes of a job: its recorded groups (if still the ones it started), their descendants, its worktree's. */
-export function jobProcesses(groups: readonly ProcessRef[], worktree: string): ProcStat[] {
+function jobProcesses(groups: readonly ProcessRef[], worktree: string): ProcStat[] {
   const all = listProcesses().filter((p) => p.state !== 'Z');
   const pgids = new Set<number>();
   for (const g of groups) {

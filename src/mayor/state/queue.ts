@@ -102,14 +102,7 @@ export class CommitQueue {
 
   /** Queues one change (any number of file ops, one message line). Returns immediately. */
   enqueue(ops: FileOp[], message: string): void {
-    for (const op of ops) {
-      if (op.type === 'write') {
-        // The render reads the latest in-memory record, so one pending write per path is enough.
-        if (this.writePaths.has(op.path)) continue;
-        this.writePaths.add(op.path);
-      }
-      this.ops.push(op);
-    }
+    addOps(ops, this.ops, this.writePaths);
     this.messages.push(message);
     this.enqueued++;
     if (!this.writing) {
@@ -126,13 +119,7 @@ export class CommitQueue {
    * later main-lane changes is recovered otherwise.
    */
   enqueueUnordered(ops: FileOp[], message: string): void {
-    for (const op of ops) {
-      if (op.type === 'write') {
-        if (this.unorderedPaths.has(op.path)) continue;
-        this.unorderedPaths.add(op.path);
-      }
-      this.unorderedOps.push(op);
-    }
+    addOps(ops, this.unorderedOps, this.unorderedPaths);
     this.unorderedMessages.push(message);
     // Next turn, as the main lane: a synchronous burst lands in one batch.
     this.unorderedLoop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
@@ -418,4 +405,16 @@ async function commitStaged(dir: string, message: string, allowEmpty = false): P
 export async function commitAll(dir: string, message: string): Promise<boolean> {
   await git(dir, ['add', '-A', '.']);
   return commitStaged(dir, message);
+}
+
+/** Adds a change's ops to a lane's pending ones. A write renders the latest in-memory record when it runs, so one
+ * pending write per path (`writePaths`) is enough. */
+function addOps(ops: FileOp[], pending: FileOp[], writePaths: Set<string>): void {
+  for (const op of ops) {
+    if (op.type === 'write') {
+      if (writePaths.has(op.path)) continue;
+      writePaths.add(op.path);
+    }
+    pending.push(op);
+  }
 }
