@@ -2,7 +2,7 @@
 // Mayor does (SPSP over Nostr, a payment channel, claims at the Mayor's default cadence: one after every FULFILL,
 // coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line.
 // Usage: node --import tsx bench/btp-load.ts '<json options>'
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
 import { attach } from '../src/mayor/runtime/attach.js';
 import { RelayPool } from '../src/mayor/runtime/relay-pool.js';
@@ -138,7 +138,20 @@ const lat: number[] = [];
 const seqTicks0 = threadTicks(o.nodePid);
 const seqSwitches0 = switches(o.nodePid);
 const seqStart = process.hrtime.bigint();
-for (let i = 0; i < o.sequential; i++) lat.push(await pay());
+/** Claims this process sent while each timed write was in flight. */
+const claimsDuring: number[] = [];
+for (let i = 0; i < o.sequential; i++) {
+  const before = claimsSent;
+  lat.push(await pay());
+  claimsDuring.push(claimsSent - before);
+}
+// BENCH_LAT_FILE=<path>: each timed write's latency (ms) and the claims sent meanwhile, one write per line, to see
+// what the slow ones have in common.
+if (process.env.BENCH_LAT_FILE)
+  writeFileSync(
+    process.env.BENCH_LAT_FILE,
+    lat.map((l, i) => `${l.toFixed(3)} ${claimsDuring[i]}\n`).join(''),
+  );
 // The phase's window on the monotonic clock (µs, as in V8's CPU profiles), to cut the profiles to it.
 if (process.env.BENCH_CPU_PROF)
   process.stderr.write(

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startDevChain } from '../src/chain/index.js';
 import { BtpClient, Connector, type ConnectorStore, openConnectorStore } from '../src/connector/index.js';
 import { conditionOf, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
+import { loadFastVerifier } from '../src/nostr/verify-fast.js';
 import { killNodeProcess, type NodeProcess, startNodeProcess } from '../test/support/node-process.js';
 import { durableLatencyVerdict, measureFdatasync } from './disk-sync.js';
 
@@ -156,6 +157,12 @@ export async function runNodeAsShipped(): Promise<void> {
     };
     // The disk's fdatasync, measured where the node keeps its files, just before the writes it explains.
     const disk = measureFdatasync(dir);
+    // What checks signatures here (the node loads the same): without the system's libsecp256k1 the node falls
+    // back to nostr-wasm (64 in flight here, 2026-12-06: 1,424-1,495/s with wasm, 3,198-3,332/s with the library).
+    const { backend } = await loadFastVerifier();
+    console.log(
+      `  signatures: ${backend}${backend === 'wasm' ? ' (libsecp256k1 missing: apt-get install libsecp256k1-1; the targets assume it)' : ''}`,
+    );
     const cpu0 = readCpuTicks(node.child.pid!);
     const result = await runLoad(options);
     const cpuSecs = (readCpuTicks(node.child.pid!) - cpu0) / 100;

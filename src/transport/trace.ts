@@ -8,6 +8,8 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
 const on = process.env.CROSSTOWN_TRACE === '1';
+// CROSSTOWN_TRACE=gc: only the garbage collections (marks retained in memory make each collection slower).
+const gcOnly = process.env.CROSSTOWN_TRACE === 'gc';
 type Mark = [number, string];
 const marks: Mark[] = [];
 export const tracing = on;
@@ -22,7 +24,7 @@ export function clearMarks(): void {
 }
 
 const file = process.env.CROSSTOWN_TRACE_FILE;
-if (on && file && isMainThread) {
+if ((on || gcOnly) && file && isMainThread) {
   // Garbage collections of this thread, as two marks each (they pause the event loop on a packet's path).
   const gcs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {

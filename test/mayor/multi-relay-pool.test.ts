@@ -97,7 +97,10 @@ describe('several relays: catch-up per relay', () => {
     expect(pool.states()[1]!.downSince).toBeUndefined();
     // Every event once, though `first` was on both relays and re-sent by y's catch-up.
     expect(new Set(got.map((g) => g.id)).size).toBe(got.length);
-    expect(pool.sinceOf('notes')).toBe(droppedAt + 600);
+    // The event dated ahead moved the resume point only up to the pool's clock (a later REQ asks from there).
+    const since = pool.sinceOf('notes')!;
+    expect(since).toBeGreaterThanOrEqual(droppedAt);
+    expect(since).toBeLessThanOrEqual(now());
     await pool.close();
     await py.down();
   });

@@ -1,5 +1,5 @@
 // Durable intents (issue 15): before an external effect (a write fee PREPARE, a provider payment, a skill
-// invocation) the Mayor appends an intent with an idempotency key to `intents.jsonl` in its state repo and waits
+// invocation for a result or for feedback) the Mayor appends an intent with an idempotency key to `intents.jsonl` in its state repo and waits
 // until it is durable; after the effect it appends the outcome. An intent without an outcome after a restart is
 // an effect whose outcome is unknown: recovery asks the other side (the relay, the provider, the skill) instead
 // of repeating it blindly.
@@ -12,7 +12,7 @@ import { keptLines, rewriteJournal } from './intents-compact.js';
 export const INTENTS_FILE = 'intents.jsonl';
 
 /** The external effects of a job's life, each guarded by an intent. */
-export const EFFECTS = ['write-fee', 'provider-payment', 'skill'] as const;
+export const EFFECTS = ['write-fee', 'provider-payment', 'skill', 'feedback'] as const;
 export type Effect = (typeof EFFECTS)[number];
 
 export interface IntentLine {
@@ -46,6 +46,8 @@ export const intentKey = (effect: Effect, id: string) => `${effect}:${id}`;
 export interface IntentJournalOptions {
   /** Compact while running once the journal grew past this many bytes (default 1 MiB; intents-compact.ts). */
   maxBytes?: number;
+  /** Feedback calls kept whatever their job's state (default FEEDBACK_KEPT; intents-compact.ts). */
+  feedbackKept?: number;
 }
 
 /**
@@ -73,13 +75,13 @@ export function openIntentJournal(
     const job = state.jobs.get(jobId);
     return job !== undefined && isTerminal(job.status);
   };
-  const compact = () => {
-    const kept = keptLines(byKey.values(), isFinal);
+  const kept = () => keptLines(byKey.values(), isFinal, options.feedbackKept);
+  const compact = (lines = kept()) => {
     byKey.clear();
-    for (const line of kept) remember(line);
-    bytes = rewriteJournal(path, kept);
+    for (const line of lines) remember(line);
+    bytes = rewriteJournal(path, lines);
     // An empty append: the next commit (`git add -A`) takes the rewritten journal along.
-    state.files.append(INTENTS_FILE, '', `intents: compacted, ${kept.length} lines kept`);
+    state.files.append(INTENTS_FILE, '', `intents: compacted, ${lines.length} lines kept`);
     // Live intents alone can exceed the limit: compact again only after as much again was appended.
     limit = Math.max(maxBytes, 2 * bytes);
   };
@@ -95,7 +97,10 @@ export function openIntentJournal(
       }
     }
   }
-  if ([...byKey.values()].some((e) => isFinal((e.intent ?? e.outcome)!.jobId))) compact();
+  // Rewritten at open only when something goes (kept feedback calls of final jobs alone do not make it).
+  const atOpen = kept();
+  const lineCount = [...byKey.values()].reduce((n, e) => n + (e.intent ? 1 : 0) + (e.outcome ? 1 : 0), 0);
+  if (atOpen.length < lineCount) compact(atOpen);
   const append = (line: IntentLine) => {
     remember(line);
     const text = `${JSON.stringify(line)}\n`;

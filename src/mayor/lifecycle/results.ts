@@ -1,6 +1,7 @@
 // Result intake: a result or feedback addressed to us. A result for a job still waiting (`posted`) is stored,
 // recorded `result-received` and made durable before it is routed; repeats (another relay, a catch-up, a
-// redelivery) find the job past `posted` and are dropped: exactly once.
+// redelivery) find the job past `posted` and are dropped: exactly once. Feedback reaches the skills once per event
+// (feedback-skills.ts); its effect on the job is applied on every arrival (a restart needs a pending busy again).
 
 import { KIND_JOB_FEEDBACK } from '../../nostr/kinds.js';
 import { parseJobResult } from '../../nostr/nip90.js';
@@ -14,6 +15,7 @@ import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
 import type { LifecycleDeps } from './deps.js';
 import { applyFeedback, noteFeedbackArrival } from './feedback.js';
+import { createFeedbackToSkills } from './feedback-skills.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
@@ -32,6 +34,7 @@ export function createResultIntake(
   payments?: Pick<Payments, 'beginSealed'>,
 ): ResultIntake {
   const { state } = deps;
+  const feedbackToSkills = createFeedbackToSkills(deps, pipeline);
   return async (e, priv) => {
     const { event } = e;
     if (tracing) mark(`results: intake kind ${event.kind}`);
@@ -39,10 +42,11 @@ export function createResultIntake(
     if (event.kind === KIND_JOB_FEEDBACK) {
       const jobId = event.tags.find((t) => t[0] === 'e')?.[1];
       if (!jobId || !state.jobs.get(jobId)) return;
-      await pipeline.dispatch(priv ? rumorToToon(event) : e.toon, {
-        eventId: event.id,
+      await feedbackToSkills(jobId, {
+        event,
+        toon: priv ? rumorToToon(event) : e.toon,
         relayUrl: e.relayUrl,
-        ...(priv ? { private: priv } : {}),
+        ...(priv ? { priv } : {}),
       });
       const author = priv?.senderPubkey ?? event.pubkey;
       noteFeedbackArrival(deps, jobId, event, author);

@@ -407,9 +407,10 @@ export class RelayPool {
       } catch {
         return;
       }
-      if (sub.since === undefined || event.created_at > sub.since) {
-        if (!sub.id.startsWith('q')) sub.since = event.created_at;
-      }
+      // `since` follows the events, but never past this clock: an event dated ahead (a provider's fast clock, or
+      // anyone who pays for one write) would make the next REQ (a reconnect, a restart) skip everything until then.
+      const at = Math.min(event.created_at, Math.floor(Date.now() / 1000));
+      if ((sub.since === undefined || at > sub.since) && !sub.id.startsWith('q')) sub.since = at;
       if (!sub.id.startsWith('q')) {
         const key = `${sub.id}:${event.id}`;
         if (this.#seen.has(key)) return;

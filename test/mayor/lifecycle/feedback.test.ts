@@ -87,14 +87,14 @@ async function stopMayor(mayor: Mayor | undefined) {
 }
 
 /**
- * a1's Mayor (the one running, if any, is stopped) started on its state with one re-post allowed, set as the
+ * a1's Mayor (the one running, if any, is stopped) started on its state (`fresh`: on a new one) with one re-post allowed, set as the
  * config's `busy-retry-delay` (1 s) and `busy-max-reposts` (1), not the busyRetry option; `restart` stops it and
  * starts it again on the same state.
  */
-async function a1WithOneRepost() {
+async function a1WithOneRepost(fresh = false) {
   const old = running.find((m) => m.pubkey === devnet.mayors.a1!.nostrPubkey);
   const config = {
-    ...(old ? configs.get(old)! : mayorConfig(devnet)),
+    ...(old && !fresh ? configs.get(old)! : mayorConfig(devnet)),
     busyRetryDelaySeconds: 1,
     busyMaxReposts: 1,
   };
@@ -131,7 +131,7 @@ async function feedback(
   reason: string,
   status = 'error',
   createdAt = Math.floor(Date.now() / 1000),
-) {
+): Promise<string> {
   const event = finalizeEvent(
     {
       kind: 7000,
@@ -147,6 +147,22 @@ async function feedback(
   );
   const { reply } = await provider.att.writeToRelay(encodeEventBytes(event));
   expect(reply.type).toBe(IlpPacketType.Fulfill);
+  return event.id;
+}
+
+/** The callback skill `record`, which also takes kind 7000 (over the built-in) and notes each feedback id it gets. */
+function feedbackWatcher(): ReturnType<typeof recordingSkill> & { feedback: string[] } {
+  const feedback: string[] = [];
+  return {
+    ...recordingSkill('record'),
+    priority: 1,
+    feedback,
+    supportedEventKinds: () => [7000],
+    async handleToon(_payload, meta) {
+      feedback.push(meta.eventId ?? '?');
+      return { status: 'handled', summary: 'feedback noted' };
+    },
+  };
 }
 
 describe('lifecycle rules', () => {
@@ -303,23 +319,63 @@ describe('lifecycle rules', () => {
   }, 60_000);
 
   it('busy: a backoff pending at a restart ends in a re-post, even once the catch-up window has passed it', async () => {
-    let { alpha, restart } = await a1WithOneRepost();
+    // On a new state: its results subscription has no resume point yet, so an answer dated back still comes.
+    let { alpha, restart } = await a1WithOneRepost(true);
     const { jobId } = await postHeld(alpha);
-    await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy');
+    // The busy answer is dated 2 minutes back, so a later event puts it behind the results subscription's resume
+    // point (the Mayor resumes 60 s before the newest event it saw, never later than its clock).
+    const now = Math.floor(Date.now() / 1000);
+    await feedback('beta', jobId, alpha.pubkey, 'all 4 job slots are busy', 'error', now - 120);
     await waitFor(
       () => alpha.activity().some((a) => a.text.startsWith(`job-${jobId.slice(0, 7)}: provider`)),
       10_000,
       'the backoff started',
     );
-    // A later event moves the results subscription's resume point past the busy answer (the Mayor resumes 60 s
-    // before the newest event it saw): here one dated 2 minutes ahead, about a job it does not know.
-    const later = Math.floor(Date.now() / 1000) + 120;
-    await feedback('stranger', '00'.repeat(32), alpha.pubkey, 'unrelated', 'processing', later);
-    await waitFor(() => alpha.pool.sinceOf('results') === later, 10_000, 'the later event seen');
+    await feedback('stranger', '00'.repeat(32), alpha.pubkey, 'unrelated', 'processing', now + 1);
+    await waitFor(() => (alpha.pool.sinceOf('results') ?? 0) >= now, 10_000, 'the later event seen');
     // Stopped before the backoff ends: its timer goes with the process.
     alpha = await restart(alpha);
     await waitFor(() => alpha.state.jobs.get(jobId)?.repostedAs !== undefined, 10_000, 'the job re-posted');
     expect(alpha.state.jobs.get(jobId)!.error).toMatch(/re-posted as job-[0-9a-f]{7} \(1 of 1\)/);
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('feedback reaches the skills once per event, not again when a restart looks it up', async () => {
+    const watcher = feedbackWatcher();
+    let alpha = await start('a2', undefined, undefined, watcher);
+    const config = configs.get(alpha)!;
+    const { jobId } = await postHeld(alpha);
+    const first = await feedback('beta', jobId, alpha.pubkey, 'working on it', 'processing');
+    await waitFor(() => watcher.feedback.includes(first), 10_000, 'the feedback handed to the skill');
+    // Started again on its state: the job is still posted, so its feedback is looked up (and the catch-up window
+    // replays it too). The skill has had it.
+    await stopMayor(alpha);
+    alpha = await start('a2', undefined, undefined, watcher, config);
+    const second = await feedback('beta', jobId, alpha.pubkey, 'still working', 'processing');
+    await waitFor(() => watcher.feedback.includes(second), 10_000, 'the new feedback handed to the skill');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(watcher.feedback).toEqual([first, second]);
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('an answer dated ahead (a fast clock) does not push the resume point past ours: answers after a restart arrive', async () => {
+    let alpha = await start('a3');
+    const config = configs.get(alpha)!;
+    const { jobId } = await postHeld(alpha);
+    // Beta's clock runs 10 minutes ahead (the relay takes up to 15): its `processing` is dated then.
+    await feedback('beta', jobId, alpha.pubkey, 'started', 'processing', Math.floor(Date.now() / 1000) + 600);
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.includes(`${jobId.slice(0, 7)} feedback from`)),
+      10_000,
+      'the dated-ahead feedback seen',
+    );
+    expect(alpha.pool.sinceOf('results')).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    await stopMayor(alpha);
+    alpha = await start('a3', undefined, undefined, recordingSkill('record'), config);
+    // Dated now: a subscription resumed from 10 minutes ahead would never ask for it.
+    await feedback('beta', jobId, alpha.pubkey, 'cannot build this');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'the refusal applied');
+    expect(alpha.state.jobs.get(jobId)!.error).toMatch(/cannot build this/);
     provider.holdFrom.delete(alpha.pubkey);
   }, 60_000);
 

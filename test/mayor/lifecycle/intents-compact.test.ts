@@ -1,5 +1,5 @@
 // intents.jsonl compaction (issue 15): the intents of jobs in a final state are dropped when the journal is opened
-// and when it grows past a size while running; what recovery needs stays. The rewrite is atomic: a child process
+// and when it grows past a size while running; what recovery needs stays, and so do the newest feedback calls. The rewrite is atomic: a child process
 // that rewrites the journal in a loop is SIGKILLed at random moments, and the journal is each time either the
 // whole old file or the whole new one, and opens with every unresolved intent.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -82,6 +82,45 @@ describe('intents.jsonl compaction', () => {
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: dir }).toString()).toBe('');
     await state.close();
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it("keeps the newest feedback calls whatever their job's state; an older one of a final job goes", async () => {
+    const dir = tmp();
+    let state = await openStateRepo({ dir });
+    job(state, 1, 'failed');
+    job(state, 2, 'failed');
+    job(state, 3, 'posted');
+    const j = openIntentJournal(state);
+    // Feedback events 11, 12 (job 1) and 13 (job 2), oldest first: with 2 kept, 11 goes.
+    for (const [n, jobN] of [
+      [11, 1],
+      [12, 1],
+      [13, 2],
+    ] as const) {
+      j.begin('feedback', id(jobN), intentKey('feedback', id(n)), { detail: 'record' });
+      j.settle(intentKey('feedback', id(n)), 'handled');
+    }
+    j.begin('write-fee', id(2), intentKey('write-fee', id(2)), { amount: 5n });
+    await state.close();
+    expect(lines(dir)).toHaveLength(7);
+
+    state = await openStateRepo({ dir });
+    const reopened = openIntentJournal(state, Date.now, { feedbackKept: 2 });
+    expect(lines(dir).map((l) => `${l.key.slice(0, 9)}${l.key.slice(-2)} ${l.phase}`)).toEqual([
+      'feedback:0c intent',
+      'feedback:0c outcome',
+      'feedback:0d intent',
+      'feedback:0d outcome',
+    ]);
+    expect(reopened.get(intentKey('feedback', id(12))).outcome?.outcome).toBe('handled');
+    expect(reopened.get(intentKey('feedback', id(11)))).toEqual({});
+    await state.close();
+    // Opened again with nothing to drop: the journal is not rewritten.
+    const before = statSync(join(dir, INTENTS_FILE)).mtimeMs;
+    state = await openStateRepo({ dir });
+    openIntentJournal(state, Date.now, { feedbackKept: 2 });
+    expect(statSync(join(dir, INTENTS_FILE)).mtimeMs).toBe(before);
+    await state.close();
   });
 
   it('compacts while running once the journal passes its size limit', async () => {
