@@ -15,7 +15,10 @@ const resultFilters = (pubkey: string) => [{ kinds: [6065, KIND_JOB_FEEDBACK], '
 export function subscribeResults(deps: LifecycleDeps, onEvent: (e: PoolEvent) => void): NodeJS.Timeout {
   const { pool, state } = deps;
   const filters = resultFilters(deps.pubkey);
-  const savedSince = state.subscriptions.get(RESULTS_SUB)?.since;
+  // Never from later than now: a resume point saved ahead of the clock (older versions followed events dated
+  // ahead) would skip every answer until then.
+  const saved = state.subscriptions.get(RESULTS_SUB)?.since;
+  const savedSince = saved === undefined ? undefined : Math.min(saved, Math.floor(Date.now() / 1000));
   pool.subscribe(RESULTS_SUB, filters, onEvent, savedSince !== undefined ? { since: savedSince } : {});
   const timer = setInterval(() => {
     const since = pool.sinceOf(RESULTS_SUB);

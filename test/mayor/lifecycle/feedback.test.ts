@@ -22,6 +22,7 @@ import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType } from '../../../src/ilp/index.js';
 import type { MayorConfig } from '../../../src/mayor/config/index.js';
 import { type FaultHook, type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
+import { openStateRepo } from '../../../src/mayor/state/index.js';
 import { finalizeEvent } from '../../../src/nostr/index.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
 import { runCli } from '../../cli/helpers.js';
@@ -376,6 +377,21 @@ describe('lifecycle rules', () => {
     await feedback('beta', jobId, alpha.pubkey, 'cannot build this');
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'the refusal applied');
     expect(alpha.state.jobs.get(jobId)!.error).toMatch(/cannot build this/);
+    provider.holdFrom.delete(alpha.pubkey);
+  }, 60_000);
+
+  it('a resume point saved ahead of the clock (by an older version) is not asked for: answers still arrive', async () => {
+    let alpha = await start('b1');
+    const config = configs.get(alpha)!;
+    const { jobId } = await postHeld(alpha);
+    await stopMayor(alpha);
+    const state = await openStateRepo({ dir: config.stateDir });
+    const filters = [{ kinds: [6065, 7000], '#p': [alpha.pubkey] }];
+    state.subscriptions.set('results', filters, Math.floor(Date.now() / 1000) + 600);
+    await state.close();
+    alpha = await start('b1', undefined, undefined, recordingSkill('record'), config);
+    await feedback('beta', jobId, alpha.pubkey, 'cannot build this');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'the refusal applied');
     provider.holdFrom.delete(alpha.pubkey);
   }, 60_000);
 
