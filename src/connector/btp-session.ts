@@ -13,6 +13,7 @@ import {
   serializeBtpPacket,
 } from '../ilp/btp.js';
 import { IlpErrorCode, rejectOf } from '../ilp/errors.js';
+import { verifyFulfillment } from '../ilp/fulfillment.js';
 import { deserializeIlpPacket, deserializeIlpReply, serializeIlpPacket } from '../ilp/packet.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../ilp/types.js';
 import { type Corkable, TickCork } from '../transport/tick-cork.js';
@@ -94,7 +95,19 @@ export class BtpSession {
     const ilp = getProtocolData(reply, 'ilp');
     if (!ilp) throw new ConnectorError('BTP_BAD_FRAME', 'peer answered a PREPARE without an ilp packet');
     if (tracing) mark(`btp ${this.address} got reply`);
-    return deserializeIlpReply(ilp.data);
+    const answer = deserializeIlpReply(ilp.data);
+    // The sender checks too (every hop of ours does): a fulfillment that does not hash to the condition proves
+    // nothing was delivered, and whoever took the FULFILL as proof would owe the amount for nothing.
+    if (
+      answer.type === IlpPacketType.Fulfill &&
+      !verifyFulfillment(answer.fulfillment, prepare.executionCondition)
+    )
+      return rejectOf(
+        IlpErrorCode.F05_WRONG_CONDITION,
+        'the peer returned a fulfillment that does not hash to the execution condition; not counted as paid',
+        this.address,
+      );
+    return answer;
   }
 
   /** Sends a claim; resolves when the peer accepted it, rejects with its reason otherwise. */

@@ -45,6 +45,13 @@ export interface ClaimSenderOptions {
 export interface ResyncOptions {
   /** Refuse (RESYNC_OWED_TOO_HIGH, nothing changed) when the payee says we owe packets we do not know of worth more than this. */
   maxOwed?: bigint;
+  /**
+   * Refuse (RESYNC_BAD_STATUS, nothing changed) when the payee's cumulative rose by more than this beyond the
+   * packets it stopped listing (default: maxOwed). Such a rise paid for packets we have no record of, which only
+   * a payer that lost its records (a restart without them) can have; with complete records it is a payee showing
+   * a claim whose packets it still lists as owed, to have them paid twice. 0n when our records are complete.
+   */
+  maxUnexplained?: bigint;
 }
 
 export interface ResyncResult {
@@ -149,6 +156,13 @@ export class ClaimSender {
         throw new ConnectorError(
           'RESYNC_BAD_STATUS',
           `the payee's status of channel ${channelId} no longer lists ${dropped} we owe, but its cumulative only rose by ${increase}; not resyncing`,
+        );
+      }
+      const maxUnexplained = options.maxUnexplained ?? options.maxOwed;
+      if (maxUnexplained !== undefined && increase - dropped > maxUnexplained) {
+        throw new ConnectorError(
+          'RESYNC_BAD_STATUS',
+          `the payee's cumulative on channel ${channelId} rose by ${increase}, but it stopped listing only ${dropped} of the packets we owe (it still lists packets that claim paid); not resyncing`,
         );
       }
       this.unpaid.take(paidMeanwhile.map((p) => p.condition));

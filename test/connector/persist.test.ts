@@ -25,6 +25,7 @@ import {
   BtpClient,
   type BtpClientOptions,
   type ChannelStatus,
+  type ClaimMessage,
   ClaimReceiver,
   ClaimSender,
   Connector,
@@ -83,7 +84,7 @@ async function startNode(): Promise<RunningNode> {
 let node: RunningNode;
 
 beforeAll(async () => {
-  dev = await startDevChain({ accounts: 11 });
+  dev = await startDevChain({ accounts: 12 });
   domain = claimDomain(dev.anvil.chainId, dev.network.channels);
   events = new SqliteEventStore({ path: ':memory:' });
   relay = await startRelay({ store: events, secrets, basePricePerByte: PRICE, ilpAddress: RELAY });
@@ -416,6 +417,47 @@ describe('a packet fulfilled while the status request is in flight', () => {
     expect(sender.cumulative).toBe(total);
     expect(sender.unpaid.total).toBe(0n);
     expect(node.connector.balance(m.id)).toMatchObject({ owedByPeer: 0n, paidByPeer: total });
+  });
+});
+
+describe('a payee that keeps a claim it answered with an error, then shows it in its status', () => {
+  it('is not paid again for the packets that claim paid: its cumulative may rise only by what it stopped listing', async () => {
+    const m = await mayor(11);
+    const sender = m.newSender();
+    const w = await m.write(sender);
+    const before = sender.cumulative;
+    // The payee takes the claim (it now holds our signature) but answers with an error: the packet is owed again.
+    let kept: ClaimMessage | undefined;
+    await expect(
+      sender.settle(async (msg) => {
+        kept = msg;
+        throw new Error('disk full');
+      }),
+    ).rejects.toThrow(/disk full/);
+    expect(sender.cumulative).toBe(before);
+    expect(sender.unpaid.total).toBe(w.price);
+    // Its status: that claim, with our signature, and the packet it paid still listed as owed. Believed, it would
+    // pay the packet a second time on every reconnect (the node resyncs each time a provider connects).
+    const lie: ChannelStatus = {
+      channelId: sender.channel!,
+      cumulativeAmount: kept!.cumulativeAmount,
+      signature: kept!.signature,
+      owed: [{ condition: w.condition, amount: w.price }],
+    };
+    const sent: ClaimMessage[] = [];
+    const payee = async (msg: ClaimMessage) => {
+      sent.push(msg);
+    };
+    await expect(sender.resync(async () => lie, payee, { maxOwed: 0n })).rejects.toMatchObject({
+      code: 'RESYNC_BAD_STATUS',
+    });
+    expect(sent).toEqual([]);
+    expect(sender.cumulative).toBe(before);
+    // The honest status of the same moment (the packet no longer listed) is taken: nothing more to pay.
+    const r = await sender.resync(async () => ({ ...lie, owed: [] }), payee, { maxOwed: 0n });
+    expect(r).toEqual({ cumulative: before + w.price, recovered: 0n, paid: 0n });
+    expect(sent).toEqual([]);
+    expect(sender.unpaid.total).toBe(0n);
   });
 });
 

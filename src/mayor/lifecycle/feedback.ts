@@ -29,7 +29,7 @@ export function feedbackStatus(event: NostrEvent): FeedbackStatus {
 export const isBusy = (reason: string) => BUSY.test(reason);
 
 /** The provider a job request named (`p` tag), if the request is stored in clear. */
-function chosenProvider(posting: Posting, jobId: string): string | undefined {
+export function chosenProvider(posting: Posting, jobId: string): string | undefined {
   const stored = posting.readStored(requestPath(jobId));
   if (!stored || peekKind(stored) === KIND_GIFT_WRAP) return undefined;
   return decodeEvent(stored).tags.find((t) => t[0] === 'p')?.[1];

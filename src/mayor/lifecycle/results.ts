@@ -13,8 +13,8 @@ import type { PrivateOrigin } from '../../skills/types.js';
 import { mark, tracing } from '../../transport/trace.js';
 import { ignoredProvider } from '../fraud/lifecycle.js';
 import type { PoolEvent } from '../runtime/relay-pool.js';
-import type { LifecycleDeps } from './deps.js';
-import { applyFeedback, noteFeedbackArrival } from './feedback.js';
+import { type LifecycleDeps, short } from './deps.js';
+import { applyFeedback, chosenProvider, noteFeedbackArrival } from './feedback.js';
 import { createFeedbackToSkills } from './feedback-skills.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
@@ -80,6 +80,16 @@ export function createResultIntake(
     const job = state.jobs.get(parsed.jobId);
     if (job?.status !== 'posted' || parsed.requester !== deps.pubkey) return;
     if (ignoredProvider(deps, event.pubkey, job.id)) return;
+    // A job sent to one provider takes that provider's result only (as it takes only its feedback): anyone else's
+    // would be routed and paid, and the provider's own result dropped.
+    const named = chosenProvider(posting, job.id);
+    if (named && event.pubkey !== named) {
+      deps.activity(
+        'info',
+        `${short(job.id)}: result from ${event.pubkey.slice(0, 8)}… dropped: the job was sent to ${named.slice(0, 8)}…`,
+      );
+      return;
+    }
     await deps.fault('result-arrived', job.id);
     if (state.jobs.get(job.id)?.status !== 'posted') return;
     // A SIGKILL can keep this append and lose the `result-received` of the same write batch: the result then

@@ -343,9 +343,20 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     await fault('claim-accepted', msg.channelId);
   };
   const maxOwed = options.maxResyncOwed ?? 10n ** 18n;
+  // Our records of the channel are complete once this process opened it or resynced it: from then on the node's
+  // cumulative may rise only by the packets it stops listing (a claim we lost the answer to). Before, a restart
+  // may have lost packets we claimed, and the node's word is taken up to maxOwed.
+  let recordsComplete = false;
   const resync = () =>
     claims
-      .resync((id) => btp.requestStatus(id), sendClaim, { maxOwed })
+      .resync((id) => btp.requestStatus(id), sendClaim, {
+        maxOwed,
+        ...(recordsComplete || channelSource === 'opened' ? { maxUnexplained: 0n } : {}),
+      })
+      .then((r) => {
+        recordsComplete = true;
+        return r;
+      })
       .catch((err) => {
         warn(
           `Could not resync channel ${claims.channel} with the node: ${(err as Error).message}. ` +

@@ -23,7 +23,7 @@ import { IlpPacketType } from '../../../src/ilp/index.js';
 import type { MayorConfig } from '../../../src/mayor/config/index.js';
 import { type FaultHook, type Mayor, startMayor } from '../../../src/mayor/runtime/index.js';
 import { openStateRepo } from '../../../src/mayor/state/index.js';
-import { finalizeEvent } from '../../../src/nostr/index.js';
+import { buildJobResult, finalizeEvent } from '../../../src/nostr/index.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
 import { runCli } from '../../cli/helpers.js';
 import {
@@ -554,5 +554,30 @@ describe('error feedback for a public job (strangers)', () => {
     await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'paid');
     expect(provider.paymentsByJob.get(jobId)).toBe(1);
+  }, 60_000);
+
+  it("a stranger's result for a job sent to one provider is dropped; the provider's own result routes it", async () => {
+    const alpha = await start('b3', undefined, undefined, record);
+    const { jobId } = await postHeld(alpha);
+    await waitFor(() => provider.pending.some((e) => e.id === jobId), 10_000, 'the provider saw the job');
+    const request = provider.pending.find((e) => e.id === jobId)!;
+    // A valid, signed result asking less than the bid, from someone the job was not sent to.
+    const result = finalizeEvent(
+      buildJobResult({ request, content: '{"ok":true}', amount: { amount: AMOUNT }, status: 'success' }),
+      keyOf(devnet.mayors.stranger!),
+    );
+    const { reply } = await provider.att.writeToRelay(encodeEventBytes(result));
+    expect(reply.type).toBe(IlpPacketType.Fulfill);
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.includes(`${jobId.slice(0, 7)}: result from`)),
+      10_000,
+      "the stranger's result seen",
+    );
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    await provider.resume();
+    await waitFor(() => record.routed.includes(jobId), 20_000, 'the result routed');
+    expect(alpha.state.jobs.get(jobId)?.provider).toBe(provider.pubkey);
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'the provider paid');
+    expect(alpha.state.jobs.get(jobId)?.provider).toBe(provider.pubkey);
   }, 60_000);
 });
