@@ -68,17 +68,18 @@ export class ChannelCredit {
         why: 'no proven settlement address: do the SPSP handshake with settlementAddress and settlementProof',
       };
     }
-    let credit = await this.best(peerId, this.o.maxAgeMs ?? 2000);
+    let credit = await this.best(peerId, settlementAddress, this.o.maxAgeMs ?? 2000);
     // Reads a peer's packets ask for (a top-up since the last read, a channel not bound yet) come from the budget
     // all peers share; without one the peer keeps the credit the cached state gives and is told why.
     const mayRead = () => this.o.takeRead?.() ?? true;
     if (credit.amount < need && this.staleFor(peerId, 250)) {
       if (!mayRead()) return { amount: credit.amount, why: this.o.readsBusy?.() ?? credit.why };
-      credit = await this.best(peerId, 250); // a top-up since the last read
+      credit = await this.best(peerId, settlementAddress, 250); // a top-up since the last read
     }
     if (credit.amount < need && this.scanDue(peerId)) {
       if (!mayRead()) return { amount: credit.amount, why: this.o.readsBusy?.() ?? credit.why };
-      if (await this.discover(peerId, settlementAddress)) credit = await this.best(peerId, 250);
+      if (await this.discover(peerId, settlementAddress))
+        credit = await this.best(peerId, settlementAddress, 250);
     }
     return credit;
   }
@@ -89,7 +90,12 @@ export class ChannelCredit {
     this.forgotten.set(channelId.toLowerCase(), this.now());
   }
 
-  private async best(peerId: string, maxAgeMs: number): Promise<Credit> {
+  /**
+   * The most unclaimed deposit among the peer's bound channels that are from its proven address to us, in our token.
+   * A binding alone is not trusted: a status request binds a channel to its asker while the chain read that proves
+   * it runs, and the asker's packets meanwhile were given credit on someone else's deposit.
+   */
+  private async best(peerId: string, from: Address, maxAgeMs: number): Promise<Credit> {
     let amount = 0n;
     let why = `no open channel to ${this.o.receiver} is bound to you: open one (the node gives no credit without a channel)`;
     for (const channelId of this.o.bindings.channelsOf(peerId)) {
@@ -100,6 +106,13 @@ export class ChannelCredit {
         why = `channel ${channelId} cannot be read: ${(err as Error).message}`;
         continue;
       }
+      const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase();
+      if (
+        !same(state.sender, from) ||
+        !same(state.receiver, this.o.receiver) ||
+        !same(state.token, this.o.token)
+      )
+        continue;
       if (state.closing || state.settled) {
         why = `channel ${channelId} is ${state.settled ? 'settled' : 'closing'}: open a new one`;
         continue;

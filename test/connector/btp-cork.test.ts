@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BtpSession } from '../../src/connector/btp-session.js';
-import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
+import { conditionOf, IlpPacketType, type IlpPrepare, type IlpReply } from '../../src/ilp/index.js';
 import { countSocketWrites } from '../support/socket-writes.js';
 import { until } from '../support/until.js';
 
@@ -24,7 +24,7 @@ const prepare = (i: number): IlpPrepare => ({
   type: IlpPacketType.Prepare,
   amount: BigInt(i + 1),
   expiresAt: new Date(Date.now() + 30_000),
-  executionCondition: new Uint8Array(32).fill(i),
+  executionCondition: conditionOf(new Uint8Array(32).fill(i)),
   destination: 'g.test.sink',
   data: new Uint8Array(300).fill(i),
 });
@@ -48,7 +48,7 @@ async function pair() {
           await gate;
           return {
             type: IlpPacketType.Fulfill,
-            fulfillment: p.executionCondition,
+            fulfillment: new Uint8Array(32).fill(Number(p.amount) - 1), // prepare(i)'s preimage: amount is i + 1
             data: p.data.subarray(0, 8),
           };
         },

@@ -196,6 +196,23 @@ describe('hostile payer: identities and settlement addresses', () => {
     expect(paid).toBeLessThanOrEqual(deposit);
   });
 
+  it("a status request about another payer's channel lends its deposit to nobody while the chain read runs", async () => {
+    // The victim opened a channel and has not used it yet: bound to nobody.
+    const { channelId } = await open(3, 8_000n);
+    // A payer with no channel asks the status of the victim's and, in the same tick, spends: the node binds the
+    // channel to the asker until the read says whose it is.
+    const attacker = await identity(4);
+    const status = attacker.client.requestStatus(channelId).then(
+      () => 'answered',
+      (err: Error) => err.message,
+    );
+    const r = await attacker.spend(3);
+    expect(await status).toMatch(/status refused/);
+    expect(r.fulfilled).toBe(0n);
+    expect(r.refusal?.code).toBe('T04');
+    expect(credited(attacker.peerId)).toBe(0n);
+  });
+
   it('the credit line follows the unclaimed deposit: a top-up raises it, claims do not reset it', async () => {
     const { channelId } = await open(5, 8_000n);
     const payer = await identity(5);
