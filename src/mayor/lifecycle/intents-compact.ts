@@ -3,10 +3,9 @@
 // whenever it grew past a size while the Mayor runs. Recovery never looks at a final job's intents, but the newest
 // feedback calls are kept whatever their job's state: after a restart the results subscription hands the last
 // minute's feedback over again, also for jobs that ended meanwhile, and each must not reach a skill twice
-// (feedback-skills.ts). The rewrite
-// is atomic (temporary file, fsync, rename over the journal, fsync of the directory): a SIGKILL at any point
-// leaves either the whole old journal or the whole compacted one, and the state repo removes a leftover
-// temporary file when it opens.
+// (feedback-skills.ts). The rewrite is atomic (temporary file, fsync, rename over the journal, fsync of the
+// directory): a SIGKILL at any point leaves either the whole old journal or the whole compacted one, and the state
+// repo removes a leftover temporary file when it opens.
 import { writeFileAtomic } from '../state/atomic.js';
 import type { IntentLine } from './intents.js';
 

@@ -1,8 +1,8 @@
 // Durable intents (issue 15): before an external effect (a write fee PREPARE, a provider payment, a skill
-// invocation for a result or for feedback) the Mayor appends an intent with an idempotency key to `intents.jsonl` in its state repo and waits
-// until it is durable; after the effect it appends the outcome. An intent without an outcome after a restart is
-// an effect whose outcome is unknown: recovery asks the other side (the relay, the provider, the skill) instead
-// of repeating it blindly.
+// invocation for a result or for feedback) the Mayor appends an intent with an idempotency key to
+// `intents.jsonl` in its state repo and waits until it is durable; after the effect it appends the outcome. An
+// intent without an outcome after a restart is an effect whose outcome is unknown: recovery asks the other side
+// (the relay, the provider, the skill) instead of repeating it blindly.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateRepo } from '../state/index.js';
