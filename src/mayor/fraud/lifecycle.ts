@@ -7,6 +7,7 @@ import { finalizeEvent } from '../../nostr/event.js';
 import type { NostrEvent } from '../../nostr/types.js';
 import { encodeEventBytes } from '../../toon/index.js';
 import type { LifecycleDeps } from '../lifecycle/deps.js';
+import { paymentBegunFor } from '../lifecycle/intents.js';
 import { MayorError } from '../runtime/errors.js';
 import { blocklistFor } from './blocklist.js';
 import { createFraudHandler, type FraudHandler } from './handler.js';
@@ -85,17 +86,17 @@ export function assertNotBlocked(stateDir: string, provider: string | undefined)
 
 /**
  * A sealed result's key is not bought from a blocked provider (its result arrived before the block): the job
- * fails with the reason and nothing is paid. Not when a payment is already on record for the job (a crash may have
- * hidden its outcome: that payment is settled as usual, never left half done).
+ * fails with the reason and nothing is paid. Not when a payment to this provider of this amount is already on
+ * record for the job (a crash may have hidden its outcome: that payment is settled as usual, never left half done).
  */
 export function refusedBlockedPayment(
   deps: Pick<LifecycleDeps, 'state' | 'intents' | 'putJob' | 'activity'>,
   jobId: string,
   provider: string,
-  paymentIntentKey: string,
+  amount: bigint,
 ): boolean {
   const entry = blocklistFor(deps.state.dir).get(provider);
-  if (!entry || deps.intents.get(paymentIntentKey).intent) return false;
+  if (!entry || paymentBegunFor(deps.intents, jobId, provider, amount)) return false;
   const why = `provider ${provider.slice(0, 8)}… is blocked since ${new Date(entry.at).toISOString()} (${entry.reason}): its result's key was not bought`;
   deps.putJob({ id: jobId, status: 'failed', error: why });
   deps.activity('error', `job-${jobId.slice(0, 7)} failed: ${why}`);

@@ -43,6 +43,21 @@ export interface IntentJournal {
 
 export const intentKey = (effect: Effect, id: string) => `${effect}:${id}`;
 
+/**
+ * Whether a provider payment begun earlier (its intent on record) was for this provider and amount: only then does
+ * it stand for an approval given before (the bid, the operator, the blocklist's check). After a crash mid-payment
+ * the job may hold another result (another provider's, another price) that was never approved.
+ */
+export function paymentBegunFor(
+  journal: IntentJournal,
+  jobId: string,
+  provider: string | undefined,
+  amount: bigint,
+): boolean {
+  const intent = journal.get(intentKey('provider-payment', jobId)).intent;
+  return intent !== undefined && intent.detail === provider && intent.amount === amount.toString();
+}
+
 export interface IntentJournalOptions {
   /** Compact while running once the journal grew past this many bytes (default 1 MiB; intents-compact.ts). */
   maxBytes?: number;

@@ -16,7 +16,7 @@ import { isAlreadyPaid, paymentData } from '../runtime/provider-spsp.js';
 import { spspHandshake } from '../runtime/spsp-client.js';
 import { alreadyAudited, auditProviderPaid } from './audit-once.js';
 import { type LifecycleDeps, short } from './deps.js';
-import { intentKey } from './intents.js';
+import { intentKey, paymentBegunFor } from './intents.js';
 import { ATOMIC_PAYMENT_EXPIRY_MS, payForKey } from './sealed-pay.js';
 import { readKey, readSealed } from './sealed-results.js';
 
@@ -141,8 +141,10 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
       return;
     }
     const key = intentKey('provider-payment', jobId);
-    // An intent on record means the operator's approval (or the bid) already allowed this payment.
-    if (!approved && !intents.get(key).intent && (job.bid === undefined || amount > job.bid)) {
+    // An intent on record for this provider and amount means the operator's approval (or the bid) already
+    // allowed this payment.
+    const allowedBefore = paymentBegunFor(intents, jobId, job.provider, amount);
+    if (!approved && !allowedBefore && (job.bid === undefined || amount > job.bid)) {
       held.add(jobId);
       deps.activity(
         'payment',
@@ -155,7 +157,7 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     const att = deps.att();
     if (!att || !job.provider) return;
     if (sealed) {
-      if (refusedBlockedPayment(deps, jobId, job.provider, key)) return done(jobId);
+      if (refusedBlockedPayment(deps, jobId, job.provider, amount)) return done(jobId);
       const ctx = {
         deps,
         send: async (...args: Parameters<typeof send>) => {

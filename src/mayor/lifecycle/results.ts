@@ -16,6 +16,7 @@ import type { PoolEvent } from '../runtime/relay-pool.js';
 import { type LifecycleDeps, short } from './deps.js';
 import { applyFeedback, chosenProvider, noteFeedbackArrival } from './feedback.js';
 import { createFeedbackToSkills } from './feedback-skills.js';
+import { intentKey } from './intents.js';
 import type { Payments } from './payments.js';
 import { type Posting, resultPath } from './posting.js';
 import type { Routing } from './routing.js';
@@ -87,6 +88,17 @@ export function createResultIntake(
       deps.activity(
         'info',
         `${short(job.id)}: result from ${event.pubkey.slice(0, 8)}… dropped: the job was sent to ${named.slice(0, 8)}…`,
+      );
+      return;
+    }
+    // After a crash mid-payment for a result (paid before it was recorded), the job is `posted` again with that
+    // payment's intent open: only a result from the provider it went to can take the job (anyone else's would be
+    // paid on top of it; the same provider's is answered "already paid").
+    const paying = deps.intents.get(intentKey('provider-payment', job.id));
+    if (paying.intent && !paying.outcome && paying.intent.detail && paying.intent.detail !== event.pubkey) {
+      deps.activity(
+        'info',
+        `${short(job.id)}: result from ${event.pubkey.slice(0, 8)}… dropped: a payment to ${paying.intent.detail.slice(0, 8)}… for this job is in doubt`,
       );
       return;
     }

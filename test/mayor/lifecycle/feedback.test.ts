@@ -7,7 +7,7 @@
 // result still routes it; a public job only strangers answer ends at its job timeout; and once the provider said it
 // is running a public job, a stranger's "busy" does not get it re-posted (failed under the provider, run twice),
 // nor does a busy that came before the provider's `processing` once its backoff ends.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -579,5 +579,34 @@ describe('error feedback for a public job (strangers)', () => {
     expect(alpha.state.jobs.get(jobId)?.provider).toBe(provider.pubkey);
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'the provider paid');
     expect(alpha.state.jobs.get(jobId)?.provider).toBe(provider.pubkey);
+  }, 60_000);
+  it("after a crash mid-payment to one provider, another provider's result for the public job is not taken", async () => {
+    let alpha = await start('b2', undefined, undefined, record);
+    const config = configs.get(alpha)!;
+    provider.holdFrom.add(alpha.pubkey);
+    const { jobId } = await alpha.postJob({
+      jobType: 'ci-cd-linux',
+      bid: 10n * AMOUNT,
+      callbackSkill: 'record',
+    });
+    await waitFor(() => provider.pending.some((e) => e.id === jobId), 10_000, 'the provider saw the job');
+    await stopMayor(alpha);
+    // What a crash leaves when it cut the batch of a result (another provider's, paid at once) after its payment
+    // went out: the job `posted`, the payment's intent open.
+    const other = devnet.mayors.stranger!.nostrPubkey;
+    appendFileSync(
+      join(config.stateDir, 'intents.jsonl'),
+      `${JSON.stringify({ key: `provider-payment:${jobId}`, effect: 'provider-payment', jobId, phase: 'intent', amount: String(AMOUNT), detail: other, at: Date.now() })}\n`,
+    );
+    alpha = await start('b2', undefined, undefined, record, config);
+    await provider.resume();
+    await waitFor(
+      () => alpha.activity().some((a) => a.text.includes(`${jobId.slice(0, 7)}: result from`)),
+      10_000,
+      "the provider's result seen",
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
+    expect(provider.paymentsByJob.get(jobId)).toBeUndefined();
   }, 60_000);
 });

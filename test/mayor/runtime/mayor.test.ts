@@ -1,13 +1,15 @@
 // Mayor runtime behaviour on a real devnet: refusals at attach (price ceiling, deposit maximum), a final
 // reject explained, a payment above the bid held for the operator, and the channel rebuilt from the chain
 // when local state is lost.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { IlpPacketType, type IlpReject } from '../../../src/ilp/index.js';
 import { type Mayor, MayorError, startMayor } from '../../../src/mayor/runtime/index.js';
 import { finalizeEvent } from '../../../src/nostr/index.js';
 import { encodeEventBytes } from '../../../src/toon/index.js';
-import { keyOf, M2M, mayorConfig, recordingSkill, type Standin, startStandin } from './helpers.js';
+import { keyOf, M2M, mayorConfig, recordingSkill, type Standin, startStandin, waitFor } from './helpers.js';
 
 let devnet: Devnet;
 let provider: Standin;
@@ -15,7 +17,7 @@ const AMOUNT = 2n * 10n ** 15n;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'a3'] });
+  devnet = await startDevnet({ mayors: ['beta', 'a1', 'a2', 'a3', 'a4'] });
   provider = await startStandin(devnet, devnet.mayors.beta!, AMOUNT);
 }, 60_000);
 afterAll(async () => {
@@ -93,6 +95,43 @@ describe('payments', () => {
     expect(mayor.state.jobs.get(job.jobId)?.status).toBe('paid');
     expect(provider.spsp.received - receivedBefore).toBe(AMOUNT);
     expect(mayor.status().held).toEqual([]);
+  }, 60_000);
+});
+
+describe('a payment intent a crash left', () => {
+  it('for another amount does not stand for the approval of a result above the bid: it is held again', async () => {
+    const skill = recordingSkill();
+    const config = mayorConfig(devnet);
+    const a4 = devnet.mayors.a4!;
+    const run = () =>
+      startMayor({
+        config,
+        walletKey: a4.walletPrivateKey,
+        nostrSecretKey: keyOf(a4),
+        nodePubkey: devnet.node.pubkey,
+        logger: quiet,
+        skills: [skill],
+      });
+    let mayor = await run();
+    const job = await mayor.postJob({ jobType: 'ci-cd-linux', bid: AMOUNT - 1n, callbackSkill: skill.name });
+    await waitFor(() => mayor.status().held.includes(job.jobId), 10_000, 'the result held');
+    await mayor.stop();
+    // What a crash mid-payment of another result for the job leaves (results.ts takes a result again after a
+    // restart): an intent for its amount, 1 base unit here, with no outcome.
+    appendFileSync(
+      join(config.stateDir, 'intents.jsonl'),
+      `${JSON.stringify({ key: `provider-payment:${job.jobId}`, effect: 'provider-payment', jobId: job.jobId, phase: 'intent', amount: '1', detail: provider.pubkey, at: Date.now() })}\n`,
+    );
+    const receivedBefore = provider.spsp.received;
+    mayor = await run();
+    try {
+      await waitFor(() => mayor.status().held.includes(job.jobId), 10_000, 'the result held again');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(mayor.state.jobs.get(job.jobId)?.status).toBe('routed');
+      expect(provider.spsp.received).toBe(receivedBefore);
+    } finally {
+      await mayor.stop();
+    }
   }, 60_000);
 });
 
