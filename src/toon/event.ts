@@ -117,5 +117,22 @@ function isWellFormed(text: string): boolean {
  */
 export function decodeEvent(input: string | Uint8Array, options?: DecodeEventOptions): NostrEvent {
   const text = toonText(input, options?.maxBytes);
+  refuseRawControl(text);
   return assertEventShape(toonDecode(text, { strict: true }));
+}
+
+// Control characters other than tab, line feed and carriage return. Encoders escape them (`\u0001`); the TOON
+// library's decoder takes them raw inside quoted strings, and then an event priced at 1 byte per character is
+// stored and served as 6 (`\u0001` in JSON and in our own TOON).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const RAW_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+
+function refuseRawControl(text: string): void {
+  const at = text.search(RAW_CONTROL);
+  if (at < 0) return;
+  const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0');
+  throw new ToonError(
+    'TOON_SYNTAX',
+    `TOON input has a raw control character U+${code} at offset ${at}: escape it (\\u${code.toLowerCase()}), as encoders do`,
+  );
 }

@@ -96,6 +96,20 @@ describe('write gate (handlePrepare)', () => {
     expect(await t.store.count([{}])).toBe(0);
   });
 
+  it('refuses raw control characters in TOON strings: priced at 1 byte each, they are stored and served as 6', async () => {
+    const event = sign(sk, 1, [], '\x01'.repeat(4000));
+    const canonical = new TextDecoder().decode(encodeEventBytes(event));
+    expect(canonical).toContain('\\u0001'); // the encoder escapes them
+    const data = utf8.encode(canonical.replaceAll('\\u0001', '\x01'));
+    expect(data.length).toBeLessThan(5000);
+    const reply = rejectOf(await t.relay.handlePrepare(paidPrepare(event, account, { data })));
+    expect(reply.code).toBe('F01');
+    expect(reply.message).toMatch(/control character U\+0001/);
+    expect(await t.store.count([{}])).toBe(0);
+    // Escaped, as every TOON encoder writes it, the same event is priced at its real size and stored.
+    expect((await t.relay.handlePrepare(paidPrepare(event, account))).type).toBe(IlpPacketType.Fulfill);
+  });
+
   it('rejects data over maxEventBytes with F01 naming both sizes', async () => {
     const small = await startTestRelay({ limits: { maxEventBytes: 600 } });
     const acct = small.secrets.issue('bob');
