@@ -37,7 +37,7 @@ import { MayorError } from './errors.js';
 import { paymentDoubts } from './payment-doubt.js';
 import { answeredJob, giftWrapSigned } from './private-jobs.js';
 import { startProviderEarnings } from './provider-earnings.js';
-import { createProviderSpsp, type ProviderSpsp } from './provider-spsp.js';
+import { createProviderSpsp, type ProviderSpsp, paymentJobId } from './provider-spsp.js';
 import type { RelayPool } from './relay-pool.js';
 
 /** Provider settings beyond the config file's (`provider.enabled/job-types/price/sandbox`). */
@@ -121,7 +121,6 @@ const JOBS_SUB = 'provider-jobs';
 const SPSP_SUB = 'provider-spsp';
 /** Journal of every job request handed to the service: a restart never runs a delivered request again. */
 const SEEN_FILE = 'seen-jobs.jsonl';
-const PAYMENT_PREFIX = 'crosstown job payment ';
 
 /** How long to wait for the node's `payment-owed-status` answer: at most 5 s, and 2 s before the PREPARE expires. */
 export const owedQueryTimeout = (expiresAt: Date, now = Date.now()) =>
@@ -260,8 +259,8 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     settlement,
     btpUrl: att.spsp.btpUrl,
     onPayment: ({ from, amount, prepare }) => {
-      const data = new TextDecoder().decode(prepare.data);
-      const jobId = data.startsWith(PAYMENT_PREFIX) ? data.slice(PAYMENT_PREFIX.length) : `unknown:${data}`;
+      // Every payment names its job (provider-spsp.ts refuses the others before they get here).
+      const jobId = paymentJobId(prepare.data) ?? 'unknown';
       // Durable before the FULFILL goes back: the node will owe us this packet.
       const condition = Buffer.from(prepare.executionCondition).toString('hex');
       earnings.recordPayment(condition, amount, jobId, from);

@@ -18,10 +18,15 @@ import { checkSealedPayment } from './sealed-payment.js';
 /** What a requester's payment PREPARE carries: the job it pays for (bound at both ends). */
 export const PAYMENT_PREFIX = 'crosstown job payment ';
 export const paymentData = (jobId: string) => new TextEncoder().encode(`${PAYMENT_PREFIX}${jobId}`);
-/** The job a payment's data names, if any. */
+/** A job id as the state repo takes it: 1-128 of [A-Za-z0-9_-] (a request event id is 64 hex). */
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** The job a payment's data names, if it names a well-formed one. */
 export const paymentJobId = (data: Uint8Array): string | undefined => {
+  if (data.length > PAYMENT_PREFIX.length + 128) return undefined;
   const text = new TextDecoder().decode(data);
-  return text.startsWith(PAYMENT_PREFIX) ? text.slice(PAYMENT_PREFIX.length) : undefined;
+  if (!text.startsWith(PAYMENT_PREFIX)) return undefined;
+  const jobId = text.slice(PAYMENT_PREFIX.length);
+  return JOB_ID.test(jobId) ? jobId : undefined;
 };
 
 /** The reject a provider sends for a second payment of a job: final, and it tells the payer it was paid. */
@@ -127,8 +132,15 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       if (!account) {
         return reject('F02', `unreachable: ${prepare.destination} is not an account this provider issued`);
       }
+      // Every payment is for a job: one that names none (or an empty or malformed id) would be recorded as owed
+      // by the node, which never had it, and its resync would then refuse the list (issue 13: `maxOwed` 0).
       const jobId = paymentJobId(prepare.data);
-      const sealed = jobId !== undefined ? options.sealedKey?.(jobId) : undefined;
+      if (jobId === undefined)
+        return reject(
+          'F06',
+          `unexpected payment: a payment must name its job (data "${PAYMENT_PREFIX}<job id>")`,
+        );
+      const sealed = options.sealedKey?.(jobId);
       let fulfillment: Uint8Array;
       if (sealed) {
         // Checked before "already paid": a wrong condition or an expired packet never learns anything.
@@ -145,41 +157,45 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
         }
       }
       // One payment per job: a requester that lost track of a payment (a crash) asks again, and is told.
-      if (jobId !== undefined) {
-        const key = `${account.from}:${jobId}`;
-        if (asking.has(key))
-          return reject('T00', `a payment for job ${jobId} is being checked with the node; retry shortly`);
-        let paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
-        if (paid && options.inDoubt?.(account.from, jobId)) {
-          // Taken only when the node says the earlier payment never reached it; never on an unknown (issue 13).
-          if (!options.askNode) paid = false;
-          else {
-            asking.add(key);
-            try {
-              paid = (await options.askNode(account.from, jobId, prepare)) === 'paid';
-            } catch (err) {
-              return reject(
-                'T00',
-                `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
-              );
-            } finally {
-              asking.delete(key);
-            }
+      const key = `${account.from}:${jobId}`;
+      if (asking.has(key))
+        return reject('T00', `a payment for job ${jobId} is being checked with the node; retry shortly`);
+      let paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
+      if (paid && options.inDoubt?.(account.from, jobId)) {
+        // Taken only when the node says the earlier payment never reached it; never on an unknown (issue 13).
+        if (!options.askNode) paid = false;
+        else {
+          asking.add(key);
+          try {
+            paid = (await options.askNode(account.from, jobId, prepare)) === 'paid';
+          } catch (err) {
+            return reject(
+              'T00',
+              `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
+            );
+          } finally {
+            asking.delete(key);
           }
         }
-        if (paid) {
-          duplicatesRefused++;
-          options.onDuplicate?.({ from: account.from, jobId, amount: prepare.amount });
-          const refused = reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);
-          // The requester that paid for a sealed result and lost the FULFILL (a crash) gets K again in the
-          // reject's data: it paid for exactly this key, and no money moves with a reject (docs/decisions.md).
-          return sealed ? { ...refused, data: new Uint8Array(sealed.key) } : refused;
-        }
-        paidJobs.add(key);
+      }
+      if (paid) {
+        duplicatesRefused++;
+        options.onDuplicate?.({ from: account.from, jobId, amount: prepare.amount });
+        const refused = reject(ALREADY_PAID_CODE, `${ALREADY_PAID_MESSAGE} ${jobId}: not taken twice`);
+        // The requester that paid for a sealed result and lost the FULFILL (a crash) gets K again in the
+        // reject's data: it paid for exactly this key, and no money moves with a reject (docs/decisions.md).
+        return sealed ? { ...refused, data: new Uint8Array(sealed.key) } : refused;
+      }
+      paidJobs.add(key);
+      mark('provider spsp: checked');
+      try {
+        options.onPayment?.({ from: account.from, amount: prepare.amount, prepare });
+      } catch (err) {
+        // Not recorded (a full disk): not paid either, so a retry is taken, not refused as paid (with K).
+        paidJobs.delete(key);
+        throw err;
       }
       received += prepare.amount;
-      mark('provider spsp: checked');
-      options.onPayment?.({ from: account.from, amount: prepare.amount, prepare });
       mark('provider spsp: recorded');
       return { type: IlpPacketType.Fulfill, fulfillment, data: new Uint8Array() };
     },

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { conditionOf, deriveFulfillment } from '../../../src/ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReply } from '../../../src/ilp/types.js';
 import { SealedKeyStore } from '../../../src/mayor/provider/sealed-keys.js';
 import { sealTemplate } from '../../../src/mayor/provider/sealing.js';
@@ -137,5 +138,71 @@ describe('SealedKeyStore.saveDurably', () => {
     for (const i of [1, 2, 3]) expect(store.get(entry(i).jobId)).toEqual(entry(i));
     const again = SealedKeyStore.open(home);
     for (const i of [1, 2, 3]) expect(again.get(entry(i).jobId)).toEqual(entry(i));
+  });
+});
+
+describe('provider: payments that must not be taken as paid', () => {
+  /** A clear (not sealed) payment from the requester with `data`, its condition from the SPSP shared secret. */
+  function clearPayment(spsp: ReturnType<typeof setup>['spsp'], data: Uint8Array): IlpPrepare {
+    const req = buildSpspRequest(requesterSk, getPublicKey(providerSk), {
+      requestId: `pay-${Math.random()}`,
+    });
+    const { response } = parseSpspResponse(spsp.respond(req), requesterSk, req.id);
+    const secret = new Uint8Array(Buffer.from(response.sharedSecret, 'base64'));
+    return {
+      type: IlpPacketType.Prepare,
+      amount: PRICE,
+      destination: response.destinationAccount,
+      executionCondition: conditionOf(deriveFulfillment(secret, data)),
+      data,
+      expiresAt: new Date(Date.now() + 10_000),
+    };
+  }
+
+  it('a payment that names no job (empty, malformed or no prefix) is refused and recorded nowhere', async () => {
+    const { spsp, paid } = setup();
+    for (const data of [
+      paymentData(''),
+      paymentData('../x'),
+      paymentData('a'.repeat(129)),
+      new TextEncoder().encode('x'.repeat(30_000)),
+    ]) {
+      const reply = await spsp.handlePrepare(clearPayment(spsp, data));
+      expect(code(reply)).toBe('F06');
+      expect(reply.type === IlpPacketType.Reject && reply.message).toMatch(/must name its job/);
+    }
+    expect(paid).toEqual([]);
+    // A well-formed one is taken.
+    expect(code(await spsp.handlePrepare(clearPayment(spsp, paymentData('d'.repeat(64)))))).toBe('FULFILL');
+  });
+
+  it('a payment whose recording failed is not taken as paid: the retry is fulfilled, not refused with K', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'crosstown-sealed-'));
+    homes.push(home);
+    const { store, sealed, prepare: base } = setup();
+    let fail = true;
+    const recorded: bigint[] = [];
+    const spsp = createProviderSpsp({
+      secretKey: providerSk,
+      ilpAddress: 'g.node.provider',
+      ...UNDIALLED_SPSP,
+      sealedKey: (id) => store.get(id),
+      onPayment: ({ amount }) => {
+        if (fail) {
+          fail = false;
+          throw new Error('ENOSPC: no space left on device');
+        }
+        recorded.push(amount);
+      },
+    });
+    const req = buildSpspRequest(requesterSk, getPublicKey(providerSk), { requestId: 'pay-retry' });
+    const destination = parseSpspResponse(spsp.respond(req), requesterSk, req.id).response.destinationAccount;
+    await expect(spsp.handlePrepare({ ...base(), destination })).rejects.toThrow(/ENOSPC/);
+    const retry = await spsp.handlePrepare({ ...base(), destination });
+    expect(code(retry)).toBe('FULFILL');
+    expect(retry.type === IlpPacketType.Fulfill && Buffer.from(retry.fulfillment).toString('hex')).toBe(
+      Buffer.from(sealed.key).toString('hex'),
+    );
+    expect(recorded).toEqual([PRICE]);
   });
 });
