@@ -37,6 +37,11 @@ export interface ProviderNetwork {
   sign(template: EventTemplate): NostrEvent | Promise<NostrEvent>;
   /** Publishes a signed event through the paid relay write path; resolves with the fee paid (base units). */
   publishPaid(event: NostrEvent): Promise<{ fee: bigint }>;
+  /**
+   * The size of the relay write publishPaid makes for `event` (default: its TOON bytes). A private job's result
+   * goes out gift-wrapped to its requester: about twice the event, and it must fit one PREPARE all the same.
+   */
+  publishedBytes?(event: NostrEvent): number;
 }
 
 /** The Mayor's payment audit log (src/mayor/audit `record`), or anything with the same shape. */
@@ -442,10 +447,12 @@ export class ProviderService {
           ...(this.options.relay !== undefined && { relay: this.options.relay }),
         });
         const event = await this.options.network.sign(built.template);
-        const bytes = encodeEventBytes(event).length;
-        // The estimate used placeholder id/sig; a real one can encode a little differently. Shrink again.
+        const eventBytes = encodeEventBytes(event).length;
+        const bytes = this.options.network.publishedBytes?.(event) ?? eventBytes;
+        // The estimate used placeholder id/sig; a real one can encode a little differently, and a gift wrap
+        // grows it. Shrink the event by the excess, scaled back to event bytes, and build again.
         if (bytes > MAX_PACKET_DATA) {
-          margin += bytes - MAX_PACKET_DATA + 64;
+          margin += Math.ceil(((bytes - MAX_PACKET_DATA) * eventBytes) / bytes) + 64;
           continue;
         }
         // K is durable before anyone can see the sealed result: a restart after publishing still fulfills.

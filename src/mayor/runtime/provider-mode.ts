@@ -162,11 +162,15 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     }
   };
 
-  /** The paid write; private jobs' feedback and results are gift-wrapped to their requester instead. */
-  const publishPaid = async (event: NostrEvent): Promise<{ fee: bigint }> => {
+  /** What goes out for `event`: private jobs' feedback and results are gift-wrapped to their requester. */
+  const asPublished = (event: NostrEvent) => {
     const jobId = answeredJob(event);
     const origin = jobId ? seen.get(jobId) : undefined;
-    const out = origin?.private ? giftWrapSigned(event, secretKey, origin.requester) : event;
+    return { origin, out: origin?.private ? giftWrapSigned(event, secretKey, origin.requester) : event };
+  };
+  /** The paid write of `event` as it goes out. */
+  const publishPaid = async (event: NostrEvent): Promise<{ fee: bigint }> => {
+    const { origin, out } = asPublished(event);
     const toon = encodeEventBytes(out);
     const { reply } = await att.writeToRelay(toon);
     if (reply.type !== IlpPacketType.Fulfill) {
@@ -187,7 +191,12 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     pubkey,
     ilpAddress: att.spsp.ilpAddress,
     prices,
-    network: { sign: (t) => finalizeEvent(t, secretKey), publishPaid },
+    network: {
+      sign: (t) => finalizeEvent(t, secretKey),
+      publishPaid,
+      // A wrap's size depends only on the event's (NIP-44 pads to fixed buckets; fresh keys are fixed-size).
+      publishedBytes: (event) => encodeEventBytes(asPublished(event).out).length,
+    },
     audit: deps.audit,
     relayCounterparty: att.spsp.destinationAccount,
     ...(options.poolSize !== undefined && { poolSize: options.poolSize }),

@@ -7,9 +7,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobReport, ProviderService } from '../../../src/mayor/provider/index.js';
+import { giftWrapSigned } from '../../../src/mayor/runtime/private-jobs.js';
 import { verifyEvent } from '../../../src/nostr/event.js';
 import { parseHandlerInfo } from '../../../src/nostr/nip89.js';
 import { parseJobFeedback, parseJobResult } from '../../../src/nostr/nip90.js';
+import type { NostrEvent } from '../../../src/nostr/types.js';
 import { parseCiResultContent } from '../../../src/skills/builtin/ci-result.js';
 import { jobRequestSkill } from '../../../src/skills/builtin/job-request.js';
 import { decompressLogs } from '../../../src/skills/logs.js';
@@ -207,6 +209,43 @@ describe.runIf(HAS_BWRAP)('provider service in bwrap', () => {
         sha256: createHash('sha256').update(expected).digest('hex'),
       },
     ]);
+  });
+
+  it("a private job's result is sized to fit one PREPARE once gift-wrapped (about twice the event)", async () => {
+    // What the Mayor runtime does for a private job: the result goes out wrapped to its requester, and a relay
+    // refuses a write over 32767 bytes. Sized as if it went out clear, verbose output made it never deliverable.
+    class WrappingNetwork extends FakeNetwork {
+      readonly wrapped: number[] = [];
+      publishedBytes(event: NostrEvent): number {
+        return encodeEventBytes(giftWrapSigned(event, this.secretKey, requester.pubkey)).length;
+      }
+      override async publishPaid(event: NostrEvent): Promise<{ fee: bigint }> {
+        const bytes = event.kind === 6065 ? this.publishedBytes(event) : encodeEventBytes(event).length;
+        if (bytes > 32767) throw new Error(`F01: data of ${bytes} bytes is over 32767`);
+        if (event.kind === 6065) this.wrapped.push(bytes);
+        return super.publishPaid(event);
+      }
+    }
+    const wrapping = new WrappingNetwork();
+    const { service: privately } = await ProviderService.start({
+      home: tempHome(),
+      pubkey: wrapping.pubkey,
+      ilpAddress: 'g.crosstown.provider',
+      prices: { 'ci-cd-linux': 500n },
+      network: wrapping,
+      poolSize: 1,
+    });
+    try {
+      const gen = `const c=require('crypto');for(let i=0;i<3000;i++)process.stdout.write(c.randomBytes(24).toString('hex')+'\\n')`;
+      const report = await accepted(privately, jobRequest({ command: `node -e "${gen}"` }));
+      expect(report.error).toBeUndefined();
+      expect(report.result).toBeDefined();
+      expect(wrapping.wrapped).toHaveLength(1);
+      expect(wrapping.wrapped[0]).toBeLessThanOrEqual(32767);
+      expect(content(report).c.logsTruncated).toBe(true);
+    } finally {
+      await privately.stop();
+    }
   });
 
   it('refuses by policy, each refusal with kind 7000 error feedback and its reason', async () => {
