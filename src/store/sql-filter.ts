@@ -61,6 +61,8 @@ export function filterToSelect(filter: Filter, limit: number, extra?: SqlWhere):
   const and = (where: SqlWhere): SqlWhere =>
     extra ? { sql: `(${where.sql}) AND (${extra.sql})`, params: [...where.params, ...extra.params] } : where;
   if (driver === undefined) {
+    const several = severalValues(filter);
+    if (several) return perValue(filter, several, limit, and);
     const where = and(filterToWhere(filter));
     return {
       sql: `SELECT e.raw FROM events e WHERE ${where.sql} ORDER BY e.created_at DESC, e.id ASC LIMIT ?`,
@@ -73,6 +75,38 @@ export function filterToSelect(filter: Filter, limit: number, extra?: SqlWhere):
       'SELECT e.raw FROM tags d JOIN events e ON e.seq = d.event_seq WHERE d.name = ? AND d.value = ? AND ' +
       `${where.sql} ORDER BY d.created_at DESC, e.id ASC LIMIT ?`,
     params: [driver.slice(1), filter[driver as `#${string}`]![0]!, ...where.params, limit],
+  };
+}
+
+/** Most values of one tag walked one by one (a longer list is checked per event, as before). */
+const MAX_WALKED_VALUES = 16;
+
+/** The first indexed tag with 2..MAX_WALKED_VALUES values. */
+function severalValues(filter: Filter): string | undefined {
+  return Object.keys(filter).find((key) => {
+    const n = filter[key as `#${string}`]?.length ?? 0;
+    return key.startsWith('#') && isIndexedTagName(key.slice(1)) && n > 1 && n <= MAX_WALKED_VALUES;
+  });
+}
+
+/**
+ * A filter on several values of one tag (and no one-value tag): each value driven from the tag index in
+ * created_at order, `limit` rows each, then merged. Checking every event of the filter's kinds against the
+ * values instead walked all of them when the values match little: ~140 ms on 100,000 events for one REQ or
+ * COUNT that costs the client nothing.
+ */
+function perValue(filter: Filter, key: string, limit: number, and: (where: SqlWhere) => SqlWhere): SqlWhere {
+  const values = [...new Set(filter[key as `#${string}`]!)];
+  const where = and(filterToWhere(filter, key));
+  const one =
+    'SELECT * FROM (SELECT e.seq AS seq, e.raw AS raw, e.created_at AS created_at, e.id AS id FROM tags d ' +
+    `JOIN events e ON e.seq = d.event_seq WHERE d.name = ? AND d.value = ? AND ${where.sql} ` +
+    'ORDER BY d.created_at DESC, e.id ASC LIMIT ?)';
+  return {
+    sql:
+      `SELECT raw AS raw, seq AS seq FROM (${values.map(() => one).join(' UNION ALL ')}) ` +
+      'GROUP BY seq ORDER BY created_at DESC, id ASC LIMIT ?',
+    params: [...values.flatMap((v) => [key.slice(1), v, ...where.params, limit]), limit],
   };
 }
 
