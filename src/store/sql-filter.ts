@@ -92,8 +92,8 @@ function severalValues(filter: Filter): string | undefined {
 /**
  * A filter on several values of one tag (and no one-value tag): each value driven from the tag index in
  * created_at order, `limit` rows each, then merged. Checking every event of the filter's kinds against the
- * values instead walked all of them when the values match little: ~140 ms on 100,000 events for one REQ or
- * COUNT that costs the client nothing.
+ * values instead walked all of them when the values match little (6.2 ms on 50,000 events, 0.35 ms this way),
+ * for a REQ or COUNT that costs the client nothing.
  */
 function perValue(filter: Filter, key: string, limit: number, and: (where: SqlWhere) => SqlWhere): SqlWhere {
   const values = [...new Set(filter[key as `#${string}`]!)];
