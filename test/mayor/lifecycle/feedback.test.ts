@@ -87,6 +87,13 @@ async function stopMayor(mayor: Mayor | undefined) {
   await mayor.stop();
 }
 
+/** Stops `mayor` and starts `who`'s Mayor again on the same state (its home and config), with `skill`. */
+async function restartOnState(mayor: Mayor, who: string, skill = recordingSkill('record')) {
+  const config = configs.get(mayor)!;
+  await stopMayor(mayor);
+  return start(who, undefined, undefined, skill, config);
+}
+
 /**
  * a1's Mayor (the one running, if any, is stopped) started on its state (`fresh`: on a new one) with one re-post allowed, set as the
  * config's `busy-retry-delay` (1 s) and `busy-max-reposts` (1), not the busyRetry option; `restart` stops it and
@@ -100,12 +107,8 @@ async function a1WithOneRepost(fresh = false) {
     busyMaxReposts: 1,
   };
   await stopMayor(old);
-  const startA1 = () => start('a1', undefined, undefined, recordingSkill('record'), config);
-  const restart = async (mayor: Mayor) => {
-    await stopMayor(mayor);
-    return startA1();
-  };
-  return { alpha: await startA1(), restart };
+  const alpha = await start('a1', undefined, undefined, recordingSkill('record'), config);
+  return { alpha, restart: (mayor: Mayor) => restartOnState(mayor, 'a1') };
 }
 
 /** Posts a job to the stand-in provider, which holds it (answers nothing) until the test says. */
@@ -344,14 +347,12 @@ describe('lifecycle rules', () => {
   it('feedback reaches the skills once per event, not again when a restart looks it up', async () => {
     const watcher = feedbackWatcher();
     let alpha = await start('a2', undefined, undefined, watcher);
-    const config = configs.get(alpha)!;
     const { jobId } = await postHeld(alpha);
     const first = await feedback('beta', jobId, alpha.pubkey, 'working on it', 'processing');
     await waitFor(() => watcher.feedback.includes(first), 10_000, 'the feedback handed to the skill');
     // Started again on its state: the job is still posted, so its feedback is looked up (and the catch-up window
     // replays it too). The skill has had it.
-    await stopMayor(alpha);
-    alpha = await start('a2', undefined, undefined, watcher, config);
+    alpha = await restartOnState(alpha, 'a2', watcher);
     const second = await feedback('beta', jobId, alpha.pubkey, 'still working', 'processing');
     await waitFor(() => watcher.feedback.includes(second), 10_000, 'the new feedback handed to the skill');
     await new Promise((r) => setTimeout(r, 500));
@@ -361,7 +362,6 @@ describe('lifecycle rules', () => {
 
   it('an answer dated ahead (a fast clock) does not push the resume point past ours: answers after a restart arrive', async () => {
     let alpha = await start('a3');
-    const config = configs.get(alpha)!;
     const { jobId } = await postHeld(alpha);
     // Beta's clock runs 10 minutes ahead (the relay takes up to 15): its `processing` is dated then.
     await feedback('beta', jobId, alpha.pubkey, 'started', 'processing', Math.floor(Date.now() / 1000) + 600);
@@ -371,8 +371,7 @@ describe('lifecycle rules', () => {
       'the dated-ahead feedback seen',
     );
     expect(alpha.pool.sinceOf('results')).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
-    await stopMayor(alpha);
-    alpha = await start('a3', undefined, undefined, recordingSkill('record'), config);
+    alpha = await restartOnState(alpha, 'a3');
     // Dated now: a subscription resumed from 10 minutes ahead would never ask for it.
     await feedback('beta', jobId, alpha.pubkey, 'cannot build this');
     await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'failed', 10_000, 'the refusal applied');

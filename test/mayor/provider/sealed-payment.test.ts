@@ -29,7 +29,8 @@ const requesterSk = generateSecretKey();
 const strangerSk = generateSecretKey();
 const jobId = 'c'.repeat(64);
 
-function setup() {
+/** A provider with a sealed result for `jobId`; `record` is its onPayment (default: kept in `paid`). */
+function setup(record?: (amount: bigint) => void) {
   const home = mkdtempSync(join(tmpdir(), 'crosstown-sealed-'));
   homes.push(home);
   const store = SealedKeyStore.open(home);
@@ -52,7 +53,7 @@ function setup() {
     ilpAddress: 'g.node.provider',
     ...UNDIALLED_SPSP,
     sealedKey: (id) => store.get(id),
-    onPayment: ({ amount }) => paid.push(amount),
+    onPayment: ({ amount }) => (record ? record(amount) : paid.push(amount)),
   });
   const accountOf = (sk: Uint8Array) => {
     const req = buildSpspRequest(sk, getPublicKey(providerSk), { requestId: `pay-${Math.random()}` });
@@ -177,28 +178,18 @@ describe('provider: payments that must not be taken as paid', () => {
   });
 
   it('a payment whose recording failed is not taken as paid: the retry is fulfilled, not refused with K', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'crosstown-sealed-'));
-    homes.push(home);
-    const { store, sealed, prepare: base } = setup();
     let fail = true;
     const recorded: bigint[] = [];
-    const spsp = createProviderSpsp({
-      secretKey: providerSk,
-      ilpAddress: 'g.node.provider',
-      ...UNDIALLED_SPSP,
-      sealedKey: (id) => store.get(id),
-      onPayment: ({ amount }) => {
-        if (fail) {
-          fail = false;
-          throw new Error('ENOSPC: no space left on device');
-        }
-        recorded.push(amount);
-      },
+    const { spsp, sealed, prepare } = setup((amount) => {
+      if (fail) {
+        fail = false;
+        throw new Error('ENOSPC: no space left on device');
+      }
+      recorded.push(amount);
     });
-    const req = buildSpspRequest(requesterSk, getPublicKey(providerSk), { requestId: 'pay-retry' });
-    const destination = parseSpspResponse(spsp.respond(req), requesterSk, req.id).response.destinationAccount;
-    await expect(spsp.handlePrepare({ ...base(), destination })).rejects.toThrow(/ENOSPC/);
-    const retry = await spsp.handlePrepare({ ...base(), destination });
+    const destination = prepare().destination;
+    await expect(spsp.handlePrepare(prepare({ destination }))).rejects.toThrow(/ENOSPC/);
+    const retry = await spsp.handlePrepare(prepare({ destination }));
     expect(code(retry)).toBe('FULFILL');
     expect(retry.type === IlpPacketType.Fulfill && Buffer.from(retry.fulfillment).toString('hex')).toBe(
       Buffer.from(sealed.key).toString('hex'),
