@@ -52,6 +52,12 @@ export interface ResyncOptions {
    * a claim whose packets it still lists as owed, to have them paid twice. 0n when our records are complete.
    */
   maxUnexplained?: bigint;
+  /**
+   * Packets we sent whose outcome we never learned (a crash or a lost answer came between the PREPARE and its
+   * FULFILL or reject): the payee may list them as owed. Listed packets we hold neither as unpaid nor here count
+   * against maxOwed. Unset: every listed packet we do not hold counts against maxOwed (a payer without such records).
+   */
+  expected?: readonly UnpaidPacket[];
 }
 
 export interface ResyncResult {
@@ -131,12 +137,12 @@ export class ClaimSender {
         channelId,
       });
       await this.checkStatus(status, chain.claimed);
-      // What the payee lists beyond the packets we know of: merged into a copy first, so a refusal changes nothing.
-      const unknown = await new UnpaidPackets(undefined, this.unpaid.entries()).merge(status.owed);
+      // What the payee lists beyond the packets we hold as unpaid, less those we sent and never learned the fate of.
+      const unknown = unexpectedAmong(this.unpaid.missing(status.owed), options.expected);
       if (options.maxOwed !== undefined && unknown > options.maxOwed) {
         throw new ConnectorError(
           'RESYNC_OWED_TOO_HIGH',
-          `the payee says we owe ${unknown} for packets we have no record of, above maxOwed ${options.maxOwed}; check its list before paying`,
+          `the payee says we owe ${unknown} for packets we have no record of${options.expected ? ' sending' : ''}, above maxOwed ${options.maxOwed}; check its list before paying`,
         );
       }
       // Packets we still hold as unpaid that the payee no longer lists were paid by the claim whose answer we
@@ -300,6 +306,20 @@ export class ClaimSender {
       [],
     );
   }
+}
+
+/** The amount of `listed` not matched (condition and amount, each once) by a packet of `expected`. */
+function unexpectedAmong(listed: readonly UnpaidPacket[], expected?: readonly UnpaidPacket[]): bigint {
+  const left = new Map<string, number>();
+  const key = (p: UnpaidPacket) => `${p.condition}:${p.amount}`;
+  for (const p of expected ?? []) left.set(key(p), (left.get(key(p)) ?? 0) + 1);
+  let total = 0n;
+  for (const p of listed) {
+    const n = left.get(key(p)) ?? 0;
+    if (n > 0) left.set(key(p), n - 1);
+    else total += p.amount;
+  }
+  return total;
 }
 
 function maxOf(a: bigint, b: bigint): bigint {

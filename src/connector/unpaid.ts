@@ -56,19 +56,24 @@ export class UnpaidPackets {
    * Used when the payee tells a payer that lost its memory what it still owes. Returns the amount added.
    */
   async merge(others: readonly UnpaidPacket[]): Promise<bigint> {
-    const seen = new Map<string, number>();
-    const missing: UnpaidPacket[] = [];
-    for (const p of others) {
-      const n = (seen.get(p.condition) ?? 0) + 1;
-      seen.set(p.condition, n);
-      if (n > (this.byCondition.get(p.condition)?.length ?? 0)) missing.push(p);
-    }
     let added = 0n;
-    for (const p of missing) {
+    for (const p of this.missing(others)) {
       await this.add(p.condition, p.amount);
       added += p.amount;
     }
     return added;
+  }
+
+  /** The packets of `others` this ledger lacks: per condition, the ones beyond the count already held. */
+  missing(others: readonly UnpaidPacket[]): UnpaidPacket[] {
+    const seen = new Map<string, number>();
+    const out: UnpaidPacket[] = [];
+    for (const p of others) {
+      const n = (seen.get(p.condition) ?? 0) + 1;
+      seen.set(p.condition, n);
+      if (n > (this.byCondition.get(p.condition)?.length ?? 0)) out.push(p);
+    }
+    return out;
   }
 
   private push(condition: string, amount: bigint): void {

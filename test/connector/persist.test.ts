@@ -84,7 +84,7 @@ async function startNode(): Promise<RunningNode> {
 let node: RunningNode;
 
 beforeAll(async () => {
-  dev = await startDevChain({ accounts: 12 });
+  dev = await startDevChain({ accounts: 13 });
   domain = claimDomain(dev.anvil.chainId, dev.network.channels);
   events = new SqliteEventStore({ path: ':memory:' });
   relay = await startRelay({ store: events, secrets, basePricePerByte: PRICE, ilpAddress: RELAY });
@@ -144,6 +144,7 @@ async function mayor(
   };
   return {
     id,
+    relayAccount,
     client,
     link,
     reconnected,
@@ -458,6 +459,34 @@ describe('a payee that keeps a claim it answered with an error, then shows it in
     expect(r).toEqual({ cumulative: before + w.price, recovered: 0n, paid: 0n });
     expect(sent).toEqual([]);
     expect(sender.unpaid.total).toBe(0n);
+  });
+});
+
+describe('a payer that records what it sends (the Mayor, payer-log.ts) resyncing with maxOwed 0', () => {
+  it('pays a listed packet it sent and never learned the fate of, and refuses one it never sent', async () => {
+    const m = await mayor(12);
+    const first = m.newSender();
+    const known = await m.write(first);
+    await first.reserve(known.price);
+    // A write whose FULFILL never reached us (a crash between the PREPARE and its answer): the node lists it.
+    const w = paidWrite(makeEvent(), m.relayAccount.destination, m.relayAccount.sharedSecret);
+    expect((await m.client.sendPrepare(w.prepare)).type).toBe(IlpPacketType.Fulfill);
+    const lost = { condition: hex(w.prepare.executionCondition), amount: w.price };
+
+    const sender = m.newSender({ channelId: first.channel!, deposit: first.channelDeposit, cumulative: 0n });
+    sender.recordFulfilled(known.condition, known.price);
+    const ask = (id: Hex) => m.client.requestStatus(id);
+    for (const expected of [[], [{ ...lost, amount: lost.amount + 1n }]]) {
+      await expect(
+        sender.resync(ask, m.send, { maxOwed: 0n, maxUnexplained: 0n, expected }),
+      ).rejects.toMatchObject({ code: 'RESYNC_OWED_TOO_HIGH' });
+    }
+    const r = await sender.resync(ask, m.send, { maxOwed: 0n, maxUnexplained: 0n, expected: [lost] });
+    expect(r).toEqual({ cumulative: 0n, recovered: lost.amount, paid: known.price + lost.amount });
+    expect(node.connector.balance(m.id)).toMatchObject({
+      owedByPeer: 0n,
+      paidByPeer: known.price + lost.amount,
+    });
   });
 });
 

@@ -2,6 +2,7 @@
 // chain, BTP token), the price ceiling, the outgoing payment channel (reused from state or from the chain,
 // or opened), the BTP session, and paying: PREPAREs with retries of transient rejects, claims batched by a
 // settlement threshold.
+import { join } from 'node:path';
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { listChannels } from '../../chain/actions/listChannels.js';
@@ -15,8 +16,9 @@ import { type ChainClients, createChainClients } from '../../chain/clients.js';
 import { formatM2M } from '../../chain/units.js';
 import { BtpClient } from '../../connector/btp-client.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
-import { ClaimSender } from '../../connector/claim-sender.js';
+import { ClaimSender, type ResyncOptions } from '../../connector/claim-sender.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
+import { UnpaidPackets } from '../../connector/unpaid.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
 import { IlpPacketType, type IlpPrepare, type IlpReject, type IlpReply } from '../../ilp/types.js';
 import { getPublicKey } from '../../nostr/keys.js';
@@ -24,12 +26,13 @@ import { settlementProofMessage } from '../../nostr/settlement.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { WarnLogger } from '../../transport/plaintext.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
-import type { StateRepo } from '../state/index.js';
+import { PAYER_LOG_FILE, type StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
 import { type ChainCheckParams, checkChain, resaveChain, startChainGuard } from './chain-guard.js';
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
 import { pinNodePubkey } from './node-identity.js';
+import { PayerLog } from './payer-log.js';
 import type { RelayPool } from './relay-pool.js';
 import { checkSettlementTerms, type ExpectedSettlement } from './settlement-terms.js';
 import { isStaleRelayAccount, spspHandshake } from './spsp-client.js';
@@ -61,7 +64,10 @@ export interface AttachOptions {
    * quick succession share one, within the node's per-peer claim budget (docs/node.md). settle() is immediate.
    */
   claimIntervalMs?: number;
-  /** Where the channel is remembered (optional: providers stand-ins run without). */
+  /**
+   * Where the channel is remembered (optional: providers stand-ins run without), and the record of the packets we
+   * pay for (payer-log.ts) that a restart checks the node's word against.
+   */
   state?: StateRepo;
   /** Incoming PREPAREs (provider payments) and claims (the node paying us). */
   onPrepare?: (p: IlpPrepare) => Promise<IlpReply>;
@@ -69,9 +75,9 @@ export interface AttachOptions {
   /** The node asking what we accepted on its channel to us (it resyncs as a payer); throw to refuse. */
   onStatus?: (channelId: Hex) => Promise<ChannelStatus>;
   /**
-   * When resyncing a channel found in state or on the chain, refuse (and keep our own figures) if the node
-   * says we owe packets we have no record of worth more than this. Default 1 M2M, the node's default credit
-   * limit: a node never lets a Mayor owe more than its credit limit.
+   * When resyncing, refuse (and keep our own figures) if the node says we owe packets we have no record of worth
+   * more than this. Default 0 when the payer's record (payer-log.ts) follows the channel: the node may then list
+   * only packets we sent; else 1 M2M, the node's default credit limit (a node never lets a Mayor owe more).
    */
   maxResyncOwed?: bigint;
   /** Certificate checks of a wss:// BTP URL (a private CA: `ca` / `caPath`). */
@@ -308,6 +314,19 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     deposit = opened.deposit;
   }
 
+  // Our record of the packets we pay for. When it follows this very channel, a restart starts from it: what the
+  // node fulfilled and no accepted claim paid, and the cumulative it accepted, whatever the channel record says.
+  const payerLog = options.state ? PayerLog.open(join(options.state.dir, PAYER_LOG_FILE), warn) : undefined;
+  const recordsFollowChannel = channelSource !== 'opened' && payerLog?.channel === channelId;
+  if (recordsFollowChannel) cumulative = maxBig(cumulative, payerLog!.cumulative);
+  const unpaid = new UnpaidPackets(
+    payerLog && ((c, a) => payerLog.fulfilled(c, a)),
+    recordsFollowChannel ? payerLog!.owed() : [],
+  );
+  // Records older than the channel (or of another one) start following it now; its first resync takes the node's
+  // word up to maxResyncOwed, as without them, and the records follow what it recovers.
+  if (payerLog && !recordsFollowChannel) payerLog.track(channelId!, cumulative, []);
+
   /** Top-ups made through `topUp()` (the ClaimSender only knows its own). */
   let toppedUp = deposit;
   // The channel record follows the ClaimSender: after an open or a top-up, and after the node accepted a claim.
@@ -331,7 +350,11 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     channelId,
     channelDeposit: deposit,
     cumulative,
-    onState: (st) => persist(st),
+    unpaid,
+    onState: (st, pays) => {
+      payerLog?.accepted(st.cumulative, pays);
+      persist(st);
+    },
   });
   persist({ channelId, deposit, cumulative });
   const currentDeposit = () => maxBig(claims.channelDeposit, toppedUp);
@@ -342,19 +365,24 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     await btp.sendClaim(msg);
     await fault('claim-accepted', msg.channelId);
   };
-  const maxOwed = options.maxResyncOwed ?? 10n ** 18n;
-  // Our records of the channel are complete once this process opened it or resynced it: from then on the node's
-  // cumulative may rise only by the packets it stops listing (a claim we lost the answer to). Before, a restart
+  // Our records of the channel are complete once this process opened it or resynced it, or when the payer's record
+  // followed it across the restart: the node's cumulative may then rise only by the packets it stops listing (a
+  // claim we lost the answer to), and with the payer's record it may list only packets we sent. Before, a restart
   // may have lost packets we claimed, and the node's word is taken up to maxOwed.
-  let recordsComplete = false;
-  const resync = () =>
-    claims
-      .resync((id) => btp.requestStatus(id), sendClaim, {
-        maxOwed,
-        ...(recordsComplete || channelSource === 'opened' ? { maxUnexplained: 0n } : {}),
-      })
+  let recordsComplete = recordsFollowChannel || channelSource === 'opened';
+  const resyncOptions = (): ResyncOptions => {
+    if (!recordsComplete) return { maxOwed: options.maxResyncOwed ?? 10n ** 18n };
+    if (!payerLog) return { maxOwed: options.maxResyncOwed ?? 10n ** 18n, maxUnexplained: 0n };
+    return { maxOwed: options.maxResyncOwed ?? 0n, maxUnexplained: 0n, expected: payerLog.unknown() };
+  };
+  const resync = () => {
+    const opts = resyncOptions();
+    return claims
+      .resync((id) => btp.requestStatus(id), sendClaim, opts)
       .then((r) => {
         recordsComplete = true;
+        // Sent before we asked, of unknown fate, and not listed: the node did not fulfill them (or a claim paid them).
+        payerLog?.notOwed(opts.expected ?? []);
         return r;
       })
       .catch((err) => {
@@ -364,6 +392,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         );
         return undefined;
       });
+  };
 
   let connectedOnce = false;
   const btp = await BtpClient.connect({
@@ -445,8 +474,11 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         expiresAt: p.expiresAt ?? new Date(Date.now() + 30_000),
       };
       let reply: IlpReply;
+      const condition = hex(p.executionCondition);
+      if (p.amount > 0n) payerLog?.sent(condition, p.amount);
       try {
         reply = await btp.sendPrepare(prepare);
+        if (reply.type !== IlpPacketType.Fulfill && p.amount > 0n) payerLog?.rejected(condition, p.amount);
       } catch (err) {
         // The session is down or timed out: treat as transient (the BTP client reconnects on its own).
         reply = {
@@ -459,7 +491,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       }
       if (reply.type === IlpPacketType.Fulfill) {
         if (p.amount > 0n) {
-          claims.recordFulfilled(hex(p.executionCondition), p.amount);
+          claims.recordFulfilled(condition, p.amount);
           // Claims follow the FULFILL in the background: the caller does not wait on them.
           if (claims.unpaid.total >= threshold) scheduleClaim();
         }
@@ -579,6 +611,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       flushClaim();
       await settling;
       await btp.close();
+      payerLog?.close();
     },
   };
 }

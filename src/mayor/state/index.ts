@@ -1,6 +1,7 @@
 // Public API of the Mayor's state repository (see docs/mayor-state.md).
 export { StateError, type StateErrorCode } from './errors.js';
 export type { CommitStats } from './queue.js';
+export { PAYER_LOG_FILE } from './recovery.js';
 export {
   type ChainInput,
   type ChannelInput,

@@ -24,6 +24,13 @@ import { commitAll } from './queue.js';
 
 export const RECORD_DIRS = ['jobs', 'chains', 'channels'] as const;
 const LOCK_FILE = 'crosstown.lock';
+/** The payer's record of the packets it pays for (runtime/payer-log.ts): local, never committed. */
+export const PAYER_LOG_FILE = 'payments-out.jsonl';
+/**
+ * Kept out of commits: temporary files, and the payer's record, which changes with every paid write (commits
+ * would only copy it; the file itself is what a restart reads).
+ */
+const GITIGNORE = `*${TMP_SUFFIX}\n/${PAYER_LOG_FILE}\n`;
 
 /** Creates the repository (0700, files 0600, first commit) if `dir` holds none. */
 export async function initRepo(dir: string): Promise<boolean> {
@@ -44,7 +51,7 @@ export async function initRepo(dir: string): Promise<boolean> {
   const head = await git(dir, ['rev-parse', '--verify', '-q', 'HEAD'], { allowFail: true });
   if (head.code === 0) return false;
   // No commit yet (new, or a crash during the first open): write the ignore file and commit.
-  writeFileAtomic(join(dir, '.gitignore'), `*${TMP_SUFFIX}\n`);
+  writeFileAtomic(join(dir, '.gitignore'), GITIGNORE);
   await commitAll(dir, 'init: crosstown mayor state');
   return true;
 }
@@ -183,6 +190,14 @@ export function truncatePartialLines(dir: string): string[] {
     fixed.push(f);
   }
   return fixed;
+}
+
+/** Brings `.gitignore` up to date (a repository made by an older version lacks the payer's record): true if it changed. */
+export function updateGitignore(dir: string): boolean {
+  const path = join(dir, '.gitignore');
+  if (existsSync(path) && readFileSync(path, 'utf8') === GITIGNORE) return false;
+  writeFileAtomic(path, GITIGNORE);
+  return true;
 }
 
 /** Commits whatever a crash left uncommitted. Returns true if there was something. */

@@ -24,6 +24,7 @@ import {
   removeStaleGitLocks,
   removeTmpFiles,
   truncatePartialLines,
+  updateGitignore,
 } from './recovery.js';
 import { assertTransition, INITIAL_STATUSES, isTerminal } from './transitions.js';
 import {
@@ -218,6 +219,7 @@ export async function openStateRepo(options: OpenStateRepoOptions): Promise<Stat
     const staleGitLocks = await removeStaleGitLocks(dir, options.staleLockWaitMs);
     const tmpFilesRemoved = removeTmpFiles(dir);
     const truncatedLogs = truncatePartialLines(dir);
+    updateGitignore(dir); // committed with the leftovers, if any, or with the next commit
     const committedLeftovers = await commitLeftovers(dir);
     const repo = load(dir, now, release, options.onError ?? defaultOnError, options.commitDelayMs);
     const jobsByStatus = repo.jobs.byStatus();

@@ -1,0 +1,239 @@
+// The Mayor's own record of what it pays its node for: every paid PREPARE before it goes, its outcome, and every
+// claim the node accepted, as JSON lines in `payments-out.jsonl` in the state repository (ignored by git: it
+// changes with every write). After a restart the Mayor starts from these records, not from the node's word: the
+// node may list as owed only packets it fulfilled for us or that we sent and never learned the fate of, and its
+// cumulative may rise only by the packets it stops listing (a claim whose answer the crash cut off).
+//
+// Lines are appended with write(2), not fsynced: they survive the process (a crash, SIGKILL), not the machine. After an
+// OS crash the node's list can name a packet whose line was lost; the resync then refuses it and says so, until the
+// operator allows the amount (`max resync owed`), as it did for every packet before these records existed.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import type { Hex } from 'viem';
+import type { UnpaidPacket } from '../../connector/store.js';
+
+/** Unknown outcomes kept at most (the oldest go first; each resync clears those the node did not list). */
+const MAX_UNKNOWN = 10_000;
+/** Appended lines after which the log is rewritten with only what is live. */
+const COMPACT_AFTER = 50_000;
+
+type Line =
+  /** The channel these records follow, and the cumulative the node accepted on it. */
+  | { t: 'channel'; ch: Hex; cum: string }
+  /** A paid PREPARE about to go: its outcome is unknown until a `fulfilled` or `rejected` line. */
+  | { t: 'sent'; c: string; a: string }
+  /** Its FULFILL came (or the node's list proved it owed): owed until an accepted claim pays it. */
+  | { t: 'fulfilled'; c: string; a: string }
+  /** Not owed: the node rejected it, or did not list it when asked what we owe. */
+  | { t: 'rejected'; c: string; a: string }
+  /** The node accepted a claim up to `cum`, paying these packets. */
+  | { t: 'accepted'; cum: string; pays: string[] };
+
+/** A multiset of packets keyed by condition and amount. */
+class Packets {
+  private readonly byKey = new Map<string, UnpaidPacket[]>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(p: UnpaidPacket): void {
+    const k = `${p.condition}:${p.amount}`;
+    const list = this.byKey.get(k);
+    if (list) list.push(p);
+    else this.byKey.set(k, [p]);
+    this.count++;
+  }
+
+  /** Removes one packet of this condition and amount; false if there is none. */
+  remove(p: UnpaidPacket): boolean {
+    const k = `${p.condition}:${p.amount}`;
+    const list = this.byKey.get(k);
+    if (!list) return false;
+    list.pop();
+    if (list.length === 0) this.byKey.delete(k);
+    this.count--;
+    return true;
+  }
+
+  /** Removes one packet of this condition, whatever its amount (a claim lists conditions only). */
+  removeCondition(condition: string): void {
+    for (const list of this.byKey.values()) {
+      if (list[0]!.condition !== condition) continue;
+      this.remove(list[0]!);
+      return;
+    }
+  }
+
+  /** Drops the oldest packets beyond `max`. */
+  trim(max: number): void {
+    for (const [k, list] of this.byKey) {
+      if (this.count <= max) return;
+      this.count -= list.length;
+      this.byKey.delete(k);
+    }
+  }
+
+  entries(): UnpaidPacket[] {
+    return [...this.byKey.values()].flat();
+  }
+}
+
+export class PayerLog {
+  private channelId: Hex | undefined;
+  private acceptedCum = 0n;
+  private readonly owedPackets = new Packets();
+  private readonly unknownPackets = new Packets();
+  private fd: number | undefined;
+  private appended = 0;
+  private failed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Reads the log (a torn last line is skipped) and rewrites it with only what is live. */
+  static open(path: string, warn: (message: string) => void = () => {}): PayerLog {
+    const log = new PayerLog(path, warn);
+    if (existsSync(path)) {
+      for (const raw of readFileSync(path, 'utf8').split('\n')) {
+        if (!raw.trim()) continue;
+        try {
+          log.apply(JSON.parse(raw) as Line);
+        } catch {
+          // A torn write: the effect it announced had not started.
+        }
+      }
+    }
+    log.compact();
+    return log;
+  }
+
+  /** The channel these records follow (undefined: none yet, e.g. a log older than the channel). */
+  get channel(): Hex | undefined {
+    return this.channelId;
+  }
+
+  /** The cumulative the node last accepted on that channel, as far as we recorded. */
+  get cumulative(): bigint {
+    return this.acceptedCum;
+  }
+
+  /** Packets the node fulfilled that no accepted claim paid yet (a claim cut off by a crash included). */
+  owed(): UnpaidPacket[] {
+    return this.owedPackets.entries();
+  }
+
+  /** Packets sent whose outcome we never learned. */
+  unknown(): UnpaidPacket[] {
+    return this.unknownPackets.entries();
+  }
+
+  /** From now on the records follow `channelId`, with `owed` as what is owed on it and nothing of unknown fate. */
+  track(channelId: Hex, cumulative: bigint, owed: readonly UnpaidPacket[]): void {
+    this.channelId = channelId;
+    this.acceptedCum = cumulative;
+    this.owedPackets.trim(0);
+    this.unknownPackets.trim(0);
+    for (const p of owed) this.owedPackets.add(p);
+    this.compact();
+  }
+
+  sent(condition: string, amount: bigint): void {
+    this.append({ t: 'sent', c: condition, a: amount.toString() });
+  }
+
+  fulfilled(condition: string, amount: bigint): void {
+    this.append({ t: 'fulfilled', c: condition, a: amount.toString() });
+  }
+
+  rejected(condition: string, amount: bigint): void {
+    this.append({ t: 'rejected', c: condition, a: amount.toString() });
+  }
+
+  accepted(cumulative: bigint, pays: readonly string[]): void {
+    if (cumulative === this.acceptedCum && pays.length === 0) return; // an open or a top-up: nothing paid
+    this.append({ t: 'accepted', cum: cumulative.toString(), pays: [...pays] });
+  }
+
+  /** After a resync: packets of unknown fate that the node did not list are not owed. */
+  notOwed(packets: readonly UnpaidPacket[]): void {
+    for (const p of packets) if (this.unknownHas(p)) this.rejected(p.condition, p.amount);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private unknownHas(p: UnpaidPacket): boolean {
+    if (!this.unknownPackets.remove(p)) return false;
+    this.unknownPackets.add(p);
+    return true;
+  }
+
+  private apply(line: Line): void {
+    switch (line.t) {
+      case 'channel':
+        this.channelId = line.ch;
+        this.acceptedCum = BigInt(line.cum);
+        return;
+      case 'sent':
+        this.unknownPackets.add({ condition: line.c, amount: BigInt(line.a) });
+        this.unknownPackets.trim(MAX_UNKNOWN);
+        return;
+      case 'fulfilled': {
+        const p = { condition: line.c, amount: BigInt(line.a) };
+        this.unknownPackets.remove(p);
+        this.owedPackets.add(p);
+        return;
+      }
+      case 'rejected':
+        this.unknownPackets.remove({ condition: line.c, amount: BigInt(line.a) });
+        return;
+      case 'accepted':
+        this.acceptedCum = BigInt(line.cum);
+        for (const c of line.pays) this.owedPackets.removeCondition(c);
+        return;
+    }
+  }
+
+  private append(line: Line): void {
+    this.apply(line);
+    if (this.failed) return;
+    try {
+      this.fd ??= openSync(this.path, 'a', 0o600);
+      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+      if (++this.appended >= COMPACT_AFTER) this.compact();
+    } catch (err) {
+      // The payment goes on (its money is safe with the node's records); only a restart's check is weaker.
+      this.failed = true;
+      this.warn(
+        `Could not write ${this.path} (${(err as Error).message}): after a restart, the node's list of what we owe will be refused until max resync owed allows it.`,
+      );
+    }
+  }
+
+  /** Rewrites the file with what is live: the channel, what is owed, what is of unknown fate. */
+  private compact(): void {
+    const lines: Line[] = [];
+    if (this.channelId) lines.push({ t: 'channel', ch: this.channelId, cum: this.acceptedCum.toString() });
+    // Owed first: a `fulfilled` line read after a `sent` line of the same packet would take it for its outcome.
+    for (const p of this.owedPackets.entries())
+      lines.push({ t: 'fulfilled', c: p.condition, a: p.amount.toString() });
+    for (const p of this.unknownPackets.entries())
+      lines.push({ t: 'sent', c: p.condition, a: p.amount.toString() });
+    this.close();
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    this.appended = 0;
+  }
+}

@@ -1,0 +1,165 @@
+// A restarted Mayor facing a hostile node, on a real anvil and a real node (relay, connector, SQLite, in this
+// process) over Nostr SPSP and BTP. The Mayor's record of the packets it pays for (payments-out.jsonl, payer-log.ts)
+// is what a restart checks the node's word against: before it, the first resync after a start took the node's list
+// of what we owe (up to 1 M2M) and any cumulative carrying our signature.
+// The node's lies are made by replacing its answers in this process (its status answer, its claim handler): a real
+// node never lies, so a hostile one can only be played.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hex } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelStatus, ClaimMessage } from '../../src/connector/index.js';
+import { IlpPacketType } from '../../src/ilp/index.js';
+import type { Attachment } from '../../src/mayor/runtime/index.js';
+import { PAYER_LOG_FILE } from '../../src/mayor/state/index.js';
+import { type MayorOnNode, startMayorOnNode } from '../support/mayor-on-node.js';
+
+let h: MayorOnNode;
+const NEVER = 10n ** 30n; // a settle threshold no write reaches: claims only on settle()
+
+beforeAll(async () => {
+  h = await startMayorOnNode('crosstown-payer-records-');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** The node's private handlers, replaced to play a hostile node. */
+type Hostile = { acceptClaim(peerId: string, msg: ClaimMessage): Promise<unknown> };
+
+/** Every claim that reaches the node, accepted or not: what a hostile node could keep and redeem. */
+function recordClaims(): { signed: ClaimMessage[]; restore(): void } {
+  const connector = h.node.connector as unknown as Hostile;
+  const original = connector.acceptClaim;
+  const signed: ClaimMessage[] = [];
+  connector.acceptClaim = function (this: Hostile, peerId, msg) {
+    signed.push(msg);
+    return original.call(this, peerId, msg);
+  };
+  return {
+    signed,
+    restore: () => {
+      connector.acceptClaim = original;
+    },
+  };
+}
+
+function lieInStatus(change: (real: ChannelStatus) => ChannelStatus): () => void {
+  const connector = h.node.connector;
+  const original = connector.channelStatus;
+  connector.channelStatus = async (peerId, channelId) =>
+    change(await original.call(connector, peerId, channelId));
+  return () => {
+    connector.channelStatus = original;
+  };
+}
+
+const peerOf = (att: Attachment) => att.spsp.ilpAddress.split('.').at(-1)!;
+const fulfilled = async (att: Attachment) =>
+  expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
+
+describe('a restarted Mayor and a node that lies about what it is owed', () => {
+  it('a packet the Mayor never sent, listed as owed, is refused, and no claim pays it', async () => {
+    const a = await h.attachMayor();
+    for (let i = 0; i < 3; i++) await fulfilled(a);
+    await a.settle();
+    const paid = a.claims.cumulative;
+    expect(h.node.connector.balance(peerOf(a))).toMatchObject({ owedByPeer: 0n, paidByPeer: paid });
+    await a.detach();
+
+    const fake = { condition: randomBytes(32).toString('hex'), amount: 5_000n };
+    const restore = lieInStatus((real) => ({ ...real, owed: [...real.owed, fake] }));
+    const claims = recordClaims();
+    const warnings = h.warnings.length;
+    try {
+      const b = await h.attachMayor();
+      // Before the payer's record, this resync signed a claim for paid + 5,000 and sent it to the node.
+      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
+      expect(b.claims.cumulative).toBe(paid);
+      expect(h.warnings.slice(warnings).join('\n')).toMatch(
+        /we owe 5000 for packets we have no record of sending/,
+      );
+      await b.detach();
+    } finally {
+      restore();
+      claims.restore();
+    }
+  }, 60_000);
+
+  it('packets a kept claim paid, listed again as owed, are refused, and not paid twice', async () => {
+    const a = await h.attachMayor({ settleThreshold: NEVER });
+    for (let i = 0; i < 2; i++) await fulfilled(a);
+    const channelId = a.claims.channel as Hex;
+    const owedBefore = (await h.node.connector.channelStatus(peerOf(a), channelId)).owed;
+    expect(owedBefore).toHaveLength(2);
+    // The node takes the claim (it now holds our signature) and answers with an error: the packets are owed again.
+    const connector = h.node.connector as unknown as Hostile;
+    const original = connector.acceptClaim;
+    connector.acceptClaim = async function (this: Hostile, peerId, msg) {
+      await original.call(this, peerId, msg);
+      throw new Error('disk full');
+    };
+    try {
+      await expect(a.settle()).rejects.toThrow(/disk full/);
+    } finally {
+      connector.acceptClaim = original;
+    }
+    const kept = a.claims.fulfilled; // what the kept claim is worth: everything ever fulfilled
+    await a.detach();
+
+    // At the restart it shows that claim and lists its packets as still owed, to be paid them a second time.
+    const restore = lieInStatus((real) => ({ ...real, owed: [...real.owed, ...owedBefore] }));
+    const claims = recordClaims();
+    const warnings = h.warnings.length;
+    try {
+      const b = await h.attachMayor({ settleThreshold: NEVER });
+      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
+      expect(h.warnings.slice(warnings).join('\n')).toMatch(/stopped listing only 0 of the packets we owe/);
+      await b.detach();
+    } finally {
+      restore();
+      claims.restore();
+    }
+    // The honest node's own books: the kept claim paid both packets, once.
+    expect(h.node.connector.balance(peerOf(a))).toMatchObject({ owedByPeer: 0n, paidByPeer: kept });
+  }, 60_000);
+});
+
+describe('a restarted Mayor and an honest node', () => {
+  it('continues from its record: a claim whose answer a crash cut off, and packets it never claimed, paid exactly once', async () => {
+    let crashed = false;
+    const a = await h.attachMayor({
+      settleThreshold: NEVER,
+      // The process dies here: the node accepted the claim, nothing after it is recorded.
+      fault: async (point) => {
+        if (point === 'claim-accepted' && crashed) throw new Error('crashed');
+      },
+    });
+    for (let i = 0; i < 3; i++) await fulfilled(a);
+    crashed = true;
+    await expect(a.settle()).rejects.toThrow(/crashed/);
+    for (let i = 0; i < 2; i++) await fulfilled(a); // fulfilled, never claimed
+    const total = a.claims.fulfilled;
+    await a.detach();
+    const log = readFileSync(join(h.state.dir, PAYER_LOG_FILE), 'utf8');
+    expect(log).toContain('"t":"fulfilled"');
+
+    const warnings = h.warnings.length;
+    const b = await h.attachMayor({ settleThreshold: NEVER });
+    expect(h.warnings.slice(warnings)).toEqual([]);
+    // The lost claim's packets were paid by it (the node no longer lists them); the two others by the resync.
+    expect(b.resync?.recovered).toBe(0n);
+    expect(b.claims.cumulative).toBe(total);
+    expect(h.node.connector.balance(peerOf(b))).toMatchObject({ owedByPeer: 0n, paidByPeer: total });
+    // And it goes on: the next start finds nothing owed.
+    await fulfilled(b);
+    await b.settle();
+    const after = b.claims.cumulative;
+    await b.detach();
+    const c = await h.attachMayor({ settleThreshold: NEVER });
+    expect(c.resync).toMatchObject({ cumulative: after, recovered: 0n, paid: 0n });
+    await c.detach();
+  }, 60_000);
+});

@@ -1,0 +1,91 @@
+// The payer's record of the packets it pays for (payer-log.ts), on real files: what a restart reads back.
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PayerLog } from '../../../src/mayor/runtime/payer-log.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'crosstown-payer-log-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => join(dir, `log-${n++}.jsonl`);
+const CH = `0x${'ab'.repeat(32)}` as const;
+
+describe('PayerLog', () => {
+  it('reads back the channel, what is owed and what is of unknown fate, after a crash at any line', () => {
+    const path = fresh();
+    const log = PayerLog.open(path);
+    log.track(CH, 100n, [{ condition: 'aa', amount: 5n }]);
+    log.sent('bb', 7n);
+    log.fulfilled('bb', 7n);
+    log.sent('cc', 9n); // its answer never came
+    log.sent('dd', 3n);
+    log.rejected('dd', 3n);
+    log.sent('ee', 4n);
+    log.fulfilled('ee', 4n);
+    log.accepted(104n, ['ee']); // a claim paid ee only
+    // The process dies mid-append.
+    appendFileSync(path, '{"t":"fulfilled","c":"cc","a');
+    const back = PayerLog.open(path);
+    expect(back.channel).toBe(CH);
+    expect(back.cumulative).toBe(104n);
+    expect(back.owed()).toEqual([
+      { condition: 'aa', amount: 5n },
+      { condition: 'bb', amount: 7n },
+    ]);
+    expect(back.unknown()).toEqual([{ condition: 'cc', amount: 9n }]);
+    // Opening rewrote it with only what is live, and reads the same again.
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(4);
+    const again = PayerLog.open(path);
+    expect([again.cumulative, again.owed(), again.unknown()]).toEqual([104n, back.owed(), back.unknown()]);
+  });
+
+  it('a packet sent twice with the same condition is two packets; an outcome settles one of them', () => {
+    const path = fresh();
+    const log = PayerLog.open(path);
+    log.track(CH, 0n, []);
+    log.sent('aa', 5n);
+    log.sent('aa', 5n);
+    log.fulfilled('aa', 5n);
+    const back = PayerLog.open(path);
+    expect(back.owed()).toEqual([{ condition: 'aa', amount: 5n }]);
+    expect(back.unknown()).toEqual([{ condition: 'aa', amount: 5n }]);
+  });
+
+  it('after a resync, packets of unknown fate the node did not list are forgotten; others sent meanwhile are kept', () => {
+    const path = fresh();
+    const log = PayerLog.open(path);
+    log.track(CH, 0n, []);
+    log.sent('aa', 5n);
+    const asked = log.unknown();
+    log.sent('bb', 6n); // sent while the status request was in flight
+    log.notOwed(asked);
+    expect(PayerLog.open(path).unknown()).toEqual([{ condition: 'bb', amount: 6n }]);
+  });
+
+  it('tracking another channel starts over from what the caller holds', () => {
+    const path = fresh();
+    const log = PayerLog.open(path);
+    log.track(CH, 10n, []);
+    log.sent('aa', 5n);
+    log.fulfilled('aa', 5n);
+    const other = `0x${'cd'.repeat(32)}` as const;
+    log.track(other, 0n, []);
+    const back = PayerLog.open(path);
+    expect([back.channel, back.cumulative, back.owed(), back.unknown()]).toEqual([other, 0n, [], []]);
+  });
+
+  it('a write that fails warns once and the payment goes on', () => {
+    const warnings: string[] = [];
+    const path = fresh();
+    const log = PayerLog.open(path, (m) => warnings.push(m));
+    // The file can no longer be appended to (here: a directory took its place).
+    rmSync(path);
+    mkdirSync(path);
+    log.sent('aa', 5n);
+    log.sent('bb', 5n);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/after a restart, the node's list of what we owe will be refused/);
+    expect(log.unknown()).toHaveLength(2);
+  });
+});
