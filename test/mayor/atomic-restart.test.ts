@@ -2,11 +2,12 @@
 // is SIGKILLed after it published a sealed result and before Alpha paid; restarted, it still holds K (fsynced
 // before publishing) and fulfills Alpha's payment with it. (2) Mayor-Alpha loses the FULFILL's outcome (its
 // fault hook throws at `payment-fulfilled`, then it is stopped and started again on the same state: the
-// in-process stand-in for a crash there); recovery pays again, Beta answers "already paid" with K in the
+// in-process stand-in for a crash there) and, here, its record of what it pays for (payments-out.jsonl, which
+// would have given it K: greedy-provider.test.ts); recovery pays again, Beta answers "already paid" with K in the
 // reject's data, and Alpha routes the result once, paying once. (3) The same, with the skill intent of the lost
 // batch surviving without K (a power cut may keep one file of a batch and not another; issue 17 makes K durable
 // with the skill intent): the skill never ran, so even a non-idempotent skill is called after the restart.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../src/devnet/index.js';
@@ -14,6 +15,7 @@ import type { MayorConfig } from '../../src/mayor/config/index.js';
 import { intentKey } from '../../src/mayor/lifecycle/intents.js';
 import type { FaultHook } from '../../src/mayor/runtime/faults.js';
 import { type Mayor, startMayor } from '../../src/mayor/runtime/index.js';
+import { PAYER_LOG_FILE } from '../../src/mayor/state/index.js';
 import type { Skill } from '../../src/skills/types.js';
 import {
   BID,
@@ -129,6 +131,8 @@ describe('atomic payment across crashes', () => {
     expect(alpha.state.jobs.get(job.jobId)!.status).toBe('result-received');
     await alpha.stop();
     running.splice(running.indexOf(alpha), 1);
+    // Its record of the FULFILL is lost too: only the provider can hand K now.
+    rmSync(join(config.stateDir, PAYER_LOG_FILE));
 
     const again = await requester('carol', config);
     await again.settled([job.jobId], 60_000);

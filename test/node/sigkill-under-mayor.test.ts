@@ -129,15 +129,17 @@ describe('SIGKILL of the node under a running requester Mayor', () => {
     expect((await post()).type).toBe(IlpPacketType.Fulfill);
     const secretBefore = att.spsp.sharedSecret;
     // A job write whose FULFILL the kill swallowed: the node committed (and credited) it, the Mayor never heard.
-    // Sent on the Mayor's own BTP session, exactly as its pay() builds it, with the answer dropped.
+    // Sent on the Mayor's own BTP session, exactly as its pay() builds and records it, with the answer dropped.
     const lost = jobData();
     const lostPrice = BigInt(lost.length) * att.spsp.basePricePerByte;
     const lostSecret = new Uint8Array(Buffer.from(att.spsp.sharedSecret, 'base64'));
+    const lostCondition = conditionOf(deriveFulfillment(lostSecret, lost));
+    att.payerLog!.sent(Buffer.from(lostCondition).toString('hex'), lostPrice);
     const lostReply = await att.btp.sendPrepare({
       type: IlpPacketType.Prepare,
       amount: lostPrice,
       destination: att.spsp.destinationAccount,
-      executionCondition: conditionOf(deriveFulfillment(lostSecret, lost)),
+      executionCondition: lostCondition,
       expiresAt: new Date(Date.now() + 30_000),
       data: lost,
     });

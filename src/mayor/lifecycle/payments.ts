@@ -1,8 +1,10 @@
 // Paying providers. The payment is bound to the job at both ends: its PREPARE data names the job, and the
 // provider refuses a second payment for a job it was already paid for (provider-spsp.ts). The Mayor writes a
 // `provider-payment` intent (key: the job id) before the PREPARE and the outcome after it. A payment whose
-// outcome a crash hid is sent again, and the provider's answer settles it: FULFILL (it never got the first) or
-// "already paid" (it did): never two payments. A failed payment is retried with backoff while the Mayor runs.
+// outcome a crash hid is first looked up in the Mayor's own record of what it pays for (payer-log.ts): a payment
+// that went through (its FULFILL recorded, or the node listing it as owed) is not sent again, whatever the
+// provider would answer. Otherwise it is sent again, and the provider's answer settles it: FULFILL (it never got
+// the first) or "already paid" (it did). A failed payment is retried with backoff while the Mayor runs.
 // A sealed result (issue 19) is paid before it is routed, by its condition: sealed-pay.ts.
 import { formatM2M } from '../../chain/units.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
@@ -12,7 +14,12 @@ import { blocklistFor } from '../fraud/blocklist.js';
 import { refusedBlockedPayment } from '../fraud/lifecycle.js';
 import { rejectAdvice } from '../runtime/attach.js';
 import { backoffDelay } from '../runtime/backoff.js';
-import { isAlreadyPaid, paymentData } from '../runtime/provider-spsp.js';
+import {
+  ALREADY_PAID_CODE,
+  ALREADY_PAID_MESSAGE,
+  isAlreadyPaid,
+  paymentData,
+} from '../runtime/provider-spsp.js';
 import { spspHandshake } from '../runtime/spsp-client.js';
 import { alreadyAudited, auditProviderPaid } from './audit-once.js';
 import { type LifecycleDeps, short } from './deps.js';
@@ -66,6 +73,20 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     pin?: { condition: Uint8Array; expiresAt: Date },
   ): Promise<IlpReply> => {
     const att = deps.att()!;
+    const label = `${jobId}:${provider}`;
+    // A payment of this job that went through before (a crash or a dropped link hid its FULFILL) is not sent again:
+    // answered as the provider would answer it, "already paid", with the key of a sealed result when we have it.
+    // A sealed result paid without its FULFILL in our record is sent again: only the provider can hand the key.
+    const earlier = await att.earlierPayment(label);
+    if (earlier && (!pin || earlier.fulfillment)) {
+      return {
+        type: IlpPacketType.Reject,
+        code: ALREADY_PAID_CODE,
+        triggeredBy: att.spsp.ilpAddress,
+        message: `${ALREADY_PAID_MESSAGE} ${jobId}: our record shows an earlier payment of it went through (its FULFILL was lost); not paid again`,
+        data: earlier.fulfillment ?? new Uint8Array(),
+      };
+    }
     let spsp = fresh ? undefined : providerSpsp.get(provider);
     if (!spsp) {
       spsp = await spspHandshake({
@@ -83,6 +104,7 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
       destination: spsp.destinationAccount,
       executionCondition: pin?.condition ?? conditionOf(deriveFulfillment(secret, data)),
       data,
+      label,
       // An atomic payment is not retried inside its expiry: an R00 then always means the provider held it.
       ...(pin && { expiresAt: pin.expiresAt, retries: 0 }),
     });

@@ -32,7 +32,7 @@ import { type ChainCheckParams, checkChain, resaveChain, startChainGuard } from 
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
 import { pinNodePubkey } from './node-identity.js';
-import { PayerLog } from './payer-log.js';
+import { type PaidRecord, PayerLog } from './payer-log.js';
 import type { RelayPool } from './relay-pool.js';
 import { checkSettlementTerms, type ExpectedSettlement } from './settlement-terms.js';
 import { isStaleRelayAccount, spspHandshake } from './spsp-client.js';
@@ -124,6 +124,8 @@ export interface Attachment {
   readonly walletAddress: Address;
   readonly btp: BtpClient;
   readonly claims: ClaimSender;
+  /** Our record of the packets we pay the node for (with a state repository only): payer-log.ts. */
+  readonly payerLog?: PayerLog;
   /** How the channel was found: from local state, rebuilt from the chain, or newly opened. */
   readonly channelSource: 'state' | 'chain' | 'opened';
   /** What the resync with the node found (channels from state or the chain only; undefined when it did not run). */
@@ -134,8 +136,19 @@ export interface Attachment {
    * amount for the next claim.
    */
   pay(
-    prepare: Omit<IlpPrepare, 'type' | 'expiresAt'> & { expiresAt?: Date; retries?: number },
+    prepare: Omit<IlpPrepare, 'type' | 'expiresAt'> & {
+      expiresAt?: Date;
+      retries?: number;
+      /** Names what it pays in the payer's record (a provider payment), for `earlierPayment`. */
+      label?: string;
+    },
   ): Promise<PayResult>;
+  /**
+   * Whether a payment named `label` went through before (a crash or a dropped link hid its FULFILL), from the payer's
+   * record: its fulfillment when the FULFILL reached us, `{}` when only the node's list of what we owe proved it,
+   * undefined when none did. One sent whose fate is unknown is settled first by asking the node (a resync).
+   */
+  earlierPayment(label: string): Promise<PaidRecord | undefined>;
   /** A paid relay write of `data` (a TOON event) at the price bytes × basePricePerByte (or `amount`). */
   writeToRelay(data: Uint8Array, amount?: bigint): Promise<PayResult>;
   /** Claims for everything fulfilled so far. */
@@ -375,24 +388,25 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     if (!payerLog) return { maxOwed: options.maxResyncOwed ?? 10n ** 18n, maxUnexplained: 0n };
     return { maxOwed: options.maxResyncOwed ?? 0n, maxUnexplained: 0n, expected: payerLog.unknown() };
   };
-  const resync = () => {
+  const resyncOrThrow = () => {
     const opts = resyncOptions();
     return claims
       .resync((id) => btp.requestStatus(id), sendClaim, opts)
       .then((r) => {
         recordsComplete = true;
-        // Sent before we asked, of unknown fate, and not listed: the node did not fulfill them (or a claim paid them).
+        // Sent before we asked, of unknown fate, and not listed: the node did not fulfill them.
         payerLog?.notOwed(opts.expected ?? []);
         return r;
-      })
-      .catch((err) => {
-        warn(
-          `Could not resync channel ${claims.channel} with the node: ${(err as Error).message}. ` +
-            'Claims may be refused until it is resolved (check the node, or raise max resync owed if the amount is right).',
-        );
-        return undefined;
       });
   };
+  const resync = () =>
+    resyncOrThrow().catch((err) => {
+      warn(
+        `Could not resync channel ${claims.channel} with the node: ${(err as Error).message}. ` +
+          'Claims may be refused until it is resolved (check the node, or raise max resync owed if the amount is right).',
+      );
+      return undefined;
+    });
 
   let connectedOnce = false;
   const btp = await BtpClient.connect({
@@ -475,7 +489,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       };
       let reply: IlpReply;
       const condition = hex(p.executionCondition);
-      if (p.amount > 0n) payerLog?.sent(condition, p.amount);
+      if (p.amount > 0n) payerLog?.sent(condition, p.amount, p.label);
       try {
         reply = await btp.sendPrepare(prepare);
         if (reply.type !== IlpPacketType.Fulfill && p.amount > 0n) payerLog?.rejected(condition, p.amount);
@@ -490,6 +504,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         };
       }
       if (reply.type === IlpPacketType.Fulfill) {
+        if (p.label !== undefined) payerLog?.paid(p.label, reply.fulfillment);
         if (p.amount > 0n) {
           claims.recordFulfilled(condition, p.amount);
           // Claims follow the FULFILL in the background: the caller does not wait on them.
@@ -539,6 +554,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     walletAddress,
     btp,
     claims,
+    ...(payerLog ? { payerLog } : {}),
     channelSource,
     ...(resynced ? { resync: resynced } : {}),
     channel: () => ({
@@ -551,6 +567,16 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       chainId: s.chainId,
     }),
     pay,
+    earlierPayment: async (label) => {
+      if (!payerLog) return undefined;
+      let known = payerLog.fate(label);
+      if (known.fate === 'unknown') {
+        // The node's list of what we owe settles it: listed = it went through; not listed = it did not.
+        await resyncOrThrow();
+        known = payerLog.fate(label);
+      }
+      return known.fate === 'paid' ? known.record : undefined;
+    },
     writeToRelay: async (data, amount) => {
       let used = spsp;
       let result = await payRelay(data, amount);

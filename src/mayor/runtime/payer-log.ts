@@ -19,25 +19,43 @@ const COMPACT_AFTER = 50_000;
 type Line =
   /** The channel these records follow, and the cumulative the node accepted on it. */
   | { t: 'channel'; ch: Hex; cum: string }
-  /** A paid PREPARE about to go: its outcome is unknown until a `fulfilled` or `rejected` line. */
-  | { t: 'sent'; c: string; a: string }
+  /**
+   * A paid PREPARE about to go: its outcome is unknown until a `fulfilled` or `rejected` line. `for` names what it
+   * pays (a provider payment: `<job id>:<provider>`).
+   */
+  | { t: 'sent'; c: string; a: string; for?: string }
   /** Its FULFILL came (or the node's list proved it owed): owed until an accepted claim pays it. */
   | { t: 'fulfilled'; c: string; a: string }
   /** Not owed: the node rejected it, or did not list it when asked what we owe. */
   | { t: 'rejected'; c: string; a: string }
   /** The node accepted a claim up to `cum`, paying these packets. */
-  | { t: 'accepted'; cum: string; pays: string[] };
+  | { t: 'accepted'; cum: string; pays: string[] }
+  /** A named payment went through: its FULFILL came (`f`, the fulfillment), or the node listed it as owed. */
+  | { t: 'paid'; for: string; f?: string };
+
+/** A packet, and what it pays for when it was named. */
+interface Packet extends UnpaidPacket {
+  for?: string;
+}
+
+/** What became of a named payment: it went through, with its fulfillment when its FULFILL reached us. */
+export interface PaidRecord {
+  fulfillment?: Uint8Array;
+}
+
+/** Named payments remembered at most (the oldest go first). */
+const MAX_PAID = 10_000;
 
 /** A multiset of packets keyed by condition and amount. */
 class Packets {
-  private readonly byKey = new Map<string, UnpaidPacket[]>();
+  private readonly byKey = new Map<string, Packet[]>();
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  add(p: UnpaidPacket): void {
+  add(p: Packet): void {
     const k = `${p.condition}:${p.amount}`;
     const list = this.byKey.get(k);
     if (list) list.push(p);
@@ -45,15 +63,21 @@ class Packets {
     this.count++;
   }
 
-  /** Removes one packet of this condition and amount; false if there is none. */
-  remove(p: UnpaidPacket): boolean {
+  /** Removes one packet of this condition and amount (the oldest); undefined if there is none. */
+  remove(p: UnpaidPacket): Packet | undefined {
     const k = `${p.condition}:${p.amount}`;
     const list = this.byKey.get(k);
-    if (!list) return false;
-    list.pop();
+    if (!list) return undefined;
+    const removed = list.shift();
     if (list.length === 0) this.byKey.delete(k);
     this.count--;
-    return true;
+    return removed;
+  }
+
+  /** Whether a packet names `label`. */
+  names(label: string): boolean {
+    for (const list of this.byKey.values()) if (list.some((p) => p.for === label)) return true;
+    return false;
   }
 
   /** Removes one packet of this condition, whatever its amount (a claim lists conditions only). */
@@ -74,7 +98,7 @@ class Packets {
     }
   }
 
-  entries(): UnpaidPacket[] {
+  entries(): Packet[] {
     return [...this.byKey.values()].flat();
   }
 }
@@ -84,6 +108,8 @@ export class PayerLog {
   private acceptedCum = 0n;
   private readonly owedPackets = new Packets();
   private readonly unknownPackets = new Packets();
+  /** Named payments that went through, oldest first. */
+  private readonly paidByLabel = new Map<string, PaidRecord>();
   private fd: number | undefined;
   private appended = 0;
   private failed = false;
@@ -127,7 +153,17 @@ export class PayerLog {
 
   /** Packets sent whose outcome we never learned. */
   unknown(): UnpaidPacket[] {
-    return this.unknownPackets.entries();
+    return this.unknownPackets.entries().map(({ condition, amount }) => ({ condition, amount }));
+  }
+
+  /**
+   * What became of the payments named `label`: 'paid' (with the fulfillment when its FULFILL reached us) when one
+   * went through, 'unknown' when one was sent and its fate is not known yet (ask the node: a resync), else 'none'.
+   */
+  fate(label: string): { fate: 'paid'; record: PaidRecord } | { fate: 'unknown' | 'none' } {
+    const record = this.paidByLabel.get(label);
+    if (record) return { fate: 'paid', record };
+    return { fate: this.unknownPackets.names(label) ? 'unknown' : 'none' };
   }
 
   /** From now on the records follow `channelId`, with `owed` as what is owed on it and nothing of unknown fate. */
@@ -136,12 +172,23 @@ export class PayerLog {
     this.acceptedCum = cumulative;
     this.owedPackets.trim(0);
     this.unknownPackets.trim(0);
+    this.paidByLabel.clear();
     for (const p of owed) this.owedPackets.add(p);
     this.compact();
   }
 
-  sent(condition: string, amount: bigint): void {
-    this.append({ t: 'sent', c: condition, a: amount.toString() });
+  sent(condition: string, amount: bigint, label?: string): void {
+    this.append({
+      t: 'sent',
+      c: condition,
+      a: amount.toString(),
+      ...(label !== undefined && { for: label }),
+    });
+  }
+
+  /** A named payment's FULFILL came, with this fulfillment. */
+  paid(label: string, fulfillment: Uint8Array): void {
+    this.append({ t: 'paid', for: label, f: Buffer.from(fulfillment).toString('hex') });
   }
 
   fulfilled(condition: string, amount: bigint): void {
@@ -168,9 +215,9 @@ export class PayerLog {
   }
 
   private unknownHas(p: UnpaidPacket): boolean {
-    if (!this.unknownPackets.remove(p)) return false;
-    this.unknownPackets.add(p);
-    return true;
+    const found = this.unknownPackets.remove(p);
+    if (found) this.unknownPackets.add(found);
+    return found !== undefined;
   }
 
   private apply(line: Line): void {
@@ -180,15 +227,24 @@ export class PayerLog {
         this.acceptedCum = BigInt(line.cum);
         return;
       case 'sent':
-        this.unknownPackets.add({ condition: line.c, amount: BigInt(line.a) });
+        this.unknownPackets.add({
+          condition: line.c,
+          amount: BigInt(line.a),
+          ...(line.for !== undefined && { for: line.for }),
+        });
         this.unknownPackets.trim(MAX_UNKNOWN);
         return;
       case 'fulfilled': {
         const p = { condition: line.c, amount: BigInt(line.a) };
-        this.unknownPackets.remove(p);
+        const label = this.unknownPackets.remove(p)?.for;
         this.owedPackets.add(p);
+        // A named payment the node listed as owed went through, though its FULFILL never reached us.
+        if (label !== undefined && !this.paidByLabel.has(label)) this.remember(label, {});
         return;
       }
+      case 'paid':
+        this.remember(line.for, line.f ? { fulfillment: new Uint8Array(Buffer.from(line.f, 'hex')) } : {});
+        return;
       case 'rejected':
         this.unknownPackets.remove({ condition: line.c, amount: BigInt(line.a) });
         return;
@@ -197,6 +253,12 @@ export class PayerLog {
         for (const c of line.pays) this.owedPackets.removeCondition(c);
         return;
     }
+  }
+
+  private remember(label: string, record: PaidRecord): void {
+    this.paidByLabel.delete(label);
+    this.paidByLabel.set(label, record);
+    if (this.paidByLabel.size > MAX_PAID) this.paidByLabel.delete(this.paidByLabel.keys().next().value!);
   }
 
   private append(line: Line): void {
@@ -223,7 +285,18 @@ export class PayerLog {
     for (const p of this.owedPackets.entries())
       lines.push({ t: 'fulfilled', c: p.condition, a: p.amount.toString() });
     for (const p of this.unknownPackets.entries())
-      lines.push({ t: 'sent', c: p.condition, a: p.amount.toString() });
+      lines.push({
+        t: 'sent',
+        c: p.condition,
+        a: p.amount.toString(),
+        ...(p.for !== undefined && { for: p.for }),
+      });
+    for (const [label, r] of this.paidByLabel)
+      lines.push({
+        t: 'paid',
+        for: label,
+        ...(r.fulfillment && { f: Buffer.from(r.fulfillment).toString('hex') }),
+      });
     this.close();
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);

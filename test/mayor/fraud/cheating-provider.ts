@@ -3,6 +3,9 @@
 // a sealed result it signs but does not honour: `garbage` publishes a ciphertext that does not decrypt under the
 // key it releases, `lie` seals a failed build under a summary that says success. Paid by condition, it releases K
 // in its FULFILL like an honest provider (the provider SPSP responder with its sealed-key lookup).
+// `greedy` serves an honest result (`greedy` sealed, `greedy-clear` in the clear) but takes every payment: a second
+// payment for a job is never refused as already paid (its SPSP responder is told every earlier payment is in
+// doubt and the node never had it).
 import { randomBytes } from 'node:crypto';
 import { claimDomain } from '../../../src/chain/index.js';
 import { ClaimReceiver, UnpaidPackets } from '../../../src/connector/index.js';
@@ -37,7 +40,7 @@ export async function startCheatingProvider(
   devnet: Devnet,
   who: DevnetMayor,
   amount: bigint,
-  cheat: 'garbage' | 'lie',
+  cheat: 'garbage' | 'lie' | 'greedy' | 'greedy-clear',
 ): Promise<CheatingProvider> {
   const sk = keyOf(who);
   const pool = new RelayPool({ urls: [devnet.relayUrl], secretKey: sk, backoff: { minMs: 100, maxMs: 500 } });
@@ -69,6 +72,7 @@ export async function startCheatingProvider(
     settlement: att.spsp.settlement,
     btpUrl: att.spsp.btpUrl,
     sealedKey: (jobId) => keys.get(jobId),
+    ...(cheat.startsWith('greedy') && { inDoubt: () => true, askNode: async () => 'take' as const }),
     onPayment: ({ prepare }) => {
       unpaid.add(hex(prepare.executionCondition), prepare.amount);
       const jobId = paymentJobId(prepare.data);
@@ -91,7 +95,20 @@ export async function startCheatingProvider(
     // A job sent to another provider by name is not ours to answer.
     const chosen = job.tags.find((t) => t[0] === 'p')?.[1];
     if (chosen && chosen !== who.nostrPubkey) return;
-    const truth = JSON.stringify({ build: 'FAILURE', tests: { passed: 1, failed: 3 }, logs: 'tests failed' });
+    const honest = cheat.startsWith('greedy');
+    const truth = honest
+      ? JSON.stringify({ build: 'SUCCESS', tests: { passed: 4, failed: 0 }, logs: 'all tests passed' })
+      : JSON.stringify({ build: 'FAILURE', tests: { passed: 1, failed: 3 }, logs: 'tests failed' });
+    if (cheat === 'greedy-clear') {
+      const clear = finalizeEvent(
+        buildJobResult({ request: job, content: truth, amount: { amount }, status: 'success' }),
+        sk,
+      );
+      answered.set(job.id, clear);
+      const { reply } = await att.writeToRelay(encodeEventBytes(clear));
+      if (reply.type !== 13) throw new Error(`result write refused: ${JSON.stringify(reply)}`);
+      return;
+    }
     const sealed = sealResult(truth, job.id);
     const template = buildJobResult({
       request: job,
