@@ -1,11 +1,15 @@
 // The paying Mayor of `npm run bench connector` "node as shipped", in its own process: attaches to the node as a
 // Mayor does (SPSP over Nostr, a payment channel, claims at the Mayor's default cadence: one after every FULFILL,
-// coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line.
+// coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line. It keeps a
+// state repository as a Mayor does: its channel record and its record of what it pays for (payer-log.ts).
 // Usage: node --import tsx bench/btp-load.ts '<json options>'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { conditionOf, deriveFulfillment, IlpPacketType, type IlpPrepare } from '../src/ilp/index.js';
 import { attach } from '../src/mayor/runtime/attach.js';
 import { RelayPool } from '../src/mayor/runtime/relay-pool.js';
+import { openStateRepo } from '../src/mayor/state/index.js';
 import { finalizeEvent, generateSecretKey } from '../src/nostr/index.js';
 import { encodeEventBytes } from '../src/toon/index.js';
 
@@ -75,7 +79,10 @@ const M2M = 10n ** 18n;
 const sk = generateSecretKey();
 const pool = new RelayPool({ urls: [o.relayUrl], secretKey: sk });
 pool.start();
+const stateDir = mkdtempSync(join(tmpdir(), 'crosstown-bench-mayor-'));
+const state = await openStateRepo({ dir: stateDir });
 const att = await attach({
+  state,
   pool,
   nostrSecretKey: sk,
   walletKey: o.walletKey,
@@ -223,4 +230,6 @@ process.stdout.write(
 );
 await att.detach();
 await pool.close();
+await state.close();
+rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);

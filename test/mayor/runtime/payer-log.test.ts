@@ -63,6 +63,34 @@ describe('PayerLog', () => {
     expect(PayerLog.open(path).unknown()).toEqual([{ condition: 'bb', amount: 6n }]);
   });
 
+  it("a named payment: paid with its fulfillment, paid by the node's word, of unknown fate, or none", () => {
+    const path = fresh();
+    const log = PayerLog.open(path);
+    log.track(CH, 0n, []);
+    const k = new Uint8Array(32).fill(7);
+    log.sent('aa', 5n, 'job1:p');
+    log.paid('job1:p', k);
+    log.fulfilled('aa', 5n);
+    log.sent('bb', 6n, 'job2:p'); // its answer never came
+    log.sent('cc', 7n, 'job3:p');
+    log.rejected('cc', 7n);
+    const back = PayerLog.open(path);
+    expect(back.fate('job1:p')).toEqual({ fate: 'paid', record: { fulfillment: k } });
+    expect(back.fate('job2:p')).toEqual({ fate: 'unknown' });
+    expect(back.fate('job3:p')).toEqual({ fate: 'none' });
+    // The node lists job 2's packet as owed (a resync): it went through, without its fulfillment.
+    back.fulfilled('bb', 6n);
+    back.close(); // one process at a time holds the file (the state repository's lock)
+    const next = PayerLog.open(path);
+    expect(next.fate('job2:p')).toEqual({ fate: 'paid', record: {} });
+    // A claim paying both packets does not forget that they were paid.
+    next.accepted(11n, ['aa', 'bb']);
+    next.close();
+    const after = PayerLog.open(path);
+    expect(after.owed()).toEqual([]);
+    expect(after.fate('job1:p')).toEqual({ fate: 'paid', record: { fulfillment: k } });
+  });
+
   it('tracking another channel starts over from what the caller holds', () => {
     const path = fresh();
     const log = PayerLog.open(path);
