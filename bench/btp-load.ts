@@ -1,7 +1,8 @@
 // The paying Mayor of `npm run bench connector` "node as shipped", in its own process: attaches to the node as a
 // Mayor does (SPSP over Nostr, a payment channel, claims at the Mayor's default cadence: one after every FULFILL,
-// coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line. It keeps a
-// state repository as a Mayor does: its channel record and its record of what it pays for (payer-log.ts).
+// coalesced), then times paid writes over BTP, 1 in flight and WINDOW in flight. Prints one JSON line.
+// BENCH_MAYOR_STATE=1: it also keeps a state repository as a full Mayor does (its channel record, committed after each
+// claim, and its record of what it pays for, payer-log.ts): the paying process's own costs, on the same 2 cores.
 // Usage: node --import tsx bench/btp-load.ts '<json options>'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,9 +81,9 @@ const sk = generateSecretKey();
 const pool = new RelayPool({ urls: [o.relayUrl], secretKey: sk });
 pool.start();
 const stateDir = mkdtempSync(join(tmpdir(), 'crosstown-bench-mayor-'));
-const state = await openStateRepo({ dir: stateDir });
+const state = process.env.BENCH_MAYOR_STATE === '1' ? await openStateRepo({ dir: stateDir }) : undefined;
 const att = await attach({
-  state,
+  ...(state && { state }),
   pool,
   nostrSecretKey: sk,
   walletKey: o.walletKey,
@@ -230,6 +231,6 @@ process.stdout.write(
 );
 await att.detach();
 await pool.close();
-await state.close();
+await state?.close();
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0);
