@@ -99,6 +99,12 @@ export interface RelayOptions {
   /** Frames per connection (any type); beyond it a frame is answered NOTICE "rate-limited:" and ignored. */
   messageRate?: RateLimit;
   /**
+   * Query time of REQ and COUNT per client address (IPv6 by /64), in milliseconds: `capacity` at once, refilled
+   * at `perSecond`. Reads are free but take the main thread (SQLite answers synchronously); an address that used
+   * its budget is answered CLOSED "rate-limited:" until it refills. Default 5,000 ms at once, 500 ms per second.
+   */
+  queryTime?: RateLimit;
+  /**
    * TOON decoding and signature verification (nostr-wasm, libsecp256k1) of writes on this many worker threads;
    * 0 does them on the main thread. Default: 0. Workers pay off when a core is free for them.
    */

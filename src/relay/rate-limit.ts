@@ -25,6 +25,24 @@ export class RateLimiter {
 
   /** Takes one token for `key`; false when the bucket is empty. */
   take(key: string): boolean {
+    const bucket = this.bucketOf(key);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Whether `key` has anything left: for a cost known only afterwards (the time a query took), then `charge`d. */
+  available(key: string): boolean {
+    return this.bucketOf(key).tokens > 0;
+  }
+
+  /** Takes `cost` from `key`; below zero it is a debt (at most one capacity) that refilling pays back first. */
+  charge(key: string, cost: number): void {
+    const bucket = this.bucketOf(key);
+    bucket.tokens = Math.max(-this.limit.capacity, bucket.tokens - cost);
+  }
+
+  private bucketOf(key: string): Bucket {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (!bucket) {
@@ -33,9 +51,7 @@ export class RateLimiter {
       this.buckets.set(key, bucket);
     }
     this.refill(bucket, now);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    return bucket;
   }
 
   private refill(bucket: Bucket, now: number): void {

@@ -64,6 +64,7 @@ export class NostrRelay {
   private readonly perIp: RateLimiter;
   private readonly global: RateLimiter;
   private readonly perConnectionFrames: RateLimiter;
+  private readonly queryTime: RateLimiter;
   private readonly now: () => number;
   /** Over TLS, the names (DNS, IP) of our certificate: a Host header naming one is believed (relay-url.ts). */
   private readonly certNames: string[] | undefined;
@@ -108,6 +109,7 @@ export class NostrRelay {
       options.messageRate ?? { capacity: 1000, perSecond: 500 },
       this.now,
     );
+    this.queryTime = new RateLimiter(options.queryTime ?? { capacity: 5000, perSecond: 500 }, this.now);
     this.prepaid = prepaidFor(options.secrets, options.prepaidStore);
     const gate = createWriteGate({
       store: options.store,
@@ -341,20 +343,40 @@ export class NostrRelay {
       case 'EVENT':
         return this.onEvent(conn, message.event);
       case 'REQ':
-        return this.onReq(conn, message.subId, message.filters);
+        return this.timed(conn, message.subId, () => this.onReq(conn, message.subId, message.filters));
       case 'COUNT':
-        return answerCount(
-          conn,
-          this.options.store,
-          message.subId,
-          message.filters,
-          this.limits.maxCountRows,
+        return this.timed(conn, message.subId, () =>
+          answerCount(conn, this.options.store, message.subId, message.filters, this.limits.maxCountRows),
         );
       case 'CLOSE':
         conn.subs.delete(message.subId);
         return;
       case 'AUTH':
         return this.onAuth(conn, message.event);
+    }
+  }
+
+  /**
+   * Runs a REQ or COUNT within its client address's query time (`queryTime`), charging what it took; an address
+   * that used its budget is answered CLOSED until it refills.
+   */
+  private async timed(conn: Connection, subId: string, query: () => Promise<void>): Promise<void> {
+    const key = ipBudgetKey(conn.ip);
+    if (!this.queryTime.available(key)) {
+      const { capacity, perSecond } = this.queryTime.limit;
+      conn.subs.delete(subId);
+      conn.send([
+        'CLOSED',
+        subId,
+        `rate-limited: queries from your address used their time (${capacity} ms at once, ${perSecond} ms more per second); retry in a few seconds`,
+      ]);
+      return;
+    }
+    const started = performance.now();
+    try {
+      await query();
+    } finally {
+      this.queryTime.charge(key, performance.now() - started);
     }
   }
 
