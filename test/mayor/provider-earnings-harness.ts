@@ -114,8 +114,7 @@ export function providerHarness(
         doubts?.supersede(from, jobId, condition);
       },
       ...(doubts && {
-        paidBefore: (from: string, jobId: string) =>
-          ledger.summary().jobs.some((j) => j.requester === from && j.jobId === jobId),
+        paidBefore: (from: string, jobId: string) => ledger.paidFor(from, jobId),
         inDoubt: doubts.inDoubt,
         askNode: (from: string, jobId: string, prepare: { expiresAt: Date }) =>
           doubts.askNode(from, jobId, (conditions) =>

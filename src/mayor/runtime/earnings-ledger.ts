@@ -48,8 +48,8 @@ export class EarningsLedger {
   private readonly best = new Map<string, SignedClaim>();
   private readonly redeemedTotals = new Map<string, bigint>();
   private readonly jobs: EarningsSummary['jobs'] = [];
-  /** Payments recorded (and not voided) per `<requester>:<job id>`. */
-  private readonly paidJobs = new Map<string, number>();
+  /** Sum of the payments recorded (and not voided) per `<requester>:<job id>`. */
+  private readonly paidJobs = new Map<string, bigint>();
   private earnedTotal = 0n;
   private start: bigint | undefined;
   private fd: number | undefined;
@@ -79,11 +79,11 @@ export class EarningsLedger {
   }
 
   /**
-   * Whether `from` paid for `jobId` (a payment recorded and not voided). Durable before its FULFILL went back, so,
-   * unlike the payment audit (committed in the background), it holds every payment the node may have.
+   * What `from` paid for `jobId` (payments recorded and not voided), base units. Durable before each FULFILL went
+   * back, so, unlike the payment audit (committed in the background), it holds every payment the node may have.
    */
-  paidFor(from: string, jobId: string): boolean {
-    return (this.paidJobs.get(`${from}:${jobId}`) ?? 0) > 0;
+  paidFor(from: string, jobId: string): bigint {
+    return this.paidJobs.get(`${from}:${jobId}`) ?? 0n;
   }
 
   /** The block the provider first ran at: where the closure watcher starts scanning. */
@@ -203,7 +203,7 @@ export class EarningsLedger {
         this.earnedTotal += amount;
         this.jobs.push({ jobId: line.job, requester: line.from, amount, at: line.at, condition: line.c });
         const key = `${line.from}:${line.job}`;
-        this.paidJobs.set(key, (this.paidJobs.get(key) ?? 0) + 1);
+        this.paidJobs.set(key, (this.paidJobs.get(key) ?? 0n) + amount);
         return;
       }
       case 'void': {
@@ -213,8 +213,8 @@ export class EarningsLedger {
         const i = this.jobs.findIndex((j) => j.condition === line.c && j.jobId === line.job);
         if (i >= 0) this.jobs.splice(i, 1);
         const key = `${line.from}:${line.job}`;
-        const n = (this.paidJobs.get(key) ?? 0) - 1;
-        if (n > 0) this.paidJobs.set(key, n);
+        const left = (this.paidJobs.get(key) ?? 0n) - BigInt(line.a);
+        if (left > 0n) this.paidJobs.set(key, left);
         else this.paidJobs.delete(key);
         this.earnedTotal -= BigInt(line.a);
         return;

@@ -242,14 +242,19 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   // One payment per job across restarts (issue 15): the earnings ledger, fsynced before each FULFILL, and the audit
   // log. The audit alone missed a payment whose line a crash cut (it is committed in the background): the
   // requester's second payment was then taken without asking the node, and the requester charged twice.
-  const paidIn = new Set(
-    (await deps.audit.list())
-      .filter((e) => e.direction === 'in' && e.status === 'fulfilled' && e.jobId)
-      .map((e) => `${e.counterparty}:${e.jobId}`),
-  );
+  const paidIn = new Map<string, bigint>();
+  for (const e of await deps.audit.list()) {
+    if (e.direction !== 'in' || e.status !== 'fulfilled' || !e.jobId) continue;
+    const key = `${e.counterparty}:${e.jobId}`;
+    paidIn.set(key, (paidIn.get(key) ?? 0n) + e.amount);
+  }
   const spsp = createProviderSpsp({
     secretKey,
-    paidBefore: (from, jobId) => earnings.ledger.paidFor(from, jobId) || paidIn.has(`${from}:${jobId}`),
+    paidBefore: (from, jobId) => {
+      const ledger = earnings.ledger.paidFor(from, jobId);
+      const audited = paidIn.get(`${from}:${jobId}`) ?? 0n;
+      return ledger > audited ? ledger : audited;
+    },
     ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
     inDoubt: doubts.inDoubt,
     // Over the link this payment arrives on; answered well before the PREPARE expires (issue 13).

@@ -46,8 +46,12 @@ export interface ProviderSpspOptions {
   btpUrl: string;
   /** Called for every fulfilled payment, before the FULFILL is returned (record it, e.g. for claims). */
   onPayment?: (p: { from: string; amount: bigint; prepare: IlpPrepare }) => void;
-  /** Whether this requester already paid for this job (a journal that outlives the process); default: this run only. */
-  paidBefore?: (from: string, jobId: string) => boolean;
+  /**
+   * What this requester already paid for this job, base units (a journal that outlives the process; 0n: nothing);
+   * default: this run only. Any amount makes a second clear payment "already paid"; a sealed result's key needs its
+   * price paid.
+   */
+  paidBefore?: (from: string, jobId: string) => bigint;
   /** An earlier payment of this job may never have reached the node (payment-doubt.ts). */
   inDoubt?: (from: string, jobId: string) => boolean;
   /**
@@ -86,8 +90,8 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
   const byRequester = new Map<string, string>();
   let received = 0n;
   let duplicatesRefused = 0;
-  /** `<requester>:<job id>` of every job paid in this run. */
-  const paidJobs = new Set<string>();
+  /** What each `<requester>:<job id>` paid in this run. */
+  const paidJobs = new Map<string, bigint>();
   /** `<requester>:<job id>` of the jobs whose doubtful payment the node is being asked about. */
   const asking = new Set<string>();
   const reject = (code: string, message: string): IlpReply => ({
@@ -160,7 +164,11 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       const key = `${account.from}:${jobId}`;
       if (asking.has(key))
         return reject('T00', `a payment for job ${jobId} is being checked with the node; retry shortly`);
-      let paid = paidJobs.has(key) || options.paidBefore?.(account.from, jobId);
+      const before = options.paidBefore?.(account.from, jobId) ?? 0n;
+      const paidSoFar = maxOf(paidJobs.get(key) ?? 0n, before);
+      // A sealed result's key is handed again only to payments that covered its price: a small clear payment made
+      // before the result was sealed (its condition then came from the SPSP secret) buys nothing more.
+      let paid = sealed ? paidSoFar >= sealed.amount : paidJobs.has(key) || before > 0n;
       if (paid && options.inDoubt?.(account.from, jobId)) {
         // Taken only when the node says the earlier payment never reached it; never on an unknown (issue 13).
         if (!options.askNode) paid = false;
@@ -186,13 +194,15 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
         // reject's data: it paid for exactly this key, and no money moves with a reject (docs/decisions.md).
         return sealed ? { ...refused, data: new Uint8Array(sealed.key) } : refused;
       }
-      paidJobs.add(key);
+      const earlier = paidJobs.get(key);
+      paidJobs.set(key, (earlier ?? 0n) + prepare.amount);
       mark('provider spsp: checked');
       try {
         options.onPayment?.({ from: account.from, amount: prepare.amount, prepare });
       } catch (err) {
         // Not recorded (a full disk): not paid either, so a retry is taken, not refused as paid (with K).
-        paidJobs.delete(key);
+        if (earlier === undefined) paidJobs.delete(key);
+        else paidJobs.set(key, earlier);
         throw err;
       }
       received += prepare.amount;
@@ -200,4 +210,8 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       return { type: IlpPacketType.Fulfill, fulfillment, data: new Uint8Array() };
     },
   };
+}
+
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

@@ -29,8 +29,11 @@ const requesterSk = generateSecretKey();
 const strangerSk = generateSecretKey();
 const jobId = 'c'.repeat(64);
 
-/** A provider with a sealed result for `jobId`; `record` is its onPayment (default: kept in `paid`). */
-function setup(record?: (amount: bigint) => void) {
+/**
+ * A provider with a sealed result for `jobId` (from when `sealedYet` says so); `record` is its onPayment (default:
+ * kept in `paid`).
+ */
+function setup(record?: (amount: bigint) => void, sealedYet: () => boolean = () => true) {
   const home = mkdtempSync(join(tmpdir(), 'crosstown-sealed-'));
   homes.push(home);
   const store = SealedKeyStore.open(home);
@@ -52,7 +55,7 @@ function setup(record?: (amount: bigint) => void) {
     secretKey: providerSk,
     ilpAddress: 'g.node.provider',
     ...UNDIALLED_SPSP,
-    sealedKey: (id) => store.get(id),
+    sealedKey: (id) => (sealedYet() ? store.get(id) : undefined),
     onPayment: ({ amount }) => (record ? record(amount) : paid.push(amount)),
   });
   const accountOf = (sk: Uint8Array) => {
@@ -175,6 +178,24 @@ describe('provider: payments that must not be taken as paid', () => {
     expect(paid).toEqual([]);
     // A well-formed one is taken.
     expect(code(await spsp.handlePrepare(clearPayment(spsp, paymentData('d'.repeat(64)))))).toBe('FULFILL');
+  });
+
+  it('a small clear payment made before the result was sealed does not buy its key', async () => {
+    let sealedYet = false;
+    const { spsp, prepare, paid, sealed } = setup(undefined, () => sealedYet);
+    // Before the result exists, the job's payment is a clear one: the requester pays 1 base unit for it.
+    const early = { ...clearPayment(spsp, paymentData(jobId)), amount: 1n };
+    expect(code(await spsp.handlePrepare(early))).toBe('FULFILL');
+    sealedYet = true;
+    // The key's price is still owed: it is paid for, not handed in an "already paid" refusal (F99, K in its data).
+    const reply = await spsp.handlePrepare(prepare());
+    expect(code(reply)).toBe('FULFILL');
+    expect(reply.type === IlpPacketType.Fulfill && Buffer.from(reply.fulfillment).toString('hex')).toBe(
+      Buffer.from(sealed.key).toString('hex'),
+    );
+    expect(paid).toEqual([1n, PRICE]);
+    // Once the price is paid, a repeat is refused as before.
+    expect(code(await spsp.handlePrepare(prepare()))).toBe('F99');
   });
 
   it('a payment whose recording failed is not taken as paid: the retry is fulfilled, not refused with K', async () => {

@@ -245,8 +245,7 @@ describe('a provider asking a node over BTP before it takes a re-payment (issue 
       secretKey: providerSk,
       ilpAddress: 'g.node.provider',
       ...UNDIALLED_SPSP,
-      paidBefore: (from, jobId) =>
-        ledger.summary().jobs.some((j) => j.requester === from && j.jobId === jobId),
+      paidBefore: (from, jobId) => ledger.paidFor(from, jobId),
       inDoubt: doubts.inDoubt,
       askNode: (from, jobId, prepare) =>
         doubts.askNode(from, jobId, (c) => link.requestOwed(c, owedQueryTimeout(prepare.expiresAt))),
