@@ -5,7 +5,7 @@
 // The node's lies are made by replacing its answers in this process (its status answer, its claim handler): a real
 // node never lies, so a hostile one can only be played.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,39 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
 });
 
 describe('a restarted Mayor and an honest node', () => {
+  it('a record older than the channel (an upgrade) is not followed until a resync succeeded', async () => {
+    let crashed = false;
+    const a = await h.attachMayor({
+      settleThreshold: NEVER,
+      fault: async (point) => {
+        if (point === 'claim-accepted' && crashed) throw new Error('crashed');
+      },
+    });
+    await fulfilled(a);
+    crashed = true;
+    await expect(a.settle()).rejects.toThrow(/crashed/); // the node's cumulative is now above ours
+    const total = a.claims.fulfilled;
+    await a.detach();
+    rmSync(join(h.state.dir, PAYER_LOG_FILE)); // a Mayor of an older version kept none
+    // Its first resync after the upgrade fails (the node cannot answer for a moment).
+    const restore = lieInStatus(() => {
+      throw new Error('status unavailable');
+    });
+    try {
+      const b = await h.attachMayor({ settleThreshold: NEVER });
+      expect(h.warnings.at(-1)).toMatch(/Could not resync .*status unavailable/);
+      await b.detach();
+    } finally {
+      restore();
+    }
+    // The next start takes the node's word once (up to max resync owed) and follows its record from then on.
+    const warnings = h.warnings.length;
+    const c = await h.attachMayor({ settleThreshold: NEVER });
+    expect(h.warnings.slice(warnings)).toEqual([]);
+    expect(c.claims.cumulative).toBe(total);
+    await c.detach();
+  }, 60_000);
+
   it('continues from its record: a claim whose answer a crash cut off, and packets it never claimed, paid exactly once', async () => {
     let crashed = false;
     const a = await h.attachMayor({

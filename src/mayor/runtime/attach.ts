@@ -32,7 +32,8 @@ import { type ChainCheckParams, checkChain, resaveChain, startChainGuard } from 
 import { MayorError } from './errors.js';
 import { type FaultHook, noFaults } from './faults.js';
 import { pinNodePubkey } from './node-identity.js';
-import { type PaidRecord, PayerLog } from './payer-log.js';
+import type { PaidRecord, PayerLog } from './payer-log.js';
+import { followPayerRecords } from './payer-records.js';
 import type { RelayPool } from './relay-pool.js';
 import { checkSettlementTerms, type ExpectedSettlement } from './settlement-terms.js';
 import { isStaleRelayAccount, spspHandshake } from './spsp-client.js';
@@ -327,18 +328,21 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     deposit = opened.deposit;
   }
 
-  // Our record of the packets we pay for. When it follows this very channel, a restart starts from it: what the
-  // node fulfilled and no accepted claim paid, and the cumulative it accepted, whatever the channel record says.
-  const payerLog = options.state ? PayerLog.open(join(options.state.dir, PAYER_LOG_FILE), warn) : undefined;
-  const recordsFollowChannel = channelSource !== 'opened' && payerLog?.channel === channelId;
-  if (recordsFollowChannel) cumulative = maxBig(cumulative, payerLog!.cumulative);
-  const unpaid = new UnpaidPackets(
-    payerLog && ((c, a) => payerLog.fulfilled(c, a)),
-    recordsFollowChannel ? payerLog!.owed() : [],
-  );
-  // Records older than the channel (or of another one) start following it now; its first resync takes the node's
-  // word up to maxResyncOwed, as without them, and the records follow what it recovers.
-  if (payerLog && !recordsFollowChannel) payerLog.track(channelId!, cumulative, []);
+  // Our record of the packets we pay for (payer-records.ts): when it can be followed, a restart starts from it (what
+  // the node fulfilled and no accepted claim paid, the cumulative it accepted) and checks the node's word against it.
+  const records = followPayerRecords({
+    ...(options.state && { state: options.state }),
+    warn,
+    node: `${s.chainId}:${s.channelContract}:${s.settlementAddress}`.toLowerCase(),
+    channelId: channelId!,
+    channelSource,
+    cumulative,
+    firstChannel: recorded.length === 0,
+    ...(options.maxResyncOwed !== undefined && { maxResyncOwed: options.maxResyncOwed }),
+  });
+  const payerLog = records.log;
+  cumulative = records.cumulative;
+  const unpaid = new UnpaidPackets(payerLog && ((c, a) => payerLog.fulfilled(c, a)), records.owed);
 
   /** Top-ups made through `topUp()` (the ClaimSender only knows its own). */
   let toppedUp = deposit;
@@ -378,24 +382,17 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     await btp.sendClaim(msg);
     await fault('claim-accepted', msg.channelId);
   };
-  // Our records of the channel are complete once this process opened it or resynced it, or when the payer's record
-  // followed it across the restart: the node's cumulative may then rise only by the packets it stops listing (a
-  // claim we lost the answer to), and with the payer's record it may list only packets we sent. Before, a restart
-  // may have lost packets we claimed, and the node's word is taken up to maxOwed.
-  let recordsComplete = recordsFollowChannel || channelSource === 'opened';
-  const resyncOptions = (): ResyncOptions => {
-    if (!recordsComplete) return { maxOwed: options.maxResyncOwed ?? 10n ** 18n };
-    if (!payerLog) return { maxOwed: options.maxResyncOwed ?? 10n ** 18n, maxUnexplained: 0n };
-    return { maxOwed: options.maxResyncOwed ?? 0n, maxUnexplained: 0n, expected: payerLog.unknown() };
-  };
+  // This process's memory of the channel is complete once it opened it or resynced it: the node's cumulative may
+  // then rise only by the packets it stops listing (a claim we lost the answer to). Before, after a restart without
+  // the payer's record, the node's word is taken up to max resync owed.
+  let inProcess = channelSource === 'opened';
   const resyncOrThrow = () => {
-    const opts = resyncOptions();
+    const opts = records.resyncOptions(inProcess);
     return claims
       .resync((id) => btp.requestStatus(id), sendClaim, opts)
       .then((r) => {
-        recordsComplete = true;
-        // Sent before we asked, of unknown fate, and not listed: the node did not fulfill them.
-        payerLog?.notOwed(opts.expected ?? []);
+        inProcess = true;
+        records.resynced(opts, claims.channel!, claims.cumulative, claims.owed());
         return r;
       });
   };
@@ -489,7 +486,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       };
       let reply: IlpReply;
       const condition = hex(p.executionCondition);
-      if (p.amount > 0n) payerLog?.sent(condition, p.amount, p.label);
+      const answered = records.sending(condition, p.amount, p.label);
       try {
         reply = await btp.sendPrepare(prepare);
         if (reply.type !== IlpPacketType.Fulfill && p.amount > 0n) payerLog?.rejected(condition, p.amount);
@@ -503,6 +500,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
           data: new Uint8Array(),
         };
       }
+      // Answered (or given up on): from here its fate is recorded, or unknown for a resync to settle.
+      answered();
       if (reply.type === IlpPacketType.Fulfill) {
         if (p.label !== undefined) payerLog?.paid(p.label, reply.fulfillment);
         if (p.amount > 0n) {

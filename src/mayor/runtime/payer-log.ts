@@ -4,21 +4,36 @@
 // node may list as owed only packets it fulfilled for us or that we sent and never learned the fate of, and its
 // cumulative may rise only by the packets it stops listing (a claim whose answer the crash cut off).
 //
+// What is owed, what is of unknown fate and which named payments went through belong to the node (its list of what a
+// peer owes spans that peer's channels); the channel and the cumulative the node accepted on it are kept beside them.
+//
 // Lines are appended with write(2), not fsynced: they survive the process (a crash, SIGKILL), not the machine. After an
 // OS crash the node's list can name a packet whose line was lost; the resync then refuses it and says so, until the
-// operator allows the amount (`max resync owed`), as it did for every packet before these records existed.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// operator allows the amount (`max resync owed`). A record that lost an accepted claim (its cumulative is below the
+// channel record's) is not followed; a write that fails removes the file, so a restart never follows a stale one.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import type { Hex } from 'viem';
 import type { UnpaidPacket } from '../../connector/store.js';
 
 /** Unknown outcomes kept at most (the oldest go first; each resync clears those the node did not list). */
 const MAX_UNKNOWN = 10_000;
+/** Named payments remembered at most (the oldest go first). */
+const MAX_PAID = 10_000;
 /** Appended lines after which the log is rewritten with only what is live. */
 const COMPACT_AFTER = 50_000;
 
 type Line =
-  /** The channel these records follow, and the cumulative the node accepted on it. */
-  | { t: 'channel'; ch: Hex; cum: string }
+  /** The node these records follow (chain, contract, settlement address), our channel to it and what it accepted. */
+  | { t: 'node'; node: string; ch: Hex; cum: string }
   /**
    * A paid PREPARE about to go: its outcome is unknown until a `fulfilled` or `rejected` line. `for` names what it
    * pays (a provider payment: `<job id>:<provider>`).
@@ -43,12 +58,9 @@ export interface PaidRecord {
   fulfillment?: Uint8Array;
 }
 
-/** Named payments remembered at most (the oldest go first). */
-const MAX_PAID = 10_000;
-
-/** A multiset of packets keyed by condition and amount. */
+/** Packets per condition, oldest first (as UnpaidPackets keeps them: a claim pays a condition's oldest packet). */
 class Packets {
-  private readonly byKey = new Map<string, Packet[]>();
+  private readonly byCondition = new Map<string, Packet[]>();
   private count = 0;
 
   get size(): number {
@@ -56,54 +68,55 @@ class Packets {
   }
 
   add(p: Packet): void {
-    const k = `${p.condition}:${p.amount}`;
-    const list = this.byKey.get(k);
+    const list = this.byCondition.get(p.condition);
     if (list) list.push(p);
-    else this.byKey.set(k, [p]);
+    else this.byCondition.set(p.condition, [p]);
     this.count++;
   }
 
-  /** Removes one packet of this condition and amount (the oldest); undefined if there is none. */
+  /** Removes the oldest packet of this condition and amount; undefined if there is none. */
   remove(p: UnpaidPacket): Packet | undefined {
-    const k = `${p.condition}:${p.amount}`;
-    const list = this.byKey.get(k);
-    if (!list) return undefined;
-    const removed = list.shift();
-    if (list.length === 0) this.byKey.delete(k);
-    this.count--;
-    return removed;
+    const list = this.byCondition.get(p.condition);
+    const i = list?.findIndex((q) => q.amount === p.amount) ?? -1;
+    if (!list || i < 0) return undefined;
+    return this.take(p.condition, list, i);
+  }
+
+  /** Removes the oldest packet of this condition, whatever its amount (a claim lists conditions only). */
+  removeCondition(condition: string): void {
+    const list = this.byCondition.get(condition);
+    if (list) this.take(condition, list, 0);
   }
 
   /** Whether a packet names `label`. */
   names(label: string): boolean {
-    for (const list of this.byKey.values()) if (list.some((p) => p.for === label)) return true;
+    for (const list of this.byCondition.values()) if (list.some((p) => p.for === label)) return true;
     return false;
   }
 
-  /** Removes one packet of this condition, whatever its amount (a claim lists conditions only). */
-  removeCondition(condition: string): void {
-    for (const list of this.byKey.values()) {
-      if (list[0]!.condition !== condition) continue;
-      this.remove(list[0]!);
-      return;
-    }
-  }
-
-  /** Drops the oldest packets beyond `max`. */
+  /** Drops the oldest conditions until at most `max` packets are left. */
   trim(max: number): void {
-    for (const [k, list] of this.byKey) {
+    for (const [condition, list] of this.byCondition) {
       if (this.count <= max) return;
       this.count -= list.length;
-      this.byKey.delete(k);
+      this.byCondition.delete(condition);
     }
   }
 
   entries(): Packet[] {
-    return [...this.byKey.values()].flat();
+    return [...this.byCondition.values()].flat();
+  }
+
+  private take(condition: string, list: Packet[], i: number): Packet {
+    const [removed] = list.splice(i, 1);
+    if (list.length === 0) this.byCondition.delete(condition);
+    this.count--;
+    return removed!;
   }
 }
 
 export class PayerLog {
+  private nodeKey: string | undefined;
   private channelId: Hex | undefined;
   private acceptedCum = 0n;
   private readonly owedPackets = new Packets();
@@ -119,7 +132,7 @@ export class PayerLog {
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** Reads the log (a torn last line is skipped) and rewrites it with only what is live. */
+  /** Reads the log (a torn last line is skipped) and rewrites it with only what is live. Throws if it cannot. */
   static open(path: string, warn: (message: string) => void = () => {}): PayerLog {
     const log = new PayerLog(path, warn);
     if (existsSync(path)) {
@@ -136,7 +149,12 @@ export class PayerLog {
     return log;
   }
 
-  /** The channel these records follow (undefined: none yet, e.g. a log older than the channel). */
+  /** Whether these records follow `node` (they were kept while paying it). */
+  follows(node: string): boolean {
+    return this.nodeKey === node;
+  }
+
+  /** The channel these records follow (undefined: none yet). */
   get channel(): Hex | undefined {
     return this.channelId;
   }
@@ -148,7 +166,7 @@ export class PayerLog {
 
   /** Packets the node fulfilled that no accepted claim paid yet (a claim cut off by a crash included). */
   owed(): UnpaidPacket[] {
-    return this.owedPackets.entries();
+    return this.owedPackets.entries().map(({ condition, amount }) => ({ condition, amount }));
   }
 
   /** Packets sent whose outcome we never learned. */
@@ -166,15 +184,24 @@ export class PayerLog {
     return { fate: this.unknownPackets.names(label) ? 'unknown' : 'none' };
   }
 
-  /** From now on the records follow `channelId`, with `owed` as what is owed on it and nothing of unknown fate. */
-  track(channelId: Hex, cumulative: bigint, owed: readonly UnpaidPacket[]): void {
+  /**
+   * From now on the records follow `channelId` to `node`, from `cumulative`. Another node starts them over; `owed`
+   * (when given) replaces what they held as owed: the payer's own view once it resynced without these records.
+   */
+  track(node: string, channelId: Hex, cumulative: bigint, owed?: readonly UnpaidPacket[]): void {
+    if (this.nodeKey !== node) {
+      this.owedPackets.trim(0);
+      this.unknownPackets.trim(0);
+      this.paidByLabel.clear();
+    }
+    this.nodeKey = node;
     this.channelId = channelId;
     this.acceptedCum = cumulative;
-    this.owedPackets.trim(0);
-    this.unknownPackets.trim(0);
-    this.paidByLabel.clear();
-    for (const p of owed) this.owedPackets.add(p);
-    this.compact();
+    if (owed) {
+      this.owedPackets.trim(0);
+      for (const p of owed) this.owedPackets.add(p);
+    }
+    this.compactOrStop();
   }
 
   sent(condition: string, amount: bigint, label?: string): void {
@@ -186,11 +213,6 @@ export class PayerLog {
     });
   }
 
-  /** A named payment's FULFILL came, with this fulfillment. */
-  paid(label: string, fulfillment: Uint8Array): void {
-    this.append({ t: 'paid', for: label, f: Buffer.from(fulfillment).toString('hex') });
-  }
-
   fulfilled(condition: string, amount: bigint): void {
     this.append({ t: 'fulfilled', c: condition, a: amount.toString() });
   }
@@ -199,19 +221,30 @@ export class PayerLog {
     this.append({ t: 'rejected', c: condition, a: amount.toString() });
   }
 
+  /** A named payment's FULFILL came, with this fulfillment. */
+  paid(label: string, fulfillment: Uint8Array): void {
+    this.append({ t: 'paid', for: label, f: Buffer.from(fulfillment).toString('hex') });
+  }
+
   accepted(cumulative: bigint, pays: readonly string[]): void {
     if (cumulative === this.acceptedCum && pays.length === 0) return; // an open or a top-up: nothing paid
     this.append({ t: 'accepted', cum: cumulative.toString(), pays: [...pays] });
   }
 
-  /** After a resync: packets of unknown fate that the node did not list are not owed. */
+  /** After a resync: these packets of unknown fate, sent before it and not listed by the node, are not owed. */
   notOwed(packets: readonly UnpaidPacket[]): void {
     for (const p of packets) if (this.unknownHas(p)) this.rejected(p.condition, p.amount);
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already unusable (the write that failed): nothing more to release.
+    }
   }
 
   private unknownHas(p: UnpaidPacket): boolean {
@@ -222,7 +255,8 @@ export class PayerLog {
 
   private apply(line: Line): void {
     switch (line.t) {
-      case 'channel':
+      case 'node':
+        this.nodeKey = line.node;
         this.channelId = line.ch;
         this.acceptedCum = BigInt(line.cum);
         return;
@@ -242,15 +276,15 @@ export class PayerLog {
         if (label !== undefined && !this.paidByLabel.has(label)) this.remember(label, {});
         return;
       }
-      case 'paid':
-        this.remember(line.for, line.f ? { fulfillment: new Uint8Array(Buffer.from(line.f, 'hex')) } : {});
-        return;
       case 'rejected':
         this.unknownPackets.remove({ condition: line.c, amount: BigInt(line.a) });
         return;
       case 'accepted':
         this.acceptedCum = BigInt(line.cum);
         for (const c of line.pays) this.owedPackets.removeCondition(c);
+        return;
+      case 'paid':
+        this.remember(line.for, line.f ? { fulfillment: new Uint8Array(Buffer.from(line.f, 'hex')) } : {});
         return;
     }
   }
@@ -269,18 +303,42 @@ export class PayerLog {
       writeSync(this.fd, `${JSON.stringify(line)}\n`);
       if (++this.appended >= COMPACT_AFTER) this.compact();
     } catch (err) {
-      // The payment goes on (its money is safe with the node's records); only a restart's check is weaker.
-      this.failed = true;
-      this.warn(
-        `Could not write ${this.path} (${(err as Error).message}): after a restart, the node's list of what we owe will be refused until max resync owed allows it.`,
-      );
+      this.stop(err);
     }
   }
 
-  /** Rewrites the file with what is live: the channel, what is owed, what is of unknown fate. */
+  private compactOrStop(): void {
+    if (this.failed) return;
+    try {
+      this.compact();
+    } catch (err) {
+      this.stop(err);
+    }
+  }
+
+  /**
+   * A write failed: the file no longer holds everything, so it goes (a restart must not follow it) and nothing more
+   * is written. The payments go on; the records in memory still guard this run's resyncs.
+   */
+  private stop(err: unknown): void {
+    this.failed = true;
+    this.close();
+    let removed = true;
+    try {
+      unlinkSync(this.path);
+    } catch (e) {
+      removed = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+    this.warn(
+      `Could not write ${this.path} (${(err as Error).message}): ${removed ? 'it was removed; ' : 'and could not remove it: remove it by hand before the next start; '}after a restart the node's word about what we owe is taken up to max resync owed, as without it.`,
+    );
+  }
+
+  /** Rewrites the file with what is live: the node and channel, what is owed, what is of unknown fate, what was paid. */
   private compact(): void {
     const lines: Line[] = [];
-    if (this.channelId) lines.push({ t: 'channel', ch: this.channelId, cum: this.acceptedCum.toString() });
+    if (this.nodeKey && this.channelId)
+      lines.push({ t: 'node', node: this.nodeKey, ch: this.channelId, cum: this.acceptedCum.toString() });
     // Owed first: a `fulfilled` line read after a `sent` line of the same packet would take it for its outcome.
     for (const p of this.owedPackets.entries())
       lines.push({ t: 'fulfilled', c: p.condition, a: p.amount.toString() });

@@ -192,11 +192,18 @@ export function truncatePartialLines(dir: string): string[] {
   return fixed;
 }
 
-/** Brings `.gitignore` up to date (a repository made by an older version lacks the payer's record): true if it changed. */
+/**
+ * Adds what `.gitignore` lacks (a repository made by an older version lacks the payer's record), keeping the lines an
+ * operator added: true if it changed.
+ */
 export function updateGitignore(dir: string): boolean {
   const path = join(dir, '.gitignore');
-  if (existsSync(path) && readFileSync(path, 'utf8') === GITIGNORE) return false;
-  writeFileAtomic(path, GITIGNORE);
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const have = new Set(current.split('\n').map((l) => l.trim()));
+  const missing = GITIGNORE.split('\n').filter((l) => l && !have.has(l));
+  if (missing.length === 0) return false;
+  const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+  writeFileAtomic(path, `${current}${sep}${missing.join('\n')}\n`);
   return true;
 }
 
