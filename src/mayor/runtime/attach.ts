@@ -1,8 +1,3 @@
-// Attaching a Mayor to its node: SPSP handshake over Nostr (relay account, shared secret, price, settlement
-// chain, BTP token), the price ceiling, the outgoing payment channel (reused from state or from the chain,
-// or opened), the BTP session, and paying: PREPAREs with retries of transient rejects, claims batched by a
-// settlement threshold.
-import { join } from 'node:path';
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { listChannels } from '../../chain/actions/listChannels.js';
@@ -16,7 +11,7 @@ import { type ChainClients, createChainClients } from '../../chain/clients.js';
 import { formatM2M } from '../../chain/units.js';
 import { BtpClient } from '../../connector/btp-client.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
-import { ClaimSender, type ResyncOptions } from '../../connector/claim-sender.js';
+import { ClaimSender } from '../../connector/claim-sender.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
 import { UnpaidPackets } from '../../connector/unpaid.js';
 import { conditionOf, deriveFulfillment } from '../../ilp/fulfillment.js';
@@ -26,7 +21,7 @@ import { settlementProofMessage } from '../../nostr/settlement.js';
 import type { SpspResponse } from '../../nostr/spsp.js';
 import type { WarnLogger } from '../../transport/plaintext.js';
 import type { ClientTlsOptions } from '../../transport/tls.js';
-import { PAYER_LOG_FILE, type StateRepo } from '../state/index.js';
+import type { StateRepo } from '../state/index.js';
 import { sleep } from './backoff.js';
 import { type ChainCheckParams, checkChain, resaveChain, startChainGuard } from './chain-guard.js';
 import { MayorError } from './errors.js';
