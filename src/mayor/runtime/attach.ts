@@ -262,6 +262,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     )
     .sort((a, b) => b.updatedAt - a.updatedAt);
   let local = recorded[0];
+  /** Whether we paid this node before (a channel on record): its list of what we owe may hold older packets. */
+  let paidBefore = recorded.length > 0;
   // Another genesis or contract code, or a recorded channel the chain does not know: the chain was reset.
   // Refuse, or forget the old channels and open a new one when asked to.
   const reset = await checkChain(chainCheck, local ? [local.channelId as Hex] : []);
@@ -270,6 +272,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     const gone = local ? `Channel ${local.channelId}` : 'The saved channel state';
     warn(`${gone} went with the old chain: forgetting it (--reset-channel-state).`);
     for (const c of recorded) options.state?.channels.forget(c.channelId, 'chain reset');
+    paidBefore = false; // the old chain's node owes and is owed nothing here
     local = undefined;
     await resaveChain(chainCheck);
   }
@@ -332,7 +335,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     channelId: channelId!,
     channelSource,
     cumulative,
-    firstChannel: recorded.length === 0,
+    firstChannel: !paidBefore,
     ...(options.maxResyncOwed !== undefined && { maxResyncOwed: options.maxResyncOwed }),
   });
   const payerLog = records.log;

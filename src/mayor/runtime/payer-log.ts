@@ -132,20 +132,32 @@ export class PayerLog {
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** Reads the log (a torn last line is skipped) and rewrites it with only what is live. Throws if it cannot. */
+  /**
+   * Reads the log (a torn last line is skipped) and rewrites it with only what is live. Throws if it cannot, after
+   * removing the file when it can: a later start must not follow a record this run did not keep.
+   */
   static open(path: string, warn: (message: string) => void = () => {}): PayerLog {
     const log = new PayerLog(path, warn);
-    if (existsSync(path)) {
-      for (const raw of readFileSync(path, 'utf8').split('\n')) {
-        if (!raw.trim()) continue;
-        try {
-          log.apply(JSON.parse(raw) as Line);
-        } catch {
-          // A torn write: the effect it announced had not started.
+    try {
+      if (existsSync(path)) {
+        for (const raw of readFileSync(path, 'utf8').split('\n')) {
+          if (!raw.trim()) continue;
+          try {
+            log.apply(JSON.parse(raw) as Line);
+          } catch {
+            // A torn write: the effect it announced had not started.
+          }
         }
       }
+      log.compact();
+    } catch (err) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Gone already, or not removable: the warning of the caller says what to do.
+      }
+      throw err;
     }
-    log.compact();
     return log;
   }
 
@@ -189,7 +201,7 @@ export class PayerLog {
    * (when given) replaces what they held as owed: the payer's own view once it resynced without these records.
    */
   track(node: string, channelId: Hex, cumulative: bigint, owed?: readonly UnpaidPacket[]): void {
-    if (this.nodeKey !== node) {
+    if (this.nodeKey !== undefined && this.nodeKey !== node) {
       this.owedPackets.trim(0);
       this.unknownPackets.trim(0);
       this.paidByLabel.clear();
@@ -201,6 +213,20 @@ export class PayerLog {
       this.owedPackets.trim(0);
       for (const p of owed) this.owedPackets.add(p);
     }
+    this.compactOrStop();
+  }
+
+  /**
+   * Forgets the node, the channel and what was owed or of unknown fate (a record that cannot be followed, a first
+   * channel, a chain reset); named payments that went through stay (each was a real FULFILL). Until `track` names a
+   * node again, a restart does not follow it.
+   */
+  startOver(): void {
+    this.nodeKey = undefined;
+    this.channelId = undefined;
+    this.acceptedCum = 0n;
+    this.owedPackets.trim(0);
+    this.unknownPackets.trim(0);
     this.compactOrStop();
   }
 

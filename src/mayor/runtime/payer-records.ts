@@ -58,14 +58,16 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
   }
   // Followed when it was kept while paying this node and either holds this very channel with at least the cumulative
   // the channel record holds (an OS crash can lose its tail), or the channel is new. A first channel to a node owes
-  // nothing from before, whatever the record held.
+  // nothing from before, whatever the record held: it starts over, followed. A record that cannot be followed starts
+  // over too, unfollowed, so that lines of this run never complete a stale one; a resync that succeeds makes it
+  // follow what it settled.
+  const first = o.channelSource === 'opened' && o.firstChannel;
   const sameChannel = log?.channel === o.channelId && log.cumulative >= o.cumulative;
   let followed =
-    log !== undefined &&
-    ((o.channelSource === 'opened' && o.firstChannel) ||
-      (log.follows(o.node) && (o.channelSource === 'opened' || sameChannel)));
-  const cumulative = followed && sameChannel ? log!.cumulative : o.cumulative;
-  const owed = followed && log!.follows(o.node) ? log!.owed() : [];
+    log !== undefined && (first || (log.follows(o.node) && (o.channelSource === 'opened' || sameChannel)));
+  const cumulative = followed && !first && sameChannel ? log!.cumulative : o.cumulative;
+  const owed = followed && !first ? log!.owed() : [];
+  if (log && (first || !followed)) log.startOver();
   if (followed) log!.track(o.node, o.channelId, cumulative);
 
   /** PREPAREs sent and not answered yet, by condition and amount: their fate is not unknown, only pending. */

@@ -89,6 +89,33 @@ describe('followPayerRecords', () => {
     expect(first.resyncOptions(true)).toEqual({ maxOwed: 0n, maxUnexplained: 0n, expected: [] });
   });
 
+  it('lines of a run that did not follow the record never complete the stale one (no resync succeeded)', () => {
+    const { state } = recorded();
+    const r = followPayerRecords({ ...base(state), cumulative: 150n }); // the record lost an accepted claim
+    r.sending('ee', 10n)();
+    r.log!.fulfilled('ee', 10n);
+    r.log!.accepted(160n, ['ee']); // a background claim of this run
+    r.log!.close();
+    const again = followPayerRecords({ ...base(state), cumulative: 160n });
+    expect(again.owed).toEqual([]); // not the stale `aa` the lost claim paid
+    expect(again.resyncOptions(false)).toEqual({ maxOwed: 10n ** 18n });
+  });
+
+  it('a first channel to a node (a chain reset: --reset-channel-state) owes nothing the record held', () => {
+    const { state } = recorded();
+    const fresh = followPayerRecords({
+      ...base(state),
+      channelId: `0x${'cd'.repeat(32)}`,
+      channelSource: 'opened',
+      firstChannel: true,
+      cumulative: 0n,
+    });
+    expect(fresh.owed).toEqual([]);
+    expect(fresh.log!.owed()).toEqual([]);
+    expect(fresh.log!.unknown()).toEqual([]);
+    expect(fresh.resyncOptions(true)).toEqual({ maxOwed: 0n, maxUnexplained: 0n, expected: [] });
+  });
+
   it('an explicit max resync owed is kept, with or without the record', () => {
     const r = followPayerRecords({ ...base(recorded().state), maxResyncOwed: 50n });
     expect(r.resyncOptions(false)).toMatchObject({ maxOwed: 50n });
