@@ -50,6 +50,8 @@ export class EarningsLedger {
   private readonly jobs: EarningsSummary['jobs'] = [];
   /** Sum of the payments recorded (and not voided) per `<requester>:<job id>`. */
   private readonly paidJobs = new Map<string, bigint>();
+  /** Every `<requester>:<job id>` with a payment recorded, voided or not. */
+  private readonly seenJobs = new Set<string>();
   private earnedTotal = 0n;
   private start: bigint | undefined;
   private fd: number | undefined;
@@ -84,6 +86,11 @@ export class EarningsLedger {
    */
   paidFor(from: string, jobId: string): bigint {
     return this.paidJobs.get(`${from}:${jobId}`) ?? 0n;
+  }
+
+  /** Whether a payment of `from` for `jobId` was ever recorded here (then `paidFor` is the whole truth, voids included). */
+  knows(from: string, jobId: string): boolean {
+    return this.seenJobs.has(`${from}:${jobId}`);
   }
 
   /** The block the provider first ran at: where the closure watcher starts scanning. */
@@ -204,6 +211,7 @@ export class EarningsLedger {
         this.jobs.push({ jobId: line.job, requester: line.from, amount, at: line.at, condition: line.c });
         const key = `${line.from}:${line.job}`;
         this.paidJobs.set(key, (this.paidJobs.get(key) ?? 0n) + amount);
+        this.seenJobs.add(key);
         return;
       }
       case 'void': {

@@ -24,6 +24,14 @@ export interface PaymentDoubts {
   linkLost(): void;
   /** Whether every recorded payment of `from` for `jobId` is in doubt (then a new payment is taken). */
   inDoubt(from: string, jobId: string): boolean;
+  /** Whether any recorded payment of `from` for `jobId` is in doubt. */
+  anyInDoubt(from: string, jobId: string): boolean;
+  /**
+   * Asks the node (`ask`) about every doubtful payment of `from` for `jobId`: the ones it holds are confirmed, the
+   * others voided. Afterwards the ledger's amount for the job is what the node has (or claimed). Throws, changing
+   * nothing, when the node cannot answer; leaves doubt when there are more than one request can ask about.
+   */
+  settle(from: string, jobId: string, ask: (conditions: string[]) => Promise<OwedStatus>): Promise<void>;
   /**
    * The requester paid `jobId` again, and that payment was just recorded under `condition`: void the earlier
    * doubtful payments (ledger and unpaid packets), never the new one. Returns the sum voided.
@@ -79,6 +87,30 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
     unpaid.take([j.condition]);
     ledger.void(j.condition, j.amount, j.jobId, j.requester);
   };
+  /**
+   * Voids the doubtful records of the job the node does not hold (`owed`: its answer about `all`, of which `asked`
+   * were asked) and confirms the ones it holds.
+   */
+  const apply = (
+    from: string,
+    jobId: string,
+    all: Recorded[],
+    asked: Recorded[],
+    owed: OwedStatus['owed'],
+  ) => {
+    const held = new Map<string, number>();
+    for (const p of owed) held.set(p.condition, (held.get(p.condition) ?? 0) + 1);
+    // Only when every doubtful record was asked about (at most MAX_OWED_CONDITIONS): a count is then exact. Read
+    // again after the round trip: a claim of the node may have settled some meanwhile.
+    const askedOf = new Set(all.length === asked.length ? asked.map((j) => j.condition) : []);
+    for (const j of doubtfulAmong(recorded(from, jobId), unclaimed()).reverse()) {
+      if (!askedOf.has(j.condition)) continue;
+      const n = held.get(j.condition) ?? 0;
+      if (n > 0) held.set(j.condition, n - 1);
+      else voidRecord(j); // the node holds fewer packets of this condition than we recorded: never reached it
+    }
+    for (const p of owed) doubtful.delete(p.condition);
+  };
   return {
     linkLost,
     async askNode(from, jobId, ask) {
@@ -88,20 +120,17 @@ export function paymentDoubts(ledger: EarningsLedger, unpaid: UnpaidPackets): Pa
       const { owed } = await ask(asked.map((j) => j.condition));
       // A claim of the node accepted during the round trip confirms a payment just as well.
       if (owed.length === 0) return inDoubt(from, jobId) ? 'take' : 'paid';
-      const held = new Map<string, number>();
-      for (const p of owed) held.set(p.condition, (held.get(p.condition) ?? 0) + 1);
-      // Only when every doubtful record was asked about (at most MAX_OWED_CONDITIONS): a count is then exact. Read
-      // again after the round trip: a claim of the node may have settled some meanwhile.
-      const askedOf = new Set(all.length === asked.length ? asked.map((j) => j.condition) : []);
-      for (const j of doubtfulAmong(recorded(from, jobId), unclaimed()).reverse()) {
-        if (!askedOf.has(j.condition)) continue;
-        const n = held.get(j.condition) ?? 0;
-        if (n > 0) held.set(j.condition, n - 1);
-        else voidRecord(j); // the node holds fewer packets of this condition than we recorded: never reached it
-      }
-      for (const p of owed) doubtful.delete(p.condition);
+      apply(from, jobId, all, asked, owed);
       return 'paid';
     },
+    async settle(from, jobId, ask) {
+      const all = doubtfulAmong(recorded(from, jobId), unclaimed());
+      const asked = all.slice(-MAX_OWED_CONDITIONS);
+      if (asked.length === 0) return;
+      const { owed } = await ask(asked.map((j) => j.condition));
+      apply(from, jobId, all, asked, owed);
+    },
+    anyInDoubt: (from, jobId) => doubtfulAmong(recorded(from, jobId), unclaimed()).length > 0,
     inDoubt,
     supersede(from, jobId, condition) {
       const earlier = recorded(from, jobId);

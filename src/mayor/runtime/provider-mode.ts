@@ -250,13 +250,18 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
   }
   const spsp = createProviderSpsp({
     secretKey,
-    paidBefore: (from, jobId) => {
-      const ledger = earnings.ledger.paidFor(from, jobId);
-      const audited = paidIn.get(`${from}:${jobId}`) ?? 0n;
-      return ledger > audited ? ledger : audited;
-    },
+    // The ledger when it recorded the job (its voids count); the audit for payments older than the ledger.
+    paidBefore: (from, jobId) =>
+      earnings.ledger.knows(from, jobId)
+        ? earnings.ledger.paidFor(from, jobId)
+        : (paidIn.get(`${from}:${jobId}`) ?? 0n),
     ...(sealedKeys && { sealedKey: (jobId: string) => sealedKeys.get(jobId) }),
     inDoubt: doubts.inDoubt,
+    anyInDoubt: doubts.anyInDoubt,
+    settleDoubts: (from, jobId, prepare) =>
+      doubts.settle(from, jobId, (conditions) =>
+        att.btp.requestOwed(conditions, owedQueryTimeout(prepare.expiresAt)),
+      ),
     // Over the link this payment arrives on; answered well before the PREPARE expires (issue 13).
     askNode: (from, jobId, prepare) =>
       doubts.askNode(from, jobId, (conditions) =>

@@ -62,6 +62,13 @@ export interface ProviderSpspOptions {
   askNode?: (from: string, jobId: string, prepare: IlpPrepare) => Promise<'paid' | 'take'>;
   /** Called for every second payment of a job, refused (record it). */
   onDuplicate?: (p: { from: string; jobId: string; amount: bigint }) => void;
+  /** Whether any earlier payment of this job is in doubt (payment-doubt.ts): a sealed result's key then waits for `settleDoubts`. */
+  anyInDoubt?: (from: string, jobId: string) => boolean;
+  /**
+   * Asks the node about every doubtful payment of the job: held ones are confirmed, others voided (payment-doubt.ts
+   * `settle`). Before a sealed result's key is handed as "already paid", the payments it counts must be real.
+   */
+  settleDoubts?: (from: string, jobId: string, prepare: IlpPrepare) => Promise<void>;
   /** The key of the job's sealed result, when it went out sealed (the provider's SealedKeyStore). */
   sealedKey?: (jobId: string) => SealedKey | undefined;
   /** Clock for PREPARE expiry (default Date.now). */
@@ -165,11 +172,39 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       if (asking.has(key))
         return reject('T00', `a payment for job ${jobId} is being checked with the node; retry shortly`);
       const before = options.paidBefore?.(account.from, jobId) ?? 0n;
-      const paidSoFar = maxOf(paidJobs.get(key) ?? 0n, before);
-      // A sealed result's key is handed again only to payments that covered its price: a small clear payment made
-      // before the result was sealed (its condition then came from the SPSP secret) buys nothing more.
-      let paid = sealed ? paidSoFar >= sealed.amount : paidJobs.has(key) || before > 0n;
-      if (paid && options.inDoubt?.(account.from, jobId)) {
+      let paid = paidJobs.has(key) || before > 0n;
+      if (sealed) {
+        // The key is handed again only to payments the node has (or that are not in doubt) covering its price: a
+        // small clear payment made before the result was sealed (its condition then came from the SPSP secret), or
+        // a payment that never reached the node, buys nothing more. A doubtful one is asked about, never voided
+        // unasked: the node may hold it.
+        if (paid && options.anyInDoubt?.(account.from, jobId)) {
+          if (!options.settleDoubts) paid = false;
+          else {
+            asking.add(key);
+            try {
+              await options.settleDoubts(account.from, jobId, prepare);
+            } catch (err) {
+              return reject(
+                'T00',
+                `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
+              );
+            } finally {
+              asking.delete(key);
+            }
+            if (options.anyInDoubt(account.from, jobId))
+              return reject(
+                'T00',
+                `payment for job ${jobId} not taken yet: earlier payments are still being checked; retry shortly`,
+              );
+          }
+        }
+        // With a journal (`paidBefore`), what it holds after the doubts were settled; else this run's payments.
+        const covered = options.paidBefore
+          ? (options.paidBefore(account.from, jobId) ?? 0n)
+          : (paidJobs.get(key) ?? 0n);
+        paid = paid && covered >= sealed.amount;
+      } else if (paid && options.inDoubt?.(account.from, jobId)) {
         // Taken only when the node says the earlier payment never reached it; never on an unknown (issue 13).
         if (!options.askNode) paid = false;
         else {
@@ -210,8 +245,4 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
       return { type: IlpPacketType.Fulfill, fulfillment, data: new Uint8Array() };
     },
   };
-}
-
-function maxOf(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }
