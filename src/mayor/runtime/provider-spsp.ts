@@ -108,6 +108,20 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
     message,
     data: new Uint8Array(),
   });
+  /** Asks the node about earlier payments of a job, holding off other payments of it meanwhile. */
+  const askingNode = async <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    asking.add(key);
+    try {
+      return await ask();
+    } finally {
+      asking.delete(key);
+    }
+  };
+  const nodeCouldNotSay = (jobId: string, err: unknown) =>
+    reject(
+      'T00',
+      `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
+    );
   return {
     get received() {
       return received;
@@ -178,19 +192,14 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
         // small clear payment made before the result was sealed (its condition then came from the SPSP secret), or
         // a payment that never reached the node, buys nothing more. A doubtful one is asked about, never voided
         // unasked: the node may hold it.
+        const settle = options.settleDoubts;
         if (paid && options.anyInDoubt?.(account.from, jobId)) {
-          if (!options.settleDoubts) paid = false;
+          if (!settle) paid = false;
           else {
-            asking.add(key);
             try {
-              await options.settleDoubts(account.from, jobId, prepare);
+              await askingNode(key, () => settle(account.from, jobId, prepare));
             } catch (err) {
-              return reject(
-                'T00',
-                `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
-              );
-            } finally {
-              asking.delete(key);
+              return nodeCouldNotSay(jobId, err);
             }
             if (options.anyInDoubt(account.from, jobId))
               return reject(
@@ -206,18 +215,13 @@ export function createProviderSpsp(options: ProviderSpspOptions): ProviderSpsp {
         paid = paid && covered >= sealed.amount;
       } else if (paid && options.inDoubt?.(account.from, jobId)) {
         // Taken only when the node says the earlier payment never reached it; never on an unknown (issue 13).
-        if (!options.askNode) paid = false;
+        const ask = options.askNode;
+        if (!ask) paid = false;
         else {
-          asking.add(key);
           try {
-            paid = (await options.askNode(account.from, jobId, prepare)) === 'paid';
+            paid = (await askingNode(key, () => ask(account.from, jobId, prepare))) === 'paid';
           } catch (err) {
-            return reject(
-              'T00',
-              `payment for job ${jobId} not taken yet: an earlier payment of it may have reached the node, which could not say (${(err as Error).message}); retry shortly`,
-            );
-          } finally {
-            asking.delete(key);
+            return nodeCouldNotSay(jobId, err);
           }
         }
       }
