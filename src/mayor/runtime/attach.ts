@@ -1,3 +1,7 @@
+// Attaching a Mayor to its node: SPSP handshake over Nostr (relay account, shared secret, price, settlement
+// chain, BTP token), the price ceiling, the outgoing payment channel (reused from state or from the chain,
+// or opened), the BTP session, and paying: PREPAREs with retries of transient rejects, claims batched by a
+// settlement threshold, each paid PREPARE in the payer's record (payer-records.ts).
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { listChannels } from '../../chain/actions/listChannels.js';
