@@ -3,7 +3,7 @@
 // before publishing) and fulfills Alpha's payment with it. (2) Mayor-Alpha loses the FULFILL's outcome (its
 // fault hook throws at `payment-fulfilled`, then it is stopped and started again on the same state: the
 // in-process stand-in for a crash there) and, here, its record of what it pays for (payments-out.jsonl, which
-// would have given it K: greedy-provider.test.ts); recovery pays again, Beta answers "already paid" with K in the
+// would have given it K: fraud/fraud-e2e.test.ts); recovery pays again, Beta answers "already paid" with K in the
 // reject's data, and Alpha routes the result once, paying once. (3) The same, with the skill intent of the lost
 // batch surviving without K (a power cut may keep one file of a batch and not another; issue 17 makes K durable
 // with the skill intent): the skill never ran, so even a non-idempotent skill is called after the restart.

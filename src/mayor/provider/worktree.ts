@@ -116,7 +116,9 @@ export class WorkRepo {
     const admin = this.admin.get(jobId);
     if (admin !== undefined) {
       await rm(dir, { recursive: true, force: true });
-      await rm(this.adminDir(admin), { recursive: true, force: true });
+      // In the queue, like git's own changes to .git/worktrees: a `git worktree add` made alongside once failed
+      // with "Invalid path '.git/worktrees/<its id>'" (its new admin dir gone between its mkdir and realpath).
+      await this.serial(() => rm(this.adminDir(admin), { recursive: true, force: true }));
       this.admin.delete(jobId);
       return;
     }

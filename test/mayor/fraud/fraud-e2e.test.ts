@@ -4,6 +4,12 @@
 // fails with the reason, the provider was paid exactly once, a fraud report is on the relay and verifies with
 // public data only (checked by the real `crosstown provider reports` binary), and the provider is blocked: its
 // next result is ignored with a logged reason and not paid (the job keeps waiting).
+// Then a requester that lost the FULFILL of its payment (it crashed right after it came) and a provider that takes
+// every payment: recovery used to pay again and rely on the provider to refuse the second payment as "already paid"
+// (an honest one does, this one does not). The requester now reads the FULFILL from its own record of what it pays
+// for (payments-out.jsonl): the job is paid once, a sealed result's key from that record. The crash is the
+// in-process stand-in of atomic-restart.test.ts: the fault hook throws at `payment-fulfilled`, then the Mayor is
+// stopped and started again on the same state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from '../../../src/devnet/index.js';
 import { Blocklist, verifyFraudReport } from '../../../src/mayor/fraud/index.js';
@@ -17,15 +23,17 @@ import { type CheatingProvider, startCheatingProvider } from './cheating-provide
 let devnet: Devnet;
 const providers: CheatingProvider[] = [];
 let alpha: Mayor | undefined;
+const running: Mayor[] = [];
 const AMOUNT = 10n ** 15n;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const skill = recordingSkill('record');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ mayors: ['garbage', 'liar', 'alpha'] });
+  devnet = await startDevnet({ mayors: ['garbage', 'liar', 'alpha', 'greedy', 'greedyClear', 'r1', 'r2'] });
 }, 60_000);
 afterAll(async () => {
   await alpha?.stop().catch(() => {});
+  for (const m of running) await m.stop().catch(() => {});
   for (const p of providers) await p.stop().catch(() => {});
   await devnet?.stop();
 });
@@ -136,4 +144,61 @@ describe('a provider that serves garbage', () => {
     expect(garbage.paymentsByJob.get(jobId)).toBeUndefined();
     expect(liar.paymentsByJob.get(jobId)).toBeUndefined();
   }, 180_000);
+});
+
+describe('a requester that lost its FULFILL, and a provider that takes every payment', () => {
+  for (const [mode, provider, requester] of [
+    ['greedy', 'greedy', 'r1'],
+    ['greedy-clear', 'greedyClear', 'r2'],
+  ] as const) {
+    it(`pays once (${mode === 'greedy' ? 'sealed result: the key comes from its own record' : 'clear result'})`, async () => {
+      const greedy = await startCheatingProvider(devnet, devnet.mayors[provider]!, AMOUNT, mode);
+      providers.push(greedy);
+      const config = mayorConfig(devnet);
+      const m = devnet.mayors[requester]!;
+      let crash = true;
+      const start = (withFault: boolean) =>
+        startMayor({
+          config,
+          walletKey: m.walletPrivateKey,
+          nostrSecretKey: keyOf(m),
+          nodePubkey: devnet.node.pubkey,
+          logger: quiet,
+          paymentRetry: { minMs: 200, maxMs: 1000 },
+          ...(withFault && {
+            fault: async (point: string) => {
+              if (point === 'payment-fulfilled' && crash) {
+                crash = false;
+                throw new Error('simulated crash after the FULFILL');
+              }
+            },
+          }),
+        }).then((mayor) => {
+          running.push(mayor);
+          return mayor;
+        });
+      const first = await start(true);
+      const job = await first.postJob({ jobType: 'ci-cd-linux', bid: AMOUNT, provider: greedy.pubkey });
+      await waitFor(() => !crash, 60_000, 'the FULFILL');
+      await waitFor(() => greedy.paymentsByJob.get(job.jobId) === 1, 20_000, 'the provider paid');
+      // A clear result is routed before it is paid; a sealed one once its key is in hand (below).
+      const routed = mode === 'greedy' ? undefined : first.results().get(job.jobId);
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+
+      const again = await start(false);
+      await again.settled([job.jobId], 60_000);
+      const record = again.state.jobs.get(job.jobId)!;
+      expect(record.error).toBeUndefined();
+      expect(record.status).toBe('paid');
+      expect((routed ?? again.results().get(job.jobId))?.result.summary).toMatch(/^Build: SUCCESS/);
+      // Paid once: before the payer's record, recovery sent the payment again and this provider took it.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(greedy.paymentsByJob.get(job.jobId)).toBe(1);
+      const out = (await again.audit.list()).filter(
+        (p) => p.jobId === job.jobId && p.counterparty === greedy.pubkey && p.status === 'fulfilled',
+      );
+      expect(out.map((p) => p.amount)).toEqual([AMOUNT]);
+    }, 150_000);
+  }
 });
