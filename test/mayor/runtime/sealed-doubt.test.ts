@@ -95,23 +95,28 @@ function home(): string {
   return h;
 }
 
+/** A first run on a new home in which the requester paid 1 base unit for the job before its result was sealed. */
+async function paidEarly() {
+  const h = home();
+  const state = { sealed: false };
+  const first = providerRun(
+    h,
+    () => state.sealed,
+    () => [],
+  );
+  const early = first.clear(1n);
+  expect(code(await first.spsp.handlePrepare(early))).toBe('FULFILL'); // the node owes it, no claim yet
+  return { h, state, first, clearCond: hex(early.executionCondition) };
+}
+
 describe('sealed key and payments in doubt', () => {
   it('a small payment in doubt that the node holds is kept, and the price is paid for the key', async () => {
-    const h = home();
-    let sealed = false;
-    const first = providerRun(
-      h,
-      () => sealed,
-      () => [],
-    );
-    const early = first.clear(1n);
-    expect(code(await first.spsp.handlePrepare(early))).toBe('FULFILL'); // the node owes it, no claim yet
+    const { h, state, first, clearCond } = await paidEarly();
     first.ledger.close();
-    sealed = true;
-    const clearCond = hex(early.executionCondition);
+    state.sealed = true;
     const again = providerRun(
       h,
-      () => sealed,
+      () => state.sealed,
       (asked) => asked.filter((c) => c === clearCond),
     );
     const reply = await again.spsp.handlePrepare(again.sealedPayment());
@@ -122,22 +127,13 @@ describe('sealed key and payments in doubt', () => {
   });
 
   it('a paid key whose payment never reached the node is not handed for the 1 unit that did', async () => {
-    const h = home();
-    let sealed = false;
-    const first = providerRun(
-      h,
-      () => sealed,
-      () => [],
-    );
-    const early = first.clear(1n);
-    expect(code(await first.spsp.handlePrepare(early))).toBe('FULFILL');
-    const clearCond = hex(early.executionCondition);
-    sealed = true;
+    const { h, state, first, clearCond } = await paidEarly();
+    state.sealed = true;
     expect(code(await first.spsp.handlePrepare(first.sealedPayment()))).toBe('FULFILL'); // its FULFILL was lost
     first.ledger.close();
     const again = providerRun(
       h,
-      () => sealed,
+      () => state.sealed,
       (asked) => asked.filter((c) => c === clearCond),
     );
     const reply = await again.spsp.handlePrepare(again.sealedPayment());
@@ -146,25 +142,16 @@ describe('sealed key and payments in doubt', () => {
   });
 
   it('the same with the small payment already claimed (only the key payment in doubt)', async () => {
-    const h = home();
-    let sealed = false;
-    const first = providerRun(
-      h,
-      () => sealed,
-      () => [],
-    );
-    const early = first.clear(1n);
-    expect(code(await first.spsp.handlePrepare(early))).toBe('FULFILL');
-    const clearCond = hex(early.executionCondition);
+    const { h, state, first, clearCond } = await paidEarly();
     first.unpaid.take([clearCond]);
     const claim = { channelId: `0x${'1'.repeat(64)}` as Hex, cumulativeAmount: 1n, signature: '0x' as Hex };
     await first.ledger.acceptedDurably(claim, [clearCond]);
-    sealed = true;
+    state.sealed = true;
     expect(code(await first.spsp.handlePrepare(first.sealedPayment()))).toBe('FULFILL'); // never reached the node
     first.ledger.close();
     const again = providerRun(
       h,
-      () => sealed,
+      () => state.sealed,
       () => [],
     );
     expect(code(await again.spsp.handlePrepare(again.sealedPayment()))).toBe('FULFILL');
