@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
+  isEphemeralKind,
   KIND_GIFT_WRAP,
   KIND_SPSP_REQUEST,
   KIND_SPSP_RESPONSE,
@@ -343,6 +344,9 @@ export class NostrRelay {
       case 'EVENT':
         return this.onEvent(conn, message.event);
       case 'REQ':
+        // Only ephemeral kinds (an SPSP handshake's answer, the node's own SPSP listener): nothing stored to read, and
+        // a budget used up by others on its address must not cut a handshake.
+        if (message.filters.every(onlyEphemeral)) return this.onReq(conn, message.subId, message.filters);
         return this.timed(conn, message.subId, () => this.onReq(conn, message.subId, message.filters));
       case 'COUNT':
         return this.timed(conn, message.subId, () =>
@@ -588,4 +592,9 @@ function handshakeLimited(budgets: [RateLimiter, string, string][]): string | un
 /** Starts a relay; see NostrRelay. */
 export function startRelay(options: StartRelayOptions): Promise<NostrRelay> {
   return NostrRelay.start(options);
+}
+
+/** A filter that names only ephemeral kinds (20000-29999): the store holds none of them. */
+function onlyEphemeral(filter: Filter): boolean {
+  return filter.kinds !== undefined && filter.kinds.length > 0 && filter.kinds.every(isEphemeralKind);
 }

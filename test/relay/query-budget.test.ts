@@ -43,7 +43,7 @@ async function client(url: string, ip: string) {
   });
   stops.push(async () => ws.terminate());
   /** Sends a REQ or COUNT and resolves with its answer: EOSE, CLOSED (with reason) or COUNT. */
-  const ask = (verb: 'REQ' | 'COUNT', id: string): Promise<unknown[]> =>
+  const ask = (verb: 'REQ' | 'COUNT', id: string, kinds = [1]): Promise<unknown[]> =>
     new Promise((resolve) => {
       const onMessage = (data: WebSocket.RawData) => {
         const msg = JSON.parse(data.toString()) as unknown[];
@@ -52,7 +52,7 @@ async function client(url: string, ip: string) {
         resolve(msg);
       };
       ws.on('message', onMessage);
-      ws.send(JSON.stringify([verb, id, { kinds: [1] }]));
+      ws.send(JSON.stringify([verb, id, { kinds }]));
     });
   return { ask };
 }
@@ -81,6 +81,9 @@ describe('query time per client address', () => {
       'c0',
       expect.stringMatching(/^rate-limited:/),
     ]);
+    // A subscription to ephemeral kinds only (an SPSP handshake's answer) reads nothing stored: still served. The
+    // node's own SPSP listener is such a client, on 127.0.0.1 like every local one.
+    expect((await a.ask('REQ', 'spsp', [23195]))[0]).toBe('EOSE');
 
     // Another address (the same /64 would share the budget) is served.
     const b = await client(t.relay.url, '2001:db8:1:2::1');
