@@ -88,6 +88,8 @@ export interface AttachOptions {
   fault?: FaultHook;
   onConnector?: (status: 'connected' | 'disconnected', reason?: string) => void;
   onWarning?: (message: string) => void;
+  /** How long to wait for the node's SPSP answer, ms (default 10 s). */
+  spspTimeoutMs?: number;
   /** Reconnect delay of the BTP session, ms (default 1000). */
   reconnectDelayMs?: number;
   /** Retries of transient rejects (default 3) and the first backoff (default 250 ms). */
@@ -212,8 +214,21 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       secretKey: options.nostrSecretKey,
       recipient: nodePubkey,
       request: { settlementAddress: walletAddress, settlementProof },
+      ...(options.spspTimeoutMs !== undefined && { timeoutMs: options.spspTimeoutMs }),
     });
   let spsp = await handshake();
+  // An SPSP request is ephemeral: one sent while the node's listener is not subscribed is lost (a node that just
+  // restarted opens BTP, where our writes learn that it forgot us, before it listens). Asked again, 3 times in all.
+  const handshakeAgain = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handshake();
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof MayorError && err.code === 'SPSP_TIMEOUT')) throw err;
+        warn(`${err.message} Asking again (${attempt + 1} of 3).`);
+      }
+    }
+  };
 
   if (spsp.basePricePerByte > options.maxBasePricePerByte) {
     const msg =
@@ -530,7 +545,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   // One handshake at a time: concurrent writes that all met F02 share it.
   let renewing: Promise<void> | undefined;
   const renewSpsp = () => {
-    renewing ??= handshake()
+    renewing ??= handshakeAgain()
       .then((fresh) => {
         const t = fresh.settlement;
         if (t.chainId !== s.chainId || t.channelContract.toLowerCase() !== s.channelContract.toLowerCase()) {
