@@ -12,7 +12,7 @@ import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
 import type { ChannelStatus } from './status-message.js';
 import type { OutgoingChannel, UnpaidPacket } from './store.js';
-import { UnpaidPackets } from './unpaid.js';
+import { packetsWithout, UnpaidPackets } from './unpaid.js';
 
 export interface ClaimSenderOptions {
   clients: ChainClients;
@@ -138,7 +138,10 @@ export class ClaimSender {
       });
       await this.checkStatus(status, chain.claimed);
       // What the payee lists beyond the packets we hold as unpaid, less those we sent and never learned the fate of.
-      const unknown = unexpectedAmong(this.unpaid.missing(status.owed), options.expected);
+      const unknown = packetsWithout(this.unpaid.missing(status.owed), options.expected).reduce(
+        (sum, p) => sum + p.amount,
+        0n,
+      );
       if (options.maxOwed !== undefined && unknown > options.maxOwed) {
         throw new ConnectorError(
           'RESYNC_OWED_TOO_HIGH',
@@ -306,20 +309,6 @@ export class ClaimSender {
       [],
     );
   }
-}
-
-/** The amount of `listed` not matched (condition and amount, each once) by a packet of `expected`. */
-function unexpectedAmong(listed: readonly UnpaidPacket[], expected?: readonly UnpaidPacket[]): bigint {
-  const left = new Map<string, number>();
-  const key = (p: UnpaidPacket) => `${p.condition}:${p.amount}`;
-  for (const p of expected ?? []) left.set(key(p), (left.get(key(p)) ?? 0) + 1);
-  let total = 0n;
-  for (const p of listed) {
-    const n = left.get(key(p)) ?? 0;
-    if (n > 0) left.set(key(p), n - 1);
-    else total += p.amount;
-  }
-  return total;
 }
 
 function maxOf(a: bigint, b: bigint): bigint {

@@ -128,3 +128,18 @@ export class UnpaidPackets {
     return out;
   }
 }
+
+/** The packets of `packets` left once each packet of `minus` cancels one equal packet (condition and amount). */
+export function packetsWithout(
+  packets: readonly UnpaidPacket[],
+  minus: readonly UnpaidPacket[] = [],
+): UnpaidPacket[] {
+  const key = (p: UnpaidPacket) => `${p.condition}:${p.amount}`;
+  const left = new Map<string, number>();
+  for (const p of minus) left.set(key(p), (left.get(key(p)) ?? 0) + 1);
+  return packets.filter((p) => {
+    const n = left.get(key(p)) ?? 0;
+    if (n > 0) left.set(key(p), n - 1);
+    return n === 0;
+  });
+}

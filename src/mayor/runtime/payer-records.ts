@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Hex } from 'viem';
 import type { ResyncOptions } from '../../connector/claim-sender.js';
 import type { UnpaidPacket } from '../../connector/store.js';
+import { packetsWithout } from '../../connector/unpaid.js';
 import { PAYER_LOG_FILE, type StateRepo } from '../state/index.js';
 import { PayerLog } from './payer-log.js';
 
@@ -70,18 +71,9 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
   if (log && (first || !followed)) log.startOver();
   if (followed) log!.track(o.node, o.channelId, cumulative);
 
-  /** PREPAREs sent and not answered yet, by condition and amount: their fate is not unknown, only pending. */
-  const inFlight = new Map<string, number>();
-  const key = (condition: string, amount: bigint) => `${condition}:${amount}`;
-  const expected = (): UnpaidPacket[] => {
-    const pending = new Map(inFlight);
-    return log!.unknown().filter((p) => {
-      const n = pending.get(key(p.condition, p.amount)) ?? 0;
-      if (n === 0) return true;
-      pending.set(key(p.condition, p.amount), n - 1);
-      return false;
-    });
-  };
+  /** PREPAREs sent and not answered yet: their fate is not unknown, only pending. */
+  const inFlight = new Set<UnpaidPacket>();
+  const expected = () => packetsWithout(log!.unknown(), [...inFlight]);
 
   return {
     log,
@@ -103,13 +95,9 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
     sending(condition, amount, label) {
       if (!log || amount === 0n) return () => {};
       log.sent(condition, amount, label);
-      const k = key(condition, amount);
-      inFlight.set(k, (inFlight.get(k) ?? 0) + 1);
-      return () => {
-        const n = (inFlight.get(k) ?? 1) - 1;
-        if (n > 0) inFlight.set(k, n);
-        else inFlight.delete(k);
-      };
+      const packet = { condition, amount };
+      inFlight.add(packet);
+      return () => inFlight.delete(packet);
     },
   };
 }

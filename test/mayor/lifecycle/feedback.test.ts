@@ -122,6 +122,12 @@ function postHeld(mayor: Mayor) {
   });
 }
 
+/** The same for a public job (no provider named): any provider may answer it. */
+function postPublicHeld(mayor: Mayor) {
+  provider.holdFrom.add(mayor.pubkey);
+  return mayor.postJob({ jobType: 'ci-cd-linux', bid: 10n * AMOUNT, callbackSkill: 'record' });
+}
+
 const charged = (who: string) => {
   const b = devnet.runningNode!.connector.balance(devnet.mayors[who]!.nostrPubkey.slice(0, 16));
   return b.owedByPeer + b.paidByPeer;
@@ -463,12 +469,7 @@ describe('error feedback for a public job (strangers)', () => {
   const record = recordingSkill('record');
   it("a stranger's error leaves the job running; the provider's result still routes it", async () => {
     const alpha = await start('b1', undefined, undefined, record);
-    provider.holdFrom.add(alpha.pubkey);
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postPublicHeld(alpha);
     await waitFor(() => provider.pending.some((e) => e.id === jobId), 10_000, 'the provider saw the job');
     await feedback('stranger', jobId, alpha.pubkey, 'bid below price');
     await new Promise((r) => setTimeout(r, 1500));
@@ -481,12 +482,7 @@ describe('error feedback for a public job (strangers)', () => {
 
   it('a public job only a stranger answers still ends at its job timeout', async () => {
     const alpha = await start('b2', undefined, 3000, record);
-    provider.holdFrom.add(alpha.pubkey);
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postPublicHeld(alpha);
     await feedback('stranger', jobId, alpha.pubkey, 'refused');
     await new Promise((r) => setTimeout(r, 1000));
     expect(alpha.state.jobs.get(jobId)?.status).toBe('posted');
@@ -502,12 +498,7 @@ describe('error feedback for a public job (strangers)', () => {
 
   it("a stranger's busy does not re-post a public job its provider said it is running", async () => {
     const alpha = await start('b3', { delayMs: 300, maxReposts: 1 }, undefined, record);
-    provider.holdFrom.add(alpha.pubkey);
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postPublicHeld(alpha);
     await feedback('beta', jobId, alpha.pubkey, 'accepted; running', 'processing');
     await waitFor(
       () => alpha.activity().some((a) => a.text.includes(`${jobId.slice(0, 7)} feedback from`)),
@@ -527,13 +518,8 @@ describe('error feedback for a public job (strangers)', () => {
     // applied first (waited for), then the processing one, then the backoff ends without a copy. (Applied in the other
     // order, the busy answer is ignored: also no copy, but not this case.)
     const alpha = await start('b3', { delayMs: 2000, maxReposts: 1 }, undefined, record);
-    provider.holdFrom.add(alpha.pubkey);
     const earlier = alpha.jobs().length;
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postPublicHeld(alpha);
     await feedback('stranger', jobId, alpha.pubkey, 'all 4 job slots are busy');
     await waitFor(
       () => alpha.activity().some((a) => a.text.startsWith(`job-${jobId.slice(0, 7)}: provider`)),
@@ -589,12 +575,7 @@ describe('error feedback for a public job (strangers)', () => {
   it("after a crash mid-payment to one provider, another provider's result for the public job is not taken", async () => {
     let alpha = await start('b2', undefined, undefined, record);
     const config = configs.get(alpha)!;
-    provider.holdFrom.add(alpha.pubkey);
-    const { jobId } = await alpha.postJob({
-      jobType: 'ci-cd-linux',
-      bid: 10n * AMOUNT,
-      callbackSkill: 'record',
-    });
+    const { jobId } = await postPublicHeld(alpha);
     await waitFor(() => provider.pending.some((e) => e.id === jobId), 10_000, 'the provider saw the job');
     await stopMayor(alpha);
     // What a crash leaves when it cut the batch of a result (another provider's, paid at once) after its payment
