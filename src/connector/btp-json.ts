@@ -39,6 +39,12 @@ export function parseJsonObject(
 }
 
 /** Packets as JSON: amounts as decimal strings. */
-export function packetsJson(packets: readonly UnpaidPacket[]): { condition: string; amount: string }[] {
-  return packets.map((p) => ({ condition: p.condition, amount: p.amount.toString(10) }));
+export function packetsJson(
+  packets: readonly UnpaidPacket[],
+): { condition: string; amount: string; fulfillment?: string }[] {
+  return packets.map((p) => ({
+    condition: p.condition,
+    amount: p.amount.toString(10),
+    ...(p.fulfillment !== undefined && { fulfillment: p.fulfillment }),
+  }));
 }

@@ -8,6 +8,7 @@ import { topUpChannel } from '../chain/actions/topUpChannel.js';
 import { verifyClaim } from '../chain/actions/verifyClaim.js';
 import type { ChainClients } from '../chain/clients.js';
 import type { ClaimDomain } from '../chain/types.js';
+import { conditionOf } from '../ilp/fulfillment.js';
 import type { ClaimMessage } from './claim-message.js';
 import { ConnectorError } from './errors.js';
 import type { ChannelStatus } from './status-message.js';
@@ -54,8 +55,10 @@ export interface ResyncOptions {
   maxUnexplained?: bigint;
   /**
    * Packets we sent whose outcome we never learned (a crash or a lost answer came between the PREPARE and its
-   * FULFILL or reject): the payee may list them as owed. Listed packets we hold neither as unpaid nor here count
-   * against maxOwed. Unset: every listed packet we do not hold counts against maxOwed (a payer without such records).
+   * FULFILL or reject): the payee may list them as owed, with the fulfillment that proves each went through (only
+   * whoever fulfilled it has it: for a payment forwarded on, the payee got it by paying the next hop). Listed packets
+   * we hold neither as unpaid nor here, or listed without their proof, count against maxOwed. Unset: every listed
+   * packet we do not hold counts against maxOwed (a payer without such records).
    */
   expected?: readonly UnpaidPacket[];
 }
@@ -137,20 +140,31 @@ export class ClaimSender {
         channelId,
       });
       await this.checkStatus(status, chain.claimed);
-      // What the payee lists beyond the packets we hold as unpaid, less those we sent and never learned the fate of.
-      const unknown = packetsWithout(this.unpaid.missing(status.owed), options.expected).reduce(
-        (sum, p) => sum + p.amount,
-        0n,
-      );
+      const owed = status.owed.map(withProofOnly);
+      // What the payee lists beyond the packets we hold as unpaid: packets we never sent (or have no record of), and
+      // packets we sent and never learned the fate of that it lists without the fulfillment proving they went through.
+      const missing = this.unpaid.missing(owed);
+      const notSent = packetsWithout(missing, options.expected);
+      const sentUnproven = options.expected
+        ? packetsWithout(missing, notSent).filter((p) => p.fulfillment === undefined)
+        : [];
+      const sum = (packets: readonly UnpaidPacket[]) => packets.reduce((a, p) => a + p.amount, 0n);
+      const unknown = sum(notSent) + sum(sentUnproven);
       if (options.maxOwed !== undefined && unknown > options.maxOwed) {
+        const why = [
+          notSent.length > 0 &&
+            `says we owe ${sum(notSent)} for packets we have no record of${options.expected ? ' sending' : ''}`,
+          sentUnproven.length > 0 &&
+            `lists ${sum(sentUnproven)} we sent and never learned the fate of without the fulfillment that proves it went through`,
+        ].filter(Boolean);
         throw new ConnectorError(
           'RESYNC_OWED_TOO_HIGH',
-          `the payee says we owe ${unknown} for packets we have no record of${options.expected ? ' sending' : ''}, above maxOwed ${options.maxOwed}; check its list before paying`,
+          `the payee ${why.join(', and ')}: ${unknown} in all, above maxOwed ${options.maxOwed}; check its list before paying`,
         );
       }
       // Packets we still hold as unpaid that the payee no longer lists were paid by the claim whose answer we
       // lost (the link dropped after it was accepted): drop them, as long as the accepted increase covers them.
-      const listed = new UnpaidPackets(undefined, status.owed);
+      const listed = new UnpaidPackets(undefined, owed);
       const paidMeanwhile = knownWhenAsked.filter((p) => {
         try {
           listed.take([p.condition]); // still owed (each listed packet matches one of ours once)
@@ -177,7 +191,7 @@ export class ClaimSender {
       this.unpaid.take(paidMeanwhile.map((p) => p.condition));
       this.signed = status.cumulativeAmount;
       this.deposit = chain.deposit;
-      const recovered = await this.unpaid.merge(status.owed);
+      const recovered = await this.unpaid.merge(owed);
       await this.options.onState?.(
         { channelId, deposit: this.deposit, cumulative: this.signed },
         paidMeanwhile.map((p) => p.condition),
@@ -248,6 +262,7 @@ export class ClaimSender {
     if (this.unpaid.total === 0n) return 0n;
     await this.ensureChannel(this.unpaid.total);
     const pays = this.unpaid.conditions();
+    const fulfillments = pays.map((c) => this.unpaid.fulfillmentOf(c));
     const amounts = this.unpaid.takeEach(pays);
     const amount = amounts.reduce((a, b) => a + b, 0n);
     const cumulative = this.signed + amount;
@@ -261,7 +276,7 @@ export class ClaimSender {
       });
       await send({ ...claim, pays });
     } catch (err) {
-      for (const [i, c] of pays.entries()) this.unpaid.putBack(c, amounts[i]!);
+      for (const [i, c] of pays.entries()) this.unpaid.putBack(c, amounts[i]!, fulfillments[i]);
       throw err;
     } finally {
       this.inFlight -= amount;
@@ -313,4 +328,11 @@ export class ClaimSender {
 
 function maxOf(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
+}
+
+/** The packet with its fulfillment only when that proves it (SHA-256 of it is the condition); without one otherwise. */
+function withProofOnly(p: UnpaidPacket): UnpaidPacket {
+  if (p.fulfillment === undefined) return p;
+  const proves = Buffer.from(conditionOf(Buffer.from(p.fulfillment, 'hex'))).toString('hex') === p.condition;
+  return proves ? p : { condition: p.condition, amount: p.amount };
 }

@@ -218,7 +218,7 @@ export class Connector {
         (error, packet) => options.onStoreError?.(error, packet),
       ),
       route(this.routes),
-      settle((peerId, condition, amount) => this.owe(peerId, condition, amount)),
+      settle((peerId, condition, amount, fulfillment) => this.owe(peerId, condition, amount, fulfillment)),
       verifyFulfillment(this.address),
       forward({ senderFor: (id) => this.senderFor(id), now: this.now }),
     ]);
@@ -708,10 +708,10 @@ export class Connector {
     return link?.connected ? link : undefined;
   }
 
-  private async owe(peerId: string, condition: string, amount: bigint): Promise<void> {
+  private async owe(peerId: string, condition: string, amount: bigint, fulfillment: string): Promise<void> {
     const account = this.accounts.get(peerId);
     if (!account) return;
-    await account.outgoing.add(condition, amount);
+    await account.outgoing.add(condition, amount, fulfillment);
     const s = this.options.settlement;
     if (!s || !account.config.settlementAddress) return;
     const threshold = account.config.settleThreshold ?? s.settleThreshold ?? 0n;
@@ -746,11 +746,11 @@ export class Connector {
     const id = config.id;
     return new PeerAccount(config, {
       incoming: new UnpaidPackets(
-        (condition, amount) => store.addUnpaid(id, 'in', { condition, amount }),
+        (condition, amount, fulfillment) => store.addUnpaid(id, 'in', { condition, amount, fulfillment }),
         store.unpaid(id, 'in'),
       ),
       outgoing: new UnpaidPackets(
-        (condition, amount) => store.addUnpaid(id, 'out', { condition, amount }),
+        (condition, amount, fulfillment) => store.addUnpaid(id, 'out', { condition, amount, fulfillment }),
         store.unpaid(id, 'out'),
       ),
     });

@@ -20,7 +20,7 @@ export interface PacketContext {
    * once on disk; rejects if that failed). settle calls it right after queuing the next hop's record, in the same
    * turn, so a forwarded packet's two records are one commit: a crash keeps both or neither (issue 17).
    */
-  recordIncoming?: () => Promise<void>;
+  recordIncoming?: (fulfillment: string) => Promise<void>;
 }
 
 export type Next = () => Promise<IlpReply>;

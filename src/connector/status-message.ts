@@ -18,7 +18,10 @@ export interface ChannelStatus {
   cumulativeAmount: bigint;
   /** The payer's own signature over (channelId, cumulativeAmount), or null when that amount is just the on-chain `claimed`. */
   signature: Hex | null;
-  /** Fulfilled packets of this peer not yet covered by an accepted claim, oldest first. */
+  /**
+   * Fulfilled packets of this peer not yet covered by an accepted claim, oldest first, each with its fulfillment when
+   * the payee kept it (the proof a payer that never learned a packet's fate asks for).
+   */
   owed: UnpaidPacket[];
 }
 
@@ -74,7 +77,16 @@ export function decodeStatus(bytes: Uint8Array): ChannelStatus {
       malformed('each owed entry needs a condition of 64 lowercase hex characters');
     if (typeof q.amount !== 'string' || !DECIMAL_AMOUNT.test(q.amount))
       malformed('each owed entry needs an amount as a decimal string');
-    return { condition: q.condition, amount: BigInt(q.amount) };
+    if (
+      q.fulfillment !== undefined &&
+      (typeof q.fulfillment !== 'string' || !CONDITION_HEX.test(q.fulfillment))
+    )
+      malformed("an owed entry's fulfillment, when given, must be 64 lowercase hex characters");
+    return {
+      condition: q.condition,
+      amount: BigInt(q.amount),
+      ...(q.fulfillment !== undefined && { fulfillment: q.fulfillment as string }),
+    };
   });
   return {
     channelId: o.channelId as Hex,

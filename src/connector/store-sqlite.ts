@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS peers (id TEXT PRIMARY KEY, config TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS unpaid (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   peer TEXT NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
-  condition TEXT NOT NULL, amount TEXT NOT NULL
+  condition TEXT NOT NULL, amount TEXT NOT NULL,
+  fulfillment TEXT
 );
 CREATE INDEX IF NOT EXISTS unpaid_by_peer ON unpaid (peer, direction, condition, seq);
 CREATE TABLE IF NOT EXISTS claims_in (
@@ -93,6 +94,10 @@ export class SqliteConnectorStore implements ConnectorStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    // connector.db files from before fulfillments were kept: their packets have none (NULL), new ones do.
+    const columns = this.db.pragma('table_info(unpaid)') as { name: string }[];
+    if (!columns.some((c) => c.name === 'fulfillment'))
+      this.db.exec('ALTER TABLE unpaid ADD COLUMN fulfillment TEXT');
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       peers: p('SELECT config FROM peers ORDER BY id'),
@@ -100,8 +105,12 @@ export class SqliteConnectorStore implements ConnectorStore {
         'INSERT INTO peers (id, config) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET config = excluded.config',
       ),
       deletePeer: p('DELETE FROM peers WHERE id = ?'),
-      unpaid: p('SELECT condition, amount FROM unpaid WHERE peer = ? AND direction = ? ORDER BY seq'),
-      addUnpaid: p('INSERT INTO unpaid (peer, direction, condition, amount) VALUES (?, ?, ?, ?)'),
+      unpaid: p(
+        'SELECT condition, amount, fulfillment FROM unpaid WHERE peer = ? AND direction = ? ORDER BY seq',
+      ),
+      addUnpaid: p(
+        'INSERT INTO unpaid (peer, direction, condition, amount, fulfillment) VALUES (?, ?, ?, ?, ?)',
+      ),
       removeOne: p(
         'DELETE FROM unpaid WHERE seq = (SELECT min(seq) FROM unpaid WHERE peer = ? AND direction = ? AND condition = ?)',
       ),
@@ -123,7 +132,7 @@ export class SqliteConnectorStore implements ConnectorStore {
     // The same writes as the writer thread's, for a drain on this thread (store-writer.ts WRITER_SOURCE).
     this.writeTx = this.db.transaction((batch: readonly PendingWrite[]) => {
       for (const { op } of batch) {
-        if (op[0] === 'u') s.addUnpaid!.run(op[1], op[2], op[3], op[4]);
+        if (op[0] === 'u') s.addUnpaid!.run(op[1], op[2], op[3], op[4], op[5]);
         else if (op[0] === 'o')
           this.outgoingTx(
             op[1],
@@ -181,15 +190,29 @@ export class SqliteConnectorStore implements ConnectorStore {
 
   unpaid(peerId: string, direction: UnpaidDirection): UnpaidPacket[] {
     this.drainSync();
-    return (this.st.unpaid!.all(peerId, direction) as { condition: string; amount: string }[]).map((r) => ({
+    return (
+      this.st.unpaid!.all(peerId, direction) as {
+        condition: string;
+        amount: string;
+        fulfillment: string | null;
+      }[]
+    ).map((r) => ({
       condition: r.condition,
       amount: BigInt(r.amount),
+      ...(r.fulfillment !== null && { fulfillment: r.fulfillment }),
     }));
   }
 
   /** Queued for the next commit of the writer thread; resolves once that commit is on disk. */
   addUnpaid(peerId: string, direction: UnpaidDirection, packet: UnpaidPacket): Promise<void> {
-    return this.enqueue(['u', peerId, direction, packet.condition, packet.amount.toString()]);
+    return this.enqueue([
+      'u',
+      peerId,
+      direction,
+      packet.condition,
+      packet.amount.toString(),
+      packet.fulfillment ?? null,
+    ]);
   }
 
   private enqueue(op: WriterOp): Promise<void> {

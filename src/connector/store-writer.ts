@@ -14,7 +14,7 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-const insert = db.prepare('INSERT INTO unpaid (peer, direction, condition, amount) VALUES (?, ?, ?, ?)');
+const insert = db.prepare('INSERT INTO unpaid (peer, direction, condition, amount, fulfillment) VALUES (?, ?, ?, ?, ?)');
 const removeOne = db.prepare(
   "DELETE FROM unpaid WHERE seq = (SELECT min(seq) FROM unpaid WHERE peer = ? AND direction = 'in' AND condition = ?)",
 );
@@ -27,11 +27,11 @@ const putOut = db.prepare(
 const putClaim = db.prepare(
   'INSERT INTO claims_in (channel_id, peer, cumulative, signature) VALUES (?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET peer = excluded.peer, cumulative = excluded.cumulative, signature = excluded.signature',
 );
-// Ops in arrival order: ['u', peer, direction, condition, amount], ['c', peer, channelId, cumulative, signature, pays]
+// Ops in arrival order: ['u', peer, direction, condition, amount, fulfillment or null], ['c', peer, channelId, cumulative, signature, pays]
 // or ['o', peer, channelId, deposit, cumulative, pays] (our outgoing channel after the payee accepted a claim).
 const commit = db.transaction((ops) => {
   for (const o of ops) {
-    if (o[0] === 'u') insert.run(o[1], o[2], o[3], o[4]);
+    if (o[0] === 'u') insert.run(o[1], o[2], o[3], o[4], o[5]);
     else if (o[0] === 'o') {
       for (const c of o[5]) removeOut.run(o[1], c);
       putOut.run(o[1], o[2], o[3], o[4]);
@@ -69,12 +69,13 @@ parentPort.on('message', (msg) => {
 `;
 
 /**
- * One write of the writer thread: a row of the `unpaid` table (peer, direction, condition, amount in decimal), or an
+ * One write of the writer thread: a row of the `unpaid` table (peer, direction, condition, amount in decimal, the
+ * fulfillment in hex or null when not known), or an
  * accepted claim (peer, channel id in lower case, cumulative in decimal, signature, the `in` conditions it pays), or
  * our outgoing channel's state (peer, channel id, deposit and cumulative in decimal, the `out` conditions it paid).
  */
 export type WriterOp =
-  | ['u', string, string, string, string]
+  | ['u', string, string, string, string, string | null]
   | ['c', string, string, string, string, readonly string[]]
   | ['o', string, string, string, string, readonly string[]];
 

@@ -14,6 +14,12 @@ export interface UnpaidPacket {
   /** executionCondition, 64 lowercase hex characters. */
   condition: string;
   amount: bigint;
+  /**
+   * Its fulfillment (64 lowercase hex characters), when known: the proof that the packet went through, which a payer
+   * that lost the packet's answer asks before it pays it (a payment-channel-status). Packets recorded before it was
+   * kept have none.
+   */
+  fulfillment?: string;
 }
 
 /** The channel we pay a peer through and how much we signed on it. */

@@ -1,10 +1,12 @@
 // Fulfilled packets not yet covered by a claim, keyed by their executionCondition (hex). The same condition
-// can be fulfilled twice (same data), so each key holds a list of amounts.
+// can be fulfilled twice (same data), so each key holds a list of amounts; its fulfillment (one per condition) is kept
+// beside them while any is unpaid, when it was given: the proof a payer that lost the packet's answer asks for.
 import { ConnectorError } from './errors.js';
 import type { UnpaidPacket } from './store.js';
 
 export class UnpaidPackets {
   private readonly byCondition = new Map<string, bigint[]>();
+  private readonly fulfillments = new Map<string, string>();
   private sum = 0n;
 
   /**
@@ -13,10 +15,14 @@ export class UnpaidPackets {
    * @param initial packets to start with (restored from a store), not passed to onAdd.
    */
   constructor(
-    private readonly onAdd?: (condition: string, amount: bigint) => void | Promise<void>,
+    private readonly onAdd?: (
+      condition: string,
+      amount: bigint,
+      fulfillment?: string,
+    ) => void | Promise<void>,
     initial: readonly UnpaidPacket[] = [],
   ) {
-    for (const p of initial) this.push(p.condition, p.amount);
+    for (const p of initial) this.push(p.condition, p.amount, p.fulfillment);
   }
 
   get total(): bigint {
@@ -31,23 +37,31 @@ export class UnpaidPackets {
    * Records then adds the packet. Returns a promise when the record is asynchronous: the packet counts (and a claim
    * may pay it) only once that resolves, so await it before acting on the packet (e.g. sending its FULFILL).
    */
-  add(condition: string, amount: bigint): Promise<void> | undefined {
-    const recording = this.onAdd?.(condition, amount);
-    if (recording) return recording.then(() => this.push(condition, amount));
-    this.push(condition, amount);
+  add(condition: string, amount: bigint, fulfillment?: string): Promise<void> | undefined {
+    const recording = this.onAdd?.(condition, amount, fulfillment);
+    if (recording) return recording.then(() => this.push(condition, amount, fulfillment));
+    this.push(condition, amount, fulfillment);
     return undefined;
   }
 
   /** Puts back a packet taken from this ledger (e.g. its claim failed): it was recorded already, so no onAdd. */
-  putBack(condition: string, amount: bigint): void {
-    this.push(condition, amount);
+  putBack(condition: string, amount: bigint, fulfillment?: string): void {
+    this.push(condition, amount, fulfillment);
   }
 
-  /** Every unpaid packet with its amount, oldest first per condition. */
+  /** The fulfillment kept for an unpaid packet of this condition, if one was given. */
+  fulfillmentOf(condition: string): string | undefined {
+    return this.fulfillments.get(condition);
+  }
+
+  /** Every unpaid packet with its amount (and fulfillment when kept), oldest first per condition. */
   entries(): UnpaidPacket[] {
     const out: UnpaidPacket[] = [];
-    for (const [condition, list] of this.byCondition)
-      for (const amount of list) out.push({ condition, amount });
+    for (const [condition, list] of this.byCondition) {
+      const fulfillment = this.fulfillments.get(condition);
+      for (const amount of list)
+        out.push({ condition, amount, ...(fulfillment !== undefined && { fulfillment }) });
+    }
     return out;
   }
 
@@ -58,7 +72,7 @@ export class UnpaidPackets {
   async merge(others: readonly UnpaidPacket[]): Promise<bigint> {
     let added = 0n;
     for (const p of this.missing(others)) {
-      await this.add(p.condition, p.amount);
+      await this.add(p.condition, p.amount, p.fulfillment);
       added += p.amount;
     }
     return added;
@@ -76,10 +90,11 @@ export class UnpaidPackets {
     return out;
   }
 
-  private push(condition: string, amount: bigint): void {
+  private push(condition: string, amount: bigint, fulfillment?: string): void {
     const list = this.byCondition.get(condition);
     if (list) list.push(amount);
     else this.byCondition.set(condition, [amount]);
+    if (fulfillment !== undefined) this.fulfillments.set(condition, fulfillment);
     this.sum += amount;
   }
 
@@ -114,7 +129,10 @@ export class UnpaidPackets {
     for (const c of pays) {
       const list = this.byCondition.get(c)!;
       const amount = list.shift()!;
-      if (list.length === 0) this.byCondition.delete(c);
+      if (list.length === 0) {
+        this.byCondition.delete(c);
+        this.fulfillments.delete(c);
+      }
       this.sum -= amount;
       out.push(amount);
     }

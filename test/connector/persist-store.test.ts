@@ -34,7 +34,7 @@ function exercise(store: ConnectorStore, reopen: () => ConnectorStore) {
   });
   store.savePeer({ id: 'a', relation: 'child', authToken: 't2', creditLimit: 7n });
   store.addUnpaid('a', 'in', { condition: cond(1), amount: 10n });
-  store.addUnpaid('a', 'in', { condition: cond(2), amount: 20n });
+  store.addUnpaid('a', 'in', { condition: cond(2), amount: 20n, fulfillment: cond(0xf2) });
   store.addUnpaid('a', 'in', { condition: cond(1), amount: 11n }); // the same condition fulfilled twice
   store.addUnpaid('a', 'out', { condition: cond(3), amount: 30n });
   store.addUnpaid('b', 'in', { condition: cond(1), amount: 99n });
@@ -44,7 +44,7 @@ function exercise(store: ConnectorStore, reopen: () => ConnectorStore) {
   expect(s.peers()).toEqual([{ id: 'a', relation: 'child', authToken: 't2', creditLimit: 7n }]);
   // The oldest packet of the condition went, the second one and the other peer's stay.
   expect(s.unpaid('a', 'in')).toEqual([
-    { condition: cond(2), amount: 20n },
+    { condition: cond(2), amount: 20n, fulfillment: cond(0xf2) },
     { condition: cond(1), amount: 11n },
   ]);
   expect(s.unpaid('b', 'in')).toEqual([{ condition: cond(1), amount: 99n }]);
@@ -75,6 +75,27 @@ describe('ConnectorStore', () => {
       first.close();
       return openConnectorStore({ path });
     });
+  });
+
+  it('SQLite: a file from before fulfillments were kept opens, its packets without one, new ones with it', () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE unpaid (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      peer TEXT NOT NULL, direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+      condition TEXT NOT NULL, amount TEXT NOT NULL
+    )`);
+    old
+      .prepare('INSERT INTO unpaid (peer, direction, condition, amount) VALUES (?, ?, ?, ?)')
+      .run('a', 'in', cond(1), '10');
+    old.close();
+    const s = openConnectorStore({ path });
+    s.addUnpaid('a', 'in', { condition: cond(2), amount: 20n, fulfillment: cond(0xf2) });
+    expect(s.unpaid('a', 'in')).toEqual([
+      { condition: cond(1), amount: 10n },
+      { condition: cond(2), amount: 20n, fulfillment: cond(0xf2) },
+    ]);
+    s.close();
   });
 
   it('SQLite: a directory that does not exist is a BAD_CONFIG error saying so', () => {
@@ -244,6 +265,8 @@ describe('payment-channel-status codec', () => {
       owed: [{ condition: cond(1), amount: 3n }],
     };
     expect(decodeStatus(encodeStatus(s).data)).toEqual(s);
+    const proven = { ...s, owed: [{ condition: cond(1), amount: 3n, fulfillment: cond(0xf1) }] };
+    expect(decodeStatus(encodeStatus(proven).data)).toEqual(proven);
     expect(decodeStatusRequest(enc({ channelId: ch(2) }))).toEqual({ channelId: ch(2) });
     for (const bad of [{ channelId: 'x' }, { channelId: ch(1), extra: 1 }, [ch(1)]]) {
       expect(() => decodeStatusRequest(enc(bad))).toThrow(
@@ -256,6 +279,8 @@ describe('payment-channel-status codec', () => {
       { ...s, signature: '0x12' },
       { ...s, owed: [{ condition: cond(0xab).toUpperCase(), amount: '1' }] },
       { ...s, owed: [{ condition: cond(1), amount: 1 }] },
+      { ...s, owed: [{ condition: cond(1), amount: '1', fulfillment: cond(0xab).toUpperCase() }] },
+      { ...s, owed: [{ condition: cond(1), amount: '1', fulfillment: 7 }] },
       { ...s, owed: 'none' },
     ]) {
       const json = JSON.stringify(bad, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));

@@ -140,7 +140,12 @@ async function mayor(
     const reply = await client.sendPrepare(w.prepare);
     expect(reply.type).toBe(IlpPacketType.Fulfill);
     sender.recordFulfilled(hex(w.prepare.executionCondition), w.price);
-    return { condition: hex(w.prepare.executionCondition), price: w.price };
+    if (reply.type !== IlpPacketType.Fulfill) throw new Error('unreachable');
+    return {
+      condition: hex(w.prepare.executionCondition),
+      price: w.price,
+      fulfillment: hex(reply.fulfillment),
+    };
   };
   return {
     id,
@@ -203,12 +208,13 @@ describe('node restart between two claims', () => {
     let total = 0n;
     let unpaidAtRestart = 0n;
     for (let i = 1; i <= N; i++) {
-      const { condition, price } = await m.write(payer);
+      const { condition, price, fulfillment } = await m.write(payer);
       total += price;
       if (i === 1) {
-        // Durable before the FULFILL came back: another connection to the file already sees the packet.
+        // Durable before the FULFILL came back: another connection to the file already sees the packet, with the
+        // fulfillment that proves it went through (what a payer that lost its FULFILL may ask for).
         const reader = openConnectorStore({ path: dbPath });
-        expect(reader.unpaid(m.id, 'in')).toEqual([{ condition, amount: price }]);
+        expect(reader.unpaid(m.id, 'in')).toEqual([{ condition, amount: price, fulfillment }]);
         reader.close();
       }
       if (i % k === 0) expect(await payer.settle(m.send)).toBeGreaterThan(0n);
@@ -498,7 +504,9 @@ describe('payment-channel-status of a channel that is not your own', () => {
     await payer.settle(owner.send);
     const owed = await owner.write(payer); // the owner owes one packet
     const own = await owner.client.requestStatus(payer.channel!);
-    expect(own.owed).toEqual([{ condition: owed.condition, amount: owed.price }]);
+    expect(own.owed).toEqual([
+      { condition: owed.condition, amount: owed.price, fulfillment: owed.fulfillment },
+    ]);
 
     // Another Mayor asks about the owner's channel, about a channel from itself to someone else, and about
     // a channel that does not exist.

@@ -4,12 +4,12 @@
 // of what we owe (up to 1 M2M) and any cumulative carrying our signature.
 // The node's lies are made by replacing its answers in this process (its status answer, its claim handler): a real
 // node never lies, so a hostile one can only be played.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelStatus, ClaimMessage } from '../../src/connector/index.js';
+import type { ChannelStatus, ClaimMessage, PeerAccount } from '../../src/connector/index.js';
 import { IlpPacketType } from '../../src/ilp/index.js';
 import type { Attachment } from '../../src/mayor/runtime/index.js';
 import { PAYER_LOG_FILE } from '../../src/mayor/state/index.js';
@@ -125,6 +125,51 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
     // The honest node's own books: the kept claim paid both packets, once.
     expect(h.node.connector.balance(peerOf(a))).toMatchObject({ owedByPeer: 0n, paidByPeer: kept });
   }, 60_000);
+  it('a payment whose fate a crash hid, listed as owed without its fulfillment, is not taken as delivered', async () => {
+    const a = await h.attachMayor({ settleThreshold: NEVER });
+    await fulfilled(a);
+    // A provider payment's PREPARE went out (its line written first, as pay() writes it), and the node kept it: it
+    // never forwarded it to the provider, and the Mayor stopped before any answer. The provider was never paid.
+    const condition = randomBytes(32).toString('hex');
+    a.payerLog!.sent(condition, 7_000n, 'job-kept:provider');
+    await a.detach();
+
+    // At the restart the node lists it as owed, to be paid for it while the Mayor takes the provider as paid.
+    const restore = lieInStatus((real) => ({ ...real, owed: [...real.owed, { condition, amount: 7_000n }] }));
+    const claims = recordClaims();
+    const warnings = h.warnings.length;
+    try {
+      const b = await h.attachMayor({ settleThreshold: NEVER });
+      // Before the node had to show the fulfillment, this resync paid it, and the payment counted as delivered.
+      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
+      expect(h.warnings.slice(warnings).join('\n')).toMatch(
+        /lists 7000 we sent and never learned the fate of without the fulfillment/,
+      );
+      await expect(b.earlierPayment('job-kept:provider')).rejects.toThrow(/without the fulfillment/);
+      await b.detach();
+    } finally {
+      restore();
+    }
+    // Nor with a fulfillment that is not its preimage (SHA-256 of it is not the condition).
+    const forged = randomBytes(32).toString('hex');
+    const restoreForged = lieInStatus((real) => ({
+      ...real,
+      owed: [...real.owed, { condition, amount: 7_000n, fulfillment: forged }],
+    }));
+    try {
+      const b = await h.attachMayor({ settleThreshold: NEVER });
+      await expect(b.earlierPayment('job-kept:provider')).rejects.toThrow(/without the fulfillment/);
+      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
+      await b.detach();
+    } finally {
+      restoreForged();
+      claims.restore();
+    }
+    // The honest node (its real list, which never held it) settles it: not owed, and the payment did not go through.
+    const c = await h.attachMayor({ settleThreshold: NEVER });
+    expect(await c.earlierPayment('job-kept:provider')).toBeUndefined();
+    await c.detach();
+  }, 60_000);
 });
 
 describe('a restarted Mayor and an honest node', () => {
@@ -159,6 +204,34 @@ describe('a restarted Mayor and an honest node', () => {
     expect(h.warnings.slice(warnings)).toEqual([]);
     expect(c.claims.cumulative).toBe(total);
     await c.detach();
+  }, 60_000);
+
+  it('a payment whose fate a crash hid, fulfilled for us, is known delivered with its fulfillment (a sealed result key)', async () => {
+    const a = await h.attachMayor({ settleThreshold: NEVER });
+    await fulfilled(a);
+    const fulfillment = randomBytes(32);
+    const condition = createHash('sha256').update(fulfillment).digest('hex');
+    a.payerLog!.sent(condition, 7_000n, 'job-sealed:provider');
+    // The node forwarded it and the provider fulfilled it, then the Mayor stopped before the FULFILL reached it.
+    // Played by adding the packet to the node's ledger of what this Mayor owes, as its balance step does on a FULFILL
+    // (no provider runs in this test).
+    const account = (h.node.connector as unknown as { accounts: Map<string, PeerAccount> }).accounts.get(
+      peerOf(a),
+    )!;
+    await account.incoming.add(condition, 7_000n, Buffer.from(fulfillment).toString('hex'));
+    const total = a.claims.fulfilled + 7_000n;
+    await a.detach();
+
+    const warnings = h.warnings.length;
+    const b = await h.attachMayor({ settleThreshold: NEVER });
+    expect(h.warnings.slice(warnings)).toEqual([]);
+    const earlier = await b.earlierPayment('job-sealed:provider');
+    expect(Buffer.from(earlier?.fulfillment ?? []).toString('hex')).toBe(
+      Buffer.from(fulfillment).toString('hex'),
+    );
+    expect(b.claims.cumulative).toBe(total);
+    expect(h.node.connector.balance(peerOf(b))).toMatchObject({ owedByPeer: 0n, paidByPeer: total });
+    await b.detach();
   }, 60_000);
 
   it('continues from its record: a claim whose answer a crash cut off, and packets it never claimed, paid exactly once', async () => {

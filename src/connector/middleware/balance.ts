@@ -42,10 +42,10 @@ export function balance(
     const condition = Buffer.from(ctx.incoming.executionCondition).toString('hex');
     // Queued at most once: by settle (a forwarded packet: in the same commit as the next hop's record) or below.
     let recording: Promise<void> | undefined;
-    const record = () => {
+    const record = (fulfillment: string) => {
       if (!recording) {
         try {
-          recording = Promise.resolve(account.incoming.add(condition, amount));
+          recording = Promise.resolve(account.incoming.add(condition, amount, fulfillment));
         } catch (error) {
           recording = Promise.reject(error);
         }
@@ -58,10 +58,11 @@ export function balance(
       if (reply.type === IlpPacketType.Fulfill && amount > 0n) {
         // Recorded (durably, with a store) before the FULFILL is written back, so the sender's claim always finds
         // the packet; the amount stays in inFlight until then, so the credit limit still counts it.
+        const fulfillment = Buffer.from(reply.fulfillment).toString('hex');
         try {
-          await record();
+          await record(fulfillment);
         } catch (error) {
-          account.incoming.putBack(condition, amount);
+          account.incoming.putBack(condition, amount, fulfillment);
           onRecordError?.(error, { peerId: ctx.fromPeer, condition, amount });
         }
       }

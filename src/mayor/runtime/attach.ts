@@ -359,7 +359,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
   });
   const payerLog = records.log;
   cumulative = records.cumulative;
-  const unpaid = new UnpaidPackets(payerLog && ((c, a) => payerLog.fulfilled(c, a)), records.owed);
+  const unpaid = new UnpaidPackets(payerLog && ((c, a, f) => payerLog.fulfilled(c, a, f)), records.owed);
 
   /** Top-ups made through `topUp()` (the ClaimSender only knows its own). */
   let toppedUp = deposit;

@@ -39,13 +39,16 @@ type Line =
    * pays (a provider payment: `<job id>:<provider>`).
    */
   | { t: 'sent'; c: string; a: string; for?: string }
-  /** Its FULFILL came (or the node's list proved it owed): owed until an accepted claim pays it. */
-  | { t: 'fulfilled'; c: string; a: string }
+  /**
+   * Its FULFILL came, or the node listed it as owed (with `f`, its fulfillment, when it was one we sent and never
+   * learned the fate of): owed until an accepted claim pays it.
+   */
+  | { t: 'fulfilled'; c: string; a: string; f?: string }
   /** Not owed: the node rejected it, or did not list it when asked what we owe. */
   | { t: 'rejected'; c: string; a: string }
   /** The node accepted a claim up to `cum`, paying these packets. */
   | { t: 'accepted'; cum: string; pays: string[] }
-  /** A named payment went through: its FULFILL came (`f`, the fulfillment), or the node listed it as owed. */
+  /** A named payment went through: its FULFILL came (`f`, the fulfillment), or an older node listed it as owed. */
   | { t: 'paid'; for: string; f?: string };
 
 /** A packet, and what it pays for when it was named. */
@@ -239,8 +242,13 @@ export class PayerLog {
     });
   }
 
-  fulfilled(condition: string, amount: bigint): void {
-    this.append({ t: 'fulfilled', c: condition, a: amount.toString() });
+  fulfilled(condition: string, amount: bigint, fulfillment?: string): void {
+    this.append({
+      t: 'fulfilled',
+      c: condition,
+      a: amount.toString(),
+      ...(fulfillment !== undefined && { f: fulfillment }),
+    });
   }
 
   rejected(condition: string, amount: bigint): void {
@@ -298,8 +306,10 @@ export class PayerLog {
         const p = { condition: line.c, amount: BigInt(line.a) };
         const label = this.unknownPackets.remove(p)?.for;
         this.owedPackets.add(p);
-        // A named payment the node listed as owed went through, though its FULFILL never reached us.
-        if (label !== undefined && !this.paidByLabel.has(label)) this.remember(label, {});
+        // A named payment the node listed as owed went through, though its FULFILL never reached us; the node showed its
+        // fulfillment (a sealed result's key), unless the node's word was taken without records to check it against.
+        if (label !== undefined && !this.paidByLabel.has(label))
+          this.remember(label, line.f ? { fulfillment: new Uint8Array(Buffer.from(line.f, 'hex')) } : {});
         return;
       }
       case 'rejected':
