@@ -76,7 +76,8 @@ export function createPayments(deps: LifecycleDeps, retry: PaymentRetryOptions =
     const label = `${jobId}:${provider}`;
     // A payment of this job that went through before (a crash or a dropped link hid its FULFILL) is not sent again:
     // answered as the provider would answer it, "already paid", with the key of a sealed result when we have it.
-    // A sealed result paid without its FULFILL in our record is sent again: only the provider can hand the key.
+    // The key comes from its FULFILL or from the node, which lists a payment of unknown fate only with its fulfillment;
+    // a sealed result known paid without it (a record that once took the node's word) is sent again.
     const earlier = await att.earlierPayment(label);
     if (earlier && (!pin || earlier.fulfillment)) {
       return {
