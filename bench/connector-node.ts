@@ -155,8 +155,10 @@ export async function runNodeAsShipped(): Promise<void> {
       window: WINDOW,
       nodePid: node.child.pid,
     };
-    // The disk's fdatasync, measured where the node keeps its files, just before the writes it explains.
-    const disk = measureFdatasync(dir);
+    // The disk's fdatasync, measured where the node keeps its files, just before the writes it explains and again
+    // just after: its tail moves within minutes on this VM (p99 0.34 ms in one probe, 6.4 ms in the next run's), so
+    // the verdict uses the worse of the two (1,000 samples each: 200 missed a tail of about 1 in 100).
+    const diskBefore = measureFdatasync(dir, 1000);
     // What checks signatures here (the node loads the same): without the system's libsecp256k1 the node falls
     // back to nostr-wasm (64 in flight here, 2026-12-06: 1,424-1,495/s with wasm, 3,198-3,332/s with the library).
     const { backend } = await loadFastVerifier();
@@ -166,12 +168,14 @@ export async function runNodeAsShipped(): Promise<void> {
     const cpu0 = readCpuTicks(node.child.pid!);
     const result = await runLoad(options);
     const cpuSecs = (readCpuTicks(node.child.pid!) - cpu0) / 100;
+    const diskAfter = measureFdatasync(dir, 1000);
+    const disk = diskAfter.p99 > diskBefore.p99 ? diskAfter : diskBefore;
     const writes = NODE_SEQUENTIAL_WARMUP + NODE_SEQUENTIAL + NODE_WARMUP + NODE_PARALLEL;
     console.log(
       `paid writes over BTP, ${WINDOW} in flight (${NODE_PARALLEL}, after ${NODE_WARMUP} untimed), node as shipped: ${result.rate.toFixed(0)}/s (target >= 3,000/s: ${verdict(result.rate >= 3000)})`,
     );
     console.log(
-      `paid write, 1 in flight (${NODE_SEQUENTIAL}, after ${NODE_SEQUENTIAL_WARMUP} untimed), the Mayor's PREPARE -> FULFILL on the devnet node: p50 ${result.p50.toFixed(2)} ms (target < 5 ms: ${verdict(result.p50 < 5)}), p99 ${result.p99.toFixed(2)} ms (target < 2 ms: ${durableLatencyVerdict(result.p99, 2, disk)})`,
+      `paid write, 1 in flight (${NODE_SEQUENTIAL}, after ${NODE_SEQUENTIAL_WARMUP} untimed), the Mayor's PREPARE -> FULFILL on the devnet node: p50 ${result.p50.toFixed(2)} ms (target < 5 ms: ${verdict(result.p50 < 5)}), p99 ${result.p99.toFixed(2)} ms (target < 2 ms: ${durableLatencyVerdict(result.p99, 2, disk)}; the other probe: p99 ${(disk === diskAfter ? diskBefore : diskAfter).p99.toFixed(2)} ms)`,
     );
     console.log(
       `  node process CPU (main thread + gate workers + SQLite): ${((cpuSecs * 1e6) / writes).toFixed(0)} µs per write -> ${(writes / cpuSecs).toFixed(0)} writes per CPU-second; claims paid ${result.cumulative} base units`,
