@@ -1,6 +1,7 @@
 // Which job requests this provider accepts. Every refusal has a code and a sentence the requester reads in
 // the kind 7000 `error` feedback.
 import type { ParsedJobRequest } from '../../nostr/nip90.js';
+import type { RateLimit } from '../../relay/rate-limit.js';
 
 export interface ProviderPolicy {
   /** Only these requesters (hex pubkeys) may post jobs here; undefined means anyone. */
@@ -17,7 +18,18 @@ export interface ProviderPolicy {
   maxInputBytes: number;
   /** Refuse requests without a `bid` tag (default true: no bid, no promise to pay). */
   requireBid: boolean;
+  /**
+   * How many refusals are told (each kind 7000 `error` feedback is a paid write of ours): per requester, and in all.
+   * Past either, a job is still refused, silently. Default: 10 at once then 1 per 6 s per requester; 60 at once then
+   * 1 per second in all.
+   */
+  refusalFeedback: { perRequester: RateLimit; total: RateLimit };
 }
+
+export const DEFAULT_REFUSAL_FEEDBACK: ProviderPolicy['refusalFeedback'] = {
+  perRequester: { capacity: 10, perSecond: 1 / 6 },
+  total: { capacity: 60, perSecond: 1 },
+};
 
 export type RefusalCode =
   | 'requester_blocked'

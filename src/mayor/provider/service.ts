@@ -14,6 +14,7 @@ import type { HandlerMetadata } from '../../nostr/nip89.js';
 import { type ParsedJobRequest, parseJobRequest } from '../../nostr/nip90.js';
 import { conditionOfKey, KEY_BYTES, requestedPaymentMode } from '../../nostr/sealed-result.js';
 import type { EventTemplate, Filter, NostrEvent } from '../../nostr/types.js';
+import { RateLimiter } from '../../relay/rate-limit.js';
 import type { JobProvider } from '../../skills/builtin/job-request.js';
 import { encodeEventBytes } from '../../toon/index.js';
 import { mark } from '../../transport/trace.js';
@@ -24,7 +25,7 @@ import { errorOutcome } from './executors/common.js';
 import { dockerExecutor } from './executors/docker.js';
 import type { Executor } from './executors/types.js';
 import { buildAdvertisement, errorFeedback, jobRequestFilter, processingFeedback } from './messages.js';
-import { checkPolicy, type ProviderPolicy, type RefusalCode } from './policy.js';
+import { checkPolicy, DEFAULT_REFUSAL_FEEDBACK, type ProviderPolicy, type RefusalCode } from './policy.js';
 import { PolecatPool, type PoolRun } from './pool.js';
 import { buildResult, type JobOutcome, MAX_PACKET_DATA } from './results.js';
 import { detectSandbox, noSandbox, type Sandbox } from './sandbox.js';
@@ -139,6 +140,9 @@ export class ProviderService {
   /** Served job types and prices (only those with an available executor). */
   readonly prices: Record<string, bigint>;
   readonly policy: ProviderPolicy;
+  /** Refusals told (paid feedback), per requester and in all: ProviderPolicy.refusalFeedback. */
+  private readonly refusalsPerRequester: RateLimiter;
+  private readonly refusalsInAll: RateLimiter;
   private readonly executors: Map<string, Executor>;
   private readonly sandboxed: boolean;
   private readonly recent = new Set<string>();
@@ -165,8 +169,11 @@ export class ProviderService {
       maxConcurrentJobs: poolSize,
       maxInputBytes: MAX_PACKET_DATA,
       requireBid: true,
+      refusalFeedback: DEFAULT_REFUSAL_FEEDBACK,
       ...options.policy,
     };
+    this.refusalsPerRequester = new RateLimiter(this.policy.refusalFeedback.perRequester);
+    this.refusalsInAll = new RateLimiter(this.policy.refusalFeedback.total);
     this.pool = new PolecatPool({
       home: options.home,
       repo: new WorkRepo(options.home),
@@ -277,11 +284,19 @@ export class ProviderService {
       inputProblem: executor?.check(job),
     });
     if (!decision.ok) {
-      this.log.info(`refused job ${job.id}: ${decision.reason}`, { code: decision.code });
-      const feedback = await this.publish(
-        errorFeedback(job.id, job.requester, decision.reason),
-        job.id,
-      ).catch(() => undefined);
+      // Telling costs a paid write: within the budget only (a requester flooding refused jobs must not drain us).
+      const tell = this.refusalsPerRequester.take(job.requester) && this.refusalsInAll.take('*');
+      this.log.info(
+        `refused job ${job.id}: ${decision.reason}${tell ? '' : ' (not told: refusal feedback budget used)'}`,
+        {
+          code: decision.code,
+        },
+      );
+      const feedback = tell
+        ? await this.publish(errorFeedback(job.id, job.requester, decision.reason), job.id).catch(
+            () => undefined,
+          )
+        : undefined;
       return {
         status: 'refused',
         jobId: job.id,
