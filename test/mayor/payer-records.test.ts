@@ -170,6 +170,54 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
     expect(await c.earlierPayment('job-kept:provider')).toBeUndefined();
     await c.detach();
   }, 60_000);
+  it("a kept attempt of a payment another attempt paid is refused, though the other's fulfillment proves the condition", async () => {
+    const a = await h.attachMayor({ settleThreshold: NEVER });
+    await fulfilled(a);
+    const fulfillment = randomBytes(32);
+    const condition = createHash('sha256').update(fulfillment).digest('hex');
+    const label = 'job-retried:provider';
+    // Attempt 1 went out and no answer came (pay() then retries the same PREPARE): the node kept it.
+    a.payerLog!.sent(condition, 7_000n, label);
+    // Attempt 2 (same condition): the node forwarded it, the provider fulfilled it, the FULFILL reached the Mayor.
+    // Played on both sides as pay() and the node's balance step record it (no provider runs in this test).
+    a.payerLog!.sent(condition, 7_000n, label);
+    a.payerLog!.paid(label, fulfillment);
+    a.claims.recordFulfilled(condition, 7_000n);
+    const account = (h.node.connector as unknown as { accounts: Map<string, PeerAccount> }).accounts.get(
+      peerOf(a),
+    )!;
+    await account.incoming.add(condition, 7_000n, Buffer.from(fulfillment).toString('hex'));
+    const owed = a.claims.fulfilled;
+    await a.detach();
+
+    // The node lists attempt 1 as owed too, with attempt 2's fulfillment (one per condition: it proves the condition).
+    const restore = lieInStatus((real) => ({
+      ...real,
+      owed: [
+        ...real.owed,
+        { condition, amount: 7_000n, fulfillment: Buffer.from(fulfillment).toString('hex') },
+      ],
+    }));
+    const claims = recordClaims();
+    const warnings = h.warnings.length;
+    try {
+      const b = await h.attachMayor({ settleThreshold: NEVER });
+      // Before, this resync signed a claim for what it owed plus the kept attempt's 7,000.
+      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
+      expect(h.warnings.slice(warnings).join('\n')).toMatch(
+        /we owe 7000 for packets we have no record of sending/,
+      );
+      await b.detach();
+    } finally {
+      restore();
+      claims.restore();
+    }
+    // The honest node's list: attempt 2 alone, paid once.
+    const c = await h.attachMayor({ settleThreshold: NEVER });
+    expect(c.claims.cumulative).toBe(owed);
+    expect(h.node.connector.balance(peerOf(c))).toMatchObject({ owedByPeer: 0n, paidByPeer: owed });
+    await c.detach();
+  }, 60_000);
 });
 
 describe('a restarted Mayor and an honest node', () => {

@@ -190,6 +190,26 @@ export class PayerLog {
   }
 
   /**
+   * Of the packets of unknown fate, those the node may list as owed: every unnamed one (a relay write); of a named
+   * payment, one attempt, and none once another attempt went through. A provider takes one payment per job and
+   * refuses the others "already paid", so a second fulfilled attempt cannot be honest, and the fulfillment the node
+   * holds from the attempt that went through (one per condition: pay() retries the same PREPARE) would "prove" a
+   * kept one.
+   */
+  listable(): UnpaidPacket[] {
+    const named = new Set<string>();
+    const out: UnpaidPacket[] = [];
+    for (const p of this.unknownPackets.entries()) {
+      if (p.for !== undefined) {
+        if (this.paidByLabel.has(p.for) || named.has(p.for)) continue;
+        named.add(p.for);
+      }
+      out.push({ condition: p.condition, amount: p.amount });
+    }
+    return out;
+  }
+
+  /**
    * What became of the payments named `label`: 'paid' (with the fulfillment when its FULFILL reached us) when one
    * went through, 'unknown' when one was sent and its fate is not known yet (ask the node: a resync), else 'none'.
    */
@@ -308,7 +328,10 @@ export class PayerLog {
         this.owedPackets.add(p);
         // A named payment the node listed as owed went through, though its FULFILL never reached us; the node showed its
         // fulfillment (a sealed result's key), unless the node's word was taken without records to check it against.
-        if (label !== undefined && !this.paidByLabel.has(label))
+        if (
+          label !== undefined &&
+          (!this.paidByLabel.has(label) || (line.f && !this.paidByLabel.get(label)!.fulfillment))
+        )
           this.remember(label, line.f ? { fulfillment: new Uint8Array(Buffer.from(line.f, 'hex')) } : {});
         return;
       }

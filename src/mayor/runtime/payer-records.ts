@@ -1,5 +1,6 @@
 // How attach() uses the payer's record (payer-log.ts): whether it can be followed for this node and channel, what a
-// resync may then accept from the node, and the PREPAREs in flight that no resync may count as of unknown fate.
+// resync may then accept from the node (PayerLog.listable: a named payment's one attempt), and the PREPAREs in flight
+// that no resync may count as of unknown fate.
 
 import { join } from 'node:path';
 import type { Hex } from 'viem';
@@ -28,6 +29,11 @@ export interface PayerRecordsOptions {
   maxResyncOwed?: bigint;
 }
 
+/** A resync's options, with the packets of unknown fate it settles (those the node does not list are not owed). */
+export interface PayerResyncOptions extends ResyncOptions {
+  unknownBefore?: readonly UnpaidPacket[];
+}
+
 export interface PayerRecords {
   readonly log: PayerLog | undefined;
   /** The cumulative to continue from (the record's, when it holds a claim the channel record missed). */
@@ -39,9 +45,9 @@ export interface PayerRecords {
    * or sent and never learned the fate of (none in flight now), and its cumulative rise only by what it stops
    * listing. `inProcess`: this process opened or already resynced the channel (its memory is complete).
    */
-  resyncOptions(inProcess: boolean): ResyncOptions;
+  resyncOptions(inProcess: boolean): PayerResyncOptions;
   /** After a resync succeeded with `used`: the record follows what it settled. */
-  resynced(used: ResyncOptions, channelId: Hex, cumulative: bigint, owed: UnpaidPacket[]): void;
+  resynced(used: PayerResyncOptions, channelId: Hex, cumulative: bigint, owed: UnpaidPacket[]): void;
   /** A PREPARE goes out (its line is written); call the result when its answer (or none) came. */
   sending(condition: string, amount: bigint, label?: string): () => void;
 }
@@ -73,7 +79,6 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
 
   /** PREPAREs sent and not answered yet: their fate is not unknown, only pending. */
   const inFlight = new Set<UnpaidPacket>();
-  const expected = () => packetsWithout(log!.unknown(), [...inFlight]);
 
   return {
     log,
@@ -81,12 +86,18 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
     owed,
     resyncOptions(inProcess) {
       const unchecked = o.maxResyncOwed ?? UNCHECKED_MAX_OWED;
-      if (followed) return { maxOwed: o.maxResyncOwed ?? 0n, maxUnexplained: 0n, expected: expected() };
+      if (followed)
+        return {
+          maxOwed: o.maxResyncOwed ?? 0n,
+          maxUnexplained: 0n,
+          expected: packetsWithout(log!.listable(), [...inFlight]),
+          unknownBefore: packetsWithout(log!.unknown(), [...inFlight]),
+        };
       return inProcess ? { maxOwed: unchecked, maxUnexplained: 0n } : { maxOwed: unchecked };
     },
     resynced(used, channelId, cum, owedNow) {
       if (!log) return;
-      if (used.expected) log.notOwed(used.expected);
+      if (used.unknownBefore) log.notOwed(used.unknownBefore);
       if (followed) return;
       // The node's word was taken (up to max resync owed): from here on the record follows what it settled.
       log.track(o.node, channelId, cum, owedNow);

@@ -13,6 +13,22 @@ const CH = `0x${'ab'.repeat(32)}` as const;
 const NODE = '31337:0xcontract:0xnode';
 
 describe('PayerLog', () => {
+  it("a named payment the node listed with its fulfillment keeps it (a sealed result's key), read back after a restart", () => {
+    const path = fresh();
+    const log = PayerLog.open(path);
+    log.track(NODE, CH, 0n);
+    const key = 'ab'.repeat(32);
+    log.sent('c1', 5n, 'job-1:p');
+    log.sent('c1', 5n, 'job-1:p');
+    log.fulfilled('c1', 5n); // the node's word alone (a resync that took it, without records to check)
+    expect(log.fate('job-1:p')).toEqual({ fate: 'paid', record: {} });
+    log.fulfilled('c1', 5n, key); // listed again, now with its fulfillment
+    const expectKey = { fate: 'paid', record: { fulfillment: new Uint8Array(Buffer.from(key, 'hex')) } };
+    expect(log.fate('job-1:p')).toEqual(expectKey);
+    log.close();
+    expect(PayerLog.open(path).fate('job-1:p')).toEqual(expectKey);
+  });
+
   it('reads back the channel, what is owed and what is of unknown fate, after a crash at any line', () => {
     const path = fresh();
     const log = PayerLog.open(path);

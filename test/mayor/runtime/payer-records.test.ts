@@ -44,7 +44,26 @@ describe('followPayerRecords', () => {
       maxOwed: 0n,
       maxUnexplained: 0n,
       expected: [{ condition: 'bb', amount: 6n }],
+      unknownBefore: [{ condition: 'bb', amount: 6n }],
     });
+  });
+
+  it('of a named payment, the node may list one attempt of unknown fate, and none once another went through', () => {
+    const r = followPayerRecords(base(recorded().state));
+    const log = r.log!;
+    log.sent('c1', 9n, 'job-1:p');
+    log.sent('c1', 9n, 'job-1:p'); // pay() retried the same PREPARE: two attempts, one can have gone through
+    log.sent('c2', 9n, 'job-2:p');
+    log.sent('c2', 9n, 'job-2:p');
+    log.paid('job-2:p', new Uint8Array(32)); // the second attempt's FULFILL came: the first cannot be owed too
+    const used = r.resyncOptions(false);
+    expect(used.expected).toEqual([
+      { condition: 'bb', amount: 6n },
+      { condition: 'c1', amount: 9n },
+    ]);
+    // After the resync, the attempts it was not allowed to list are not owed either.
+    r.resynced(used, CH, 100n, []);
+    expect(log.unknown()).toEqual([]);
   });
 
   it('a PREPARE still in flight is not of unknown fate: a resync meanwhile does not accept it, nor forget it', () => {
@@ -86,7 +105,12 @@ describe('followPayerRecords', () => {
       cumulative: 0n,
     });
     expect(first.owed).toEqual([]);
-    expect(first.resyncOptions(true)).toEqual({ maxOwed: 0n, maxUnexplained: 0n, expected: [] });
+    expect(first.resyncOptions(true)).toEqual({
+      maxOwed: 0n,
+      maxUnexplained: 0n,
+      expected: [],
+      unknownBefore: [],
+    });
   });
 
   it('lines of a run that did not follow the record never complete the stale one (no resync succeeded)', () => {
@@ -113,7 +137,12 @@ describe('followPayerRecords', () => {
     expect(fresh.owed).toEqual([]);
     expect(fresh.log!.owed()).toEqual([]);
     expect(fresh.log!.unknown()).toEqual([]);
-    expect(fresh.resyncOptions(true)).toEqual({ maxOwed: 0n, maxUnexplained: 0n, expected: [] });
+    expect(fresh.resyncOptions(true)).toEqual({
+      maxOwed: 0n,
+      maxUnexplained: 0n,
+      expected: [],
+      unknownBefore: [],
+    });
   });
 
   it('an explicit max resync owed is kept, with or without the record', () => {
