@@ -13,6 +13,8 @@ import type { ChannelStatus, ClaimMessage, PeerAccount } from '../../src/connect
 import { IlpPacketType } from '../../src/ilp/index.js';
 import type { Attachment } from '../../src/mayor/runtime/index.js';
 import { PAYER_LOG_FILE } from '../../src/mayor/state/index.js';
+import { finalizeEvent } from '../../src/nostr/index.js';
+import { encodeEventBytes } from '../../src/toon/index.js';
 import { type MayorOnNode, startMayorOnNode } from '../support/mayor-on-node.js';
 
 let h: MayorOnNode;
@@ -315,5 +317,43 @@ describe('a restarted Mayor and an honest node', () => {
     const c = await h.attachMayor({ settleThreshold: NEVER });
     expect(c.resync).toMatchObject({ cumulative: after, recovered: 0n, paid: 0n });
     await c.detach();
+  }, 60_000);
+});
+
+describe('a lost answer', () => {
+  it('a relay write whose FULFILL was lost is not paid a second time when pay() sends it again', async () => {
+    const a = await h.attachMayor({ settleThreshold: NEVER });
+    await fulfilled(a);
+    const data = encodeEventBytes(
+      finalizeEvent({ kind: 1, tags: [], content: 'a lost answer', created_at: 1_700_000_000 }, h.mayorSk),
+    );
+    const price = BigInt(data.length) * a.spsp.basePricePerByte;
+    const books = () => {
+      const b = h.node.connector.balance(peerOf(a));
+      return b.owedByPeer + b.paidByPeer;
+    };
+    const before = books();
+    // The node stores the event and charges it; its FULFILL is lost on the way back (the link dropped, or the answer
+    // came after the Mayor's timeout). Played in the Mayor's BTP client: the real answer is dropped once.
+    const send = a.btp.sendPrepare.bind(a.btp);
+    let lose = true;
+    a.btp.sendPrepare = async (prepare) => {
+      const reply = await send(prepare);
+      if (lose && prepare.amount > 0n) {
+        lose = false;
+        throw new Error('BTP request timed out');
+      }
+      return reply;
+    };
+    const { reply } = await a.writeToRelay(data);
+    expect(reply.type).toBe(IlpPacketType.Fulfill);
+    // Before, pay() sent the same paid PREPARE again and the relay charged the copy: 2 x price.
+    expect(books() - before).toBe(price);
+    // The first attempt is owed once: its fate, unknown to the Mayor, is settled by the next resync, which pays it.
+    await a.detach();
+    const b = await h.attachMayor({ settleThreshold: NEVER });
+    expect(h.node.connector.balance(peerOf(b)).owedByPeer).toBe(0n);
+    expect(books() - before).toBe(price);
+    await b.detach();
   }, 60_000);
 });

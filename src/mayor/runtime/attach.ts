@@ -143,6 +143,11 @@ export interface Attachment {
       retries?: number;
       /** Names what it pays in the payer's record (a provider payment), for `earlierPayment`. */
       label?: string;
+      /**
+       * The payee fulfills a copy of what it already has for nothing (a relay write): an attempt sent again after one
+       * that got no answer (it may have gone through) goes first as a free copy, so it is never paid twice.
+       */
+      duplicateIsFree?: boolean;
     },
   ): Promise<PayResult>;
   /**
@@ -491,8 +496,25 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     // The node gives no credit beyond the channel's unclaimed deposit: top up before sending, not after.
     if (p.amount > 0n) await claims.reserve(p.amount);
     let attempts = 0;
+    /** The last attempt got no answer: its fate is unknown (the node may have fulfilled it). */
+    let unanswered = false;
     for (;;) {
       attempts++;
+      if (unanswered && p.duplicateIsFree && p.amount > 0n) {
+        // A free copy first: the relay fulfills it only when it has the event (the lost attempt went through, and the
+        // node lists it as owed for a resync to pay), else refuses it as underpaid and the paid attempt follows.
+        const copy = await btp
+          .sendPrepare({
+            type: IlpPacketType.Prepare,
+            amount: 0n,
+            destination: p.destination,
+            executionCondition: p.executionCondition,
+            data: p.data,
+            expiresAt: p.expiresAt ?? new Date(Date.now() + 30_000),
+          })
+          .catch(() => undefined);
+        if (copy?.type === IlpPacketType.Fulfill) return { reply: copy, attempts };
+      }
       const prepare: IlpPrepare = {
         type: IlpPacketType.Prepare,
         amount: p.amount,
@@ -504,10 +526,12 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       let reply: IlpReply;
       const condition = hex(p.executionCondition);
       const answered = records.sending(condition, p.amount, p.label);
+      unanswered = false;
       try {
         reply = await btp.sendPrepare(prepare);
         if (reply.type !== IlpPacketType.Fulfill && p.amount > 0n) payerLog?.rejected(condition, p.amount);
       } catch (err) {
+        unanswered = true;
         // The session is down or timed out: treat as transient (the BTP client reconnects on its own).
         reply = {
           type: IlpPacketType.Reject,
@@ -540,6 +564,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       destination: spsp.destinationAccount,
       executionCondition: conditionOf(deriveFulfillment(secret, data)),
       data,
+      duplicateIsFree: true,
     });
   };
   // One handshake at a time: concurrent writes that all met F02 share it.
