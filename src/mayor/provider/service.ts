@@ -285,7 +285,9 @@ export class ProviderService {
     });
     if (!decision.ok) {
       // Telling costs a paid write: within the budget only (a requester flooding refused jobs must not drain us).
-      const tell = this.refusalsPerRequester.take(job.requester) && this.refusalsInAll.take('*');
+      // The operator's own (trusted) requesters are outside the total, which strangers' fresh keys can use up.
+      const trusted = this.policy.trustedRequesters.includes(job.requester);
+      const tell = this.refusalsPerRequester.take(job.requester) && (trusted || this.refusalsInAll.take('*'));
       this.log.info(
         `refused job ${job.id}: ${decision.reason}${tell ? '' : ' (not told: refusal feedback budget used)'}`,
         {

@@ -194,12 +194,21 @@ export class PayerLog {
    * payment, one attempt, and none once another attempt went through. A provider takes one payment per job and
    * refuses the others "already paid", so a second fulfilled attempt cannot be honest, and the fulfillment the node
    * holds from the attempt that went through (one per condition: pay() retries the same PREPARE) would "prove" a
-   * kept one.
+   * kept one. `inFlight`: attempts sent and not answered yet, which are not of unknown fate (left out first, so that
+   * an attempt in flight never takes the place of the one the node may list).
    */
-  listable(): UnpaidPacket[] {
+  listable(inFlight: readonly UnpaidPacket[] = []): UnpaidPacket[] {
     const named = new Set<string>();
     const out: UnpaidPacket[] = [];
+    const key = (p: UnpaidPacket) => `${p.condition}:${p.amount}`;
+    const pending = new Map<string, number>();
+    for (const p of inFlight) pending.set(key(p), (pending.get(key(p)) ?? 0) + 1);
     for (const p of this.unknownPackets.entries()) {
+      const n = pending.get(key(p)) ?? 0;
+      if (n > 0) {
+        pending.set(key(p), n - 1);
+        continue;
+      }
       if (p.for !== undefined) {
         if (this.paidByLabel.has(p.for) || named.has(p.for)) continue;
         named.add(p.for);

@@ -90,7 +90,7 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
         return {
           maxOwed: o.maxResyncOwed ?? 0n,
           maxUnexplained: 0n,
-          expected: packetsWithout(log!.listable(), [...inFlight]),
+          expected: log!.listable([...inFlight]),
           unknownBefore: packetsWithout(log!.unknown(), [...inFlight]),
         };
       return inProcess ? { maxOwed: unchecked, maxUnexplained: 0n } : { maxOwed: unchecked };

@@ -5,7 +5,7 @@
 // counts the paid writes (the relay/ILP side is the Mayor runtime's, tested end to end elsewhere).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProviderService } from '../../../src/mayor/provider/index.js';
-import { generateSecretKey } from '../../../src/nostr/index.js';
+import { generateSecretKey, getPublicKey } from '../../../src/nostr/index.js';
 import { FakeNetwork, jobRequest, startProvider, tempHome } from './helpers.js';
 
 const network = new FakeNetwork();
@@ -16,8 +16,10 @@ const refusals = () => network.ofKind(7000).length;
 
 describe('refusal feedback has a budget', () => {
   it('one requester posting refused jobs is told at most its burst, others are still told, and the total is bounded', async () => {
+    const own = generateSecretKey(); // one of the operator's Mayors
     ({ service } = await startProvider(tempHome(), network, {
       policy: {
+        trustedRequesters: [getPublicKey(own)],
         refusalFeedback: {
           perRequester: { capacity: 5, perSecond: 0.01 },
           total: { capacity: 20, perSecond: 0.01 },
@@ -44,5 +46,8 @@ describe('refusal feedback has a budget', () => {
     for (let i = 0; i < 60; i++)
       await service.handleJobRequest(jobRequest({ command: 'true', bid: 1n }, generateSecretKey()));
     expect(refusals()).toBe(20);
+    // The operator's own requesters are outside the total that strangers used up.
+    const trusted = await service.handleJobRequest(jobRequest({ command: 'true', bid: 1n }, own));
+    expect(trusted.status === 'refused' && trusted.feedback !== undefined).toBe(true);
   });
 });

@@ -64,6 +64,11 @@ describe('followPayerRecords', () => {
     // After the resync, the attempts it was not allowed to list are not owed either.
     r.resynced(used, CH, 100n, []);
     expect(log.unknown()).toEqual([]);
+    // An attempt in flight does not take the place of the earlier one whose answer never came (found by a review).
+    log.sent('c3', 9n, 'job-3:p');
+    const answered = r.sending('c3', 9n, 'job-3:p');
+    expect(r.resyncOptions(true).expected).toEqual([{ condition: 'c3', amount: 9n }]);
+    answered();
   });
 
   it('a PREPARE still in flight is not of unknown fate: a resync meanwhile does not accept it, nor forget it', () => {
