@@ -97,7 +97,12 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
     },
     resynced(used, channelId, cum, owedNow) {
       if (!log) return;
-      if (used.unknownBefore) log.notOwed(used.unknownBefore);
+      if (used.unknownBefore) {
+        // Packets are told apart by condition and amount only: an attempt sent during the resync, still in flight, is
+        // not one of those it settled (one listed and merged meanwhile would otherwise leave it to be taken for it).
+        const settled = packetsWithout(log.unknown(), [...inFlight]);
+        log.notOwed(packetsWithout(used.unknownBefore, packetsWithout(used.unknownBefore, settled)));
+      }
       if (followed) return;
       // The node's word was taken (up to max resync owed): from here on the record follows what it settled.
       log.track(o.node, channelId, cum, owedNow);

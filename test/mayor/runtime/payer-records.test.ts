@@ -64,6 +64,16 @@ describe('followPayerRecords', () => {
     // After the resync, the attempts it was not allowed to list are not owed either.
     r.resynced(used, CH, 100n, []);
     expect(log.unknown()).toEqual([]);
+    // An attempt sent during a resync, still in flight when it ends, is not taken for one the resync settled (the node
+    // listed the earlier one with the same condition and amount, and it was merged meanwhile): found by a review.
+    log.sent('c4', 8n);
+    const during = r.resyncOptions(true);
+    log.fulfilled('c4', 8n); // listed and merged by the resync
+    const sentDuring = r.sending('c4', 8n);
+    r.resynced(during, CH, 100n, []);
+    expect(log.unknown()).toEqual([{ condition: 'c4', amount: 8n }]);
+    log.rejected('c4', 8n); // its answer
+    sentDuring();
     // An attempt in flight does not take the place of the earlier one whose answer never came (found by a review).
     log.sent('c3', 9n, 'job-3:p');
     const answered = r.sending('c3', 9n, 'job-3:p');
