@@ -24,6 +24,12 @@ export interface ProviderPolicy {
    * 1 per second in all.
    */
   refusalFeedback: { perRequester: RateLimit; total: RateLimit };
+  /**
+   * Charged results of one requester not paid for. Each cost us paid writes (`processing`, the result) before any
+   * payment; at this many the requester is refused until it pays (default 8). Its reason reads as busy to a Mayor,
+   * which posts the job again after a backoff.
+   */
+  maxUnpaidJobs: number;
 }
 
 export const DEFAULT_REFUSAL_FEEDBACK: ProviderPolicy['refusalFeedback'] = {
@@ -38,6 +44,7 @@ export type RefusalCode =
   | 'no_bid'
   | 'bid_too_low'
   | 'busy'
+  | 'unpaid_jobs'
   | 'input_too_large'
   | 'invalid_input'
   | 'no_sandbox';
@@ -48,6 +55,8 @@ export interface PolicyFacts {
   /** Price per served job type (base units); a job type missing here is not served. */
   prices: Readonly<Record<string, bigint>>;
   inFlight: number;
+  /** The requester's charged results not paid for. */
+  unpaidJobs: number;
   sandboxed: boolean;
   /** The executor's own check of the inputs (undefined when fine). */
   inputProblem?: string | undefined;
@@ -83,6 +92,11 @@ export function checkPolicy(
     return refuse('no_bid', `no bid: add a ["bid", "<base units>"] tag of at least ${price}`);
   if (job.bid !== undefined && job.bid < price)
     return refuse('bid_too_low', `bid ${job.bid} is below the price ${price} for ${job.jobType}`);
+  if (facts.unpaidJobs >= policy.maxUnpaidJobs)
+    return refuse(
+      'unpaid_jobs',
+      `${facts.unpaidJobs} results of yours here are not paid for (at most ${policy.maxUnpaidJobs}); pay for them, then try again later`,
+    );
   if (facts.inFlight >= policy.maxConcurrentJobs)
     return refuse('busy', `all ${policy.maxConcurrentJobs} job slots are busy; post again later`);
   const bytes = requestInputBytes(job);

@@ -30,6 +30,7 @@ import { PolecatPool, type PoolRun } from './pool.js';
 import { buildResult, type JobOutcome, MAX_PACKET_DATA } from './results.js';
 import { detectSandbox, noSandbox, type Sandbox } from './sandbox.js';
 import type { SealedKeyStore } from './sealed-keys.js';
+import { UnpaidJobs } from './unpaid-jobs.js';
 import { WorkRepo } from './worktree.js';
 
 /** The network side, provided by the Mayor runtime (or a fake in tests). */
@@ -143,6 +144,8 @@ export class ProviderService {
   /** Refusals told (paid feedback), per requester and in all: ProviderPolicy.refusalFeedback. */
   private readonly refusalsPerRequester: RateLimiter;
   private readonly refusalsInAll: RateLimiter;
+  /** Charged results not paid for, per requester (policy.maxUnpaidJobs). */
+  private readonly unpaidJobs = new UnpaidJobs();
   private readonly executors: Map<string, Executor>;
   private readonly sandboxed: boolean;
   private readonly recent = new Set<string>();
@@ -170,6 +173,7 @@ export class ProviderService {
       maxInputBytes: MAX_PACKET_DATA,
       requireBid: true,
       refusalFeedback: DEFAULT_REFUSAL_FEEDBACK,
+      maxUnpaidJobs: 8,
       ...options.policy,
     };
     this.refusalsPerRequester = new RateLimiter(this.policy.refusalFeedback.perRequester);
@@ -280,6 +284,7 @@ export class ProviderService {
     const decision = checkPolicy(job, this.policy, {
       prices: this.prices,
       inFlight: this.pool.inFlight,
+      unpaidJobs: this.unpaidJobs.of(job.requester),
       sandboxed: this.sandboxed,
       inputProblem: executor?.check(job),
     });
@@ -344,6 +349,7 @@ export class ProviderService {
     status: PaymentInput['status'] = 'fulfilled',
   ): void {
     this.options.audit?.record({ direction: 'in', jobId, amount, status, counterparty });
+    this.unpaidJobs.settle(jobId);
   }
 
   cancel(jobId: string): boolean {
@@ -486,6 +492,8 @@ export class ProviderService {
         timeline.signed = performance.now();
         mark('service: result signed');
         report.overheadMs += timeline.signed - t0;
+        // Owed from before it goes out: the requester may pay as soon as it sees it.
+        if (amount !== undefined && amount > 0n) this.unpaidJobs.add(job.id, job.requester);
         const published = await this.publishSigned(event, job.id);
         timeline.published = performance.now();
         mark('service: published');
@@ -498,6 +506,8 @@ export class ProviderService {
       report.error = (err as Error).message;
       this.log.warn(`result for job ${job.id} was not published: ${report.error}`);
     }
+    // No result went out: nothing to pay for.
+    if (report.result === undefined) this.unpaidJobs.settle(job.id);
     return report;
   }
 
