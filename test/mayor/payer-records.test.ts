@@ -59,6 +59,30 @@ function lieInStatus(change: (real: ChannelStatus) => ChannelStatus): () => void
 }
 
 const peerOf = (att: Attachment) => att.spsp.ilpAddress.split('.').at(-1)!;
+
+/**
+ * Restarts the Mayor under a node whose status answer `lie` changes: its resync must sign no claim and warn `why`.
+ * `then` runs on the restarted attachment before it detaches.
+ */
+async function restartRefused(
+  lie: (real: ChannelStatus) => ChannelStatus,
+  why: RegExp,
+  then?: (b: Attachment) => Promise<void>,
+): Promise<void> {
+  const restore = lieInStatus(lie);
+  const claims = recordClaims();
+  const warnings = h.warnings.length;
+  try {
+    const b = await h.attachMayor({ settleThreshold: NEVER });
+    expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
+    expect(h.warnings.slice(warnings).join('\n')).toMatch(why);
+    await then?.(b);
+    await b.detach();
+  } finally {
+    restore();
+    claims.restore();
+  }
+}
 const fulfilled = async (att: Attachment) =>
   expect((await h.write(att)).reply.type).toBe(IlpPacketType.Fulfill);
 
@@ -71,23 +95,13 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
     expect(h.node.connector.balance(peerOf(a))).toMatchObject({ owedByPeer: 0n, paidByPeer: paid });
     await a.detach();
 
+    // Before the payer's record, this resync signed a claim for paid + 5,000 and sent it to the node.
     const fake = { condition: randomBytes(32).toString('hex'), amount: 5_000n };
-    const restore = lieInStatus((real) => ({ ...real, owed: [...real.owed, fake] }));
-    const claims = recordClaims();
-    const warnings = h.warnings.length;
-    try {
-      const b = await h.attachMayor();
-      // Before the payer's record, this resync signed a claim for paid + 5,000 and sent it to the node.
-      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
-      expect(b.claims.cumulative).toBe(paid);
-      expect(h.warnings.slice(warnings).join('\n')).toMatch(
-        /we owe 5000 for packets we have no record of sending/,
-      );
-      await b.detach();
-    } finally {
-      restore();
-      claims.restore();
-    }
+    await restartRefused(
+      (real) => ({ ...real, owed: [...real.owed, fake] }),
+      /we owe 5000 for packets we have no record of sending/,
+      async (b) => expect(b.claims.cumulative).toBe(paid),
+    );
   }, 60_000);
 
   it('packets a kept claim paid, listed again as owed, are refused, and not paid twice', async () => {
@@ -112,18 +126,10 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
     await a.detach();
 
     // At the restart it shows that claim and lists its packets as still owed, to be paid them a second time.
-    const restore = lieInStatus((real) => ({ ...real, owed: [...real.owed, ...owedBefore] }));
-    const claims = recordClaims();
-    const warnings = h.warnings.length;
-    try {
-      const b = await h.attachMayor({ settleThreshold: NEVER });
-      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
-      expect(h.warnings.slice(warnings).join('\n')).toMatch(/stopped listing only 0 of the packets we owe/);
-      await b.detach();
-    } finally {
-      restore();
-      claims.restore();
-    }
+    await restartRefused(
+      (real) => ({ ...real, owed: [...real.owed, ...owedBefore] }),
+      /stopped listing only 0 of the packets we owe/,
+    );
     // The honest node's own books: the kept claim paid both packets, once.
     expect(h.node.connector.balance(peerOf(a))).toMatchObject({ owedByPeer: 0n, paidByPeer: kept });
   }, 60_000);
@@ -136,37 +142,23 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
     a.payerLog!.sent(condition, 7_000n, 'job-kept:provider');
     await a.detach();
 
-    // At the restart the node lists it as owed, to be paid for it while the Mayor takes the provider as paid.
-    const restore = lieInStatus((real) => ({ ...real, owed: [...real.owed, { condition, amount: 7_000n }] }));
-    const claims = recordClaims();
-    const warnings = h.warnings.length;
-    try {
-      const b = await h.attachMayor({ settleThreshold: NEVER });
-      // Before the node had to show the fulfillment, this resync paid it, and the payment counted as delivered.
-      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
-      expect(h.warnings.slice(warnings).join('\n')).toMatch(
-        /lists 7000 we sent and never learned the fate of without the fulfillment/,
-      );
-      await expect(b.earlierPayment('job-kept:provider')).rejects.toThrow(/without the fulfillment/);
-      await b.detach();
-    } finally {
-      restore();
-    }
+    // At the restart the node lists it as owed, to be paid for it while the Mayor takes the provider as paid. Before
+    // the node had to show the fulfillment, this resync paid it, and the payment counted as delivered.
+    const unproven = /lists 7000 we sent and never learned the fate of without the fulfillment/;
+    const stillUnknown = (b: Attachment) =>
+      expect(b.earlierPayment('job-kept:provider')).rejects.toThrow(/without the fulfillment/);
+    await restartRefused(
+      (real) => ({ ...real, owed: [...real.owed, { condition, amount: 7_000n }] }),
+      unproven,
+      stillUnknown,
+    );
     // Nor with a fulfillment that is not its preimage (SHA-256 of it is not the condition).
     const forged = randomBytes(32).toString('hex');
-    const restoreForged = lieInStatus((real) => ({
-      ...real,
-      owed: [...real.owed, { condition, amount: 7_000n, fulfillment: forged }],
-    }));
-    try {
-      const b = await h.attachMayor({ settleThreshold: NEVER });
-      await expect(b.earlierPayment('job-kept:provider')).rejects.toThrow(/without the fulfillment/);
-      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
-      await b.detach();
-    } finally {
-      restoreForged();
-      claims.restore();
-    }
+    await restartRefused(
+      (real) => ({ ...real, owed: [...real.owed, { condition, amount: 7_000n, fulfillment: forged }] }),
+      unproven,
+      stillUnknown,
+    );
     // The honest node (its real list, which never held it) settles it: not owed, and the payment did not go through.
     const c = await h.attachMayor({ settleThreshold: NEVER });
     expect(await c.earlierPayment('job-kept:provider')).toBeUndefined();
@@ -193,27 +185,12 @@ describe('a restarted Mayor and a node that lies about what it is owed', () => {
     await a.detach();
 
     // The node lists attempt 1 as owed too, with attempt 2's fulfillment (one per condition: it proves the condition).
-    const restore = lieInStatus((real) => ({
-      ...real,
-      owed: [
-        ...real.owed,
-        { condition, amount: 7_000n, fulfillment: Buffer.from(fulfillment).toString('hex') },
-      ],
-    }));
-    const claims = recordClaims();
-    const warnings = h.warnings.length;
-    try {
-      const b = await h.attachMayor({ settleThreshold: NEVER });
-      // Before, this resync signed a claim for what it owed plus the kept attempt's 7,000.
-      expect(claims.signed.map((c) => c.cumulativeAmount)).toEqual([]);
-      expect(h.warnings.slice(warnings).join('\n')).toMatch(
-        /we owe 7000 for packets we have no record of sending/,
-      );
-      await b.detach();
-    } finally {
-      restore();
-      claims.restore();
-    }
+    // Before, this resync signed a claim for what it owed plus the kept attempt's 7,000.
+    const proof = Buffer.from(fulfillment).toString('hex');
+    await restartRefused(
+      (real) => ({ ...real, owed: [...real.owed, { condition, amount: 7_000n, fulfillment: proof }] }),
+      /we owe 7000 for packets we have no record of sending/,
+    );
     // The honest node's list: attempt 2 alone, paid once.
     const c = await h.attachMayor({ settleThreshold: NEVER });
     expect(c.claims.cumulative).toBe(owed);
