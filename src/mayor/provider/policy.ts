@@ -25,9 +25,10 @@ export interface ProviderPolicy {
    */
   refusalFeedback: { perRequester: RateLimit; total: RateLimit };
   /**
-   * Charged results of one requester not paid for. Each cost us paid writes (`processing`, the result) before any
-   * payment; at this many the requester is refused until it pays (default 8). Its reason reads as busy to a Mayor,
-   * which posts the job again after a backoff.
+   * Charged results of jobs one requester named us for whose price it has not paid (unpaid-jobs.ts: public jobs and
+   * results older than an hour do not count). Each cost us paid writes (`processing`, the result) before any payment;
+   * at this many the requester is refused until it pays (default 8). Its reason reads as busy to a Mayor, which posts
+   * the job again after a backoff.
    */
   maxUnpaidJobs: number;
 }

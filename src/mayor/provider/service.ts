@@ -349,7 +349,7 @@ export class ProviderService {
     status: PaymentInput['status'] = 'fulfilled',
   ): void {
     this.options.audit?.record({ direction: 'in', jobId, amount, status, counterparty });
-    this.unpaidJobs.settle(jobId);
+    this.unpaidJobs.paid(jobId, amount);
   }
 
   cancel(jobId: string): boolean {
@@ -384,7 +384,16 @@ export class ProviderService {
     const prepared = this.prepareKey(job);
     // The result goes out while the worktree still exists; cleanup follows, before the Polecat takes new work.
     const run = await this.pool.submit(job, attempt, async (r) => {
-      report = await this.report(job, r.outcome, r.worktree, r.overheadMs, charge(r), prepared, r.marks);
+      report = await this.report(
+        job,
+        r.outcome,
+        r.worktree,
+        r.overheadMs,
+        charge(r),
+        prepared,
+        r.marks,
+        attempt === 1,
+      );
     });
     report ??= await this.report(
       job,
@@ -394,6 +403,7 @@ export class ProviderService {
       charge(run),
       prepared,
       run.marks,
+      attempt === 1,
     );
     report.cleanupMs = run.cleanupMs;
     return report;
@@ -430,6 +440,7 @@ export class ProviderService {
     charge: boolean,
     prepared?: PreparedKey,
     marks?: PoolRun['marks'],
+    firstRun = false,
   ): Promise<JobReport> {
     const t0 = performance.now();
     mark('service: report start');
@@ -492,8 +503,10 @@ export class ProviderService {
         timeline.signed = performance.now();
         mark('service: result signed');
         report.overheadMs += timeline.signed - t0;
-        // Owed from before it goes out: the requester may pay as soon as it sees it.
-        if (amount !== undefined && amount > 0n) this.unpaidJobs.add(job.id, job.requester);
+        // Owed from before it goes out (the requester may pay as soon as it sees it), when the job named us and ran in
+        // this process (a re-run after a restart may have been paid already).
+        if (amount !== undefined && firstRun && job.provider === this.options.pubkey)
+          this.unpaidJobs.add(job.id, job.requester, amount);
         const published = await this.publishSigned(event, job.id);
         timeline.published = performance.now();
         mark('service: published');
@@ -507,7 +520,7 @@ export class ProviderService {
       this.log.warn(`result for job ${job.id} was not published: ${report.error}`);
     }
     // No result went out: nothing to pay for.
-    if (report.result === undefined) this.unpaidJobs.settle(job.id);
+    if (report.result === undefined) this.unpaidJobs.drop(job.id);
     return report;
   }
 
