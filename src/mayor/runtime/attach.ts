@@ -416,7 +416,8 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         inProcess = true;
         records.resynced(opts, claims.channel!, claims.cumulative, claims.owed());
         return r;
-      });
+      })
+      .finally(() => records.finished(opts));
   };
   const resync = () =>
     resyncOrThrow().catch((err) => {

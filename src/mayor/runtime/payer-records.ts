@@ -32,6 +32,8 @@ export interface PayerRecordsOptions {
 /** A resync's options, with the packets of unknown fate it settles (those the node does not list are not owed). */
 export interface PayerResyncOptions extends ResyncOptions {
   unknownBefore?: readonly UnpaidPacket[];
+  /** PREPAREs sent while the resync runs (none of them is one it settled). */
+  sentDuring?: UnpaidPacket[];
 }
 
 export interface PayerRecords {
@@ -48,6 +50,8 @@ export interface PayerRecords {
   resyncOptions(inProcess: boolean): PayerResyncOptions;
   /** After a resync succeeded with `used`: the record follows what it settled. */
   resynced(used: PayerResyncOptions, channelId: Hex, cumulative: bigint, owed: UnpaidPacket[]): void;
+  /** The resync that used `used` ended (succeeded or not). */
+  finished(used: PayerResyncOptions): void;
   /** A PREPARE goes out (its line is written); call the result when its answer (or none) came. */
   sending(condition: string, amount: bigint, label?: string): () => void;
 }
@@ -79,6 +83,8 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
 
   /** PREPAREs sent and not answered yet: their fate is not unknown, only pending. */
   const inFlight = new Set<UnpaidPacket>();
+  /** The `sentDuring` lists of the resyncs running now. */
+  const running = new Set<UnpaidPacket[]>();
 
   return {
     log,
@@ -86,21 +92,27 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
     owed,
     resyncOptions(inProcess) {
       const unchecked = o.maxResyncOwed ?? UNCHECKED_MAX_OWED;
-      if (followed)
+      if (followed) {
+        const sentDuring: UnpaidPacket[] = [];
+        running.add(sentDuring);
         return {
           maxOwed: o.maxResyncOwed ?? 0n,
           maxUnexplained: 0n,
           expected: log!.listable([...inFlight]),
           unknownBefore: packetsWithout(log!.unknown(), [...inFlight]),
+          sentDuring,
         };
+      }
       return inProcess ? { maxOwed: unchecked, maxUnexplained: 0n } : { maxOwed: unchecked };
     },
     resynced(used, channelId, cum, owedNow) {
       if (!log) return;
       if (used.unknownBefore) {
-        // Packets are told apart by condition and amount only: an attempt sent during the resync, still in flight, is
-        // not one of those it settled (one listed and merged meanwhile would otherwise leave it to be taken for it).
-        const settled = packetsWithout(log.unknown(), [...inFlight]);
+        // Packets are told apart by condition and amount only: an attempt in flight, or sent during the resync, is not
+        // one of those it settled (one listed and merged meanwhile would otherwise leave it to be taken for it).
+        const settled = packetsWithout(log.unknown(), [
+          ...new Set([...inFlight, ...(used.sentDuring ?? [])]),
+        ]);
         log.notOwed(packetsWithout(used.unknownBefore, packetsWithout(used.unknownBefore, settled)));
       }
       if (followed) return;
@@ -108,11 +120,15 @@ export function followPayerRecords(o: PayerRecordsOptions): PayerRecords {
       log.track(o.node, channelId, cum, owedNow);
       followed = true;
     },
+    finished(used) {
+      if (used.sentDuring) running.delete(used.sentDuring);
+    },
     sending(condition, amount, label) {
       if (!log || amount === 0n) return () => {};
       log.sent(condition, amount, label);
       const packet = { condition, amount };
       inFlight.add(packet);
+      for (const list of running) list.push(packet);
       return () => inFlight.delete(packet);
     },
   };

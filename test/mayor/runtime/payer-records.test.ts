@@ -45,6 +45,7 @@ describe('followPayerRecords', () => {
       maxUnexplained: 0n,
       expected: [{ condition: 'bb', amount: 6n }],
       unknownBefore: [{ condition: 'bb', amount: 6n }],
+      sentDuring: [],
     });
   });
 
@@ -74,6 +75,16 @@ describe('followPayerRecords', () => {
     expect(log.unknown()).toEqual([{ condition: 'c4', amount: 8n }]);
     log.rejected('c4', 8n); // its answer
     sentDuring();
+    // Nor one sent during the resync that got no answer before it ended (found by a second review).
+    log.sent('c5', 8n);
+    const next = r.resyncOptions(true);
+    log.fulfilled('c5', 8n); // listed and merged by the resync
+    const unanswered = r.sending('c5', 8n);
+    unanswered(); // no answer (a timeout): of unknown fate, no longer in flight
+    r.resynced(next, CH, 100n, []);
+    r.finished(next);
+    expect(log.unknown()).toEqual([{ condition: 'c5', amount: 8n }]);
+    log.rejected('c5', 8n);
     // An attempt in flight does not take the place of the earlier one whose answer never came (found by a review).
     log.sent('c3', 9n, 'job-3:p');
     const answered = r.sending('c3', 9n, 'job-3:p');
@@ -125,6 +136,7 @@ describe('followPayerRecords', () => {
       maxUnexplained: 0n,
       expected: [],
       unknownBefore: [],
+      sentDuring: [],
     });
   });
 
@@ -157,6 +169,7 @@ describe('followPayerRecords', () => {
       maxUnexplained: 0n,
       expected: [],
       unknownBefore: [],
+      sentDuring: [],
     });
   });
 
