@@ -146,6 +146,8 @@ export class ProviderService {
   private readonly refusalsInAll: RateLimiter;
   /** Charged results not paid for, per requester (policy.maxUnpaidJobs). */
   private readonly unpaidJobs = new UnpaidJobs();
+  /** Accepted jobs that named us or came to us alone (a private job): the ones unpaidJobs counts. */
+  private readonly namedJobs = new Set<string>();
   private readonly executors: Map<string, Executor>;
   private readonly sandboxed: boolean;
   private readonly recent = new Set<string>();
@@ -260,7 +262,14 @@ export class ProviderService {
   }
 
   /** Intake of one kind 5xxx event (already signature-checked by the relay/runtime). */
-  async handleJobRequest(event: NostrEvent): Promise<IntakeResult> {
+  /**
+   * `addressedToUs`: the request came to us alone (a private job's gift wrap), whatever its own tags say; it counts
+   * against the requester's unpaid results as a job naming us does (policy.maxUnpaidJobs).
+   */
+  async handleJobRequest(
+    event: NostrEvent,
+    options: { addressedToUs?: boolean } = {},
+  ): Promise<IntakeResult> {
     let job: ParsedJobRequest;
     try {
       job = parseJobRequest(event);
@@ -313,6 +322,7 @@ export class ProviderService {
       };
     }
     // Queue before announcing, so the concurrency count is right for the next request even while publishing.
+    if (options.addressedToUs || job.provider === this.options.pubkey) this.namedJobs.add(job.id);
     const done = this.track(this.runAndReport(job, 1));
     // Announced once the acceptance is durable (polecats.json, written off the main thread): a crash after the
     // requester heard `processing` still finds the job. One turn later: the job's command (waiting for the same
@@ -505,7 +515,7 @@ export class ProviderService {
         report.overheadMs += timeline.signed - t0;
         // Owed from before it goes out (the requester may pay as soon as it sees it), when the job named us and ran in
         // this process (a re-run after a restart may have been paid already).
-        if (amount !== undefined && firstRun && job.provider === this.options.pubkey)
+        if (amount !== undefined && firstRun && this.namedJobs.has(job.id))
           this.unpaidJobs.add(job.id, job.requester, amount);
         const published = await this.publishSigned(event, job.id);
         timeline.published = performance.now();
@@ -521,6 +531,7 @@ export class ProviderService {
     }
     // No result went out: nothing to pay for.
     if (report.result === undefined) this.unpaidJobs.drop(job.id);
+    this.namedJobs.delete(job.id);
     return report;
   }
 

@@ -324,7 +324,7 @@ export async function startProviderMode(deps: ProviderModeDeps): Promise<Provide
     seen.set(event.id, { requester: record.requester, private: record.private });
     appendFileSync(seenPath, `${JSON.stringify(record)}\n`);
     const jobType = event.tags.find((t) => t[0] === 't')?.[1] ?? 'unknown';
-    const intake = await service.handleJobRequest(event);
+    const intake = await service.handleJobRequest(event, { addressedToUs: record.private });
     if (tracing) mark(`provider: intake ${intake.status}`);
     if (intake.status === 'ignored') return intake;
     const served: ServedJob = {

@@ -51,6 +51,15 @@ describe('results a requester has not paid for', () => {
     // A public job is not counted: its requester pays the result it takes, not every provider that raced for it.
     const racer = generateSecretKey();
     for (let i = 0; i < 3; i++) expect((await run(s, racer, false)).status).toBe('accepted');
+    // A private job came to us alone (its gift wrap), whatever its own tags say: it counts.
+    const wrapped = generateSecretKey();
+    for (let i = 0; i < 3; i++) {
+      const intake = await s.handleJobRequest(jobRequest({ command: 'true' }, wrapped), {
+        addressedToUs: true,
+      });
+      if (intake.status === 'accepted') await intake.done;
+      expect(intake.status).toBe(i < 2 ? 'accepted' : 'refused');
+    }
   });
 
   it('a cancelled job (not charged) leaves no debt', async () => {
