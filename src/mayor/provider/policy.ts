@@ -25,8 +25,8 @@ export interface ProviderPolicy {
    */
   refusalFeedback: { perRequester: RateLimit; total: RateLimit };
   /**
-   * Charged results of jobs one requester named us for whose price it has not paid (unpaid-jobs.ts: public jobs and
-   * results older than an hour do not count). Each cost us paid writes (`processing`, the result) before any payment;
+   * Charged results of jobs one requester named us for (or sent us privately) whose price it has not paid
+   * (unpaid-jobs.ts: public jobs and results older than an hour do not count). Each cost us paid writes (`processing`, the result) before any payment;
    * at this many the requester is refused until it pays (default 8). Its reason reads as busy to a Mayor, which posts
    * the job again after a backoff.
    */
