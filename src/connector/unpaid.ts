@@ -148,10 +148,10 @@ export class UnpaidPackets {
 }
 
 /** The packets of `packets` left once each packet of `minus` cancels one equal packet (condition and amount). */
-export function packetsWithout(
-  packets: readonly UnpaidPacket[],
+export function packetsWithout<P extends UnpaidPacket>(
+  packets: readonly P[],
   minus: readonly UnpaidPacket[] = [],
-): UnpaidPacket[] {
+): P[] {
   const key = (p: UnpaidPacket) => `${p.condition}:${p.amount}`;
   const left = new Map<string, number>();
   for (const p of minus) left.set(key(p), (left.get(key(p)) ?? 0) + 1);

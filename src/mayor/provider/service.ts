@@ -146,8 +146,6 @@ export class ProviderService {
   private readonly refusalsInAll: RateLimiter;
   /** Charged results not paid for, per requester (policy.maxUnpaidJobs). */
   private readonly unpaidJobs = new UnpaidJobs();
-  /** Accepted jobs that named us or came to us alone (a private job): the ones unpaidJobs counts. */
-  private readonly namedJobs = new Set<string>();
   private readonly executors: Map<string, Executor>;
   private readonly sandboxed: boolean;
   private readonly recent = new Set<string>();
@@ -322,8 +320,9 @@ export class ProviderService {
       };
     }
     // Queue before announcing, so the concurrency count is right for the next request even while publishing.
-    if (options.addressedToUs || job.provider === this.options.pubkey) this.namedJobs.add(job.id);
-    const done = this.track(this.runAndReport(job, 1));
+    // Its result counts against the requester's unpaid ones when the job named us or came to us alone.
+    const counted = options.addressedToUs === true || job.provider === this.options.pubkey;
+    const done = this.track(this.runAndReport(job, 1, counted));
     // Announced once the acceptance is durable (polecats.json, written off the main thread): a crash after the
     // requester heard `processing` still finds the job. One turn later: the job's command (waiting for the same
     // write) is handed to the process host first, so signing and sending `processing` overlap the command instead
@@ -387,7 +386,8 @@ export class ProviderService {
     return this.report(job, outcome, '', 0, false);
   }
 
-  private async runAndReport(job: ParsedJobRequest, attempt: number): Promise<JobReport> {
+  /** `counted`: its charged result counts against the requester's unpaid ones (not a re-run after a restart). */
+  private async runAndReport(job: ParsedJobRequest, attempt: number, counted = false): Promise<JobReport> {
     // Jobs that never ran their command (bad input, provider error, cancellation) are not charged.
     const charge = (run: PoolRun) => run.outcome.build !== 'ERROR' && run.outcome.build !== 'CANCELLED';
     let report: JobReport | undefined;
@@ -402,7 +402,7 @@ export class ProviderService {
         charge(r),
         prepared,
         r.marks,
-        attempt === 1,
+        counted,
       );
     });
     report ??= await this.report(
@@ -413,7 +413,7 @@ export class ProviderService {
       charge(run),
       prepared,
       run.marks,
-      attempt === 1,
+      counted,
     );
     report.cleanupMs = run.cleanupMs;
     return report;
@@ -450,7 +450,7 @@ export class ProviderService {
     charge: boolean,
     prepared?: PreparedKey,
     marks?: PoolRun['marks'],
-    firstRun = false,
+    counted = false,
   ): Promise<JobReport> {
     const t0 = performance.now();
     mark('service: report start');
@@ -515,8 +515,7 @@ export class ProviderService {
         report.overheadMs += timeline.signed - t0;
         // Owed from before it goes out (the requester may pay as soon as it sees it), when the job named us and ran in
         // this process (a re-run after a restart may have been paid already).
-        if (amount !== undefined && firstRun && this.namedJobs.has(job.id))
-          this.unpaidJobs.add(job.id, job.requester, amount);
+        if (amount !== undefined && counted) this.unpaidJobs.add(job.id, job.requester, amount);
         const published = await this.publishSigned(event, job.id);
         timeline.published = performance.now();
         mark('service: published');
@@ -531,7 +530,6 @@ export class ProviderService {
     }
     // No result went out: nothing to pay for.
     if (report.result === undefined) this.unpaidJobs.drop(job.id);
-    this.namedJobs.delete(job.id);
     return report;
   }
 

@@ -501,21 +501,6 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     let unanswered = false;
     for (;;) {
       attempts++;
-      if (unanswered && p.duplicateIsFree && p.amount > 0n) {
-        // A free copy first: the relay fulfills it only when it has the event (the lost attempt went through, and the
-        // node lists it as owed for a resync to pay), else refuses it as underpaid and the paid attempt follows.
-        const copy = await btp
-          .sendPrepare({
-            type: IlpPacketType.Prepare,
-            amount: 0n,
-            destination: p.destination,
-            executionCondition: p.executionCondition,
-            data: p.data,
-            expiresAt: p.expiresAt ?? new Date(Date.now() + 30_000),
-          })
-          .catch(() => undefined);
-        if (copy?.type === IlpPacketType.Fulfill) return { reply: copy, attempts };
-      }
       const prepare: IlpPrepare = {
         type: IlpPacketType.Prepare,
         amount: p.amount,
@@ -524,6 +509,12 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         data: p.data,
         expiresAt: p.expiresAt ?? new Date(Date.now() + 30_000),
       };
+      if (unanswered && p.duplicateIsFree && p.amount > 0n) {
+        // A free copy first: the relay fulfills it only when it has the event (the lost attempt went through, and the
+        // node lists it as owed for a resync to pay), else refuses it as underpaid and the paid attempt follows.
+        const copy = await btp.sendPrepare({ ...prepare, amount: 0n }).catch(() => undefined);
+        if (copy?.type === IlpPacketType.Fulfill) return { reply: copy, attempts };
+      }
       let reply: IlpReply;
       const condition = hex(p.executionCondition);
       const answered = records.sending(condition, p.amount, p.label);

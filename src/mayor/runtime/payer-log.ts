@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import type { Hex } from 'viem';
 import type { UnpaidPacket } from '../../connector/store.js';
+import { packetsWithout } from '../../connector/unpaid.js';
 
 /** Unknown outcomes kept at most (the oldest go first; each resync clears those the node did not list). */
 const MAX_UNKNOWN = 10_000;
@@ -200,15 +201,7 @@ export class PayerLog {
   listable(inFlight: readonly UnpaidPacket[] = []): UnpaidPacket[] {
     const named = new Set<string>();
     const out: UnpaidPacket[] = [];
-    const key = (p: UnpaidPacket) => `${p.condition}:${p.amount}`;
-    const pending = new Map<string, number>();
-    for (const p of inFlight) pending.set(key(p), (pending.get(key(p)) ?? 0) + 1);
-    for (const p of this.unknownPackets.entries()) {
-      const n = pending.get(key(p)) ?? 0;
-      if (n > 0) {
-        pending.set(key(p), n - 1);
-        continue;
-      }
+    for (const p of packetsWithout(this.unknownPackets.entries(), inFlight)) {
       if (p.for !== undefined) {
         if (this.paidByLabel.has(p.for) || named.has(p.for)) continue;
         named.add(p.for);
