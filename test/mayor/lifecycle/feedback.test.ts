@@ -38,7 +38,13 @@ import {
 let devnet: Devnet;
 let provider: Standin;
 const AMOUNT = 10n ** 15n;
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+/** Warnings and errors of the Mayors, kept (not printed) for a failing test to show. */
+const logged: string[] = [];
+const keep = (level: string) => (msg: string) => {
+  logged.push(`${level} ${msg}`);
+  if (logged.length > 200) logged.shift();
+};
+const quiet = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
 const running: Mayor[] = [];
 
 beforeAll(async () => {
@@ -460,7 +466,16 @@ describe('lifecycle rules', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(alpha.state.jobs.get(jobId)?.status).toBe('routed');
     provider.flags.refusePayments = false;
-    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'paid after the retry');
+    await waitFor(() => alpha.state.jobs.get(jobId)?.status === 'paid', 20_000, 'paid after the retry').catch(
+      (err) => {
+        // What the Mayor did meanwhile, to tell a slow machine from a payment that stopped being retried.
+        const log = alpha.activity().map((a) => `${a.kind}: ${a.text}`);
+        const logs = logged.slice(-20).join('\n');
+        throw new Error(
+          `${(err as Error).message}; the Mayor's activity:\n${log.slice(-30).join('\n')}\nlogged:\n${logs}`,
+        );
+      },
+    );
     expect(provider.paymentsByJob.get(jobId)).toBe(1);
   }, 60_000);
 });
