@@ -14,7 +14,7 @@ import type { WarnLogger } from '../transport/plaintext.js';
 import type { ClientTlsOptions } from '../transport/tls.js';
 import { connectError } from '../transport/tls.js';
 import { createWebSocket } from '../transport/websocket.js';
-import { rawDataToBytes } from './btp-server.js';
+import { BTP_CLOSE, rawDataToBytes } from './btp-server.js';
 import { BtpSession, type BtpSessionHandlers } from './btp-session.js';
 import { toWebSocketUrl } from './btp-url.js';
 import type { ClaimMessage } from './claim-message.js';
@@ -32,7 +32,10 @@ export interface BtpClientOptions extends BtpSessionHandlers {
   authToken: string;
   /** Default timeout of a PREPARE when the caller gives none (ms). Default 30000. */
   timeoutMs?: number;
-  /** Reconnect after an unexpected close, waiting this long (ms) between attempts. Off when undefined. */
+  /**
+   * Reconnect after an unexpected close, waiting this long (ms) between attempts. Off when undefined. Never after the
+   * server closed us as replaced by a newer connection of the same peer (BTP_CLOSE.replaced).
+   */
   reconnectDelayMs?: number;
   onConnect?: () => void;
   onDisconnect?: (code: number, reason: string) => void;
@@ -152,6 +155,9 @@ export class BtpClient {
     });
     ws.on('close', (code, reason) => {
       o.onDisconnect?.(code, reason.toString());
+      // Replaced: another process connected with our credentials (the same Mayor started twice). Reconnecting
+      // would replace it in turn, and the two would take turns, failing each other's payments.
+      if (code === BTP_CLOSE.replaced) return;
       if (!this.closing && o.reconnectDelayMs !== undefined) this.scheduleReconnect();
     });
     o.onConnect?.();

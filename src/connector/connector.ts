@@ -16,7 +16,7 @@ import type { ClientTlsOptions, ServerTlsOptions } from '../transport/tls.js';
 import { mark, tracing } from '../transport/trace.js';
 import { PeerAccount } from './accounts.js';
 import { BtpClient } from './btp-client.js';
-import { BtpServer } from './btp-server.js';
+import { BTP_CLOSE, BtpServer } from './btp-server.js';
 import type { BtpSessionHandlers } from './btp-session.js';
 import { ChannelBindings } from './channel-bindings.js';
 import { ChannelCredit, type Credit } from './channel-credit.js';
@@ -371,6 +371,12 @@ export class Connector {
       ...(clientTls && { tls: clientTls }),
       ...(this.options.logger && { logger: this.options.logger }),
       ...this.handlersFor(peer.id),
+      onDisconnect: (code) => {
+        if (code === BTP_CLOSE.replaced)
+          (this.options.logger ?? console).warn(
+            `link to peer ${peer.id} (${url}) replaced by another connection with our token (is this node running twice?): not reconnecting; stop the other, then restart this one`,
+          );
+      },
     });
     this.links.set(peer.id, client);
   }

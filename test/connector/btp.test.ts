@@ -182,4 +182,36 @@ describe('BtpClient', () => {
     expect((await client.sendPrepare(prepare)).type).toBe(IlpPacketType.Fulfill);
     await client.close();
   });
+
+  it('does not reconnect once another connection of the same peer replaced it (the two would take turns)', async () => {
+    // A Mayor started twice with one key (two homes): each connect replaces the other's session. A client that
+    // reconnected after that kicked the other out in turn, every reconnect delay, and the payments of both failed.
+    const m = addMayor(node, 'twice');
+    const closes: number[] = [];
+    let firstConnects = 0;
+    const first = await BtpClient.connect({
+      url: node.connector.btpUrl,
+      authToken: m.authToken,
+      reconnectDelayMs: 20,
+      onConnect: () => firstConnects++,
+      onDisconnect: (code) => closes.push(code),
+    });
+    let secondDrops = 0;
+    const second = await BtpClient.connect({
+      url: node.connector.btpUrl,
+      authToken: m.authToken,
+      reconnectDelayMs: 20,
+      onDisconnect: () => secondDrops++,
+    });
+    await new Promise((r) => setTimeout(r, 400)); // 20 reconnect delays
+    expect(closes).toEqual([4000]);
+    expect(firstConnects).toBe(1);
+    expect(first.connected).toBe(false);
+    expect(secondDrops).toBe(0);
+    const { prepare } = paidWrite(makeEvent(), m.destination, m.sharedSecret);
+    expect((await second.sendPrepare(prepare)).type).toBe(IlpPacketType.Fulfill);
+    await expect(first.sendPrepare(prepare)).rejects.toMatchObject({ code: 'BTP_CLOSED' });
+    await first.close();
+    await second.close();
+  });
 });

@@ -14,6 +14,7 @@ import { claimDomain } from '../../chain/claims.js';
 import { type ChainClients, createChainClients } from '../../chain/clients.js';
 import { formatM2M } from '../../chain/units.js';
 import { BtpClient } from '../../connector/btp-client.js';
+import { BTP_CLOSE } from '../../connector/btp-server.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
 import { ClaimSender } from '../../connector/claim-sender.js';
 import type { ChannelStatus } from '../../connector/status-message.js';
@@ -442,7 +443,15 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
       connectedOnce = true;
       options.onConnector?.('connected');
     },
-    onDisconnect: (_code, reason) => options.onConnector?.('disconnected', reason),
+    onDisconnect: (code, reason) => {
+      if (code !== BTP_CLOSE.replaced) return options.onConnector?.('disconnected', reason);
+      // The BTP client does not reconnect after this (the two Mayors would take turns failing each other's payments).
+      const why =
+        "another process connected to the node with this Mayor's key (is it running twice, e.g. with two homes?): " +
+        'not reconnecting; stop the other one, then restart this one';
+      warn(`The node dropped our connection: ${why}.`);
+      options.onConnector?.('disconnected', why);
+    },
     ...(options.onPrepare ? { onPrepare: options.onPrepare } : {}),
     ...(options.onClaim ? { onClaim: options.onClaim } : {}),
     ...(options.onStatus ? { onStatus: options.onStatus } : {}),

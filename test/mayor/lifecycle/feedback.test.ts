@@ -69,6 +69,8 @@ async function start(
   extra: { fault?: FaultHook } = {},
 ): Promise<Mayor> {
   const m = devnet.mayors[who]!;
+  // One Mayor per key at a time: the node keeps the newer connection of a key, and the older stops for good.
+  await stopMayor(running.find((r) => r.pubkey === m.nostrPubkey));
   const mayor = await startMayor({
     config,
     walletKey: m.walletPrivateKey,

@@ -169,3 +169,31 @@ describe('channel recovery', () => {
     }
   }, 90_000);
 });
+
+describe('a Mayor started twice with one key', () => {
+  it('the first is told and stops reconnecting, so the two do not take turns; the second pays', async () => {
+    // Two homes, one key (a careless operator). The node keeps the newer connection; a first Mayor that reconnected
+    // would replace it in turn, every reconnect delay, and fail the payments of both.
+    const first = await start('a4');
+    const second = await start('a4');
+    try {
+      await waitFor(() => first.status().connector.status === 'disconnected', 5_000, 'the first dropped');
+      expect(first.status().connector.lastError).toMatch(/running twice.*not reconnecting/);
+      expect(first.activity().some((a) => a.kind === 'connection' && /running twice/.test(a.text))).toBe(
+        true,
+      );
+      await new Promise((r) => setTimeout(r, 2_500)); // two reconnect delays of the first
+      expect(first.status().connector.status).toBe('disconnected');
+      const drops = () =>
+        second.activity().filter((a) => a.kind === 'connection' && /disconnected/.test(a.text));
+      expect(drops()).toEqual([]);
+      const job = await second.postJob({ jobType: 'ci-cd-linux', bid: M2M, callbackSkill: 'ci-cd-callback' });
+      await second.settled([job.jobId], 30_000);
+      expect(second.state.jobs.get(job.jobId)?.status).toBe('paid');
+      expect(drops()).toEqual([]);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
+  }, 60_000);
+});
