@@ -18,13 +18,15 @@ export const PRICE = 10n;
 
 /** Makes the store of each test relay. Default: a fresh in-memory SQLite store. */
 export type TestStoreFactory = () => EventStore | Promise<EventStore>;
-let storeFactory: TestStoreFactory = () => new SqliteEventStore({ path: ':memory:' });
+const inMemory: TestStoreFactory = () => new SqliteEventStore({ path: ':memory:' });
+let storeFactory = inMemory;
 
 /**
  * Runs the relay tests imported after this call on another backend: multiprocess-pg-conformance.test.ts imports
- * relay.test.ts and client-conformance.test.ts unchanged with a PostgreSQL factory.
+ * relay.test.ts and client-conformance.test.ts unchanged with a PostgreSQL factory. Without a factory: back to the
+ * default (test files share a worker's modules, so a file that set one puts it back when it ends).
  */
-export function setTestStoreFactory(factory: TestStoreFactory): void {
+export function setTestStoreFactory(factory: TestStoreFactory = inMemory): void {
   storeFactory = factory;
 }
 

@@ -7,17 +7,23 @@ import { startPostgres } from '../support/postgres.js';
 import { setTestStoreFactory } from './helpers.js';
 
 const server = await startPostgres();
-afterAll(() => server.stop());
+afterAll(async () => {
+  setTestStoreFactory();
+  await server.stop();
+});
 setTestStoreFactory(async () => openPostgresStore({ url: await server.createDatabase(), poolSize: 4 }));
 
+// `?pg`: a module of its own, run here even when the worker already ran the file itself (isolate: false keeps a
+// worker's modules from one test file to the next, and an import of a module already loaded registers no tests).
+const onPostgres = (file: string) => import(/* @vite-ignore */ `./${file}?pg`);
 describe('relay.test.ts on PostgreSQL', async () => {
-  await import('./relay.test.js');
+  await onPostgres('relay.test.js');
 });
 describe('client-conformance.test.ts on PostgreSQL', async () => {
-  await import('./client-conformance.test.js');
+  await onPostgres('client-conformance.test.js');
 });
 describe('gate.test.ts on PostgreSQL', async () => {
-  await import('./gate.test.js');
+  await onPostgres('gate.test.js');
 });
 describe('vectors.test.ts on PostgreSQL', async () => {
   await import('./vectors.test.js');

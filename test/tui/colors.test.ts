@@ -1,16 +1,25 @@
-// Styles, with colours forced on (chalk reads FORCE_COLOR when it loads, hence vi.hoisted).
+// Styles, with colours forced on. Chalk reads FORCE_COLOR when it loads (hence vi.hoisted); test files share a worker's
+// modules (isolate: false), so chalk may have loaded before this file: its level is also set, and put back after.
 import { vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '1';
 });
 
+import chalk from 'chalk';
 import { cleanup, render } from 'ink-testing-library';
 import { createElement } from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Dashboard, DemoDashboardSource } from '../../src/tui/index.js';
 import { busySource, M2M, NETWORKS } from './helpers.js';
 
+const level = chalk.level;
+beforeAll(() => {
+  chalk.level = 1;
+});
+afterAll(() => {
+  chalk.level = level;
+});
 afterEach(() => cleanup());
 
 const frame = (source: DemoDashboardSource) =>
