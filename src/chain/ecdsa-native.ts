@@ -124,3 +124,8 @@ export function nativeEcdsa(): NativeEcdsa | undefined {
   if (opened === null) opened = process.env[NATIVE_SECP256K1_ENV] === '0' ? undefined : openNativeEcdsa();
   return opened;
 }
+
+/** Forgets what nativeEcdsa() found: the next use reads CROSSTOWN_NATIVE_SECP256K1 again (tests turn it on and off). */
+export function reopenNativeEcdsa(): void {
+  opened = null;
+}

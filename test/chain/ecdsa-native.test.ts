@@ -9,7 +9,7 @@ import { type Address, type Hex, hashTypedData, recoverPublicKey } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { claimDomain } from '../../src/chain/claims.js';
-import { nativeEcdsa } from '../../src/chain/ecdsa-native.js';
+import { nativeEcdsa, reopenNativeEcdsa } from '../../src/chain/ecdsa-native.js';
 
 const N = secp256k1.Point.Fn.ORDER;
 const hex32 = (n: bigint) => n.toString(16).padStart(64, '0');
@@ -98,7 +98,7 @@ describe('native recoverable ECDSA (libsecp256k1)', () => {
 describe('claims with and without the native library', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
-    vi.resetModules();
+    reopenNativeEcdsa();
   });
 
   const domain = claimDomain(31337, '0x00000000000000000000000000000000000000c1');
@@ -116,14 +116,16 @@ describe('claims with and without the native library', () => {
       message: { channelId, cumulativeAmount },
     });
 
-  /** signClaim and claimSignedBy from a fresh module graph, native on or off. */
+  /**
+   * signClaim and claimSignedBy with the native library on or off: the setting is read again at the next use (not a
+   * fresh module graph: vi.resetModules would drop every module the worker's later test files share).
+   */
   async function load(nativeOn: boolean) {
-    vi.resetModules();
     vi.stubEnv('CROSSTOWN_NATIVE_SECP256K1', nativeOn ? '1' : '0');
+    reopenNativeEcdsa();
     const { signClaim } = await import('../../src/chain/actions/signClaim.js');
     const { claimSignedBy } = await import('../../src/chain/claim-signers.js');
-    const { nativeEcdsa: loaded } = await import('../../src/chain/ecdsa-native.js');
-    expect(loaded() !== undefined).toBe(nativeOn);
+    expect(nativeEcdsa() !== undefined).toBe(nativeOn);
     return {
       sign: async (key: Hex, amount: bigint) =>
         (await signClaim({ signer: key, domain, claim: { channelId, cumulativeAmount: amount } })).signature,

@@ -26,9 +26,9 @@ describe('gate.test.ts on PostgreSQL', async () => {
   await onPostgres('gate.test.js');
 });
 describe('vectors.test.ts on PostgreSQL', async () => {
-  await import('./vectors.test.js');
+  await onPostgres('vectors.test.js');
 });
 // NIP-45 with nostr-tools' count() as the client: the PostgreSQL store's indexed COUNT(*) (issue 18).
 describe('count.test.ts on PostgreSQL', async () => {
-  await import('./count.test.js');
+  await onPostgres('count.test.js');
 });

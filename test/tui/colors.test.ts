@@ -1,11 +1,6 @@
-// Styles, with colours forced on. Chalk reads FORCE_COLOR when it loads (hence vi.hoisted); test files share a worker's
-// modules (isolate: false), so chalk may have loaded before this file: its level is also set, and put back after.
-import { vi } from 'vitest';
-
-vi.hoisted(() => {
-  process.env.FORCE_COLOR = '1';
-});
-
+// Styles, with colours forced on: chalk's level is set (Ink draws with the same chalk), and put back after, since test
+// files share a worker's modules (isolate: false). Not FORCE_COLOR: every child process a later file starts would
+// inherit it, and Node then colours what console.log prints (a pid read from a child's output).
 import chalk from 'chalk';
 import { cleanup, render } from 'ink-testing-library';
 import { createElement } from 'react';
