@@ -98,14 +98,17 @@ export class ChannelCredit {
   private async best(peerId: string, from: Address, maxAgeMs: number): Promise<Credit> {
     let amount = 0n;
     let why = `no open channel to ${this.o.receiver} is bound to you: open one (the node gives no credit without a channel)`;
+    // Every state first, then the accepted claims, with no wait in between: a claim accepted on one channel while
+    // another's state was read would otherwise be missed, and that channel's unclaimed deposit overstated by it.
+    const states: [Hex, ChannelState][] = [];
     for (const channelId of this.o.bindings.channelsOf(peerId)) {
-      let state: ChannelState;
       try {
-        state = await this.state(channelId, maxAgeMs);
+        states.push([channelId, await this.state(channelId, maxAgeMs)]);
       } catch (err) {
         why = `channel ${channelId} cannot be read: ${(err as Error).message}`;
-        continue;
       }
+    }
+    for (const [channelId, state] of states) {
       const same = (a: Address, b: Address) => a.toLowerCase() === b.toLowerCase();
       if (
         !same(state.sender, from) ||

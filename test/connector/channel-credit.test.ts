@@ -96,4 +96,57 @@ describe('channel credit', () => {
     expect(after.amount).toBe(0n);
     expect(after.why).toMatch(/closing/);
   });
+
+  it("a claim accepted on one of two bound channels while the other's state is read is counted", async () => {
+    // The credit is the largest unclaimed deposit among the peer's channels. It used to read a channel's accepted
+    // claim before waiting for the next channel's state: a claim accepted meanwhile left the first channel's
+    // unclaimed deposit overstated by the claim, and the peer owed that much more than the channel covers.
+    const open = (amount: bigint) =>
+      openChannel(clients(1), {
+        channels: dev.network.channels,
+        token: dev.network.token,
+        receiver: addr(2),
+        amount,
+        challengeWindow: 3600n,
+      });
+    const a = await open(M2M);
+    const b = await open(M2M / 2n);
+    const bindings = new ChannelBindings();
+    bindings.bind(a.channelId, 'carol');
+    const accepted = new Map<string, bigint>();
+    // The reads are real; the test holds them back while `hold` is set.
+    let hold: Promise<void> | undefined;
+    const held = new Proxy(clients(2).public, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'readContract') return value;
+        return async (...args: unknown[]) => {
+          if (hold) await hold;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const credit = new ChannelCredit({
+      publicClient: held,
+      channels: dev.network.channels,
+      token: dev.network.token,
+      receiver: addr(2),
+      bindings,
+      acceptedOf: (id) => accepted.get(id.toLowerCase()),
+      onBind: () => {},
+      maxAgeMs: 60_000,
+    });
+    expect((await credit.of('carol', addr(1), 1n)).amount).toBe(M2M); // a's state is cached
+    bindings.bind(b.channelId, 'carol');
+    let release = () => {};
+    hold = new Promise<void>((r) => {
+      release = r;
+    });
+    const asked = credit.of('carol', addr(1), 1n); // a from the cache, then waits for b's read
+    await new Promise((r) => setTimeout(r, 50));
+    accepted.set(a.channelId.toLowerCase(), (4n * M2M) / 10n); // a claim of 0.4 M2M accepted on a meanwhile
+    hold = undefined;
+    release();
+    expect((await asked).amount).toBe((6n * M2M) / 10n); // a: 1 - 0.4 = 0.6, above b's 0.5
+  });
 });
