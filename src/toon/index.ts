@@ -1,5 +1,6 @@
 export {
   type JsonValue,
+  MAX_TOON_DEPTH,
   type ToonDecodeOptions,
   type ToonEncodeOptions,
   toonDecode,

@@ -3,6 +3,7 @@ import {
   decodeEvent,
   encodeEvent,
   encodeEventBytes,
+  MAX_TOON_DEPTH,
   peekKind,
   ToonError,
   toonDecode,
@@ -191,6 +192,26 @@ describe('toonEncode / toonDecode wrappers', () => {
     let text = 'a:';
     for (let depth = 1; depth < 20000; depth++) text += `\n${'  '.repeat(depth)}a:`;
     expect(codeOf(() => toonDecode(text))).toBe('TOON_TOO_LARGE');
+  });
+  it('refuse a document nested deeper than MAX_TOON_DEPTH before decoding it, whatever the stack has room for', () => {
+    // Where the stack overflows depends on what ran before in the process (a warm JIT uses smaller frames), and an
+    // overflow inside the library came out once as TOON_SYNTAX in a full run. The depth is now checked first.
+    const nested = (levels: number) => {
+      let text = 'a:';
+      for (let depth = 1; depth <= levels; depth++)
+        text += `\n${'  '.repeat(depth)}a: ${depth === levels ? 1 : ''}`;
+      return text.replace(/: \n/g, ':\n');
+    };
+    expect(JSON.stringify(toonDecode(nested(MAX_TOON_DEPTH)))).toContain(':1}');
+    const error = (() => {
+      try {
+        toonDecode(nested(MAX_TOON_DEPTH + 1));
+      } catch (e) {
+        return e as ToonError;
+      }
+    })();
+    expect(error?.code).toBe('TOON_TOO_LARGE');
+    expect(error?.message).toMatch(/nests 257 levels deep, over the 256 limit/);
   });
 });
 
