@@ -518,6 +518,20 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
         data: p.data,
         expiresAt: p.expiresAt ?? new Date(Date.now() + 30_000),
       };
+      if (!btp.connected) {
+        // Nothing leaves while the session is down (it reconnects on its own, unless another process replaced it): a
+        // transient reject, not a packet of unknown fate for a resync to settle. `unanswered` stays as it was.
+        const reply: IlpReject = {
+          type: IlpPacketType.Reject,
+          code: 'T01',
+          triggeredBy: spsp.ilpAddress,
+          message: `not connected to the node (${spsp.btpUrl}): nothing was sent`,
+          data: new Uint8Array(),
+        };
+        if (attempts > (p.retries ?? retries)) return { reply, attempts };
+        await sleep(retryDelay * 2 ** (attempts - 1));
+        continue;
+      }
       if (unanswered && p.duplicateIsFree && p.amount > 0n) {
         // A free copy first: the relay fulfills it only when it has the event (the lost attempt went through, and the
         // node lists it as owed for a resync to pay), else refuses it as underpaid and the paid attempt follows.

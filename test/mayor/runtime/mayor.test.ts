@@ -184,6 +184,19 @@ describe('a Mayor started twice with one key', () => {
       );
       await new Promise((r) => setTimeout(r, 2_500)); // two reconnect delays of the first
       expect(first.status().connector.status).toBe('disconnected');
+      // What the first pays meanwhile never leaves: refused at once, and not recorded as of unknown fate (which a
+      // resync would have to settle, and which a relay write would pay for as a free copy first).
+      const event = finalizeEvent(
+        { kind: 1, tags: [], content: 'down', created_at: Math.floor(Date.now() / 1000) },
+        keyOf(devnet.mayors.a4!),
+      );
+      const { reply } = await first.attachment()!.writeToRelay(encodeEventBytes(event));
+      expect(reply).toMatchObject({
+        type: IlpPacketType.Reject,
+        code: 'T01',
+        message: expect.stringMatching(/not connected/),
+      });
+      expect(first.attachment()!.payerLog!.listable()).toEqual([]);
       const drops = () =>
         second.activity().filter((a) => a.kind === 'connection' && /disconnected/.test(a.text));
       expect(drops()).toEqual([]);
