@@ -31,6 +31,7 @@ export async function spspHandshake(options: SpspHandshakeOptions): Promise<Spsp
   const event = buildSpspRequest(secretKey, recipient, { ...options.request, requestId });
   const timeoutMs = options.timeoutMs ?? 10_000;
   let close = () => {};
+  let finished = false;
   try {
     return await new Promise<SpspResponse>((resolve, reject) => {
       const timer = setTimeout(
@@ -58,25 +59,40 @@ export async function spspHandshake(options: SpspHandshakeOptions): Promise<Spsp
           }
         },
       );
-      pool.publish(event).then(
-        (acks) => {
-          if (!acks.some((a) => a.ok)) {
-            clearTimeout(timer);
-            reject(
-              new MayorError(
-                'RELAY_REFUSED',
-                `Every relay refused the SPSP request: ${acks.map((a) => `${a.url}: ${a.reason}`).join('; ')}.`,
-              ),
+      const deadline = Date.now() + timeoutMs;
+      const publish = (retryInMs: number): Promise<void> | undefined =>
+        finished
+          ? undefined
+          : pool.publish(event).then(
+              (acks) => {
+                if (acks.some((a) => a.ok)) return;
+                // Refused only for the relays' handshake budgets ("slow down and retry"): the same request again once
+                // they refill, while the timeout allows (a restart or a burst of new providers meets this).
+                if (
+                  acks.length > 0 &&
+                  acks.every((a) => a.reason?.startsWith('rate-limited:')) &&
+                  Date.now() + retryInMs < deadline
+                ) {
+                  setTimeout(() => void publish(retryInMs * 2), retryInMs).unref();
+                  return;
+                }
+                clearTimeout(timer);
+                reject(
+                  new MayorError(
+                    'RELAY_REFUSED',
+                    `Every relay refused the SPSP request: ${acks.map((a) => `${a.url}: ${a.reason}`).join('; ')}.`,
+                  ),
+                );
+              },
+              (err) => {
+                clearTimeout(timer);
+                reject(err);
+              },
             );
-          }
-        },
-        (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
+      void publish(250);
     });
   } finally {
+    finished = true;
     close();
   }
 }
