@@ -32,16 +32,25 @@ export interface BtpClientOptions extends BtpSessionHandlers {
   authToken: string;
   /** Default timeout of a PREPARE when the caller gives none (ms). Default 30000. */
   timeoutMs?: number;
-  /**
-   * Reconnect after an unexpected close, waiting this long (ms) between attempts. Off when undefined. Never after the
-   * server closed us as replaced by a newer connection of the same peer (BTP_CLOSE.replaced).
-   */
+  /** Reconnect after an unexpected close, waiting this long (ms) between attempts. Off when undefined. */
   reconnectDelayMs?: number;
+  /**
+   * After the server closed us as replaced by a newer connection of the same peer (BTP_CLOSE.replaced), reconnect
+   * only after this long (ms, default REPLACED_RETRY_MS), not after reconnectDelayMs.
+   */
+  replacedRetryMs?: number;
   onConnect?: () => void;
   onDisconnect?: (code: number, reason: string) => void;
   /** Our ILP address, triggeredBy of rejects made up locally. */
   address?: string;
 }
+
+/**
+ * Wait before reconnecting after being replaced: another process connected with our credentials (the same Mayor or
+ * node started twice). Reconnecting at once would replace it in turn, and the two would take turns every reconnect
+ * delay, failing each other's packets; slowly, the link still comes back once the other process is gone.
+ */
+export const REPLACED_RETRY_MS = 60_000;
 
 /** How long close() lets the requests being answered finish (a claim's ledger write, a PREPARE's handler). */
 const CLOSE_ANSWER_MS = 2_000;
@@ -155,18 +164,17 @@ export class BtpClient {
     });
     ws.on('close', (code, reason) => {
       o.onDisconnect?.(code, reason.toString());
-      // Replaced: another process connected with our credentials (the same Mayor started twice). Reconnecting
-      // would replace it in turn, and the two would take turns, failing each other's payments.
-      if (code === BTP_CLOSE.replaced) return;
-      if (!this.closing && o.reconnectDelayMs !== undefined) this.scheduleReconnect();
+      if (this.closing || o.reconnectDelayMs === undefined) return;
+      if (code === BTP_CLOSE.replaced) this.scheduleReconnect(o.replacedRetryMs ?? REPLACED_RETRY_MS);
+      else this.scheduleReconnect();
     });
     o.onConnect?.();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delayMs = this.options.reconnectDelayMs): void {
     setTimeout(() => {
       if (this.closing) return;
       this.open().catch(() => this.scheduleReconnect());
-    }, this.options.reconnectDelayMs).unref();
+    }, delayMs).unref();
   }
 }

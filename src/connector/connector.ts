@@ -15,7 +15,7 @@ import type { WarnLogger } from '../transport/plaintext.js';
 import type { ClientTlsOptions, ServerTlsOptions } from '../transport/tls.js';
 import { mark, tracing } from '../transport/trace.js';
 import { PeerAccount } from './accounts.js';
-import { BtpClient } from './btp-client.js';
+import { BtpClient, REPLACED_RETRY_MS } from './btp-client.js';
 import { BTP_CLOSE, BtpServer } from './btp-server.js';
 import type { BtpSessionHandlers } from './btp-session.js';
 import { ChannelBindings } from './channel-bindings.js';
@@ -374,7 +374,7 @@ export class Connector {
       onDisconnect: (code) => {
         if (code === BTP_CLOSE.replaced)
           (this.options.logger ?? console).warn(
-            `link to peer ${peer.id} (${url}) replaced by another connection with our token (is this node running twice?): not reconnecting; stop the other, then restart this one`,
+            `link to peer ${peer.id} (${url}) replaced by another connection with our token (is this node running twice?): reconnecting in ${REPLACED_RETRY_MS / 1000} s; stop one of the two`,
           );
       },
     });

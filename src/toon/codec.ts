@@ -56,7 +56,8 @@ export function toonDecode(text: string, options?: DecodeOptions): JsonValue {
   if (typeof text !== 'string') {
     throw new ToonError('TOON_SYNTAX', `TOON decode expects a string, got ${typeof text}`);
   }
-  const depth = depthOf(text, options?.indent || 2);
+  // The library's own reading of the indent (indentSize, then the deprecated indent, then 2).
+  const depth = depthOf(text, Math.max(1, options?.indentSize ?? options?.indent ?? 2));
   if (depth > MAX_TOON_DEPTH) {
     throw new ToonError(
       'TOON_TOO_LARGE',

@@ -183,9 +183,10 @@ describe('BtpClient', () => {
     await client.close();
   });
 
-  it('does not reconnect once another connection of the same peer replaced it (the two would take turns)', async () => {
+  it('reconnects only slowly once another connection of the same peer replaced it (the two would take turns)', async () => {
     // A Mayor started twice with one key (two homes): each connect replaces the other's session. A client that
-    // reconnected after that kicked the other out in turn, every reconnect delay, and the payments of both failed.
+    // reconnected after its usual delay kicked the other out in turn, every delay, and the payments of both failed.
+    // It now waits `replacedRetryMs` (60 s by default), and the link still comes back once the other is gone.
     const m = addMayor(node, 'twice');
     const closes: number[] = [];
     let firstConnects = 0;
@@ -193,6 +194,7 @@ describe('BtpClient', () => {
       url: node.connector.btpUrl,
       authToken: m.authToken,
       reconnectDelayMs: 20,
+      replacedRetryMs: 600,
       onConnect: () => firstConnects++,
       onDisconnect: (code) => closes.push(code),
     });
@@ -211,7 +213,12 @@ describe('BtpClient', () => {
     const { prepare } = paidWrite(makeEvent(), m.destination, m.sharedSecret);
     expect((await second.sendPrepare(prepare)).type).toBe(IlpPacketType.Fulfill);
     await expect(first.sendPrepare(prepare)).rejects.toMatchObject({ code: 'BTP_CLOSED' });
-    await first.close();
+    // The other one stops: the first is back after its slow retry.
     await second.close();
+    for (let i = 0; i < 100 && !first.connected; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(firstConnects).toBe(2);
+    const again = paidWrite(makeEvent(), m.destination, m.sharedSecret);
+    expect((await first.sendPrepare(again.prepare)).type).toBe(IlpPacketType.Fulfill);
+    await first.close();
   });
 });

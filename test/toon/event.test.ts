@@ -196,13 +196,15 @@ describe('toonEncode / toonDecode wrappers', () => {
   it('refuse a document nested deeper than MAX_TOON_DEPTH before decoding it, whatever the stack has room for', () => {
     // Where the stack overflows depends on what ran before in the process (a warm JIT uses smaller frames), and an
     // overflow inside the library came out once as TOON_SYNTAX in a full run. The depth is now checked first.
-    const nested = (levels: number) => {
+    const nested = (levels: number, indent = '  ') => {
       let text = 'a:';
       for (let depth = 1; depth <= levels; depth++)
-        text += `\n${'  '.repeat(depth)}a: ${depth === levels ? 1 : ''}`;
+        text += `\n${indent.repeat(depth)}a: ${depth === levels ? 1 : ''}`;
       return text.replace(/: \n/g, ':\n');
     };
     expect(JSON.stringify(toonDecode(nested(MAX_TOON_DEPTH)))).toContain(':1}');
+    // Levels as the library counts them (indentSize): 200 levels of 4 spaces are 200, not 400.
+    expect(JSON.stringify(toonDecode(nested(200, '    '), { indentSize: 4 }))).toContain(':1}');
     const error = (() => {
       try {
         toonDecode(nested(MAX_TOON_DEPTH + 1));

@@ -13,7 +13,7 @@ import { withdraw } from '../../chain/actions/withdraw.js';
 import { claimDomain } from '../../chain/claims.js';
 import { type ChainClients, createChainClients } from '../../chain/clients.js';
 import { formatM2M } from '../../chain/units.js';
-import { BtpClient } from '../../connector/btp-client.js';
+import { BtpClient, REPLACED_RETRY_MS } from '../../connector/btp-client.js';
 import { BTP_CLOSE } from '../../connector/btp-server.js';
 import type { ClaimMessage } from '../../connector/claim-message.js';
 import { ClaimSender } from '../../connector/claim-sender.js';
@@ -445,10 +445,10 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
     },
     onDisconnect: (code, reason) => {
       if (code !== BTP_CLOSE.replaced) return options.onConnector?.('disconnected', reason);
-      // The BTP client does not reconnect after this (the two Mayors would take turns failing each other's payments).
+      // The BTP client reconnects only slowly after this (the two would take turns failing each other's payments).
       const why =
         "another process connected to the node with this Mayor's key (is it running twice, e.g. with two homes?): " +
-        'not reconnecting; stop the other one, then restart this one';
+        `reconnecting in ${REPLACED_RETRY_MS / 1000} s, which takes the link back from it; stop one of the two`;
       warn(`The node dropped our connection: ${why}.`);
       options.onConnector?.('disconnected', why);
     },
@@ -525,7 +525,7 @@ export async function attach(options: AttachOptions): Promise<Attachment> {
           type: IlpPacketType.Reject,
           code: 'T01',
           triggeredBy: spsp.ilpAddress,
-          message: `not connected to the node (${spsp.btpUrl}): nothing was sent`,
+          message: `not connected to the node (${spsp.btpUrl}): this attempt was not sent`,
           data: new Uint8Array(),
         };
         if (attempts > (p.retries ?? retries)) return { reply, attempts };
