@@ -60,36 +60,30 @@ export async function spspHandshake(options: SpspHandshakeOptions): Promise<Spsp
         },
       );
       const deadline = Date.now() + timeoutMs;
-      const publish = (retryInMs: number): Promise<void> | undefined =>
-        finished
-          ? undefined
-          : pool.publish(event).then(
-              (acks) => {
-                if (acks.some((a) => a.ok)) return;
-                // Refused only for the relays' handshake budgets ("slow down and retry"): the same request again once
-                // they refill, while the timeout allows (a restart or a burst of new providers meets this).
-                if (
-                  acks.length > 0 &&
-                  acks.every((a) => a.reason?.startsWith('rate-limited:')) &&
-                  Date.now() + retryInMs < deadline
-                ) {
-                  setTimeout(() => void publish(retryInMs * 2), retryInMs).unref();
-                  return;
-                }
-                clearTimeout(timer);
-                reject(
-                  new MayorError(
-                    'RELAY_REFUSED',
-                    `Every relay refused the SPSP request: ${acks.map((a) => `${a.url}: ${a.reason}`).join('; ')}.`,
-                  ),
-                );
-              },
-              (err) => {
-                clearTimeout(timer);
-                reject(err);
-              },
-            );
-      void publish(250);
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      const publish = (retryInMs: number): void => {
+        if (finished) return;
+        pool.publish(event).then((acks) => {
+          if (acks.some((a) => a.ok)) return;
+          // Refused only for the relays' handshake budgets ("slow down and retry"): the same request again once they
+          // refill, while the timeout allows (a restart or a burst of new providers meets this).
+          const limited = acks.length > 0 && acks.every((a) => a.reason?.startsWith('rate-limited:'));
+          if (limited && Date.now() + retryInMs < deadline) {
+            setTimeout(() => publish(retryInMs * 2), retryInMs).unref();
+            return;
+          }
+          fail(
+            new MayorError(
+              'RELAY_REFUSED',
+              `Every relay refused the SPSP request: ${acks.map((a) => `${a.url}: ${a.reason}`).join('; ')}.`,
+            ),
+          );
+        }, fail);
+      };
+      publish(250);
     });
   } finally {
     finished = true;
