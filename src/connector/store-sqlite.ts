@@ -149,17 +149,15 @@ export class SqliteConnectorStore implements ConnectorStore {
     // This connection's commits (commitInline, drainSync) never checkpoint: the writer thread does, off the packet's
     // path (asked every INLINE_COMMITS_PER_CHECKPOINT commits made here; its own commits autocheckpoint).
     this.db.pragma('wal_autocheckpoint = 0');
-    this.checkpoints = new InlineCheckpoints(INLINE_COMMITS_PER_CHECKPOINT, (passes) => {
-      if (tracing) mark(`connector.db checkpoint asked ${passes}`);
-      this.writer.checkpoint(passes);
-    });
+    this.checkpoints = new InlineCheckpoints(
+      INLINE_COMMITS_PER_CHECKPOINT,
+      (passes) => this.writer.checkpoint(passes),
+      'connector.db',
+    );
     this.writer = new UnpaidWriter(options.path, {
       onDone: (id, error) => this.batchDone(id, error),
       // `complete` counts the frames there were when the pass began: commits made here meanwhile are not in it.
-      onCheckpoint: (complete) => {
-        if (tracing) mark(`connector.db checkpoint done ${complete}`);
-        this.checkpoints.passDone(complete);
-      },
+      onCheckpoint: (complete) => this.checkpoints.passDone(complete),
       onDead: (reason) => {
         this.writerError = `the connector database writer stopped (${reason}); restart the node`;
         const lost = [...(this.inFlight?.batch ?? []), ...this.pending];

@@ -5,6 +5,7 @@
 // frame, or commits landed meanwhile), a short last pass runs while the main thread sends its writes to the writer
 // thread, behind the pass, so the WAL starts again from its beginning instead of growing while a payer keeps
 // writing. Used by relay.db (src/store/sqlite.ts) and connector.db (src/connector/store-sqlite.ts).
+import { mark, tracing } from '../transport/trace.js';
 
 export class InlineCheckpoints {
   /** Commits made on the main thread since the last request. */
@@ -16,8 +17,15 @@ export class InlineCheckpoints {
   constructor(
     private readonly every: number,
     /** Asks the writer thread for up to `passes` PASSIVE checkpoints, behind its queued batches. */
-    private readonly request: (passes: number) => void,
+    private readonly ask: (passes: number) => void,
+    /** The database, in trace marks (CROSSTOWN_TRACE). */
+    private readonly name = 'db',
   ) {}
+
+  private request(passes: number): void {
+    if (tracing) mark(`${this.name} checkpoint asked ${passes}`);
+    this.ask(passes);
+  }
 
   /** Whether writes must go to the writer thread now (its last pass runs; they queue behind it). */
   get toWriter(): boolean {
@@ -36,6 +44,7 @@ export class InlineCheckpoints {
 
   /** The writer thread ran a checkpoint; `complete`: every frame there was when it began is copied. */
   passDone(complete: boolean): void {
+    if (tracing) mark(`${this.name} checkpoint done ${complete}`);
     if (this.state === 'first' && (!complete || this.committedDuring)) {
       this.state = 'final';
       this.request(8);

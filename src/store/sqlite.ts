@@ -63,10 +63,11 @@ export class SqliteEventStore implements EventStore {
   private drained: (() => void) | undefined;
   private readonly commitInline: (() => boolean) | undefined;
   /** Checkpoints of what this thread commits (inline-checkpoints.ts). */
-  private readonly checkpoints = new InlineCheckpoints(INLINE_COMMITS_PER_CHECKPOINT, (passes) => {
-    if (tracing) mark(`relay.db checkpoint asked ${passes}`);
-    this.writer?.checkpoint(passes);
-  });
+  private readonly checkpoints = new InlineCheckpoints(
+    INLINE_COMMITS_PER_CHECKPOINT,
+    (passes) => this.writer?.checkpoint(passes),
+    'relay.db',
+  );
   private inline = 0;
 
   constructor(options: SqliteStoreOptions) {
@@ -95,10 +96,7 @@ export class SqliteEventStore implements EventStore {
       this.writer = new EventWriter(options.path, {
         onDone: (id, results, failed) => this.batchDone(id, results, failed),
         // `complete` counts the frames there were when the pass began: commits made here meanwhile are not in it.
-        onCheckpoint: (complete) => {
-          if (tracing) mark(`relay.db checkpoint done ${complete}`);
-          this.checkpoints.passDone(complete);
-        },
+        onCheckpoint: (complete) => this.checkpoints.passDone(complete),
         // The batch it held may or may not be on disk: refused (the node carries the loss of a write that is stored
         // but unanswered, never the payer). Later saves commit on this thread.
         onDead: (reason) => {

@@ -259,10 +259,20 @@ export class ProviderService {
     return jobRequestFilter(Object.keys(this.prices), since);
   }
 
-  /** Intake of one kind 5xxx event (already signature-checked by the relay/runtime). */
   /**
-   * `addressedToUs`: the request came to us alone (a private job's gift wrap), whatever its own tags say; it counts
-   * against the requester's unpaid results as a job naming us does (policy.maxUnpaidJobs).
+   * Whether a refusal of `requester`'s job is told. Telling costs a paid write: within the budget only (a requester
+   * flooding refused jobs must not drain us). The operator's own (trusted) requesters are outside the total, which
+   * strangers' fresh keys can use up.
+   */
+  private mayTellRefusal(requester: string): boolean {
+    const trusted = this.policy.trustedRequesters.includes(requester);
+    return this.refusalsPerRequester.take(requester) && (trusted || this.refusalsInAll.take('*'));
+  }
+
+  /**
+   * Intake of one kind 5xxx event (already signature-checked by the relay/runtime). `addressedToUs`: the request
+   * came to us alone (a private job's gift wrap), whatever its own tags say; it counts against the requester's unpaid
+   * results as a job naming us does (policy.maxUnpaidJobs).
    */
   async handleJobRequest(
     event: NostrEvent,
@@ -296,15 +306,10 @@ export class ProviderService {
       inputProblem: executor?.check(job),
     });
     if (!decision.ok) {
-      // Telling costs a paid write: within the budget only (a requester flooding refused jobs must not drain us).
-      // The operator's own (trusted) requesters are outside the total, which strangers' fresh keys can use up.
-      const trusted = this.policy.trustedRequesters.includes(job.requester);
-      const tell = this.refusalsPerRequester.take(job.requester) && (trusted || this.refusalsInAll.take('*'));
+      const tell = this.mayTellRefusal(job.requester);
       this.log.info(
         `refused job ${job.id}: ${decision.reason}${tell ? '' : ' (not told: refusal feedback budget used)'}`,
-        {
-          code: decision.code,
-        },
+        { code: decision.code },
       );
       const feedback = tell
         ? await this.publish(errorFeedback(job.id, job.requester, decision.reason), job.id).catch(
